@@ -1,0 +1,125 @@
+"""Area scope: the one place that decides which records a user may see.
+
+A user's scope is the union of their ``AreaScope`` rows: regions at any level
+(everything whose settlement lies inside, by division-code prefix) and single
+settlements.  Superusers are unrestricted; every other user, whatever their
+role, sees only their areas, and a record without a settlement is visible to
+no scoped user.  Querysets call ``visible_to(user)``; the admin mixin in
+``communities.admin_scope`` applies it to every list, URL, filter, form field,
+autocomplete and export.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class Scope:
+    unrestricted: bool
+    region_prefixes: tuple = ()
+    settlement_ids: tuple = ()
+
+    @property
+    def empty(self):
+        return not (self.unrestricted or self.region_prefixes or self.settlement_ids)
+
+    def settlement_q(self, prefix=""):
+        """Q over a Settlement, reached through ``prefix`` (e.g. ``"household__settlement__"``)."""
+        if self.unrestricted:
+            return Q()
+        q = Q(**{f"{prefix}pk__in": []})
+        for code in self.region_prefixes:
+            if len(code) > 6:  # a township: settlements recorded under it
+                q |= Q(**{f"{prefix}township_id": code})
+            else:
+                q |= Q(**{f"{prefix}county_id__startswith": code})
+        if self.settlement_ids:
+            q |= Q(**{f"{prefix}pk__in": self.settlement_ids})
+        return q
+
+    def covers_region(self, region):
+        """True when ``region`` lies inside one of the scope's regions."""
+        if self.unrestricted:
+            return True
+        return any(region.code.startswith(p) for p in self.region_prefixes)
+
+    def covers_scope(self, other):
+        """True when every area of ``other`` lies inside this scope."""
+        if self.unrestricted:
+            return True
+        if other.unrestricted:
+            return False
+        regions_ok = all(
+            any(code.startswith(p) for p in self.region_prefixes) for code in other.region_prefixes
+        )
+        if not regions_ok:
+            return False
+        from .models import Settlement
+
+        outside = set(other.settlement_ids) - set(
+            Settlement.objects.filter(self.settlement_q()).values_list("pk", flat=True)
+        )
+        return not outside
+
+
+def compute_scope(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(unrestricted=False)
+    if user.is_superuser:
+        return Scope(unrestricted=True)
+    from .models import AreaScope
+
+    prefixes, settlements = set(), set()
+    for row in AreaScope.objects.filter(user=user).select_related("region"):
+        if row.region_id:
+            prefixes.add(row.region.prefix)
+        else:
+            settlements.add(row.settlement_id)
+    # A prefix inside another adds nothing; keep the queries short.
+    kept = tuple(
+        sorted(p for p in prefixes if not any(p != o and p.startswith(o) for o in prefixes))
+    )
+    return Scope(unrestricted=False, region_prefixes=kept, settlement_ids=tuple(sorted(settlements)))
+
+
+def get_scope(user):
+    """The user's scope, computed once per user object (i.e. once per request)."""
+    if user is None:
+        return Scope(unrestricted=False)
+    cached = getattr(user, "_area_scope", None)
+    if cached is None:
+        cached = compute_scope(user)
+        try:
+            user._area_scope = cached
+        except AttributeError:  # AnonymousUser instances are shared; do not cache
+            pass
+    return cached
+
+
+def clear_scope_cache(user):
+    if hasattr(user, "_area_scope"):
+        del user._area_scope
+
+
+class ScopedQuerySetMixin:
+    """``visible_to(user)`` for models that hang off a settlement.
+
+    ``scope_path`` is the lookup from the model to its Settlement ("" for the
+    Settlement itself).
+    """
+
+    scope_path = None
+
+    def visible_to(self, user):
+        scope = get_scope(user)
+        if scope.unrestricted:
+            return self
+        if scope.empty:
+            return self.none()
+        if not self.scope_path:
+            return self.filter(scope.settlement_q())
+        from .models import Settlement
+
+        visible_settlements = Settlement.objects.filter(scope.settlement_q()).values("pk")
+        return self.filter(**{f"{self.scope_path}__in": visible_settlements})

@@ -1,0 +1,135 @@
+"""Validators for resident ID numbers (GB 11643) and phone numbers."""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Province-level prefixes that appear in resident ID numbers (GB/T 2260),
+# including 71 台湾, 81 香港, 82 澳门 and 83 for residence permits of 台湾 residents.
+PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+def normalize_resident_id(value):
+    """Strip spaces and upper-case a trailing ``x``; nothing else is guessed."""
+    return (value or "").strip().replace(" ", "").upper()
+
+
+def check_digit(first17):
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def birth_date_from_id(value):
+    return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+
+
+def sex_from_id(value):
+    """'M' or 'F' from the 17th digit (odd for men)."""
+    return "M" if int(value[16]) % 2 else "F"
+
+
+def validate_resident_id(value):
+    """Validate an 18-character resident ID number per GB 11643-1999.
+
+    Each failure has its own Chinese message so that a data-entry worker knows
+    what to fix.
+    """
+    value = normalize_resident_id(value)
+    if _EXCEL_NUMBER.match(value):
+        raise ValidationError(
+            _("身份证号被 Excel 转成了科学计数法（%(value)s），末几位已丢失。请把该列设为“文本”格式后重新录入。"),
+            code="excel_number",
+            params={"value": value},
+        )
+    if len(value) == 15 and value.isdigit():
+        raise ValidationError(
+            _("这是15位旧身份证号，请录入18位居民身份证号码。"), code="old_format"
+        )
+    if len(value) != 18:
+        raise ValidationError(
+            _("身份证号应为18位，当前为%(length)d位。"),
+            code="length",
+            params={"length": len(value)},
+        )
+    if not _ID_SHAPE.match(value):
+        raise ValidationError(
+            _("身份证号前17位必须是数字，最后一位是数字或 X。"), code="characters"
+        )
+    if value[:2] not in PROVINCE_PREFIXES or value[2:4] == "00":
+        raise ValidationError(
+            _("身份证号前6位（%(prefix)s）不是有效的行政区划代码。"),
+            code="region",
+            params={"prefix": value[:6]},
+        )
+    try:
+        born = birth_date_from_id(value)
+    except ValueError:
+        raise ValidationError(
+            _("身份证号中的出生日期 %(date)s 不存在。"),
+            code="birth_date",
+            params={"date": value[6:14]},
+        ) from None
+    if born > timezone.localdate():
+        raise ValidationError(
+            _("身份证号中的出生日期 %(date)s 晚于今天。"),
+            code="future_birth_date",
+            params={"date": born.isoformat()},
+        )
+    if born.year < 1890:
+        raise ValidationError(
+            _("身份证号中的出生年份 %(year)d 不合理。"),
+            code="birth_year",
+            params={"year": born.year},
+        )
+    expected = check_digit(value[:17])
+    if value[17] != expected:
+        raise ValidationError(
+            _("身份证号校验码错误：最后一位应为 %(expected)s，请核对号码是否录错。"),
+            code="check_digit",
+            params={"expected": expected},
+        )
+
+
+def validate_phone(value):
+    """A mainland mobile (11 digits from 13–19) or a landline with area code."""
+    value = (value or "").strip()
+    if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
+        return
+    raise ValidationError(
+        _("电话号码格式不正确：手机号为1开头的11位数字，座机为区号加号码（如 0858-3221234）。"),
+        code="phone",
+    )
+
+
+def mask_resident_id(value):
+    """``520201********1234``: region prefix and last four only."""
+    if not value:
+        return ""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value):
+    """``138****1234`` for mobiles, ``0858-****234`` style for landlines."""
+    if not value:
+        return ""
+    if len(value) >= 11 and MOBILE_RE.match(value):
+        return value[:3] + "****" + value[-4:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    keep_head = value.index("-") + 1 if "-" in value else min(4, len(value) - 4)
+    return value[:keep_head] + "*" * (len(value) - keep_head - 3) + value[-3:]
