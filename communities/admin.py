@@ -1,3 +1,518 @@
 from django.contrib import admin
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionMixin
 
-# Register your models here.
+from . import enums
+from .admin_scope import (
+    ScopedAdminMixin,
+    ScopedHistoryAdmin,
+    form_for_user,
+    may_view_sensitive,
+    scoped_queryset,
+)
+from .admin_users import grantable_regions, manageable_users
+from .forms import HouseholdForm, MembersFormSet, PersonForm
+from .models import (
+    Building,
+    GridUnit,
+    GridWorker,
+    Household,
+    Person,
+    Region,
+    Settlement,
+    TenHouseholdGroup,
+)
+from .resources import HouseholdResource, PersonResource
+from .validators import mask_phone, mask_resident_id
+
+admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
+admin.site.site_title = _("搬迁社区管理")
+admin.site.index_title = _("工作台")
+
+
+def identity_search(queryset, term, *, id_lookup, name_lookup, number_lookup=None):
+    """Search by full ID number, household number or the start of a name.
+
+    Each branch is an indexed equality or prefix match, so searching stays fast
+    at millions of people.  Returns ``None`` for an empty term.
+    """
+    term = term.strip()
+    if not term:
+        return None
+    compact = term.replace(" ", "").upper()
+    if len(compact) == 18 and compact[:17].isdigit():
+        return queryset.filter(**{id_lookup: compact})
+    q = Q(**{f"{name_lookup}__startswith": term})
+    if number_lookup:
+        q |= Q(**{f"{number_lookup}__startswith": compact})
+    return queryset.filter(q)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent", "division_type", "generated")
+    list_filter = ("level", "generated")
+    search_fields = ("=code", "name")
+    list_select_related = ("parent",)
+    ordering = ("code",)
+    show_full_result_count = False
+    autocomplete_fields = ("parent",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Autocomplete for a settlement's county/township: only regions in scope.
+        source = (request.GET.get("app_label"), request.GET.get("model_name"))
+        if source == ("communities", "settlement"):
+            queryset = queryset.visible_to(request.user)
+        elif source == ("communities", "areascope"):
+            queryset = queryset & grantable_regions(request.user)
+        if search_term.isdigit():
+            return queryset.filter(code__startswith=search_term), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class GridWorkerInline(ScopedAdminMixin, admin.TabularInline):
+    model = GridWorker
+    extra = 0
+    fields = ("name", "phone", "full_time", "user")
+
+    def _choice_queryset(self, db_field, request):
+        if db_field.name == "user":
+            return manageable_users(request.user)
+        return super()._choice_queryset(db_field, request)
+
+
+class TenHouseholdGroupInline(ScopedAdminMixin, admin.TabularInline):
+    model = TenHouseholdGroup
+    extra = 0
+    fields = ("name", "lead_household")
+    autocomplete_fields = ("lead_household",)
+
+
+def _count_subquery(model, fk):
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**{fk: OuterRef("pk")})
+            .order_by()
+            .values(fk)
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ScopedHistoryAdmin):
+    list_display = (
+        "name",
+        "code",
+        "county",
+        "township",
+        "kind",
+        "community",
+        "household_count",
+        "planned_people",
+        "housing_units",
+    )
+    list_filter = ("kind", "county")
+    search_fields = ("name", "=code", "community")
+    list_select_related = ("county", "township")
+    autocomplete_fields = ("county", "township")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "county", "township", "community", "kind")}),
+        (
+            _("规模"),
+            {
+                "fields": (
+                    "year_built",
+                    "land_area_mu",
+                    "floor_area_m2",
+                    "housing_units",
+                    "planned_households",
+                    "planned_people",
+                )
+            },
+        ),
+        (_("位置"), {"fields": ("address", "latitude", "longitude")}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_households=_count_subquery(Household, "settlement"))
+        )
+
+    @admin.display(description=_("搬迁户数"), ordering="n_households")
+    def household_count(self, obj):
+        return obj.n_households
+
+    def _choice_queryset(self, db_field, request):
+        if db_field.related_model is Region:
+            return Region.objects.visible_to(request.user)
+        return super()._choice_queryset(db_field, request)
+
+
+@admin.register(Building)
+class BuildingAdmin(ScopedHistoryAdmin):
+    list_display = (
+        "name",
+        "settlement",
+        "units",
+        "floors",
+        "housing_units",
+        "head_name",
+        "head_phone_masked",
+    )
+    list_filter = ("settlement",)
+    search_fields = ("name", "settlement__name", "head_name")
+    list_select_related = ("settlement",)
+    autocomplete_fields = ("settlement",)
+
+    @admin.display(description=_("楼栋长电话"))
+    def head_phone_masked(self, obj):
+        return mask_phone(obj.head_phone)
+
+
+@admin.register(GridUnit)
+class GridUnitAdmin(ScopedHistoryAdmin):
+    list_display = ("name", "settlement", "worker_count", "household_count")
+    list_filter = ("settlement",)
+    search_fields = ("name", "settlement__name")
+    list_select_related = ("settlement",)
+    autocomplete_fields = ("settlement", "buildings")
+    inlines = (GridWorkerInline, TenHouseholdGroupInline)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_workers=_count_subquery(GridWorker, "grid"),
+                n_households=_count_subquery(Household, "grid"),
+            )
+        )
+
+    @admin.display(description=_("网格员数"), ordering="n_workers")
+    def worker_count(self, obj):
+        return obj.n_workers
+
+    @admin.display(description=_("户数"), ordering="n_households")
+    def household_count(self, obj):
+        return obj.n_households
+
+
+@admin.register(TenHouseholdGroup)
+class TenHouseholdGroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "grid", "lead_household")
+    list_select_related = ("grid__settlement", "lead_household")
+    search_fields = ("name", "grid__name", "grid__settlement__name")
+    autocomplete_fields = ("grid", "lead_household")
+
+
+class PersonInline(ScopedAdminMixin, admin.TabularInline):
+    model = Person
+    form = PersonForm
+    formset = MembersFormSet
+    extra = 1
+    min_num = 1
+    show_change_link = True
+    fields = (
+        "name",
+        "id_number",
+        "relationship",
+        "ethnicity",
+        "education",
+        "health",
+        "disability_grade",
+        "labour_ability",
+        "school_stage",
+        "phone",
+    )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = form_for_user(self.form, request)
+        kwargs["form"].request_user = request.user
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 3 if obj is None else 1
+
+
+class SettlementFilter(admin.SimpleListFilter):
+    """安置点 for people (through their household), choices in scope only."""
+
+    title = _("安置点")
+    parameter_name = "settlement"
+
+    def lookups(self, request, model_admin):
+        return [(str(s.pk), s.name) for s in scoped_queryset(Settlement, request.user)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(household__settlement_id=value)
+        return queryset
+
+
+class RelocationYearFilter(admin.SimpleListFilter):
+    title = _("搬迁年度")
+    parameter_name = "relocation_year"
+    path = "relocation_year"
+
+    def lookups(self, request, model_admin):
+        return [(str(y), str(y)) for y in range(2016, 2021)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{self.path: int(value)})
+        return queryset
+
+
+class PersonRelocationYearFilter(RelocationYearFilter):
+    path = "household__relocation_year"
+
+
+@admin.register(Household)
+class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
+    form = HouseholdForm
+    resource_classes = (HouseholdResource,)
+    inlines = (PersonInline,)
+    list_display = (
+        "number",
+        "head_name",
+        "member_count",
+        "settlement",
+        "address_display",
+        "relocation_year",
+        "category",
+        "occupancy_state",
+        "phone_masked",
+    )
+    list_filter = (
+        "settlement",
+        "building",
+        "grid",
+        RelocationYearFilter,
+        "category",
+        "occupancy_state",
+        "hukou_state",
+    )
+    list_select_related = ("settlement", "building")
+    search_fields = ("number",)
+    search_help_text = _("输入户编号、户主或成员姓名（从第一个字起）、或完整的18位身份证号")
+    show_full_result_count = False
+    list_per_page = 50
+    autocomplete_fields = (
+        "settlement",
+        "building",
+        "grid",
+        "ten_group",
+        "origin_county",
+        "origin_township",
+    )
+    unscoped_fk_fields = ("origin_county", "origin_township")
+    fieldsets = (
+        (None, {"fields": ("number", "settlement", "category", "relocation_year", "batch")}),
+        (
+            _("住房"),
+            {
+                "fields": (
+                    "building",
+                    "unit",
+                    "room",
+                    "housing_area",
+                    "grid",
+                    "ten_group",
+                    "occupancy_state",
+                    "moved_in_date",
+                    "hukou_state",
+                )
+            },
+        ),
+        (_("迁出地"), {"fields": ("origin_county", "origin_township", "origin_village")}),
+        (_("联系"), {"fields": ("phone", "notes")}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_queryset(self, request):
+        head = Person.objects.filter(
+            household=OuterRef("pk"), relationship=enums.Relationship.HEAD
+        ).values("name")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(head_name=Subquery(head), n_members=_count_subquery(Person, "household"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = identity_search(
+            Person.objects.all(), term, id_lookup="id_number", name_lookup="name"
+        ).values("household_id")
+        compact = term.replace(" ", "").upper()
+        return (
+            queryset.filter(Q(pk__in=matches) | Q(number__startswith=compact)),
+            False,
+        )
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"reveal_sensitive": may_view_sensitive(request.user)}
+
+    def get_valid_export_item_pks(self, request):
+        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
+        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
+
+    @admin.display(description=_("户主"), ordering="head_name")
+    def head_name(self, obj):
+        return obj.head_name or "—"
+
+    @admin.display(description=_("人数"), ordering="n_members")
+    def member_count(self, obj):
+        return obj.n_members
+
+    @admin.display(description=_("楼栋/房号"))
+    def address_display(self, obj):
+        parts = [obj.building.name if obj.building_id else ""]
+        if obj.unit:
+            parts.append(_("%(unit)s单元") % {"unit": obj.unit})
+        if obj.room:
+            parts.append(obj.room)
+        return " ".join(p for p in parts if p) or "—"
+
+    @admin.display(description=_("联系电话"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.phone)
+
+
+@admin.register(Person)
+class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
+    form = PersonForm
+    resource_classes = (PersonResource,)
+    list_display = (
+        "name",
+        "id_number_masked",
+        "sex",
+        "age",
+        "relationship",
+        "household_link",
+        "settlement_name",
+        "ethnicity",
+        "labour_ability",
+        "health",
+        "school_stage",
+    )
+    list_filter = (
+        SettlementFilter,
+        PersonRelocationYearFilter,
+        "sex",
+        "relationship",
+        "ethnicity",
+        "labour_ability",
+        "health",
+        "school_stage",
+        "dibao",
+        "medical_insurance",
+    )
+    list_select_related = ("household__settlement",)
+    search_fields = ("name",)
+    search_help_text = _("输入姓名（从第一个字起）、户编号、或完整的18位身份证号")
+    show_full_result_count = False
+    list_per_page = 50
+    autocomplete_fields = ("household",)
+    readonly_fields = ("birth_date", "sex")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "household",
+                    "name",
+                    "id_number",
+                    "birth_date",
+                    "sex",
+                    "relationship",
+                    "ethnicity",
+                    "phone",
+                )
+            },
+        ),
+        (
+            _("教育与健康"),
+            {
+                "fields": (
+                    "education",
+                    "school_stage",
+                    "health",
+                    "disability_grade",
+                    "labour_ability",
+                )
+            },
+        ),
+        (
+            _("社会保障"),
+            {
+                "fields": (
+                    "medical_insurance",
+                    "pension_insurance",
+                    "dibao",
+                    "extreme_poverty_support",
+                    "residence_permit",
+                )
+            },
+        ),
+        (None, {"fields": ("notes",)}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = form_for_user(self.form, request)
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_search_results(self, request, queryset, search_term):
+        matches = identity_search(
+            queryset,
+            search_term,
+            id_lookup="id_number",
+            name_lookup="name",
+            number_lookup="household__number",
+        )
+        return (queryset if matches is None else matches), False
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"reveal_sensitive": may_view_sensitive(request.user)}
+
+    def get_valid_export_item_pks(self, request):
+        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
+        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
+
+    @admin.display(description=_("身份证号"))
+    def id_number_masked(self, obj):
+        return mask_resident_id(obj.id_number)
+
+    @admin.display(description=_("年龄"), ordering="-birth_date")
+    def age(self, obj):
+        return obj.age_on(timezone.localdate())
+
+    @admin.display(description=_("所属搬迁户"), ordering="household__number")
+    def household_link(self, obj):
+        url = reverse("admin:communities_household_change", args=[obj.household_id])
+        return format_html('<a href="{}">{}</a>', url, obj.household.number)
+
+    @admin.display(description=_("安置点"))
+    def settlement_name(self, obj):
+        settlement = obj.household.settlement
+        return settlement.name if settlement else "—"

@@ -132,19 +132,31 @@ class Settlement(models.Model):
     )
     community = models.CharField(_("社区居委会"), max_length=100, blank=True)
     kind = models.CharField(
-        _("安置方式"), max_length=16, choices=enums.SettlementKind.choices,
+        _("安置方式"),
+        max_length=16,
+        choices=enums.SettlementKind.choices,
         default=enums.SettlementKind.URBAN,
     )
     year_built = models.PositiveSmallIntegerField(
-        _("建成年份"), null=True, blank=True,
+        _("建成年份"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(2000), MaxValueValidator(2030)],
     )
     land_area_mu = models.DecimalField(
-        _("占地面积（亩）"), max_digits=10, decimal_places=2, null=True, blank=True,
+        _("占地面积（亩）"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     floor_area_m2 = models.DecimalField(
-        _("建筑面积（㎡）"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("建筑面积（㎡）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     housing_units = models.PositiveIntegerField(_("安置住房（套）"), null=True, blank=True)
@@ -152,11 +164,19 @@ class Settlement(models.Model):
     planned_people = models.PositiveIntegerField(_("计划安置人数"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     latitude = models.DecimalField(
-        _("纬度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(3), MaxValueValidator(54)],
     )
     longitude = models.DecimalField(
-        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(73), MaxValueValidator(136)],
     )
 
@@ -258,8 +278,12 @@ class GridWorker(models.Model):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
     full_time = models.BooleanField(_("专职"), default=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("系统账号"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="grid_roles",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("系统账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_roles",
     )
 
     objects = GridChildQuerySet.as_manager()
@@ -281,8 +305,12 @@ class TenHouseholdGroup(models.Model):
     )
     name = models.CharField(_("联户名称"), max_length=50)
     lead_household = models.ForeignKey(
-        "Household", verbose_name=_("联户长户"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "Household",
+        verbose_name=_("联户长户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = GridChildQuerySet.as_manager()
@@ -309,30 +337,56 @@ class Household(models.Model):
 
     number = models.CharField(_("户编号"), max_length=32, unique=True)
     settlement = models.ForeignKey(
-        Settlement, verbose_name=_("安置点"), on_delete=models.PROTECT,
-        related_name="households", null=True, blank=True,
+        Settlement,
+        verbose_name=_("安置点"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        null=True,
+        blank=True,
     )
     building = models.ForeignKey(
-        Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, null=True, blank=True,
+        Building,
+        verbose_name=_("楼栋"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="households",
     )
     unit = models.PositiveSmallIntegerField(_("单元"), null=True, blank=True)
     room = models.CharField(_("房号"), max_length=16, blank=True)
     grid = models.ForeignKey(
-        GridUnit, verbose_name=_("网格"), on_delete=models.PROTECT, null=True, blank=True,
+        GridUnit,
+        verbose_name=_("网格"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="households",
     )
     ten_group = models.ForeignKey(
-        TenHouseholdGroup, verbose_name=_("十联户"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="households",
+        TenHouseholdGroup,
+        verbose_name=_("十联户"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="households",
     )
     origin_county = models.ForeignKey(
-        Region, verbose_name=_("迁出县"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", limit_choices_to={"level": enums.RegionLevel.COUNTY},
+        Region,
+        verbose_name=_("迁出县"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": enums.RegionLevel.COUNTY},
     )
     origin_township = models.ForeignKey(
-        Region, verbose_name=_("迁出乡镇"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", limit_choices_to={"level": enums.RegionLevel.TOWNSHIP},
+        Region,
+        verbose_name=_("迁出乡镇"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": enums.RegionLevel.TOWNSHIP},
     )
     origin_village = models.CharField(_("迁出村"), max_length=50, blank=True)
     relocation_year = models.PositiveSmallIntegerField(
@@ -344,20 +398,30 @@ class Household(models.Model):
     )
     batch = models.CharField(_("搬迁批次"), max_length=20, blank=True)
     category = models.CharField(
-        _("搬迁户类别"), max_length=20, choices=enums.HouseholdCategory.choices,
+        _("搬迁户类别"),
+        max_length=20,
+        choices=enums.HouseholdCategory.choices,
         default=enums.HouseholdCategory.REGISTERED_POOR,
     )
     moved_in_date = models.DateField(_("入住日期"), null=True, blank=True)
     occupancy_state = models.CharField(
-        _("入住状态"), max_length=16, choices=enums.OccupancyState.choices,
+        _("入住状态"),
+        max_length=16,
+        choices=enums.OccupancyState.choices,
         default=enums.OccupancyState.MOVED_IN,
     )
     hukou_state = models.CharField(
-        _("户籍状态"), max_length=20, choices=enums.HukouState.choices,
+        _("户籍状态"),
+        max_length=20,
+        choices=enums.HukouState.choices,
         default=enums.HukouState.MOVED_IN,
     )
     housing_area = models.DecimalField(
-        _("住房面积（㎡）"), max_digits=7, decimal_places=2, null=True, blank=True,
+        _("住房面积（㎡）"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
@@ -390,7 +454,9 @@ class Household(models.Model):
             # Household changelist filtered by settlement, newest first.
             models.Index(fields=["settlement", "-id"], name="household_settlement_recent"),
             # Changelist filter "relocation year" inside a scope.
-            models.Index(fields=["relocation_year", "settlement"], name="household_year_settlement"),
+            models.Index(
+                fields=["relocation_year", "settlement"], name="household_year_settlement"
+            ),
         ]
 
     def __str__(self):
@@ -448,7 +514,10 @@ class Person(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=50)
     id_number = models.CharField(
-        _("身份证号"), max_length=18, unique=True, validators=[validate_resident_id],
+        _("身份证号"),
+        max_length=18,
+        unique=True,
+        validators=[validate_resident_id],
         error_messages={"unique": _("该身份证号已在系统中登记。")},
     )
     birth_date = models.DateField(_("出生日期"), editable=False)
@@ -469,11 +538,16 @@ class Person(models.Model):
         _("残疾等级"), choices=enums.DisabilityGrade.choices, null=True, blank=True
     )
     labour_ability = models.CharField(
-        _("劳动技能"), max_length=16, choices=enums.LabourAbility.choices,
+        _("劳动技能"),
+        max_length=16,
+        choices=enums.LabourAbility.choices,
         default=enums.LabourAbility.ORDINARY,
     )
     school_stage = models.CharField(
-        _("在校阶段"), max_length=20, choices=enums.SchoolStage.choices, blank=True,
+        _("在校阶段"),
+        max_length=20,
+        choices=enums.SchoolStage.choices,
+        blank=True,
         help_text=_("全日制在校生填写所在阶段；不在校留空。"),
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
@@ -527,6 +601,11 @@ class Person(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Derived columns must follow the ID number on every write path.
+        self.set_derived_fields()
+        super().save(*args, **kwargs)
+
     def clean_fields(self, exclude=None):
         self.id_number = normalize_resident_id(self.id_number)
         super().clean_fields(exclude=exclude)
@@ -551,11 +630,6 @@ class Person(models.Model):
         self.birth_date = birth_date_from_id(self.id_number)
         self.sex = sex_from_id(self.id_number)
 
-    def save(self, *args, **kwargs):
-        # Derived columns must follow the ID number on every write path.
-        self.set_derived_fields()
-        super().save(*args, **kwargs)
-
     def age_on(self, day):
         born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -569,15 +643,25 @@ class AreaScope(models.Model):
     """One area a user may work in: a region at any level, or one settlement."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
         related_name="area_scopes",
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("行政区划"), on_delete=models.CASCADE, null=True, blank=True,
+        Region,
+        verbose_name=_("行政区划"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="+",
     )
     settlement = models.ForeignKey(
-        Settlement, verbose_name=_("安置点"), on_delete=models.CASCADE, null=True, blank=True,
+        Settlement,
+        verbose_name=_("安置点"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="+",
     )
 

@@ -80,7 +80,9 @@ def compute_scope(user):
     kept = tuple(
         sorted(p for p in prefixes if not any(p != o and p.startswith(o) for o in prefixes))
     )
-    return Scope(unrestricted=False, region_prefixes=kept, settlement_ids=tuple(sorted(settlements)))
+    return Scope(
+        unrestricted=False, region_prefixes=kept, settlement_ids=tuple(sorted(settlements))
+    )
 
 
 def get_scope(user):
@@ -90,10 +92,7 @@ def get_scope(user):
     cached = getattr(user, "_area_scope", None)
     if cached is None:
         cached = compute_scope(user)
-        try:
-            user._area_scope = cached
-        except AttributeError:  # AnonymousUser instances are shared; do not cache
-            pass
+        user._area_scope = cached
     return cached
 
 

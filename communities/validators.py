@@ -50,7 +50,9 @@ def validate_resident_id(value):
     value = normalize_resident_id(value)
     if _EXCEL_NUMBER.match(value):
         raise ValidationError(
-            _("身份证号被 Excel 转成了科学计数法（%(value)s），末几位已丢失。请把该列设为“文本”格式后重新录入。"),
+            _(
+                "身份证号被 Excel 转成了科学计数法（%(value)s），末几位已丢失。请把该列设为“文本”格式后重新录入。"
+            ),
             code="excel_number",
             params={"value": value},
         )

@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""Employment and income: jobs, employers, training and household income (see DESIGN.md)."""

@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""Governance: party organisation, pairing and visits, petitions, monitoring (see DESIGN.md)."""

@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""Public services and culture: facilities, funded projects, activities, honours (see DESIGN.md)."""

@@ -1,0 +1,41 @@
+# The README's two commands.  Both work on a fresh machine with Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1:8000
+export DEBUG ?= true
+
+.PHONY: run test lint check clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+## make run: set up, load the demo prefecture (kept between runs) and serve on $(HOST)
+run: $(VENV)/.run-deps
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver $(HOST)
+
+## make test: set up, lint, check and run the whole suite (browser tests need /usr/bin/chromium)
+test: $(VENV)/.test-deps lint check
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: $(VENV)/.run-deps
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean-db:
+	rm -f db.sqlite3

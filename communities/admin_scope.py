@@ -1,0 +1,217 @@
+"""Admin building blocks that apply area scope and personal-data masking.
+
+Every admin of a scoped model inherits ``ScopedAdminMixin``; it is the single
+place where the admin meets ``communities.scope``: change lists, change /
+delete / history URLs, search, list-filter choices, foreign-key choices and
+their validation, autocomplete and exports.
+"""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from .roles import SENSITIVE_PERMISSION
+from .scope import get_scope
+from .validators import mask_phone, mask_resident_id
+
+MASKERS = {"id_number": mask_resident_id, "phone": mask_phone, "head_phone": mask_phone}
+
+
+def may_view_sensitive(user):
+    return user.has_perm(SENSITIVE_PERMISSION)
+
+
+def scoped_queryset(model, user):
+    qs = model._default_manager.all()
+    return qs.visible_to(user) if hasattr(qs, "visible_to") else qs
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``cap + 1`` rows, so a page never costs a full COUNT(*).
+
+    Tables of millions are browsed by filtering and searching; beyond the cap
+    the list says "more than N" (see templates/admin/pagination.html).
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        qs = self.object_list
+        if not isinstance(qs, models.QuerySet):
+            return len(qs)
+        return qs.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self):
+        return self.count > self.cap
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related-field filter whose choices are only the user's records."""
+
+    depends_on = None  # e.g. "settlement": only offered once a settlement is chosen
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self._request = request
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def field_choices(self, field, request, model_admin):
+        qs = scoped_queryset(field.related_model, request.user)
+        settlement = self._selected_settlement(request)
+        if settlement is not None and hasattr(field.related_model, "settlement"):
+            qs = qs.filter(settlement_id=settlement)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in qs]
+
+    def _selected_settlement(self, request):
+        value = request.GET.get("settlement__id__exact") or request.GET.get("settlement")
+        return value if value and value.isdigit() else None
+
+    def has_output(self):
+        if self.depends_on and self._selected_settlement(self._request) is None:
+            return False
+        return super().has_output()
+
+
+class SettlementDependentListFilter(ScopedRelatedFieldListFilter):
+    """Buildings and grids: offered once a settlement is chosen (else thousands)."""
+
+    depends_on = "settlement"
+
+
+class ScopedAdminMixin:
+    """Scope and masking for a ModelAdmin; put it first in the bases."""
+
+    #: Foreign keys whose choices are public reference data (e.g. origin county).
+    unscoped_fk_fields = ()
+    #: Filters on these FK names only appear once a settlement is chosen.
+    settlement_dependent_filters = ("building", "grid")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.visible_to(request.user) if hasattr(qs, "visible_to") else qs
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Out of scope and non-existent look the same: a plain 404, never a hint.
+        raise Http404
+
+    def get_list_filter(self, request):
+        wrapped = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str) and "__" not in item:
+                field = self.model._meta.get_field(item)
+                if field.is_relation and field.many_to_one:
+                    if item in self.settlement_dependent_filters:
+                        item = (item, SettlementDependentListFilter)
+                    else:
+                        item = (item, ScopedRelatedFieldListFilter)
+            wrapped.append(item)
+        return wrapped
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name not in self.unscoped_fk_fields and "queryset" not in kwargs:
+            kwargs["queryset"] = self._choice_queryset(db_field, request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = self._choice_queryset(db_field, request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _choice_queryset(self, db_field, request):
+        return scoped_queryset(db_field.related_model, request.user)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
+
+    # --- masking helpers for list columns ------------------------------------
+    @staticmethod
+    def masked(value, field="id_number"):
+        return MASKERS[field](value)
+
+
+class MaskingHistoryHelper(HistoricalRecordContextHelper):
+    """Masks personal data in the change history unless the user may see it."""
+
+    def __init__(self, model, historical_record, *, reveal):
+        super().__init__(model, historical_record)
+        self.reveal = reveal
+
+    def prepare_delta_change_value(self, change, value):
+        if not self.reveal and change.field in MASKERS:
+            return MASKERS[change.field](value or "")
+        return super().prepare_delta_change_value(change, value)
+
+
+class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """History pages that obey scope and masking like every other page."""
+
+    def _check_in_scope(self, request, object_id):
+        if get_scope(request.user).unrestricted:
+            return  # may also read the history of deleted records
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A past version rendered as a form would bypass masking; the list of
+        # changes on the history page says everything a user may read.
+        raise Http404
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return MaskingHistoryHelper(
+            self.model, historical_record, reveal=may_view_sensitive(request.user)
+        )
+
+
+class SensitiveFieldsFormMixin:
+    """Hides stored ID numbers and phones from users without the permission.
+
+    For such users an existing value is shown masked as the placeholder of an
+    empty input; leaving it empty keeps the stored value, typing a new one
+    replaces it (and is validated).  New records are typed in as usual.
+    """
+
+    sensitive_fields = ("id_number", "phone")
+    reveal_sensitive = True  # set per request by the admin
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.reveal_sensitive or not self.instance.pk:
+            return
+        for name in self.sensitive_fields:
+            field = self.fields.get(name)
+            stored = getattr(self.instance, name, "")
+            if field is None or not stored:
+                continue
+            field.required = False
+            self.initial[name] = ""
+            field.widget.attrs["placeholder"] = MASKERS[name](stored)
+            field.help_text = _("已隐藏；留空则保持原值，输入新值则更新。")
+
+    def _post_clean(self):
+        if not self.reveal_sensitive and self.instance.pk:
+            for name in self.sensitive_fields:
+                if name in self.cleaned_data and not self.cleaned_data[name]:
+                    self.cleaned_data[name] = getattr(self.instance, name)
+        super()._post_clean()
+
+
+def form_for_user(form_class, request):
+    """A subclass of ``form_class`` that knows whether the user may see personal data."""
+    return type(
+        form_class.__name__,
+        (form_class,),
+        {"reveal_sensitive": may_view_sensitive(request.user), "__module__": __name__},
+    )

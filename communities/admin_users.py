@@ -1,0 +1,177 @@
+"""User administration that cannot hand out more than the editor has.
+
+A non-superuser editing users sees only users whose areas lie inside their
+own, may grant only roles whose permissions they hold themselves, and only
+areas inside their own scope.  Superuser status and single permissions are
+for superusers only.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import AreaScope, Region, Settlement
+from .scope import Scope, compute_scope, get_scope
+
+User = get_user_model()
+
+
+def grantable_regions(editor):
+    scope = get_scope(editor)
+    if scope.unrestricted:
+        return Region.objects.all()
+    q = Region.objects.none()
+    for prefix in scope.region_prefixes:
+        q |= Region.objects.filter(code__startswith=prefix)
+    return q
+
+
+def grantable_groups(editor):
+    if editor.is_superuser:
+        return Group.objects.all()
+    own = editor.get_all_permissions()
+    allowed = []
+    for group in Group.objects.prefetch_related("permissions__content_type"):
+        needed = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        if needed <= own:
+            allowed.append(group.pk)
+    return Group.objects.filter(pk__in=allowed)
+
+
+def manageable_users(editor):
+    """Users whose whole scope lies inside the editor's (never superusers)."""
+    if editor.is_superuser:
+        return User.objects.all()
+    scope = get_scope(editor)
+    if scope.empty:
+        return User.objects.filter(pk=editor.pk)
+    rows = {}
+    for row in AreaScope.objects.select_related("region").filter(user__is_superuser=False):
+        prefixes, settlements = rows.setdefault(row.user_id, (set(), set()))
+        if row.region_id:
+            prefixes.add(row.region.prefix)
+        else:
+            settlements.add(row.settlement_id)
+    outside = [
+        uid
+        for uid, (prefixes, settlements) in rows.items()
+        if not scope.covers_scope(Scope(False, tuple(prefixes), tuple(settlements)))
+    ]
+    return User.objects.filter(is_superuser=False).exclude(pk__in=outside)
+
+
+class AreaScopeInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        editor = self.editor
+        if editor.is_superuser:
+            return
+        own = get_scope(editor)
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            region, settlement = data.get("region"), data.get("settlement")
+            if region is not None and not own.covers_region(region):
+                raise ValidationError(_("不能授予超出您本人管辖范围的行政区划。"))
+            if (
+                settlement is not None
+                and not Settlement.objects.visible_to(editor).filter(pk=settlement.pk).exists()
+            ):
+                raise ValidationError(_("不能授予超出您本人管辖范围的安置点。"))
+
+
+class AreaScopeInline(admin.TabularInline):
+    model = AreaScope
+    formset = AreaScopeInlineFormSet
+    extra = 1
+    autocomplete_fields = ("region", "settlement")
+    verbose_name = _("管辖范围")
+    verbose_name_plural = _("管辖范围（行政区划或安置点，任选其一）")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.editor = request.user
+        return formset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = grantable_regions(request.user)
+        elif db_field.name == "settlement":
+            kwargs["queryset"] = Settlement.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ScopedUserAdmin(UserAdmin):
+    inlines = (AreaScopeInline,)
+    list_display = (
+        "username",
+        "first_name",
+        "role_names",
+        "scope_names",
+        "is_active",
+        "last_login",
+    )
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "first_name", "last_name")
+
+    def get_queryset(self, request):
+        qs = (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups", "area_scopes__region", "area_scopes__settlement")
+        )
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(pk__in=manageable_users(request.user).values("pk"))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        from django.http import Http404
+
+        raise Http404
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or obj is None:
+            return fieldsets
+        return (
+            (None, {"fields": ("username", "password")}),
+            (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+            (_("Permissions"), {"fields": ("is_active", "is_staff", "groups")}),
+            (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        editor = request.user
+        if not editor.is_superuser:
+            # Final guard: after saving, the edited user must not exceed the editor.
+            target = compute_scope(form.instance)
+            if not get_scope(editor).covers_scope(target):
+                raise PermissionDenied(_("授权范围超出您本人的管辖范围。"))
+
+    @admin.display(description=_("角色"))
+    def role_names(self, obj):
+        return "、".join(g.name for g in obj.groups.all()) or "—"
+
+    @admin.display(description=_("管辖范围"))
+    def scope_names(self, obj):
+        if obj.is_superuser:
+            return _("全部")
+        return "、".join(str(s) for s in obj.area_scopes.all()) or "—"

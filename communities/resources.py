@@ -1,0 +1,141 @@
+"""Spreadsheet layouts (django-import-export resources) with Chinese headers.
+
+Exports mask ID numbers and phones unless the exporting user may see them;
+the queryset they receive is already scoped by the admin.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+
+from .models import Household, Person
+from .validators import mask_phone, mask_resident_id
+
+
+class MaskingResource(resources.ModelResource):
+    def __init__(self, reveal_sensitive=False, **kwargs):
+        super().__init__(**kwargs)
+        self.reveal_sensitive = reveal_sensitive
+
+    def _sensitive(self, value, masker):
+        return value if self.reveal_sensitive else masker(value)
+
+    @staticmethod
+    def _choice(obj, name):
+        return getattr(obj, f"get_{name}_display")() if getattr(obj, name) else ""
+
+
+class HouseholdResource(MaskingResource):
+    number = fields.Field(attribute="number", column_name=_("户编号"))
+    settlement_code = fields.Field(attribute="settlement__code", column_name=_("安置点编码"))
+    settlement_name = fields.Field(attribute="settlement__name", column_name=_("安置点"))
+    building = fields.Field(attribute="building__name", column_name=_("楼栋"))
+    unit = fields.Field(attribute="unit", column_name=_("单元"))
+    room = fields.Field(attribute="room", column_name=_("房号"))
+    grid = fields.Field(attribute="grid__name", column_name=_("网格"))
+    relocation_year = fields.Field(attribute="relocation_year", column_name=_("搬迁年度"))
+    category = fields.Field(column_name=_("搬迁户类别"))
+    occupancy_state = fields.Field(column_name=_("入住状态"))
+    hukou_state = fields.Field(column_name=_("户籍状态"))
+    moved_in_date = fields.Field(attribute="moved_in_date", column_name=_("入住日期"))
+    phone = fields.Field(column_name=_("联系电话"))
+
+    class Meta:
+        model = Household
+        fields = (
+            "number",
+            "settlement_code",
+            "settlement_name",
+            "building",
+            "unit",
+            "room",
+            "grid",
+            "relocation_year",
+            "category",
+            "occupancy_state",
+            "hukou_state",
+            "moved_in_date",
+            "phone",
+        )
+        import_id_fields = ("number",)
+
+    def dehydrate_category(self, obj):
+        return self._choice(obj, "category")
+
+    def dehydrate_occupancy_state(self, obj):
+        return self._choice(obj, "occupancy_state")
+
+    def dehydrate_hukou_state(self, obj):
+        return self._choice(obj, "hukou_state")
+
+    def dehydrate_phone(self, obj):
+        return self._sensitive(obj.phone, mask_phone)
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("settlement", "building", "grid")
+
+
+class PersonResource(MaskingResource):
+    household = fields.Field(attribute="household__number", column_name=_("户编号"))
+    settlement_code = fields.Field(
+        attribute="household__settlement__code", column_name=_("安置点编码")
+    )
+    name = fields.Field(attribute="name", column_name=_("姓名"))
+    id_number = fields.Field(column_name=_("身份证号"))
+    relationship = fields.Field(column_name=_("与户主关系"))
+    sex = fields.Field(column_name=_("性别"))
+    birth_date = fields.Field(attribute="birth_date", column_name=_("出生日期"))
+    ethnicity = fields.Field(column_name=_("民族"))
+    education = fields.Field(column_name=_("文化程度"))
+    health = fields.Field(column_name=_("健康状况"))
+    labour_ability = fields.Field(column_name=_("劳动技能"))
+    school_stage = fields.Field(column_name=_("在校阶段"))
+    phone = fields.Field(column_name=_("联系电话"))
+
+    class Meta:
+        model = Person
+        fields = (
+            "household",
+            "settlement_code",
+            "name",
+            "id_number",
+            "relationship",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "education",
+            "health",
+            "labour_ability",
+            "school_stage",
+            "phone",
+        )
+        import_id_fields = ("id_number",)
+
+    def dehydrate_id_number(self, obj):
+        return self._sensitive(obj.id_number, mask_resident_id)
+
+    def dehydrate_phone(self, obj):
+        return self._sensitive(obj.phone, mask_phone)
+
+    def dehydrate_relationship(self, obj):
+        return self._choice(obj, "relationship")
+
+    def dehydrate_sex(self, obj):
+        return self._choice(obj, "sex")
+
+    def dehydrate_ethnicity(self, obj):
+        return self._choice(obj, "ethnicity")
+
+    def dehydrate_education(self, obj):
+        return self._choice(obj, "education")
+
+    def dehydrate_health(self, obj):
+        return self._choice(obj, "health")
+
+    def dehydrate_labour_ability(self, obj):
+        return self._choice(obj, "labour_ability")
+
+    def dehydrate_school_stage(self, obj):
+        return self._choice(obj, "school_stage")
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("household__settlement")
