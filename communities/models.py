@@ -457,6 +457,12 @@ class Household(models.Model):
             models.Index(
                 fields=["relocation_year", "settlement"], name="household_year_settlement"
             ),
+            # Household search by the start of the household number.
+            models.Index(
+                fields=["number"],
+                name="household_number_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self):
@@ -594,8 +600,10 @@ class Person(models.Model):
         indexes = [
             # Labour-force and age-band counts filter on birth date.
             models.Index(fields=["birth_date"], name="person_birth_date"),
-            # Search by name in the person list.
-            models.Index(fields=["name"], name="person_name"),
+            # Search by the start of a name (name__startswith -> LIKE 'x%').
+            models.Index(
+                fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self):
