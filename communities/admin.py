@@ -6,9 +6,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
+from import_export.forms import ExportForm
 
 from . import enums
 from .admin_scope import (
+    SWAP_ALWAYS,
     ScopedAdminMixin,
     ScopedHistoryAdmin,
     form_for_user,
@@ -28,7 +30,6 @@ from .models import (
     TenHouseholdGroup,
 )
 from .resources import HouseholdResource, PersonResource
-from .validators import mask_phone, mask_resident_id
 
 admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
 admin.site.site_title = _("搬迁社区管理")
@@ -174,10 +175,6 @@ class BuildingAdmin(ScopedHistoryAdmin):
     list_select_related = ("settlement",)
     autocomplete_fields = ("settlement",)
 
-    @admin.display(description=_("楼栋长电话"))
-    def head_phone_masked(self, obj):
-        return mask_phone(obj.head_phone)
-
 
 @admin.register(GridUnit)
 class GridUnitAdmin(ScopedHistoryAdmin):
@@ -283,6 +280,7 @@ class PersonRelocationYearFilter(RelocationYearFilter):
 class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = HouseholdForm
     resource_classes = (HouseholdResource,)
+    export_form_class = ExportForm
     inlines = (PersonInline,)
     list_display = (
         "number",
@@ -341,6 +339,7 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = form_for_user(self.form, request)
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
@@ -392,15 +391,12 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
             parts.append(obj.room)
         return " ".join(p for p in parts if p) or "—"
 
-    @admin.display(description=_("联系电话"))
-    def phone_masked(self, obj):
-        return mask_phone(obj.phone)
-
 
 @admin.register(Person)
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
     resource_classes = (PersonResource,)
+    export_form_class = ExportForm
     list_display = (
         "name",
         "id_number_masked",
@@ -482,6 +478,18 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         form.request_user = request.user
         return form
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if may_view_sensitive(request.user):
+            return shown
+        return [name for name in shown if name not in SWAP_ALWAYS]
+
+    def get_list_filter(self, request):
+        shown = super().get_list_filter(request)
+        if may_view_sensitive(request.user):
+            return shown
+        return [f for f in shown if not (isinstance(f, str) and f in SWAP_ALWAYS)]
+
     def get_search_results(self, request, queryset, search_term):
         matches = identity_search(
             queryset,
@@ -498,10 +506,6 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     def get_valid_export_item_pks(self, request):
         posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
         return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
-
-    @admin.display(description=_("身份证号"))
-    def id_number_masked(self, obj):
-        return mask_resident_id(obj.id_number)
 
     @admin.display(description=_("年龄"), ordering="-birth_date")
     def age(self, obj):

@@ -19,7 +19,29 @@ from .roles import SENSITIVE_PERMISSION
 from .scope import get_scope
 from .validators import mask_phone, mask_resident_id
 
-MASKERS = {"id_number": mask_resident_id, "phone": mask_phone, "head_phone": mask_phone}
+HIDDEN = _("（已隐藏）")
+
+
+def _hide(value):
+    return HIDDEN if value not in (None, "") else ""
+
+
+MASKERS = {
+    "id_number": mask_resident_id,
+    "phone": mask_phone,
+    "head_phone": mask_phone,
+    "health": _hide,
+    "disability_grade": _hide,
+}
+# Health is special-category data: without the permission it is neither shown
+# nor editable.  ID numbers and phones stay editable (see SensitiveFieldsFormMixin)
+# and are swapped for their masked form only where the page is read-only.
+SWAP_ALWAYS = {"health": "health_masked", "disability_grade": "disability_grade_masked"}
+SWAP_READ_ONLY = {
+    "id_number": "id_number_masked",
+    "phone": "phone_masked",
+    "head_phone": "head_phone_masked",
+}
 
 
 def may_view_sensitive(user):
@@ -103,6 +125,24 @@ class ScopedAdminMixin:
         # Out of scope and non-existent look the same: a plain 404, never a hint.
         raise Http404
 
+    def _404_unless_visible(self, request, object_id):
+        # Before any permission check, so that a 403 cannot tell a hidden
+        # record from a missing one.
+        if self.get_object(request, object_id) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._404_unless_visible(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._404_unless_visible(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._404_unless_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def get_list_filter(self, request):
         wrapped = []
         for item in super().get_list_filter(request):
@@ -132,10 +172,53 @@ class ScopedAdminMixin:
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
 
-    # --- masking helpers for list columns ------------------------------------
-    @staticmethod
-    def masked(value, field="id_number"):
-        return MASKERS[field](value)
+    # --- personal data ------------------------------------------------------
+    def _sensitive_swaps(self, request, obj):
+        if may_view_sensitive(request.user):
+            return {}
+        swaps = dict(SWAP_ALWAYS)
+        if not self.has_change_permission(request, obj):
+            swaps.update(SWAP_READ_ONLY)
+        return swaps
+
+    def get_fieldsets(self, request, obj=None):
+        swaps = self._sensitive_swaps(request, obj)
+        fieldsets = super().get_fieldsets(request, obj)
+        if not swaps:
+            return fieldsets
+        return [
+            (name, {**opts, "fields": [swaps.get(f, f) for f in opts["fields"]]})
+            for name, opts in fieldsets
+        ]
+
+    def get_fields(self, request, obj=None):
+        swaps = self._sensitive_swaps(request, obj)
+        return [swaps.get(f, f) for f in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        swaps = self._sensitive_swaps(request, obj)
+        return readonly + [v for v in swaps.values() if v not in readonly]
+
+    @admin.display(description=_("身份证号"))
+    def id_number_masked(self, obj):
+        return mask_resident_id(obj.id_number)
+
+    @admin.display(description=_("联系电话"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("楼栋长电话"))
+    def head_phone_masked(self, obj):
+        return mask_phone(obj.head_phone)
+
+    @admin.display(description=_("健康状况"))
+    def health_masked(self, obj):
+        return _hide(obj.health)
+
+    @admin.display(description=_("残疾等级"))
+    def disability_grade_masked(self, obj):
+        return _hide(obj.disability_grade)
 
 
 class MaskingHistoryHelper(HistoricalRecordContextHelper):
@@ -147,21 +230,17 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         if not self.reveal and change.field in MASKERS:
-            return MASKERS[change.field](value or "")
+            return MASKERS[change.field](value)
         return super().prepare_delta_change_value(change, value)
 
 
 class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """History pages that obey scope and masking like every other page."""
 
-    def _check_in_scope(self, request, object_id):
-        if get_scope(request.user).unrestricted:
-            return  # may also read the history of deleted records
-        if not self.get_queryset(request).filter(pk=object_id).exists():
-            raise Http404
-
     def history_view(self, request, object_id, extra_context=None):
-        self._check_in_scope(request, object_id)
+        if get_scope(request.user).unrestricted:
+            # May also read the history of deleted records.
+            return SimpleHistoryAdmin.history_view(self, request, object_id, extra_context)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

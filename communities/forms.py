@@ -57,8 +57,9 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
         )
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
     request_user = None
+    sensitive_fields = ("phone",)
 
     class Meta:
         model = Household

@@ -39,6 +39,7 @@ class RegionQuerySet(models.QuerySet):
             q |= Q(code__startswith=prefix)
         if scope.settlement_ids:
             q |= Q(settlements__in=scope.settlement_ids)
+            q |= Q(township_settlements__in=scope.settlement_ids)
         return self.filter(q).distinct()
 
 

@@ -33,7 +33,7 @@ class Scope:
             if len(code) > 6:  # a township: settlements recorded under it
                 q |= Q(**{f"{prefix}township_id": code})
             else:
-                q |= Q(**{f"{prefix}county_id__startswith": code})
+                q |= Q(**{f"{prefix}county__code__startswith": code})
         if self.settlement_ids:
             q |= Q(**{f"{prefix}pk__in": self.settlement_ids})
         return q

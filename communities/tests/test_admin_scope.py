@@ -1,0 +1,427 @@
+"""Scope and masking through the admin: lists, URLs, search, filters,
+autocomplete, foreign keys posted by hand, exports and history."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from communities.models import Household, Person
+
+pytestmark = pytest.mark.django_db
+
+ID_RE = re.compile(r"(?<![\d*])\d{17}[\dX](?![\d*])")
+MOBILE_RE = re.compile(r"(?<![\d*])1[3-9]\d{9}(?![\d*])")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def changelist(model):
+    return reverse(f"admin:communities_{model}_changelist")
+
+
+def change(model, pk, action="change"):
+    return reverse(f"admin:communities_{model}_{action}", args=[pk])
+
+
+# --- lists -------------------------------------------------------------------
+
+
+def test_worker_household_list_shows_only_own_settlement(client, world):
+    body = login(client, world.worker).get(changelist("household")).content.decode()
+    assert "522301000001" in body
+    assert "522301000002" not in body
+    assert "520201000001" not in body
+    assert "000000000009" not in body
+
+
+def test_county_official_sees_county_households_read_only(client, world):
+    response = login(client, world.county).get(changelist("household"))
+    body = response.content.decode()
+    assert "522301000001" in body and "522301000002" in body
+    assert "520201000001" not in body
+    assert reverse("admin:communities_household_add") not in body
+
+
+@pytest.mark.parametrize("model", ["household", "person"])
+def test_lists_never_show_full_id_numbers_or_mobiles(client, world, model):
+    for user in (world.worker, world.worker_nopii, world.county, world.admin):
+        body = login(client, user).get(changelist(model)).content.decode()
+        assert ID_RE.findall(body) == [], user.username
+        assert MOBILE_RE.findall(body) == [], user.username
+    body = login(client, world.admin).get(changelist("person")).content.decode()
+    masked = world.heads["a"].id_number[:6] + "********" + world.heads["a"].id_number[-4:]
+    assert masked in body
+
+
+# --- URLs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["change", "delete", "history"])
+def test_out_of_scope_urls_are_404(client, world, action):
+    login(client, world.worker)
+    assert client.get(change("household", world.households["b"].pk, action)).status_code == 404
+    assert client.get(change("person", world.heads["c"].pk, action)).status_code == 404
+    assert client.get(change("settlement", world.c.pk, action)).status_code == 404
+    # The same URL for a record in scope works (delete is not a worker's right).
+    expected = 403 if action == "delete" else 200
+    assert client.get(change("household", world.households["a"].pk, action)).status_code == expected
+
+
+def test_nonexistent_and_out_of_scope_look_the_same(client, world):
+    login(client, world.county)
+    missing = client.get(change("household", 999999))
+    hidden = client.get(change("household", world.households["c"].pk))
+    assert missing.status_code == hidden.status_code == 404
+
+
+def test_post_to_out_of_scope_record_changes_nothing(client, world):
+    hh = world.households["b"]
+    login(client, world.worker)
+    response = client.post(change("household", hh.pk), {"number": "HACKED"})
+    assert response.status_code == 404
+    hh.refresh_from_db()
+    assert hh.number == "522301000002"
+
+
+# --- search and filters ------------------------------------------------------
+
+
+def test_search_by_full_id_number_respects_scope(client, world):
+    other_id = world.heads["c"].id_number
+    own_id = world.heads["a"].id_number
+    login(client, world.worker)
+    body = client.get(changelist("person"), {"q": other_id}).content.decode()
+    assert "户主C" not in body
+    body = client.get(changelist("person"), {"q": own_id}).content.decode()
+    assert "户主A" in body
+    body = client.get(changelist("household"), {"q": own_id}).content.decode()
+    assert "522301000001" in body
+
+
+def test_search_by_name_prefix_and_household_number(client, world):
+    login(client, world.county)
+    body = client.get(changelist("household"), {"q": "户主B"}).content.decode()
+    assert "522301000002" in body and "522301000001" not in body
+    body = client.get(changelist("household"), {"q": "522301000001"}).content.decode()
+    assert "522301000001" in body and "522301000002" not in body
+    body = client.get(changelist("person"), {"q": "户主"}).content.decode()
+    assert "户主A" in body and "户主B" in body and "户主C" not in body
+
+
+def test_filter_choices_only_in_scope(client, world):
+    body = login(client, world.worker).get(changelist("household")).content.decode()
+    assert "阳光新区" in body
+    assert "栗坪安置点" not in body and "德坞新区" not in body
+    body = login(client, world.county).get(changelist("person")).content.decode()
+    assert "阳光新区" in body and "栗坪安置点" in body and "德坞新区" not in body
+
+
+def test_building_filter_appears_after_choosing_settlement(client, world):
+    login(client, world.county)
+    url = changelist("household")
+    plain = client.get(url).content.decode()
+    assert "building__id__exact" not in plain
+    chosen = client.get(url, {"settlement__id__exact": world.a.pk}).content.decode()
+    assert "building__id__exact" in chosen
+
+
+def test_filtering_by_an_out_of_scope_settlement_shows_nothing(client, world):
+    login(client, world.worker)
+    body = client.get(changelist("household"), {"settlement__id__exact": world.c.pk})
+    assert "520201000001" not in body.content.decode()
+
+
+# --- autocomplete -------------------------------------------------------------
+
+
+def autocomplete(client, model_name, field_name, term=""):
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "communities",
+            "model_name": model_name,
+            "field_name": field_name,
+            "term": term,
+        },
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_autocomplete_is_scoped(client, world):
+    login(client, world.worker)
+    assert [r["text"] for r in autocomplete(client, "household", "settlement")] == ["阳光新区"]
+    households = autocomplete(client, "person", "household")
+    assert [r["text"] for r in households] == ["522301000001"]
+    buildings = autocomplete(client, "household", "building")
+    assert {r["text"] for r in buildings} == {"阳光新区 1栋"}
+
+
+def test_autocomplete_responses_carry_no_personal_data(client, world):
+    login(client, world.county)
+    text = str(autocomplete(client, "person", "household"))
+    assert ID_RE.findall(text) == [] and MOBILE_RE.findall(text) == []
+
+
+# --- forms: foreign keys posted by hand ----------------------------------------
+
+
+def household_post(settlement, number="522301009999", **extra):
+    data = {
+        "number": number,
+        "settlement": settlement.pk,
+        "category": "registered_poor",
+        "relocation_year": "2018",
+        "occupancy_state": "moved_in",
+        "hukou_state": "moved_in",
+        "members-TOTAL_FORMS": "1",
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "1",
+        "members-MAX_NUM_FORMS": "1000",
+        "members-0-name": "新户主",
+        "members-0-id_number": "52230119800101001X",
+        "members-0-relationship": "head",
+        "members-0-ethnicity": "09",
+        "members-0-health": "healthy",
+        "members-0-labour_ability": "ordinary",
+    }
+    data.update(extra)
+    return data
+
+
+def fix_check_digit(first17):
+    from communities.validators import check_digit
+
+    return first17 + check_digit(first17)
+
+
+def test_worker_adds_household_with_members_on_one_screen(client, world):
+    login(client, world.worker)
+    id_head = fix_check_digit("52230119800101001")
+    id_child = fix_check_digit("52230120150601002")
+    data = household_post(
+        world.a,
+        **{
+            "members-TOTAL_FORMS": "2",
+            "members-0-id_number": id_head.lower(),
+            "members-1-name": "新孩子",
+            "members-1-id_number": id_child,
+            "members-1-relationship": "daughter",
+            "members-1-ethnicity": "09",
+            "members-1-health": "healthy",
+            "members-1-labour_ability": "none",
+            "members-1-school_stage": "primary",
+        },
+    )
+    response = client.post(reverse("admin:communities_household_add"), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    hh = Household.objects.get(number="522301009999")
+    assert hh.settlement == world.a
+    head = hh.members.get(relationship="head")
+    assert head.id_number == id_head  # normalised to upper case
+    assert str(head.birth_date) == "1980-01-01" and head.sex == "M"  # 17th digit 1: odd
+    assert hh.members.count() == 2
+    # Recorded with who did it.
+    assert hh.history.get().history_user == world.worker
+    assert head.history.get().history_user == world.worker
+
+
+def test_out_of_scope_settlement_posted_by_hand_is_rejected(client, world):
+    login(client, world.worker)
+    data = household_post(world.c)
+    response = client.post(reverse("admin:communities_household_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "settlement" in errors
+    assert "选择一个有效的选项" in str(errors["settlement"])
+    assert not Household.objects.filter(number="522301009999").exists()
+
+
+def test_building_of_another_settlement_is_rejected(client, world, make_user):
+    login(client, world.county)  # read-only: cannot add at all
+    assert (
+        client.post(reverse("admin:communities_household_add"), household_post(world.a)).status_code
+        == 403
+    )
+    login(client, world.admin)
+    other_building = world.households["b"].building
+    response = client.post(
+        reverse("admin:communities_household_add"),
+        household_post(world.a, building=other_building.pk),
+    )
+    errors = response.context["adminform"].form.errors
+    assert "所选楼栋不属于该安置点" in str(errors["building"])
+    assert not Household.objects.filter(number="522301009999").exists()
+
+
+@pytest.mark.parametrize(
+    ("id_number", "message"),
+    [
+        ("522301198001010010", "校验码错误"),
+        ("522301198002300018", "不存在"),
+        ("52230119800101001", "18位"),
+        ("522301800101001", "15位"),
+        ("52230119800A01001X", "数字"),
+    ],
+)
+def test_invalid_id_number_gets_chinese_error_and_nothing_saved(client, world, id_number, message):
+    login(client, world.worker)
+    response = client.post(
+        reverse("admin:communities_household_add"),
+        household_post(world.a, **{"members-0-id_number": id_number}),
+    )
+    assert response.status_code == 200
+    inline_errors = str(response.context["inline_admin_formsets"][0].formset.errors)
+    assert message in inline_errors
+    assert not Household.objects.filter(number="522301009999").exists()
+    assert Person.objects.count() == 10
+
+
+def test_household_needs_exactly_one_head(client, world):
+    login(client, world.worker)
+    data = household_post(world.a, **{"members-0-relationship": "spouse"})
+    response = client.post(reverse("admin:communities_household_add"), data)
+    assert "每户必须有且只有一名户主" in str(
+        response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    )
+    assert not Household.objects.filter(number="522301009999").exists()
+
+
+def test_duplicate_id_in_scope_names_the_household(client, world):
+    login(client, world.county)
+    login(client, world.admin)
+    data = household_post(world.a, **{"members-0-id_number": world.heads["b"].id_number})
+    response = client.post(reverse("admin:communities_household_add"), data)
+    errors = str(response.context["inline_admin_formsets"][0].formset.errors)
+    assert "522301000002" in errors
+
+
+def test_duplicate_id_outside_scope_reveals_nothing(client, world):
+    login(client, world.worker)
+    data = household_post(world.a, **{"members-0-id_number": world.heads["c"].id_number})
+    response = client.post(reverse("admin:communities_household_add"), data)
+    errors = str(response.context["inline_admin_formsets"][0].formset.errors)
+    assert "不在您的管辖范围内" in errors
+    assert "520201000001" not in errors and "户主C" not in errors and "德坞" not in errors
+    assert not Household.objects.filter(number="522301009999").exists()
+
+
+# --- masking on forms ----------------------------------------------------------
+
+
+def test_change_form_shows_full_id_only_with_permission(client, world):
+    head = world.heads["a"]
+    body = login(client, world.worker).get(change("person", head.pk)).content.decode()
+    assert head.id_number in body
+    body = login(client, world.worker_nopii).get(change("person", head.pk)).content.decode()
+    assert head.id_number not in body and head.phone not in body
+    assert head.id_number[:6] + "********" + head.id_number[-4:] in body
+    body = login(client, world.county).get(change("person", head.pk)).content.decode()
+    assert head.id_number not in body and head.phone not in body
+    assert "（已隐藏）" in body  # health
+
+
+def test_worker_without_permission_keeps_hidden_id_when_saving(client, world):
+    head = world.heads["a"]
+    login(client, world.worker_nopii)
+    data = {
+        "household": head.household_id,
+        "name": "改名户主",
+        "id_number": "",
+        "phone": "",
+        "relationship": "head",
+        "ethnicity": "01",
+        "labour_ability": "ordinary",
+        "medical_insurance": "on",
+    }
+    response = client.post(change("person", head.pk), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    head.refresh_from_db()
+    assert head.name == "改名户主"
+    assert head.id_number == world.heads["a"].id_number
+    assert head.phone == world.heads["a"].phone
+
+
+def test_household_change_form_for_official_masks_phone(client, world):
+    hh = world.households["a"]
+    body = login(client, world.county).get(change("household", hh.pk)).content.decode()
+    assert hh.phone not in body and "138****0001" in body
+    assert ID_RE.findall(body) == []
+
+
+# --- history -------------------------------------------------------------------
+
+
+def test_history_page_lists_changes_and_masks_for_officials(client, world):
+    head = world.heads["a"]
+    login(client, world.admin)
+    old_id = head.id_number
+    new_id = fix_check_digit("52230119790505003")
+    head.id_number = new_id
+    head._history_user = world.admin
+    head.save()
+    body = client.get(change("person", head.pk, "history")).content.decode()
+    assert old_id in body and new_id in body  # admin may see
+    body = login(client, world.county).get(change("person", head.pk, "history")).content.decode()
+    assert old_id not in body and new_id not in body
+    assert new_id[:6] + "********" + new_id[-4:] in body
+
+
+def test_history_of_past_version_is_not_served(client, world):
+    head = world.heads["a"]
+    version = head.history.first()
+    login(client, world.admin)
+    url = reverse("admin:communities_person_simple_history", args=[head.pk, version.pk])
+    assert client.get(url).status_code == 404
+
+
+# --- export ----------------------------------------------------------------------
+
+
+def export(client, model, **params):
+    url = reverse(f"admin:communities_{model}_export")
+    return client.post(
+        url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""),
+        {"format": "0"},
+    )
+
+
+def test_export_is_scoped_and_masked(client, world):
+    login(client, world.county)
+    response = export(client, "person")
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert "户主A" in text and "户主B" in text and "户主C" not in text
+    assert ID_RE.findall(text) == [] and MOBILE_RE.findall(text) == []
+    assert "身份证号" in text  # Chinese headers
+
+
+def test_export_with_permission_has_full_ids(client, world):
+    login(client, world.worker)
+    text = export(client, "person").content.decode("utf-8-sig")
+    assert world.heads["a"].id_number in text
+    assert world.heads["b"].id_number not in text
+
+
+def test_export_needs_its_own_permission(client, world, make_user):
+    viewer = make_user(settlements=[world.a], perms=["communities.view_person"])
+    login(client, viewer)
+    assert export(client, "person").status_code == 403
+
+
+def test_export_action_for_selected_rows_is_scoped(client, world):
+    login(client, world.worker)
+    url = reverse("admin:communities_household_export")
+    own, other = world.households["a"].pk, world.households["c"].pk
+    response = client.post(url, {"format": "0", "export_items": [own, other]})
+    # A hand-made selection with an out-of-scope row is refused as a whole.
+    assert "attachment" not in response.get("Content-Disposition", "")
+    assert "520201000001" not in response.content.decode()
+    response = client.post(url, {"format": "0", "export_items": [own]})
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode("utf-8-sig")
+    assert "522301000001" in text and "520201000001" not in text and "522301000002" not in text

@@ -1,0 +1,77 @@
+"""Area scope at the queryset level: who sees which records."""
+
+import pytest
+
+from communities.models import Building, GridUnit, Household, Person, Region, Settlement
+from communities.scope import Scope, get_scope
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(user):
+    return set(Household.objects.visible_to(user).values_list("number", flat=True))
+
+
+def test_each_role_sees_exactly_its_area(world):
+    assert numbers(world.worker) == {"522301000001"}
+    assert numbers(world.county) == {"522301000001", "522301000002"}
+    assert numbers(world.prefecture) == {"522301000001", "522301000002"}
+    assert numbers(world.province) == {"522301000001", "522301000002", "520201000001"}
+    assert numbers(world.other_county) == {"520201000001"}
+    # Only the unrestricted superuser sees the household without a settlement.
+    assert numbers(world.admin) == {
+        "522301000001",
+        "522301000002",
+        "520201000001",
+        "000000000009",
+    }
+
+
+def test_people_buildings_grids_and_settlements_follow_the_settlement(world):
+    assert Person.objects.visible_to(world.worker).count() == 3
+    assert Person.objects.visible_to(world.county).count() == 6
+    assert Person.objects.visible_to(world.province).count() == 9
+    assert Person.objects.visible_to(world.admin).count() == 10
+    assert set(Settlement.objects.visible_to(world.county)) == {world.a, world.b}
+    assert set(Building.objects.visible_to(world.worker).values_list("settlement", flat=True)) == {
+        world.a.pk
+    }
+    assert GridUnit.objects.visible_to(world.other_county).get().settlement == world.c
+
+
+def test_user_without_scope_or_inactive_sees_nothing(world, make_user):
+    nobody = make_user()
+    assert Household.objects.visible_to(nobody).count() == 0
+    world.county.is_active = False
+    world.county.save()
+    world.county._area_scope = None
+    assert Household.objects.visible_to(world.county).count() == 0
+
+
+def test_township_scope_covers_settlements_recorded_under_it(world, make_user):
+    township_official = make_user(regions=[world.regions.huangcao])
+    assert numbers(township_official) == {"522301000001"}
+
+
+def test_regions_visible_to_scoped_user(world):
+    codes = set(Region.objects.visible_to(world.county).values_list("code", flat=True))
+    assert codes == {"522301", "522301001", "522301002"}
+    # A settlement-scoped worker sees the regions their settlement lies in.
+    assert set(Region.objects.visible_to(world.worker).values_list("code", flat=True)) == {
+        "522301",
+        "522301001",
+    }
+
+
+def test_nested_prefixes_are_collapsed(world, make_user):
+    user = make_user(regions=[world.regions.qianxinan, world.regions.xingyi])
+    assert get_scope(user).region_prefixes == ("5223",)
+
+
+def test_covers_scope(world):
+    prefecture = get_scope(world.prefecture)
+    assert prefecture.covers_scope(get_scope(world.county))
+    assert prefecture.covers_scope(get_scope(world.worker))
+    assert not prefecture.covers_scope(get_scope(world.other_county))
+    assert not get_scope(world.county).covers_scope(get_scope(world.prefecture))
+    assert not prefecture.covers_scope(Scope(unrestricted=True))
