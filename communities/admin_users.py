@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .admin_scope import ScopedAdminMixin
 from .models import AreaScope, Region, Settlement
 from .scope import Scope, compute_scope, get_scope
 
@@ -110,7 +111,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class ScopedUserAdmin(UserAdmin):
+class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     inlines = (AreaScopeInline,)
     list_display = (
         "username",
@@ -132,11 +133,6 @@ class ScopedUserAdmin(UserAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(pk__in=manageable_users(request.user).values("pk"))
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        from django.http import Http404
-
-        raise Http404
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
