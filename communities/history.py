@@ -32,7 +32,11 @@ class HistoryRecordingQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, history_user=None, history_reason=None, **kwargs):
         with transaction.atomic(using=self.db):
-            rows = super().bulk_update(objs, fields, *args, **kwargs)
+            # A plain QuerySet: Django's bulk_update calls update(), which here
+            # would record a second, reason-less history row per object.
+            rows = models.QuerySet(self.model, using=self.db).bulk_update(
+                objs, fields, *args, **kwargs
+            )
             self.model.history.bulk_history_create(
                 objs,
                 update=True,

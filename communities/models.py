@@ -494,6 +494,32 @@ class Household(models.Model):
 class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "household__settlement"
 
+    # Birth date and sex follow the ID number on the bulk paths too.
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.set_derived_fields()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        if "id_number" in fields:
+            for obj in objs:
+                obj.set_derived_fields()
+            fields += [f for f in ("birth_date", "sex") if f not in fields]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if "id_number" in kwargs:
+            value = normalize_resident_id(kwargs["id_number"])
+            validate_resident_id(value)
+            kwargs.update(
+                id_number=value, birth_date=birth_date_from_id(value), sex=sex_from_id(value)
+            )
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
     def aged_between(self, low, high, on_date):
         """People aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
         latest_birth = _shift_years(on_date, -low)

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,16 +16,16 @@ PROVINCE_PREFIXES = frozenset(
 )
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE | re.ASCII)
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$", re.ASCII)
 
 
 def normalize_resident_id(value):
-    """Strip spaces and upper-case a trailing ``x``; nothing else is guessed."""
-    return (value or "").strip().replace(" ", "").upper()
+    """Full-width digits to ASCII (NFKC), strip spaces, upper-case a trailing ``x``."""
+    return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").upper()
 
 
 def check_digit(first17):
@@ -127,6 +128,7 @@ def mask_resident_id(value):
 
 def mask_phone(value):
     """``138****1234`` for mobiles, ``0858-****234`` style for landlines."""
+    value = (value or "").strip()
     if not value:
         return ""
     if len(value) >= 11 and MOBILE_RE.match(value):

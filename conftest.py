@@ -1,0 +1,103 @@
+"""Fixtures shared by every app's tests: a small region tree and users by role."""
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+
+from communities import enums
+
+TEST_PASSWORD = "Ceshi-mima-2024"
+
+_usernames = itertools.count(1)
+
+# code, name, level, parent code: a hand-made slice of Guizhou (GB/T 2260 codes).
+REGION_ROWS = (
+    ("520000", "贵州省", enums.RegionLevel.PROVINCE, None),
+    ("520200", "六盘水市", enums.RegionLevel.PREFECTURE, "520000"),
+    ("522300", "黔西南布依族苗族自治州", enums.RegionLevel.PREFECTURE, "520000"),
+    ("520201", "钟山区", enums.RegionLevel.COUNTY, "520200"),
+    ("522301", "兴义市", enums.RegionLevel.COUNTY, "522300"),
+    ("522302", "兴仁市", enums.RegionLevel.COUNTY, "522300"),
+    ("520201011", "黄土坡街道", enums.RegionLevel.TOWNSHIP, "520201"),
+    ("522301001", "黄草街道", enums.RegionLevel.TOWNSHIP, "522301"),
+    ("522301002", "兴泰街道", enums.RegionLevel.TOWNSHIP, "522301"),
+)
+
+
+@pytest.fixture
+def region_tree(db):
+    """贵州省 → 六盘水市 / 黔西南州 → three counties → three townships.
+
+    Attributes: ``guizhou``, ``liupanshui``, ``qianxinan``, ``zhongshan``,
+    ``xingyi``, ``xingren``, ``huangtupo``, ``huangcao``, ``xingtai``; ``by_code``
+    maps every code to its Region.
+    """
+    from communities.models import Region
+
+    by_code = {}
+    for code, name, level, parent in REGION_ROWS:
+        by_code[code] = Region.objects.create(
+            code=code, name=name, level=level, parent=by_code.get(parent)
+        )
+    return SimpleNamespace(
+        guizhou=by_code["520000"],
+        liupanshui=by_code["520200"],
+        qianxinan=by_code["522300"],
+        zhongshan=by_code["520201"],
+        xingyi=by_code["522301"],
+        xingren=by_code["522302"],
+        huangtupo=by_code["520201011"],
+        huangcao=by_code["522301001"],
+        xingtai=by_code["522301002"],
+        by_code=by_code,
+    )
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: ``make_user(role=None, regions=(), settlements=(), perms=(), **kw)``.
+
+    Creates an active staff user (password ``TEST_PASSWORD``, also kept on the
+    returned object as ``plain_password``), puts them in the role's group and
+    gives them one AreaScope row per region (Region or code) and settlement
+    (Settlement or pk). ``perms`` are extra ``"app_label.codename"`` permissions.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from communities.models import AreaScope
+    from communities.roles import GROUP_NAMES, ensure_role_groups
+
+    def make(role=None, regions=(), settlements=(), perms=(), **kw):
+        password = kw.pop("password", TEST_PASSWORD)
+        kw.setdefault("username", f"user{next(_usernames)}")
+        kw.setdefault("is_staff", True)
+        user = get_user_model().objects.create_user(password=password, **kw)
+        if role is not None:
+            ensure_role_groups()
+            user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+        for region in regions:
+            AreaScope.objects.create(user=user, region_id=getattr(region, "pk", region))
+        for settlement in settlements:
+            AreaScope.objects.create(user=user, settlement_id=getattr(settlement, "pk", settlement))
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        user.plain_password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser(
+        username="admin", email="admin@example.com", password=TEST_PASSWORD
+    )
+    user.plain_password = TEST_PASSWORD
+    return user
