@@ -83,6 +83,12 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         self._request = request
         super().__init__(field, request, params, model, model_admin, field_path)
 
+    @property
+    def include_empty_choice(self):
+        # "No settlement" rows are invisible to scoped users: offering the
+        # choice would only show them an empty list.
+        return self.field.null and get_scope(self._request.user).unrestricted
+
     def field_choices(self, field, request, model_admin):
         qs = scoped_queryset(field.related_model, request.user)
         settlement = self._selected_settlement(request)

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from communities.models import Household, Person
+from communities.tests.factories import BuildingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,12 +122,16 @@ def test_filter_choices_only_in_scope(client, world):
 
 
 def test_building_filter_appears_after_choosing_settlement(client, world):
+    BuildingFactory(settlement=world.a, name="2栋")
     login(client, world.county)
     url = changelist("household")
     plain = client.get(url).content.decode()
     assert "building__id__exact" not in plain
     chosen = client.get(url, {"settlement__id__exact": world.a.pk}).content.decode()
     assert "building__id__exact" in chosen
+    assert "阳光新区 2栋" in chosen and "栗坪安置点 1栋" not in chosen
+    # Scoped users are not offered "no settlement": those rows are not theirs.
+    assert "settlement__isnull" not in plain
 
 
 def test_filtering_by_an_out_of_scope_settlement_shows_nothing(client, world):
