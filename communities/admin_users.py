@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_scope import ScopedAdminMixin
 from .models import AreaScope, Region, Settlement
+from .roles import GROUP_NAMES, Role
 from .scope import Scope, compute_scope, get_scope
 
 User = get_user_model()
@@ -164,10 +165,12 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
 
     @admin.display(description=_("角色"))
     def role_names(self, obj):
-        return "、".join(g.name for g in obj.groups.all()) or "—"
+        # Role groups are stored under their Chinese names; show the translated label.
+        labels = {name: Role(role).label for role, name in GROUP_NAMES.items()}
+        return ", ".join(str(labels.get(g.name, g.name)) for g in obj.groups.all()) or "—"
 
     @admin.display(description=_("管辖范围"))
     def scope_names(self, obj):
         if obj.is_superuser:
             return _("全部")
-        return "、".join(str(s) for s in obj.area_scopes.all()) or "—"
+        return ", ".join(str(s) for s in obj.area_scopes.all()) or "—"

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from . import enums
@@ -73,7 +74,7 @@ class Region(models.Model):
 
     class Meta:
         verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
         ordering = ["code"]
         indexes = [
             # Region.objects.filter(code__startswith=...) for subtrees on PostgreSQL.
@@ -186,7 +187,7 @@ class Settlement(models.Model):
 
     class Meta:
         verbose_name = _("安置点")
-        verbose_name_plural = _("安置点")
+        verbose_name_plural = pgettext_lazy("plural", "安置点")
         ordering = ["county_id", "code"]
 
     def __str__(self):
@@ -221,7 +222,7 @@ class Building(models.Model):
 
     class Meta:
         verbose_name = _("楼栋")
-        verbose_name_plural = _("楼栋")
+        verbose_name_plural = pgettext_lazy("plural", "楼栋")
         ordering = ["settlement_id", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -251,7 +252,7 @@ class GridUnit(models.Model):
 
     class Meta:
         verbose_name = _("网格")
-        verbose_name_plural = _("网格")
+        verbose_name_plural = pgettext_lazy("plural", "网格")
         ordering = ["settlement_id", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -291,7 +292,7 @@ class GridWorker(models.Model):
 
     class Meta:
         verbose_name = _("网格员")
-        verbose_name_plural = _("网格员")
+        verbose_name_plural = pgettext_lazy("plural", "网格员")
         ordering = ["grid_id", "name"]
 
     def __str__(self):
@@ -318,7 +319,7 @@ class TenHouseholdGroup(models.Model):
 
     class Meta:
         verbose_name = _("十联户")
-        verbose_name_plural = _("十联户")
+        verbose_name_plural = pgettext_lazy("plural", "十联户")
         ordering = ["grid_id", "name"]
 
     def __str__(self):
@@ -437,7 +438,7 @@ class Household(models.Model):
 
     class Meta:
         verbose_name = _("搬迁户")
-        verbose_name_plural = _("搬迁户")
+        verbose_name_plural = pgettext_lazy("plural", "搬迁户")
         ordering = ["-id"]
         permissions = [
             ("import_household", _("可以导入搬迁户")),
@@ -604,7 +605,7 @@ class Person(models.Model):
 
     class Meta:
         verbose_name = _("家庭成员")
-        verbose_name_plural = _("家庭成员")
+        verbose_name_plural = pgettext_lazy("plural", "家庭成员")
         ordering = ["household_id", "id"]
         permissions = [
             ("view_sensitive_personal_data", _("可以查看完整的身份证号和电话")),
@@ -704,7 +705,7 @@ class AreaScope(models.Model):
 
     class Meta:
         verbose_name = _("管辖范围")
-        verbose_name_plural = _("管辖范围")
+        verbose_name_plural = pgettext_lazy("plural", "管辖范围")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(region__isnull=False) & Q(settlement__isnull=True))
