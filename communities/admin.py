@@ -11,6 +11,7 @@ from import_export.forms import ExportForm
 from . import enums
 from .admin_scope import (
     SWAP_ALWAYS,
+    DropdownChoicesFilter,
     ScopedAdminMixin,
     ScopedHistoryAdmin,
     form_for_user,
@@ -226,7 +227,6 @@ class PersonInline(ScopedAdminMixin, admin.TabularInline):
         "ethnicity",
         "education",
         "health",
-        "disability_grade",
         "labour_ability",
         "school_stage",
         "phone",
@@ -408,14 +408,13 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "ethnicity",
         "labour_ability",
         "health",
-        "school_stage",
     )
     list_filter = (
         SettlementFilter,
         PersonRelocationYearFilter,
         "sex",
-        "relationship",
-        "ethnicity",
+        ("relationship", DropdownChoicesFilter),
+        ("ethnicity", DropdownChoicesFilter),
         "labour_ability",
         "health",
         "school_stage",

@@ -115,6 +115,12 @@ class SettlementDependentListFilter(ScopedRelatedFieldListFilter):
     depends_on = "settlement"
 
 
+class DropdownChoicesFilter(admin.ChoicesFieldListFilter):
+    """A choice filter shown as a drop-down: for long lists such as ethnic groups."""
+
+    template = "admin/dropdown_filter.html"
+
+
 class ScopedAdminMixin:
     """Scope and masking for a ModelAdmin; put it first in the bases."""
 

@@ -430,3 +430,18 @@ def test_export_action_for_selected_rows_is_scoped(client, world):
     assert "attachment" in response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
     assert "522301000001" in text and "520201000001" not in text and "522301000002" not in text
+
+
+def test_404_page_is_chinese_and_says_nothing_about_the_record(client, world):
+    login(client, world.worker)
+    response = client.get(change("household", world.households["c"].pk))
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "不存在，或不在您的管辖范围内" in body
+    assert "520201000001" not in body and "德坞" not in body
+
+
+def test_ethnic_group_filter_is_a_drop_down(client, world):
+    body = login(client, world.county).get(changelist("person")).content.decode()
+    assert 'class="dropdown-filter"' in body
+    assert "ethnicity__exact=09" in body  # 布依族 among the options
