@@ -1,0 +1,1416 @@
+"""A realistic, deterministic demo dataset on real Guizhou regions.
+
+``build_demo()`` (and ``manage.py load_demo``) creates settlements in the
+counties of 六盘水市 (5202) and 黔西南布依族苗族自治州 (5223), with buildings,
+grid units and their workers, 十联户 groups, relocated households and their
+members, plus one demo login per role.  The same seed always gives the same
+data: every random draw comes from ``random.Random`` instances seeded from
+``seed``, and nothing depends on database ids or the clock except that birth
+dates are placed relative to 1 January of the current year (so that ages stay
+right).
+
+Sizes follow the seed reports: a few large urban estates of 3,000–13,000
+people (seed 002's 怡居苑: 13,000 people, 52 buildings, 4,842 flats, 401 亩,
+48万㎡) and many of 300–2,000 people, about 4 people per household.
+
+Every created settlement, building, grid, household and person gets one '+'
+history row whose change reason is ``DEMO_REASON``; that reason is also how
+demo data is recognised later (``--reset`` deletes exactly those settlements
+and everything in them, history included).
+
+On PostgreSQL households, people and their history rows are written with
+``COPY`` (psycopg 3), which builds 2,000,000 people in minutes; elsewhere the
+ORM's ``bulk_create`` is used.
+"""
+
+import contextlib
+import datetime
+import queue
+import random
+import threading
+import time
+from bisect import bisect
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import accumulate
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from . import enums
+from .models import (
+    AreaScope,
+    Building,
+    GridUnit,
+    GridWorker,
+    Household,
+    Person,
+    Region,
+    Settlement,
+    TenHouseholdGroup,
+)
+from .regions import load_regions
+from .roles import GROUP_NAMES, Role, ensure_role_groups
+from .validators import check_digit
+
+DEMO_REASON = "演示数据生成"
+DEFAULT_SEED = 20241
+DEFAULT_HOUSEHOLDS = 5000
+HOUSEHOLDS_PER_SETTLEMENT = 500
+MIN_SETTLEMENTS = 6
+DEMO_PROVINCE = "52"
+DEMO_PREFECTURES = ("5202", "5223")
+# 兴义市: the county of the demo worker and county official, and of the largest estate.
+PRIMARY_COUNTY = "522301"
+COPY_FLUSH_PEOPLE = 20_000
+
+R = enums.Relationship
+M, F = enums.Sex.MALE, enums.Sex.FEMALE
+
+# Approximate county seats (latitude, longitude); settlements are placed within a few km.
+COUNTY_CENTRES = {
+    "520201": (26.577, 104.843),  # 钟山区
+    "520203": (26.211, 105.477),  # 六枝特区
+    "520204": (26.547, 104.957),  # 水城区
+    "520281": (25.707, 104.471),  # 盘州市
+    "522301": (25.092, 104.897),  # 兴义市
+    "522302": (25.435, 105.186),  # 兴仁市
+    "522323": (25.784, 104.953),  # 普安县
+    "522324": (25.833, 105.219),  # 晴隆县
+    "522325": (25.386, 105.650),  # 贞丰县
+    "522326": (25.178, 106.095),  # 望谟县
+    "522327": (24.984, 105.812),  # 册亨县
+    "522328": (25.099, 105.472),  # 安龙县
+}
+PREFECTURE_CENTRES = {"5202": (26.593, 104.830), "5223": (25.088, 104.904)}
+# Relative relocation scale of the receiving counties (more settlements where larger).
+COUNTY_WEIGHTS = {"522301": 2.0, "520281": 1.6, "520204": 1.5, "520201": 1.2, "522326": 1.2}
+
+E = enums.Ethnicity
+# Guizhou's population by ethnic group, roughly (Han 60 %, Miao 12 %, Buyi 8 % …).
+ETHNIC_MIX = (
+    (E.HAN, 60),
+    (E.MIAO, 12),
+    (E.BUYI, 8),
+    (E.DONG, 5),
+    (E.TUJIA, 4),
+    (E.YI, 3),
+    (E.GELAO, 2),
+    (E.SHUI, 1),
+    (E.HUI, 1.3),
+    (E.BAI, 1.2),
+    (E.YAO, 0.8),
+    (E.ZHUANG, 0.8),
+    (E.MAONAN, 0.4),
+    (E.MULAO, 0.3),
+    (E.MANCHU, 0.1),
+    (E.MONGOL, 0.1),
+)
+# Common surnames of minority groups in Guizhou (used for part of their names).
+ETHNIC_SURNAMES = {
+    E.MIAO: "杨龙吴石王熊张陶韩罗",
+    E.BUYI: "韦王黄罗岑陆班杨梁卢",
+    E.DONG: "杨吴石龙欧粟姚",
+    E.TUJIA: "田向彭冉杨张",
+    E.YI: "安禄陇王李杨龙",
+    E.GELAO: "王李张邹",
+    E.SHUI: "韦蒙潘杨石",
+    E.HUI: "马丁白",
+}
+
+NAME_WORDS = (
+    "幸福",
+    "和谐",
+    "安居",
+    "乐业",
+    "怡居",
+    "阳光",
+    "锦绣",
+    "康居",
+    "丰泽",
+    "兴民",
+    "栖凤",
+    "龙腾",
+    "金桥",
+    "德康",
+    "同心",
+    "福泽",
+    "鑫源",
+    "感恩",
+    "新桥",
+    "聚福",
+    "思源",
+    "金秋",
+    "碧云",
+    "顺城",
+    "瑞和",
+    "富康",
+    "永兴",
+    "安康",
+    "祥和",
+    "映山红",
+    "宏远",
+    "博雅",
+    "新业",
+    "惠民",
+    "利民",
+    "春晖",
+    "景和",
+    "瑞丰",
+    "兴旺",
+    "民安",
+    "平安",
+    "丰收",
+    "新民",
+    "文昌",
+    "凤凰",
+    "翠屏",
+    "云盘",
+    "观澜",
+    "桃源",
+    "阳明",
+)
+LARGE_SUFFIXES = ("新区", "新城", "社区")
+SMALL_SUFFIXES = ("社区", "安置点", "新苑", "家园", "小区", "安置点")
+ROADS = (
+    "幸福路",
+    "安居路",
+    "新城大道",
+    "民族路",
+    "振兴路",
+    "富康路",
+    "和谐大道",
+    "春晖路",
+    "兴业路",
+    "迎宾大道",
+    "阳光路",
+    "惠民街",
+)
+VILLAGE_PARTS_A = "大小新老上下中高龙凤马牛羊鸡竹松柏杉梨桃红白黑青黄水平长石岩花"
+VILLAGE_PARTS_B = (
+    "坪",
+    "寨",
+    "沟",
+    "坡",
+    "湾",
+    "箐",
+    "河",
+    "田",
+    "冲",
+    "坝",
+    "山",
+    "塘",
+    "林",
+    "营",
+    "脚",
+    "井",
+    "关",
+    "岭",
+    "场",
+    "屯",
+    "堡",
+    "桥",
+    "洞",
+    "园",
+)
+
+MOBILE_PREFIXES = (
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "147",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "182",
+    "187",
+    "188",
+    "130",
+    "131",
+    "132",
+    "155",
+    "156",
+    "185",
+    "186",
+    "133",
+    "153",
+    "180",
+    "181",
+    "189",
+    "177",
+    "199",
+    "198",
+)
+
+
+@dataclass
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    full_name: str
+    scope: str
+
+
+# username, role, last name, first name, password; superuser for "admin".
+DEMO_USERS = (
+    ("admin", Role.ADMINISTRATOR, "王", "海峰", "Yanshi-2024-admin"),
+    ("manager", Role.ADMINISTRATOR, "吴", "晓燕", "Yanshi-2024-manager"),
+    ("worker", Role.COMMUNITY_WORKER, "杨", "秀梅", "Yanshi-2024-worker"),
+    ("county", Role.COUNTY_OFFICIAL, "罗", "文军", "Yanshi-2024-county"),
+    ("prefecture", Role.PREFECTURE_OFFICIAL, "陈", "明华", "Yanshi-2024-prefecture"),
+    ("province", Role.PREFECTURE_OFFICIAL, "张", "立新", "Yanshi-2024-province"),
+)
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    counts: dict
+    elapsed: float
+    logins: list
+    timings: dict = field(default_factory=dict)
+
+
+def _weighted(pairs):
+    values = [v for v, _w in pairs]
+    cum = list(accumulate(w for _v, w in pairs))
+    return values, cum
+
+
+def _pick(rng, table):
+    values, cum = table
+    return values[bisect(cum, rng.random() * cum[-1])]
+
+
+ETHNIC_TABLE = _weighted(ETHNIC_MIX)
+# Year a settlement was finished; most households move in that year.  Seed 003
+# (南召县皇后乡: 114 households in 2016, 50 in 2017, 108 in 2018) and Guizhou's
+# programme both peak in 2016 and 2018.
+YEAR_BUILT_TABLE = _weighted(((2016, 36), (2017, 15), (2018, 32), (2019, 12), (2020, 5)))
+# Household sizes: about 4 people per household, as in the seeds (1,094 people in 272).
+SIZE_TABLE = _weighted(((1, 6), (2, 13), (3, 18), (4, 23), (5, 20), (6, 12), (7, 6), (8, 2)))
+DISABILITY_TABLE = _weighted(((1, 10), (2, 20), (3, 30), (4, 40)))
+ADULT_EDU = {
+    30: _weighted(
+        (
+            ("junior", 45),
+            ("senior", 15),
+            ("vocational", 15),
+            ("college", 10),
+            ("bachelor", 5),
+            ("primary", 9),
+            ("illiterate", 1),
+        )
+    ),
+    45: _weighted(
+        (
+            ("primary", 25),
+            ("junior", 50),
+            ("senior", 10),
+            ("vocational", 6),
+            ("college", 4),
+            ("bachelor", 1),
+            ("illiterate", 4),
+        )
+    ),
+    60: _weighted(
+        (("illiterate", 15), ("primary", 45), ("junior", 32), ("senior", 6), ("vocational", 2))
+    ),
+    200: _weighted((("illiterate", 50), ("primary", 38), ("junior", 10), ("senior", 2))),
+}
+STAGE_EDUCATION = {
+    "preschool": "preschool",
+    "primary": "primary",
+    "junior": "junior",
+    "senior": "senior",
+    "vocational": "vocational",
+    "higher_vocational": "college",
+    "undergraduate": "bachelor",
+    "postgraduate": "bachelor",
+}
+WORKING_LABOUR = _weighted((("ordinary", 68), ("skilled", 22), ("weak", 7), ("lost", 3)))
+
+
+# --------------------------------------------------------------------------- names
+
+
+class _Names:
+    def __init__(self):
+        from faker.providers.person.zh_CN import Provider
+
+        self.surnames = _weighted(tuple(Provider.last_names.items()))
+        self.male = tuple(Provider.first_names_male)
+        self.female = tuple(Provider.first_names_female)
+        self.male_chars = tuple(sorted(set("".join(self.male))))
+        self.female_chars = tuple(sorted(set("".join(self.female))))
+
+    def surname(self, rng, ethnicity):
+        special = ETHNIC_SURNAMES.get(ethnicity)
+        if special and rng.random() < 0.6:
+            return rng.choice(special)
+        return _pick(rng, self.surnames)
+
+    def given(self, rng, sex):
+        names, chars = (
+            (self.male, self.male_chars) if sex == M else (self.female, self.female_chars)
+        )
+        if rng.random() < 0.4:
+            return rng.choice(names)
+        first, second = rng.choice(chars), rng.choice(chars)
+        return first + second if first != second else first
+
+
+def _mobile(rng):
+    return f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(100_000_000):08d}"
+
+
+# --------------------------------------------------------------------------- families
+
+
+def _spouse_age(rng, age):
+    return max(20, age - rng.randint(-2, 6))
+
+
+def _kid_ages(rng, n, parents, max_age=32):
+    lo = max(0, max(parents) - 40)
+    hi = min(min(parents) - 19, max_age)
+    hi = max(hi, lo)
+    return sorted((rng.randint(lo, hi) for _ in range(n)), reverse=True)
+
+
+def _kid(rng, age):
+    return (R.SON, M, age, "head") if rng.random() < 0.52 else (R.DAUGHTER, F, age, "head")
+
+
+def _family(rng, size):
+    """Members as (relationship, sex, age, surname source); the head first.
+
+    Surname source: "head" (the head's surname), "own" (married in) or "sil"
+    (the son-in-law's, for 外孙子女).
+    """
+    if size == 1:
+        age = rng.randint(60, 88) if rng.random() < 0.68 else rng.randint(28, 59)
+        return [(R.HEAD, M if rng.random() < 0.55 else F, age, "head")]
+    r = rng.random()
+    if size == 2:
+        if r < 0.45:  # elderly couple
+            age = rng.randint(58, 84)
+            return [(R.HEAD, M, age, "head"), (R.SPOUSE, F, _spouse_age(rng, age), "own")]
+        if r < 0.75:  # single parent and a child
+            sex = F if rng.random() < 0.6 else M
+            age = rng.randint(30, 62)
+            return [(R.HEAD, sex, age, "head"), _kid(rng, _kid_ages(rng, 1, [age])[0])]
+        if r < 0.87:  # young couple
+            age = rng.randint(22, 35)
+            return [(R.HEAD, M, age, "head"), (R.SPOUSE, F, _spouse_age(rng, age), "own")]
+        age = rng.randint(28, 50)  # a son and his widowed parent
+        return [(R.HEAD, M, age, "head"), _parent(rng, age, mother=rng.random() < 0.7)]
+    if size == 3:
+        kind = "nuclear" if r < 0.66 else ("single" if r < 0.80 else "up")
+    elif size == 4:
+        kind = "nuclear" if r < 0.55 else "up" if r < 0.75 else "down" if r < 0.95 else "single"
+    else:
+        kind = "nuclear" if r < 0.30 and size <= 6 else ("up" if r < 0.60 else "down")
+    if kind == "single":
+        sex = F if rng.random() < 0.65 else M
+        age = rng.randint(32, 55)
+        return [(R.HEAD, sex, age, "head")] + [
+            _kid(rng, a) for a in _kid_ages(rng, size - 1, [age], max_age=28)
+        ]
+    if kind == "nuclear":
+        age = rng.randint(26, 55)
+        spouse = _spouse_age(rng, age)
+        return [(R.HEAD, M, age, "head"), (R.SPOUSE, F, spouse, "own")] + [
+            _kid(rng, a) for a in _kid_ages(rng, size - 2, [age, spouse], max_age=30)
+        ]
+    if kind == "up":  # couple, their children and the head's parent(s)
+        age = rng.randint(28, 50)
+        spouse = _spouse_age(rng, age)
+        n_parents = 2 if size >= 5 and rng.random() < 0.45 else 1
+        members = [(R.HEAD, M, age, "head"), (R.SPOUSE, F, spouse, "own")]
+        if n_parents == 2:
+            father = _parent(rng, age, mother=False)
+            mother_age = max(age + 19, father[2] - rng.randint(0, 5))
+            members += [father, (R.MOTHER, F, mother_age, "own")]
+        else:
+            members.append(_parent(rng, age, mother=rng.random() < 0.65))
+        kids = size - len(members)
+        return members + [_kid(rng, a) for a in _kid_ages(rng, kids, [age, spouse], max_age=26)]
+    # "down": an older head, a married child and grandchildren
+    age = rng.randint(52, 74)
+    widowed = rng.random() < 0.2
+    members = [(R.HEAD, F if widowed and rng.random() < 0.6 else M, age, "head")]
+    parents = [age]
+    if not widowed:
+        spouse = _spouse_age(rng, age)
+        members.append((R.SPOUSE, F, spouse, "own"))
+        parents.append(spouse)
+    child_lo = max(21, max(parents) - 40)
+    child_hi = max(child_lo, min(min(parents) - 20, 45))
+    child_age = rng.randint(child_lo, child_hi)
+    partner_age = max(20, child_age - rng.randint(-2, 5))
+    if rng.random() < 0.85:  # son and daughter-in-law; grandchildren carry the head's surname
+        members += [(R.SON, M, child_age, "head"), (R.DAUGHTER_IN_LAW, F, partner_age, "own")]
+        grand = ((R.GRANDSON, M, "head"), (R.GRANDDAUGHTER, F, "head"))
+    else:  # daughter and a son-in-law who married in (上门女婿)
+        partner_age = max(20, child_age + rng.randint(-1, 5))
+        members += [(R.DAUGHTER, F, child_age, "head"), (R.SON_IN_LAW, M, partner_age, "own")]
+        grand = ((R.DAUGHTERS_CHILD, M, "sil"), (R.DAUGHTERS_CHILD, F, "sil"))
+    left = size - len(members)
+    n_grand = min(left, 4)
+    for a in _kid_ages(rng, n_grand, [child_age, partner_age], max_age=20):
+        rel, sex, source = grand[0] if rng.random() < 0.52 else grand[1]
+        members.append((rel, sex, a, source))
+    # Younger unmarried children of the head fill the rest.
+    for a in _kid_ages(rng, size - len(members), parents, max_age=min(30, child_age)):
+        members.append(_kid(rng, a))
+    return members
+
+
+def _parent(rng, child_age, mother):
+    age = min(98, child_age + rng.randint(22, 36))
+    return (R.MOTHER, F, age, "own") if mother else (R.FATHER, M, age, "head")
+
+
+# --------------------------------------------------------------------------- builder
+
+
+class _Builder:
+    def __init__(self, seed, households, settlements, stdout=None):
+        self.seed = seed
+        self.total_households = households
+        self.n_settlements = settlements
+        self.stdout = stdout
+        self.names = _Names()
+        self.now = timezone.now()
+        self.ref_year = timezone.localdate().year
+        self.postgres = connection.vendor == "postgresql"
+        self.id_orders = {}
+        self.taken_ids = set()
+        self.counts = Counter()
+        self.timings = Counter()
+        self.villages = {}
+        self.household_seq = Counter()
+        self.pending_households = []
+        self.pending_people = []
+        self.next_ids = {}
+        self.history_m2m = apps.get_model(
+            "communities", f"{GridUnit.history.model.__name__}_buildings"
+        )
+
+    # ----------------------------------------------------------------- setup
+    def run(self):
+        self.counties = list(
+            Region.objects.filter(
+                _startswith_any("code", DEMO_PREFECTURES), level=enums.RegionLevel.COUNTY
+            ).order_by("code")
+        )
+        if not self.counties:
+            raise RuntimeError("没有找到六盘水市、黔西南州的县级区划，请先运行 load_regions。")
+        self.county_by_code = {c.code: c for c in self.counties}
+        self.prefecture_counties = {
+            p: [c for c in self.counties if c.code.startswith(p)] for p in DEMO_PREFECTURES
+        }
+        self.townships = {c.code: [] for c in self.counties}
+        for town in Region.objects.filter(
+            level=enums.RegionLevel.TOWNSHIP, parent__in=self.counties, generated=False
+        ).order_by("code"):
+            self.townships[town.parent_id].append(town)
+        # People moved out of villages: origin townships are 乡/镇 where the county has them.
+        self.origin_towns = {
+            code: [t for t in towns if t.division_type != "街道"] or towns
+            for code, towns in self.townships.items()
+        }
+        prefixes = tuple(c.code for c in self.counties)
+        self.taken_ids = {
+            n[:17]
+            for n in Person.objects.filter(_startswith_any("id_number", prefixes))
+            .values_list("id_number", flat=True)
+            .iterator(chunk_size=10_000)
+        }
+        plans = self._plan()
+        started = time.monotonic()
+        # Generation is pure Python and runs in a producer thread; this thread
+        # writes, so that the database works while the next settlement is made.
+        for index, data in enumerate(_produce(self._generate(plans))):
+            self._write_settlement(data)
+            if len(self.pending_people) >= COPY_FLUSH_PEOPLE or not self.postgres:
+                self._flush()
+            if self.stdout and len(plans) >= 50 and (index + 1) % max(1, len(plans) // 10) == 0:
+                self.stdout.write(
+                    f"  已生成 {index + 1}/{len(plans)} 个安置点，"
+                    f"{self.counts['households']:,} 户 {self.counts['people']:,} 人"
+                    f"（{time.monotonic() - started:.0f} 秒）"
+                )
+        self._flush()
+        return self.counts
+
+    def _plan(self):
+        rng = random.Random(f"{self.seed}:plan")
+        n = self.n_settlements
+        codes = [c.code for c in self.counties]
+        primary = PRIMARY_COUNTY if PRIMARY_COUNTY in codes else codes[0]
+        # Interleave the two prefectures so that small demos cover both.
+        by_pref = [[c for c in codes if c.startswith(p) and c != primary] for p in DEMO_PREFECTURES]
+        order = [primary]
+        for pair in zip(*by_pref, strict=False):
+            order.extend(pair)
+        longest = max(by_pref, key=len)
+        order.extend(c for c in longest[min(len(x) for x in by_pref) :])
+        seats = Counter({primary: min(2, n)})
+        left = n - seats[primary]
+        for code in order[1:]:
+            if left <= 0:
+                break
+            seats[code] += 1
+            left -= 1
+        weights = {c: rng.uniform(0.6, 1.4) * COUNTY_WEIGHTS.get(c, 1.0) for c in codes}
+        while left > 0:  # D'Hondt over the county weights
+            code = max(codes, key=lambda c: (weights[c] / (seats[c] + 1), c))
+            seats[code] += 1
+            left -= 1
+        slots = [(code, seq) for code in codes for seq in range(1, seats[code] + 1)]
+        # Large urban estates: the first of the primary county and ~10 % of the rest.
+        n_large = max(1, round(n * 0.1))
+        rest = [i for i in range(len(slots)) if slots[i] != (primary, 1)]
+        first = slots.index((primary, 1))
+        large = {first} | set(rng.sample(rest, max(0, n_large - 1)))
+        people = []
+        for i in range(len(slots)):
+            if i == first:
+                people.append(13_000)
+            elif i in large:
+                people.append(rng.uniform(3_000, 12_000))
+            else:
+                people.append(300 + 1_700 * rng.random() ** 0.65)
+        households = _apportion(self.total_households, people)
+        used_names = set()
+        plans = []
+        for i, ((code, seq), hh) in enumerate(zip(slots, households, strict=True)):
+            is_large = i in large
+            kind = (
+                enums.SettlementKind.URBAN
+                if is_large or rng.random() < 0.88
+                else enums.SettlementKind.RURAL
+            )
+            for attempt in range(1_000_000):
+                word = rng.choice(NAME_WORDS)
+                suffix = rng.choice(LARGE_SUFFIXES if is_large else SMALL_SUFFIXES)
+                name = word + suffix
+                if attempt >= 10:  # common names taken: prefix the county, then number phases
+                    name = self.county_by_code[code].name[:2] + name
+                if attempt >= 40:
+                    name += f"{attempt // 40 + 1}期"
+                if name not in used_names:
+                    break
+            used_names.add(name)
+            plans.append(
+                {
+                    "county": code,
+                    "code": f"AZD{code}{seq:03d}",
+                    "name": name,
+                    "kind": kind,
+                    "households": hh,
+                    "large": is_large,
+                }
+            )
+        return plans
+
+    # ----------------------------------------------------------------- one settlement
+    def _generate(self, plans):
+        for index, plan in enumerate(plans):
+            yield self._generate_settlement(index, plan)
+
+    def _generate_settlement(self, index, plan):
+        """Everything about one settlement, without touching the database."""
+        rng = random.Random(f"{self.seed}:settlement:{index}")
+        county = self.county_by_code[plan["county"]]
+        n_households = plan["households"]
+        urban = plan["kind"] == enums.SettlementKind.URBAN
+        est_people = n_households * 4
+        if not urban:
+            floors_choice, units_choice = (6,), (1, 2)
+        elif est_people < 1_000:
+            floors_choice, units_choice = (6,), (2,)
+        elif est_people < 3_000:
+            floors_choice, units_choice = (6, 7, 9, 11), (2, 3)
+        else:
+            floors_choice, units_choice = (11, 15, 17, 18), (2, 3, 4)
+        occupancy = rng.uniform(0.92, 0.97)
+        specs, capacity = [], 0
+        while capacity * occupancy < n_households or not specs:
+            floors, units = rng.choice(floors_choice), rng.choice(units_choice)
+            specs.append((floors, units))
+            capacity += floors * units * 2
+        flats = [
+            (b, unit, floor, pos)
+            for b, (floors, units) in enumerate(specs)
+            for unit in range(1, units + 1)
+            for floor in range(1, floors + 1)
+            for pos in (1, 2)
+        ]
+        rng.shuffle(flats)
+        flats = sorted(flats[:n_households])
+
+        year_built = _pick(rng, YEAR_BUILT_TABLE)
+        towns = self.townships.get(county.code) or []
+        wanted = "街道" if urban else ("镇", "乡", "民族乡")
+        candidates = [t for t in towns if t.division_type in wanted] or towns
+        township = rng.choice(candidates) if candidates else None
+        lat, lon = COUNTY_CENTRES.get(county.code) or PREFECTURE_CENTRES[county.code[:4]]
+
+        households = [self._household(rng, plan, county, year_built, flat) for flat in flats]
+        people_count = sum(len(h["members"]) for h in households)
+        floor_area = round(capacity * 78 * rng.uniform(1.25, 1.35), -2)
+        plot_ratio = (
+            rng.uniform(1.6, 2.2)
+            if plan["large"]
+            else (rng.uniform(1.0, 1.5) if urban else rng.uniform(0.6, 0.9))
+        )
+        land_mu = floor_area / plot_ratio / 666.67
+        base = plan["name"]
+        for suffix in ("安置点", "社区", "新区", "新城", "小区"):
+            if base.endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        settlement = {
+            "code": plan["code"],
+            "name": plan["name"],
+            "county": county,
+            "township": township,
+            "community": f"{base}社区居委会",
+            "kind": plan["kind"],
+            "year_built": year_built,
+            "land_area_mu": Decimal(f"{land_mu:.2f}"),
+            "floor_area_m2": Decimal(f"{floor_area:.2f}"),
+            "housing_units": capacity,
+            "planned_households": n_households,
+            "planned_people": people_count,
+            "address": (
+                f"{county.name}{township.name if township else ''}"
+                f"{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+            ),
+            "latitude": Decimal(f"{lat + rng.uniform(-0.04, 0.04):.6f}"),
+            "longitude": Decimal(f"{lon + rng.uniform(-0.05, 0.05):.6f}"),
+        }
+
+        # Buildings, with a resident adult as building head (楼栋长).
+        residents = {}
+        for h in households:
+            residents.setdefault(h["flat"][0], []).append(h)
+        zoned = len(specs) > 30
+        buildings = []
+        for b, (floors, units) in enumerate(specs):
+            head_name, head_phone = self._volunteer(rng, residents.get(b, ()))
+            buildings.append(
+                {
+                    "name": f"{'ABCD'[b * 4 // len(specs)]}区{b + 1}栋" if zoned else f"{b + 1}栋",
+                    "units": units,
+                    "floors": floors,
+                    "housing_units": floors * units * 2,
+                    "head_name": head_name,
+                    "head_phone": head_phone,
+                }
+            )
+
+        # Grid units: contiguous blocks of buildings, about 120 households each;
+        # 1–2 grid workers (often residents), and 十联户 of about ten neighbours.
+        n_grids = max(1, min(len(buildings), round(n_households / 120)))
+        grids = []
+        for g, block in enumerate(_split(list(range(len(buildings))), n_grids)):
+            members = [h for b in block for h in residents.get(b, ())]
+            workers = []
+            for _ in range(1 if rng.random() < 0.55 else 2):
+                name, phone = self._volunteer(rng, members)
+                workers.append({"name": name, "phone": phone, "full_time": rng.random() < 0.7})
+            groups = []
+            for k, chunk in enumerate(_split(members, max(1, round(len(members) / 10)))):
+                if not chunk:
+                    continue
+                settled = [h for h in chunk if h["row"]["occupancy_state"] == "moved_in"]
+                groups.append(
+                    {
+                        "name": f"第{k + 1}联户",
+                        "lead": rng.choice(settled or chunk),
+                        "households": chunk,
+                    }
+                )
+            grids.append(
+                {
+                    "name": f"第{g + 1}网格",
+                    "buildings": block,
+                    "workers": workers,
+                    "groups": groups,
+                    "households": members,
+                }
+            )
+        return {
+            "settlement": settlement,
+            "buildings": buildings,
+            "grids": grids,
+            "households": households,
+            "people": people_count,
+        }
+
+    def _write_settlement(self, data):
+        settlement = Settlement(**data["settlement"])
+        Settlement.objects.bulk_create([settlement], history_reason=DEMO_REASON)
+        buildings = [Building(settlement=settlement, **b) for b in data["buildings"]]
+        Building.objects.bulk_create(buildings, history_reason=DEMO_REASON)
+        grids = [GridUnit(settlement=settlement, name=g["name"]) for g in data["grids"]]
+        GridUnit.objects.bulk_create(grids, history_reason=DEMO_REASON)
+        through = GridUnit.buildings.through
+        links = through.objects.bulk_create(
+            [
+                through(gridunit_id=grid.pk, building_id=buildings[b].pk)
+                for grid, g in zip(grids, data["grids"], strict=True)
+                for b in g["buildings"]
+            ]
+        )
+        # The grids' '+' history rows also record their buildings (as a save would).
+        grid_history = dict(
+            GridUnit.history.model.objects.filter(
+                id__in=[g.pk for g in grids], history_type="+"
+            ).values_list("id", "history_id")
+        )
+        self.history_m2m.objects.bulk_create(
+            [
+                self.history_m2m(
+                    id=link.pk,
+                    history_id=grid_history[link.gridunit_id],
+                    gridunit_id=link.gridunit_id,
+                    building_id=link.building_id,
+                )
+                for link in links
+            ]
+        )
+
+        # Ids for households and people (needed by 十联户 and the history rows).
+        households = data["households"]
+        person_ids = iter(self._alloc(Person, data["people"]))
+        for h, hid in zip(households, self._alloc(Household, len(households)), strict=True):
+            h["row"].update(
+                id=hid, settlement_id=settlement.pk, building_id=buildings[h["flat"][0]].pk
+            )
+            for member in h["members"]:
+                member["id"] = next(person_ids)
+                member["household_id"] = hid
+
+        workers, groups = [], []
+        for grid, g in zip(grids, data["grids"], strict=True):
+            for h in g["households"]:
+                h["row"]["grid_id"] = grid.pk
+            workers += [GridWorker(grid=grid, **w) for w in g["workers"]]
+            for group in g["groups"]:
+                groups.append(
+                    TenHouseholdGroup(
+                        grid=grid, name=group["name"], lead_household_id=group["lead"]["row"]["id"]
+                    )
+                )
+        GridWorker.objects.bulk_create(workers)
+        TenHouseholdGroup.objects.bulk_create(groups)
+        chunks = [group["households"] for g in data["grids"] for group in g["groups"]]
+        for group, chunk in zip(groups, chunks, strict=True):
+            for h in chunk:
+                h["row"]["ten_group_id"] = group.pk
+
+        for h in households:
+            self.pending_households.append(h["row"])
+            self.pending_people.extend(h["members"])
+        self.counts["settlements"] += 1
+        self.counts["buildings"] += len(buildings)
+        self.counts["grids"] += len(grids)
+        self.counts["grid_workers"] += len(workers)
+        self.counts["ten_groups"] += len(groups)
+        self.counts["households"] += len(households)
+        self.counts["people"] += data["people"]
+
+    def _volunteer(self, rng, households):
+        """Name and mobile of an adult resident with a phone, else of a new person."""
+        adults = [
+            p for h in households for p in h["members"] if p["phone"] and 22 <= p["_age"] <= 58
+        ]
+        if adults and rng.random() < 0.7:
+            p = rng.choice(adults)
+            return p["name"], p["phone"]
+        sex = M if rng.random() < 0.5 else F
+        surname = self.names.surname(rng, _pick(rng, ETHNIC_TABLE))
+        return surname + self.names.given(rng, sex), _mobile(rng)
+
+    # ----------------------------------------------------------------- one household
+    def _household(self, rng, plan, county, year_built, flat):
+        building_index, unit, floor, pos = flat
+        same = self.prefecture_counties[county.code[:4]]
+        origin = county if rng.random() < 0.55 or len(same) == 1 else rng.choice(same)
+        rural_towns = self.origin_towns[origin.code]
+        origin_town = rng.choice(rural_towns) if rural_towns else None
+        village = rng.choice(self._villages(origin_town or origin))
+
+        late = 0 if rng.random() < 0.8 else (1 if rng.random() < 0.75 else 2)
+        year = min(2020, year_built + late)
+        batch = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.75 else 3)
+        months = {1: (3, 7), 2: (8, 10), 3: (11, 12)}[batch]
+        r = rng.random()
+        occupancy = "moved_in" if r < 0.965 else ("not_moved_in" if r < 0.985 else "returned")
+        moved_in = None
+        if occupancy != "not_moved_in":
+            month = rng.randint(*months)
+            moved_in = datetime.date(year, month, rng.randint(1, 28))
+        hukou = "moved_in" if rng.random() < 0.7 else "residence_permit"
+        category = "registered_poor" if rng.random() < 0.88 else "moved_along"
+
+        size = _pick(rng, SIZE_TABLE)
+        family = _family(rng, size)
+        head_eth = _pick(rng, ETHNIC_TABLE)
+        surname = self.names.surname(rng, head_eth)
+        in_law_surname = None
+        dibao = ""
+        if rng.random() < 0.12:
+            dibao = "urban" if hukou == "moved_in" and rng.random() < 0.7 else "rural"
+        members = []
+        spouse_eth = head_eth
+        for rel, sex, age, source in family:
+            if rel in (R.SPOUSE, R.DAUGHTER_IN_LAW, R.SON_IN_LAW, R.MOTHER):
+                eth = head_eth if rng.random() < 0.8 else _pick(rng, ETHNIC_TABLE)
+                if rel == R.SPOUSE:
+                    spouse_eth = eth
+            elif rel in (R.SON, R.DAUGHTER) and head_eth == E.HAN and spouse_eth != E.HAN:
+                eth = spouse_eth if rng.random() < 0.6 else head_eth
+            else:
+                eth = head_eth
+            if source == "head":
+                family_name = surname
+            elif source == "sil":
+                family_name = in_law_surname or surname
+            else:
+                family_name = self.names.surname(rng, eth)
+                while family_name == surname and rng.random() < 0.9:
+                    family_name = self.names.surname(rng, eth)
+                if rel == R.SON_IN_LAW:
+                    in_law_surname = family_name
+            members.append(
+                self._person(rng, origin.code, rel, sex, age, eth, family_name, hukou, dibao)
+            )
+        if size == 1 and not dibao:
+            p = members[0]
+            if (p["_age"] >= 60 or p["disability_grade"] in (1, 2)) and rng.random() < 0.3:
+                p["extreme_poverty_support"] = True
+        phone = next((p["phone"] for p in members if p["phone"]), "")
+        if rng.random() < 0.05:
+            phone = ""
+        area = {1: 40, 2: 50, 3: 60, 4: 80, 5: 100, 6: 120}.get(size, 125)
+        seq_key = plan["county"]
+        self.household_seq[seq_key] += 1
+        row = {
+            "number": f"{seq_key}{self.household_seq[seq_key]:06d}",
+            "unit": unit,
+            "room": f"{floor}{pos:02d}",
+            "origin_county_id": origin.code,
+            "origin_township_id": origin_town.code if origin_town else None,
+            "origin_village": village,
+            "relocation_year": year,
+            "batch": f"{year}年第{batch}批",
+            "category": category,
+            "moved_in_date": moved_in,
+            "occupancy_state": occupancy,
+            "hukou_state": hukou,
+            "housing_area": Decimal(f"{area * rng.uniform(0.98, 1.02):.2f}"),
+            "phone": phone,
+            "notes": "",
+        }
+        return {"flat": flat, "row": row, "members": members}
+
+    def _villages(self, region):
+        found = self.villages.get(region.code)
+        if found is None:
+            rng = random.Random(f"{self.seed}:villages:{region.code}")
+            names, wanted = set(), rng.randint(8, 15)
+            while len(names) < wanted:
+                names.add(rng.choice(VILLAGE_PARTS_A) + rng.choice(VILLAGE_PARTS_B) + "村")
+            found = self.villages[region.code] = sorted(names)
+        return found
+
+    def _person(self, rng, origin_code, rel, sex, age, eth, family_name, hukou, dibao):
+        born = self._birth_date(rng, age)
+        id_number = self._id_number(rng, origin_code, born, sex)
+        # School, education, health and labour follow the age.
+        stage = ""
+        x = rng.random()
+        if 3 <= age <= 5:
+            stage = "preschool" if x < 0.85 else ""
+        elif 6 <= age <= 11:
+            stage = "primary" if x < 0.99 else ""
+        elif 12 <= age <= 14:
+            stage = "junior" if x < 0.97 else ""
+        elif 15 <= age <= 17:
+            stage = "senior" if x < 0.52 else ("vocational" if x < 0.90 else "")
+        elif age == 18:
+            stage = (
+                "senior"
+                if x < 0.30
+                else "vocational"
+                if x < 0.45
+                else "higher_vocational"
+                if x < 0.57
+                else "undergraduate"
+                if x < 0.65
+                else ""
+            )
+        elif 19 <= age <= 22:
+            stage = "higher_vocational" if x < 0.14 else ("undergraduate" if x < 0.24 else "")
+        elif 23 <= age <= 25:
+            stage = "undergraduate" if x < 0.02 else ("postgraduate" if x < 0.03 else "")
+        if stage:
+            education = STAGE_EDUCATION[stage]
+        elif age < 6:
+            education = "preschool"
+        elif age < 15:
+            education = "primary"
+        elif age < 18:
+            education = "junior" if rng.random() < 0.8 else "primary"
+        else:
+            band = next(limit for limit in ADULT_EDU if age <= limit)
+            education = _pick(rng, ADULT_EDU[band])
+
+        if age < 18:
+            p_dis, p_ser, p_chr = 0.01, 0.003, 0.02
+        elif age <= 40:
+            p_dis, p_ser, p_chr = 0.03, 0.01, 0.05
+        elif age <= 60:
+            p_dis, p_ser, p_chr = 0.05, 0.03, 0.13
+        else:
+            p_dis, p_ser, p_chr = 0.08, 0.05, 0.30
+        h = rng.random()
+        grade = None
+        if h < p_dis:
+            health, grade = "disabled", _pick(rng, DISABILITY_TABLE)
+        elif h < p_dis + p_ser:
+            health = "serious"
+        elif h < p_dis + p_ser + p_chr:
+            health = "chronic"
+        else:
+            health = "healthy"
+
+        if stage or age < 16:
+            labour = "none"
+        elif age <= 60:
+            labour = _pick(rng, WORKING_LABOUR)
+        elif age <= 65:
+            y = rng.random()
+            labour = (
+                "ordinary" if y < 0.25 else "weak" if y < 0.70 else "none" if y < 0.95 else "lost"
+            )
+        else:
+            y = rng.random()
+            labour = "weak" if y < 0.15 else "none" if y < 0.95 else "lost"
+        if age >= 16 and not stage:
+            if health == "disabled":
+                if grade <= 2:
+                    labour = "lost"
+                elif labour in ("ordinary", "skilled") and rng.random() < 0.5:
+                    labour = "weak"
+            elif health == "serious" and labour != "none":
+                labour = "lost" if rng.random() < 0.4 else "weak"
+            elif health == "chronic" and labour in ("ordinary", "skilled") and rng.random() < 0.3:
+                labour = "weak"
+
+        if stage and age >= 18:
+            p_phone = 0.7
+        elif 18 <= age <= 60:
+            p_phone = 0.85
+        elif 61 <= age <= 70:
+            p_phone = 0.55
+        elif 16 <= age <= 17:
+            p_phone = 0.3
+        else:
+            p_phone = 0.1 if age > 70 else 0.0
+        adult = age >= 16 and not stage
+        return {
+            "name": family_name + self.names.given(rng, sex),
+            "id_number": id_number,
+            "birth_date": born,
+            "sex": str(sex),
+            "relationship": str(rel),
+            "ethnicity": str(eth),
+            "education": education,
+            "health": health,
+            "disability_grade": grade,
+            "labour_ability": labour,
+            "school_stage": stage,
+            "phone": _mobile(rng) if rng.random() < p_phone else "",
+            "medical_insurance": rng.random() < 0.97,
+            "pension_insurance": adult and rng.random() < (0.9 if age >= 60 else 0.72),
+            "dibao": dibao,
+            "extreme_poverty_support": False,
+            "residence_permit": hukou == "residence_permit",
+            "notes": "",
+            "_age": age,
+        }
+
+    def _birth_date(self, rng, age):
+        year = self.ref_year - 1 - age
+        days = 366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365
+        # Day 2 onwards: whole years of age on 1 January of the current year.
+        return datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(1, days - 1))
+
+    def _id_number(self, rng, region, born, sex):
+        """A valid, dataset-unique ID: order codes odd for men, even for women."""
+        key = (int(region) * 1_000_000 + born.toordinal()) * 2 + (sex == M)
+        order = self.id_orders.get(key)
+        if order is None:
+            order = rng.randrange(0, 200) * 2 + (1 if sex == M else 2)
+        date_part = f"{born.year:04d}{born.month:02d}{born.day:02d}"
+        while True:
+            if order > 999:
+                raise RuntimeError(f"order codes exhausted for {region} {born}")
+            first17 = f"{region}{date_part}{order:03d}"
+            order += 2
+            if first17 not in self.taken_ids:
+                break
+        self.id_orders[key] = order
+        return first17 + check_digit(first17)
+
+    # ----------------------------------------------------------------- writing
+    def _alloc(self, model, n):
+        if n == 0:
+            return []
+        table = model._meta.db_table
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, n],
+                )
+                return [row[0] for row in cursor.fetchall()]
+        start = self.next_ids.get(table)
+        if start is None:
+            start = (model._base_manager.aggregate(m=models.Max("id"))["m"] or 0) + 1
+        self.next_ids[table] = start + n
+        return list(range(start, start + n))
+
+    def _flush(self):
+        households, people = self.pending_households, self.pending_people
+        if not households and not people:
+            return
+        started = time.monotonic()
+        if self.postgres:
+            self._copy(Household, households)
+            self._copy(Person, people)
+        else:
+            self._orm(Household, households)
+            self._orm(Person, people)
+        self.timings["write"] += time.monotonic() - started
+        self.pending_households, self.pending_people = [], []
+
+    def _orm(self, model, rows):
+        names = {f.attname for f in model._meta.concrete_fields}
+        objs = [model(**{k: v for k, v in row.items() if k in names}) for row in rows]
+        model.objects.bulk_create(objs, batch_size=500, history_reason=DEMO_REASON)
+
+    def _copy(self, model, rows):
+        now = self.now
+        fields = model._meta.concrete_fields
+        defaults = {
+            f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default())
+            for f in fields
+        }
+        history = model.history.model
+        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+        hist_defaults = {f.attname: f.get_default() for f in hist_fields}
+        hist_defaults.update(
+            history_date=now,
+            history_change_reason=DEMO_REASON,
+            history_type="+",
+            history_user_id=None,
+        )
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for target, target_fields, target_defaults in (
+                (model, fields, defaults),
+                (history, hist_fields, hist_defaults),
+            ):
+                columns = ", ".join(quote(f.column) for f in target_fields)
+                # Rows never hold history_* keys, so those come from the defaults.
+                spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
+                sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
+                with cursor.copy(sql) as copy:
+                    write = copy.write_row
+                    for row in rows:
+                        get = row.get
+                        write([get(a, d) for a, d in spec])
+
+
+def _produce(iterable, depth=16):
+    """Iterate ``iterable`` in a background thread, ``depth`` items ahead."""
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def run():
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        items.put((item, None), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            with contextlib.suppress(queue.Full):
+                items.put((done, exc), timeout=5)
+
+    worker = threading.Thread(target=run, name="demo-generator", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = items.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _startswith_any(field_name, prefixes):
+    q = models.Q(pk__in=[])
+    for prefix in prefixes:
+        q |= models.Q(**{f"{field_name}__startswith": prefix})
+    return q
+
+
+def _apportion(total, weights):
+    """Split ``total`` in proportion to ``weights`` (largest remainder, at least 1 each)."""
+    n = len(weights)
+    if total < n:
+        raise ValueError(f"需要至少 {n} 户才能分配到 {n} 个安置点。")
+    scale = (total - n) / sum(weights)
+    raw = [w * scale for w in weights]
+    shares = [int(x) for x in raw]
+    order = sorted(range(n), key=lambda i: (raw[i] - shares[i], -i), reverse=True)
+    for i in order[: total - n - sum(shares)]:
+        shares[i] += 1
+    return [s + 1 for s in shares]
+
+
+def _split(items, parts):
+    """``items`` in ``parts`` contiguous blocks of near-equal size."""
+    parts = max(1, min(parts, len(items))) if items else 1
+    size, extra = divmod(len(items), parts)
+    blocks, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        blocks.append(items[start:end])
+        start = end
+    return blocks
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def demo_settlements():
+    """Settlements created by the demo (recognised by their first history row)."""
+    history = Settlement.history.model
+    ids = history.objects.filter(history_type="+", history_change_reason=DEMO_REASON).values("id")
+    return Settlement.objects.filter(pk__in=ids)
+
+
+def demo_counts():
+    settlements = demo_settlements()
+    ids = list(settlements.values_list("pk", flat=True))
+    return {
+        "settlements": len(ids),
+        "buildings": Building.objects.filter(settlement_id__in=ids).count(),
+        "grids": GridUnit.objects.filter(settlement_id__in=ids).count(),
+        "grid_workers": GridWorker.objects.filter(grid__settlement_id__in=ids).count(),
+        "ten_groups": TenHouseholdGroup.objects.filter(grid__settlement_id__in=ids).count(),
+        "households": Household.objects.filter(settlement_id__in=ids).count(),
+        "people": Person.objects.filter(household__settlement_id__in=ids).count(),
+    }
+
+
+def delete_demo_data():
+    """Delete the demo settlements, everything in them and their history rows.
+
+    Rows of other apps that point at demo records are deleted through the ORM
+    first (or set to NULL where their foreign key says so); the demo records
+    themselves are deleted with plain DELETE statements, which is what makes
+    removing two million people take seconds rather than hours.
+    """
+    ids = list(demo_settlements().values_list("pk", flat=True))
+    if not ids:
+        return 0
+    through = GridUnit.buildings.through
+    scoped = {
+        Person: Person._base_manager.filter(household__settlement_id__in=ids),
+        Household: Household._base_manager.filter(settlement_id__in=ids),
+        TenHouseholdGroup: TenHouseholdGroup._base_manager.filter(grid__settlement_id__in=ids),
+        GridWorker: GridWorker._base_manager.filter(grid__settlement_id__in=ids),
+        through: through._base_manager.filter(gridunit__settlement_id__in=ids),
+        GridUnit: GridUnit._base_manager.filter(settlement_id__in=ids),
+        Building: Building._base_manager.filter(settlement_id__in=ids),
+        Settlement: Settlement._base_manager.filter(pk__in=ids),
+    }
+    with transaction.atomic():
+        # Other rows pointing at demo records (other apps, AreaScope …).
+        for model, qs in scoped.items():
+            for rel in model._meta.get_fields(include_hidden=True):
+                if not (rel.auto_created and not rel.concrete):
+                    continue
+                if not (rel.one_to_many or rel.one_to_one):
+                    continue
+                other = rel.related_model
+                if other in scoped or rel.on_delete is models.DO_NOTHING:
+                    continue
+                linked = other._base_manager.filter(**{f"{rel.field.name}__in": qs.values("pk")})
+                if rel.on_delete is models.SET_NULL:
+                    linked.update(**{rel.field.name: None})
+                else:
+                    linked.delete()
+        # History rows of the demo records.
+        grid_history = GridUnit.history.model._base_manager.filter(
+            id__in=scoped[GridUnit].values("pk")
+        )
+        m2m = apps.get_model("communities", f"{GridUnit.history.model.__name__}_buildings")
+        m2m._base_manager.filter(history_id__in=grid_history.values("history_id"))._raw_delete(
+            m2m.objects.db
+        )
+        for model in (Person, Household, GridUnit, Building, Settlement):
+            hist = model.history.model
+            hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
+                hist.objects.db
+            )
+        # The records themselves; foreign keys are checked at commit.
+        for qs in scoped.values():
+            qs._raw_delete(qs.db)
+    return len(ids)
+
+
+def ensure_demo_users():
+    """Create or refresh the demo logins (passwords reset to the demo ones)."""
+    groups = ensure_role_groups()
+    user_model = get_user_model()
+    settlements = list(
+        demo_settlements().filter(county_id=PRIMARY_COUNTY).order_by("code")[:2]
+    ) or list(demo_settlements().order_by("code")[:2])
+    county = Region.objects.filter(code=PRIMARY_COUNTY).first()
+    prefecture = Region.objects.filter(code="522300").first()
+    province = Region.objects.filter(code="520000").first()
+    scopes = {
+        "admin": ([], []),
+        "manager": ([county] if county else [], []),
+        "worker": ([], settlements),
+        "county": ([county] if county else [], []),
+        "prefecture": ([prefecture] if prefecture else [], []),
+        "province": ([province] if province else [], []),
+    }
+    logins = []
+    for username, role, last, first, password in DEMO_USERS:
+        user, _created = user_model.objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@example.com"
+        user.is_staff = True
+        user.is_active = True
+        user.is_superuser = username == "admin"
+        user.set_password(password)
+        user.save()
+        user.groups.set([groups[role]])
+        regions, places = scopes[username]
+        wanted = {("r", r.pk) for r in regions} | {("s", s.pk) for s in places}
+        have = {
+            (("r", a.region_id) if a.region_id else ("s", a.settlement_id)): a
+            for a in AreaScope.objects.filter(user=user)
+        }
+        for key, scope in have.items():
+            if key not in wanted:
+                scope.delete()
+        for kind, pk in wanted - set(have):
+            AreaScope.objects.create(
+                user=user,
+                region_id=pk if kind == "r" else None,
+                settlement_id=pk if kind == "s" else None,
+            )
+        if username == "admin":
+            scope_text = "全部（超级用户）"
+        else:
+            scope_text = "、".join([str(r.name) for r in regions] + [s.name for s in places])
+        if username == "worker" and settlements:
+            # The worker is the 网格员 of the first grid of their first settlement.
+            grid = GridUnit.objects.filter(settlement=settlements[0]).order_by("pk").first()
+            worker = GridWorker.objects.filter(grid=grid).order_by("pk").first()
+            if worker is not None and worker.user_id != user.pk:
+                worker.user = user
+                worker.name = last + first
+                worker.save(update_fields=["user", "name"])
+        logins.append(
+            DemoLogin(str(GROUP_NAMES[role]), username, password, last + first, scope_text or "—")
+        )
+    return logins
+
+
+def build_demo(
+    seed=DEFAULT_SEED, households=DEFAULT_HOUSEHOLDS, settlements=None, reset=False, stdout=None
+):
+    """Build the demo dataset; returns a ``DemoResult``.
+
+    Idempotent: when demo data exists and ``reset`` is false nothing is
+    generated again (the demo users are still refreshed).
+    """
+    started = time.monotonic()
+    timings = {}
+    if households < 1:
+        raise ValueError("户数必须大于0。")
+    n_settlements = settlements or max(
+        MIN_SETTLEMENTS, round(households / HOUSEHOLDS_PER_SETTLEMENT)
+    )
+    n_settlements = min(n_settlements, households)
+
+    t = time.monotonic()
+    load_regions(provinces=[DEMO_PROVINCE])
+    ensure_role_groups()
+    timings["regions"] = time.monotonic() - t
+
+    if reset:
+        t = time.monotonic()
+        delete_demo_data()
+        timings["reset"] = time.monotonic() - t
+
+    created = False
+    if not demo_settlements().exists():
+        t = time.monotonic()
+        with transaction.atomic():
+            builder = _Builder(seed, households, n_settlements, stdout=stdout)
+            builder.run()
+            timings["generate"] = time.monotonic() - t
+            t = time.monotonic()
+        # Deferred foreign keys are checked at commit.
+        timings["commit"] = time.monotonic() - t
+        timings["write"] = builder.timings["write"]
+        created = True
+    t = time.monotonic()
+    logins = ensure_demo_users()
+    timings["users"] = time.monotonic() - t
+    counts = demo_counts()
+    counts["regions"] = Region.objects.filter(code__startswith=DEMO_PROVINCE).count()
+    return DemoResult(
+        created=created,
+        counts=counts,
+        elapsed=time.monotonic() - started,
+        logins=logins,
+        timings=timings,
+    )
