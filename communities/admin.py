@@ -306,6 +306,8 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     search_fields = ("number",)
     search_help_text = _("输入户编号、户主或成员姓名（从第一个字起）、或完整的18位身份证号")
     show_full_result_count = False
+    # Facet counts would COUNT(*) the whole table once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     autocomplete_fields = (
         "settlement",
@@ -425,6 +427,8 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     search_fields = ("name",)
     search_help_text = _("输入姓名（从第一个字起）、户编号、或完整的18位身份证号")
     show_full_result_count = False
+    # Facet counts would COUNT(*) the whole table once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     autocomplete_fields = ("household",)
     readonly_fields = ("birth_date", "sex")

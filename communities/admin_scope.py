@@ -67,7 +67,9 @@ class CappedCountPaginator(Paginator):
         qs = self.object_list
         if not isinstance(qs, models.QuerySet):
             return len(qs)
-        return qs.order_by()[: self.cap + 1].count()
+        # Only primary keys: list annotations (head's name, member count …)
+        # are not computed for rows that are merely counted.
+        return qs.order_by().values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self):
