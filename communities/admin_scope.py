@@ -92,10 +92,12 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return self.field.null and get_scope(self._request.user).unrestricted
 
     def field_choices(self, field, request, model_admin):
-        qs = scoped_queryset(field.related_model, request.user)
         settlement = self._selected_settlement(request)
+        if self.depends_on and settlement is None:
+            return []  # not offered yet: never list a province's buildings
+        qs = scoped_queryset(field.related_model, request.user)
         if settlement is not None and hasattr(field.related_model, "settlement"):
-            qs = qs.filter(settlement_id=settlement)
+            qs = qs.filter(settlement_id=settlement).select_related("settlement")
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             qs = qs.order_by(*ordering)

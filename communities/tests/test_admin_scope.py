@@ -459,3 +459,21 @@ def test_big_lists_never_count_the_whole_table(client, world):
     assert len(counts) == 1 and "LIMIT 10001" in counts[0], counts
     assert '"name"' not in counts[0]
     assert "显示计数" not in body
+
+
+def test_list_queries_do_not_grow_with_buildings(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, world.admin)
+    url = changelist("household")
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+        client.get(url, {"settlement__id__exact": world.a.pk})
+    for n in range(2, 12):
+        BuildingFactory(settlement=world.a, name=f"{n}栋")
+        BuildingFactory(settlement=world.b, name=f"{n}栋")
+    with CaptureQueriesContext(connection) as after:
+        client.get(url)
+        client.get(url, {"settlement__id__exact": world.a.pk})
+    assert len(after.captured_queries) == len(before.captured_queries)
