@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -37,22 +37,22 @@ admin.site.site_title = _("搬迁社区管理")
 admin.site.index_title = _("工作台")
 
 
-def identity_search(queryset, term, *, id_lookup, name_lookup, number_lookup=None):
-    """Search by full ID number, household number or the start of a name.
+def classify_search(term):
+    """What a search term is: ``("id", …)``, ``("number", …)`` or ``("name", …)``.
 
-    Each branch is an indexed equality or prefix match, so searching stays fast
-    at millions of people.  Returns ``None`` for an empty term.
+    An 18-character ID number, a household number (digits and Latin letters) or
+    the start of a name.  The branches never mix, so each search is a single
+    indexed equality or prefix match and stays fast at millions of people.
     """
     term = term.strip()
-    if not term:
-        return None
     compact = term.replace(" ", "").upper()
+    if not compact:
+        return None, ""
     if len(compact) == 18 and compact[:17].isdigit():
-        return queryset.filter(**{id_lookup: compact})
-    q = Q(**{f"{name_lookup}__startswith": term})
-    if number_lookup:
-        q |= Q(**{f"{number_lookup}__startswith": compact})
-    return queryset.filter(q)
+        return "id", compact
+    if compact.isascii() and compact.isalnum():
+        return "number", compact
+    return "name", term
 
 
 @admin.register(Region)
@@ -302,6 +302,8 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "occupancy_state",
         "hukou_state",
     )
+    # Grouped by settlement, newest first: index household_settlement_recent.
+    ordering = ("-settlement_id", "-id")
     list_select_related = ("settlement", "building")
     search_fields = ("number",)
     search_help_text = _("输入户编号、户主或成员姓名（从第一个字起）、或完整的18位身份证号")
@@ -357,17 +359,16 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
+        kind, value = classify_search(search_term)
+        if kind == "number":
+            return queryset.filter(number__startswith=value), False
+        if kind == "id":
+            members = Person.objects.filter(id_number=value)
+        elif kind == "name":
+            members = Person.objects.filter(name__startswith=value)
+        else:
             return queryset, False
-        matches = identity_search(
-            Person.objects.all(), term, id_lookup="id_number", name_lookup="name"
-        ).values("household_id")
-        compact = term.replace(" ", "").upper()
-        return (
-            queryset.filter(Q(pk__in=matches) | Q(number__startswith=compact)),
-            False,
-        )
+        return queryset.filter(pk__in=members.values("household_id")), False
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"reveal_sensitive": may_view_sensitive(request.user)}
@@ -423,6 +424,9 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "dibao",
         "medical_insurance",
     )
+    # Grouped by settlement, newest household first: starts from the
+    # household (settlement, -id) index, so a scoped list reads only its rows.
+    ordering = ("-household__settlement_id", "-household_id", "id")
     list_select_related = ("household__settlement",)
     search_fields = ("name",)
     search_help_text = _("输入姓名（从第一个字起）、户编号、或完整的18位身份证号")
@@ -494,14 +498,13 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         return [f for f in shown if not (isinstance(f, str) and f in SWAP_ALWAYS)]
 
     def get_search_results(self, request, queryset, search_term):
-        matches = identity_search(
-            queryset,
-            search_term,
-            id_lookup="id_number",
-            name_lookup="name",
-            number_lookup="household__number",
-        )
-        return (queryset if matches is None else matches), False
+        kind, value = classify_search(search_term)
+        lookup = {
+            "id": "id_number",
+            "number": "household__number__startswith",
+            "name": "name__startswith",
+        }.get(kind)
+        return (queryset.filter(**{lookup: value}) if lookup else queryset), False
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"reveal_sensitive": may_view_sensitive(request.user)}
