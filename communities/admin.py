@@ -19,7 +19,7 @@ from .admin_scope import (
     scoped_queryset,
 )
 from .admin_users import grantable_regions, manageable_users
-from .forms import HouseholdForm, MembersFormSet, PersonForm
+from .forms import HOUSEHOLD_FIELD_GROUPS, HouseholdForm, MembersFormSet, PersonForm
 from .models import (
     Building,
     GridUnit,
@@ -320,27 +320,7 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "origin_township",
     )
     unscoped_fk_fields = ("origin_county", "origin_township")
-    fieldsets = (
-        (None, {"fields": ("number", "settlement", "category", "relocation_year", "batch")}),
-        (
-            _("住房"),
-            {
-                "fields": (
-                    "building",
-                    "unit",
-                    "room",
-                    "housing_area",
-                    "grid",
-                    "ten_group",
-                    "occupancy_state",
-                    "moved_in_date",
-                    "hukou_state",
-                )
-            },
-        ),
-        (_("迁出地"), {"fields": ("origin_county", "origin_township", "origin_village")}),
-        (_("联系"), {"fields": ("phone", "notes")}),
-    )
+    fieldsets = tuple((title, {"fields": group}) for title, group in HOUSEHOLD_FIELD_GROUPS)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = form_for_user(self.form, request)

@@ -57,18 +57,12 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
         )
 
 
-class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
-    request_user = None
-    sensitive_fields = ("phone",)
-
-    class Meta:
-        model = Household
-        fields = (
-            "number",
-            "settlement",
-            "category",
-            "relocation_year",
-            "batch",
+# The household form's fields, grouped as the admin shows them.
+HOUSEHOLD_FIELD_GROUPS = (
+    (None, ("number", "settlement", "category", "relocation_year", "batch")),
+    (
+        _("住房"),
+        (
             "building",
             "unit",
             "room",
@@ -78,12 +72,20 @@ class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
             "occupancy_state",
             "moved_in_date",
             "hukou_state",
-            "origin_county",
-            "origin_township",
-            "origin_village",
-            "phone",
-            "notes",
-        )
+        ),
+    ),
+    (_("迁出地"), ("origin_county", "origin_township", "origin_village")),
+    (_("联系"), ("phone", "notes")),
+)
+
+
+class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
+    request_user = None
+    sensitive_fields = ("phone",)
+
+    class Meta:
+        model = Household
+        fields = tuple(name for _title, group in HOUSEHOLD_FIELD_GROUPS for name in group)
 
     def clean_settlement(self):
         settlement = self.cleaned_data.get("settlement")
