@@ -13,6 +13,7 @@ from .history import HistoryRecordingQuerySet
 from .scope import ScopedQuerySetMixin
 from .validators import (
     birth_date_from_id,
+    normalize_phone,
     normalize_resident_id,
     sex_from_id,
     validate_phone,
@@ -470,6 +471,10 @@ class Household(models.Model):
     def __str__(self):
         return self.number
 
+    def clean_fields(self, exclude=None):
+        self.phone = normalize_phone(self.phone)
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         errors = {}
         if self.building_id and self.building.settlement_id != self.settlement_id:
@@ -644,6 +649,7 @@ class Person(models.Model):
 
     def clean_fields(self, exclude=None):
         self.id_number = normalize_resident_id(self.id_number)
+        self.phone = normalize_phone(self.phone)
         super().clean_fields(exclude=exclude)
 
     def clean(self):

@@ -106,6 +106,11 @@ def validate_resident_id(value):
         )
 
 
+def normalize_phone(value):
+    """Full-width digits and dashes to ASCII (NFKC); surrounding spaces removed."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
 def validate_phone(value):
     """A mainland mobile (11 digits from 13–19) or a landline with area code."""
     value = (value or "").strip()

@@ -382,6 +382,9 @@ def test_history_of_past_version_is_not_served(client, world):
     login(client, world.admin)
     url = reverse("admin:communities_person_simple_history", args=[head.pk, version.pk])
     assert client.get(url).status_code == 404
+    # …and the history page does not link to it.
+    page = client.get(change("person", head.pk, "history")).content.decode()
+    assert url not in page and "户主A" in page
 
 
 # --- export ----------------------------------------------------------------------

@@ -479,3 +479,15 @@ class TestDerivedFieldsOnBulkPaths:
         Person.objects.bulk_update([person], ["id_number"])
         person.refresh_from_db()
         assert (person.birth_date, person.sex) == (datetime.date(1970, 7, 1), "M")
+
+
+@pytest.mark.django_db
+def test_full_width_phone_digits_are_normalised_on_clean():
+    household = HouseholdFactory(phone="")
+    household.phone = "１３８１２３４５６７８"
+    household.full_clean()
+    assert household.phone == "13812345678"
+    person = PersonFactory(household=household)
+    person.phone = " ０８５８－３２２１２３４ "
+    person.full_clean()
+    assert person.phone == "0858-3221234"
