@@ -11,6 +11,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# A development .env (DEBUG on, a random secret key) so that plain
+# `manage.py …` works in this checkout; never used when the variables are set.
+.env: | $(BIN)/python
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "wrote .env for development (DEBUG=true)"
+
 $(VENV)/.run-deps: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
@@ -20,14 +26,14 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-deps
 
 ## make run: set up, load the demo prefecture (kept between runs) and serve on $(HOST)
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
 ## make test: set up, lint, check and run the whole suite (browser tests need /usr/bin/chromium)
-test: $(VENV)/.test-deps lint check
+test: $(VENV)/.test-deps .env lint check
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-deps

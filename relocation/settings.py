@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A development checkout gets a .env from the Makefile (DEBUG on, a random key);
+# real environment variables always win over it.  ENV_FILE points elsewhere.
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key only exists when DEBUG is on: production must set SECRET_KEY.

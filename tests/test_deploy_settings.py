@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_manage(*args, **env):
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean["ENV_FILE"] = str(ROOT / "no-such.env")  # ignore a developer's .env
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "relocation.settings"
     return subprocess.run(
