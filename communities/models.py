@@ -528,12 +528,12 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
 
     def aged_between(self, low, high, on_date):
         """People aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
-        latest_birth = _shift_years(on_date, -low)
-        earliest_birth = _shift_years(on_date, -(high + 1))
+        latest_birth = shift_years(on_date, -low)
+        earliest_birth = shift_years(on_date, -(high + 1))
         return self.filter(birth_date__lte=latest_birth, birth_date__gt=earliest_birth)
 
 
-def _shift_years(day, years):
+def shift_years(day, years):
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a non-leap target year

@@ -96,11 +96,6 @@ def get_scope(user):
     return cached
 
 
-def clear_scope_cache(user):
-    if hasattr(user, "_area_scope"):
-        del user._area_scope
-
-
 class ScopedQuerySetMixin:
     """``visible_to(user)`` for models that hang off a settlement.
 

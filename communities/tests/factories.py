@@ -16,6 +16,7 @@ import factory
 from django.utils import timezone
 
 from communities import enums, models
+from communities.models import shift_years
 from communities.validators import check_digit
 
 # Each (prefix, birth date, sex) has 500 order codes; a process-wide counter
@@ -40,14 +41,6 @@ def make_id_number(birth_date, sex="M", prefix="520201", seq=None):
     if len(first17) != 17:
         raise ValueError("prefix must be a 6-digit division code")
     return first17 + check_digit(first17)
-
-
-def shift_years(day, years):
-    """The same day ``years`` later (28 February for 29 February in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def birth_date_for_age(age, on_date=None, days_since_birthday=1):
