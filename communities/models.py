@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from employment.querysets import LabourHouseholdQuerySetMixin, LabourPersonQuerySetMixin
+
 from . import enums
 from .history import HistoryRecordingQuerySet
 from .scope import ScopedQuerySetMixin
@@ -331,7 +333,9 @@ class TenHouseholdGroup(models.Model):
             raise ValidationError({"lead_household": _("联户长户必须属于本网格。")})
 
 
-class HouseholdQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
+class HouseholdQuerySet(
+    LabourHouseholdQuerySetMixin, ScopedQuerySetMixin, HistoryRecordingQuerySet
+):
     scope_path = "settlement"
 
 
@@ -497,7 +501,7 @@ class Household(models.Model):
             raise ValidationError(errors)
 
 
-class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
+class PersonQuerySet(LabourPersonQuerySetMixin, ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "household__settlement"
 
     # Birth date and sex follow the ID number on the bulk paths too.

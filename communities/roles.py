@@ -29,7 +29,12 @@ GROUP_NAMES = {
 }
 
 # Reference data a community worker may read but not write, and what they may do.
-WORKER_LIMITED = {"region": {"view"}, "settlement": {"view", "change"}, "areascope": set()}
+WORKER_LIMITED = {
+    "region": {"view"},
+    "settlement": {"view", "change"},
+    "areascope": set(),
+    "monitoringline": {"view"},
+}
 ADMIN_ONLY_MODELS = {"areascope"}
 USER_ADMIN_PERMISSIONS = {
     ("auth", "view_user"),

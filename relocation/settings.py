@@ -128,6 +128,10 @@ LOGGING = {
 # Labour-force age bounds (INDICATORS.md, "Labour force"); inclusive.
 LABOUR_AGE_MIN = env.int("LABOUR_AGE_MIN", default=16)
 LABOUR_AGE_MAX = env.int("LABOUR_AGE_MAX", default=60)
+# Labour abilities that put a person outside the labour force (codes of
+# communities.enums.LabourAbility), and whether full-time students are outside.
+LABOUR_EXCLUDED_ABILITIES = env.list("LABOUR_EXCLUDED_ABILITIES", default=["lost", "none"])
+LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 
 # django-simple-history: never let a history row be edited back into the record
 # from the admin; the history is a record, not an editor.

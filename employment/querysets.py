@@ -1,0 +1,263 @@
+"""The employment and income rules of INDICATORS.md as QuerySet methods.
+
+Screens, work lists, exports and the dashboards all call these, so a rule
+is written once.  Each summary runs as a single aggregate query grouped by
+an area expression (settlement, township, county, or a prefix of the county
+code for prefecture and province), never one query per person or area.
+
+``communities.models.PersonQuerySet`` and ``HouseholdQuerySet`` inherit the
+mixins below; the employment models are looked up lazily because the
+employment app itself depends on communities.
+"""
+
+from decimal import Decimal
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Concat, Substr
+
+
+def _model(name):
+    return apps.get_model("employment", name)
+
+
+def rate(numerator, denominator):
+    """A ratio, or None ("—") when the denominator is empty."""
+    if not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
+
+
+def area_expression(level, settlement_path):
+    """Group-by expression for an area level over a path to a settlement.
+
+    ``level`` is one of "settlement", "township", "county", "prefecture",
+    "province"; prefecture and province are the 4- and 2-digit prefixes of
+    the settlement's county code, padded to a full 6-digit code.
+    """
+    path = f"{settlement_path}__" if settlement_path else ""
+    if level == "settlement":
+        return F(f"{settlement_path}_id") if settlement_path else F("pk")
+    if level == "township":
+        return F(f"{path}township_id")
+    if level == "county":
+        return F(f"{path}county_id")
+    if level == "prefecture":
+        return Concat(Substr(f"{path}county_id", 1, 4), Value("00"))
+    if level == "province":
+        return Concat(Substr(f"{path}county_id", 1, 2), Value("0000"))
+    if level == "all":
+        return Value("all")
+    raise ValueError(f"unknown area level {level!r}")
+
+
+def _grouped(qs, level, settlement_path, aggregates):
+    """Run ``aggregates`` grouped by area: {area key: {name: value}}."""
+    if level is None:
+        return qs.aggregate(**aggregates)
+    rows = qs.annotate(_area=area_expression(level, settlement_path)).values("_area")
+    rows = rows.annotate(**aggregates).order_by()
+    return {row.pop("_area"): row for row in rows}
+
+
+def employed_exists(on_date, person_ref="pk", **filters):
+    """Exists(a record of an employed kind covering ``on_date``) for the outer person."""
+    from . import enums
+
+    records = (
+        _model("EmploymentRecord")
+        .objects.covering(on_date)
+        .filter(person=OuterRef(person_ref), kind__in=enums.EMPLOYED_KINDS, **filters)
+    )
+    return Exists(records)
+
+
+class LabourPersonQuerySetMixin:
+    """Labour force and employment of people (mixed into PersonQuerySet)."""
+
+    def labour_force(self, on_date):
+        """劳动力 on ``on_date``: age bounds, labour ability and students per settings."""
+        qs = self.aged_between(settings.LABOUR_AGE_MIN, settings.LABOUR_AGE_MAX, on_date)
+        qs = qs.exclude(labour_ability__in=settings.LABOUR_EXCLUDED_ABILITIES)
+        if settings.LABOUR_EXCLUDE_STUDENTS:
+            qs = qs.filter(school_stage="")
+        return qs
+
+    def with_employment(self, on_date):
+        """Annotate the employment flags of INDICATORS.md on ``on_date``."""
+        from . import enums
+
+        return self.annotate(
+            is_employed=employed_exists(on_date),
+            is_nearby=employed_exists(on_date, place=enums.WorkPlace.IN_COUNTY),
+            is_outside_province=employed_exists(on_date, place=enums.WorkPlace.OUT_OF_PROVINCE),
+            is_public_welfare=employed_exists(on_date, kind=enums.EmploymentKind.PUBLIC_WELFARE),
+            is_self_employed=employed_exists(on_date, kind=enums.EmploymentKind.SELF_EMPLOYED),
+            is_workshop=employed_exists(on_date, employer__kind__in=enums.WORKSHOP_KINDS),
+            is_farming=Exists(
+                _model("EmploymentRecord")
+                .objects.covering(on_date)
+                .filter(person=OuterRef("pk"), kind=enums.EmploymentKind.FARMING)
+            ),
+        )
+
+    def employed(self, on_date):
+        """已就业: labour-force members with an employed-kind record covering the date."""
+        return self.labour_force(on_date).filter(employed_exists(on_date))
+
+    def unemployed_labour(self, on_date):
+        """Labour force without a current job (farming alone does not count as a job)."""
+        return self.labour_force(on_date).exclude(employed_exists(on_date))
+
+    def employment_summary(self, on_date, level=None):
+        """Employment counts, one query; grouped by area ``level`` when given.
+
+        Keys: labour_force, employed, households_with_labour, households_employed,
+        zero_employment_households, employed_nearby, employed_outside_province,
+        public_welfare_posts, self_employed, workshop_employed, farming.
+        """
+        qs = self.labour_force(on_date).with_employment(on_date)
+        aggregates = {
+            "labour_force": Count("pk"),
+            "employed": Count("pk", filter=Q(is_employed=True)),
+            "households_with_labour": Count("household_id", distinct=True),
+            "households_employed": Count("household_id", distinct=True, filter=Q(is_employed=True)),
+            "employed_nearby": Count("pk", filter=Q(is_nearby=True)),
+            "employed_outside_province": Count("pk", filter=Q(is_outside_province=True)),
+            "public_welfare_posts": Count("pk", filter=Q(is_public_welfare=True)),
+            "self_employed": Count("pk", filter=Q(is_self_employed=True)),
+            "workshop_employed": Count("pk", filter=Q(is_workshop=True)),
+            "farming": Count("pk", filter=Q(is_farming=True)),
+        }
+        result = _grouped(qs, level, "household__settlement", aggregates)
+        for row in result.values() if level is not None else [result]:
+            row["zero_employment_households"] = (
+                row["households_with_labour"] - row["households_employed"]
+            )
+        return result
+
+
+class LabourHouseholdQuerySetMixin:
+    """Household-level employment and income rules (mixed into HouseholdQuerySet)."""
+
+    def _labour_members(self, on_date):
+        from communities.models import Person
+
+        return Person.objects.labour_force(on_date).filter(household=OuterRef("pk"))
+
+    def with_labour(self, on_date):
+        """有劳动力家庭: at least one labour-force member on the date."""
+        return self.filter(Exists(self._labour_members(on_date)))
+
+    def with_employed(self, on_date):
+        """一户一人以上就业: at least one labour-force member employed on the date."""
+        return self.filter(Exists(self._labour_members(on_date).filter(employed_exists(on_date))))
+
+    def zero_employment(self, on_date):
+        """零就业家庭: households with labour and nobody employed on the date."""
+        return self.with_labour(on_date).exclude(
+            Exists(self._labour_members(on_date).filter(employed_exists(on_date)))
+        )
+
+    def below_monitoring_line(self, year):
+        """Households whose per-capita net income for ``year`` is under their province's line."""
+        line_q = monitoring_line_q(year, prefix="")
+        incomes = _model("HouseholdIncome").objects.filter(
+            line_q, household=OuterRef("pk"), year=year
+        )
+        return self.filter(Exists(incomes))
+
+
+def monitoring_line_q(year, prefix="household__"):
+    """Q over HouseholdIncome: per-capita net under the line of the household's province.
+
+    One term per province with a line for the year (a handful), so the test
+    stays an index-friendly prefix match on the county code.
+    """
+    q = Q(pk__in=[])
+    lines = _model("MonitoringLine").objects.filter(year=year).values_list("province_id", "amount")
+    for province, amount in lines:
+        q |= Q(
+            **{
+                f"{prefix}settlement__county__code__startswith": province[:2],
+                "per_capita_net__lt": amount,
+            }
+        )
+    return q
+
+
+class IncomeQuerySetMixin:
+    """Income roll-ups over HouseholdIncome rows."""
+
+    def income_summary(self, year, level=None):
+        """Income of ``year`` and ``year - 1`` in one query, grouped by area ``level``.
+
+        Keys: households (with a record for the year), persons (Σ household size),
+        net_income, wage_income, business_income, transfer_income, property_income, costs,
+        gross_income,
+        households_below_line, and the same ``prev_`` totals of the year before
+        (households, persons, net_income) for the growth rate.
+        """
+        this, prev = Q(year=year), Q(year=year - 1)
+        aggregates = {
+            "households": Count("pk", filter=this),
+            "persons": Sum("household_size", filter=this),
+            "net_income": Sum("net_income", filter=this),
+            "wage_income": Sum("wage_income", filter=this),
+            "business_income": Sum("business_income", filter=this),
+            "transfer_income": Sum("transfer_income", filter=this),
+            "property_income": Sum("property_income", filter=this),
+            "costs": Sum("costs", filter=this),
+            "households_below_line": Count("pk", filter=this & monitoring_line_q(year)),
+            "prev_households": Count("pk", filter=prev),
+            "prev_persons": Sum("household_size", filter=prev),
+            "prev_net_income": Sum("net_income", filter=prev),
+        }
+        qs = self.filter(year__in=[year - 1, year])
+        result = _grouped(qs, level, "household__settlement", aggregates)
+        for row in result.values() if level is not None else [result]:
+            for key in (
+                "persons",
+                "net_income",
+                "wage_income",
+                "business_income",
+                "transfer_income",
+                "property_income",
+            ):
+                row[key] = row[key] or 0
+            for key in ("costs", "prev_persons", "prev_net_income"):
+                row[key] = row[key] or 0
+            row["gross_income"] = sum(
+                row[k]
+                for k in ("wage_income", "business_income", "transfer_income", "property_income")
+            )
+        return result
+
+
+def income_figures(row):
+    """Per-capita net income, growth and structure from an ``income_summary`` row."""
+    per_capita = rate(row["net_income"], row["persons"])
+    prev_per_capita = rate(row["prev_net_income"], row["prev_persons"])
+    growth = None
+    if per_capita is not None and prev_per_capita:
+        growth = per_capita / prev_per_capita - 1
+    gross = row["gross_income"]
+    return {
+        "per_capita_net_income": per_capita,
+        "per_capita_income_growth": growth,
+        "income_share_wage": rate(row["wage_income"], gross),
+        "income_share_business": rate(row["business_income"], gross),
+        "income_share_transfer": rate(row["transfer_income"], gross),
+        "income_share_property": rate(row["property_income"], gross),
+        "households_below_monitoring_line": row["households_below_line"],
+    }
+
+
+def employment_figures(row):
+    """Rates of INDICATORS.md from an ``employment_summary`` row."""
+    return {
+        **row,
+        "employment_rate": rate(row["employed"], row["labour_force"]),
+        "one_per_household_rate": rate(row["households_employed"], row["households_with_labour"]),
+    }
