@@ -30,6 +30,9 @@ run: $(VENV)/.run-deps .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
+	@# The job worker (imports, snapshots) runs beside the web server and stops with it.
+	$(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
 
 ## make test: set up, lint, check and run the whole suite (browser tests need /usr/bin/chromium)

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "communities",
     "employment",
     "services",
@@ -132,6 +134,12 @@ LABOUR_AGE_MAX = env.int("LABOUR_AGE_MAX", default=60)
 # communities.enums.LabourAbility), and whether full-time students are outside.
 LABOUR_EXCLUDED_ABILITIES = env.list("LABOUR_EXCLUDED_ABILITIES", default=["lost", "none"])
 LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
+
+# Background jobs (large imports, period snapshots): the django-tasks backport of
+# Django 6's tasks API, stored in the database so that SQLite and PostgreSQL
+# both work without another server.  `make run` starts the worker
+# (`manage.py db_worker`); in production run it as its own service.
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 
 # django-simple-history: never let a history row be edited back into the record
 # from the admin; the history is a record, not an editor.
