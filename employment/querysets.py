@@ -162,7 +162,7 @@ class LabourHouseholdQuerySetMixin:
 
     def below_monitoring_line(self, year):
         """Households whose per-capita net income for ``year`` is under their province's line."""
-        line_q = monitoring_line_q(year, prefix="")
+        line_q = monitoring_line_q(year)
         incomes = _model("HouseholdIncome").objects.filter(
             line_q, household=OuterRef("pk"), year=year
         )
@@ -187,6 +187,9 @@ def monitoring_line_q(year, prefix="household__"):
     return q
 
 
+INCOME_PARTS = ("wage_income", "business_income", "transfer_income", "property_income")
+
+
 class IncomeQuerySetMixin:
     """Income roll-ups over HouseholdIncome rows."""
 
@@ -200,38 +203,28 @@ class IncomeQuerySetMixin:
         (households, persons, net_income) for the growth rate.
         """
         this, prev = Q(year=year), Q(year=year - 1)
-        aggregates = {
-            "households": Count("pk", filter=this),
+        # Aggregate aliases may not shadow the model's field names: "t_" + key.
+        sums = {
             "persons": Sum("household_size", filter=this),
             "net_income": Sum("net_income", filter=this),
-            "wage_income": Sum("wage_income", filter=this),
-            "business_income": Sum("business_income", filter=this),
-            "transfer_income": Sum("transfer_income", filter=this),
-            "property_income": Sum("property_income", filter=this),
+            **{part: Sum(part, filter=this) for part in INCOME_PARTS},
             "costs": Sum("costs", filter=this),
-            "households_below_line": Count("pk", filter=this & monitoring_line_q(year)),
-            "prev_households": Count("pk", filter=prev),
             "prev_persons": Sum("household_size", filter=prev),
             "prev_net_income": Sum("net_income", filter=prev),
         }
+        aggregates = {
+            "t_households": Count("pk", filter=this),
+            "t_households_below_line": Count("pk", filter=this & monitoring_line_q(year)),
+            "t_prev_households": Count("pk", filter=prev),
+            **{f"t_{key}": value for key, value in sums.items()},
+        }
         qs = self.filter(year__in=[year - 1, year])
         result = _grouped(qs, level, "household__settlement", aggregates)
-        for row in result.values() if level is not None else [result]:
-            for key in (
-                "persons",
-                "net_income",
-                "wage_income",
-                "business_income",
-                "transfer_income",
-                "property_income",
-            ):
-                row[key] = row[key] or 0
-            for key in ("costs", "prev_persons", "prev_net_income"):
-                row[key] = row[key] or 0
-            row["gross_income"] = sum(
-                row[k]
-                for k in ("wage_income", "business_income", "transfer_income", "property_income")
-            )
+        rows = result.values() if level is not None else [result]
+        for row in rows:
+            for key in list(row):
+                row[key.removeprefix("t_")] = row.pop(key) or 0
+            row["gross_income"] = sum(row[part] for part in INCOME_PARTS)
         return result
 
 
@@ -243,13 +236,14 @@ def income_figures(row):
     if per_capita is not None and prev_per_capita:
         growth = per_capita / prev_per_capita - 1
     gross = row["gross_income"]
+    shares = {
+        f"income_share_{part.removesuffix('_income')}": rate(row[part], gross)
+        for part in INCOME_PARTS
+    }
     return {
         "per_capita_net_income": per_capita,
         "per_capita_income_growth": growth,
-        "income_share_wage": rate(row["wage_income"], gross),
-        "income_share_business": rate(row["business_income"], gross),
-        "income_share_transfer": rate(row["transfer_income"], gross),
-        "income_share_property": rate(row["property_income"], gross),
+        **shares,
         "households_below_monitoring_line": row["households_below_line"],
     }
 
