@@ -181,9 +181,15 @@ def _po_entries(path):
             current = {"flags": flags, "msgid": "", "msgstr": ""}
             key = "msgid"
             current[key] = _unquote(line[6:])
-        elif line.startswith("msgstr "):
+        elif line.startswith("msgid_plural "):
+            key = "msgid_plural"  # the singular stands for the entry
+            current[key] = _unquote(line[13:])
+        elif line.startswith("msgstr ") or line.startswith("msgstr[0] "):
             key = "msgstr"
-            current[key] = _unquote(line[7:])
+            current[key] = _unquote(line.split(" ", 1)[1])
+        elif line.startswith("msgstr["):
+            key = "msgstr_other_forms"
+            current[key] = _unquote(line.split(" ", 1)[1])
         elif line.startswith('"') and current is not None:
             current[key] += _unquote(line)
         elif not line and current is not None:
