@@ -174,3 +174,16 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
         if obj.is_superuser:
             return _("全部")
         return ", ".join(str(s) for s in obj.area_scopes.all()) or "—"
+
+
+# The job queue's own admin (django-tasks-db) shows raw task arguments and
+# results in English to anyone with access; users follow their jobs on the
+# import pages instead, and operators use `manage.py db_worker`'s log.
+def _hide_task_admin():
+    from django_tasks_db.models import DBTaskResult
+
+    if admin.site.is_registered(DBTaskResult):
+        admin.site.unregister(DBTaskResult)
+
+
+_hide_task_admin()
