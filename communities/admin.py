@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
+from employment.admin import EmploymentRecordInline, HouseholdIncomeInline
+from employment.admin_filters import (
+    BelowMonitoringLineFilter,
+    HouseholdEmploymentFilter,
+    PersonEmploymentFilter,
+)
+from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
+
 from . import enums
 from .admin_scope import (
     SWAP_ALWAYS,
@@ -279,9 +287,9 @@ class PersonRelocationYearFilter(RelocationYearFilter):
 @admin.register(Household)
 class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = HouseholdForm
-    resource_classes = (HouseholdResource,)
+    resource_classes = (HouseholdResource, HouseholdEmploymentResource)
     export_form_class = ExportForm
-    inlines = (PersonInline,)
+    inlines = (PersonInline, HouseholdIncomeInline)
     list_display = (
         "number",
         "head_name",
@@ -301,6 +309,9 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "category",
         "occupancy_state",
         "hukou_state",
+        # Work lists (工作清单); the parameter names are linked to by the dashboards.
+        HouseholdEmploymentFilter,
+        BelowMonitoringLineFilter,
     )
     # Grouped by settlement, newest first: index household_settlement_recent.
     ordering = ("-settlement_id", "-id")
@@ -378,7 +389,8 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
 @admin.register(Person)
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
-    resource_classes = (PersonResource,)
+    resource_classes = (PersonResource, PersonEmploymentResource)
+    inlines = (EmploymentRecordInline,)
     export_form_class = ExportForm
     list_display = (
         "name",
@@ -403,6 +415,7 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "school_stage",
         "dibao",
         "medical_insurance",
+        PersonEmploymentFilter,  # work lists; linked to by the dashboards
     )
     # Grouped by settlement, newest household first: starts from the
     # household (settlement, -id) index, so a scoped list reads only its rows.

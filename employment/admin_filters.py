@@ -1,0 +1,321 @@
+"""Work lists (工作清单) as list filters on the person and household lists.
+
+The query-string parameters are a contract with the dashboards, which link
+straight to the filtered lists:
+
+* 家庭成员 (Person): ``?employment=labour|employed|unemployed|nearby|
+  outside_province|public_welfare|self_employed|workshop|farming|ended_30d``,
+  optionally ``&on=YYYY-MM-DD`` (default today);
+* 搬迁户 (Household): ``?employment=with_labour|employed|zero_employment``
+  (with ``&on=``) and ``?below_line=<year>``.
+
+Each choice is the QuerySet rule of ``employment.querysets`` that the
+dashboard figure of the same name counts, so a figure and the list behind it
+always agree.  A bad value or date shows an empty list with a Chinese message
+rather than silently falling back to the whole table: a list that is exported
+and acted on must never hold rows it was not asked for.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import DateField, Exists, OuterRef, PositiveSmallIntegerField, Value
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Household, Person, Settlement
+
+from . import enums
+from .models import EmploymentRecord, MonitoringLine
+from .querysets import employed_exists
+
+RECENT_DAYS = 30
+
+
+def recently_ended(queryset, on_date, days=RECENT_DAYS):
+    """People whose job ended in the ``days`` days before ``on_date`` and who have none on it.
+
+    "A job" is a record of an employed kind (INDICATORS.md; farming is not one);
+    it ended on one of the days ``on_date - days`` … ``on_date - 1`` (a record
+    ending on ``on_date`` still covers it).
+    """
+    ended = EmploymentRecord.objects.filter(
+        person=OuterRef("pk"),
+        kind__in=enums.EMPLOYED_KINDS,
+        end_date__gte=on_date - datetime.timedelta(days=days),
+        end_date__lt=on_date,
+    )
+    return queryset.filter(Exists(ended)).exclude(employed_exists(on_date))
+
+
+def _flag(name):
+    return lambda qs, d: qs.labour_force(d).with_employment(d).filter(**{name: True})
+
+
+# value → (label, rule over a PersonQuerySet and a date)
+PERSON_LISTS = {
+    "labour": (_("劳动力"), lambda qs, d: qs.labour_force(d)),
+    "employed": (_("已就业"), lambda qs, d: qs.employed(d)),
+    "unemployed": (_("劳动力中未就业"), lambda qs, d: qs.unemployed_labour(d)),
+    "nearby": (_("就近就业（县内）"), _flag("is_nearby")),
+    "outside_province": (_("省外务工"), _flag("is_outside_province")),
+    "public_welfare": (_("公益性岗位"), _flag("is_public_welfare")),
+    "self_employed": (_("自主创业"), _flag("is_self_employed")),
+    "workshop": (_("帮扶车间就业"), _flag("is_workshop")),
+    "farming": (_("务农"), _flag("is_farming")),
+    "ended_30d": (_("近30天离岗且未再就业"), recently_ended),
+}
+
+HOUSEHOLD_LISTS = {
+    "with_labour": (_("有劳动力家庭"), lambda qs, d: qs.with_labour(d)),
+    "employed": (_("一户一人以上就业户"), lambda qs, d: qs.with_employed(d)),
+    "zero_employment": (_("零就业家庭"), lambda qs, d: qs.zero_employment(d)),
+}
+
+
+def parse_on_date(raw):
+    """``YYYY-MM-DD`` → date; None for anything else."""
+    try:
+        return parse_date(raw or "")
+    except ValueError:  # well-formed but impossible, e.g. 2025-02-30
+        return None
+
+
+class EmploymentListFilter(admin.SimpleListFilter):
+    """``?employment=<list>[&on=YYYY-MM-DD]``: one rule of ``lists`` on a date."""
+
+    title = _("就业情况")
+    parameter_name = "employment"
+    date_parameter = "on"
+    lists = {}
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.on_raw = None
+        if self.date_parameter in params:
+            self.on_raw = params.pop(self.date_parameter)[-1]
+            self.used_parameters[self.date_parameter] = self.on_raw
+            on_date = parse_on_date(self.on_raw)
+            if on_date is not None:
+                self.title = _("就业情况（%(date)s）") % {"date": on_date.isoformat()}
+
+    def expected_parameters(self):
+        return [self.parameter_name, self.date_parameter]
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _rule) in self.lists.items()]
+
+    def on_date(self):
+        if self.on_raw is None:
+            return timezone.localdate()
+        return parse_on_date(self.on_raw)
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        on_date = self.on_date()
+        if on_date is None:
+            messages.error(
+                request,
+                _("日期“%(value)s”无效，请按“年-月-日”填写，如 2025-12-31。")
+                % {"value": self.on_raw},
+            )
+            return queryset.none()
+        if value not in self.lists:
+            messages.error(request, _("没有名为“%(value)s”的清单。") % {"value": value})
+            return queryset.none()
+        _label, rule = self.lists[value]
+        # The date travels with the rows, so that an export states the same date.
+        return rule(queryset, on_date).annotate(employment_on=Value(on_date, DateField()))
+
+
+class PersonEmploymentFilter(EmploymentListFilter):
+    lists = PERSON_LISTS
+
+
+class HouseholdEmploymentFilter(EmploymentListFilter):
+    lists = HOUSEHOLD_LISTS
+
+
+def income_years():
+    """Years that have a monitoring line in some province, newest first."""
+    return list(MonitoringLine.objects.order_by("-year").values_list("year", flat=True).distinct())
+
+
+def default_income_year(years=None, today=None):
+    """The last complete year with monitoring lines, else the latest year with one."""
+    years = income_years() if years is None else years
+    this_year = (today or timezone.localdate()).year
+    complete = [y for y in years if y < this_year]
+    if complete:
+        return max(complete)
+    return max(years) if years else None
+
+
+class BelowMonitoringLineFilter(admin.SimpleListFilter):
+    """``?below_line=<year>``: per-capita net income under the province's line that year."""
+
+    title = _("人均纯收入低于监测线")
+    parameter_name = "below_line"
+
+    def lookups(self, request, model_admin):
+        return [(str(y), _("%(year)d年") % {"year": y}) for y in income_years()]
+
+    def has_output(self):
+        # A filter without output is not applied at all: a link to a year
+        # without lines must give an empty list, not every household.
+        return bool(self.lookup_choices) or self.value() is not None
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isdigit() and len(value) == 4):
+            messages.error(request, _("年度“%(value)s”无效。") % {"value": value})
+            return queryset.none()
+        year = int(value)
+        # The year travels with the rows, so that an export shows that year's income.
+        return queryset.below_monitoring_line(year).annotate(
+            income_year=Value(year, PositiveSmallIntegerField())
+        )
+
+
+class CurrentJobFilter(admin.SimpleListFilter):
+    """就业台账: records covering today, or not."""
+
+    title = _("当前在岗")
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("在岗")), ("no", _("已结束或未开始"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.covering(today)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=EmploymentRecord.objects.covering(today).values("pk"))
+        return queryset
+
+
+class ScopedSettlementFilter(admin.SimpleListFilter):
+    """安置点 reached through ``path``; the choices are the user's settlements only."""
+
+    title = _("安置点")
+    parameter_name = "settlement"
+    path = "person__household__settlement"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(s.pk), s.name)
+            for s in Settlement.objects.visible_to(request.user).order_by("code")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{f"{self.path}_id": int(value)})
+        return queryset
+
+
+class HouseholdSettlementFilter(ScopedSettlementFilter):
+    path = "household__settlement"
+
+
+class YearFilter(admin.SimpleListFilter):
+    title = _("年度")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        this_year = timezone.localdate().year
+        return [(str(y), str(y)) for y in range(this_year, 2015, -1)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(year=int(value))
+        return queryset
+
+
+# --- the work-list page -------------------------------------------------------
+
+
+def _changelist_url(model, **params):
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?" + urlencode(params)
+
+
+def _export_url(model, **params):
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_export") + "?" + urlencode(params)
+
+
+def work_lists(user, on_date, year):
+    """The four lists a community worker acts on every week, with counts in ``user``'s scope.
+
+    Returns one dict per list the user may view: key, label, description,
+    count (None when there is nothing to count, e.g. no monitoring line),
+    url (the filtered change list) and export_url (None without permission).
+    Each count is one query over the QuerySet rule the list filter applies.
+    """
+    day = on_date.isoformat()
+    people = Person.objects.visible_to(user)
+    households = Household.objects.visible_to(user)
+    specs = [
+        (
+            "zero_employment",
+            Household,
+            _("零就业家庭"),
+            _("有劳动力、但没有一人就业的搬迁户（务农不计为就业）。"),
+            lambda: households.zero_employment(on_date).count(),
+            {"employment": "zero_employment", "on": day},
+        ),
+        (
+            "unemployed",
+            Person,
+            _("未就业劳动力"),
+            _("%(low)d–%(high)d岁、有劳动能力、不在校，且当天没有在岗就业记录的人员。")
+            % {"low": settings.LABOUR_AGE_MIN, "high": settings.LABOUR_AGE_MAX},
+            lambda: people.unemployed_labour(on_date).count(),
+            {"employment": "unemployed", "on": day},
+        ),
+        (
+            "below_line",
+            Household,
+            _("低于监测线家庭"),
+            _("%(year)s年人均纯收入低于本省当年防返贫监测线的搬迁户。")
+            % {"year": year if year else "—"},
+            (lambda: households.below_monitoring_line(year).count()) if year else (lambda: None),
+            {"below_line": year} if year else None,
+        ),
+        (
+            "ended_30d",
+            Person,
+            _("近30天离岗人员"),
+            _("最近30天内工作结束、目前没有在岗就业记录的人员。"),
+            lambda: recently_ended(people, on_date).count(),
+            {"employment": "ended_30d", "on": day},
+        ),
+    ]
+    rows = []
+    for key, model, label, description, count, params in specs:
+        opts = model._meta
+        if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            continue
+        may_export = user.has_perm(f"{opts.app_label}.export_{opts.model_name}")
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "description": description,
+                "count": count(),
+                "url": _changelist_url(model, **params) if params else None,
+                "export_url": _export_url(model, **params) if params and may_export else None,
+            }
+        )
+    return rows
