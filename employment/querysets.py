@@ -116,21 +116,41 @@ class LabourPersonQuerySetMixin:
         Keys: labour_force, employed, households_with_labour, households_employed,
         zero_employment_households, employed_nearby, employed_outside_province,
         public_welfare_posts, self_employed, workshop_employed, farming.
+
+        The labour force is joined once to its employment records and every
+        figure counts distinct people (or households) under its own filter: a
+        person with two current jobs counts once.  At 2 million people this is
+        one hash join, several times faster than a correlated EXISTS per flag.
         """
-        qs = self.labour_force(on_date).with_employment(on_date)
+        from . import enums
+
+        covering = Q(jobs__start_date__lte=on_date) & (
+            Q(jobs__end_date__isnull=True) | Q(jobs__end_date__gte=on_date)
+        )
+        employed = covering & Q(jobs__kind__in=enums.EMPLOYED_KINDS)
+
+        def people(condition=None):
+            return Count("pk", distinct=True, filter=condition)
+
         aggregates = {
-            "labour_force": Count("pk"),
-            "employed": Count("pk", filter=Q(is_employed=True)),
+            "labour_force": people(),
+            "employed": people(employed),
             "households_with_labour": Count("household_id", distinct=True),
-            "households_employed": Count("household_id", distinct=True, filter=Q(is_employed=True)),
-            "employed_nearby": Count("pk", filter=Q(is_nearby=True)),
-            "employed_outside_province": Count("pk", filter=Q(is_outside_province=True)),
-            "public_welfare_posts": Count("pk", filter=Q(is_public_welfare=True)),
-            "self_employed": Count("pk", filter=Q(is_self_employed=True)),
-            "workshop_employed": Count("pk", filter=Q(is_workshop=True)),
-            "farming": Count("pk", filter=Q(is_farming=True)),
+            "households_employed": Count("household_id", distinct=True, filter=employed),
+            "employed_nearby": people(employed & Q(jobs__place=enums.WorkPlace.IN_COUNTY)),
+            "employed_outside_province": people(
+                employed & Q(jobs__place=enums.WorkPlace.OUT_OF_PROVINCE)
+            ),
+            "public_welfare_posts": people(
+                covering & Q(jobs__kind=enums.EmploymentKind.PUBLIC_WELFARE)
+            ),
+            "self_employed": people(covering & Q(jobs__kind=enums.EmploymentKind.SELF_EMPLOYED)),
+            "workshop_employed": people(
+                employed & Q(jobs__employer__kind__in=enums.WORKSHOP_KINDS)
+            ),
+            "farming": people(covering & Q(jobs__kind=enums.EmploymentKind.FARMING)),
         }
-        result = _grouped(qs, level, "household__settlement", aggregates)
+        result = _grouped(self.labour_force(on_date), level, "household__settlement", aggregates)
         for row in result.values() if level is not None else [result]:
             row["zero_employment_households"] = (
                 row["households_with_labour"] - row["households_employed"]
