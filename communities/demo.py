@@ -1252,6 +1252,11 @@ def delete_demo_data():
     themselves are deleted with plain DELETE statements, which is what makes
     removing two million people take seconds rather than hours.
     """
+    # The employment demo hangs off these people: removed first, in bulk
+    # (the generic loop below would delete its millions of rows one by one).
+    from employment.demo import delete_employment_demo
+
+    delete_employment_demo()
     ids = list(demo_settlements().values_list("pk", flat=True))
     if not ids:
         return 0

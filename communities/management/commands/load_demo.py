@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from communities.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, build_demo
+from employment.demo import build_employment_demo, employment_report
 
 COUNT_LABELS = (
     ("regions", "行政区划（贵州省）"),
@@ -76,6 +77,9 @@ class Command(BaseCommand):
             )
         parts.append(f"演示账号 {t.get('users', 0):.1f} 秒")
         self.stdout.write(f"  用时 {result.elapsed:.1f} 秒：{'，'.join(parts)}")
+        employment = build_employment_demo(seed=seed, stdout=self.stdout)
+        for line in employment_report(employment):
+            self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write("演示账号（仅供演示环境使用，请勿用于生产环境）：")
         rows = [("角色", "用户名", "密码", "姓名", "管辖范围")] + [
