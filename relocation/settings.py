@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "employment",
     "services",
     "governance",
+    "relocation.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,8 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# After logging in from the site root, users land on the dashboard of their own area.
+LOGIN_REDIRECT_URL = "dashboards:home"
 
 # Production hardening; each can be relaxed from the environment for a
 # deployment behind a TLS-terminating proxy that does its own redirects.
@@ -150,3 +153,4 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+

@@ -80,6 +80,10 @@ class Command(BaseCommand):
         employment = build_employment_demo(seed=seed, stdout=self.stdout)
         for line in employment_report(employment):
             self.stdout.write(line)
+        # Dashboard figures: a year of past periods (so trends show) and the running ones.
+        from relocation.dashboards.demo import snapshot_demo_periods
+
+        snapshot_demo_periods(stdout=self.stdout, rebuild=reset or result.created)
         self.stdout.write("")
         self.stdout.write("演示账号（仅供演示环境使用，请勿用于生产环境）：")
         rows = [("角色", "用户名", "密码", "姓名", "管辖范围")] + [

@@ -1,0 +1,176 @@
+"""Population and housing figures (INDICATORS.md, "Population and housing").
+
+Components are counted per settlement in two grouped queries; the dashboards
+sum them up the region tree and derive the shares from the sums.
+"""
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from relocation.dashboards import links
+from relocation.dashboards.changes import changed, household_settlements, person_settlements
+from relocation.dashboards.registry import PERCENT, Indicator, registry
+
+from . import enums
+from .models import RELOCATION_YEAR_MAX, RELOCATION_YEAR_MIN, Household, Person, Settlement
+
+YEARS = range(RELOCATION_YEAR_MIN, RELOCATION_YEAR_MAX + 1)
+INTEGRATED_HUKOU = (enums.HukouState.MOVED_IN, enums.HukouState.RESIDENCE_PERMIT)
+
+registry.section("population", _("人口与住房"), theme=_("稳得住"), order=10)
+
+
+def population_changes(since):
+    return (
+        changed(Settlement, since)
+        | household_settlements(changed(Household, since))
+        | person_settlements(changed(Person, since))
+    )
+
+
+@registry.source(
+    "population",
+    components=(
+        "settlements",
+        "households",
+        "households_registered_poor",
+        "households_moved_in",
+        "persons",
+        "persons_integrated",
+        *(f"households_{year}" for year in YEARS),
+        *(f"persons_{year}" for year in YEARS),
+    ),
+    changes=population_changes,
+    watch=(Settlement, Household, Person),
+)
+def population(settlements, window):
+    figures = {pk: {"settlements": 1} for pk in settlements.values_list("pk", flat=True)}
+    households = (
+        Household.objects.filter(settlement__in=settlements)
+        .values("settlement_id")
+        .annotate(
+            households=Count("pk"),
+            households_registered_poor=Count(
+                "pk", filter=Q(category=enums.HouseholdCategory.REGISTERED_POOR)
+            ),
+            households_moved_in=Count(
+                "pk", filter=Q(occupancy_state=enums.OccupancyState.MOVED_IN)
+            ),
+            **{f"households_{y}": Count("pk", filter=Q(relocation_year=y)) for y in YEARS},
+        )
+        .order_by()
+    )
+    for row in households:
+        figures[row.pop("settlement_id")].update(row)
+    people = (
+        Person.objects.filter(household__settlement__in=settlements)
+        .values("household__settlement_id")
+        .annotate(
+            persons=Count("pk"),
+            # 户籍迁入或持居住证: the household's hukou moved in or kept with a
+            # permit, or the person holds a residence permit of their own.
+            persons_integrated=Count(
+                "pk",
+                filter=Q(household__hukou_state__in=INTEGRATED_HUKOU) | Q(residence_permit=True),
+            ),
+            **{f"persons_{y}": Count("pk", filter=Q(household__relocation_year=y)) for y in YEARS},
+        )
+        .order_by()
+    )
+    for row in people:
+        figures[row.pop("household__settlement_id")].update(row)
+    return figures
+
+
+def _households(**params):
+    return lambda settlement_id, window: links.households(settlement_id, **params)
+
+
+def _persons(**params):
+    return lambda settlement_id, window: links.persons(settlement_id, **params)
+
+
+registry.register(
+    Indicator(
+        key="settlements",
+        label=_("安置点数"),
+        section="population",
+        unit=_("个"),
+        total="settlements",
+        description=_("区域内的安置点个数。"),
+    ),
+    Indicator(
+        key="households",
+        label=_("搬迁户数"),
+        section="population",
+        unit=_("户"),
+        total="households",
+        description=_("安置在区域内各安置点的搬迁户数。"),
+        link=_households(),
+    ),
+    Indicator(
+        key="persons",
+        label=_("搬迁人口"),
+        section="population",
+        unit=_("人"),
+        total="persons",
+        description=_("上述搬迁户的家庭成员人数。"),
+        link=_persons(),
+    ),
+    Indicator(
+        key="registered_poor_share",
+        label=_("建档立卡户占比"),
+        section="population",
+        unit=PERCENT,
+        numerator="households_registered_poor",
+        denominator="households",
+        decimals=2,
+        description=_("建档立卡脱贫户数 ÷ 搬迁户数。"),
+    ),
+    Indicator(
+        key="occupancy_rate",
+        label=_("入住率"),
+        section="population",
+        unit=PERCENT,
+        numerator="households_moved_in",
+        denominator="households",
+        decimals=2,
+        description=_("已入住户数 ÷ 已分配住房的搬迁户数。"),
+    ),
+    Indicator(
+        key="residence_integration_rate",
+        label=_("户籍迁入或持居住证比例"),
+        section="population",
+        unit=PERCENT,
+        numerator="persons_integrated",
+        denominator="persons",
+        decimals=2,
+        description=_(
+            "户籍已迁入、或保留原籍并办理居住证（户或本人持新市民居住证）的人数 ÷ 搬迁人口。"
+        ),
+    ),
+    Indicator(
+        key="households_by_year",
+        label=_("分年度搬迁户数"),
+        section="population",
+        unit=_("户"),
+        breakdown=tuple((str(y), f"households_{y}") for y in YEARS),
+        headline=False,
+        column=False,
+        description=_("按搬迁年度（2016—2020年）统计的搬迁户数。"),
+        link=lambda settlement_id, window, year: links.households(
+            settlement_id, relocation_year=year
+        ),
+    ),
+    Indicator(
+        key="persons_by_year",
+        label=_("分年度搬迁人数"),
+        section="population",
+        unit=_("人"),
+        breakdown=tuple((str(y), f"persons_{y}") for y in YEARS),
+        headline=False,
+        column=False,
+        description=_("按搬迁年度（2016—2020年）统计的搬迁人数。"),
+        link=lambda settlement_id, window, year: links.persons(settlement_id, relocation_year=year),
+    ),
+)

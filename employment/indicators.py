@@ -1,0 +1,363 @@
+"""Employment and income figures (INDICATORS.md, "Employment" and "Income").
+
+The counting rules are the QuerySet methods of ``employment.querysets``
+(``employment_summary``, ``income_summary``); this module only names their
+results as dashboard components, grouped per settlement, and declares the
+indicators built from them.
+"""
+
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Person, Settlement
+from relocation.dashboards import links
+from relocation.dashboards.changes import (
+    changed,
+    household_settlements,
+    person_settlements,
+    related,
+)
+from relocation.dashboards.registry import PERCENT, Indicator, registry
+
+from .models import (
+    Employer,
+    EmploymentRecord,
+    HouseholdIncome,
+    MonitoringLine,
+    Referral,
+    TrainingAttendance,
+    TrainingCourse,
+)
+
+registry.section("employment", _("就业"), theme=_("有就业"), order=20)
+registry.section("income", _("收入"), theme=_("能致富"), order=30)
+
+EMPLOYMENT_KEYS = (
+    "labour_force",
+    "employed",
+    "households_with_labour",
+    "households_employed",
+    "zero_employment_households",
+    "employed_nearby",
+    "employed_outside_province",
+    "public_welfare_posts",
+    "self_employed",
+    "workshop_employed",
+    "farming",
+)
+# income_summary key -> component name
+INCOME_KEYS = {
+    "households": "income_households",
+    "persons": "income_persons",
+    "net_income": "net_income",
+    "wage_income": "wage_income",
+    "business_income": "business_income",
+    "transfer_income": "transfer_income",
+    "property_income": "property_income",
+    "gross_income": "gross_income",
+    "households_below_line": "households_below_line",
+    "prev_persons": "prev_income_persons",
+    "prev_net_income": "prev_net_income",
+}
+
+
+def employment_changes(since):
+    # A person's age, labour ability or schooling, their jobs, or the kind of
+    # their employer (帮扶车间) can change their figures.
+    jobs_at_changed_employers = related(
+        EmploymentRecord, "person_id", changed(Employer, since), lookup="employer_id"
+    )
+    return (
+        person_settlements(changed(Person, since))
+        | person_settlements(changed(EmploymentRecord, since, "person_id"))
+        | person_settlements(jobs_at_changed_employers)
+    )
+
+
+@registry.source(
+    "employment",
+    components=EMPLOYMENT_KEYS,
+    changes=employment_changes,
+    watch=(Person, EmploymentRecord, Employer),
+)
+def employment(settlements, window):
+    summary = Person.objects.filter(household__settlement__in=settlements).employment_summary(
+        window.reference_date, "settlement"
+    )
+    return {
+        settlement_id: {key: row[key] for key in EMPLOYMENT_KEYS}
+        for settlement_id, row in summary.items()
+    }
+
+
+def employment_flow_changes(since):
+    attendances_of_changed_courses = related(
+        TrainingAttendance, "person_id", changed(TrainingCourse, since), lookup="course_id"
+    )
+    return (
+        person_settlements(changed(Referral, since, "person_id"))
+        | person_settlements(changed(TrainingAttendance, since, "person_id"))
+        | person_settlements(attendances_of_changed_courses)
+    )
+
+
+@registry.source(
+    "employment_flows",
+    components=("referrals", "training_attendances"),
+    changes=employment_flow_changes,
+    flow=True,
+    watch=(Referral, TrainingAttendance, TrainingCourse),
+)
+def employment_flows(settlements, window):
+    figures = {}
+    flows = (
+        (
+            "referrals",
+            Referral.objects.filter(
+                referred_on__gte=window.start, referred_on__lte=window.reference_date
+            ),
+        ),
+        (
+            # Attendances of courses that began in the period.
+            "training_attendances",
+            TrainingAttendance.objects.filter(
+                course__start_date__gte=window.start,
+                course__start_date__lte=window.reference_date,
+            ),
+        ),
+    )
+    for component, qs in flows:
+        rows = (
+            qs.filter(person__household__settlement__in=settlements)
+            .values("person__household__settlement_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            figures.setdefault(row["person__household__settlement_id"], {})[component] = row["n"]
+    return figures
+
+
+def income_changes(since):
+    ids = household_settlements(changed(HouseholdIncome, since, "household_id"))
+    # A changed monitoring line moves every household of its province.
+    provinces = changed(MonitoringLine, since, "province_id")
+    for province in provinces:
+        ids |= set(
+            Settlement.objects.filter(county__code__startswith=province[:2]).values_list(
+                "pk", flat=True
+            )
+        )
+    return ids
+
+
+@registry.source(
+    "income",
+    components=tuple(INCOME_KEYS.values()),
+    changes=income_changes,
+    watch=(HouseholdIncome, MonitoringLine),
+)
+def income(settlements, window):
+    summary = HouseholdIncome.objects.filter(household__settlement__in=settlements).income_summary(
+        window.income_year, "settlement"
+    )
+    return {
+        settlement_id: {component: row[key] for key, component in INCOME_KEYS.items()}
+        for settlement_id, row in summary.items()
+    }
+
+
+def _people(filter_value):
+    def link(settlement_id, window):
+        return links.persons(
+            settlement_id, employment=filter_value, on=window.reference_date.isoformat()
+        )
+
+    return link
+
+
+def _households(filter_value):
+    def link(settlement_id, window):
+        return links.households(
+            settlement_id, employment=filter_value, on=window.reference_date.isoformat()
+        )
+
+    return link
+
+
+def _count(key, label, description, link=None, unit=None, basis="stock", headline=True):
+    return Indicator(
+        key=key,
+        label=label,
+        section="employment",
+        unit=unit or _("人"),
+        total=key,
+        description=description,
+        link=link,
+        basis=basis,
+        headline=headline,
+    )
+
+
+registry.register(
+    _count(
+        "labour_force",
+        _("劳动力人数"),
+        _(
+            "统计日年满16至60周岁（含）、劳动技能不是丧失劳动力或无劳动力、且不是全日制在校生的人数。"
+        ),
+        _people("labour"),
+    ),
+    _count(
+        "employed",
+        _("已就业人数"),
+        _("劳动力中，有覆盖统计日的务工、自主创业、公益性岗位或灵活就业记录的人数（务农单列）。"),
+        _people("employed"),
+    ),
+    Indicator(
+        key="employment_rate",
+        label=_("就业率"),
+        section="employment",
+        unit=PERCENT,
+        numerator="employed",
+        denominator="labour_force",
+        decimals=2,
+        description=_("已就业人数 ÷ 劳动力人数。"),
+    ),
+    _count(
+        "households_with_labour",
+        _("有劳动力家庭"),
+        _("至少有1名劳动力的搬迁户数。"),
+        _households("with_labour"),
+        unit=_("户"),
+    ),
+    _count(
+        "households_employed",
+        _("一户一人以上就业户"),
+        _("至少有1名劳动力已就业的搬迁户数。"),
+        _households("employed"),
+        unit=_("户"),
+    ),
+    Indicator(
+        key="one_per_household_rate",
+        label=_("一户一人以上就业率"),
+        section="employment",
+        unit=PERCENT,
+        numerator="households_employed",
+        denominator="households_with_labour",
+        decimals=2,
+        description=_("一户一人以上就业户 ÷ 有劳动力家庭。"),
+    ),
+    _count(
+        "zero_employment_households",
+        _("零就业家庭"),
+        _("有劳动力但无人就业的搬迁户数（目标为0）。"),
+        _households("zero_employment"),
+        unit=_("户"),
+    ),
+    _count(
+        "employed_nearby",
+        _("就近就业人数"),
+        _("已就业且就业地点在县内的人数。"),
+        _people("nearby"),
+    ),
+    _count(
+        "employed_outside_province",
+        _("省外务工人数"),
+        _("已就业且就业地点在省外的人数。"),
+        _people("outside_province"),
+    ),
+    _count(
+        "public_welfare_posts",
+        _("公益性岗位人数"),
+        _("在公益性岗位就业的人数。"),
+        _people("public_welfare"),
+    ),
+    _count("self_employed", _("自主创业人数"), _("自主创业的人数。"), _people("self_employed")),
+    _count(
+        "workshop_employed",
+        _("帮扶车间就业人数"),
+        _("在帮扶车间或集体经济组织就业的人数。"),
+        _people("workshop"),
+    ),
+    _count(
+        "farming",
+        _("务农人数"),
+        _("劳动力中有覆盖统计日的务农记录的人数（不计入已就业）。"),
+        _people("farming"),
+        headline=False,
+    ),
+    _count(
+        "referrals",
+        _("岗位推送人次"),
+        _("统计期内（期初至统计日）推送岗位的人次。"),
+        lambda settlement_id, window: links.changelist(
+            "employment.referral",
+            settlement=settlement_id,
+            referred_on__gte=window.start.isoformat(),
+            referred_on__lte=window.reference_date.isoformat(),
+        ),
+        basis="flow",
+        headline=False,
+    ),
+    _count(
+        "training_attendances",
+        _("培训人次"),
+        _("统计期内开班的培训班的参训人次。"),
+        basis="flow",
+        headline=False,
+    ),
+    Indicator(
+        key="per_capita_net_income",
+        label=_("人均纯收入"),
+        section="income",
+        unit=_("元"),
+        numerator="net_income",
+        denominator="income_persons",
+        decimals=0,
+        basis="income",
+        description=_("有当年收入记录的搬迁户：纯收入合计 ÷ 家庭人口合计（收入年度见标题）。"),
+    ),
+    Indicator(
+        key="per_capita_income_growth",
+        label=_("人均纯收入同比增幅"),
+        section="income",
+        unit=PERCENT,
+        growth=("net_income", "income_persons", "prev_net_income", "prev_income_persons"),
+        decimals=2,
+        basis="income",
+        description=_("本年人均纯收入 ÷ 上年人均纯收入 − 1，两年按同一口径计算。"),
+    ),
+    *(
+        Indicator(
+            key=f"income_share_{part}",
+            label=label,
+            section="income",
+            unit=PERCENT,
+            numerator=f"{part}_income",
+            denominator="gross_income",
+            decimals=2,
+            basis="income",
+            headline=part in ("wage", "transfer"),
+            description=description,
+        )
+        for part, label, description in (
+            ("wage", _("工资性收入占比"), _("工资性收入 ÷ 总收入（四项收入之和）。")),
+            ("business", _("生产经营性收入占比"), _("生产经营性收入 ÷ 总收入。")),
+            ("transfer", _("转移性收入占比"), _("转移性收入 ÷ 总收入。")),
+            ("property", _("财产性收入占比"), _("财产性收入 ÷ 总收入。")),
+        )
+    ),
+    Indicator(
+        key="households_below_monitoring_line",
+        label=_("低于监测线户数"),
+        section="income",
+        unit=_("户"),
+        total="households_below_line",
+        basis="income",
+        description=_("当年人均纯收入低于本省当年防返贫监测线的户数。"),
+        link=lambda settlement_id, window: links.households(
+            settlement_id, below_line=window.income_year
+        ),
+    ),
+)

@@ -1,0 +1,423 @@
+"""Everything one dashboard page (or its export) shows, built from stored figures.
+
+``build(area, ...)`` runs a fixed number of queries whatever the number of
+areas: the periods of the chosen kind, the summed components of the chosen
+period by child area, the previous period's totals, the trend over recent
+periods, and the names of the child areas.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import Region, Settlement
+
+from . import engine
+from .areas import area_url
+from .models import AreaFigure, Period
+from .periods import PeriodKind, PeriodSpec, parse_period, period_containing
+from .registry import PERCENT, Window, registry
+
+TREND_PERIODS = 12
+TREND_INDICATORS = ("persons", "employment_rate", "one_per_household_rate", "per_capita_net_income")
+DASH = "—"
+
+
+def fmt(indicator, value):
+    """Display text of a value: thousands separators, fixed decimals, "—" when empty."""
+    if value is None:
+        return DASH
+    quantum = Decimal(1).scaleb(-indicator.decimals)
+    value = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{value:,.{indicator.decimals}f}"
+    return f"{text}%" if indicator.unit == PERCENT else text
+
+
+def rounded(indicator, value):
+    if value is None:
+        return None
+    quantum = Decimal(1).scaleb(-indicator.decimals)
+    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def change_text(indicator, value, previous):
+    """Change against the previous period, or "" when either is empty."""
+    if value is None or previous is None:
+        return ""
+    diff = Decimal(value) - Decimal(previous)
+    sign = "+" if diff > 0 else ""
+    if indicator.unit == PERCENT:
+        return _("%(diff)s 个百分点") % {"diff": f"{sign}{diff:,.2f}"}
+    text = f"{sign}{rounded(indicator, diff):,.{indicator.decimals}f}"
+    if previous:
+        text += f"（{sign}{diff / Decimal(previous) * 100:,.1f}%）"
+    return text
+
+
+@dataclass
+class Card:
+    indicator: object
+    value: object
+    previous: object = None
+    link: str = ""
+
+    @property
+    def text(self):
+        return fmt(self.indicator, self.value)
+
+    @property
+    def change(self):
+        return change_text(self.indicator, self.value, self.previous)
+
+    @property
+    def direction(self):
+        if self.value is None or self.previous is None or self.value == self.previous:
+            return "flat"
+        return "up" if self.value > self.previous else "down"
+
+
+@dataclass
+class Cell:
+    indicator: object
+    value: object
+    link: str = ""
+
+    @property
+    def text(self):
+        return fmt(self.indicator, self.value)
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    url: str
+    sums: dict
+    values: dict = field(default_factory=dict)
+    cells: list = field(default_factory=list)
+    settlement_id: int | None = None
+
+
+@dataclass
+class Dashboard:
+    area: object
+    kind: str
+    spec: PeriodSpec
+    period: Period | None
+    periods: list
+    sections: list = field(default_factory=list)  # [(section, [Card])]
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    total: Row | None = None
+    breakdowns: list = field(default_factory=list)  # [(indicator, [(label, value, link)])]
+    details: list = field(default_factory=list)  # settlement page: [(section, [Card])]
+    trend: list = field(default_factory=list)  # [(Period, {key: value})]
+    sort: str = ""
+    descending: bool = False
+    window: Window | None = None
+
+    @property
+    def as_of(self):
+        return self.period.computed_at if self.period else None
+
+    @property
+    def reference_date(self):
+        return self.period.reference_date if self.period else None
+
+    @property
+    def is_current(self):
+        return self.spec.is_current(timezone.localdate())
+
+    @property
+    def child_rate_rows(self):
+        """(name, employment rate text) per child area, for the chart's table."""
+        rate = registry.indicators["employment_rate"]
+        return [(row.name, fmt(rate, row.values.get("employment_rate"))) for row in self.rows]
+
+    @property
+    def income_share_rows(self):
+        keys = ("income_share_wage", "income_share_business", "income_share_transfer")
+        keys += ("income_share_property",)
+        if not self.total:
+            return []
+        return [
+            (registry.indicators[k].label, fmt(registry.indicators[k], self.total.values.get(k)))
+            for k in keys
+        ]
+
+    @property
+    def trend_header(self):
+        labels = []
+        for key in TREND_INDICATORS:
+            indicator = registry.indicators[key]
+            unit = "%" if indicator.unit == PERCENT else indicator.unit
+            labels.append(f"{indicator.label}（{unit}）")
+        return labels
+
+    @property
+    def trend_rows(self):
+        return [
+            (period, [fmt(registry.indicators[k], values.get(k)) for k in TREND_INDICATORS])
+            for period, values in self.trend
+        ]
+
+    def chart_data(self):
+        """Plain numbers for the charts (the tables show the same)."""
+
+        def num(value):
+            return None if value is None else float(value)
+
+        employment_rate = registry.indicators["employment_rate"]
+        data = {
+            "childRates": [
+                {
+                    "name": row.name,
+                    "value": num(rounded(employment_rate, row.values.get("employment_rate"))),
+                }
+                for row in self.rows
+            ],
+            "incomeShares": [
+                {"name": name, "value": num(self.total.sums.get(part) or 0)}
+                for name, part in (
+                    (_("工资性收入"), "wage_income"),
+                    (_("生产经营性收入"), "business_income"),
+                    (_("转移性收入"), "transfer_income"),
+                    (_("财产性收入"), "property_income"),
+                )
+            ]
+            if self.total
+            else [],
+            "personsByYear": [],
+            "trend": {
+                "periods": [p.spec.code for p, _values in self.trend],
+                "series": [
+                    {
+                        "key": key,
+                        "name": str(registry.indicators[key].label),
+                        "unit": str(registry.indicators[key].unit),
+                        "values": [
+                            num(rounded(registry.indicators[key], values.get(key)))
+                            for _p, values in self.trend
+                        ],
+                    }
+                    for key in TREND_INDICATORS
+                ],
+            },
+        }
+        for indicator, items in self.breakdowns:
+            if indicator.key == "persons_by_year":
+                data["personsByYear"] = [{"name": label, "value": num(v)} for label, v, _l in items]
+        return data
+
+
+def selected_spec(kind, code, today):
+    kind = kind if kind in PeriodKind.values else PeriodKind.MONTH
+    spec = parse_period(code) if code else None
+    if spec is None or spec.kind != kind or spec.start > today:
+        spec = period_containing(kind, today)
+    return kind, spec
+
+
+def _grouped_children(area, period):
+    """{group key: sums} of the child areas: region codes, or "s<id>" for settlements."""
+    region, level = area.region, area.child_level
+    if area.kind == "root" and level == "province":
+        return engine.region_children(period, None, "province")
+    if area.kind == "region" and level in engine.ROLLUP_LEVELS:
+        grouped = engine.region_children(period, region, level)
+        if level == "township":
+            # Settlements recorded without a township stand as their own rows.
+            loose = engine.area_sums(
+                period, Q(county_code=region.code, township_code=""), "settlement"
+            )
+            grouped.update({f"s{key}": sums for key, sums in loose.items()})
+        return grouped
+    return {
+        f"s{key}": sums
+        for key, sums in engine.area_sums(period, area.figure_q, "settlement").items()
+    }
+
+
+def _child_rows(area, period):
+    """Rows of the child areas, with names and links (two queries)."""
+    if area.child_level is None:
+        return []
+    if area.child_level == "scope":
+        return _scope_rows(area, period)
+    grouped = _grouped_children(area, period)
+    region_codes = [k for k in grouped if not k.startswith("s")]
+    settlement_ids = [int(k[1:]) for k in grouped if k.startswith("s")]
+    regions = (
+        {r.code: r for r in Region.objects.filter(code__in=region_codes)} if region_codes else {}
+    )
+    settlements = (
+        {s.pk: s for s in Settlement.objects.filter(pk__in=settlement_ids).only("pk", "name")}
+        if settlement_ids
+        else {}
+    )
+    rows = []
+    for key, sums in grouped.items():
+        if key.startswith("s"):
+            settlement = settlements.get(int(key[1:]))
+            if settlement is None:
+                continue
+            rows.append(
+                Row(key, settlement.name, area_url(settlement), sums, settlement_id=settlement.pk)
+            )
+        else:
+            region = regions.get(key)
+            name = region.name if region else key
+            rows.append(Row(key, name, area_url(region) if region else "", sums))
+    return rows
+
+
+def _series(area, periods):
+    """{period_id: summed components} of the area over ``periods`` (one query)."""
+    if area.kind == "region":
+        return engine.region_series(periods, area.region)
+    if area.kind == "root" and area.child_level == "province":
+        rows = (
+            AreaFigure.objects.filter(period__in=[p.pk for p in periods], level="province")
+            .values("period_id", "key")
+            .annotate(total=Sum("value"))
+            .order_by()
+        )
+        grouped = defaultdict(dict)
+        for row in rows:
+            grouped[row["period_id"]][row["key"]] = row["total"]
+        return grouped
+    return engine.series_sums(periods, area.figure_q, None)
+
+
+def _scope_rows(area, period):
+    """Landing page of a user with several areas: one row per area of theirs."""
+    by_settlement = {
+        int(k): v for k, v in engine.area_sums(period, area.figure_q, "settlement").items()
+    }
+    places = {
+        s.pk: s
+        for s in Settlement.objects.filter(pk__in=list(by_settlement)).only(
+            "pk", "name", "county_id", "township_id"
+        )
+    }
+    codes = [code.ljust(6, "0") for kind, code in area.scope_entries if kind == "region"]
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    rows = []
+    for kind, ref in area.scope_entries:
+        if kind == "region":
+            region = regions.get(ref.ljust(6, "0"))
+            members = [
+                sid
+                for sid, s in places.items()
+                if (s.township_id == ref if len(ref) > 6 else s.county_id.startswith(ref))
+            ]
+            if region is None:
+                continue
+            rows.append(
+                Row(
+                    region.code,
+                    region.name,
+                    area_url(region),
+                    engine.add_sums(by_settlement[sid] for sid in members),
+                )
+            )
+        elif ref in places:
+            s = places[ref]
+            rows.append(Row(f"s{ref}", s.name, area_url(s), by_settlement[ref], settlement_id=ref))
+    return rows
+
+
+def build(area, user, *, kind=None, period_code=None, sort="", descending=False, today=None):
+    today = today or timezone.localdate()
+    kind, spec = selected_spec(kind, period_code, today)
+    periods = list(Period.objects.filter(kind=kind, start__lte=today).order_by("-start"))
+    period = next((p for p in periods if p.start == spec.start), None)
+    dash = Dashboard(area, kind, spec, period, periods, sort=sort, descending=descending)
+    if period is None:
+        return dash
+    dash.window = engine.window_for(spec, period.reference_date)
+    rows = _child_rows(area, period)
+    indicators = list(registry.indicators.values())
+
+    # One query for the recent periods of the same kind: the area's totals now,
+    # the previous period (change on the cards) and the trend.
+    recent = [p for p in periods if p.start <= spec.start][:TREND_PERIODS]
+    previous = next((p for p in periods if p.start == spec.previous().start), None)
+    if previous is not None and previous not in recent:
+        recent.append(previous)
+    series = _series(area, recent)
+    total_sums = series.get(period.pk, {})
+    dash.total = Row("total", _("合计"), area.url, total_sums)
+    trend_indicators = [registry.indicators[k] for k in TREND_INDICATORS]
+    dash.trend = [
+        (p, engine.evaluate(trend_indicators, series.get(p.pk, {})))
+        for p in sorted(recent, key=lambda p: p.start)[-TREND_PERIODS:]
+    ]
+    prev_values = engine.evaluate(indicators, series.get(previous.pk, {})) if previous else {}
+
+    values = engine.evaluate(indicators, total_sums)
+    dash.total.values = values
+    settlement_id = area.settlement.pk if area.is_settlement else None
+    for section in registry.ordered_sections():
+        cards = []
+        for indicator in registry.in_section(section.key):
+            if indicator.breakdown:
+                continue
+            link = ""
+            if settlement_id and indicator.link:
+                link = indicator.link(settlement_id, dash.window)
+            card = Card(indicator, values[indicator.key], prev_values.get(indicator.key), link)
+            if indicator.headline:
+                cards.append(card)
+        if cards:
+            dash.sections.append((section, cards))
+        if area.is_settlement:
+            details = [
+                Card(
+                    i,
+                    values[i.key],
+                    prev_values.get(i.key),
+                    i.link(settlement_id, dash.window) if i.link else "",
+                )
+                for i in registry.in_section(section.key)
+                if not i.breakdown
+            ]
+            dash.details.append((section, details))
+    for indicator in indicators:
+        if indicator.breakdown:
+            items = []
+            for label, value in values[indicator.key]:
+                link = (
+                    indicator.link(settlement_id, dash.window, label)
+                    if settlement_id and indicator.link
+                    else ""
+                )
+                items.append((label, value, link))
+            dash.breakdowns.append((indicator, items))
+
+    dash.columns = [i for i in indicators if i.column]
+    for row in rows:
+        row.values = engine.evaluate(dash.columns, row.sums)
+        row.cells = [
+            Cell(
+                i,
+                row.values[i.key],
+                i.link(row.settlement_id, dash.window) if row.settlement_id and i.link else "",
+            )
+            for i in dash.columns
+        ]
+    dash.total.cells = [Cell(i, values[i.key]) for i in dash.columns]
+    if sort in registry.indicators and registry.indicators[sort].column:
+        present = [r for r in rows if r.values.get(sort) is not None]
+        empty = [r for r in rows if r.values.get(sort) is None]
+        present.sort(key=lambda r: r.values[sort], reverse=descending)
+        rows = present + empty  # "—" last either way
+    else:
+        rows.sort(key=lambda r: r.key, reverse=descending and sort == "name")
+        dash.sort = "name" if sort == "name" else ""
+    dash.rows = rows
+    return dash

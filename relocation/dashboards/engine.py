@@ -1,0 +1,370 @@
+"""The indicator engine: compute, store and read figures by area.
+
+Writing (``store_period``, ``refresh_live``) runs each registered source once
+for a set of settlements — a handful of grouped queries whatever their
+number — and stores one row per settlement and non-zero component.
+
+Reading (``area_sums``) sums those rows for one period in one grouped query,
+by child area (the code prefix of the settlement's county gives prefecture and
+province); indicator values are then derived from the sums in Python, so that
+every level recomputes its rates from summed numerators and denominators.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from django.db.models.functions import Cast, Concat, Substr
+from django.utils import timezone
+
+from communities.models import Settlement
+
+from .models import AreaFigure, LiveState, Period, SettlementFigure
+from .periods import PeriodKind, income_year, period_containing
+from .registry import Window, registry
+
+log = logging.getLogger(__name__)
+
+WRITE_BATCH = 5000
+
+DEFAULTS = {
+    # Seconds the running period's figures may lag behind the data.
+    "DASHBOARD_MAX_AGE": 60,
+    # A transaction committing up to this many seconds after it stamped its
+    # history rows is still seen by the next refresh (later ones: by the
+    # nightly full refresh).
+    "DASHBOARD_CHANGE_LOOKBACK": 900,
+    # More changed settlements than this are refreshed by the job worker
+    # rather than during a page view.
+    "DASHBOARD_INLINE_LIMIT": 60,
+}
+
+
+def setting(name):
+    return getattr(django_settings, name, DEFAULTS[name])
+
+
+def window_for(spec, reference_date):
+    return Window(
+        start=spec.start, reference_date=reference_date, income_year=income_year(reference_date)
+    )
+
+
+def compute(settlements, window, cache=None):
+    """{settlement_id: {component: value}} for a Settlement QuerySet.
+
+    ``cache`` (a dict) lets several periods with the same reference date share
+    the results of sources that do not depend on the period's start.
+    """
+    figures = defaultdict(dict)
+    for source in registry.sources.values():
+        cache_key = None if source.flow else (source.key, window.reference_date, window.income_year)
+        if cache is not None and cache_key in cache:
+            result = cache[cache_key]
+        else:
+            result = source.compute(settlements, window)
+            if cache is not None and cache_key is not None:
+                cache[cache_key] = result
+        for settlement_id, values in result.items():
+            figures[settlement_id].update(values)
+    return figures
+
+
+def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=None):
+    """Compute and store ``spec``'s figures for all (or some) settlements."""
+    now = now or timezone.now()
+    window = window_for(spec, reference_date)
+    settlements = Settlement.objects.all()
+    if settlement_ids is not None:
+        settlement_ids = sorted(settlement_ids)
+        settlements = settlements.filter(pk__in=settlement_ids)
+    figures = compute(settlements, window, cache)
+    places = {
+        pk: (county, township or "")
+        for pk, county, township in settlements.values_list("pk", "county_id", "township_id")
+    }
+    with transaction.atomic():
+        period, _created = Period.objects.update_or_create(
+            kind=spec.kind,
+            start=spec.start,
+            defaults={"end": spec.end, "reference_date": reference_date, "computed_at": now},
+        )
+        old = SettlementFigure.objects.filter(period=period)
+        if settlement_ids is not None:
+            old = old.filter(settlement_id__in=settlement_ids)
+        old.delete()
+        rows = [
+            SettlementFigure(
+                period=period,
+                settlement_id=sid,
+                county_code=places[sid][0],
+                township_code=places[sid][1],
+                key=key,
+                value=Decimal(value),
+            )
+            for sid, values in figures.items()
+            if sid in places
+            for key, value in values.items()
+            if value
+        ]
+        SettlementFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+        rollup(period)
+    return period
+
+
+ROLLUP_LEVELS = ("province", "prefecture", "county", "township")
+
+
+def rollup(period):
+    """Rebuild the region sums of ``period`` from its settlement rows (4 grouped queries)."""
+    AreaFigure.objects.filter(period=period).delete()
+    rows = []
+    for level in ROLLUP_LEVELS:
+        qs = SettlementFigure.objects.filter(period=period)
+        if level == "township":
+            qs = qs.exclude(township_code="")
+        grouped = (
+            qs.annotate(_group=CHILD_LEVELS[level]())
+            .values("_group", "key")
+            .annotate(total=Sum("value"))
+            .order_by()
+        )
+        rows += [
+            AreaFigure(
+                period=period,
+                level=level,
+                area_code=row["_group"],
+                key=row["key"],
+                value=row["total"],
+            )
+            for row in grouped
+        ]
+    AreaFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+
+
+def changed_settlements(since):
+    ids = set()
+    for source in registry.sources.values():
+        if source.changes is not None:
+            ids |= set(source.changes(since))
+    ids.discard(None)
+    return ids
+
+
+def window_counts(lookback, now, seen=None):
+    """History rows per watched model in the look-back windows, one query per model.
+
+    Returns ``(before, current)``: the counts in (``seen`` − lookback, ``seen``]
+    (to compare with what was counted then; ``None`` without ``seen``) and in
+    (``now`` − lookback, ``now``] (to store for the next refresh).
+    """
+    before, current = {}, {}
+    for label, model in sorted(registry.watched_models.items()):
+        history = model.history.model.objects.order_by()
+        windows = {"current": Q(history_date__gt=now - lookback, history_date__lte=now)}
+        start = now - lookback
+        if seen is not None:
+            windows["before"] = Q(history_date__gt=seen - lookback, history_date__lte=seen)
+            start = min(start, seen - lookback)
+        counts = history.filter(history_date__gt=start, history_date__lte=now).aggregate(
+            **{name: Count("pk", filter=q) for name, q in windows.items()}
+        )
+        current[label] = counts["current"]
+        if seen is not None:
+            before[label] = counts["before"]
+    return (before if seen is not None else None), current
+
+
+def refresh_live(*, now=None, full=False, max_settlements=None):
+    """Bring the running year, quarter and month up to date.
+
+    Recomputes only the settlements whose data changed since the last refresh,
+    or all of them on a new day (ages and covering jobs move with the date) or
+    when ``full``.  A transaction that stamped its history rows before the last
+    refresh but committed after it is caught by counting each watched model's
+    history rows in the look-back window (``DASHBOARD_CHANGE_LOOKBACK``
+    seconds before the last refresh): when a count grew, that window is read
+    again.  A period that ended since the last refresh is first closed:
+    recomputed as of its last day.  Returns a dict describing what was done,
+    ``None`` when another process is refreshing, or ``{"deferred": n}`` when
+    more than ``max_settlements`` changed (left to the job worker).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
+    with transaction.atomic():
+        LiveState.objects.get_or_create(pk=1)
+        state = LiveState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        if state is None:
+            return None
+        new_day = state.reference_date != today
+        seen = state.changes_seen_until
+        full = full or new_day or seen is None
+        before, counts = window_counts(lookback, now, None if full else seen)
+        if full:
+            ids = None
+        else:
+            late = before != state.window_counts
+            ids = changed_settlements(seen - lookback if late else seen)
+            if max_settlements is not None and len(ids) > max_settlements:
+                return {"deferred": len(ids)}
+        closed = []
+        if state.reference_date and new_day:
+            for kind in PeriodKind.values:
+                old = period_containing(kind, state.reference_date)
+                if old.end < today:
+                    store_period(old, old.end, now=now)
+                    closed.append(old.code)
+        cache = {}
+        for kind in PeriodKind.values:
+            spec = period_containing(kind, today)
+            if ids is None or ids:
+                store_period(spec, today, ids, now=now, cache=cache)
+        state.reference_date = today
+        state.refreshed_at = now
+        state.changes_seen_until = now
+        state.window_counts = counts
+        state.full_refresh_requested_at = None
+        state.save()
+    return {"settlements": "all" if ids is None else len(ids), "closed": closed}
+
+
+def live_state():
+    return LiveState.objects.filter(pk=1).first()
+
+
+def ensure_fresh(*, now=None):
+    """Called by page views: keep the running periods within the freshness bound.
+
+    Fresh state: nothing to do (one query).  Stale by more than
+    ``DASHBOARD_MAX_AGE`` seconds on the same day: refresh the changed
+    settlements inline (usually a few; more than ``DASHBOARD_INLINE_LIMIT``
+    go to the job worker).  A new day needs every settlement recomputed, which
+    is the job worker's (the nightly ``snapshot_indicators``); until it ran,
+    pages show the last figures with their time.
+    """
+    now = now or timezone.now()
+    state = live_state()
+    today = timezone.localdate(now)
+    max_age = datetime.timedelta(seconds=setting("DASHBOARD_MAX_AGE"))
+    if state and state.reference_date == today and state.refreshed_at > now - max_age:
+        return state
+    if state and state.reference_date == today:
+        result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
+        if result and "deferred" not in result:
+            return live_state()
+    request_background_refresh(state, now)
+    return state
+
+
+def request_background_refresh(state, now):
+    """Enqueue one refresh for the job worker (not again within ten minutes)."""
+    from .tasks import refresh_live_figures
+
+    recent = now - datetime.timedelta(minutes=10)
+    if state and state.full_refresh_requested_at and state.full_refresh_requested_at > recent:
+        return
+    LiveState.objects.update_or_create(pk=1, defaults={"full_refresh_requested_at": now})
+    transaction.on_commit(refresh_live_figures.enqueue)
+
+
+# --- reading -------------------------------------------------------------------------
+
+CHILD_LEVELS = {
+    "province": lambda: Concat(
+        Substr("county_code", 1, 2), Value("0000"), output_field=CharField()
+    ),
+    "prefecture": lambda: Concat(
+        Substr("county_code", 1, 4), Value("00"), output_field=CharField()
+    ),
+    "county": lambda: F("county_code"),
+    # Settlements recorded without a township stand as their own row ("s<id>").
+    "township": lambda: Case(
+        When(township_code="", then=Concat(Value("s"), Cast("settlement_id", CharField()))),
+        default=F("township_code"),
+        output_field=CharField(),
+    ),
+    "settlement": lambda: Cast("settlement_id", CharField()),
+}
+
+
+def area_sums(period, settlement_q, group_level=None, keys=None):
+    """Summed components of ``period`` over settlements matching ``settlement_q``.
+
+    ``group_level`` None: {component: sum}; otherwise {group key: {component: sum}}
+    with group keys as in ``CHILD_LEVELS`` (region codes, "s<id>" for a
+    settlement without township, or the settlement id as text).
+    One query.
+    """
+    qs = SettlementFigure.objects.filter(period=period).filter(settlement_q)
+    if keys is not None:
+        qs = qs.filter(key__in=sorted(keys))
+    if group_level is None:
+        rows = qs.values("key").annotate(total=Sum("value")).order_by()
+        return {row["key"]: row["total"] for row in rows}
+    rows = (
+        qs.annotate(_group=CHILD_LEVELS[group_level]())
+        .values("_group", "key")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    grouped = defaultdict(dict)
+    for row in rows:
+        grouped[row["_group"]][row["key"]] = row["total"]
+    return dict(grouped)
+
+
+def region_children(period, region, level, keys=None):
+    """{area code: {component: sum}} of ``region``'s children at ``level`` (one query)."""
+    qs = AreaFigure.objects.filter(period=period, level=level)
+    if region is not None:
+        qs = qs.filter(area_code__startswith=region.prefix)
+    if keys is not None:
+        qs = qs.filter(key__in=sorted(keys))
+    grouped = defaultdict(dict)
+    for code, key, value in qs.values_list("area_code", "key", "value"):
+        grouped[code][key] = value
+    return dict(grouped)
+
+
+def region_series(periods, region, keys=None):
+    """{period_id: {component: sum}} of one region over several periods (one query)."""
+    qs = AreaFigure.objects.filter(period__in=[p.pk for p in periods], area_code=region.code)
+    if keys is not None:
+        qs = qs.filter(key__in=sorted(keys))
+    grouped = defaultdict(dict)
+    for period_id, key, value in qs.values_list("period_id", "key", "value"):
+        grouped[period_id][key] = value
+    return grouped
+
+
+def series_sums(periods, settlement_q, keys):
+    """{period_id: {component: sum}} for several periods in one query (trends)."""
+    qs = SettlementFigure.objects.filter(period__in=[p.pk for p in periods])
+    if keys is not None:
+        qs = qs.filter(key__in=sorted(keys))
+    rows = (
+        qs.filter(settlement_q).values("period_id", "key").annotate(total=Sum("value")).order_by()
+    )
+    grouped = defaultdict(dict)
+    for row in rows:
+        grouped[row["period_id"]][row["key"]] = row["total"]
+    return grouped
+
+
+def evaluate(indicators, sums):
+    """{indicator key: value} from summed components."""
+    return {indicator.key: indicator.evaluate(sums) for indicator in indicators}
+
+
+def add_sums(rows):
+    """Component-wise total of several sums dicts (a parent from its children)."""
+    total = defaultdict(Decimal)
+    for row in rows:
+        for key, value in row.items():
+            total[key] += value
+    return dict(total)

@@ -1,0 +1,147 @@
+"""Stored figures: per settlement, per period, per component of an indicator.
+
+Dashboards never count people on a page view.  The engine stores, for every
+settlement and period, the *components* the indicators are built from (counts,
+sums, numerators and denominators); a page sums those rows by area in one
+grouped query and derives rates from the summed parts, so a rate at any level
+is recomputed from its numerator and denominator, never averaged.
+
+Past periods are snapshots (``snapshot_indicators``); the running period of
+each kind is kept fresh by ``engine.refresh_live``.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from communities.models import Settlement
+
+from .periods import PeriodKind, PeriodSpec
+
+
+class Period(models.Model):
+    """统计期: one year, quarter or month whose figures are stored."""
+
+    kind = models.CharField(_("周期类型"), max_length=8, choices=PeriodKind.choices)
+    start = models.DateField(_("起始日期"))
+    end = models.DateField(_("截止日期"))
+    reference_date = models.DateField(
+        _("统计日期"), help_text=_("时点指标的统计日期：期末，或本期进行中时的计算当日。")
+    )
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("统计期")
+        verbose_name_plural = pgettext_lazy("plural", "统计期")
+        ordering = ["kind", "-start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "start"],
+                name="dashboard_period_unique",
+                violation_error_message=_("该统计期已存在。"),
+            )
+        ]
+
+    def __str__(self):
+        return str(self.spec.label)
+
+    @property
+    def spec(self):
+        return PeriodSpec(self.kind, self.start)
+
+
+class SettlementFigure(models.Model):
+    """One component of the indicators for one settlement and period."""
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="figures"
+    )
+    settlement = models.ForeignKey(
+        Settlement, verbose_name=_("安置点"), on_delete=models.CASCADE, related_name="+"
+    )
+    # The settlement's county and township when the figure was computed: areas
+    # are sums over a prefix of the county code without joining settlements.
+    county_code = models.CharField(_("县级区划代码"), max_length=12)
+    township_code = models.CharField(_("乡级区划代码"), max_length=12, blank=True)
+    key = models.CharField(_("指标分量"), max_length=48)
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("安置点指标值")
+        verbose_name_plural = pgettext_lazy("plural", "安置点指标值")
+        indexes = [
+            # Dashboard reads: one period, the settlements of a prefecture or
+            # county (county_code LIKE '5223%'), grouped by area and key.
+            models.Index(fields=["period", "county_code", "key"], name="dashboard_figure_area"),
+        ]
+        constraints = [
+            # Also serves the refresh of some settlements of a period.
+            models.UniqueConstraint(
+                fields=["period", "settlement", "key"],
+                name="dashboard_figure_unique",
+                violation_error_message=_("该安置点该期的指标值已存在。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.settlement_id} {self.key}={self.value}"
+
+
+class AreaFigure(models.Model):
+    """One component summed over a region (province to township) for a period.
+
+    Derived from ``SettlementFigure`` whenever a period is stored, so that a
+    page reads a region's totals, its children and its trend from a few dozen
+    rows instead of summing every settlement again; the sums are the same.
+    """
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="area_figures"
+    )
+    level = models.CharField(_("区划级别"), max_length=12)
+    area_code = models.CharField(_("区划代码"), max_length=12)
+    key = models.CharField(_("指标分量"), max_length=48)
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("区域指标值")
+        verbose_name_plural = pgettext_lazy("plural", "区域指标值")
+        indexes = [
+            # A region's children: one period, one level, codes under a prefix.
+            models.Index(fields=["period", "level", "area_code"], name="dashboard_area_children"),
+        ]
+        constraints = [
+            # Also serves a region's totals and trend (period, its code, keys).
+            models.UniqueConstraint(
+                fields=["area_code", "period", "key"],
+                name="dashboard_area_figure_unique",
+                violation_error_message=_("该区域该期的指标值已存在。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.area_code} {self.key}={self.value}"
+
+
+class LiveState(models.Model):
+    """Bookkeeping of the running periods' refresh (a single row, pk 1)."""
+
+    reference_date = models.DateField(_("统计日期"), null=True)
+    refreshed_at = models.DateTimeField(_("刷新时间"), null=True)
+    changes_seen_until = models.DateTimeField(
+        _("已处理的变更截至"),
+        null=True,
+        help_text=_("早于此时的数据变更已计入当期指标。"),
+    )
+    full_refresh_requested_at = models.DateTimeField(_("已请求全量刷新"), null=True)
+    # History rows per watched model in the look-back window before
+    # ``changes_seen_until``, as counted then: more of them later means a
+    # transaction stamped earlier committed since, and the window is read again.
+    window_counts = models.JSONField(_("回看窗口内的变更数"), default=dict)
+
+    class Meta:
+        verbose_name = _("当期指标刷新状态")
+        verbose_name_plural = pgettext_lazy("plural", "当期指标刷新状态")
+
+    def __str__(self):
+        return f"{self.reference_date} {self.refreshed_at}"

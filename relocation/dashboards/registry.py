@@ -1,0 +1,184 @@
+"""The indicator registry: each app declares its dashboard figures once.
+
+An app's ``indicators.py`` registers
+
+* **sections** — the groups a dashboard shows (人口与住房, 就业, 收入 …);
+* **sources** — one function per app that computes named *components* (plain
+  counts and sums) for a set of settlements over a ``Window``, with a fixed,
+  small number of grouped queries whatever the number of settlements;
+* **indicators** — key, label, unit, definition and how the value follows from
+  components: a ``total`` (a summed count or amount), a ``numerator`` over a
+  ``denominator`` (rates, averages), a ``growth`` of one such ratio against the
+  year before, or a ``breakdown`` into several totals.
+
+Only components are stored and summed up the region tree; indicator values are
+derived from the sums at every level, so a rate is never an average of rates.
+Adding an indicator to every dashboard, export and trend is one declaration.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ImproperlyConfigured
+
+PERCENT = "%"
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a computation counts over: stocks on ``reference_date``, flows in
+    ``start``..``reference_date``, annual income for ``income_year``."""
+
+    start: datetime.date
+    reference_date: datetime.date
+    income_year: int
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    theme: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Source:
+    """``compute(settlements, window) -> {settlement_id: {component: number}}``.
+
+    ``settlements`` is a Settlement QuerySet; missing components count as 0.
+    ``flow`` sources count over the period (their result depends on
+    ``window.start``); the others only on the reference date and income year.
+    ``changes(since)`` returns the ids of settlements whose components may have
+    changed since a time (from the change history every write path records),
+    so that the running period is refreshed for those settlements only;
+    ``watch`` names the models whose history it reads.
+    """
+
+    key: str
+    components: tuple
+    compute: Callable
+    changes: Callable | None = None
+    flow: bool = False
+    watch: tuple = ()
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    section: str
+    unit: str = ""
+    description: str = ""
+    total: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    # (numerator, denominator, previous numerator, previous denominator)
+    growth: tuple | None = None
+    # ((label, component), ...) shown as a small table and a chart
+    breakdown: tuple | None = None
+    # "stock" (on the reference date), "flow" (in the period) or "income" (the year)
+    basis: str = "stock"
+    decimals: int = 0
+    headline: bool = True
+    column: bool = True
+    # link(settlement_id, window) -> URL of the rows behind the figure, or None
+    link: Callable | None = field(default=None, compare=False)
+
+    @property
+    def is_ratio(self):
+        return self.numerator is not None or self.growth is not None
+
+    @property
+    def components(self):
+        if self.total:
+            return (self.total,)
+        if self.growth:
+            return tuple(self.growth)
+        if self.breakdown:
+            return tuple(component for _label, component in self.breakdown)
+        return (self.numerator, self.denominator)
+
+    def evaluate(self, sums):
+        """The value from summed components: a Decimal, ``None`` ("—"), or a list."""
+
+        def get(component):
+            return Decimal(sums.get(component) or 0)
+
+        if self.total:
+            return get(self.total)
+        if self.breakdown:
+            return [(label, get(component)) for label, component in self.breakdown]
+        if self.growth:
+            num, den, prev_num, prev_den = (get(c) for c in self.growth)
+            if not den or not prev_den or not prev_num:
+                return None
+            return ((num / den) / (prev_num / prev_den) - 1) * 100
+        den = get(self.denominator)
+        if not den:
+            return None
+        value = get(self.numerator) / den
+        return value * 100 if self.unit == PERCENT else value
+
+
+class Registry:
+    def __init__(self):
+        self.sections = {}
+        self.sources = {}
+        self.indicators = {}
+
+    def section(self, key, label, theme="", order=100):
+        self.sections[key] = Section(key, label, theme, order)
+
+    def source(self, key, components, changes=None, flow=False, watch=()):
+        """Decorator registering a component source."""
+
+        def decorate(compute):
+            self.sources[key] = Source(key, tuple(components), compute, changes, flow, tuple(watch))
+            return compute
+
+        return decorate
+
+    @property
+    def watched_models(self):
+        models = {}
+        for source in self.sources.values():
+            for model in source.watch:
+                models[model._meta.label] = model
+        return models
+
+    def register(self, *indicators):
+        for indicator in indicators:
+            if indicator.key in self.indicators:
+                raise ImproperlyConfigured(f"indicator {indicator.key!r} declared twice")
+            if indicator.section not in self.sections:
+                raise ImproperlyConfigured(
+                    f"indicator {indicator.key!r}: unknown section {indicator.section!r}"
+                )
+            self.indicators[indicator.key] = indicator
+
+    @property
+    def components(self):
+        return [c for source in self.sources.values() for c in source.components]
+
+    def check(self):
+        """Every indicator's components come from some source (raises otherwise)."""
+        known = set(self.components)
+        for indicator in self.indicators.values():
+            missing = set(indicator.components) - known
+            if missing:
+                raise ImproperlyConfigured(
+                    f"indicator {indicator.key!r} needs components no source provides: "
+                    f"{sorted(missing)}"
+                )
+
+    def ordered_sections(self):
+        return sorted(self.sections.values(), key=lambda s: s.order)
+
+    def in_section(self, section_key):
+        return [i for i in self.indicators.values() if i.section == section_key]
+
+
+registry = Registry()

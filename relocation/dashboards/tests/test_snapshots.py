@@ -1,0 +1,213 @@
+"""Snapshots of past periods, growth against them, and the live refresh."""
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from communities.models import Person
+from communities.tests.factories import PersonFactory
+from employment import enums as eenums
+from employment.models import EmploymentRecord
+from relocation.dashboards import areas, engine
+from relocation.dashboards.dashboard import build
+from relocation.dashboards.models import LiveState, Period, SettlementFigure
+from relocation.dashboards.periods import (
+    PeriodKind,
+    PeriodSpec,
+    income_year,
+    parse_period,
+    period_containing,
+    recent_periods,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def county_values(dash, **kw):
+    return build(areas.region_area(dash.admin, "522301"), dash.admin, **kw)
+
+
+def test_previous_month_snapshot_gives_change_and_trend(dash):
+    previous = period_containing(PeriodKind.MONTH, dash.today).previous()
+    engine.store_period(previous, previous.end)
+    engine.refresh_live(full=True)
+    page = county_values(dash)
+    cards = {card.indicator.key: card for _s, cards in page.sections for card in cards}
+    # 户主二's post began on the 1st of this month: last month 1 of 4 employed.
+    assert cards["employed"].previous == 1
+    assert cards["employed"].value == 2
+    assert cards["employment_rate"].previous == 25
+    assert cards["employment_rate"].change == "+25.00 个百分点"
+    assert cards["employed"].change == "+1（+100.0%）"
+    assert cards["employed"].direction == "up"
+    assert [p.spec for p, _v in page.trend] == [previous, previous.next()]
+    assert [v["employment_rate"] for _p, v in page.trend] == [25, 50]
+    chart = page.chart_data()
+    assert chart["trend"]["periods"] == [previous.code, previous.next().code]
+    assert chart["trend"]["series"][1]["values"] == [25.0, 50.0]
+    # The past period is read as stored, with its own reference date.
+    past = county_values(dash, kind="month", period_code=previous.code)
+    assert past.reference_date == previous.end
+    assert past.total.values["employed"] == 1
+    assert past.sections[1][1][0].previous is None  # nothing stored before it
+
+
+def test_no_previous_period_says_so(dash):
+    engine.refresh_live(full=True)
+    page = county_values(dash)
+    card = page.sections[0][1][1]
+    assert card.previous is None and card.change == ""
+
+
+def test_refresh_picks_up_a_single_change_within_the_bound(dash):
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    assert county_values(dash).total.values["employed"] == 2
+    EmploymentRecord.objects.create(
+        person=dash.p2,
+        kind=eenums.EmploymentKind.WAGE,
+        place=eenums.WorkPlace.OUT_OF_PROVINCE,
+        employer_name="东莞某厂",
+        start_date=dash.today - datetime.timedelta(days=3),
+    )
+    # Within a minute: the stored figures stand.
+    engine.ensure_fresh(now=start + datetime.timedelta(seconds=30))
+    assert county_values(dash).total.values["employed"] == 2
+    # After it, a page view refreshes the changed settlement only.
+    engine.ensure_fresh(now=start + datetime.timedelta(seconds=61))
+    values = county_values(dash).total.values
+    assert values["employed"] == 3
+    assert values["employed_outside_province"] == 1
+    state = LiveState.objects.get()
+    assert state.refreshed_at == start + datetime.timedelta(seconds=61)
+
+
+def test_refresh_without_changes_recomputes_nothing(dash):
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=90))
+    assert result == {"settlements": 0, "closed": []}
+
+
+def test_refresh_sees_bulk_writes_and_deletes(dash):
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    PersonFactory._meta.model.objects.bulk_create(
+        [PersonFactory.build(household=dash.h2, name="新成员", age=25, relationship="son")]
+    )
+    Person.objects.filter(name="长子三").delete()
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=90))
+    assert result["settlements"] == 2  # s2 and s4, not s1 or s3
+    county = county_values(dash).total.values
+    assert county["persons"] == 6 and county["labour_force"] == 5
+    province = build(areas.region_area(dash.admin, "520000"), dash.admin).total.values
+    assert province["labour_force"] == 7  # +1 in s2, −1 in s4
+
+
+def test_household_moving_refreshes_both_settlements(dash):
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    dash.h2.settlement = dash.s3
+    dash.h2.save()
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=90))
+    assert result["settlements"] == 2
+    rows = {r.name: r.values for r in county_values(dash).rows}
+    assert rows["空置安置点"]["households"] == 1
+    assert rows["兴泰街道"]["households"] == 0
+
+
+def test_lookback_catches_a_change_committed_after_the_last_refresh(dash, settings):
+    """A long import stamps its history rows before it commits."""
+    settings.DASHBOARD_CHANGE_LOOKBACK = 600
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start - datetime.timedelta(minutes=1))
+    engine.refresh_live(full=True, now=start)
+    record = EmploymentRecord.objects.create(
+        person=dash.p2,
+        kind=eenums.EmploymentKind.WAGE,
+        place=eenums.WorkPlace.IN_COUNTY,
+        employer_name="某厂",
+        start_date=dash.today - datetime.timedelta(days=3),
+    )
+    # Its history row says it was written five minutes before the last
+    # refresh: only the grown count of the look-back window reveals it.
+    record.history.update(history_date=start - datetime.timedelta(minutes=5))
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=90))
+    assert result["settlements"] >= 1
+    assert county_values(dash).total.values["employed"] == 3
+    # Counted now: the next refresh does not read the window again.
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=180))
+    assert result["settlements"] == 0
+
+
+def test_new_day_hands_the_full_refresh_to_the_worker(dash, django_capture_on_commit_callbacks):
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    engine.refresh_live(full=True, now=yesterday)
+    with django_capture_on_commit_callbacks(execute=True):
+        state = engine.ensure_fresh()
+    assert state.reference_date == timezone.localdate(yesterday)
+    assert DBTaskResult.objects.filter(task_path__endswith="refresh_live_figures").count() == 1
+    # Asked again soon after: not enqueued twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.ensure_fresh()
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_new_day_closes_the_periods_that_ended(dash):
+    last_month = period_containing(PeriodKind.MONTH, dash.today).previous()
+    engine.refresh_live(
+        full=True,
+        now=timezone.make_aware(datetime.datetime.combine(last_month.end, datetime.time(12))),
+    )
+    engine.refresh_live()
+    closed = Period.objects.get(kind=PeriodKind.MONTH, start=last_month.start)
+    assert closed.reference_date == last_month.end
+    assert (
+        Period.objects.get(kind=PeriodKind.MONTH, start=last_month.next().start).reference_date
+        == dash.today
+    )
+
+
+def test_snapshot_command(dash, capsys):
+    previous = period_containing(PeriodKind.QUARTER, dash.today).previous()
+    call_command("snapshot_indicators", "--period", previous.code, "--months", "2")
+    period = Period.objects.get(kind=PeriodKind.QUARTER, start=previous.start)
+    assert period.reference_date == previous.end
+    assert Period.objects.filter(kind=PeriodKind.MONTH).count() == 2
+    assert SettlementFigure.objects.filter(period=period, key="settlements").count() == 4
+    out = capsys.readouterr().out
+    assert previous.code[:4] in out and "完成" in out
+    with pytest.raises(CommandError, match="统计期格式不正确"):
+        call_command("snapshot_indicators", "--period", "2025-13")
+    with pytest.raises(CommandError, match="尚未开始"):
+        call_command("snapshot_indicators", "--period", str(dash.today.year + 1))
+    call_command("snapshot_indicators")
+    assert LiveState.objects.get().reference_date == dash.today
+    assert "重算安置点：全部" in capsys.readouterr().out
+    call_command("snapshot_indicators", "--refresh")
+    assert "重算安置点：0" in capsys.readouterr().out
+
+
+def test_snapshot_command_enqueue(dash):
+    call_command("snapshot_indicators", "--enqueue", "--period", "2025-Q4")
+    assert DBTaskResult.objects.get().args_kwargs["args"] == ["2025-Q4"]
+
+
+def test_periods():
+    assert parse_period("2026-q3") == PeriodSpec("quarter", datetime.date(2026, 7, 1))
+    assert parse_period("2026-11").end == datetime.date(2026, 11, 30)
+    assert parse_period("2024-02").end == datetime.date(2024, 2, 29)
+    assert parse_period("2025").end == datetime.date(2025, 12, 31)
+    assert parse_period("2025-00") is None and parse_period("x") is None
+    assert parse_period("2026-Q1").previous().code == "2025-Q4"
+    assert parse_period("2026-01").previous().code == "2025-12"
+    assert income_year(datetime.date(2026, 11, 25)) == 2025
+    assert income_year(datetime.date(2025, 12, 31)) == 2025
+    assert [p.code for p in recent_periods("quarter", datetime.date(2026, 2, 1), 3)] == [
+        "2025-Q3",
+        "2025-Q4",
+        "2026-Q1",
+    ]

@@ -1,0 +1,104 @@
+"""Dashboard pages: the user's area, any region inside it, any settlement in it.
+
+Thin views: the area (and its scope check) comes from ``areas``, the figures
+from ``dashboard.build``; ``?format=xlsx`` returns the same view as a workbook.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from communities.scope import get_scope
+
+from . import areas, engine, export
+from .dashboard import build, selected_spec
+from .periods import PeriodKind
+
+
+@require_GET
+@login_required
+def home(request):
+    target = areas.home_target(request.user)
+    if target:
+        query = request.GET.urlencode()
+        return redirect(f"{target}?{query}" if query else target)
+    if get_scope(request.user).empty:
+        context = {**_site_context(request), "title": _("数据看板")}
+        return render(request, "dashboards/no_scope.html", context, status=403)
+    return _page(request, areas.root_area(request.user))
+
+
+@require_GET
+@login_required
+def region(request, code):
+    return _page(request, areas.region_area(request.user, code))
+
+
+@require_GET
+@login_required
+def settlement(request, pk):
+    return _page(request, areas.settlement_area(request.user, pk))
+
+
+def _page(request, area):
+    kind = request.GET.get("kind") or PeriodKind.MONTH
+    code = request.GET.get("period", "")
+    sort = request.GET.get("sort", "")
+    descending = request.GET.get("dir") == "desc"
+    today = timezone.localdate()
+    kind, spec = selected_spec(kind, code, today)
+    state = engine.ensure_fresh() if spec.is_current(today) else None
+    dash = build(
+        area,
+        request.user,
+        kind=kind,
+        period_code=spec.code,
+        sort=sort,
+        descending=descending,
+        today=today,
+    )
+    if request.GET.get("format") == "xlsx":
+        return export.xlsx_response(dash, request.user)
+    base = {"kind": dash.kind, "period": dash.spec.code}
+    context = {
+        **_site_context(request),
+        "title": area.name,
+        "dash": dash,
+        "area": area,
+        "kinds": PeriodKind.choices,
+        "query": urlencode(base),
+        "sort_links": _sort_links(base, dash),
+        "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
+        "chart_data": dash.chart_data() if dash.period else {},
+        "live_state": state,
+    }
+    return render(request, "dashboards/dashboard.html", context)
+
+
+def _site_context(request):
+    """What the admin's base template needs, without its app list (two queries)."""
+    return {
+        "site_title": admin.site.site_title,
+        "site_header": admin.site.site_header,
+        "site_url": admin.site.site_url,
+        "has_permission": True,
+        "is_nav_sidebar_enabled": False,
+        "available_apps": [],
+        "is_popup": False,
+    }
+
+
+def _sort_links(base, dash):
+    """[(key, column or None, URL sorting by it, sorted now)]; a second click reverses."""
+    links = []
+    for key, column in [("name", None), *((i.key, i) for i in dash.columns)]:
+        current = dash.sort == key or (key == "name" and not dash.sort)
+        descending = (not dash.descending) if current else key != "name"
+        url = "?" + urlencode({**base, "sort": key, "dir": "desc" if descending else "asc"})
+        links.append((key, column, url, current))
+    return links
