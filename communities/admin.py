@@ -15,6 +15,7 @@ from employment.admin_filters import (
     PersonEmploymentFilter,
 )
 from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
+from relocation.spreadsheets.resources import RosterResource
 
 from . import enums
 from .admin_scope import (
@@ -389,7 +390,8 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
 @admin.register(Person)
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
-    resource_classes = (PersonResource, PersonEmploymentResource)
+    # RosterResource: the import page's 花名册 layout, so an export re-imports unchanged.
+    resource_classes = (PersonResource, PersonEmploymentResource, RosterResource)
     inlines = (EmploymentRecordInline,)
     export_form_class = ExportForm
     list_display = (

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "services",
     "governance",
     "relocation.dashboards",
+    "relocation.spreadsheets",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +155,14 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
+# Spreadsheet import (relocation.spreadsheets): limits checked before parsing.
+SPREADSHEET_MAX_UPLOAD_BYTES = env.int("SPREADSHEET_MAX_UPLOAD_BYTES", default=50 * 2**20)
+SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
+# An .xlsx is a zip: refuse more than this once inflated, or a member inflating
+# more than this ratio (real sheets are 5-20x; zip bombs are thousands).
+SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES = env.int(
+    "SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES", default=400 * 2**20
+)
+SPREADSHEET_MAX_XLSX_RATIO = env.int("SPREADSHEET_MAX_XLSX_RATIO", default=200)
+# Files above this size are checked and committed by the job worker, not the request.
+SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=256 * 2**10)

@@ -1,0 +1,402 @@
+"""The import engine: parse every cell, resolve in bulk, plan, and commit.
+
+A check (dry run) and a commit run the same code: ``plan_file`` parses the
+rows, each file kind resolves foreign keys and existing records with a few
+``IN`` queries (never one per row), validates with the models' own validators
+and ``clean()`` rules and the importer's area scope, and produces a ``Plan``:
+per-row outcome (new / updated / unchanged / error), every error as
+(row, column header, Chinese message), and the writes to make.  The writes
+are ``bulk_create``/``bulk_update`` on the models' querysets, which record
+change history with the importer and the reason ``导入：<file name>``.
+"""
+
+import datetime
+import hashlib
+import marshal
+import zlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from communities.scope import get_scope
+
+from .columns import CellError, headers_for_matching
+
+CHUNK = 5000
+MEMO_KINDS = ("choice", "bool", "date", "code", "int", "decimal")
+MEMO_SIZE = 10_000  # distinct values remembered per column
+_MISSING = object()  # values per IN (...) lookup: well under SQLite's variable limit
+
+
+class Errors:
+    def __init__(self):
+        self.items = []
+        self.rows = set()
+
+    def add(self, row, header, message):
+        self.items.append((row, str(header), str(message)))
+        self.rows.add(row)
+
+    def sorted(self):
+        return sorted(self.items, key=lambda item: (item[0], item[1]))
+
+    def __bool__(self):
+        return bool(self.items)
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict
+    bad: set = field(default_factory=set)
+
+    @property
+    def ok(self):
+        return not self.bad
+
+
+class Plan:
+    """What a file would do; ``writes`` are run by ``commit`` in one transaction."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.errors = Errors()
+        self.outcome = {}  # row number -> "new" | "updated" | "unchanged"
+        self.writes = []
+        self._counts = {"new": {}, "updated": {}}
+        self._digest = hashlib.sha256()
+        self.total_rows = 0
+
+    def note(self, action, model, key, values):
+        """Record one planned change; the digest makes "exactly what was previewed" checkable.
+
+        A commit plans from the same parsed cells as its check (same file, same
+        hash), so the values written cannot differ; what can differ is the
+        database: which keys exist and which of their fields would change.  The
+        digest covers exactly that.
+        """
+        counts = self._counts[action]
+        counts[model] = counts.get(model, 0) + 1
+        changed = ",".join(sorted(values)) if action == "updated" else ""
+        self._digest.update(f"{action}|{model._meta.label}|{key}|{changed}\n".encode())
+
+    @property
+    def changes(self):
+        """{"new": {model's verbose name: n}, "updated": {...}}."""
+        return {
+            action: {str(model._meta.verbose_name): n for model, n in counts.items()}
+            for action, counts in self._counts.items()
+        }
+
+    def digest_extra(self, item):
+        self._digest.update(repr(item).encode())
+
+    @property
+    def digest(self):
+        return self._digest.hexdigest()
+
+    def counts(self):
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        for number, outcome in self.outcome.items():
+            if number not in self.errors.rows:
+                counts[outcome] += 1
+        counts["error"] = len(self.errors.rows)
+        return counts
+
+
+class Context:
+    """Who imports, under which scope, and how to report progress."""
+
+    def __init__(self, user, *, reason="", progress=None):
+        self.user = user
+        self.scope = get_scope(user)
+        self.reason = reason
+        self._progress = progress
+        self._visible = None
+
+    def progress(self, percent, phase=""):
+        if self._progress is not None:
+            self._progress(percent, phase)
+
+    def visible_settlement_ids(self):
+        if self._visible is None:
+            from communities.models import Settlement
+
+            self._visible = set(
+                Settlement.objects.visible_to(self.user).values_list("pk", flat=True)
+            )
+        return self._visible
+
+    def settlement_visible(self, settlement_id):
+        if settlement_id is None:
+            return self.scope.unrestricted
+        if self.scope.unrestricted:
+            return True
+        return settlement_id in self.visible_settlement_ids()
+
+    def region_in_scope(self, county_code, township_code=None):
+        """May the user create records under this county (and township)?"""
+        scope = self.scope
+        if scope.unrestricted:
+            return True
+        for prefix in scope.region_prefixes:
+            if len(prefix) > 6:
+                if township_code == prefix:
+                    return True
+            elif county_code and county_code.startswith(prefix):
+                return True
+        return False
+
+    def write_kwargs(self):
+        return {"history_user": self.user, "history_reason": self.reason}
+
+
+# --- helpers for kinds ----------------------------------------------------------
+
+
+def chunks(values, size=CHUNK):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def bulk_in(queryset, lookup, values):
+    """All objects of ``queryset`` whose ``lookup`` is in ``values``, in few queries.
+
+    PostgreSQL gets one array parameter (``IN (SELECT unnest(%s))``) whatever the
+    number of values; other databases a chunk of ``IN (...)`` per query.
+    """
+    values = sorted(set(values))
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        field = queryset.model._meta.get_field(lookup)
+        target = field.target_field if field.is_relation else field
+        cast = (
+            "bigint[]"
+            if target.get_internal_type().endswith("AutoField")
+            or isinstance(target, models.IntegerField)
+            else "text[]"
+        )
+        subquery = RawSQL(f"SELECT unnest(%s::{cast})", [values])
+        return list(queryset.filter(**{f"{lookup}__in": subquery}))
+    found = []
+    for chunk in chunks(values):
+        found.extend(queryset.filter(**{f"{lookup}__in": chunk}))
+    return found
+
+
+def apply(obj, values, fields):
+    """Set ``fields`` of ``obj`` from ``values`` (only keys present); the names that changed.
+
+    Foreign keys are compared by id, so no related object is ever fetched.
+    """
+    changed = []
+    fk = _foreign_keys(obj.__class__)
+    state = obj.__dict__
+    for name in fields:
+        if name not in values:
+            continue
+        new = values[name]
+        attname = fk.get(name)
+        if attname is not None:
+            if state.get(attname) != (None if new is None else new.pk):
+                setattr(obj, name, new)
+                changed.append(name)
+        elif state.get(name) != new:
+            setattr(obj, name, new)
+            changed.append(name)
+    return changed
+
+
+_FK_CACHE = {}
+
+
+def _foreign_keys(model):
+    """{field name: attname} of the model's many-to-one fields."""
+    found = _FK_CACHE.get(model)
+    if found is None:
+        found = _FK_CACHE[model] = {
+            f.name: f.attname for f in model._meta.concrete_fields if f.many_to_one
+        }
+    return found
+
+
+def snapshot(obj, names):
+    """Field values by column (ids for foreign keys), for the plan digest."""
+    opts = obj._meta
+    return {name: getattr(obj, opts.get_field(name).attname) for name in names}
+
+
+def run_clean(obj, row, plan, headers):
+    """``obj.clean()``; its errors are attached to ``row`` under the column they concern."""
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for name, messages in exc.message_dict.items():
+                plan.errors.add(row.number, headers.get(name, ""), " ".join(messages))
+        else:
+            plan.errors.add(row.number, "", " ".join(exc.messages))
+        return False
+    return True
+
+
+def duplicates(rows, key_of, plan, header, what):
+    """Report rows whose natural key repeats an earlier row, naming both rows."""
+    first = {}
+    for row in rows:
+        key = key_of(row)
+        if key is None:
+            continue
+        if key in first:
+            other = first[key]
+            plan.errors.add(
+                row.number, header, _("%(what)s与第%(row)d行重复。") % {"what": what, "row": other}
+            )
+            plan.errors.add(
+                other, header, _("%(what)s与第%(row)d行重复。") % {"what": what, "row": row.number}
+            )
+        else:
+            first[key] = row.number
+    return first
+
+
+def parse_rows(kind, sheet, plan, ctx):
+    """Cells to values; header problems are errors of row 1."""
+    mapping = headers_for_matching(kind.columns)
+    positions, seen = [], set()
+    for index, header in enumerate(sheet.headers):
+        column = mapping.get(header)
+        if column is None or column.export_only:
+            continue
+        if column.key in seen:
+            plan.errors.add(1, header, _("列名重复。"))
+            continue
+        seen.add(column.key)
+        positions.append((index, column, header))
+    missing = [c for c in kind.columns if c.required and c.key not in seen and not c.export_only]
+    for column in missing:
+        plan.errors.add(
+            1,
+            column.header,
+            _("缺少必填列“%(header)s”。请使用下载的模板。") % {"header": column.header},
+        )
+    if missing:
+        return []
+    rows = []
+    total = len(sheet.rows) or 1
+    step = max(total // 20, 1000)
+    raw_rows = sheet.rows
+    # Columns whose few distinct values repeat (choices, yes/no, dates, codes,
+    # the household's columns on every member's row) remember each cell's
+    # result; ID numbers, names and phones are unique and parsed every time.
+    columns = [
+        (index, column.key, column.parse, header, {} if column.kind in MEMO_KINDS else None)
+        for index, column, header in positions
+    ]
+    for done, (number, cells) in enumerate(raw_rows):
+        raw_rows[done] = None  # the raw cells are not needed again: free them as we go
+        values, bad = {}, set()
+        width = len(cells)
+        for index, key, parse, header, memo in columns:
+            raw = cells[index] if index < width else None
+            if memo is not None:
+                # bool 1 == int 1 == float 1.0: only text cells are remembered by value.
+                memo_key = raw if raw.__class__ is str else (raw.__class__, raw)
+                found = memo.get(memo_key, _MISSING)
+                if found is not _MISSING:
+                    values[key] = found
+                    continue
+            try:
+                value = values[key] = parse(raw)
+            except CellError as exc:
+                plan.errors.add(number, header, str(exc))
+                bad.add(key)
+                continue
+            if memo is not None and len(memo) < MEMO_SIZE:
+                memo[memo_key] = value
+        rows.append(Row(number, values, bad))
+        if done % step == 0:
+            ctx.progress(5 + 45 * done // total, _("正在逐格检查"))
+    plan.total_rows = len(rows)
+    plan.present = seen
+    return rows
+
+
+def plan_file(kind, sheet, ctx):
+    plan = Plan(kind)
+    count = len(sheet.rows)
+    rows = parse_rows(kind, sheet, plan, ctx)
+    if rows:
+        ctx.progress(55, _("正在比对已有记录"))
+        kind.plan(rows, plan, ctx)
+    else:
+        plan.total_rows = count
+    if not count and not plan.errors:
+        plan.errors.add(2, "", _("文件中没有数据行。"))
+    plan.rows = rows
+    return plan
+
+
+def plan_rows(kind, rows, present, ctx):
+    """Plan again from rows parsed earlier (the commit after a clean check)."""
+    plan = Plan(kind)
+    plan.present = present
+    plan.total_rows = len(rows)
+    ctx.progress(55, _("正在比对已有记录"))
+    kind.plan(rows, plan, ctx)
+    plan.rows = rows
+    return plan
+
+
+# --- parsed rows between the check and the commit -----------------------------
+# marshal (not pickle: it cannot build objects) of plain values; decimals and
+# dates are stored as text and day numbers and rebuilt by column.
+PACK_VERSION = 2
+_ENCODE = {"decimal": str, "date": datetime.date.toordinal}
+_DECODE = {"decimal": Decimal, "date": datetime.date.fromordinal}
+
+
+def pack_rows(kind, plan):
+    """The parsed rows, column by column (one list per column packs and loads fast)."""
+    keys = [c.key for c in kind.columns if c.key in plan.present]
+    rows = plan.rows
+    columns = []
+    for key in keys:
+        values = [row.values[key] for row in rows]
+        encode = _ENCODE.get(kind.column(key).kind)
+        if encode is not None:
+            values = [None if v is None else encode(v) for v in values]
+        columns.append(values)
+    numbers = [row.number for row in rows]
+    return zlib.compress(marshal.dumps((PACK_VERSION, keys, numbers, columns)), 1)
+
+
+def unpack_rows(kind, blob):
+    """``(rows, present)``, or None when the blob cannot be read (then parse the file)."""
+    try:
+        version, keys, numbers, columns = marshal.loads(zlib.decompress(bytes(blob)))
+    except (ValueError, EOFError, TypeError, zlib.error):
+        return None
+    if version != PACK_VERSION:
+        return None
+    for index, key in enumerate(keys):
+        decode = _DECODE.get(kind.column(key).kind)
+        if decode is not None:
+            memo = {v: decode(v) for v in set(columns[index]) if v is not None}
+            columns[index] = [None if v is None else memo[v] for v in columns[index]]
+    rows = [
+        Row(number, dict(zip(keys, values, strict=True)))
+        for number, values in zip(numbers, zip(*columns, strict=True), strict=True)
+    ]
+    return rows, set(keys)
+
+
+def commit(plan, ctx):
+    for write in plan.writes:
+        write(ctx)

@@ -1,0 +1,775 @@
+"""花名册: the household roster, one row per person.
+
+Layout decision: the household's columns are repeated on every member's row.
+Rows can then be sorted and filtered in Excel without losing which household
+a person belongs to, and an export re-imports unchanged.  Within one file all
+rows of a household must agree on every household column; a row that differs
+is an error naming the row it disagrees with.  Rows of a household need not be
+adjacent.  Import updates or creates; it never deletes members missing from the
+file, and a household ends with exactly one 户主.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from communities import enums
+from communities.models import Building, GridUnit, Household, Person, Region, Settlement
+from communities.validators import birth_date_from_id, sex_from_id
+
+from ..columns import Column
+from ..engine import apply, bulk_in, duplicates, run_clean, snapshot
+from ..writes import insert, insert_rows
+from .base import Kind
+
+H = Household._meta.get_field
+P = Person._meta.get_field
+
+HOUSEHOLD_COLUMNS = [
+    Column(
+        "number",
+        gettext_lazy("户编号"),
+        required=True,
+        model_field=H("number"),
+        example="522301000101",
+        help=gettext_lazy("每户唯一；同一户的各行填相同的户编号和户信息。"),
+        width=16,
+    ),
+    Column(
+        "settlement",
+        gettext_lazy("安置点编码"),
+        "code",
+        required=True,
+        allow_blank=True,
+        example="AZD522301001",
+        help=gettext_lazy("须是已登记且在您管辖范围内的安置点。"),
+        width=16,
+    ),
+    Column(
+        "building",
+        gettext_lazy("楼栋"),
+        example="1栋",
+        help=gettext_lazy("该安置点已登记的楼栋名称。"),
+    ),
+    Column("unit", gettext_lazy("单元"), "int", model_field=H("unit"), example="2", width=8),
+    Column("room", gettext_lazy("房号"), model_field=H("room"), example="301", width=8),
+    Column(
+        "grid",
+        gettext_lazy("网格"),
+        example="第1网格",
+        help=gettext_lazy("该安置点已登记的网格名称。"),
+    ),
+    Column(
+        "origin_county",
+        gettext_lazy("迁出县代码"),
+        "code",
+        example="522328",
+        help=gettext_lazy("6位县级行政区划代码。"),
+    ),
+    Column(
+        "origin_township",
+        gettext_lazy("迁出乡镇代码"),
+        "code",
+        example="",
+        help=gettext_lazy("9位乡镇代码，须属于迁出县。"),
+    ),
+    Column(
+        "origin_village", gettext_lazy("迁出村"), model_field=H("origin_village"), example="坡头村"
+    ),
+    Column(
+        "relocation_year",
+        gettext_lazy("搬迁年度"),
+        "int",
+        required=True,
+        model_field=H("relocation_year"),
+        example="2018",
+        width=10,
+    ),
+    Column("batch", gettext_lazy("搬迁批次"), model_field=H("batch"), example="第二批"),
+    Column(
+        "category",
+        gettext_lazy("搬迁户类别"),
+        "choice",
+        choices=enums.HouseholdCategory,
+        model_field=H("category"),
+        default=enums.HouseholdCategory.REGISTERED_POOR,
+        example="建档立卡脱贫户",
+        width=16,
+    ),
+    Column(
+        "moved_in_date",
+        gettext_lazy("入住日期"),
+        "date",
+        model_field=H("moved_in_date"),
+        example="2018-12-20",
+        width=12,
+    ),
+    Column(
+        "occupancy_state",
+        gettext_lazy("入住状态"),
+        "choice",
+        choices=enums.OccupancyState,
+        model_field=H("occupancy_state"),
+        default=enums.OccupancyState.MOVED_IN,
+        example="已入住",
+    ),
+    Column(
+        "hukou_state",
+        gettext_lazy("户籍状态"),
+        "choice",
+        choices=enums.HukouState,
+        model_field=H("hukou_state"),
+        default=enums.HukouState.MOVED_IN,
+        example="户籍已迁入",
+        width=20,
+    ),
+    Column(
+        "housing_area",
+        gettext_lazy("住房面积（㎡）"),
+        "decimal",
+        model_field=H("housing_area"),
+        example="80",
+    ),
+    Column(
+        "household_phone",
+        gettext_lazy("户联系电话"),
+        "phone",
+        model_field=H("phone"),
+        sensitive="phone",
+        example="13800000000",
+        width=14,
+    ),
+]
+
+PERSON_COLUMNS = [
+    Column(
+        "name",
+        gettext_lazy("姓名"),
+        required=True,
+        model_field=P("name"),
+        example="王秀英",
+        width=10,
+    ),
+    Column(
+        "id_number",
+        gettext_lazy("身份证号"),
+        "id_number",
+        required=True,
+        model_field=P("id_number"),
+        sensitive="id",
+        example="52232819800101002X",
+        help=gettext_lazy("18位，该列必须设为“文本”格式；出生日期和性别由号码得出。"),
+        width=22,
+    ),
+    Column(
+        "relationship",
+        gettext_lazy("与户主关系"),
+        "choice",
+        required=True,
+        choices=enums.Relationship,
+        model_field=P("relationship"),
+        example="户主",
+    ),
+    Column(
+        "ethnicity",
+        gettext_lazy("民族"),
+        "choice",
+        choices=enums.Ethnicity,
+        model_field=P("ethnicity"),
+        default=enums.Ethnicity.HAN,
+        example="布依族",
+        width=10,
+    ),
+    Column(
+        "education",
+        gettext_lazy("文化程度"),
+        "choice",
+        choices=enums.Education,
+        model_field=P("education"),
+        example="初中",
+    ),
+    Column(
+        "health",
+        gettext_lazy("健康状况"),
+        "choice",
+        choices=enums.Health,
+        model_field=P("health"),
+        default=enums.Health.HEALTHY,
+        sensitive="hide",
+        example="健康",
+    ),
+    Column(
+        "disability_grade",
+        gettext_lazy("残疾等级"),
+        "choice",
+        choices=enums.DisabilityGrade,
+        model_field=P("disability_grade"),
+        sensitive="hide",
+        example="",
+        width=10,
+    ),
+    Column(
+        "labour_ability",
+        gettext_lazy("劳动技能"),
+        "choice",
+        choices=enums.LabourAbility,
+        model_field=P("labour_ability"),
+        default=enums.LabourAbility.ORDINARY,
+        example="普通劳动力",
+        width=18,
+    ),
+    Column(
+        "school_stage",
+        gettext_lazy("在校阶段"),
+        "choice",
+        choices=enums.SchoolStage,
+        model_field=P("school_stage"),
+        example="",
+        help=gettext_lazy("全日制在校生填写；不在校留空。"),
+    ),
+    Column(
+        "phone",
+        gettext_lazy("联系电话"),
+        "phone",
+        model_field=P("phone"),
+        sensitive="phone",
+        example="13800000000",
+    ),
+    Column(
+        "medical_insurance", gettext_lazy("参加医保"), "bool", default=True, example="是", width=10
+    ),
+    Column(
+        "pension_insurance",
+        gettext_lazy("参加养老保险"),
+        "bool",
+        default=False,
+        example="否",
+        width=12,
+    ),
+    Column(
+        "dibao",
+        gettext_lazy("低保"),
+        "choice",
+        choices=enums.Dibao,
+        model_field=P("dibao"),
+        example="未享受",
+        width=10,
+    ),
+    Column(
+        "extreme_poverty_support",
+        gettext_lazy("特困供养"),
+        "bool",
+        default=False,
+        example="否",
+        width=10,
+    ),
+    Column(
+        "residence_permit",
+        gettext_lazy("持新市民居住证"),
+        "bool",
+        default=False,
+        example="否",
+        width=14,
+    ),
+]
+
+HOUSEHOLD_FIELDS = [
+    "settlement",
+    "building",
+    "unit",
+    "room",
+    "grid",
+    "origin_county",
+    "origin_township",
+    "origin_village",
+    "relocation_year",
+    "batch",
+    "category",
+    "moved_in_date",
+    "occupancy_state",
+    "hukou_state",
+    "housing_area",
+    "phone",
+]
+PERSON_FIELDS = [
+    "name",
+    "relationship",
+    "ethnicity",
+    "education",
+    "health",
+    "disability_grade",
+    "labour_ability",
+    "school_stage",
+    "phone",
+    "medical_insurance",
+    "pension_insurance",
+    "dibao",
+    "extreme_poverty_support",
+    "residence_permit",
+]
+HOUSEHOLD_KEYS = [c.key for c in HOUSEHOLD_COLUMNS if c.key != "number"]
+
+
+class RosterKind(Kind):
+    key = "roster"
+    label = gettext_lazy("搬迁户花名册")
+    model = Person
+    columns = HOUSEHOLD_COLUMNS + PERSON_COLUMNS
+    import_permissions = ("communities.import_household", "communities.import_person")
+    export_permissions = ("communities.export_household", "communities.export_person")
+    field_columns = {"phone": "phone"}
+    notes = (
+        gettext_lazy(
+            "每行一名家庭成员；户信息（户编号至户联系电话各列）在该户每一行重复填写，同一户各行必须一致。"
+        ),
+        gettext_lazy(
+            "按身份证号更新已有人员、按户编号更新已有搬迁户，其余新建；文件中没有的成员不会被删除。"
+        ),
+        gettext_lazy("每户必须有且只有一名“户主”。"),
+    )
+
+    @property
+    def examples(self):
+        head = {c.key: c.example for c in self.columns}
+        spouse = dict(
+            head,
+            name="李国强",
+            id_number="522328197803150035",
+            relationship="配偶",
+            phone="",
+            labour_ability="技能劳动力",
+        )
+        return [head, spouse]
+
+    # --- plan ---------------------------------------------------------------------
+    def plan(self, rows, plan, ctx):
+        headers = self.headers()
+        present = plan.present
+        # Household fields must agree within a household.
+        groups = {}
+        for row in rows:
+            number = row.values.get("number")
+            if number:
+                groups.setdefault(number, []).append(row)
+        keys = [key for key in HOUSEHOLD_KEYS if key in present]
+        for members in groups.values():
+            first = members[0]
+            first_values = tuple(first.values.get(key) for key in keys)
+            for row in members[1:]:
+                if tuple(row.values.get(key) for key in keys) == first_values:
+                    continue
+                for key in keys:
+                    if (
+                        key not in row.bad
+                        and key not in first.bad
+                        and row.values[key] != first.values[key]
+                    ):
+                        plan.errors.add(
+                            row.number,
+                            self.column(key).header,
+                            _("同一户的各行此列应一致：第%(row)d行为“%(value)s”。")
+                            % {
+                                "row": first.number,
+                                "value": self.column(key).format(first.values[key]),
+                            },
+                        )
+                        row.bad.add(key)
+        duplicates(
+            rows,
+            lambda r: r.values.get("id_number") or None,
+            plan,
+            self.column("id_number").header,
+            _("身份证号"),
+        )
+
+        # Bulk lookups: settlements, buildings, grids, regions, households, people.
+        settlements = {
+            s.code: s
+            for s in bulk_in(
+                Settlement.objects.visible_to(ctx.user),
+                "code",
+                {r.values["settlement"] for r in rows if r.values.get("settlement")},
+            )
+        }
+        settlement_ids = [s.pk for s in settlements.values()]
+        buildings = {
+            (b.settlement_id, b.name): b
+            for b in bulk_in(Building.objects.all(), "settlement_id", settlement_ids)
+        }
+        grids = {
+            (g.settlement_id, g.name): g
+            for g in bulk_in(GridUnit.objects.all(), "settlement_id", settlement_ids)
+        }
+        region_codes = {r.values.get(k) for r in rows for k in ("origin_county", "origin_township")}
+        regions = {
+            r.code: r for r in bulk_in(Region.objects.all(), "code", region_codes - {None, ""})
+        }
+        # Timestamps are never compared or written here: not loaded (450,000
+        # datetimes parsed for nothing on a 100,000-row re-import).
+        households = {
+            h.number: h
+            for h in bulk_in(Household.objects.defer("created_at", "updated_at"), "number", groups)
+        }
+        people = {
+            p.id_number: p
+            for p in bulk_in(
+                Person.objects.defer("created_at", "updated_at"),
+                "id_number",
+                {r.values["id_number"] for r in rows if r.values.get("id_number")},
+            )
+        }
+        # The settlement of every household those people are in now (for scope).
+        settlement_of = {h.pk: h.settlement_id for h in households.values()}
+        elsewhere = {p.household_id for p in people.values()} - settlement_of.keys()
+        settlement_of.update(
+            (pk, settlement_id)
+            for pk, settlement_id in bulk_in(
+                Household.objects.values_list("id", "settlement_id"), "id", elsewhere
+            )
+        )
+        # Heads now in the households of the file (for the one-head rule).
+        heads_now = {}
+        for household_id, id_number in (
+            (p.household_id, p.id_number)
+            for p in bulk_in(
+                Person.objects.filter(relationship=enums.Relationship.HEAD).only(
+                    "id", "household_id", "id_number"
+                ),
+                "household_id",
+                [h.pk for h in households.values()],
+            )
+        ):
+            heads_now.setdefault(household_id, set()).add(id_number)
+        ctx.progress(65, _("正在核对每户和每人"))
+
+        # Households.
+        resolved = {}  # number -> Household (new or existing), or None when in error
+        for number, members in groups.items():
+            first = members[0]
+            existing = households.get(number)
+            if existing is not None and not ctx.settlement_visible(existing.settlement_id):
+                for row in members:
+                    plan.errors.add(
+                        row.number,
+                        self.column("number").header,
+                        _("户编号“%(number)s”已在您管辖范围以外登记，不能导入或覆盖。")
+                        % {"number": number},
+                    )
+                resolved[number] = None
+                continue
+            values = self._household_values(
+                first, settlements, buildings, grids, regions, plan, ctx
+            )
+            if values is None:
+                resolved[number] = None
+                continue
+            if existing is None:
+                household = Household(number=number, **values)
+                changed = None
+            else:
+                household = existing
+                changed = apply(household, values, HOUSEHOLD_FIELDS)
+            if (changed is None or changed) and not run_clean(household, first, plan, headers):
+                resolved[number] = None
+                continue
+            household._import_changed = changed
+            household._import_row = first
+            resolved[number] = household
+
+        # People.
+        new_people, changed_people, stepping_down = [], [], []
+        final_heads = {}  # household number -> [row numbers of heads from the file]
+        in_file = set()
+        for row in rows:
+            id_number = row.values.get("id_number")
+            number = row.values.get("number")
+            if not id_number or "id_number" in row.bad or not number:
+                continue
+            in_file.add(id_number)
+            if row.values.get("relationship") == enums.Relationship.HEAD:
+                final_heads.setdefault(number, []).append(row.number)
+            household = resolved.get(number)
+            person = people.get(id_number)
+            if person is not None and not ctx.settlement_visible(
+                settlement_of[person.household_id]
+            ):
+                plan.errors.add(
+                    row.number,
+                    self.column("id_number").header,
+                    _(
+                        "该身份证号已在您管辖范围以外登记，不能导入或覆盖。如确属本辖区人员，请联系上级管理员办理迁移。"
+                    ),
+                )
+                continue
+            if household is None or row.bad:
+                continue
+            values = {k: row.values[k] for k in PERSON_FIELDS if k in row.values}
+            if person is None:
+                # Instances are built at write time: a check of 100,000 new
+                # people then constructs none of them.
+                if needs_clean(values):
+                    person = Person(id_number=id_number, household=household, **values)
+                    if not run_clean(person, row, plan, headers):
+                        continue
+                new_people.append((id_number, household, values))
+                plan.outcome[row.number] = "new"
+                plan.note("new", Person, id_number, values)
+                continue
+            was_head = person.relationship == enums.Relationship.HEAD
+            changed = apply(person, values, PERSON_FIELDS)
+            if person.household_id != household.pk or household.pk is None:
+                person.household = household
+                changed.append("household")
+            if changed:
+                if needs_clean(person.__dict__) and not run_clean(person, row, plan, headers):
+                    continue
+                changed_people.append((person, changed))
+                if was_head and person.relationship != enums.Relationship.HEAD:
+                    stepping_down.append(person)
+                noted = snapshot(person, [name for name in changed if name != "household"])
+                if "household" in changed:
+                    noted["household"] = number
+                plan.note("updated", Person, id_number, noted)
+            plan.outcome[row.number] = "updated" if changed else "unchanged"
+
+        # One head per household, counting members who are not in the file.
+        head_header = self.column("relationship").header
+        for number, members in groups.items():
+            household = resolved.get(number)
+            if household is None:
+                continue
+            heads = list(final_heads.get(number, []))
+            kept_head = any(
+                id_number not in in_file for id_number in heads_now.get(household.pk, ())
+            )
+            if kept_head and heads:
+                for row_number in heads:
+                    plan.errors.add(
+                        row_number,
+                        head_header,
+                        _(
+                            "该户在系统中已有一名不在本文件中的户主；请在文件中一并列出原户主并修改其关系。"
+                        ),
+                    )
+            elif len(heads) > 1:
+                for row_number in heads:
+                    others = "、".join(str(n) for n in heads if n != row_number)
+                    plan.errors.add(
+                        row_number,
+                        head_header,
+                        _("每户只能有一名户主：第%(rows)s行也填了户主。") % {"rows": others},
+                    )
+            elif (
+                not heads
+                and not kept_head
+                and not any(r.bad & {"relationship", "id_number"} for r in members)
+            ):
+                plan.errors.add(
+                    members[0].number,
+                    head_header,
+                    _("户编号“%(number)s”没有户主：每户必须有一名“户主”。") % {"number": number},
+                )
+
+        # Households: outcome of their first row when only the household changed.
+        new_households, changed_households = [], []
+        for number, household in resolved.items():
+            if household is None:
+                continue
+            row = household._import_row
+            if household.pk is None:
+                new_households.append(household)
+                plan.note("new", Household, number, snapshot(household, HOUSEHOLD_FIELDS))
+                if plan.outcome.get(row.number) == "unchanged":
+                    plan.outcome[row.number] = "updated"
+            elif household._import_changed:
+                changed_households.append(household)
+                plan.note(
+                    "updated", Household, number, snapshot(household, household._import_changed)
+                )
+                if plan.outcome.get(row.number) == "unchanged":
+                    plan.outcome[row.number] = "updated"
+
+        def write(ctx):
+            kwargs = ctx.write_kwargs()
+            insert(Household, new_households, ctx)
+            if changed_households:
+                fields = sorted({f for h in changed_households for f in h._import_changed})
+                touch(changed_households)
+                Household.objects.bulk_update(
+                    changed_households, [*fields, "updated_at"], batch_size=1000, **kwargs
+                )
+            person_rows = [
+                person_row(id_number, household.pk, values)
+                for id_number, household, values in new_people
+            ]
+            if stepping_down:
+                # First, so that the one-head-per-household index never sees two heads.
+                Person.objects.bulk_update(stepping_down, ["relationship"], **kwargs)
+            insert_rows(Person, person_rows, ctx)
+            if changed_people:
+                for person, changed in changed_people:
+                    if "household" in changed:  # moved, possibly into a household new here
+                        person.household_id = person.household.pk
+                fields = sorted({f for _p, changed in changed_people for f in changed})
+                touch([p for p, _c in changed_people])
+                Person.objects.bulk_update(
+                    [p for p, _c in changed_people],
+                    [*fields, "updated_at"],
+                    batch_size=1000,
+                    **kwargs,
+                )
+
+        plan.writes.append(write)
+
+    def _household_values(self, row, settlements, buildings, grids, regions, plan, ctx):
+        v = row.values
+        values = {}
+        ok = True
+        header = self.column
+
+        def fail(key, message):
+            nonlocal ok
+            plan.errors.add(row.number, header(key).header, message)
+            row.bad.add(key)
+            ok = False
+
+        settlement = settlements.get(v.get("settlement"))
+        if "settlement" in v and "settlement" not in row.bad:
+            if not v["settlement"] and ctx.scope.unrestricted:
+                values["settlement"] = None  # 未入住 households without a settlement yet
+            elif not v["settlement"]:
+                fail("settlement", _("必填，不能为空。"))
+            elif settlement is None:
+                fail("settlement", self.not_found(_("安置点编码"), v["settlement"]))
+            else:
+                values["settlement"] = settlement
+        for key, lookup in (("building", buildings), ("grid", grids)):
+            if key in v and key not in row.bad:
+                if not v[key]:
+                    values[key] = None
+                elif settlement is not None:
+                    found = lookup.get((settlement.pk, v[key]))
+                    if found is None:
+                        fail(
+                            key,
+                            _(
+                                "安置点“%(settlement)s”没有名为“%(name)s”的%(what)s，请先登记或导入。"
+                            )
+                            % {
+                                "settlement": settlement.name,
+                                "name": v[key],
+                                "what": header(key).header,
+                            },
+                        )
+                    else:
+                        values[key] = found
+        for key, level in (
+            ("origin_county", enums.RegionLevel.COUNTY),
+            ("origin_township", enums.RegionLevel.TOWNSHIP),
+        ):
+            if key in v and key not in row.bad:
+                if not v[key]:
+                    values[key] = None
+                else:
+                    region = regions.get(v[key])
+                    if region is None or region.level != level:
+                        fail(
+                            key,
+                            _("“%(code)s”不是有效的%(what)s。")
+                            % {"code": v[key], "what": header(key).header},
+                        )
+                    else:
+                        values[key] = region
+        for key in (
+            "unit",
+            "room",
+            "origin_village",
+            "relocation_year",
+            "batch",
+            "category",
+            "moved_in_date",
+            "occupancy_state",
+            "hukou_state",
+            "housing_area",
+        ):
+            if key in v:
+                values[key] = v[key]
+        if "household_phone" in v:
+            values["phone"] = v["household_phone"]
+        if row.bad & set(HOUSEHOLD_KEYS) or "number" in row.bad:
+            return None
+        return values if ok else None
+
+    # --- export -------------------------------------------------------------------
+    export_select = ("household__settlement", "household__building", "household__grid")
+    export_order = ("household__number", "id")
+
+    def export_values(self, person):
+        h = person.household
+        values = {
+            "number": h.number,
+            "settlement": h.settlement.code if h.settlement_id else "",
+            "building": h.building.name if h.building_id else "",
+            "grid": h.grid.name if h.grid_id else "",
+            "origin_county": h.origin_county_id or "",
+            "origin_township": h.origin_township_id or "",
+            "household_phone": h.phone,
+        }
+        for key in (
+            "unit",
+            "room",
+            "origin_village",
+            "relocation_year",
+            "batch",
+            "category",
+            "moved_in_date",
+            "occupancy_state",
+            "hukou_state",
+            "housing_area",
+        ):
+            values[key] = getattr(h, key)
+        values["id_number"] = person.id_number
+        for key in PERSON_FIELDS:
+            values[key] = getattr(person, key)
+        return values
+
+
+def needs_clean(values):
+    """Whether ``Person.clean()`` can object: it checks only the disability pair.
+
+    (It also derives birth date and sex, which ``bulk_create`` does anyway; the
+    ID number itself was validated cell by cell.)  Skipping the call where it
+    cannot fail saves re-validating 100,000 ID numbers.
+    """
+    return (
+        values.get("health") == enums.Health.DISABLED or values.get("disability_grade") is not None
+    )
+
+
+_PERSON_DEFAULTS = {
+    f.attname: f.get_default() for f in Person._meta.concrete_fields if not f.primary_key
+}
+
+
+def person_row(id_number, household_id, values):
+    """A new person's columns: defaults, the file's values, and what the ID number gives.
+
+    Birth date and sex are derived from the ID number (validated cell by cell)
+    as ``Person.set_derived_fields`` would.
+    """
+    row = dict(_PERSON_DEFAULTS)
+    row.update(values)
+    row.update(
+        id_number=id_number,
+        household_id=household_id,
+        birth_date=birth_date_from_id(id_number),
+        sex=sex_from_id(id_number),
+    )
+    return row
+
+
+def touch(objs):
+    """``updated_at`` as ``save()`` would set it (bulk_update leaves auto_now alone)."""
+    now = timezone.now()
+    for obj in objs:
+        obj.updated_at = now

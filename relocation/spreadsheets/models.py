@@ -1,0 +1,115 @@
+"""The import log: one ``ImportJob`` per uploaded file, from upload to commit."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("排队检查中")
+    VALIDATING = "validating", _("正在检查")
+    READY = "ready", _("检查通过，待确认")
+    INVALID = "invalid", _("有错误，未导入")
+    COMMIT_QUEUED = "commit_queued", _("排队导入中")
+    COMMITTING = "committing", _("正在导入")
+    COMMITTED = "committed", _("已导入")
+    FAILED = "failed", _("失败，未导入")
+    CANCELLED = "cancelled", _("已取消")
+
+
+RUNNING_STATES = (
+    JobState.QUEUED,
+    JobState.VALIDATING,
+    JobState.COMMIT_QUEUED,
+    JobState.COMMITTING,
+)
+
+
+class ImportJob(models.Model):
+    """An uploaded spreadsheet: its check (dry run), and its commit.
+
+    The counts and errors are those of the last check; a commit re-checks the
+    file inside its transaction and writes only if the outcome is exactly the
+    one previewed (``plan_digest``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("文件类型"), max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导入人"),
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件SHA-256"), max_length=64)
+    file_size = models.PositiveBigIntegerField(_("文件大小（字节）"))
+    file_format = models.CharField(_("文件格式"), max_length=8)
+    encoding = models.CharField(_("文本编码"), max_length=16, blank=True)
+    background = models.BooleanField(_("后台运行"), default=False)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=JobState.choices, default=JobState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    phase = models.CharField(_("当前步骤"), max_length=100, blank=True)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    new_rows = models.PositiveIntegerField(_("新增行数"), default=0)
+    updated_rows = models.PositiveIntegerField(_("更新行数"), default=0)
+    unchanged_rows = models.PositiveIntegerField(_("无变化行数"), default=0)
+    error_rows = models.PositiveIntegerField(_("错误行数"), default=0)
+    #: [[row number, column header, message], …] in file order.
+    errors = models.JSONField(_("错误清单"), default=list, blank=True)
+    #: {"new": {model label: n}, "updated": {...}} of the last check.
+    changes = models.JSONField(_("变更汇总"), default=dict, blank=True)
+    plan_digest = models.CharField(_("预览摘要"), max_length=64, blank=True)
+    failure = models.TextField(_("失败原因"), blank=True)
+    checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("导入完成时间"), null=True, blank=True)
+    seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入记录")
+        verbose_name_plural = pgettext_lazy("plural", "导入记录")
+        ordering = ["-created_at"]
+        indexes = [
+            # The import page lists the user's own recent jobs.
+            models.Index(fields=["user", "-created_at"], name="importjob_user_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+    @property
+    def running(self):
+        return self.state in RUNNING_STATES
+
+    @property
+    def history_reason(self):
+        return f"导入：{self.file_name}"
+
+
+class ImportUpload(models.Model):
+    """The uploaded bytes, kept in the database so that any worker can read them.
+
+    Deleted once the file is committed or cancelled: the log keeps the name and
+    hash, not a second copy of people's personal data.
+    """
+
+    job = models.OneToOneField(
+        ImportJob, verbose_name=_("导入记录"), on_delete=models.CASCADE, related_name="upload"
+    )
+    content = models.BinaryField(_("文件内容"), help_text=_("zlib 压缩后的上传文件。"))
+    #: The check's parsed cells (``engine.pack_rows``), so that a commit
+    #: re-plans against the database without parsing the file a second time.
+    parsed = models.BinaryField(_("解析结果"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("上传文件")
+        verbose_name_plural = pgettext_lazy("plural", "上传文件")
+
+    def __str__(self):
+        return str(self.job)

@@ -1,0 +1,237 @@
+"""Import jobs: create (upload), check (dry run), commit, cancel.
+
+Small files are checked and committed inside the request; files larger than
+``SPREADSHEET_INLINE_MAX_BYTES`` run on the job worker (django-tasks,
+``manage.py db_worker``) and the page follows their progress.  Either way the
+same functions run, and a commit writes everything or nothing.
+"""
+
+import datetime
+import hashlib
+import logging
+import time
+import zlib
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import engine, reading
+from .kinds import get_kind
+from .models import ImportJob, ImportUpload, JobState
+
+logger = logging.getLogger(__name__)
+MAX_STORED_ERRORS = 5000
+UPLOAD_KEEP_DAYS = 7
+
+
+class StalePlan(Exception):
+    pass
+
+
+def job_create(*, user, kind_key, upload):
+    """Store an uploaded file as a job and start its check.  Raises ``FileRejected``."""
+    kind = get_kind(kind_key)
+    if kind is None or not kind.may_import(user):
+        raise PermissionDenied
+    fmt = reading.file_format(upload.name)
+    reading.check_size(upload.size)  # before a byte is read into memory
+    content = upload.read()
+    reading.check_size(len(content))
+    job = ImportJob.objects.create(
+        kind=kind.key,
+        user=user,
+        file_name=upload.name[-255:],
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        file_size=len(content),
+        file_format=fmt,
+        background=len(content) > settings.SPREADSHEET_INLINE_MAX_BYTES,
+    )
+    # zlib level 1: a 100,000-row CSV is 12 MB of text; compressed it costs the
+    # database a fraction of the time to store (and PostgreSQL no TOAST work).
+    ImportUpload.objects.create(job=job, content=zlib.compress(content, 1))
+    # Uploads of files never committed are kept for a week (to fix and compare), then dropped.
+    ImportUpload.objects.filter(
+        job__created_at__lt=timezone.now() - datetime.timedelta(days=UPLOAD_KEEP_DAYS)
+    ).delete()
+    if job.background:
+        _enqueue("check", job)
+    else:
+        job_check(job)
+    return job
+
+
+def _enqueue(action, job):
+    from . import tasks
+
+    task = tasks.check_import if action == "check" else tasks.commit_import
+    # After the transaction that stored the job: the worker must find it.
+    transaction.on_commit(lambda: task.enqueue(str(job.pk)))
+
+
+def _progress_writer(job):
+    last = {"at": 0.0}
+
+    def report(percent, phase):
+        now = time.monotonic()
+        if now - last["at"] < 0.5 and percent < 100:
+            return
+        last["at"] = now
+        ImportJob.objects.filter(pk=job.pk).update(progress=min(percent, 99), phase=str(phase))
+
+    return report
+
+
+def _read(job, ctx):
+    ctx.progress(1, _("正在读取文件"))
+    content = zlib.decompress(bytes(ImportUpload.objects.get(job=job).content))
+    sheet = reading.read(content, job.file_format)
+    job.encoding = sheet.encoding
+    ctx.progress(5, _("正在逐格检查"))
+    return sheet
+
+
+def _context(job):
+    return engine.Context(
+        job.user,
+        reason=job.history_reason,
+        progress=_progress_writer(job) if job.background else None,
+    )
+
+
+def job_check(job):
+    """The dry run: parse, validate and plan; store counts, errors and the plan digest."""
+    kind = get_kind(job.kind)
+    started = time.monotonic()
+    job.state = JobState.VALIDATING
+    job.save(update_fields=["state"])
+    ctx = _context(job)
+    try:
+        sheet = _read(job, ctx)
+        plan = engine.plan_file(kind, sheet, ctx)
+    except reading.FileRejected as exc:
+        _finish(job, JobState.INVALID, started, errors=[(1, "", str(exc))])
+        return job
+    _store_plan(job, plan)
+    if not plan.errors and plan.rows:
+        ImportUpload.objects.filter(job=job).update(parsed=engine.pack_rows(kind, plan))
+    _finish(job, JobState.INVALID if plan.errors else JobState.READY, started)
+    return job
+
+
+def _store_plan(job, plan):
+    counts = plan.counts()
+    job.total_rows = plan.total_rows
+    job.new_rows, job.updated_rows = counts["new"], counts["updated"]
+    job.unchanged_rows, job.error_rows = counts["unchanged"], counts["error"]
+    job.errors = [list(e) for e in plan.errors.sorted()[:MAX_STORED_ERRORS]]
+    job.changes = plan.changes
+    job.plan_digest = plan.digest
+
+
+def _finish(job, state, started, errors=None, failure=""):
+    job.state = state
+    job.progress = 100
+    job.phase = ""
+    job.failure = failure
+    if errors is not None:
+        job.errors = [list(e) for e in errors]
+        job.error_rows = len({e[0] for e in errors})
+    now = timezone.now()
+    if state in (JobState.READY, JobState.INVALID):
+        job.checked_at = now
+    if state == JobState.COMMITTED:
+        job.committed_at = now
+    job.seconds = round(time.monotonic() - started, 3)
+    job.save()
+
+
+def job_confirm(job, user):
+    """The user confirmed the preview: commit now or on the worker."""
+    if job.user_id != user.pk or job.state != JobState.READY:
+        raise PermissionDenied
+    if not get_kind(job.kind).may_import(user):
+        raise PermissionDenied
+    if job.background:
+        job.state = JobState.COMMIT_QUEUED
+        job.progress = 0
+        job.save(update_fields=["state", "progress"])
+        _enqueue("commit", job)
+        return job
+    return job_commit(job)
+
+
+def job_commit(job):
+    """Re-check inside one transaction; write only if the plan is the one previewed."""
+    kind = get_kind(job.kind)
+    started = time.monotonic()
+    job.state = JobState.COMMITTING
+    job.save(update_fields=["state"])
+    ctx = _context(job)
+    try:
+        parsed = _parsed(job, kind)
+        sheet = None if parsed else _read(job, ctx)
+        with transaction.atomic():
+            if parsed:
+                plan = engine.plan_rows(kind, *parsed, ctx)
+            else:
+                plan = engine.plan_file(kind, sheet, ctx)
+            if plan.errors or plan.digest != job.plan_digest:
+                raise StalePlan
+            ctx.progress(80, _("正在写入数据库"))
+            engine.commit(plan, ctx)
+    except StalePlan:
+        _finish(
+            job,
+            JobState.FAILED,
+            started,
+            failure=_(
+                "预览之后系统中的数据发生了变化，结果可能与预览不同，因此没有写入任何数据。请重新上传文件预览。"
+            ),
+        )
+        return job
+    except reading.FileRejected as exc:
+        _finish(job, JobState.FAILED, started, failure=str(exc))
+        return job
+    except Exception:
+        logger.exception("import %s failed", job.pk)
+        _finish(
+            job,
+            JobState.FAILED,
+            started,
+            failure=_("导入时发生内部错误，没有写入任何数据。请联系系统管理员。"),
+        )
+        return job
+    _store_plan(job, plan)
+    ImportUpload.objects.filter(job=job).delete()
+    _finish(job, JobState.COMMITTED, started)
+    return job
+
+
+def _parsed(job, kind):
+    blob = ImportUpload.objects.filter(job=job).values_list("parsed", flat=True).first()
+    return engine.unpack_rows(kind, blob) if blob else None
+
+
+def job_cancel(job, user):
+    if job.user_id != user.pk or job.state not in (JobState.READY, JobState.INVALID):
+        raise PermissionDenied
+    job.state = JobState.CANCELLED
+    job.save(update_fields=["state"])
+    ImportUpload.objects.filter(job=job).delete()
+    return job
+
+
+def job_error_workbook(job):
+    from .workbooks import error_workbook
+
+    upload = ImportUpload.objects.filter(job=job).first()
+    if upload is None:
+        return None
+    try:
+        sheet = reading.read(zlib.decompress(bytes(upload.content)), job.file_format)
+    except reading.FileRejected:
+        sheet = reading.SheetData(headers=[], rows=[])
+    return error_workbook(sheet, [tuple(e) for e in job.errors])

@@ -1,0 +1,41 @@
+"""Background import jobs, run by ``manage.py db_worker`` (django-tasks)."""
+
+import logging
+
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from .models import ImportJob, JobState
+
+logger = logging.getLogger(__name__)
+
+
+def _run(job_id, expected, action):
+
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None or job.state not in expected:
+        return  # cancelled or already done: nothing to do
+    try:
+        action(job)
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            state=JobState.FAILED,
+            progress=100,
+            failure=_("后台任务发生内部错误，没有写入任何数据。请联系系统管理员。"),
+        )
+        raise
+
+
+@task()
+def check_import(job_id):
+    from .services import job_check
+
+    _run(job_id, (JobState.QUEUED,), job_check)
+
+
+@task()
+def commit_import(job_id):
+    from .services import job_commit
+
+    _run(job_id, (JobState.COMMIT_QUEUED,), job_commit)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import path
+
+from . import views
+
+app_name = "spreadsheets"
+wrap = admin.site.admin_view
+
+urlpatterns = [
+    path("", wrap(views.index), name="index"),
+    path("upload/", wrap(views.upload), name="upload"),
+    path("template/<slug:kind>/", wrap(views.template), name="template"),
+    path("export/<slug:kind>.<str:fmt>", wrap(views.export), name="export"),
+    path("<uuid:pk>/", wrap(views.job_detail), name="job"),
+    path("<uuid:pk>/progress/", wrap(views.job_progress), name="progress"),
+    path("<uuid:pk>/confirm/", wrap(views.job_confirm), name="confirm"),
+    path("<uuid:pk>/cancel/", wrap(views.job_cancel), name="cancel"),
+    path("<uuid:pk>/errors.xlsx", wrap(views.job_errors), name="errors"),
+]

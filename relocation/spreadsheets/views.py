@@ -1,0 +1,175 @@
+"""Admin pages for spreadsheet import and export (served under /admin/imports/)."""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import reading, services
+from .kinds import get_kind, kinds
+from .models import ImportJob, JobState
+from .workbooks import export_csv, export_xlsx, template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_SHOWN = 500
+
+
+def _context(request, **extra):
+    return {**admin.site.each_context(request), **extra}
+
+
+def _download(content, filename, content_type):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _visible_job(request, pk):
+    job = get_object_or_404(ImportJob.objects.select_related("user"), pk=pk)
+    if job.user_id != request.user.pk and not request.user.is_superuser:
+        raise Http404
+    return job
+
+
+def index(request):
+    user = request.user
+    available = [
+        {"kind": k, "import": k.may_import(user), "export": k.may_export(user)} for k in kinds()
+    ]
+    available = [a for a in available if a["import"] or a["export"]]
+    if not available:
+        raise PermissionDenied
+    jobs = ImportJob.objects.select_related("user")
+    if not user.is_superuser:
+        jobs = jobs.filter(user=user)
+    return TemplateResponse(
+        request,
+        "spreadsheets/index.html",
+        _context(
+            request,
+            title=_("表格导入导出"),
+            available=available,
+            importable=[a["kind"] for a in available if a["import"]],
+            jobs=jobs[:30],
+            labels={k.key: k.label for k in kinds()},
+            max_mb=settings.SPREADSHEET_MAX_UPLOAD_BYTES // 2**20,
+            max_rows=settings.SPREADSHEET_MAX_ROWS,
+            selected=request.GET.get("kind", ""),
+        ),
+    )
+
+
+@require_POST
+def upload(request):
+    kind = get_kind(request.POST.get("kind", ""))
+    if kind is None or not kind.may_import(request.user):
+        raise PermissionDenied
+    # Refuse an oversize body before Django reads the upload at all.
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        if declared > settings.SPREADSHEET_MAX_UPLOAD_BYTES + 64 * 1024:
+            reading.check_size(declared)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise reading.FileRejected(_("请选择要上传的文件。"))
+        job = services.job_create(user=request.user, kind_key=kind.key, upload=upload)
+    except reading.FileRejected as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('spreadsheets:index')}?kind={kind.key}")
+    return redirect("spreadsheets:job", pk=job.pk)
+
+
+def job_detail(request, pk):
+    job = _visible_job(request, pk)
+    kind = get_kind(job.kind)
+    return TemplateResponse(
+        request,
+        "spreadsheets/job.html",
+        _context(
+            request,
+            title=_("导入：%(name)s") % {"name": job.file_name},
+            job=job,
+            kind=kind,
+            errors=job.errors[:ERRORS_SHOWN],
+            errors_more=max(len(job.errors) - ERRORS_SHOWN, 0),
+            may_confirm=job.state == JobState.READY
+            and job.user_id == request.user.pk
+            and (job.new_rows or job.updated_rows),
+            may_cancel=job.state in (JobState.READY, JobState.INVALID)
+            and job.user_id == request.user.pk,
+            has_error_file=job.state == JobState.INVALID and job.errors,
+        ),
+    )
+
+
+def job_progress(request, pk):
+    job = _visible_job(request, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "progress": job.progress,
+            "phase": job.phase,
+            "running": job.running,
+        }
+    )
+
+
+@require_POST
+def job_confirm(request, pk):
+    job = _visible_job(request, pk)
+    job = services.job_confirm(job, request.user)
+    if job.state == JobState.COMMITTED:
+        messages.success(
+            request,
+            _("导入完成：新增 %(new)d 行，更新 %(updated)d 行。")
+            % {"new": job.new_rows, "updated": job.updated_rows},
+        )
+    return redirect("spreadsheets:job", pk=job.pk)
+
+
+@require_POST
+def job_cancel(request, pk):
+    job = _visible_job(request, pk)
+    services.job_cancel(job, request.user)
+    return redirect("spreadsheets:job", pk=job.pk)
+
+
+def job_errors(request, pk):
+    job = _visible_job(request, pk)
+    content = services.job_error_workbook(job)
+    if content is None:
+        raise Http404
+    stem = job.file_name.rsplit(".", 1)[0]
+    return _download(content, f"{stem}-错误清单.xlsx", XLSX)
+
+
+def template(request, kind):
+    found = get_kind(kind)
+    if found is None:
+        raise Http404
+    if not (found.may_import(request.user) or found.may_export(request.user)):
+        raise PermissionDenied
+    return _download(template_workbook(found), f"{found.label}导入模板.xlsx", XLSX)
+
+
+def export(request, kind, fmt):
+    found = get_kind(kind)
+    if found is None or fmt not in ("xlsx", "csv"):
+        raise Http404
+    if not found.may_export(request.user):
+        raise PermissionDenied
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        return _download(export_xlsx(found, request.user), f"{found.label}-{stamp}.xlsx", XLSX)
+    return _download(
+        export_csv(found, request.user), f"{found.label}-{stamp}.csv", "text/csv; charset=utf-8"
+    )
