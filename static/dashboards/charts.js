@@ -64,8 +64,11 @@
       xAxis: { type: "category", data: data.trend.periods },
       yAxis: [
         { type: "value", axisLabel: { formatter: "{value}%" }, scale: true },
-        { type: "value", scale: true, position: "right" },
-        { type: "value", scale: true, position: "right", offset: 60 }
+        // Each right-hand axis is named by its unit (人, 元 …) so that two axes of
+        // similar range are told apart.
+        { type: "value", scale: true, position: "right", name: others[0] ? others[0].unit : "" },
+        { type: "value", scale: true, position: "right", offset: 60,
+          name: others[1] ? others[1].unit : "" }
       ],
       series: series
     });
