@@ -1113,41 +1113,53 @@ class _Builder:
         self.pending_households, self.pending_people = [], []
 
     def _orm(self, model, rows):
-        names = {f.attname for f in model._meta.concrete_fields}
-        objs = [model(**{k: v for k, v in row.items() if k in names}) for row in rows]
-        model.objects.bulk_create(objs, batch_size=500, history_reason=DEMO_REASON)
+        write_with_history_orm(model, rows)
 
     def _copy(self, model, rows):
-        now = self.now
-        fields = model._meta.concrete_fields
-        defaults = {
-            f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default())
-            for f in fields
-        }
-        history = model.history.model
-        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        hist_defaults = {f.attname: f.get_default() for f in hist_fields}
-        hist_defaults.update(
-            history_date=now,
-            history_change_reason=DEMO_REASON,
-            history_type="+",
-            history_user_id=None,
-        )
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            for target, target_fields, target_defaults in (
-                (model, fields, defaults),
-                (history, hist_fields, hist_defaults),
-            ):
-                columns = ", ".join(quote(f.column) for f in target_fields)
-                # Rows never hold history_* keys, so those come from the defaults.
-                spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
-                sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
-                with cursor.copy(sql) as copy:
-                    write = copy.write_row
-                    for row in rows:
-                        get = row.get
-                        write([get(a, d) for a, d in spec])
+        copy_with_history(model, rows, self.now)
+
+
+def write_with_history_orm(model, rows):
+    """Create ``rows`` (dicts of attnames) with their history, on any database."""
+    names = {f.attname for f in model._meta.concrete_fields}
+    objs = [model(**{k: v for k, v in row.items() if k in names}) for row in rows]
+    model.objects.bulk_create(objs, batch_size=500, history_reason=DEMO_REASON)
+
+
+def copy_with_history(model, rows, now):
+    """COPY ``rows`` (dicts of attnames) and their "+" history rows (PostgreSQL).
+
+    Missing keys take the field's default (``now`` for date-times); history
+    rows carry the reason 演示数据生成, by which ``--reset`` finds demo data.
+    """
+    fields = model._meta.concrete_fields
+    defaults = {
+        f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default()) for f in fields
+    }
+    history = model.history.model
+    hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+    hist_defaults = {f.attname: f.get_default() for f in hist_fields}
+    hist_defaults.update(
+        history_date=now,
+        history_change_reason=DEMO_REASON,
+        history_type="+",
+        history_user_id=None,
+    )
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for target, target_fields, target_defaults in (
+            (model, fields, defaults),
+            (history, hist_fields, hist_defaults),
+        ):
+            columns = ", ".join(quote(f.column) for f in target_fields)
+            # Rows never hold history_* keys, so those come from the defaults.
+            spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
+            sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
+            with cursor.copy(sql) as copy:
+                write = copy.write_row
+                for row in rows:
+                    get = row.get
+                    write([get(a, d) for a, d in spec])
 
 
 def _produce(iterable, depth=16):

@@ -211,20 +211,7 @@ class EmployerAdmin(ScopedExportMixin, EmploymentAdmin):
     search_fields = ("name", "=credit_code")
     search_help_text = _("输入单位名称或统一社会信用代码")
     autocomplete_fields = ("settlement",)
-    fields = (
-        "name",
-        "kind",
-        "credit_code",
-        "county",
-        "settlement",
-        "location",
-        "address",
-        "industry",
-        "contact_name",
-        "contact_phone",
-        "active",
-        "notes",
-    )
+    fields = Employer.EDIT_FIELDS
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = form_for_user(self.form, request)

@@ -43,7 +43,13 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
+from communities.demo import (
+    DEFAULT_SEED,
+    DEMO_REASON,
+    copy_with_history,
+    demo_settlements,
+    write_with_history_orm,
+)
 from communities.models import Household, Person, Region, shift_years
 
 from . import enums
@@ -714,40 +720,10 @@ class _Builder:
     def _write(self, model, rows):
         if not rows:
             return
-        if not self.postgres:
-            names = {f.attname for f in model._meta.concrete_fields}
-            objs = [model(**{k: v for k, v in row.items() if k in names}) for row in rows]
-            model.objects.bulk_create(objs, batch_size=500, history_reason=DEMO_REASON)
-            return
-        now = self.now
-        fields = model._meta.concrete_fields
-        defaults = {
-            f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default())
-            for f in fields
-        }
-        history = model.history.model
-        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        hist_defaults = {f.attname: f.get_default() for f in hist_fields}
-        hist_defaults.update(
-            history_date=now,
-            history_change_reason=DEMO_REASON,
-            history_type="+",
-            history_user_id=None,
-        )
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            for target, target_fields, target_defaults in (
-                (model, fields, defaults),
-                (history, hist_fields, hist_defaults),
-            ):
-                columns = ", ".join(quote(f.column) for f in target_fields)
-                spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
-                sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
-                with cursor.copy(sql) as copy:
-                    write = copy.write_row
-                    for row in rows:
-                        get = row.get
-                        write([get(a, d) for a, d in spec])
+        if self.postgres:
+            copy_with_history(model, rows, self.now)
+        else:
+            write_with_history_orm(model, rows)
 
     # ----------------------------------------------------------------- one settlement
     def _people(self, settlement):

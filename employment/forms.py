@@ -155,20 +155,7 @@ class EmployerForm(forms.ModelForm):
 
     class Meta:
         model = Employer
-        fields = (
-            "name",
-            "kind",
-            "credit_code",
-            "county",
-            "settlement",
-            "location",
-            "address",
-            "industry",
-            "contact_name",
-            "contact_phone",
-            "active",
-            "notes",
-        )
+        fields = Employer.EDIT_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

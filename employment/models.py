@@ -116,6 +116,22 @@ class Employer(models.Model):
     objects = CountyScopedQuerySet.as_manager()
     history = HistoricalRecords(verbose_name=_("用工主体历史"))
 
+    # What a user enters, in order: the admin form, the export and the import sheet.
+    EDIT_FIELDS = (
+        "name",
+        "kind",
+        "credit_code",
+        "county",
+        "settlement",
+        "location",
+        "address",
+        "industry",
+        "contact_name",
+        "contact_phone",
+        "active",
+        "notes",
+    )
+
     class Meta:
         verbose_name = _("用工主体")
         verbose_name_plural = pgettext_lazy("plural", "用工主体")

@@ -114,19 +114,7 @@ class EmployerResource(MaskingResource):
     class Meta:
         model = Employer
         name = _("用工主体")
-        fields = (
-            "name",
-            "kind",
-            "credit_code",
-            "county",
-            "settlement",
-            "location",
-            "address",
-            "industry",
-            "contact_name",
-            "contact_phone",
-            "active",
-        )
+        fields = tuple(f for f in Employer.EDIT_FIELDS if f != "notes")
 
     def dehydrate_kind(self, obj):
         return self._choice(obj, "kind")

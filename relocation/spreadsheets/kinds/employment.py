@@ -95,20 +95,7 @@ class EmployerKind(SimpleKind):
         Column("active", gettext_lazy("在营"), "bool", default=True, example="是", width=8),
         Column("notes", gettext_lazy("备注"), model_field=E("notes"), example=""),
     ]
-    fields = (
-        "name",
-        "kind",
-        "credit_code",
-        "county",
-        "settlement",
-        "location",
-        "address",
-        "industry",
-        "contact_name",
-        "contact_phone",
-        "active",
-        "notes",
-    )
+    fields = Employer.EDIT_FIELDS
 
     @property
     def examples(self):
