@@ -338,11 +338,86 @@ def parse_id_number(raw):
     return text
 
 
+# Other names counties' own spreadsheets give the same column (after spaces are
+# removed): alias → our Chinese header.  A file with these headers imports
+# without renaming its columns.
+HEADER_ALIASES = {
+    "户号": "户编号",
+    "户编码": "户编号",
+    "安置点代码": "安置点编码",
+    "安置区编码": "安置点编码",
+    "身份证号码": "身份证号",
+    "公民身份号码": "身份证号",
+    "公民身份证号码": "身份证号",
+    "证件号码": "身份证号",
+    "与户主的关系": "与户主关系",
+    "家庭关系": "与户主关系",
+    "户主关系": "与户主关系",
+    "学历": "文化程度",
+    "健康状态": "健康状况",
+    "劳动技能状况": "劳动技能",
+    "劳动能力": "劳动技能",
+    "在校情况": "在校阶段",
+    "手机号码": "联系电话",
+    "手机号": "联系电话",
+    "联系方式": "联系电话",
+    "搬迁年份": "搬迁年度",
+    "搬迁时间（年）": "搬迁年度",
+    "户类型": "搬迁户类别",
+    "入住时间": "入住日期",
+    "是否参加医保": "参加医保",
+    "是否参加养老保险": "参加养老保险",
+    "是否享受低保": "低保",
+    "统一信用代码": "统一社会信用代码",
+    "企业名称": "单位名称",
+    "就业形式": "就业类型",
+    "就业地区": "就业地点",
+    "月均收入（元）": "月收入（元）",
+    "月工资（元）": "月收入（元）",
+    "收入年度": "年度",
+}
+
+
 def headers_for_matching(columns):
-    """{header text in any supported language: column}."""
+    """{header text in any supported language, or a known alias: column}."""
     mapping = {}
     for column in columns:
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
                 mapping[str(column.header).replace(" ", "")] = column
+    with translation.override("zh-hans"):
+        chinese = {str(c.header).replace(" ", ""): c for c in columns}
+    for alias, header in HEADER_ALIASES.items():
+        if header in chinese and alias not in mapping:
+            mapping[alias] = chinese[header]
     return mapping
+
+
+def find_header_row(headers, rows, mapping, scan=10):
+    """The header row: the first line, or a later one among the first ``scan``.
+
+    Counties' files often start with a title ("××县易地扶贫搬迁花名册") or a
+    note above the column names.  The row that names the most known columns
+    wins when it names more than the first line does (at least two).  Returns
+    ``(headers, data rows, header row number)``; rows above the header row
+    are dropped.
+    """
+
+    def known(cells):
+        return sum(1 for cell in cells if clean_cell(cell) in mapping)
+
+    best, best_index = known(headers), None
+    for index, (_number, values) in enumerate(rows[:scan]):
+        score = known(values)
+        if score > best and score >= 2:
+            best, best_index = score, index
+    if best_index is None:
+        return headers, rows, 1
+    number, header_values = rows[best_index]
+    return [clean_cell(v) for v in header_values], rows[best_index + 1 :], number
+
+
+def clean_cell(value):
+    from .reading import clean_header
+
+    return clean_header(value)

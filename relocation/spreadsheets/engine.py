@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from communities.scope import get_scope
 
-from .columns import CellError, headers_for_matching
+from .columns import CellError, find_header_row, headers_for_matching
 
 CHUNK = 5000
 MEMO_KINDS = ("choice", "bool", "date", "code", "int", "decimal")
@@ -267,22 +267,23 @@ def duplicates(rows, key_of, plan, header, what):
 
 
 def parse_rows(kind, sheet, plan, ctx):
-    """Cells to values; header problems are errors of row 1."""
+    """Cells to values; header problems are errors of the header row."""
     mapping = headers_for_matching(kind.columns)
+    sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     positions, seen = [], set()
     for index, header in enumerate(sheet.headers):
         column = mapping.get(header)
         if column is None or column.export_only:
             continue
         if column.key in seen:
-            plan.errors.add(1, header, _("列名重复。"))
+            plan.errors.add(header_row, header, _("列名重复。"))
             continue
         seen.add(column.key)
         positions.append((index, column, header))
     missing = [c for c in kind.columns if c.required and c.key not in seen and not c.export_only]
     for column in missing:
         plan.errors.add(
-            1,
+            header_row,
             column.header,
             _("缺少必填列“%(header)s”。请使用下载的模板。") % {"header": column.header},
         )
@@ -330,8 +331,8 @@ def parse_rows(kind, sheet, plan, ctx):
 
 def plan_file(kind, sheet, ctx):
     plan = Plan(kind)
-    count = len(sheet.rows)
     rows = parse_rows(kind, sheet, plan, ctx)
+    count = len(sheet.rows)  # data rows, below the header row
     if rows:
         ctx.progress(55, _("正在比对已有记录"))
         kind.plan(rows, plan, ctx)

@@ -225,6 +225,7 @@ def job_cancel(job, user):
 
 
 def job_error_workbook(job):
+    from .columns import find_header_row, headers_for_matching
     from .workbooks import error_workbook
 
     upload = ImportUpload.objects.filter(job=job).first()
@@ -234,4 +235,6 @@ def job_error_workbook(job):
         sheet = reading.read(zlib.decompress(bytes(upload.content)), job.file_format)
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
-    return error_workbook(sheet, [tuple(e) for e in job.errors])
+    mapping = headers_for_matching(get_kind(job.kind).columns)
+    sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
+    return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)

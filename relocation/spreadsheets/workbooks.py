@@ -146,15 +146,19 @@ def _instructions(sheet, kind, columns):
     sheet.column_dimensions["D"].width = 60
 
 
-def error_workbook(sheet_data, errors):
-    """The uploaded rows with each bad cell filled red and its reason as a comment."""
+def error_workbook(sheet_data, errors, header_row=1):
+    """The uploaded rows with each bad cell filled red and its reason as a comment.
+
+    Rows keep their numbers in the uploaded file; the header row stays where it was
+    (a title above it is left out).
+    """
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("数据")
     headers = sheet_data.headers
     column_of = {header: index for index, header in enumerate(headers, start=1)}
     for index, header in enumerate(headers, start=1):
-        sheet.cell(row=1, column=index, value=escape_formula(header)).font = HEADER_FONT
+        sheet.cell(row=header_row, column=index, value=escape_formula(header)).font = HEADER_FONT
     for number, values in sheet_data.rows:
         for index, value in enumerate(values, start=1):
             if value in ("", None):
@@ -170,7 +174,7 @@ def error_workbook(sheet_data, errors):
         cell.fill = ERROR_FILL
         cell.font = ERROR_FONT
         cell.comment = Comment("\n".join(messages), _("系统"), width=300, height=120)
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{header_row + 1}"
     listing = workbook.create_sheet(_("错误清单"), 0)
     for index, title in enumerate((_("行号"), _("列名"), _("错误原因")), start=1):
         listing.cell(row=1, column=index, value=title).font = HEADER_FONT

@@ -1,0 +1,112 @@
+"""Counties' own files: a title above the column names, and other names for columns."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from communities.models import Household, Person
+from relocation.spreadsheets.columns import HEADER_ALIASES, find_header_row, headers_for_matching
+from relocation.spreadsheets.kinds import get_kind
+from relocation.spreadsheets.models import ImportJob
+
+from .helpers import ROSTER_HEADERS, person_row, upload
+
+pytestmark = pytest.mark.django_db
+
+# The names a county's roster often uses instead of ours.
+COUNTY_NAMES = {"户编号": "户号", "身份证号": "公民身份号码", "与户主关系": "与户主的关系"}
+
+
+def county_workbook(rows, title="兴义市易地扶贫搬迁安置户花名册（2025年12月）"):
+    """A roster as a county keeps it: a merged title, a note, then the column names."""
+    headers = [COUNTY_NAMES.get(h, h) for h in ROSTER_HEADERS]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    sheet.append(["填报单位：兴义市易地扶贫搬迁后续扶持工作领导小组办公室"])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([row.get(h) for h in ROSTER_HEADERS])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_aliases_point_at_real_columns():
+    chinese = {
+        str(c.header)
+        for kind in ("roster", "employment", "income", "employer")
+        for c in get_kind(kind).columns
+    }
+    assert set(HEADER_ALIASES.values()) <= chinese
+    mapping = headers_for_matching(get_kind("roster").columns)
+    assert mapping["公民身份号码"].key == "id_number"
+    assert mapping["手机号码"].key == "phone"  # the person's phone, not the household's
+
+
+def test_title_rows_above_the_headers_are_skipped(world):
+    rows = [
+        person_row("T001", world.a.code, name="户主甲", sex="M", seq=1),
+        person_row("T001", world.a.code, relationship="子", name="儿子", sex="M", seq=2),
+    ]
+    job = upload(world.admin, "roster", county_workbook(rows), "兴义市花名册.xlsx")
+    assert job.errors == []
+    assert (job.total_rows, job.new_rows) == (2, 2)
+    job = upload_and_confirm(world, job)
+    assert job.state == "committed"
+    assert sorted(
+        Person.objects.filter(household__number="T001").values_list("name", flat=True)
+    ) == [
+        "儿子",
+        "户主甲",
+    ]
+
+
+def upload_and_confirm(world, job):
+    from relocation.spreadsheets import services
+
+    return services.job_confirm(job, world.admin)
+
+
+def test_errors_keep_the_row_numbers_of_the_file(client, world):
+    bad = person_row("T002", world.a.code, 民族="火星族", seq=3)
+    client.force_login(world.admin)
+    content = county_workbook([bad])
+    job = upload(world.admin, "roster", content, "兴义市花名册.xlsx")
+    # Title on row 1, note on row 2, column names on row 3: the person is on row 4.
+    assert [(e[0], e[1]) for e in job.errors] == [(4, "民族")]
+    assert not Household.objects.filter(number="T002").exists()
+    response = client.get(reverse("spreadsheets:errors", args=[ImportJob.objects.latest("pk").pk]))
+    data = load_workbook(io.BytesIO(response.content))["数据"]
+    column = ROSTER_HEADERS.index("民族") + 1
+    assert data.cell(row=3, column=column).value == "民族"
+    assert data.cell(row=4, column=column).value == "火星族"
+    assert "不是可选值" in data.cell(row=4, column=column).comment.text
+
+
+def test_missing_column_is_reported_on_the_header_row(world):
+    headers = [h for h in ROSTER_HEADERS if h != "与户主关系"]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["某县花名册"])
+    sheet.append(headers)
+    sheet.append([person_row("T003", world.a.code, seq=4).get(h) for h in headers])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = upload(world.admin, "roster", buffer.getvalue(), "缺列.xlsx")
+    assert (2, "与户主关系", "缺少必填列“与户主关系”。请使用下载的模板。") in [
+        tuple(e) for e in job.errors
+    ]
+
+
+def test_a_first_line_of_data_is_never_taken_for_headers():
+    mapping = headers_for_matching(get_kind("roster").columns)
+    headers = ["户编号", "姓名", "身份证号"]
+    rows = [(2, ["H1", "户编号", "x"]), (3, ["户编号", "姓名", "身份证号", "民族"])]
+    # Row 3 names four known columns, more than the first line's three: it wins.
+    assert find_header_row(headers, rows, mapping)[2] == 3
+    # When no later row names more known columns, the first line stays the header.
+    assert find_header_row(headers, rows[:1], mapping) == (headers, rows[:1], 1)
