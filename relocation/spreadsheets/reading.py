@@ -5,6 +5,8 @@
   compression ratios are checked before a byte is inflated, and XML carrying
   a DTD (the "billion laughs" family) is refused; only then does calamine (a
   Rust reader that neither expands entities nor builds a DOM) read the sheet.
+* Vertically merged cells (a household's 户编号 merged down its members' rows)
+  count on every row they cover.
 * ``.csv`` files: a BOM decides (UTF-8, UTF-16); otherwise strict UTF-8, and
   failing that GB18030, the superset of the GBK that Chinese Excel writes
   ("CSV (逗号分隔)").  The user is never asked.
@@ -116,6 +118,7 @@ def read_xlsx(content):
         if sheet.total_height > max_rows + 1:
             raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
         data = sheet.to_python(skip_empty_area=False)
+        fill_vertical_merges(data, sheet.merged_cell_ranges or ())
         del workbook, sheet
         headers = [clean_header(v) for v in (data[0] if data else [])]
         rows = [
@@ -129,6 +132,23 @@ def read_xlsx(content):
     except Exception:  # calamine raises its own errors for broken files
         raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
     return SheetData(headers=headers, rows=rows)
+
+
+def fill_vertical_merges(data, ranges):
+    """Give every row of a vertically merged cell the merged value.
+
+    Counties' rosters often merge 户编号, 户主 and the household's other cells
+    down all the rows of one household; the reader sees the value only on the
+    first of them.  Only the merge's first column is filled: a cell merged
+    across columns belongs to the column it starts in.
+    """
+    for (top, left), (bottom, _right) in ranges:
+        if bottom <= top or top >= len(data) or left >= len(data[top]):
+            continue
+        value = data[top][left]
+        for row in data[top + 1 : bottom + 1]:
+            if left < len(row):
+                row[left] = value
 
 
 def too_many_rows(count, limit):

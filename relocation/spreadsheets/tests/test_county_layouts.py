@@ -110,3 +110,36 @@ def test_a_first_line_of_data_is_never_taken_for_headers():
     assert find_header_row(headers, rows, mapping)[2] == 3
     # When no later row names more known columns, the first line stays the header.
     assert find_header_row(headers, rows[:1], mapping) == (headers, rows[:1], 1)
+
+
+def test_household_cells_merged_down_the_members_rows(world):
+    """户编号 and the other household cells merged over a household's rows, as counties do."""
+    members = [
+        person_row("M001", world.a.code, name="户主乙", sex="M", seq=11),
+        person_row("M001", world.a.code, relationship="配偶", name="妻子", seq=12),
+        person_row("M001", world.a.code, relationship="女", name="女儿", seq=13),
+    ]
+    household_columns = ["户编号", "安置点编码", "楼栋", "网格", "搬迁年度", "搬迁户类别"]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["花名册"])
+    sheet.append(ROSTER_HEADERS)
+    for index, row in enumerate(members):
+        sheet.append(
+            [
+                None if index and header in household_columns else row.get(header)
+                for header in ROSTER_HEADERS
+            ]
+        )
+    for header in household_columns:
+        column = ROSTER_HEADERS.index(header) + 1
+        sheet.merge_cells(start_row=3, start_column=column, end_row=5, end_column=column)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = upload(world.admin, "roster", buffer.getvalue(), "合并单元格.xlsx")
+    assert job.errors == []
+    assert job.new_rows == 3
+    upload_and_confirm(world, job)
+    household = Household.objects.get(number="M001")
+    assert household.members.count() == 3
+    assert household.settlement == world.a
