@@ -162,13 +162,19 @@ class Column:
     def choice_map(self):
         if self._choice_map is None:
             mapping = {}
+            chinese = {}
             for value, label in self.choices.choices:
                 for lang in ("zh-hans", "en"):
                     with translation.override(lang):
                         mapping[str(label).lower()] = value
+                with translation.override("zh-hans"):
+                    chinese[str(label)] = value
                 mapping[str(value).lower()] = value
                 if str(label).endswith("族"):
                     mapping[str(label)[:-1]] = value
+            for alias, label in CHOICE_ALIASES.items():
+                if label in chinese and alias.lower() not in mapping:
+                    mapping[alias.lower()] = chinese[label]
             self._choice_map = mapping
         return self._choice_map
 
@@ -337,6 +343,53 @@ def parse_id_number(raw):
             )
     return text
 
+
+# Other words counties' own spreadsheets use for a choice: word → our Chinese
+# label.  Applies to every choice column that has that label.
+CHOICE_ALIASES = {
+    # 与户主关系
+    "本人": "户主",
+    **dict.fromkeys(("之子", "儿子", "长子", "次子", "三子", "四子", "独子", "养子", "继子"), "子"),
+    **dict.fromkeys(("之女", "女儿", "长女", "次女", "三女", "四女", "独女", "养女", "继女"), "女"),
+    **dict.fromkeys(("妻", "妻子", "之妻", "夫", "丈夫", "之夫"), "配偶"),
+    **dict.fromkeys(("儿媳妇", "之儿媳"), "儿媳"),
+    **dict.fromkeys(("孙", "之孙"), "孙子"),
+    **dict.fromkeys(("外孙", "外孙女"), "外孙子女"),
+    "父": "父亲",
+    "母": "母亲",
+    **dict.fromkeys(("兄", "弟", "姐", "妹", "兄弟", "姐妹"), "兄弟姐妹"),
+    # 文化程度
+    **dict.fromkeys(("文盲", "半文盲"), "文盲或半文盲"),
+    **dict.fromkeys(("中专", "中职", "技校", "职高"), "中专/中职"),
+    **dict.fromkeys(("专科", "大学专科"), "大专"),
+    **dict.fromkeys(("本科", "大学本科", "大学", "研究生", "硕士", "博士"), "本科及以上"),
+    # 健康状况
+    "良好": "健康",
+    **dict.fromkeys(("慢性病", "长期慢性病患者"), "长期慢性病"),
+    **dict.fromkeys(("大病", "重病", "患大病"), "患有大病"),
+    "残疾人": "残疾",
+    # 劳动技能
+    **dict.fromkeys(("弱劳动力", "半劳动力"), "弱劳动力或半劳动力"),
+    "丧失劳动能力": "丧失劳动力",
+    "无劳动能力": "无劳动力",
+    # 搬迁户类别, 入住状态, 户籍状态, 低保
+    **dict.fromkeys(("建档立卡户", "建档立卡贫困户", "脱贫户", "贫困户"), "建档立卡脱贫户"),
+    **dict.fromkeys(("同步搬迁", "随迁户"), "同步搬迁户"),
+    "已搬迁入住": "已入住",
+    "未搬迁入住": "未入住",
+    **dict.fromkeys(("已迁入", "户籍迁入"), "户籍已迁入"),
+    **dict.fromkeys(("无", "否", "未纳入"), "未享受"),
+    "农村": "农村低保",
+    **dict.fromkeys(("城市", "城镇低保"), "城市低保"),
+    # 就业类型, 就业地点
+    **dict.fromkeys(("外出务工", "务工就业"), "务工"),
+    "创业": "自主创业",
+    **dict.fromkeys(("公益岗", "公益性岗位就业"), "公益性岗位"),
+    **dict.fromkeys(("种养殖", "农业"), "务农"),
+    **dict.fromkeys(("本县", "县内就业"), "县内"),
+    **dict.fromkeys(("省内", "县外省内"), "省内县外"),
+    "外省": "省外",
+}
 
 # Other names counties' own spreadsheets give the same column (after spaces are
 # removed): alias → our Chinese header.  A file with these headers imports

@@ -11,7 +11,7 @@ from relocation.spreadsheets.columns import HEADER_ALIASES, find_header_row, hea
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.models import ImportJob
 
-from .helpers import ROSTER_HEADERS, person_row, upload
+from .helpers import ROSTER_HEADERS, person_row, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +143,29 @@ def test_household_cells_merged_down_the_members_rows(world):
     household = Household.objects.get(number="M001")
     assert household.members.count() == 3
     assert household.settlement == world.a
+
+
+def test_counties_words_for_choices(world):
+    head = person_row("W001", world.a.code, name="户主丙", sex="M", seq=21, 文化程度="文盲")
+    wife = person_row(
+        "W001", world.a.code, relationship="之妻", name="妻", seq=22, 健康状况="慢性病"
+    )
+    son = person_row("W001", world.a.code, relationship="长子", name="长子", sex="M", seq=23)
+    for row in (head, wife, son):
+        row["搬迁户类别"] = "建档立卡户"
+        row["低保"] = "农村"
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [head, wife, son]), "w.xlsx")
+    assert job.errors == []
+    upload_and_confirm(world, job)
+    people = {p.name: p for p in Person.objects.filter(household__number="W001")}
+    assert people["妻"].relationship == "spouse" and people["妻"].health == "chronic"
+    assert people["长子"].relationship == "son"
+    assert people["户主丙"].education == "illiterate" and people["户主丙"].dibao == "rural"
+    assert Household.objects.get(number="W001").category == "registered_poor"
+
+
+def test_unknown_words_still_get_the_list_of_choices(world):
+    row = person_row("W002", world.a.code, seq=24, 与户主关系="远房亲戚")
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [row]), "w.xlsx")
+    (error,) = [e for e in job.errors if e[1] == "与户主关系"]
+    assert error[2].startswith("“远房亲戚”不是可选值。可选：户主、配偶、子、女")
