@@ -54,6 +54,7 @@ from .forms import (
     HouseholdIncomeFormSet,
     HouseholdIncomeInlineForm,
 )
+from .import_resources import EmployerSheetResource, EmploymentSheetResource, IncomeSheetResource
 from .models import (
     BusinessLoan,
     Employer,
@@ -204,7 +205,8 @@ class PostingCountyFilter(CountyFilter):
 @admin.register(Employer)
 class EmployerAdmin(ScopedExportMixin, EmploymentAdmin):
     form = EmployerForm
-    resource_classes = (EmployerResource,)
+    # The second layout is the import sheet's: an export re-imports unchanged.
+    resource_classes = (EmployerResource, EmployerSheetResource)
     list_display = ("name", "kind", "county", "settlement", "location", "active")
     list_filter = ("kind", CountyFilter, "location", "active")
     list_select_related = ("county", "settlement")
@@ -233,7 +235,7 @@ class EmployerAdmin(ScopedExportMixin, EmploymentAdmin):
 
 @admin.register(EmploymentRecord)
 class EmploymentRecordAdmin(PersonColumnsMixin, ScopedExportMixin, EmploymentAdmin):
-    resource_classes = (EmploymentRecordResource,)
+    resource_classes = (EmploymentRecordResource, EmploymentSheetResource)
     list_display = (
         "person_name",
         "person_id_masked",
@@ -463,7 +465,7 @@ class MonitoringLineAdmin(EmploymentAdmin):
 
 @admin.register(HouseholdIncome)
 class HouseholdIncomeAdmin(ScopedExportMixin, EmploymentAdmin):
-    resource_classes = (HouseholdIncomeResource,)
+    resource_classes = (HouseholdIncomeResource, IncomeSheetResource)
     list_display = (
         "household_number",
         "year",

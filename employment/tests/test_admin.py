@@ -441,3 +441,29 @@ def test_posting_a_household_form_without_the_income_table_changes_no_income(cli
     household.refresh_from_db()
     assert household.room == "1-101"
     assert HouseholdIncome.objects.filter(household=household).count() == 1
+
+
+def test_list_exports_in_the_import_layout_reimport_unchanged(client, world):
+    """Each list's second export layout is the import sheet's: re-importing changes nothing."""
+    from employment import enums
+    from employment.models import EmploymentRecord, HouseholdIncome
+    from relocation.spreadsheets.tests.helpers import upload
+
+    EmploymentRecord.objects.create(
+        person=world.heads["a"],
+        kind=enums.EmploymentKind.WAGE,
+        place=enums.WorkPlace.IN_COUNTY,
+        employer_name="兴义市某厂",
+        start_date="2025-03-01",
+    )
+    HouseholdIncome.objects.create(
+        household=world.households["a"], year=2025, wage_income=36000, household_size=3
+    )
+    client.force_login(world.admin)
+    for model, kind in (("employmentrecord", "employment"), ("householdincome", "income")):
+        response = export(client, model, resource="1")
+        assert "attachment" in response["Content-Disposition"]
+        assert "身份证号" in response.content.decode("utf-8-sig") or kind == "income"
+        job = upload(world.admin, kind, response.content, f"{model}.csv")
+        assert job.errors == []
+        assert (job.new_rows, job.updated_rows, job.unchanged_rows) == (0, 0, 1)
