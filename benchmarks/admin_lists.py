@@ -14,9 +14,7 @@ repetitions, SQL queries and their total time.
 """
 
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,30 +26,12 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from timing import REPEAT, measure  # noqa: E402  (benchmarks/timing.py)
 
 from communities.models import Household, Person, Settlement  # noqa: E402
-
-REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
-
-
-def measure(client, url, params=None):
-    times, queries, sql_ms = [], 0, 0.0
-    for i in range(REPEAT + 2):
-        reset_queries()
-        start = time.perf_counter()
-        response = client.get(url, params or {})
-        elapsed = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (url, response.status_code)
-        if i >= 2:  # two warm-up requests
-            times.append(elapsed)
-            queries = len(connection.queries)
-            sql_ms = sum(float(q["time"]) for q in connection.queries) * 1000
-    times.sort()
-    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-    return statistics.median(times), p95, times[-1], queries, sql_ms
 
 
 def main():

@@ -28,7 +28,6 @@ have no planner statistics yet.
 import argparse
 import datetime
 import os
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -43,10 +42,11 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from timing import REPEAT, measure  # noqa: E402  (benchmarks/timing.py)
 
 from communities.models import Household, Person, Settlement  # noqa: E402
 from employment import enums  # noqa: E402
@@ -54,8 +54,6 @@ from employment.models import EmploymentRecord  # noqa: E402
 from relocation.dashboards import engine  # noqa: E402
 from relocation.dashboards.models import Period  # noqa: E402
 from relocation.dashboards.periods import PeriodKind, income_year, recent_periods  # noqa: E402
-
-REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
 
 REFERENCE_SQL = """
 WITH people AS (
@@ -94,23 +92,6 @@ SELECT pop.area || '00', pop.persons, pop.households, emp.labour_force, emp.empl
 FROM pop LEFT JOIN emp USING (area) LEFT JOIN inc USING (area)
 WHERE pop.area LIKE %(prefix)s
 """
-
-
-def measure(client, url, params=None):
-    times, queries, sql_ms = [], 0, 0.0
-    for i in range(REPEAT + 2):
-        reset_queries()
-        start = time.perf_counter()
-        response = client.get(url, params or {})
-        elapsed = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (url, response.status_code)
-        if i >= 2:  # two warm-up requests
-            times.append(elapsed)
-            queries = len(connection.queries)
-            sql_ms = sum(float(q["time"]) for q in connection.queries) * 1000
-    times.sort()
-    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-    return statistics.median(times), p95, times[-1], queries, sql_ms
 
 
 def timed(label, func, *args, **kwargs):
