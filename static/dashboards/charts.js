@@ -63,7 +63,9 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.trend.periods },
       yAxis: [
-        { type: "value", axisLabel: { formatter: "{value}%" }, scale: true },
+        { type: "value", axisLabel: { formatter: "{value}%" }, scale: true,
+          // A rate axis stops at 100 % (ECharts would round it up to 102 %).
+          max: function (v) { return v.max <= 100 ? 100 : Math.ceil(v.max); } },
         // Each right-hand axis is named by its unit (人, 元 …) so that two axes of
         // similar range are told apart.
         { type: "value", scale: true, position: "right", name: others[0] ? others[0].unit : "" },
