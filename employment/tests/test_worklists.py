@@ -342,3 +342,12 @@ def test_below_line_for_a_year_without_lines_is_empty(client, world, jobs):
     MonitoringLine.objects.all().delete()
     client.force_login(world.county)
     assert listed(client, HOUSEHOLD_LIST, below_line=jobs.year) == set()
+
+
+def test_every_admin_page_links_to_the_work_lists(client, world):
+    from django.urls import reverse
+
+    link = reverse("admin:employment_worklists")
+    client.force_login(world.worker)
+    assert f'href="{link}"' in client.get(reverse("admin:index")).content.decode()
+    assert client.get(link).status_code == 200
