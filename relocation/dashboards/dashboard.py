@@ -44,6 +44,11 @@ def rounded(indicator, value):
     return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
+def in_brackets(text, note):
+    """ "text（note）" in Chinese, "text (note)" in English."""
+    return _("%(text)s（%(note)s）") % {"text": text, "note": note}
+
+
 def change_text(indicator, value, previous):
     """Change against the previous period, or "" when either is empty."""
     if value is None or previous is None:
@@ -54,7 +59,7 @@ def change_text(indicator, value, previous):
         return _("%(diff)s 个百分点") % {"diff": f"{sign}{diff:,.2f}"}
     text = f"{sign}{rounded(indicator, diff):,.{indicator.decimals}f}"
     if previous:
-        text += f"（{sign}{diff / Decimal(previous) * 100:,.1f}%）"
+        text = in_brackets(text, f"{sign}{diff / Decimal(previous) * 100:,.1f}%")
     return text
 
 
@@ -155,7 +160,7 @@ class Dashboard:
         for key in TREND_INDICATORS:
             indicator = registry.indicators[key]
             unit = "%" if indicator.unit == PERCENT else indicator.unit
-            labels.append(f"{indicator.label}（{unit}）")
+            labels.append(in_brackets(indicator.label, unit))
         return labels
 
     @property

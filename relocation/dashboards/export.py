@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .dashboard import change_text, rounded
+from .dashboard import change_text, in_brackets, rounded
 from .registry import PERCENT
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -72,7 +72,7 @@ def workbook(dash, user):
             )
     if dash.rows:
         ws.append([])
-        ws.append([str(area.child_label), *(f"{c.label}（{_unit(c)}）" for c in dash.columns)])
+        ws.append([str(area.child_label), *(in_brackets(c.label, _unit(c)) for c in dash.columns)])
         _style_header(ws)
         for row in [*dash.rows, dash.total]:
             ws.append([str(row.name), *(_number(c.indicator, c.value) for c in row.cells)])

@@ -54,7 +54,9 @@
     var series = percent.map(function (s) {
       return { name: s.name, type: "line", yAxisIndex: 0, data: s.values, connectNulls: false };
     }).concat(others.map(function (s, i) {
-      return { name: s.name + "（" + s.unit + "）", type: "line", yAxisIndex: 1 + Math.min(i, 1),
+      var chinese = /^zh/.test(document.documentElement.lang || "zh");
+      var unit = chinese ? "（" + s.unit + "）" : " (" + s.unit + ")";
+      return { name: s.name + unit, type: "line", yAxisIndex: 1 + Math.min(i, 1),
                data: s.values, lineStyle: { type: "dashed" } };
     }));
     draw("trend", {
