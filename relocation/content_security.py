@@ -43,7 +43,9 @@ def extra_origins(values):
             continue
         if not _ORIGIN.match(origin):
             raise ImproperlyConfigured(
-                f"CSP_EXTRA_ORIGINS: {value!r} is not an origin like https://sso.example.gov.cn "
+                f"CSP_EXTRA_ORIGINS 中的 {value!r} 不是形如 https://sso.example.gov.cn 的来源"
+                "（只能是 https，不带路径、通配符或 'unsafe-…' 关键字）。"
+                f" / {value!r} is not an origin like https://sso.example.gov.cn "
                 "(https only, no path, no wildcard, no 'unsafe-…' keyword)."
             )
         origins.append(origin)
