@@ -199,3 +199,54 @@ def test_import_screens_have_no_violations(live_server, page, figures, tmp_path)
     expect(page.locator("#count-new")).to_have_text("2000")
     shot(page, "csp-import-ready")
     assert seen == [], f"import progress: {brief(seen)}"
+
+
+def test_every_admin_list_and_form_and_their_widgets(live_server, page, figures):
+    """Every registered model's list and add form as a superuser, and the admin's own
+    widgets (calendar, two-box selector, add-a-row, related-object pop-up)."""
+    from django.contrib import admin
+
+    seen = watch(page)
+    login(page, live_server, figures.admin)
+    models = sorted(admin.site._registry, key=lambda m: (m._meta.app_label, m._meta.model_name))
+    assert len(models) >= 15
+    for model in models:
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        visit(page, seen, f"{live_server.url}{base}", f"{base} list")
+        visit(page, seen, f"{live_server.url}{base}add/", f"{base} add")
+
+    # The calendar of a date field, and a new row in a members table.
+    visit(page, seen, f"{live_server.url}/admin/communities/household/add/", "household add")
+    page.locator("#id_moved_in_date + .datetimeshortcuts a").last.click()
+    expect(page.locator(".calendarbox").first).to_be_visible()
+    page.locator(".calendarbox .calendarnav-next").first.click()
+    page.keyboard.press("Escape")
+    rows = page.locator("#members-group tbody tr.form-row:not(.empty-form)")
+    before = rows.count()
+    page.locator("#members-group .add-row a").click()
+    expect(rows).to_have_count(before + 1)
+    assert seen == [], f"calendar / add row: {brief(seen)}"
+
+    # The two-box group and permission selector of the user form.
+    visit(page, seen, f"{live_server.url}/admin/auth/user/{figures.admin.pk}/change/", "user")
+    expect(page.locator(".selector").first).to_be_visible()
+    page.locator("#id_user_permissions_input").fill("户")
+    page.wait_for_timeout(100)
+    assert seen == [], f"user form: {brief(seen)}"
+
+    # A related-object pop-up (the "+" next to a foreign key); messages of every tab.
+    popup_seen = []
+    page.context.on(
+        "console",
+        lambda m: popup_seen.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    visit(page, seen, f"{live_server.url}/admin/communities/building/add/", "building add")
+    with page.expect_popup() as info:
+        page.locator("#add_id_settlement").click()
+    popup = info.value
+    popup.wait_for_load_state("load")
+    expect(popup.locator("#settlement_form")).to_be_visible()
+    popup.wait_for_timeout(150)
+    assert "_popup=1" in popup.url
+    assert popup_seen == [], f"pop-up: {brief(popup_seen)}"
+    assert seen == [], brief(seen)
