@@ -97,9 +97,8 @@ def fetch(user, path):
     if user is not None:
         client.force_login(user)
     response = client.get(path)
-    if response.streaming:  # static files: read and close them
+    if response.streaming:  # static files: reading them to the end closes them
         b"".join(response.streaming_content)
-    response.close()
     return response
 
 
