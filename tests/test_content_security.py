@@ -132,6 +132,26 @@ def test_posts_and_json_answers_carry_the_policy(world):  # noqa: F811
     assert_policy(response, "report endpoint")
 
 
+def test_a_csrf_failure_is_explained_in_chinese_under_the_policy(world):  # noqa: F811
+    """Django's own CSRF page styles itself inline; ours is blocked by nothing."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/admin/login/",
+        {"username": world.county.username, "password": world.county.plain_password},
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "请求未被接受" in html and "数据没有改动" in html
+    assert inline_code(html) == []
+    assert_policy(response, "CSRF failure")
+    assert "_auth_user_id" not in client.session  # the login did not happen
+
+    english = Client(enforce_csrf_checks=True, headers={"accept-language": "en"})
+    response = english.post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "Request not accepted" in response.content.decode()
+
+
 # --- no inline code in what we send --------------------------------------------
 
 

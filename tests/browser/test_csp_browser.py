@@ -250,3 +250,17 @@ def test_every_admin_list_and_form_and_their_widgets(live_server, page, figures)
     assert "_popup=1" in popup.url
     assert popup_seen == [], f"pop-up: {brief(popup_seen)}"
     assert seen == [], brief(seen)
+
+
+def test_an_expired_form_answers_a_chinese_page_without_violations(live_server, page, context):
+    seen = watch(page)
+    page.goto(f"{live_server.url}/admin/login/")
+    context.clear_cookies()  # as after a long pause: the form's CSRF cookie is gone
+    page.get_by_label("用户名").fill("nobody")
+    page.get_by_label("密码").fill("nothing-at-all")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_have_text("请求未被接受")
+    assert page.evaluate("getComputedStyle(document.body).marginTop") != "8px"  # error.css
+    shot(page, "csp-csrf-failure")
+    assert seen == [], brief(seen)
