@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from relocation import content_security
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboards:home", permanent=False)),
     path("dashboard/", include("relocation.dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/imports/", include("relocation.spreadsheets.urls")),
     path("admin/", admin.site.urls),
+    path(content_security.REPORT_PATH.strip("/") + "/", content_security.report, name="csp_report"),
 ]
 
 if settings.DEBUG:

@@ -14,6 +14,9 @@
     if (!figure) return;
     figure.classList.add("dash-charts-on");
     var chart = window.echarts.init(figure.querySelector(".dash-canvas"), null, { renderer: "canvas" });
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style="…"
+    // attributes, which the Content Security Policy (style-src 'self') blocks.
+    if (option.tooltip) option.tooltip = Object.assign({ renderMode: "richText" }, option.tooltip);
     chart.setOption(Object.assign({ color: colors, animation: false }, option));
     charts.push(chart);
   }

@@ -123,7 +123,7 @@ def context(browser):
 
 @pytest.fixture
 def page(context):
-    """A fresh tab; fails the test if a static file is missing or a script throws."""
+    """A fresh tab; fails the test if a static file is missing, a script throws or the CSP blocks anything."""
     page = context.new_page()
     problems = []
     page.on(
@@ -135,6 +135,13 @@ def page(context):
         ),
     )
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    # Chromium reports every resource, script or style the CSP blocks on the console.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"CSP: {m.text}") if "Content Security Policy" in m.text else None
+        ),
+    )
     yield page
     assert not problems, "page problems:\n" + "\n".join(problems)
 
