@@ -25,7 +25,13 @@ from communities.tests.factories import PersonFactory
 from employment import enums as eenums
 from employment.models import Employer, HouseholdIncome
 from relocation.dashboards import engine
-from relocation.spreadsheets.cells import cell_value, unescape_formula
+from relocation.spreadsheets.cells import (
+    CsvWriter,
+    Workbook,
+    WriteOnlyCell,
+    cell_value,
+    unescape_formula,
+)
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.tests.helpers import csv_bytes, upload
 from relocation.spreadsheets.workbooks import (
@@ -67,6 +73,42 @@ def test_other_text_is_kept_and_lazy_text_becomes_str():
     lazy = cell_value(gettext_lazy("我的管辖范围"))
     assert type(lazy) is str and lazy == "我的管辖范围"
     assert unescape_formula("'quoted") == "'quoted"
+
+
+def test_workbook_sheets_take_any_value_safely():
+    book = Workbook()
+    sheet = book.active
+    sheet.append([gettext_lazy("我的管辖范围"), "=1+1", -1, Decimal("-2.5"), None])
+    sheet.append({"A": "@x", "B": 3})
+    sheet.cell(row=3, column=1, value=gettext_lazy("区域"))
+    sheet.cell(row=3, column=2, value="+86")
+    sheet["C3"] = "-x"
+    other = book.create_sheet("其他")
+    other.append(["\tx"])
+    content = io.BytesIO()
+    book.save(content)
+    loaded = load_workbook(io.BytesIO(content.getvalue()))
+    rows = [[c.value for c in r] for r in loaded.active.iter_rows()]
+    assert rows == [
+        ["我的管辖范围", "'=1+1", -1, -2.5],
+        ["'@x", 3, None, None],
+        ["区域", "'+86", "'-x", None],
+    ]
+    assert loaded["其他"]["A1"].value == "'\tx"
+    assert xlsx_values(content.getvalue())  # and no formula cell
+
+
+def test_write_only_workbook_and_csv_writer_take_any_value_safely():
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("数据")
+    sheet.append([gettext_lazy("姓名"), WriteOnlyCell(sheet, value="=A1"), "-1+2", -3])
+    content = io.BytesIO()
+    book.save(content)
+    values = xlsx_values(content.getvalue())
+    assert values == ["姓名", "'=A1", "'-1+2", -3]
+    buffer = io.StringIO()
+    CsvWriter(buffer).writerow([gettext_lazy("姓名"), "@SUM(1)", -3, None])
+    assert buffer.getvalue() == "姓名,'@SUM(1),-3,\r\n"
 
 
 # --- a world with hostile names ------------------------------------------------------

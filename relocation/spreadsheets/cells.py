@@ -46,7 +46,7 @@ def escape_formula(value):
 
 def unescape_formula(text):
     """Undo ``escape_formula``: exactly one apostrophe before a formula character."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
         return text[1:]
     return text
 
