@@ -25,7 +25,7 @@ from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -351,11 +351,46 @@ def check_other_admin_pages(client, user):
                 "communities.view_household"
             )
             expected = 200 if may else 403
-        _check(client, reverse(name), expected, (user.username, name))
+        response = _check(client, reverse(name), expected, (user.username, name))
+        if name == "admin:employment_worklists" and expected == 200:
+            check_work_lists(client, user, response.context["rows"])
     for app_label in {m._meta.app_label for m in admin.site._registry}:
         expected = 200 if admin.site.get_app_list(request, app_label) else 404
         url = reverse("admin:app_list", args=[app_label])
         _check(client, url, expected, (user.username, app_label))
+
+
+def check_work_lists(client, user, rows):
+    """Each work list the page offers: its filtered list, and its export in every layout."""
+    assert rows, user.username
+    for row in rows:
+        if row["url"]:
+            _check(client, row["url"], 200, (user.username, row["key"]))
+        if not row["export_url"]:
+            continue
+        _check(client, row["export_url"], 200, (user.username, row["key"], "form"))
+        path = row["export_url"].split("?")[0]
+        match = resolve(path)
+        model_admin = next(
+            a for m, a in admin.site._registry.items() if path.startswith(_admin_root(m))
+        )
+        formats = model_admin.get_export_formats()
+        xlsx = next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
+        for r_index, resource in enumerate(model_admin.get_export_resource_classes(_request(user))):
+            where = (user.username, row["key"], resource.__name__, match.url_name)
+            response = _check(
+                client,
+                row["export_url"],
+                200,
+                where,
+                method="post",
+                data={"format": str(xlsx), "resource": str(r_index)},
+            )
+            _open_xlsx(response, where)
+
+
+def _admin_root(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
 
 #: URL names with arguments the matrix fills (see the check_* functions).
