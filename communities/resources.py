@@ -7,6 +7,8 @@ the queryset they receive is already scoped by the admin.
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from relocation.spreadsheets.cells import FORMULA_STARTS, NATIVE_TYPES, cell_value
+
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
 
@@ -15,6 +17,23 @@ class MaskingResource(resources.ModelResource):
     def __init__(self, reveal_sensitive=False, **kwargs):
         super().__init__(**kwargs)
         self.reveal_sensitive = reveal_sensitive
+
+    def export_field(self, field, instance, **kwargs):
+        """Every exported cell through the one boundary rule (``cells.cell_value``).
+
+        Text is escaped against formula injection in every format.  A number the
+        field renders as text ("-1000.00") is not text: it is told apart by the
+        model's value, so a negative amount is never escaped.
+        """
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            name = self.get_field_name(field)
+            dehydrated = callable(field.get_dehydrate_method(name)) or hasattr(
+                self, field.get_dehydrate_method(name)
+            )
+            if not dehydrated and isinstance(field.get_value(instance), NATIVE_TYPES):
+                return value
+        return cell_value(value)
 
     def _sensitive(self, value, masker):
         return value if self.reveal_sensitive else masker(value)

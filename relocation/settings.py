@@ -178,7 +178,10 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # django-import-export: import and export each need their own permission.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: it strips a leading "=" (changing the data), leaves "+", "-", "@" and turns
+# every cell into text.  Our resources escape text cells themselves
+# (relocation.spreadsheets.cells: a leading apostrophe, numbers stay numbers).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Spreadsheet import (relocation.spreadsheets): limits checked before parsing.
 SPREADSHEET_MAX_UPLOAD_BYTES = env.int("SPREADSHEET_MAX_UPLOAD_BYTES", default=50 * 2**20)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Region, Settlement
+from relocation.spreadsheets.cells import plain
 
 from . import engine
 from .areas import area_url
@@ -216,7 +217,7 @@ class Dashboard:
         for indicator, items in self.breakdowns:
             if indicator.key == "persons_by_year":
                 data["personsByYear"] = [{"name": label, "value": num(v)} for label, v, _l in items]
-        return data
+        return plain(data)
 
 
 def selected_spec(kind, code, today):

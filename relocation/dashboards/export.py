@@ -12,9 +12,10 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from relocation.spreadsheets.cells import Workbook
 
 from .dashboard import change_text, in_brackets, rounded
 from .registry import PERCENT

@@ -24,10 +24,9 @@ from communities.validators import (
     normalize_resident_id,
 )
 
+from .cells import FORMULA_STARTS, escape_formula, unescape_formula  # noqa: F401
 from .reading import excel_date
 
-#: First characters that make a spreadsheet run a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "参加", "享受", "持有"}
 FALSE_WORDS = {"否", "无", "×", "n", "no", "false", "0", "未参加", "不", "未享受"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
@@ -36,19 +35,6 @@ _EXCEL_SCI = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
 
 class CellError(Exception):
     pass
-
-
-def escape_formula(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def unescape_formula(text):
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
-        return text[1:]
-    return text
 
 
 def cell_text(raw):

@@ -11,6 +11,7 @@ from import_export import fields
 
 from communities.resources import MaskingResource
 
+from .cells import cell_row
 from .kinds import get_kind
 
 
@@ -24,11 +25,11 @@ class KindResource(MaskingResource):
     def export_resource(self, instance, selected_fields=None, **kwargs):
         values = self.kind.export_values(instance)
         wanted = {f.column_name for f in self.get_export_fields(selected_fields)}
-        return [
+        return cell_row(
             column.format(values.get(column.key), self.reveal_sensitive)
             for column in self.kind.columns
             if str(column.header) in {str(w) for w in wanted}
-        ]
+        )
 
     def filter_export(self, queryset, **kwargs):
         # The admin's (scoped, filtered) rows, with what export_values reads.

@@ -1,18 +1,15 @@
 """Workbooks the users download: templates, error lists and exports."""
 
-import csv
 import io
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .columns import escape_formula
+from .cells import CsvWriter, Workbook, WriteOnlyCell
 
 TEXT_KINDS = ("text", "id_number", "phone", "code", "names")
 HEADER_FONT = Font(bold=True)
@@ -77,7 +74,7 @@ def template_workbook(kind):
     for row_index, example in enumerate(kind.examples, start=2):
         for index, column in enumerate(columns, start=1):
             value = example.get(column.key, "")
-            cell = sheet.cell(row=row_index, column=index, value=escape_formula(value))
+            cell = sheet.cell(row=row_index, column=index, value=value)
             if column.kind in TEXT_KINDS:
                 cell.number_format = "@"
     sheet.freeze_panes = "A2"
@@ -158,12 +155,12 @@ def error_workbook(sheet_data, errors, header_row=1):
     headers = sheet_data.headers
     column_of = {header: index for index, header in enumerate(headers, start=1)}
     for index, header in enumerate(headers, start=1):
-        sheet.cell(row=header_row, column=index, value=escape_formula(header)).font = HEADER_FONT
+        sheet.cell(row=header_row, column=index, value=header).font = HEADER_FONT
     for number, values in sheet_data.rows:
         for index, value in enumerate(values, start=1):
             if value in ("", None):
                 continue
-            cell = sheet.cell(row=number, column=index, value=escape_formula(value))
+            cell = sheet.cell(row=number, column=index, value=value)
             if isinstance(value, str):
                 cell.number_format = "@"
     by_cell = {}
@@ -180,8 +177,8 @@ def error_workbook(sheet_data, errors, header_row=1):
         listing.cell(row=1, column=index, value=title).font = HEADER_FONT
     for offset, (row, header, message) in enumerate(errors, start=2):
         listing.cell(row=offset, column=1, value=row)
-        listing.cell(row=offset, column=2, value=escape_formula(header))
-        listing.cell(row=offset, column=3, value=escape_formula(message))
+        listing.cell(row=offset, column=2, value=header)
+        listing.cell(row=offset, column=3, value=message)
     listing.column_dimensions["B"].width = 16
     listing.column_dimensions["C"].width = 90
     return _save(workbook)
@@ -223,9 +220,9 @@ def export_xlsx(kind, user):
 
 def export_csv(kind, user):
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow([str(column.header) for column in kind.columns])
     for values in export_rows(kind, user):
-        writer.writerow(["" if v is None else v for v in values])
+        writer.writerow(values)
     # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
     return buffer.getvalue().encode("utf-8-sig")
