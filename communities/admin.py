@@ -15,7 +15,6 @@ from employment.admin_filters import (
     PersonEmploymentFilter,
 )
 from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
-from relocation.spreadsheets.resources import RosterResource
 
 from . import enums
 from .admin_scope import (
@@ -29,6 +28,7 @@ from .admin_scope import (
 )
 from .admin_users import grantable_regions, manageable_users
 from .forms import HOUSEHOLD_FIELD_GROUPS, HouseholdForm, MembersFormSet, PersonForm
+from .import_resources import RosterResource
 from .models import (
     Building,
     GridUnit,

@@ -40,6 +40,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from relocation.demo import DemoStep, register, remove_dependents
+
 from . import enums
 from .models import (
     AreaScope,
@@ -1264,11 +1266,14 @@ def delete_demo_data():
     themselves are deleted with plain DELETE statements, which is what makes
     removing two million people take seconds rather than hours.
     """
-    # The employment demo hangs off these people: removed first, in bulk
-    # (the generic loop below would delete its millions of rows one by one).
-    from employment.demo import delete_employment_demo
+    # Demo steps of other apps hang off these people: removed first, in bulk
+    # (the generic loop below would delete their millions of rows one by one).
+    remove_dependents("communities")
+    return _delete_own_demo_data()
 
-    delete_employment_demo()
+
+def _delete_own_demo_data():
+    """The communities step's own removal (``load_demo --reset`` removes later steps first)."""
     ids = list(demo_settlements().values_list("pk", flat=True))
     if not ids:
         return 0
@@ -1431,3 +1436,70 @@ def build_demo(
         logins=logins,
         timings=timings,
     )
+
+
+# --------------------------------------------------------------------------- load_demo step
+
+COUNT_LABELS = (
+    ("regions", "行政区划（贵州省）"),
+    ("settlements", "安置点"),
+    ("buildings", "楼栋"),
+    ("grids", "网格"),
+    ("grid_workers", "网格员"),
+    ("ten_groups", "十联户"),
+    ("households", "搬迁户"),
+    ("people", "家庭成员"),
+)
+
+
+def demo_step(context):
+    """``load_demo``'s first step: regions, settlements, households, people and the logins."""
+    result = build_demo(
+        seed=context.seed,
+        households=context.households,
+        settlements=context.settlements,
+        stdout=context.stdout,
+    )
+    if context.reset_seconds is not None:
+        result.timings["reset"] = context.reset_seconds
+    if result.created:
+        context.created.add("communities")
+        yield context.style.SUCCESS("演示数据已生成。")
+    else:
+        yield context.style.WARNING(
+            "已存在演示数据，未重复生成（如需重建请加 --reset）；演示账号已更新。"
+        )
+    width = max(_width(label) for _key, label in COUNT_LABELS)
+    for key, label in COUNT_LABELS:
+        pad = " " * (width - _width(label))
+        yield f"  {label}{pad}  {result.counts.get(key, 0):>10,}"
+    t = result.timings
+    parts = [f"区划与角色 {t.get('regions', 0):.1f} 秒"]
+    if "reset" in t:
+        parts.append(f"清除旧演示数据 {t['reset']:.1f} 秒")
+    if "generate" in t:
+        parts.append(
+            f"生成并写入 {t['generate']:.1f} 秒（其中批量写入 {t['write']:.1f} 秒），"
+            f"提交 {t['commit']:.1f} 秒"
+        )
+    parts.append(f"演示账号 {t.get('users', 0):.1f} 秒")
+    yield f"  用时 {result.elapsed:.1f} 秒：{'，'.join(parts)}"
+    # The logins close the whole report, after every other step's lines.
+    context.closing.append("")
+    context.closing.append("演示账号（仅供演示环境使用，请勿用于生产环境）：")
+    rows = [("角色", "用户名", "密码", "姓名", "管辖范围")] + [
+        (login.role, login.username, login.password, login.full_name, login.scope)
+        for login in result.logins
+    ]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
+        context.closing.append(("  " + "  ".join(cells)).rstrip())
+
+
+def _width(text):
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+register(DemoStep("communities", build=demo_step, remove=_delete_own_demo_data, order=10))

@@ -28,7 +28,7 @@ relative to today (a job "ended last week" stays so).
 Like the communities demo, every created row gets one '+' history row whose
 change reason is ``DEMO_REASON``; on PostgreSQL the large tables and their
 history are written with ``COPY``.  ``delete_employment_demo()`` removes it all
-again (called first by ``communities.demo.delete_demo_data``).
+again (``load_demo --reset`` and ``communities.demo.delete_demo_data`` call it first).
 """
 
 import datetime
@@ -51,6 +51,7 @@ from communities.demo import (
     write_with_history_orm,
 )
 from communities.models import Household, Person, Region, shift_years
+from relocation.demo import DemoStep, register
 
 from . import enums
 from .models import (
@@ -1306,3 +1307,22 @@ def employment_report(result):
     yield (
         f"  用时：生成 {result.elapsed:.1f} 秒{detail}，统计 {time.monotonic() - started:.1f} 秒"
     )
+
+
+def demo_step(context):
+    """``load_demo``'s step after the communities demo: employment and income."""
+    result = build_employment_demo(seed=context.seed, stdout=context.stdout)
+    if result.created:
+        context.created.add("employment")
+    yield from employment_report(result)
+
+
+register(
+    DemoStep(
+        "employment",
+        build=demo_step,
+        remove=delete_employment_demo,
+        order=20,
+        after=("communities",),
+    )
+)

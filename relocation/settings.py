@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "governance",
     "relocation.dashboards",
     "relocation.spreadsheets",
+    "relocation.demo",
 ]
 
 MIDDLEWARE = [

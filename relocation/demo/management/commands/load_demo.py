@@ -1,20 +1,17 @@
-"""``manage.py load_demo [--seed N] [--households N] [--settlements N] [--reset]``."""
+"""``manage.py load_demo [--seed N] [--households N] [--settlements N] [--reset]``.
+
+Runs the demo steps that apps declare in ``<app>/demo.py`` (see ``relocation.demo``).
+"""
+
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from communities.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, build_demo
-from employment.demo import build_employment_demo, employment_report
+from relocation.demo import DemoContext, remove_all, steps
 
-COUNT_LABELS = (
-    ("regions", "行政区划（贵州省）"),
-    ("settlements", "安置点"),
-    ("buildings", "楼栋"),
-    ("grids", "网格"),
-    ("grid_workers", "网格员"),
-    ("ten_groups", "十联户"),
-    ("households", "搬迁户"),
-    ("people", "家庭成员"),
-)
+# The communities demo's defaults, repeated here so that this command imports no app.
+DEFAULT_SEED = 20241
+DEFAULT_HOUSEHOLDS = 5000
 
 
 class Command(BaseCommand):
@@ -47,55 +44,21 @@ class Command(BaseCommand):
         if settlements is not None and not 1 <= settlements <= households:
             raise CommandError("--settlements 必须在1和户数之间。")
         self.stdout.write(f"正在准备演示数据（随机种子 {seed}，{households} 户）……")
-        result = build_demo(
+        context = DemoContext(
             seed=seed,
             households=households,
             settlements=settlements,
             reset=reset,
             stdout=self.stdout,
+            style=self.style,
         )
-        if result.created:
-            self.stdout.write(self.style.SUCCESS("演示数据已生成。"))
-        else:
-            self.stdout.write(
-                self.style.WARNING(
-                    "已存在演示数据，未重复生成（如需重建请加 --reset）；演示账号已更新。"
-                )
-            )
-        width = max(_width(label) for _key, label in COUNT_LABELS)
-        for key, label in COUNT_LABELS:
-            pad = " " * (width - _width(label))
-            self.stdout.write(f"  {label}{pad}  {result.counts.get(key, 0):>10,}")
-        t = result.timings
-        parts = [f"区划与角色 {t.get('regions', 0):.1f} 秒"]
-        if "reset" in t:
-            parts.append(f"清除旧演示数据 {t['reset']:.1f} 秒")
-        if "generate" in t:
-            parts.append(
-                f"生成并写入 {t['generate']:.1f} 秒（其中批量写入 {t['write']:.1f} 秒），"
-                f"提交 {t['commit']:.1f} 秒"
-            )
-        parts.append(f"演示账号 {t.get('users', 0):.1f} 秒")
-        self.stdout.write(f"  用时 {result.elapsed:.1f} 秒：{'，'.join(parts)}")
-        employment = build_employment_demo(seed=seed, stdout=self.stdout)
-        for line in employment_report(employment):
+        ordered = steps()
+        if reset:
+            started = time.monotonic()
+            remove_all()
+            context.reset_seconds = time.monotonic() - started
+        for step in ordered:
+            for line in step.build(context):
+                self.stdout.write(line)
+        for line in context.closing:
             self.stdout.write(line)
-        # Dashboard figures: a year of past periods (so trends show) and the running ones.
-        from relocation.dashboards.demo import snapshot_demo_periods
-
-        snapshot_demo_periods(stdout=self.stdout, rebuild=reset or result.created)
-        self.stdout.write("")
-        self.stdout.write("演示账号（仅供演示环境使用，请勿用于生产环境）：")
-        rows = [("角色", "用户名", "密码", "姓名", "管辖范围")] + [
-            (login.role, login.username, login.password, login.full_name, login.scope)
-            for login in result.logins
-        ]
-        widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
-            self.stdout.write(("  " + "  ".join(cells)).rstrip())
-
-
-def _width(text):
-    """Display width: CJK characters take two columns."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
