@@ -8,14 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
-from employment.admin import EmploymentRecordInline, HouseholdIncomeInline
-from employment.admin_filters import (
-    BelowMonitoringLineFilter,
-    HouseholdEmploymentFilter,
-    PersonEmploymentFilter,
-)
-from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
-
 from . import enums
 from .admin_scope import (
     SWAP_ALWAYS,
@@ -39,6 +31,7 @@ from .models import (
     Settlement,
     TenHouseholdGroup,
 )
+from .plugins import household_page, person_page
 from .resources import HouseholdResource, PersonResource
 
 admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
@@ -288,9 +281,10 @@ class PersonRelocationYearFilter(RelocationYearFilter):
 @admin.register(Household)
 class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = HouseholdForm
-    resource_classes = (HouseholdResource, HouseholdEmploymentResource)
+    # Each followed by what apps add to the page (communities.plugins).
+    resource_classes = household_page.extend("resource_classes", (HouseholdResource,))
     export_form_class = ExportForm
-    inlines = (PersonInline, HouseholdIncomeInline)
+    inlines = household_page.extend("inlines", (PersonInline,))
     list_display = (
         "number",
         "head_name",
@@ -302,17 +296,17 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "occupancy_state",
         "phone_masked",
     )
-    list_filter = (
-        "settlement",
-        "building",
-        "grid",
-        RelocationYearFilter,
-        "category",
-        "occupancy_state",
-        "hukou_state",
-        # Work lists (工作清单); the parameter names are linked to by the dashboards.
-        HouseholdEmploymentFilter,
-        BelowMonitoringLineFilter,
+    list_filter = household_page.extend(
+        "list_filter",
+        (
+            "settlement",
+            "building",
+            "grid",
+            RelocationYearFilter,
+            "category",
+            "occupancy_state",
+            "hukou_state",
+        ),
     )
     # Grouped by settlement, newest first: index household_settlement_recent.
     ordering = ("-settlement_id", "-id")
@@ -391,8 +385,11 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
     # RosterResource: the import page's 花名册 layout, so an export re-imports unchanged.
-    resource_classes = (PersonResource, PersonEmploymentResource, RosterResource)
-    inlines = (EmploymentRecordInline,)
+    # Each followed by what apps add to the page (communities.plugins).
+    resource_classes = person_page.extend(
+        "resource_classes", (PersonResource,), last=(RosterResource,)
+    )
+    inlines = person_page.extend("inlines", ())
     export_form_class = ExportForm
     list_display = (
         "name",
@@ -406,18 +403,20 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "labour_ability",
         "health",
     )
-    list_filter = (
-        SettlementFilter,
-        PersonRelocationYearFilter,
-        "sex",
-        ("relationship", DropdownChoicesFilter),
-        ("ethnicity", DropdownChoicesFilter),
-        "labour_ability",
-        "health",
-        "school_stage",
-        "dibao",
-        "medical_insurance",
-        PersonEmploymentFilter,  # work lists; linked to by the dashboards
+    list_filter = person_page.extend(
+        "list_filter",
+        (
+            SettlementFilter,
+            PersonRelocationYearFilter,
+            "sex",
+            ("relationship", DropdownChoicesFilter),
+            ("ethnicity", DropdownChoicesFilter),
+            "labour_ability",
+            "health",
+            "school_stage",
+            "dibao",
+            "medical_insurance",
+        ),
     )
     # Grouped by settlement, newest household first: starts from the
     # household (settlement, -id) index, so a scoped list reads only its rows.

@@ -60,16 +60,16 @@ def register(step):
 
 
 def discover():
-    """Import every installed app's ``demo`` module (once)."""
+    """Import every installed app's ``demo`` module."""
     global _discovered
-    if not _discovered:
-        _discovered = True
-        autodiscover_modules("demo")
+    _discovered = True
+    autodiscover_modules("demo")
 
 
 def steps():
     """The registered steps in build order (raises if a dependency is missing or late)."""
-    discover()
+    if not _discovered:
+        discover()
     ordered = sorted(_STEPS.values(), key=lambda step: (step.order, step.key))
     seen = set()
     for step in ordered:

@@ -6,3 +6,9 @@ class DemoConfig(AppConfig):
     name = "relocation.demo"
     label = "demo"
     verbose_name = _("演示数据")
+
+    def ready(self):
+        # Each app declares its demo step in ``<app>/demo.py``.
+        from . import discover
+
+        discover()

@@ -29,18 +29,19 @@ def register(*kind_classes):
 
 
 def discover():
-    """Import every installed app's ``spreadsheets`` module (once)."""
+    """Import every installed app's ``spreadsheets`` module (at start-up)."""
     global _discovered
-    if not _discovered:
-        _discovered = True
-        autodiscover_modules("spreadsheets")
+    _discovered = True
+    autodiscover_modules("spreadsheets")
 
 
 def get_kind(key):
-    discover()
+    if not _discovered:
+        discover()
     return _KINDS.get(key)
 
 
 def kinds():
-    discover()
+    if not _discovered:
+        discover()
     return list(_KINDS.values())
