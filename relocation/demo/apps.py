@@ -9,6 +9,7 @@ class DemoConfig(AppConfig):
 
     def ready(self):
         # Each app declares its demo step in ``<app>/demo.py``.
-        from . import discover
+        from . import discover, steps
 
         discover()
+        steps()  # a step whose ``after`` is missing or late fails here
