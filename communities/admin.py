@@ -296,18 +296,18 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "occupancy_state",
         "phone_masked",
     )
-    list_filter = household_page.extend(
-        "list_filter",
-        (
-            "settlement",
-            "building",
-            "grid",
-            RelocationYearFilter,
-            "category",
-            "occupancy_state",
-            "hukou_state",
-        ),
+    list_filter = (
+        "settlement",
+        "building",
+        "grid",
+        RelocationYearFilter,
+        "category",
+        "occupancy_state",
+        "hukou_state",
     )
+    # Followed by the filters apps add: employment's work lists (工作清单), whose
+    # parameter names the dashboards link to.
+    list_filter = household_page.extend("list_filter", list_filter)
     # Grouped by settlement, newest first: index household_settlement_recent.
     ordering = ("-settlement_id", "-id")
     list_select_related = ("settlement", "building")
@@ -403,21 +403,20 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "labour_ability",
         "health",
     )
-    list_filter = person_page.extend(
-        "list_filter",
-        (
-            SettlementFilter,
-            PersonRelocationYearFilter,
-            "sex",
-            ("relationship", DropdownChoicesFilter),
-            ("ethnicity", DropdownChoicesFilter),
-            "labour_ability",
-            "health",
-            "school_stage",
-            "dibao",
-            "medical_insurance",
-        ),
+    list_filter = (
+        SettlementFilter,
+        PersonRelocationYearFilter,
+        "sex",
+        ("relationship", DropdownChoicesFilter),
+        ("ethnicity", DropdownChoicesFilter),
+        "labour_ability",
+        "health",
+        "school_stage",
+        "dibao",
+        "medical_insurance",
     )
+    # Followed by the filters apps add (employment's work lists; linked to by the dashboards).
+    list_filter = person_page.extend("list_filter", list_filter)
     # Grouped by settlement, newest household first: starts from the
     # household (settlement, -id) index, so a scoped list reads only its rows.
     ordering = ("-household__settlement_id", "-household_id", "id")
