@@ -53,6 +53,7 @@ test: $(VENV)/.test-deps .env $(ECHARTS) lint check
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 check: $(VENV)/.run-deps
 	$(BIN)/python manage.py check

@@ -8,15 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
-from employment.admin import EmploymentRecordInline, HouseholdIncomeInline
-from employment.admin_filters import (
-    BelowMonitoringLineFilter,
-    HouseholdEmploymentFilter,
-    PersonEmploymentFilter,
-)
-from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
-from relocation.spreadsheets.resources import RosterResource
-
 from . import enums
 from .admin_scope import (
     SWAP_ALWAYS,
@@ -29,6 +20,7 @@ from .admin_scope import (
 )
 from .admin_users import grantable_regions, manageable_users
 from .forms import HOUSEHOLD_FIELD_GROUPS, HouseholdForm, MembersFormSet, PersonForm
+from .import_resources import RosterResource
 from .models import (
     Building,
     GridUnit,
@@ -39,6 +31,7 @@ from .models import (
     Settlement,
     TenHouseholdGroup,
 )
+from .plugins import household_page, person_page
 from .resources import HouseholdResource, PersonResource
 
 admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
@@ -288,9 +281,10 @@ class PersonRelocationYearFilter(RelocationYearFilter):
 @admin.register(Household)
 class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = HouseholdForm
-    resource_classes = (HouseholdResource, HouseholdEmploymentResource)
+    # Each followed by what apps add to the page (communities.plugins).
+    resource_classes = household_page.extend("resource_classes", (HouseholdResource,))
     export_form_class = ExportForm
-    inlines = (PersonInline, HouseholdIncomeInline)
+    inlines = household_page.extend("inlines", (PersonInline,))
     list_display = (
         "number",
         "head_name",
@@ -310,10 +304,10 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "category",
         "occupancy_state",
         "hukou_state",
-        # Work lists (工作清单); the parameter names are linked to by the dashboards.
-        HouseholdEmploymentFilter,
-        BelowMonitoringLineFilter,
     )
+    # Followed by the filters apps add: employment's work lists (工作清单), whose
+    # parameter names the dashboards link to.
+    list_filter = household_page.extend("list_filter", list_filter)
     # Grouped by settlement, newest first: index household_settlement_recent.
     ordering = ("-settlement_id", "-id")
     list_select_related = ("settlement", "building")
@@ -391,8 +385,11 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
     # RosterResource: the import page's 花名册 layout, so an export re-imports unchanged.
-    resource_classes = (PersonResource, PersonEmploymentResource, RosterResource)
-    inlines = (EmploymentRecordInline,)
+    # Each followed by what apps add to the page (communities.plugins).
+    resource_classes = person_page.extend(
+        "resource_classes", (PersonResource,), last=(RosterResource,)
+    )
+    inlines = person_page.extend("inlines", ())
     export_form_class = ExportForm
     list_display = (
         "name",
@@ -417,8 +414,9 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "school_stage",
         "dibao",
         "medical_insurance",
-        PersonEmploymentFilter,  # work lists; linked to by the dashboards
     )
+    # Followed by the filters apps add (employment's work lists; linked to by the dashboards).
+    list_filter = person_page.extend("list_filter", list_filter)
     # Grouped by settlement, newest household first: starts from the
     # household (settlement, -id) index, so a scoped list reads only its rows.
     ordering = ("-household__settlement_id", "-household_id", "id")

@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from employment.querysets import LabourHouseholdQuerySetMixin, LabourPersonQuerySetMixin
-
 from . import enums
 from .history import HistoryRecordingQuerySet
 from .scope import ScopedQuerySetMixin
@@ -333,9 +331,8 @@ class TenHouseholdGroup(models.Model):
             raise ValidationError({"lead_household": _("联户长户必须属于本网格。")})
 
 
-class HouseholdQuerySet(
-    LabourHouseholdQuerySetMixin, ScopedQuerySetMixin, HistoryRecordingQuerySet
-):
+# Satellite apps add their rules with ``communities.plugins.add_queryset_methods``.
+class HouseholdQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "settlement"
 
 
@@ -501,7 +498,7 @@ class Household(models.Model):
             raise ValidationError(errors)
 
 
-class PersonQuerySet(LabourPersonQuerySetMixin, ScopedQuerySetMixin, HistoryRecordingQuerySet):
+class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "household__settlement"
 
     # Birth date and sex follow the ID number on the bulk paths too.

@@ -34,12 +34,16 @@ from communities.admin_scope import (
 )
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
+from communities.plugins import household_page, person_page
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
 
 from .admin_filters import (
+    BelowMonitoringLineFilter,
     CurrentJobFilter,
+    HouseholdEmploymentFilter,
     HouseholdSettlementFilter,
+    PersonEmploymentFilter,
     ScopedSettlementFilter,
     YearFilter,
     default_income_year,
@@ -67,7 +71,13 @@ from .models import (
     TrainingAttendance,
     TrainingCourse,
 )
-from .resources import EmployerResource, EmploymentRecordResource, HouseholdIncomeResource
+from .resources import (
+    EmployerResource,
+    EmploymentRecordResource,
+    HouseholdEmploymentResource,
+    HouseholdIncomeResource,
+    PersonEmploymentResource,
+)
 
 
 def visible_counties(user):
@@ -575,3 +585,20 @@ class BusinessLoanAdmin(PersonColumnsMixin, EmploymentAdmin):
     list_filter = (ScopedSettlementFilter, "state", "interest_subsidised")
     list_select_related = ("person",)
     autocomplete_fields = ("person",)
+
+
+# The sections employment adds to the household and person pages of communities: the
+# income and job tables, the work-list filters (the dashboards link to their
+# parameters) and the export layouts 「搬迁户就业与收入」/「家庭成员就业情况」.
+household_page.add(
+    "employment",
+    inlines=(HouseholdIncomeInline,),
+    list_filters=(HouseholdEmploymentFilter, BelowMonitoringLineFilter),
+    export_resources=(HouseholdEmploymentResource,),
+)
+person_page.add(
+    "employment",
+    inlines=(EmploymentRecordInline,),
+    list_filters=(PersonEmploymentFilter,),
+    export_resources=(PersonEmploymentResource,),
+)

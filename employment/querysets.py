@@ -5,9 +5,10 @@ is written once.  Each summary runs as a single aggregate query grouped by
 an area expression (settlement, township, county, or a prefix of the county
 code for prefecture and province), never one query per person or area.
 
-``communities.models.PersonQuerySet`` and ``HouseholdQuerySet`` inherit the
-mixins below; the employment models are looked up lazily because the
-employment app itself depends on communities.
+``communities.models.PersonQuerySet`` and ``HouseholdQuerySet`` get the
+methods of the mixins below when this app loads (``EmploymentConfig.ready``),
+so the core app does not import this one; the employment models are looked up
+lazily because the employment app itself depends on communities.
 """
 
 from decimal import Decimal

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "governance",
     "relocation.dashboards",
     "relocation.spreadsheets",
+    "relocation.demo",
 ]
 
 MIDDLEWARE = [

@@ -233,45 +233,6 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
     return {"settlements": "all" if ids is None else len(ids), "closed": closed}
 
 
-def live_state():
-    return LiveState.objects.filter(pk=1).first()
-
-
-def ensure_fresh(*, now=None):
-    """Called by page views: keep the running periods within the freshness bound.
-
-    Fresh state: nothing to do (one query).  Stale by more than
-    ``DASHBOARD_MAX_AGE`` seconds on the same day: refresh the changed
-    settlements inline (usually a few; more than ``DASHBOARD_INLINE_LIMIT``
-    go to the job worker).  A new day needs every settlement recomputed, which
-    is the job worker's (the nightly ``snapshot_indicators``); until it ran,
-    pages show the last figures with their time.
-    """
-    now = now or timezone.now()
-    state = live_state()
-    today = timezone.localdate(now)
-    max_age = datetime.timedelta(seconds=setting("DASHBOARD_MAX_AGE"))
-    if state and state.reference_date == today and state.refreshed_at > now - max_age:
-        return state
-    if state and state.reference_date == today:
-        result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
-        if result and "deferred" not in result:
-            return live_state()
-    request_background_refresh(state, now)
-    return state
-
-
-def request_background_refresh(state, now):
-    """Enqueue one refresh for the job worker (not again within ten minutes)."""
-    from .tasks import refresh_live_figures
-
-    recent = now - datetime.timedelta(minutes=10)
-    if state and state.full_refresh_requested_at and state.full_refresh_requested_at > recent:
-        return
-    LiveState.objects.update_or_create(pk=1, defaults={"full_refresh_requested_at": now})
-    transaction.on_commit(refresh_live_figures.enqueue)
-
-
 # --- reading -------------------------------------------------------------------------
 
 CHILD_LEVELS = {

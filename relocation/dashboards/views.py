@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from communities.scope import get_scope
 
-from . import areas, engine, export
+from . import areas, export, live
 from .dashboard import build, selected_spec
 from .periods import PeriodKind
 
@@ -52,7 +52,7 @@ def _page(request, area):
     descending = request.GET.get("dir") == "desc"
     today = timezone.localdate()
     kind, spec = selected_spec(kind, code, today)
-    state = engine.ensure_fresh() if spec.is_current(today) else None
+    state = live.ensure_fresh() if spec.is_current(today) else None
     dash = build(
         area,
         request.user,

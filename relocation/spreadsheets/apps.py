@@ -13,3 +13,7 @@ class SpreadsheetsConfig(AppConfig):
         from .permissions import create_extra_permissions
 
         post_migrate.connect(create_extra_permissions, dispatch_uid="spreadsheets_permissions")
+        # Each app declares its file kinds in ``<app>/spreadsheets.py``.
+        from .kinds import discover
+
+        discover()

@@ -48,9 +48,3 @@ def kind_resource(key):
         lambda cls: _("%(label)s（导入模板格式，可再导入）") % {"label": kind.label}
     )
     return resource
-
-
-RosterResource = kind_resource("roster")
-SettlementSheetResource = kind_resource("settlement")
-BuildingSheetResource = kind_resource("building")
-GridSheetResource = kind_resource("grid")

@@ -11,7 +11,7 @@ from communities.models import Person
 from communities.tests.factories import PersonFactory
 from employment import enums as eenums
 from employment.models import EmploymentRecord
-from relocation.dashboards import areas, engine
+from relocation.dashboards import areas, engine, live
 from relocation.dashboards.dashboard import build
 from relocation.dashboards.models import LiveState, Period, SettlementFigure
 from relocation.dashboards.periods import (
@@ -74,10 +74,10 @@ def test_refresh_picks_up_a_single_change_within_the_bound(dash):
         start_date=dash.today - datetime.timedelta(days=3),
     )
     # Within a minute: the stored figures stand.
-    engine.ensure_fresh(now=start + datetime.timedelta(seconds=30))
+    live.ensure_fresh(now=start + datetime.timedelta(seconds=30))
     assert county_values(dash).total.values["employed"] == 2
     # After it, a page view refreshes the changed settlement only.
-    engine.ensure_fresh(now=start + datetime.timedelta(seconds=61))
+    live.ensure_fresh(now=start + datetime.timedelta(seconds=61))
     values = county_values(dash).total.values
     assert values["employed"] == 3
     assert values["employed_outside_province"] == 1
@@ -147,12 +147,12 @@ def test_new_day_hands_the_full_refresh_to_the_worker(dash, django_capture_on_co
     yesterday = timezone.now() - datetime.timedelta(days=1)
     engine.refresh_live(full=True, now=yesterday)
     with django_capture_on_commit_callbacks(execute=True):
-        state = engine.ensure_fresh()
+        state = live.ensure_fresh()
     assert state.reference_date == timezone.localdate(yesterday)
     assert DBTaskResult.objects.filter(task_path__endswith="refresh_live_figures").count() == 1
     # Asked again soon after: not enqueued twice.
     with django_capture_on_commit_callbacks(execute=True):
-        engine.ensure_fresh()
+        live.ensure_fresh()
     assert DBTaskResult.objects.count() == 1
 
 

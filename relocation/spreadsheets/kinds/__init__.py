@@ -1,34 +1,47 @@
-"""The file kinds an administrator can import and export, in menu order."""
+"""The file kinds an administrator can import and export, in menu order.
+
+Each app declares its kinds in ``<app>/spreadsheets.py`` (a module or a
+package) by calling ``register(...)``; the machinery imports those
+modules once, the way ``django.contrib.admin`` discovers ``admin.py``, and
+knows no kind by name.  The menu order is the order of ``INSTALLED_APPS``,
+then the order of registration inside an app.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import autodiscover_modules
 
 from .base import Kind  # noqa: F401
 
-
-def all_kinds():
-    from .employment import EmployerKind, EmploymentKind, IncomeKind
-    from .roster import RosterKind
-    from .settlements import BuildingKind, GridKind, SettlementKind
-
-    return [
-        SettlementKind(),
-        BuildingKind(),
-        GridKind(),
-        RosterKind(),
-        EmployerKind(),
-        EmploymentKind(),
-        IncomeKind(),
-    ]
+_KINDS = {}
+_discovered = False
 
 
-_BY_KEY = None
+def register(*kind_classes):
+    """Add ``Kind`` subclasses to the import page, in this order."""
+    for kind_class in kind_classes:
+        kind = kind_class()
+        if not kind.key:
+            raise ImproperlyConfigured(f"{kind_class.__qualname__} has no key")
+        known = _KINDS.get(kind.key)
+        if known is not None and type(known).__qualname__ != kind_class.__qualname__:
+            raise ImproperlyConfigured(f"file kind {kind.key!r} declared twice")
+        _KINDS[kind.key] = kind
+
+
+def discover():
+    """Import every installed app's ``spreadsheets`` module (at start-up)."""
+    global _discovered
+    _discovered = True
+    autodiscover_modules("spreadsheets")
 
 
 def get_kind(key):
-    global _BY_KEY
-    if _BY_KEY is None:
-        _BY_KEY = {kind.key: kind for kind in all_kinds()}
-    return _BY_KEY.get(key)
+    if not _discovered:
+        discover()
+    return _KINDS.get(key)
 
 
 def kinds():
-    get_kind("")
-    return list(_BY_KEY.values())
+    if not _discovered:
+        discover()
+    return list(_KINDS.values())

@@ -3,9 +3,8 @@
 from django.utils.translation import gettext as _
 
 from ..engine import apply, duplicates, run_clean, snapshot
-from ..writes import insert
+from ..writes import insert, touch
 from .base import Kind
-from .roster import touch
 
 
 class SimpleKind(Kind):

@@ -288,7 +288,7 @@ def test_make_id_number_helper_is_valid():
 
 
 def test_admin_export_resource_uses_the_import_layout(world):
-    from relocation.spreadsheets.resources import RosterResource
+    from communities.import_resources import RosterResource
 
     dataset = RosterResource(reveal_sensitive=True).export(
         queryset=Person.objects.filter(household__settlement=world.a)

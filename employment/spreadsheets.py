@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy
 from communities.models import Household, Person, Region, Settlement
 from employment import enums
 from employment.models import Employer, EmploymentRecord, HouseholdIncome
-
-from ..columns import Column
-from ..engine import bulk_in
-from .simple import SimpleKind
+from relocation.spreadsheets.columns import Column
+from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.kinds import register
+from relocation.spreadsheets.kinds.simple import SimpleKind
 
 E = Employer._meta.get_field
 R = EmploymentRecord._meta.get_field
@@ -575,3 +575,6 @@ class IncomeKind(SimpleKind):
             per_capita_net=obj.per_capita_net,
         )
         return values
+
+
+register(EmployerKind, EmploymentKind, IncomeKind)

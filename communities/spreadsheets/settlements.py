@@ -5,10 +5,9 @@ from django.utils.translation import gettext_lazy
 
 from communities import enums
 from communities.models import Building, GridUnit, Region, Settlement
-
-from ..columns import Column
-from ..engine import bulk_in
-from .simple import SimpleKind
+from relocation.spreadsheets.columns import Column
+from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.kinds.simple import SimpleKind
 
 S = Settlement._meta.get_field
 B = Building._meta.get_field

@@ -9,18 +9,16 @@ adjacent.  Import updates or creates; it never deletes members missing from the
 file, and a household ends with exactly one 户主.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities import enums
 from communities.models import Building, GridUnit, Household, Person, Region, Settlement
 from communities.validators import birth_date_from_id, sex_from_id
-
-from ..columns import Column
-from ..engine import apply, bulk_in, duplicates, run_clean, snapshot
-from ..writes import insert, insert_rows
-from .base import Kind
+from relocation.spreadsheets.columns import Column
+from relocation.spreadsheets.engine import apply, bulk_in, duplicates, run_clean, snapshot
+from relocation.spreadsheets.kinds import Kind
+from relocation.spreadsheets.writes import insert, insert_rows, touch
 
 H = Household._meta.get_field
 P = Person._meta.get_field
@@ -766,10 +764,3 @@ def person_row(id_number, household_id, values):
         sex=sex_from_id(id_number),
     )
     return row
-
-
-def touch(objs):
-    """``updated_at`` as ``save()`` would set it (bulk_update leaves auto_now alone)."""
-    now = timezone.now()
-    for obj in objs:
-        obj.updated_at = now

@@ -1,22 +1,10 @@
-"""A realistic, deterministic demo dataset on real Guizhou regions.
-
-``build_demo()`` (and ``manage.py load_demo``) creates settlements in the
-counties of 六盘水市 (5202) and 黔西南布依族苗族自治州 (5223), with buildings,
-grid units and their workers, 十联户 groups, relocated households and their
-members, plus one demo login per role.  The same seed always gives the same
-data: every random draw comes from ``random.Random`` instances seeded from
-``seed``, and nothing depends on database ids or the clock except that birth
-dates are placed relative to 1 January of the current year (so that ages stay
-right).
+"""The generator of the communities demo: settlements, buildings, grids and their
+workers, 十联户 groups, households and people on real Guizhou regions.
 
 Sizes follow the seed reports: a few large urban estates of 3,000–13,000
 people (seed 002's 怡居苑: 13,000 people, 52 buildings, 4,842 flats, 401 亩,
-48万㎡) and many of 300–2,000 people, about 4 people per household.
-
-Every created settlement, building, grid, household and person gets one '+'
-history row whose change reason is ``DEMO_REASON``; that reason is also how
-demo data is recognised later (``--reset`` deletes exactly those settlements
-and everything in them, history included).
+48万㎡) and many of 300–2,000 people, about 4 people per household.  Every
+random draw comes from ``random.Random`` instances seeded from ``seed``.
 
 On PostgreSQL households, people and their history rows are written with
 ``COPY`` (psycopg 3), which builds 2,000,000 people in minutes; elsewhere the
@@ -31,18 +19,15 @@ import threading
 import time
 from bisect import bisect
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
-from . import enums
-from .models import (
-    AreaScope,
+from .. import enums
+from ..models import (
     Building,
     GridUnit,
     GridWorker,
@@ -52,9 +37,7 @@ from .models import (
     Settlement,
     TenHouseholdGroup,
 )
-from .regions import load_regions
-from .roles import GROUP_NAMES, Role, ensure_role_groups
-from .validators import check_digit
+from ..validators import check_digit
 
 DEMO_REASON = "演示数据生成"
 DEFAULT_SEED = 20241
@@ -250,35 +233,6 @@ MOBILE_PREFIXES = (
     "199",
     "198",
 )
-
-
-@dataclass
-class DemoLogin:
-    role: str
-    username: str
-    password: str
-    full_name: str
-    scope: str
-
-
-# username, role, last name, first name, password; superuser for "admin".
-DEMO_USERS = (
-    ("admin", Role.ADMINISTRATOR, "王", "海峰", "Yanshi-2024-admin"),
-    ("manager", Role.ADMINISTRATOR, "吴", "晓燕", "Yanshi-2024-manager"),
-    ("worker", Role.COMMUNITY_WORKER, "杨", "秀梅", "Yanshi-2024-worker"),
-    ("county", Role.COUNTY_OFFICIAL, "罗", "文军", "Yanshi-2024-county"),
-    ("prefecture", Role.PREFECTURE_OFFICIAL, "陈", "明华", "Yanshi-2024-prefecture"),
-    ("province", Role.PREFECTURE_OFFICIAL, "张", "立新", "Yanshi-2024-province"),
-)
-
-
-@dataclass
-class DemoResult:
-    created: bool
-    counts: dict
-    elapsed: float
-    logins: list
-    timings: dict = field(default_factory=dict)
 
 
 def _weighted(pairs):
@@ -1230,204 +1184,3 @@ def _split(items, parts):
         blocks.append(items[start:end])
         start = end
     return blocks
-
-
-# --------------------------------------------------------------------------- public API
-
-
-def demo_settlements():
-    """Settlements created by the demo (recognised by their first history row)."""
-    history = Settlement.history.model
-    ids = history.objects.filter(history_type="+", history_change_reason=DEMO_REASON).values("id")
-    return Settlement.objects.filter(pk__in=ids)
-
-
-def demo_counts():
-    settlements = demo_settlements()
-    ids = list(settlements.values_list("pk", flat=True))
-    return {
-        "settlements": len(ids),
-        "buildings": Building.objects.filter(settlement_id__in=ids).count(),
-        "grids": GridUnit.objects.filter(settlement_id__in=ids).count(),
-        "grid_workers": GridWorker.objects.filter(grid__settlement_id__in=ids).count(),
-        "ten_groups": TenHouseholdGroup.objects.filter(grid__settlement_id__in=ids).count(),
-        "households": Household.objects.filter(settlement_id__in=ids).count(),
-        "people": Person.objects.filter(household__settlement_id__in=ids).count(),
-    }
-
-
-def delete_demo_data():
-    """Delete the demo settlements, everything in them and their history rows.
-
-    Rows of other apps that point at demo records are deleted through the ORM
-    first (or set to NULL where their foreign key says so); the demo records
-    themselves are deleted with plain DELETE statements, which is what makes
-    removing two million people take seconds rather than hours.
-    """
-    # The employment demo hangs off these people: removed first, in bulk
-    # (the generic loop below would delete its millions of rows one by one).
-    from employment.demo import delete_employment_demo
-
-    delete_employment_demo()
-    ids = list(demo_settlements().values_list("pk", flat=True))
-    if not ids:
-        return 0
-    through = GridUnit.buildings.through
-    scoped = {
-        Person: Person._base_manager.filter(household__settlement_id__in=ids),
-        Household: Household._base_manager.filter(settlement_id__in=ids),
-        TenHouseholdGroup: TenHouseholdGroup._base_manager.filter(grid__settlement_id__in=ids),
-        GridWorker: GridWorker._base_manager.filter(grid__settlement_id__in=ids),
-        through: through._base_manager.filter(gridunit__settlement_id__in=ids),
-        GridUnit: GridUnit._base_manager.filter(settlement_id__in=ids),
-        Building: Building._base_manager.filter(settlement_id__in=ids),
-        Settlement: Settlement._base_manager.filter(pk__in=ids),
-    }
-    with transaction.atomic():
-        # Other rows pointing at demo records (other apps, AreaScope …).
-        for model, qs in scoped.items():
-            for rel in model._meta.get_fields(include_hidden=True):
-                if not (rel.auto_created and not rel.concrete):
-                    continue
-                if not (rel.one_to_many or rel.one_to_one):
-                    continue
-                other = rel.related_model
-                if other in scoped or rel.on_delete is models.DO_NOTHING:
-                    continue
-                linked = other._base_manager.filter(**{f"{rel.field.name}__in": qs.values("pk")})
-                if rel.on_delete is models.SET_NULL:
-                    linked.update(**{rel.field.name: None})
-                else:
-                    linked.delete()
-        # History rows of the demo records.
-        grid_history = GridUnit.history.model._base_manager.filter(
-            id__in=scoped[GridUnit].values("pk")
-        )
-        m2m = apps.get_model("communities", f"{GridUnit.history.model.__name__}_buildings")
-        m2m._base_manager.filter(history_id__in=grid_history.values("history_id"))._raw_delete(
-            m2m.objects.db
-        )
-        for model in (Person, Household, GridUnit, Building, Settlement):
-            hist = model.history.model
-            hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
-                hist.objects.db
-            )
-        # The records themselves; foreign keys are checked at commit.
-        for qs in scoped.values():
-            qs._raw_delete(qs.db)
-    return len(ids)
-
-
-def ensure_demo_users():
-    """Create or refresh the demo logins (passwords reset to the demo ones)."""
-    groups = ensure_role_groups()
-    user_model = get_user_model()
-    settlements = list(
-        demo_settlements().filter(county_id=PRIMARY_COUNTY).order_by("code")[:2]
-    ) or list(demo_settlements().order_by("code")[:2])
-    county = Region.objects.filter(code=PRIMARY_COUNTY).first()
-    prefecture = Region.objects.filter(code="522300").first()
-    province = Region.objects.filter(code="520000").first()
-    scopes = {
-        "admin": ([], []),
-        "manager": ([county] if county else [], []),
-        "worker": ([], settlements),
-        "county": ([county] if county else [], []),
-        "prefecture": ([prefecture] if prefecture else [], []),
-        "province": ([province] if province else [], []),
-    }
-    logins = []
-    for username, role, last, first, password in DEMO_USERS:
-        user, _created = user_model.objects.get_or_create(username=username)
-        user.first_name, user.last_name = first, last
-        user.email = f"{username}@example.com"
-        user.is_staff = True
-        user.is_active = True
-        user.is_superuser = username == "admin"
-        user.set_password(password)
-        user.save()
-        user.groups.set([groups[role]])
-        regions, places = scopes[username]
-        wanted = {("r", r.pk) for r in regions} | {("s", s.pk) for s in places}
-        have = {
-            (("r", a.region_id) if a.region_id else ("s", a.settlement_id)): a
-            for a in AreaScope.objects.filter(user=user)
-        }
-        for key, scope in have.items():
-            if key not in wanted:
-                scope.delete()
-        for kind, pk in wanted - set(have):
-            AreaScope.objects.create(
-                user=user,
-                region_id=pk if kind == "r" else None,
-                settlement_id=pk if kind == "s" else None,
-            )
-        if username == "admin":
-            scope_text = "全部（超级用户）"
-        else:
-            scope_text = "、".join([str(r.name) for r in regions] + [s.name for s in places])
-        if username == "worker" and settlements:
-            # The worker is the 网格员 of the first grid of their first settlement.
-            grid = GridUnit.objects.filter(settlement=settlements[0]).order_by("pk").first()
-            worker = GridWorker.objects.filter(grid=grid).order_by("pk").first()
-            if worker is not None and worker.user_id != user.pk:
-                worker.user = user
-                worker.name = last + first
-                worker.save(update_fields=["user", "name"])
-        logins.append(
-            DemoLogin(str(GROUP_NAMES[role]), username, password, last + first, scope_text or "—")
-        )
-    return logins
-
-
-def build_demo(
-    seed=DEFAULT_SEED, households=DEFAULT_HOUSEHOLDS, settlements=None, reset=False, stdout=None
-):
-    """Build the demo dataset; returns a ``DemoResult``.
-
-    Idempotent: when demo data exists and ``reset`` is false nothing is
-    generated again (the demo users are still refreshed).
-    """
-    started = time.monotonic()
-    timings = {}
-    if households < 1:
-        raise ValueError("户数必须大于0。")
-    n_settlements = settlements or max(
-        MIN_SETTLEMENTS, round(households / HOUSEHOLDS_PER_SETTLEMENT)
-    )
-    n_settlements = min(n_settlements, households)
-
-    t = time.monotonic()
-    load_regions(provinces=[DEMO_PROVINCE])
-    ensure_role_groups()
-    timings["regions"] = time.monotonic() - t
-
-    if reset:
-        t = time.monotonic()
-        delete_demo_data()
-        timings["reset"] = time.monotonic() - t
-
-    created = False
-    if not demo_settlements().exists():
-        t = time.monotonic()
-        with transaction.atomic():
-            builder = _Builder(seed, households, n_settlements, stdout=stdout)
-            builder.run()
-            timings["generate"] = time.monotonic() - t
-            t = time.monotonic()
-        # Deferred foreign keys are checked at commit.
-        timings["commit"] = time.monotonic() - t
-        timings["write"] = builder.timings["write"]
-        created = True
-    t = time.monotonic()
-    logins = ensure_demo_users()
-    timings["users"] = time.monotonic() - t
-    counts = demo_counts()
-    counts["regions"] = Region.objects.filter(code__startswith=DEMO_PROVINCE).count()
-    return DemoResult(
-        created=created,
-        counts=counts,
-        elapsed=time.monotonic() - started,
-        logins=logins,
-        timings=timings,
-    )

@@ -1,0 +1,51 @@
+"""Keeping the running periods fresh for page views: inline, or by the job worker.
+
+Separate from ``engine`` (which computes and stores figures) so that the
+engine and the worker's jobs (``tasks``) do not import each other.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .engine import refresh_live, setting
+from .models import LiveState
+from .tasks import refresh_live_figures
+
+
+def live_state():
+    return LiveState.objects.filter(pk=1).first()
+
+
+def ensure_fresh(*, now=None):
+    """Called by page views: keep the running periods within the freshness bound.
+
+    Fresh state: nothing to do (one query).  Stale by more than
+    ``DASHBOARD_MAX_AGE`` seconds on the same day: refresh the changed
+    settlements inline (usually a few; more than ``DASHBOARD_INLINE_LIMIT``
+    go to the job worker).  A new day needs every settlement recomputed, which
+    is the job worker's (the nightly ``snapshot_indicators``); until it ran,
+    pages show the last figures with their time.
+    """
+    now = now or timezone.now()
+    state = live_state()
+    today = timezone.localdate(now)
+    max_age = datetime.timedelta(seconds=setting("DASHBOARD_MAX_AGE"))
+    if state and state.reference_date == today and state.refreshed_at > now - max_age:
+        return state
+    if state and state.reference_date == today:
+        result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
+        if result and "deferred" not in result:
+            return live_state()
+    request_background_refresh(state, now)
+    return state
+
+
+def request_background_refresh(state, now):
+    """Enqueue one refresh for the job worker (not again within ten minutes)."""
+    recent = now - datetime.timedelta(minutes=10)
+    if state and state.full_refresh_requested_at and state.full_refresh_requested_at > recent:
+        return
+    LiveState.objects.update_or_create(pk=1, defaults={"full_refresh_requested_at": now})
+    transaction.on_commit(refresh_live_figures.enqueue)
