@@ -12,9 +12,15 @@ one guess at a time.  ``ScopedChangeList`` therefore accepts only
   (e.g. the dashboards' date range on 岗位推送);
 * numbers a database integer can hold, and values the filters can use.
 
+A search by a full ID number is refused to users who may not see ID numbers:
+the masked number leaves only a few dozen candidates once the birth year is
+known, and a search answering one row or none would confirm the right one.
+
 Anything else gives an empty list with a Chinese message - the same answer
 whatever the hidden value - and an export of it is empty as well.
 """
+
+import re
 
 from django.contrib import messages
 from django.contrib.admin import widgets
@@ -24,7 +30,10 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .masking import may_view_sensitive
+
 BIGINT_MAX = 2**63 - 1
+FULL_ID = re.compile(r"\d{17}[\dXx]", re.ASCII)
 
 
 def parse_id(value):
@@ -102,9 +111,14 @@ class ScopedChangeList(ChangeList):
             self.filter_params = {}
             qs = super().get_queryset(request, exclude_parameters)
             self.refused_parameters = refused
+        speak = exclude_parameters is None  # not for facet counts
+        if FULL_ID.fullmatch(self.query.replace(" ", "")) and not may_view_sensitive(request.user):
+            if speak:
+                messages.error(request, _("没有查看完整身份证号的权限，不能按完整身份证号查询。"))
+            return qs.none()
         if not self.refused_parameters:
             return qs
-        if exclude_parameters is None:
+        if speak:
             messages.error(
                 request,
                 _("不支持的筛选条件或无效的编号：%(params)s。列表为空，请使用页面上的筛选。")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from communities import enums
 from communities.admin_scope import ScopedAdminMixin
 from communities.masking import SENSITIVE_FIELDS
-from communities.models import GridWorker, TenHouseholdGroup
+from communities.models import GridWorker, Person, TenHouseholdGroup
 from communities.tests.conftest import world  # noqa: F401
 from communities.tests.factories import PersonFactory
 from employment import enums as eenums
@@ -307,3 +307,24 @@ def test_dashboard_urls_with_huge_ids_answer_404(client, secrets):
     client.force_login(secrets.county)
     assert client.get(reverse("dashboards:settlement", args=[int(HUGE)])).status_code == 404
     assert client.get(reverse("dashboards:region", args=[HUGE])).status_code == 404
+
+
+def test_full_id_number_search_needs_the_permission(client, secrets, jobs):  # noqa: F811
+    """A masked number plus the birth year leaves a few dozen candidates: no confirming them."""
+    head = secrets.heads["a"]
+    for url in (
+        changelist_url(Person),
+        changelist_url(type(secrets.households["a"])),
+        changelist_url(type(jobs.job_a)),
+    ):
+        client.force_login(secrets.county)
+        for term in (head.id_number, head.id_number[:17] + "0", f" {head.id_number} "):
+            response = client.get(url, {"q": term})
+            assert response.status_code == 200
+            assert list(response.context["cl"].result_list) == [], (url, term)
+        assert "不能按完整身份证号查询" in response.content.decode()
+        # Names and household numbers still work for them…
+        assert list(client.get(url, {"q": "户主A"}).context["cl"].result_list)
+        # …and the worker, who may see ID numbers, still finds the person.
+        client.force_login(secrets.worker)
+        assert list(client.get(url, {"q": head.id_number}).context["cl"].result_list), url
