@@ -66,6 +66,12 @@ def is_valid_object_id(model, object_id):
     return not isinstance(value, int) or 0 < value <= BIGINT_MAX
 
 
+def refuses_id_search(request):
+    """A list or autocomplete search by a full ID number by a user who may not see them."""
+    term = request.GET.get("q") or request.GET.get("term") or ""
+    return bool(FULL_ID.fullmatch(term.replace(" ", ""))) and not may_view_sensitive(request.user)
+
+
 def _popup_lookups(model):
     """(key, value) pairs the related-object popups send (``limit_choices_to``)."""
     pairs = set()
@@ -112,7 +118,7 @@ class ScopedChangeList(ChangeList):
             qs = super().get_queryset(request, exclude_parameters)
             self.refused_parameters = refused
         speak = exclude_parameters is None  # not for facet counts
-        if FULL_ID.fullmatch(self.query.replace(" ", "")) and not may_view_sensitive(request.user):
+        if refuses_id_search(request):  # the admin's get_queryset is empty already
             if speak:
                 messages.error(request, _("没有查看完整身份证号的权限，不能按完整身份证号查询。"))
             return qs.none()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id
+from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id, refuses_id_search
 from .masking import MASKERS, age_on, birth_year, may_view_sensitive
 from .masking import hide as _hide
 from .scope import get_scope
@@ -142,6 +142,9 @@ class ScopedAdminMixin:
         if not may_view_sensitive(request.user) and _has_field(qs.model, "birth_date"):
             # Sorting by age must not order people by birth date (see age_masked).
             qs = qs.annotate(masked_birth_year=ExtractYear("birth_date"))
+        if refuses_id_search(request):
+            # Lists, exports and autocompletes alike: no confirming a guessed ID number.
+            return qs.none()
         return qs.visible_to(request.user) if hasattr(qs, "visible_to") else qs
 
     def get_list_display(self, request):

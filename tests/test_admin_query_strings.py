@@ -328,3 +328,18 @@ def test_full_id_number_search_needs_the_permission(client, secrets, jobs):  # n
         # …and the worker, who may see ID numbers, still finds the person.
         client.force_login(secrets.worker)
         assert list(client.get(url, {"q": head.id_number}).context["cl"].result_list), url
+
+
+def test_autocomplete_by_full_id_number_needs_the_permission(client, secrets):
+    head = secrets.heads["a"]
+    params = {
+        "app_label": "employment",
+        "model_name": "employmentrecord",
+        "field_name": "person",
+        "term": head.id_number,
+    }
+    client.force_login(secrets.county)
+    assert client.get(reverse("admin:autocomplete"), params).json()["results"] == []
+    client.force_login(secrets.worker)
+    results = client.get(reverse("admin:autocomplete"), params).json()["results"]
+    assert [r["id"] for r in results] == [str(head.pk)]
