@@ -219,7 +219,8 @@ class ScopedAdminMixin:
         swaps = dict(SWAP_ALWAYS)
         if not self.has_change_permission(request, obj):
             swaps.update(SWAP_READ_ONLY)
-        return swaps
+        # Only the model's own fields: else every inline grows empty masked columns.
+        return {name: swap for name, swap in swaps.items() if _has_field(self.model, name)}
 
     def get_fieldsets(self, request, obj=None):
         swaps = self._sensitive_swaps(request, obj)
