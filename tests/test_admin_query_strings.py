@@ -343,3 +343,27 @@ def test_autocomplete_by_full_id_number_needs_the_permission(client, secrets):
     client.force_login(secrets.worker)
     results = client.get(reverse("admin:autocomplete"), params).json()["results"]
     assert [r["id"] for r in results] == [str(head.pk)]
+
+
+def test_every_dashboard_drill_down_link_is_accepted(client, secrets, jobs):  # noqa: F811
+    """The dashboards link to filtered lists; none of their parameters may be refused."""
+    from relocation.dashboards.registry import Window, registry
+
+    today = jobs.today
+    window = Window(
+        start=today - datetime.timedelta(days=30), reference_date=today, income_year=jobs.year
+    )
+    client.force_login(secrets.county)
+    checked = 0
+    for indicator in registry.indicators.values():
+        if not indicator.link:
+            continue
+        if indicator.breakdown:
+            url = indicator.link(secrets.a.pk, window, indicator.breakdown[0][0])
+        else:
+            url = indicator.link(secrets.a.pk, window)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "不支持的筛选条件" not in response.content.decode(), url
+        checked += 1
+    assert checked >= 10
