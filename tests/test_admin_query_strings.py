@@ -367,3 +367,20 @@ def test_every_dashboard_drill_down_link_is_accepted(client, secrets, jobs):  # 
         assert "不支持的筛选条件" not in response.content.decode(), url
         checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("item", scoped_admins(), ids=_label)
+def test_no_sortable_column_sorts_by_a_hidden_value(client, secrets, item):
+    model, _model_admin = item
+    client.force_login(secrets.county)
+    response = client.get(changelist_url(model))
+    if response.status_code == 403:
+        return  # nothing listed to this user at all
+    cl = response.context["cl"]
+    for column in cl.list_display:
+        field = cl.get_ordering_field(column)
+        if field is None:
+            continue
+        name = field if isinstance(field, str) else str(getattr(field, "name", field))
+        parts = set(name.lstrip("-").split("__"))
+        assert not parts & SENSITIVE_FIELDS, (column, name)
