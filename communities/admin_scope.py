@@ -7,36 +7,34 @@ their validation, autocomplete and exports.
 """
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models.functions import ExtractYear
 from django.http import Http404
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .roles import SENSITIVE_PERMISSION
+from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id, refuses_id_search
+from .masking import MASKERS, age_on, birth_year, may_view_sensitive
+from .masking import hide as _hide
 from .scope import get_scope
 from .validators import mask_phone, mask_resident_id
 
-HIDDEN = _("（已隐藏）")
-
-
-def _hide(value):
-    return HIDDEN if value not in (None, "") else ""
-
-
-MASKERS = {
-    "id_number": mask_resident_id,
-    "phone": mask_phone,
-    "head_phone": mask_phone,
-    "health": _hide,
-    "disability_grade": _hide,
-}
 # Health is special-category data: without the permission it is neither shown
 # nor editable.  ID numbers and phones stay editable (see SensitiveFieldsFormMixin)
 # and are swapped for their masked form only where the page is read-only.
-SWAP_ALWAYS = {"health": "health_masked", "disability_grade": "disability_grade_masked"}
+# The birth date is never typed (it follows the ID number): only its year is shown.
+SWAP_ALWAYS = {
+    "health": "health_masked",
+    "disability_grade": "disability_grade_masked",
+    "birth_date": "birth_date_masked",
+}
+# List columns shown instead to users without the permission.
+LIST_SWAPS = {"age": "age_masked", "birth_date": "birth_date_masked"}
 SWAP_READ_ONLY = {
     "id_number": "id_number_masked",
     "phone": "phone_masked",
@@ -44,8 +42,12 @@ SWAP_READ_ONLY = {
 }
 
 
-def may_view_sensitive(user):
-    return user.has_perm(SENSITIVE_PERMISSION)
+def _has_field(model, name):
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def scoped_queryset(model, user):
@@ -105,7 +107,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
 
     def _selected_settlement(self, request):
         value = request.GET.get("settlement__id__exact") or request.GET.get("settlement")
-        return value if value and value.isdigit() else None
+        return parse_id(value)
 
     def has_output(self):
         if self.depends_on and self._selected_settlement(self._request) is None:
@@ -132,10 +134,32 @@ class ScopedAdminMixin:
     unscoped_fk_fields = ()
     #: Filters on these FK names only appear once a settlement is chosen.
     settlement_dependent_filters = ("building", "grid")
+    #: Query-string lookups accepted besides the list filters' own (see admin_lookups).
+    extra_list_lookups = ()
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
+        if not may_view_sensitive(request.user) and _has_field(qs.model, "birth_date"):
+            # Sorting by age must not order people by birth date (see age_masked).
+            qs = qs.annotate(masked_birth_year=ExtractYear("birth_date"))
+        if refuses_id_search(request):
+            # Lists, exports and autocompletes alike: no confirming a guessed ID number.
+            return qs.none()
         return qs.visible_to(request.user) if hasattr(qs, "visible_to") else qs
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if may_view_sensitive(request.user):
+            return shown
+        return [LIST_SWAPS.get(name, name) if isinstance(name, str) else name for name in shown]
+
+    def get_changelist(self, request, **kwargs):
+        return ScopedChangeList
+
+    def lookup_allowed(self, lookup, value, request):
+        # ScopedChangeList refuses every lookup no list filter consumed, which
+        # is stricter than Django's check; refusing here would answer 400.
+        return True
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Out of scope and non-existent look the same: a plain 404, never a hint.
@@ -195,7 +219,8 @@ class ScopedAdminMixin:
         swaps = dict(SWAP_ALWAYS)
         if not self.has_change_permission(request, obj):
             swaps.update(SWAP_READ_ONLY)
-        return swaps
+        # Only the model's own fields: else every inline grows empty masked columns.
+        return {name: swap for name, swap in swaps.items() if _has_field(self.model, name)}
 
     def get_fieldsets(self, request, obj=None):
         swaps = self._sensitive_swaps(request, obj)
@@ -236,6 +261,14 @@ class ScopedAdminMixin:
     def disability_grade_masked(self, obj):
         return _hide(obj.disability_grade)
 
+    @admin.display(description=_("出生年份"))
+    def birth_date_masked(self, obj):
+        return birth_year(obj.birth_date)
+
+    @admin.display(description=_("年龄"), ordering="-masked_birth_year")
+    def age_masked(self, obj):
+        return age_on(obj.birth_date, timezone.localdate(), reveal=False)
+
 
 class MaskingHistoryHelper(HistoricalRecordContextHelper):
     """Masks personal data in the change history unless the user may see it."""
@@ -254,6 +287,8 @@ class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """History pages that obey scope and masking like every other page."""
 
     def history_view(self, request, object_id, extra_context=None):
+        if not is_valid_object_id(self.model, object_id):
+            raise Http404  # ``abc`` or 2**70 would reach the database and fail there
         if get_scope(request.user).unrestricted:
             # May also read the history of deleted records.
             return SimpleHistoryAdmin.history_view(self, request, object_id, extra_context)

@@ -1,7 +1,8 @@
 """Spreadsheet layouts (django-import-export resources) with Chinese headers.
 
-Exports mask ID numbers and phones unless the exporting user may see them;
-the queryset they receive is already scoped by the admin.
+Exports mask ID numbers, phones, health and birth dates unless the exporting
+user may see them (``communities.masking``, as the pages do); the queryset
+they receive is already scoped by the admin.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,7 @@ from import_export import fields, resources
 
 from relocation.spreadsheets.cells import FORMULA_STARTS, NATIVE_TYPES, cell_value
 
+from . import masking
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
 
@@ -37,6 +39,9 @@ class MaskingResource(resources.ModelResource):
 
     def _sensitive(self, value, masker):
         return value if self.reveal_sensitive else masker(value)
+
+    def _masked(self, field, value):
+        return masking.mask(field, value, self.reveal_sensitive)
 
     @staticmethod
     def _choice(obj, name):
@@ -102,7 +107,7 @@ class PersonResource(MaskingResource):
     id_number = fields.Field(column_name=_("身份证号"))
     relationship = fields.Field(column_name=_("与户主关系"))
     sex = fields.Field(column_name=_("性别"))
-    birth_date = fields.Field(attribute="birth_date", column_name=_("出生日期"))
+    birth_date = fields.Field(column_name=_("出生日期"))
     ethnicity = fields.Field(column_name=_("民族"))
     education = fields.Field(column_name=_("文化程度"))
     health = fields.Field(column_name=_("健康状况"))
@@ -147,8 +152,11 @@ class PersonResource(MaskingResource):
     def dehydrate_education(self, obj):
         return self._choice(obj, "education")
 
+    def dehydrate_birth_date(self, obj):
+        return self._masked("birth_date", obj.birth_date)
+
     def dehydrate_health(self, obj):
-        return self._choice(obj, "health")
+        return self._masked("health", self._choice(obj, "health"))
 
     def dehydrate_labour_ability(self, obj):
         return self._choice(obj, "labour_ability")

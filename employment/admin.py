@@ -398,6 +398,8 @@ class JobPostingAdmin(EmploymentAdmin):
 @admin.register(Referral)
 class ReferralAdmin(PersonColumnsMixin, EmploymentAdmin):
     list_display = ("person_name", "person_id_masked", "posting", "referred_on", "outcome")
+    # The dashboards' 岗位推送人次 links to the period's referrals.
+    extra_list_lookups = ("referred_on__gte", "referred_on__lte")
     list_filter = (ScopedSettlementFilter, "outcome")
     list_select_related = ("person", "posting__employer")
     autocomplete_fields = ("person", "posting", "employment")

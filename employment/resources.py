@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
 from communities.enums import Relationship
+from communities.masking import age_on
 from communities.models import Household, Person
 from communities.resources import MaskingResource
 from communities.validators import mask_phone, mask_resident_id
@@ -232,7 +233,7 @@ class PersonEmploymentResource(MaskingResource):
         return self._choice(obj, "sex")
 
     def dehydrate_age(self, obj):
-        return obj.age_on(self.on)
+        return age_on(obj.birth_date, self.on, self.reveal_sensitive)
 
     def dehydrate_labour_ability(self, obj):
         return self._choice(obj, "labour_ability")

@@ -187,10 +187,13 @@ class Column:
                 blank = dict(self.choices.choices).get("")
                 return str(blank) if blank is not None and value == "" else ""
             return ""
-        if not reveal and self.sensitive:
-            if self.sensitive == "id":
+        # A phone or ID-number column is personal data whether or not its
+        # kind remembered to say so (用工主体's 联系电话 did not).
+        sensitive = self.sensitive or {"id_number": "id", "phone": "phone"}.get(self.kind, "")
+        if not reveal and sensitive:
+            if sensitive == "id":
                 return mask_resident_id(value)
-            if self.sensitive == "phone":
+            if sensitive == "phone":
                 return mask_phone(value)
             return _("（已隐藏）")
         if self.kind == "choice":
