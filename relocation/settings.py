@@ -171,6 +171,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Spreadsheet import (relocation.spreadsheets): limits checked before parsing.
 SPREADSHEET_MAX_UPLOAD_BYTES = env.int("SPREADSHEET_MAX_UPLOAD_BYTES", default=50 * 2**20)
 SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
+# The largest sheet area (furthest row × furthest column) and shared-strings table
+# an .xlsx may have; checked by streaming its XML before the reader builds the range.
+SPREADSHEET_MAX_CELLS = env.int("SPREADSHEET_MAX_CELLS", default=8_000_000)
 # An .xlsx is a zip: refuse more than this once inflated, or a member inflating
 # more than this ratio (real sheets are 5-20x; zip bombs are thousands).
 SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES = env.int(
