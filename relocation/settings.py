@@ -157,6 +157,10 @@ LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 # both work without another server.  `make run` starts the worker
 # (`manage.py db_worker`); in production run it as its own service.
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# The job worker stamps a heartbeat this often; a worker on another host whose
+# heartbeat is older than the stale limit counts as gone, and so do its jobs.
+JOB_WORKER_HEARTBEAT_SECONDS = env.int("JOB_WORKER_HEARTBEAT_SECONDS", default=10)
+JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=120)
 
 # django-simple-history: never let a history row be edited back into the record
 # from the admin; the history is a record, not an editor.
