@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # GET/HEAD/OPTIONS: SQLite transactions without the write lock (no-op on PostgreSQL).
+    "relocation.sqlite.middleware.DeferredReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,7 +87,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write-ahead logging lets pages read while the worker writes, and
     # transactions that take the write lock up front wait for it (up to the
     # timeout) instead of failing with "database is locked" when two
-    # processes both try to upgrade a read lock.
+    # processes both try to upgrade a read lock.  Requests that only read
+    # begin DEFERRED instead, never waiting for a writer (relocation.sqlite).
+    DATABASES["default"]["ENGINE"] = "relocation.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
