@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "governance",
     "relocation.dashboards",
     "relocation.spreadsheets",
+    "relocation.backups",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,9 @@ TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.Da
 # heartbeat is older than the stale limit counts as gone, and so do its jobs.
 JOB_WORKER_HEARTBEAT_SECONDS = env.int("JOB_WORKER_HEARTBEAT_SECONDS", default=10)
 JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=120)
+
+# manage.py backup_db writes here unless given a path (keep it off the web root).
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
 
 # django-simple-history: never let a history row be edited back into the record
 # from the admin; the history is a record, not an editor.

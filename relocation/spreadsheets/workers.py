@@ -141,7 +141,7 @@ class Heartbeat(threading.Thread):
             )
         except DatabaseError:
             # SQLite: the worker's own import holds the write lock; the next beat will do.
-            logger.info("heartbeat skipped", exc_info=True)
+            logger.info("heartbeat skipped: the database is busy")
         finally:
             close_old_connections()
 
