@@ -21,7 +21,7 @@ from relocation.sqlite.base import deferred_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLD_SECONDS = 6
-PAGES = ["/admin/", "/admin/communities/household/", "/admin/imports/"]
+PAGES = ["/admin/", "/admin/communities/household/", "/admin/imports/", "/dashboard/"]
 
 SCRIPT = """
 import json, sys, time, uuid, django

@@ -16,7 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
@@ -253,11 +253,17 @@ def ensure_fresh(*, now=None):
     max_age = datetime.timedelta(seconds=setting("DASHBOARD_MAX_AGE"))
     if state and state.reference_date == today and state.refreshed_at > now - max_age:
         return state
-    if state and state.reference_date == today:
-        result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
-        if result and "deferred" not in result:
-            return live_state()
-    request_background_refresh(state, now)
+    try:
+        with transaction.atomic():
+            if state and state.reference_date == today:
+                result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
+                if result and "deferred" not in result:
+                    return live_state()
+            request_background_refresh(state, now)
+    except OperationalError:
+        # SQLite: a page's read-only transaction cannot write while another process
+        # (the job worker committing an import) holds the lock; show the last figures.
+        log.info("dashboard refresh skipped: the database is busy")
     return state
 
 
