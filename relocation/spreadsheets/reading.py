@@ -54,6 +54,8 @@ def limits():
 
 #: Columns a sheet may have beyond its kind's own (counties add 序号, 备注, …).
 COLUMN_MARGIN = 64
+#: The kind's columns when the caller does not say (more than the widest kind has).
+DEFAULT_COLUMNS = 64
 #: Rows a sheet may have beyond the import limit (titles above the header, notes below).
 ROW_MARGIN = 50
 
@@ -84,7 +86,7 @@ def read(content, fmt, columns=None):
     """``SheetData`` of the first sheet (xlsx) or the whole file (csv).
 
     ``columns``: how many columns the kind has (a sheet may have
-    ``COLUMN_MARGIN`` more); without it, the widest kind's.
+    ``COLUMN_MARGIN`` more); without it, ``DEFAULT_COLUMNS``.
     """
     check_size(len(content))
     if fmt == "xlsx":
@@ -159,13 +161,13 @@ def read_xlsx(content, columns=None):
 # --- xlsx extent guard ----------------------------------------------------------
 #
 # calamine turns a sheet into a dense rows × columns range, sized by its
-# furthest cell, before Python sees a value.  So the sheet XML is streamed
-# first through expat with every DTD and entity refused (what defusedxml does),
-# in chunks, counting as it goes and stopping at the first limit crossed.  The
+# furthest cell, and reserves room for as many shared strings as the table
+# declares, before Python sees a value.  So both parts are streamed first, in
+# chunks, stopping at the first limit crossed (``scan_sheet``; the XML parser
+# is expat with every DTD and entity refused, as defusedxml does).  The
 # <dimension> element is not trusted: a file can lie about it.
 
 CHUNK = 4 * 2**20
-RELS_NS_SUFFIX = "/relationships"
 
 
 class _TooLarge(Exception):
@@ -215,9 +217,7 @@ def sheet_limits(columns=None):
     """The furthest row and column, and the most cells, a sheet may have."""
     lim = limits()
     if columns is None:
-        from .kinds import kinds
-
-        columns = max(len(kind.columns) for kind in kinds())
+        columns = DEFAULT_COLUMNS
     return lim["max_rows"] + 1 + ROW_MARGIN, columns + COLUMN_MARGIN, lim["max_cells"]
 
 
@@ -416,6 +416,7 @@ def check_shared_strings(content):
                 raise _TooLarge
 
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        # calamine reads xl/sharedStrings.xml in any letter case; check every such name.
         members = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
         try:
             for member in members:

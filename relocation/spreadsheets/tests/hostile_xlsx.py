@@ -55,7 +55,7 @@ def sheet_xml(cells, dimension="A1"):
     )
 
 
-def workbook(sheet, shared_strings=None):
+def workbook(sheet, shared_strings=None, shared_strings_name="xl/sharedStrings.xml"):
     """The bytes of an .xlsx with one sheet (its XML given) and optional shared strings."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -70,7 +70,7 @@ def workbook(sheet, shared_strings=None):
         )
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
         if extra:
-            archive.writestr("xl/sharedStrings.xml", shared_strings)
+            archive.writestr(shared_strings_name, shared_strings)
     return buffer.getvalue()
 
 
@@ -79,14 +79,14 @@ def far_corner(dimension="A1:XFD200000"):
     return workbook(sheet_xml([("A1", 1), ("XFD200000", 2)], dimension))
 
 
-def shared_strings_bomb(count=2_000_000_000):
+def shared_strings_bomb(count=2_000_000_000, name="xl/sharedStrings.xml"):
     """A shared-strings table that declares two billion strings."""
     sst = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         f'count="{count}" uniqueCount="{count}"><si><t>户编号</t></si></sst>'
     )
-    return workbook(sheet_xml([("A1", 1)]), sst)
+    return workbook(sheet_xml([("A1", 1)]), sst, name)
 
 
 def many_shared_strings(count):

@@ -105,8 +105,9 @@ def test_an_area_larger_than_the_cell_limit_is_refused(settings):
     assert "超过 1000000 个单元格" in message
 
 
-def test_a_shared_strings_table_declaring_billions_is_refused_before_opening():
-    message = rejected(read_in_child("shared_strings_bomb"))
+@pytest.mark.parametrize("name", ["xl/sharedStrings.xml", "xl/SharedStrings.xml"])
+def test_a_shared_strings_table_declaring_billions_is_refused_before_opening(name):
+    message = rejected(read_in_child("shared_strings_bomb", 2_000_000_000, name))
     assert "共享字符串表过大" in message
 
 
@@ -191,3 +192,9 @@ def test_a_normal_roster_still_imports(client, world):
     content = xlsx_bytes(ROSTER_HEADERS, [person_row("N001", world.a.code)])
     sheet = reading.read(content, "xlsx", columns=32)
     assert len(sheet.rows) == 1 and sheet.headers[: len(ROSTER_HEADERS)] == ROSTER_HEADERS
+
+
+def test_the_default_column_limit_is_wider_than_every_kind():
+    from relocation.spreadsheets.kinds import kinds
+
+    assert max(len(kind.columns) for kind in kinds()) < reading.DEFAULT_COLUMNS
