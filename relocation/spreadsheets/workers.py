@@ -142,13 +142,12 @@ class Heartbeat(threading.Thread):
         except DatabaseError:
             # SQLite: the worker's own import holds the write lock; the next beat will do.
             logger.info("heartbeat skipped: the database is busy")
-        finally:
-            close_old_connections()
 
     def run(self):
         try:
             while not self.stopping.is_set():
                 self.beat()
+                close_old_connections()  # this thread's own connection
                 self.stopping.wait(settings.JOB_WORKER_HEARTBEAT_SECONDS)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         except DatabaseError:
