@@ -5,10 +5,12 @@ A job worker (``manage.py job_worker``) stamps a ``WorkerHeartbeat`` row every
 and process id on every import job it starts.  A job whose worker is gone —
 killed, out of memory — would otherwise stay 「正在检查」 or 「正在导入」 for
 ever; ``fail_dead_jobs`` marks it failed with a message the user reads on the
-job page.  On the worker's own host the process id decides (the process is
-there or not); elsewhere a heartbeat older than ``JOB_WORKER_STALE_SECONDS``.
+job page.  On the worker's own host (and process-id namespace) the process id
+decides (the process is there or not); elsewhere a heartbeat older than
+``JOB_WORKER_STALE_SECONDS``.
 """
 
+import contextlib
 import datetime
 import logging
 import os
@@ -23,7 +25,20 @@ from django.utils.translation import gettext as _
 from .models import ImportJob, JobState, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
-HOST = socket.gethostname()[:255]
+
+
+def _host():
+    """This machine and process-id namespace: where a process id means this process.
+
+    Two containers may share a host name; their process ids are not comparable.
+    """
+    name = socket.gethostname()
+    with contextlib.suppress(OSError):
+        name += f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    return name[:255]
+
+
+HOST = _host()
 #: The states in which a worker is working on the job (not merely queued).
 WORKING_STATES = (JobState.VALIDATING, JobState.COMMITTING)
 
