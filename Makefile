@@ -41,8 +41,9 @@ run: $(VENV)/.run-deps .env $(ECHARTS)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
-	@# The job worker (imports, snapshots) runs beside the web server and stops with it.
-	$(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
+	@# The job worker (imports, snapshots) runs beside the web server and stops with it;
+	@# run_worker starts it again whenever it exits (killed, out of memory, a crash).
+	$(BIN)/python manage.py run_worker --queue-name '*' & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
 

@@ -45,12 +45,15 @@ INSTALLED_APPS = [
     "relocation.dashboards",
     "relocation.spreadsheets",
     "relocation.demo",
+    "relocation.backups",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the policy too.
     "csp.middleware.CSPMiddleware",
+    # GET/HEAD/OPTIONS: SQLite transactions without the write lock (no-op on PostgreSQL).
+    "relocation.sqlite.middleware.DeferredReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,7 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write-ahead logging lets pages read while the worker writes, and
     # transactions that take the write lock up front wait for it (up to the
     # timeout) instead of failing with "database is locked" when two
-    # processes both try to upgrade a read lock.
+    # processes both try to upgrade a read lock.  Requests that only read
+    # begin DEFERRED instead, never waiting for a writer (relocation.sqlite).
+    DATABASES["default"]["ENGINE"] = "relocation.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -170,6 +175,13 @@ LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 # both work without another server.  `make run` starts the worker
 # (`manage.py db_worker`); in production run it as its own service.
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# The job worker stamps a heartbeat this often; a worker on another host whose
+# heartbeat is older than the stale limit counts as gone, and so do its jobs.
+JOB_WORKER_HEARTBEAT_SECONDS = env.int("JOB_WORKER_HEARTBEAT_SECONDS", default=10)
+JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=120)
+
+# manage.py backup_db writes here unless given a path (keep it off the web root).
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
 
 # django-simple-history: never let a history row be edited back into the record
 # from the admin; the history is a record, not an editor.
@@ -187,6 +199,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # Spreadsheet import (relocation.spreadsheets): limits checked before parsing.
 SPREADSHEET_MAX_UPLOAD_BYTES = env.int("SPREADSHEET_MAX_UPLOAD_BYTES", default=50 * 2**20)
 SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=200_000)
+# The largest sheet area (furthest row × furthest column) and shared-strings table
+# an .xlsx may have; checked by streaming its XML before the reader builds the range.
+SPREADSHEET_MAX_CELLS = env.int("SPREADSHEET_MAX_CELLS", default=8_000_000)
 # An .xlsx is a zip: refuse more than this once inflated, or a member inflating
 # more than this ratio (real sheets are 5-20x; zip bombs are thousands).
 SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES = env.int(

@@ -5,13 +5,16 @@ engine and the worker's jobs (``tasks``) do not import each other.
 """
 
 import datetime
+import logging
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from .engine import refresh_live, setting
 from .models import LiveState
 from .tasks import refresh_live_figures
+
+log = logging.getLogger(__name__)
 
 
 def live_state():
@@ -34,11 +37,17 @@ def ensure_fresh(*, now=None):
     max_age = datetime.timedelta(seconds=setting("DASHBOARD_MAX_AGE"))
     if state and state.reference_date == today and state.refreshed_at > now - max_age:
         return state
-    if state and state.reference_date == today:
-        result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
-        if result and "deferred" not in result:
-            return live_state()
-    request_background_refresh(state, now)
+    try:
+        with transaction.atomic():
+            if state and state.reference_date == today:
+                result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
+                if result and "deferred" not in result:
+                    return live_state()
+            request_background_refresh(state, now)
+    except OperationalError:
+        # SQLite: a page's read-only transaction cannot write while another process
+        # (the job worker committing an import) holds the lock; show the last figures.
+        log.info("dashboard refresh skipped: the database is busy")
     return state
 
 

@@ -70,6 +70,10 @@ class ImportJob(models.Model):
     checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
     committed_at = models.DateTimeField(_("导入完成时间"), null=True, blank=True)
     seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+    #: The job worker process running the check or commit: when it is gone
+    #: (killed, out of memory) the job is marked failed (``workers.fail_dead_jobs``).
+    worker_host = models.CharField(_("后台进程主机"), max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField(_("后台进程号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入记录")
@@ -113,3 +117,25 @@ class ImportUpload(models.Model):
 
     def __str__(self):
         return str(self.job)
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running job worker (``manage.py job_worker``), stamped every few seconds.
+
+    The import page reads it to tell administrators whether large imports can
+    run at all; a row whose process is gone shows when the worker was last seen.
+    """
+
+    worker_id = models.CharField(_("进程标识"), max_length=64, unique=True)
+    host = models.CharField(_("主机"), max_length=255)
+    pid = models.PositiveIntegerField(_("进程号"))
+    started_at = models.DateTimeField(_("启动时间"))
+    seen_at = models.DateTimeField(_("最近心跳"))
+
+    class Meta:
+        verbose_name = _("后台任务进程")
+        verbose_name_plural = pgettext_lazy("plural", "后台任务进程")
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return f"{self.host}:{self.pid}"

@@ -5,6 +5,10 @@
   compression ratios are checked before a byte is inflated, and XML carrying
   a DTD (the "billion laughs" family) is refused; only then does calamine (a
   Rust reader that neither expands entities nor builds a DOM) read the sheet.
+* Before calamine builds a sheet's dense range, the sheet XML (and the shared
+  strings) are streamed through a defused expat parser that counts the cells
+  and finds the furthest one: a 12 KB file with cells at A1 and XFD200000 would
+  otherwise ask for billions of cells and kill the process.
 * Vertically merged cells (a household's 户编号 merged down its members' rows)
   count on every row they cover.
 * ``.csv`` files: a BOM decides (UTF-8, UTF-16); otherwise strict UTF-8, and
@@ -16,8 +20,12 @@ import codecs
 import csv
 import datetime
 import io
+import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
+from operator import itemgetter
+from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -40,7 +48,16 @@ def limits():
         "max_rows": settings.SPREADSHEET_MAX_ROWS,
         "max_unzipped": settings.SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES,
         "max_ratio": settings.SPREADSHEET_MAX_XLSX_RATIO,
+        "max_cells": settings.SPREADSHEET_MAX_CELLS,
     }
+
+
+#: Columns a sheet may have beyond its kind's own (counties add 序号, 备注, …).
+COLUMN_MARGIN = 64
+#: The kind's columns when the caller does not say (more than the widest kind has).
+DEFAULT_COLUMNS = 64
+#: Rows a sheet may have beyond the import limit (titles above the header, notes below).
+ROW_MARGIN = 50
 
 
 def file_format(name):
@@ -65,11 +82,15 @@ def check_size(size):
         raise FileRejected(_("文件是空的。"))
 
 
-def read(content, fmt):
-    """``SheetData`` of the first sheet (xlsx) or the whole file (csv)."""
+def read(content, fmt, columns=None):
+    """``SheetData`` of the first sheet (xlsx) or the whole file (csv).
+
+    ``columns``: how many columns the kind has (a sheet may have
+    ``COLUMN_MARGIN`` more); without it, ``DEFAULT_COLUMNS``.
+    """
     check_size(len(content))
     if fmt == "xlsx":
-        return read_xlsx(content)
+        return read_xlsx(content, columns)
     return read_csv(content)
 
 
@@ -105,16 +126,19 @@ def check_xlsx_archive(content):
                     raise FileRejected(_("工作簿包含不允许的 XML 声明（DTD/实体），已拒绝。"))
 
 
-def read_xlsx(content):
+def read_xlsx(content, columns=None):
     from python_calamine import CalamineWorkbook
 
     check_xlsx_archive(content)
+    check_shared_strings(content)
     max_rows = limits()["max_rows"]
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         # The data sheet: the first one that is not the instructions sheet.
         names = [n for n in workbook.sheet_names if n not in ("说明", "Instructions")]
-        sheet = workbook.get_sheet_by_name(names[0] if names else workbook.sheet_names[0])
+        name = names[0] if names else workbook.sheet_names[0]
+        check_sheet_extent(content, name, columns)
+        sheet = workbook.get_sheet_by_name(name)
         if sheet.total_height > max_rows + 1:
             raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
         data = sheet.to_python(skip_empty_area=False)
@@ -132,6 +156,279 @@ def read_xlsx(content):
     except Exception:  # calamine raises its own errors for broken files
         raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
     return SheetData(headers=headers, rows=rows)
+
+
+# --- xlsx extent guard ----------------------------------------------------------
+#
+# calamine turns a sheet into a dense rows × columns range, sized by its
+# furthest cell, and reserves room for as many shared strings as the table
+# declares, before Python sees a value.  So both parts are streamed first, in
+# chunks, stopping at the first limit crossed (``scan_sheet``; the XML parser
+# is expat with every DTD and entity refused, as defusedxml does).  The
+# <dimension> element is not trusted: a file can lie about it.
+
+CHUNK = 4 * 2**20
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _refuse_dtd(*_args):
+    raise FileRejected(_("工作簿包含不允许的 XML 声明（DTD/实体），已拒绝。"))
+
+
+def _stream(archive, member, start):
+    """Feed a member through a defused, namespace-blind expat parser."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.UnparsedEntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd
+    parser.StartElementHandler = start
+    try:
+        with archive.open(member) as handle:
+            while chunk := handle.read(CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError:
+        raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
+
+
+def _local(name):
+    return name.rpartition(":")[2]
+
+
+def _cell_position(ref):
+    """(row, column), 1-based, of an A1 reference; None if it is not one."""
+    column = 0
+    for index, char in enumerate(ref):
+        if "A" <= char <= "Z":
+            column = column * 26 + ord(char) - 64
+        elif "a" <= char <= "z":
+            column = column * 26 + ord(char) - 96
+        else:
+            digits = ref[index:]
+            return (int(digits), column) if digits.isdigit() and column else None
+    return None
+
+
+def sheet_limits(columns=None):
+    """The furthest row and column, and the most cells, a sheet may have."""
+    lim = limits()
+    if columns is None:
+        columns = DEFAULT_COLUMNS
+    return lim["max_rows"] + 1 + ROW_MARGIN, columns + COLUMN_MARGIN, lim["max_cells"]
+
+
+#: A cell's start tag as Excel, LibreOffice, WPS and openpyxl write it ...
+CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+#: ... and any cell start tag at all (also prefixed ones, or without ``r``);
+#: two patterns with a literal start, which the regex engine searches fast.
+CELL_START = re.compile(rb"<c[\s/>]")
+PREFIXED_CELL_START = re.compile(rb":c[\s/>]")
+
+
+class _Irregular(Exception):
+    """The quick scan met a cell it cannot place; parse the sheet properly."""
+
+
+def scan_sheet(archive, member, max_row, max_column, max_cells):
+    """The furthest row and column of any cell of a worksheet part.
+
+    Raises ``FileRejected`` at the first limit crossed, before reading on.
+    Every ``<c>`` counts, with or without a value (the reader may place it).
+    The quick scan matches the ``<c r="…">`` tags every spreadsheet program
+    writes, chunk by chunk, in C; if any cell tag is written otherwise
+    (a prefix, no ``r``, attributes in another order, a character reference),
+    the part is parsed again by expat, where cells without ``r`` follow the
+    previous one as the file format says.
+    """
+    state = {"row": 0, "column": 0, "rows": 0, "columns": 0}
+
+    def reached(row, column):
+        state["rows"] = max(state["rows"], row)
+        state["columns"] = max(state["columns"], column)
+        if (
+            state["rows"] > max_row
+            or state["columns"] > max_column
+            or state["rows"] * state["columns"] > max_cells
+        ):
+            raise _TooLarge
+
+    try:
+        try:
+            _quick_scan(archive, member, reached)
+        except _Irregular:
+            _exact_scan(archive, member, state, reached)
+    except _TooLarge:
+        raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells)) from None
+    return state["rows"], state["columns"]
+
+
+def _quick_scan(archive, member, reached):
+    tail = b""
+    with archive.open(member) as handle:
+        while chunk := handle.read(CHUNK):
+            buffer = tail + chunk
+            cut = buffer.rfind(b">") + 1
+            head, tail = buffer[:cut], buffer[cut:]
+            refs = CELL_REF.findall(head)
+            starts = len(CELL_START.findall(head)) + len(PREFIXED_CELL_START.findall(head))
+            if len(refs) != starts:
+                raise _Irregular
+            if refs:
+                letters = max(set(map(itemgetter(0), refs)), key=lambda c: (len(c), c))
+                row = max(map(int, set(map(itemgetter(1), refs))))
+                reached(row, _cell_position(letters.decode() + "1")[1])
+    if CELL_START.search(tail) or PREFIXED_CELL_START.search(tail):
+        raise _Irregular
+
+
+def _exact_scan(archive, member, state, reached):
+    def start(name, attrs):
+        tag = _local(name)
+        if tag == "row":
+            ref = attrs.get("r", "")
+            state["row"] = int(ref) if ref.isdigit() else state["row"] + 1
+            state["column"] = 0
+        elif tag == "c":
+            position = _cell_position(attrs.get("r", ""))
+            if position:
+                state["row"], state["column"] = position
+            else:
+                state["column"] += 1
+            reached(state["row"], state["column"])
+
+    _stream(archive, member, start)
+
+
+def sheet_too_large(state, max_row, max_column, max_cells):
+    if state["columns"] > max_column:
+        return _(
+            "工作表的 %(column)s 列有内容，超过 %(limit)d 列，不像是导入表格，已拒绝。"
+            "请删除多余的列（或把数据复制到新工作簿）后再上传。"
+        ) % {"column": column_letters(state["columns"]), "limit": max_column}
+    if state["rows"] > max_row:
+        return _(
+            "工作表在第 %(row)d 行有内容，超过单次导入上限 %(limit)d 行，已拒绝。"
+            "请删除多余的行或拆分后分批导入。"
+        ) % {"row": state["rows"], "limit": max_row - 1 - ROW_MARGIN}
+    return _(
+        "工作表的数据区域过大（超过 %(limit)d 个单元格），已拒绝。"
+        "请删除多余的行和列，或拆分后分批导入。"
+    ) % {"limit": max_cells}
+
+
+def column_letters(number):
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters or "A"
+
+
+def _attrs_of(archive, member, wanted):
+    """(tag, attributes) of the elements named ``wanted`` in a small XML member."""
+    found = []
+
+    def start(name, attrs):
+        if _local(name) in wanted:
+            found.append((_local(name), {_local(k): v for k, v in attrs.items()}))
+            if len(found) > 100_000:
+                raise FileRejected(_("工作簿内部结构异常，已拒绝。"))
+
+    _stream(archive, member, start)
+    return found
+
+
+def _worksheet_member(archive, sheet_name):
+    """The archive member holding the named sheet, or None if it cannot be told."""
+    names = set(archive.namelist())
+    workbook = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        for _tag, attrs in _attrs_of(archive, "_rels/.rels", {"Relationship"}):
+            if attrs.get("Type", "").endswith("/officeDocument"):
+                workbook = attrs.get("Target", workbook).lstrip("/")
+    folder, base = posixpath.split(workbook)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    if workbook not in names or rels not in names:
+        return None
+    rel_id = next(
+        (
+            attrs.get("id")
+            for _tag, attrs in _attrs_of(archive, workbook, {"sheet"})
+            if attrs.get("name") == sheet_name
+        ),
+        None,
+    )
+    for _tag, attrs in _attrs_of(archive, rels, {"Relationship"}):
+        if attrs.get("Id") == rel_id:
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            path = posixpath.normpath(path)
+            return path if path in names else None
+    return None
+
+
+def check_sheet_extent(content, sheet_name, columns=None):
+    """Refuse a sheet whose cells reach absurdly far, before calamine reads it.
+
+    When the sheet's part cannot be told from the workbook's relationships,
+    every worksheet in the file is checked.
+    """
+    max_row, max_column, max_cells = sheet_limits(columns)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        member = _worksheet_member(archive, sheet_name)
+        members = (
+            [member]
+            if member
+            else [
+                name
+                for name in archive.namelist()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            ]
+        )
+        for name in members:
+            scan_sheet(archive, name, max_row, max_column, max_cells)
+
+
+def check_shared_strings(content):
+    """Refuse a shared-strings table larger than any sheet may use.
+
+    calamine reads every shared string when it opens the workbook, sized by
+    the table's declared counts; both the declared and the real number of
+    strings are checked (streaming) against the cell limit.
+    """
+    max_cells = limits()["max_cells"]
+    state = {"strings": 0}
+
+    def start(name, attrs):
+        tag = _local(name)
+        if tag == "sst":
+            for key in ("count", "uniqueCount"):
+                value = attrs.get(key, "0")
+                if not value.isdigit() or int(value) > max_cells:
+                    raise _TooLarge
+        elif tag == "si":
+            state["strings"] += 1
+            if state["strings"] > max_cells:
+                raise _TooLarge
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        # calamine reads xl/sharedStrings.xml in any letter case; check every such name.
+        members = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
+        try:
+            for member in members:
+                _stream(archive, member, start)
+        except _TooLarge:
+            raise FileRejected(
+                _(
+                    "工作簿的共享字符串表过大（超过 %(limit)d 项），不像是导入表格，已拒绝。"
+                    "请把数据复制到新工作簿后再上传。"
+                )
+                % {"limit": max_cells}
+            ) from None
 
 
 def fill_vertical_merges(data, ranges):

@@ -87,7 +87,7 @@ def _progress_writer(job):
 def _read(job, ctx):
     ctx.progress(1, _("正在读取文件"))
     content = zlib.decompress(bytes(ImportUpload.objects.get(job=job).content))
-    sheet = reading.read(content, job.file_format)
+    sheet = reading.read(content, job.file_format, columns=len(get_kind(job.kind).columns))
     job.encoding = sheet.encoding
     ctx.progress(5, _("正在逐格检查"))
     return sheet
@@ -232,7 +232,11 @@ def job_error_workbook(job):
     if upload is None:
         return None
     try:
-        sheet = reading.read(zlib.decompress(bytes(upload.content)), job.file_format)
+        sheet = reading.read(
+            zlib.decompress(bytes(upload.content)),
+            job.file_format,
+            columns=len(get_kind(job.kind).columns),
+        )
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
     mapping = headers_for_matching(get_kind(job.kind).columns)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .models import ImportJob, JobState
+from .workers import claim_job
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +16,7 @@ def _run(job_id, expected, action):
     job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
     if job is None or job.state not in expected:
         return  # cancelled or already done: nothing to do
+    claim_job(job)  # so that the job is marked failed if this process dies
     try:
         action(job)
     except Exception:

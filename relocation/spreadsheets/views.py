@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import reading, services
+from . import reading, services, workers
 from .kinds import get_kind, kinds
 from .models import ImportJob, JobState
 from .workbooks import export_csv, export_xlsx, template_workbook
@@ -36,6 +36,8 @@ def _visible_job(request, pk):
     job = get_object_or_404(ImportJob.objects.select_related("user"), pk=pk)
     if job.user_id != request.user.pk and not request.user.is_superuser:
         raise Http404
+    if workers.fail_dead_jobs([job.pk]):
+        job.refresh_from_db()
     return job
 
 
@@ -50,6 +52,7 @@ def index(request):
     jobs = ImportJob.objects.select_related("user")
     if not user.is_superuser:
         jobs = jobs.filter(user=user)
+    workers.fail_dead_jobs(jobs.filter(state__in=workers.WORKING_STATES).values("pk"))
     return TemplateResponse(
         request,
         "spreadsheets/index.html",
@@ -63,6 +66,7 @@ def index(request):
             max_mb=settings.SPREADSHEET_MAX_UPLOAD_BYTES // 2**20,
             max_rows=settings.SPREADSHEET_MAX_ROWS,
             selected=request.GET.get("kind", ""),
+            worker=workers.worker_status(),
         ),
     )
 

@@ -1,0 +1,200 @@
+"""Issue 9 item 5: a few kilobytes of .xlsx must not make the reader allocate gigabytes.
+
+Each hostile file is read in a child process whose address space is limited
+(``resource.setrlimit``) to what it already uses plus 768 MB: a regression makes
+the child die with an allocation failure, and the test fail, instead of taking
+the test runner down with it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from communities.models import Person
+from relocation.spreadsheets import reading
+from relocation.spreadsheets.models import ImportJob, ImportUpload
+
+from . import hostile_xlsx
+from .helpers import ROSTER_HEADERS, person_row, xlsx_bytes
+
+ROOT = Path(__file__).resolve().parents[3]
+
+CHILD = """
+import json, resource, sys
+import django
+django.setup()
+from relocation.spreadsheets import reading
+from relocation.spreadsheets.tests import hostile_xlsx
+
+builder, args, guard = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "on"
+content = getattr(hostile_xlsx, builder)(*args)
+if not guard:  # the control: the same read without the checks
+    reading.check_sheet_extent = reading.check_shared_strings = lambda *a, **k: None
+with open("/proc/self/status") as status:
+    used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+limit = used + 768 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    sheet = reading.read(content, "xlsx", columns=32)
+except reading.FileRejected as exc:
+    print(json.dumps({"rejected": str(exc), "bytes": len(content)}))
+else:
+    print(json.dumps({"rows": len(sheet.rows), "bytes": len(content)}))
+"""
+
+
+def read_in_child(builder, *args, guard=True, **env):
+    child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "relocation.test_settings", **env}
+    child_env.pop("DATABASE_URL", None)  # the read touches no database
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, builder, json.dumps(args), "on" if guard else "off"],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result
+
+
+def rejected(result):
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["bytes"] < 20_000  # the files really are tiny
+    return outcome.get("rejected", "")
+
+
+def test_without_the_guard_the_far_corner_file_kills_the_reader():
+    """The control: the child's limit does catch the allocation the guard prevents."""
+    result = read_in_child("far_corner", guard=False)
+    assert result.returncode != 0
+    assert "memory allocation" in result.stderr or "MemoryError" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "dimension",
+    ["A1:XFD200000", None, "A1:B2"],
+    ids=["true-dimension", "no-dimension", "lying-dimension"],
+)
+def test_cells_at_a1_and_xfd200000_are_refused_without_allocating(dimension):
+    message = rejected(read_in_child("far_corner", dimension))
+    assert "XFD 列" in message and "超过 96 列" in message and "已拒绝" in message
+
+
+def test_a_row_beyond_the_import_limit_is_refused_before_reading():
+    message = rejected(
+        read_in_child("workbook", hostile_xlsx.sheet_xml([("A1", 1), ("B900000", 2)]))
+    )
+    assert "第 900000 行" in message and "200000 行" in message
+
+
+def test_an_area_larger_than_the_cell_limit_is_refused(settings):
+    message = rejected(
+        read_in_child(
+            "workbook",
+            hostile_xlsx.sheet_xml([("A1", 1), ("CR100000", 2)]),
+            SPREADSHEET_MAX_CELLS="1000000",
+        )
+    )
+    assert "超过 1000000 个单元格" in message
+
+
+@pytest.mark.parametrize("name", ["xl/sharedStrings.xml", "xl/SharedStrings.xml"])
+def test_a_shared_strings_table_declaring_billions_is_refused_before_opening(name):
+    message = rejected(read_in_child("shared_strings_bomb", 2_000_000_000, name))
+    assert "共享字符串表过大" in message
+
+
+def test_a_shared_strings_table_with_more_strings_than_cells_is_refused():
+    message = rejected(read_in_child("many_shared_strings", 2001, SPREADSHEET_MAX_CELLS="2000"))
+    assert "超过 2000 项" in message
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        "<c><v>1</v></c>" * 200,  # no r: each follows the previous one
+        '<c r="A1"><v>1</v></c><c s="0" r="XFD1"><v>2</v></c>',  # r not first
+        '<c r="A1"><v>1</v></c><c r="&#88;FD1"><v>2</v></c>',  # a character reference
+        '<c r="A1"><v>1</v></c><c r="XFD1" s="1"/>',  # no value, still placed
+    ],
+    ids=["no-r", "r-not-first", "char-ref", "empty-cell"],
+)
+def test_cells_written_unusually_are_placed_as_the_format_says(cells):
+    sheet = hostile_xlsx.sheet_xml([]).replace(
+        "<sheetData></sheetData>", f'<sheetData><row r="1">{cells}</row></sheetData>'
+    )
+    with pytest.raises(reading.FileRejected, match="(CS|XFD) 列"):
+        reading.read(hostile_xlsx.workbook(sheet), "xlsx", columns=32)
+
+
+def test_prefixed_cells_are_found_too():
+    sheet = (
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c>'
+        '<x:c r="XFD300000"><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    with pytest.raises(reading.FileRejected, match="XFD 列"):
+        reading.read(hostile_xlsx.workbook(sheet), "xlsx", columns=32)
+
+
+def test_a_sheet_within_the_limits_still_reads(settings):
+    settings.SPREADSHEET_MAX_ROWS = 3
+    content = hostile_xlsx.workbook(hostile_xlsx.sheet_xml([("A1", 1), ("CR2", 2), ("B4", 3)]))
+    sheet = reading.read(content, "xlsx", columns=32)  # 96 columns, rows 1..4 allowed
+    assert [number for number, _values in sheet.rows] == [2, 4]
+    assert len(sheet.rows[0][1]) == 96
+
+
+@pytest.mark.django_db
+def test_the_upload_page_says_why_and_saves_no_data(client, world):
+    client.force_login(world.admin)
+    before = Person.objects.count()
+    response = client.post(
+        reverse("spreadsheets:upload"),
+        {"kind": "roster", "file": SimpleUploadedFile("炸弹.xlsx", hostile_xlsx.far_corner())},
+    )
+    job = ImportJob.objects.get()
+    assert job.state == "invalid" and "XFD 列" in job.errors[0][2]
+    page = client.get(response.url).content.decode()
+    assert "超过 96 列" in page
+    assert Person.objects.count() == before
+    assert ImportUpload.objects.filter(job=job, parsed__isnull=False).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_worker_marks_the_job_invalid_instead_of_dying(client, world, settings):
+    from .test_background import run_worker
+
+    settings.SPREADSHEET_INLINE_MAX_BYTES = 100  # the worker reads it
+    client.force_login(world.admin)
+    client.post(
+        reverse("spreadsheets:upload"),
+        {
+            "kind": "roster",
+            "file": SimpleUploadedFile("炸弹.xlsx", hostile_xlsx.shared_strings_bomb()),
+        },
+    )
+    run_worker()
+    job = ImportJob.objects.get()
+    assert (job.state, job.progress) == ("invalid", 100)
+    assert "共享字符串表过大" in job.errors[0][2]
+
+
+def test_a_normal_roster_still_imports(client, world):
+    """The guard does not get in the way of a real workbook."""
+    content = xlsx_bytes(ROSTER_HEADERS, [person_row("N001", world.a.code)])
+    sheet = reading.read(content, "xlsx", columns=32)
+    assert len(sheet.rows) == 1 and sheet.headers[: len(ROSTER_HEADERS)] == ROSTER_HEADERS
+
+
+def test_the_default_column_limit_is_wider_than_every_kind():
+    from relocation.spreadsheets.kinds import kinds
+
+    assert max(len(kind.columns) for kind in kinds()) < reading.DEFAULT_COLUMNS

@@ -1,0 +1,175 @@
+"""Is the job worker alive, and did the one running a job die?
+
+A job worker (``manage.py job_worker``) stamps a ``WorkerHeartbeat`` row every
+``JOB_WORKER_HEARTBEAT_SECONDS`` from a thread of its own, and records its host
+and process id on every import job it starts.  A job whose worker is gone —
+killed, out of memory — would otherwise stay 「正在检查」 or 「正在导入」 for
+ever; ``fail_dead_jobs`` marks it failed with a message the user reads on the
+job page.  On the worker's own host (and process-id namespace) the process id
+decides (the process is there or not); elsewhere a heartbeat older than
+``JOB_WORKER_STALE_SECONDS``.
+"""
+
+import contextlib
+import datetime
+import logging
+import os
+import socket
+import threading
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ImportJob, JobState, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+
+def _host():
+    """This machine and process-id namespace: where a process id means this process.
+
+    Two containers may share a host name; their process ids are not comparable.
+    """
+    name = socket.gethostname()
+    with contextlib.suppress(OSError):
+        name += f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    return name[:255]
+
+
+HOST = _host()
+#: The states in which a worker is working on the job (not merely queued).
+WORKING_STATES = (JobState.VALIDATING, JobState.COMMITTING)
+
+
+def pid_alive(pid):
+    """Whether a process with this id runs on this host (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc: the signal said it exists
+
+
+def stale_before(now=None):
+    return (now or timezone.now()) - datetime.timedelta(seconds=settings.JOB_WORKER_STALE_SECONDS)
+
+
+def heartbeat_alive(beat, now=None):
+    if beat.host == HOST:
+        return pid_alive(beat.pid)
+    return beat.seen_at >= stale_before(now)
+
+
+def worker_status(now=None):
+    """``{"running": bool, "workers": [alive heartbeats], "last_seen": datetime or None}``."""
+    beats = list(WorkerHeartbeat.objects.all()[:50])
+    alive = [beat for beat in beats if heartbeat_alive(beat, now)]
+    return {
+        "running": bool(alive),
+        "workers": alive,
+        "last_seen": max((beat.seen_at for beat in beats), default=None),
+    }
+
+
+def job_worker_gone(job, now=None):
+    if job.state not in WORKING_STATES or not job.background or not job.worker_pid:
+        return False
+    if job.worker_host == HOST:
+        return not pid_alive(job.worker_pid)
+    return not WorkerHeartbeat.objects.filter(
+        host=job.worker_host, pid=job.worker_pid, seen_at__gte=stale_before(now)
+    ).exists()
+
+
+def dead_worker_message():
+    return _(
+        "处理这个文件的后台任务进程意外终止（可能是内存不足或被强制结束），"
+        "没有写入任何数据。请重新上传；如果再次发生，请联系系统管理员。"
+    )
+
+
+def fail_dead_jobs(jobs=None):
+    """Mark failed every working job whose worker is gone; returns how many.
+
+    Called by the import pages (for the jobs they show) and by a starting
+    worker (for all).  A page that cannot write just now (another process
+    holds the SQLite write lock) leaves it to the next look.
+    """
+    jobs = ImportJob.objects.filter(
+        state__in=WORKING_STATES, background=True, **({} if jobs is None else {"pk__in": jobs})
+    )
+    failed = 0
+    for job in jobs.only("pk", "state", "background", "worker_host", "worker_pid"):
+        if not job_worker_gone(job):
+            continue
+        try:
+            with transaction.atomic():
+                failed += ImportJob.objects.filter(pk=job.pk, state=job.state).update(
+                    state=JobState.FAILED, progress=100, phase="", failure=dead_worker_message()
+                )
+        except DatabaseError:
+            logger.warning("could not mark import job %s failed yet", job.pk, exc_info=True)
+            continue
+        logger.error("import job %s: worker %s:%s is gone", job.pk, job.worker_host, job.worker_pid)
+    return failed
+
+
+def forget_dead_workers():
+    """Drop the heartbeat rows of workers on this host that are gone (a new one starts)."""
+    gone = [b.pk for b in WorkerHeartbeat.objects.filter(host=HOST) if not pid_alive(b.pid)]
+    WorkerHeartbeat.objects.filter(pk__in=gone).delete()
+
+
+def claim_job(job):
+    """Record this process as the one working on ``job`` (before it starts)."""
+    job.worker_host, job.worker_pid = HOST, os.getpid()
+    job.save(update_fields=["worker_host", "worker_pid"])
+
+
+class Heartbeat(threading.Thread):
+    """Stamps this worker's ``WorkerHeartbeat`` row until stopped; removes it at the end."""
+
+    def __init__(self, worker_id):
+        super().__init__(name="job-worker-heartbeat", daemon=True)
+        self.worker_id = worker_id[:64]
+        self.started_at = timezone.now()
+        self.stopping = threading.Event()
+
+    def beat(self):
+        try:
+            WorkerHeartbeat.objects.update_or_create(
+                worker_id=self.worker_id,
+                defaults={
+                    "host": HOST,
+                    "pid": os.getpid(),
+                    "started_at": self.started_at,
+                    "seen_at": timezone.now(),
+                },
+            )
+        except DatabaseError:
+            # SQLite: the worker's own import holds the write lock; the next beat will do.
+            logger.info("heartbeat skipped: the database is busy")
+
+    def run(self):
+        try:
+            while not self.stopping.is_set():
+                self.beat()
+                close_old_connections()  # this thread's own connection
+                self.stopping.wait(settings.JOB_WORKER_HEARTBEAT_SECONDS)
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        except DatabaseError:
+            logger.warning("could not remove the heartbeat row", exc_info=True)
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=30)
