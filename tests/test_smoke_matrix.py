@@ -56,6 +56,7 @@ NOT_HERE = {
     "spreadsheets:confirm": "POST only: relocation/spreadsheets/tests",
     "spreadsheets:cancel": "POST only: relocation/spreadsheets/tests",
     "set_language": "POST only (language menu)",
+    "csp_report": "POST only, no sign-in: tests/test_content_security.py",
 }
 #: Per-object admin views: communities/tests/test_admin_smoke.py walks them for every role.
 ADMIN_OBJECT_VIEWS = (
