@@ -17,7 +17,7 @@ from employment.admin_filters import (
 from employment.resources import HouseholdEmploymentResource, PersonEmploymentResource
 from relocation.spreadsheets.resources import RosterResource
 
-from . import enums
+from . import audit_admin, enums  # noqa: F401  (audit_admin registers the read audit)
 from .admin_scope import (
     SWAP_ALWAYS,
     DropdownChoicesFilter,

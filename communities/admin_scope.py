@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from .audit import ReadAuditAdminMixin
+from .history_pii import is_token, shown
 from .roles import SENSITIVE_PERMISSION
 from .scope import get_scope
 from .validators import mask_phone, mask_resident_id
@@ -125,7 +127,7 @@ class DropdownChoicesFilter(admin.ChoicesFieldListFilter):
     template = "admin/dropdown_filter.html"
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(ReadAuditAdminMixin):
     """Scope and masking for a ModelAdmin; put it first in the bases."""
 
     #: Foreign keys whose choices are public reference data (e.g. origin county).
@@ -245,6 +247,8 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
         self.reveal = reveal
 
     def prepare_delta_change_value(self, change, value):
+        if is_token(value):  # history keeps ID numbers and phones masked (history_pii)
+            return shown(value)
         if not self.reveal and change.field in MASKERS:
             return MASKERS[change.field](value)
         return super().prepare_delta_change_value(change, value)

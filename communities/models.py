@@ -12,6 +12,8 @@ from employment.querysets import LabourHouseholdQuerySetMixin, LabourPersonQuery
 
 from . import enums
 from .history import HistoryRecordingQuerySet
+from .history_pii import TokenizedHistoricalRecords
+from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
 from .scope import ScopedQuerySetMixin
 from .validators import (
     birth_date_from_id,
@@ -221,7 +223,9 @@ class Building(models.Model):
     )
 
     objects = SettlementChildQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("楼栋历史"))
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("楼栋历史"), pii_fields={"head_phone": "phone"}
+    )
 
     class Meta:
         verbose_name = _("楼栋")
@@ -437,8 +441,10 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
-    history = HistoricalRecords(
-        verbose_name=_("搬迁户历史"), excluded_fields=["created_at", "updated_at"]
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("搬迁户历史"),
+        excluded_fields=["created_at", "updated_at"],
+        pii_fields={"phone": "phone"},
     )
 
     class Meta:
@@ -606,8 +612,10 @@ class Person(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = PersonQuerySet.as_manager()
-    history = HistoricalRecords(
-        verbose_name=_("家庭成员历史"), excluded_fields=["created_at", "updated_at"]
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("家庭成员历史"),
+        excluded_fields=["created_at", "updated_at"],
+        pii_fields={"id_number": "id", "phone": "phone"},
     )
 
     SENSITIVE_FIELDS = ("id_number", "phone")

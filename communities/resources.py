@@ -7,11 +7,12 @@ the queryset they receive is already scoped by the admin.
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from .audit import AuditedExportMixin
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
 
 
-class MaskingResource(resources.ModelResource):
+class MaskingResource(AuditedExportMixin, resources.ModelResource):
     def __init__(self, reveal_sensitive=False, **kwargs):
         super().__init__(**kwargs)
         self.reveal_sensitive = reveal_sensitive
