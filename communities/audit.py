@@ -13,7 +13,6 @@ README "Read audit" gives the measured cost.
 
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Value
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -107,7 +106,7 @@ def _places(model, pks):
     if scope_path is not None:
         columns = (scope_path or "pk", f"{scope_path}__county" if scope_path else "county")
     elif county_path:
-        columns = (Value(None), county_path)
+        columns = (county_path,)
     else:
         return {}
     places = {}
@@ -115,8 +114,8 @@ def _places(model, pks):
     unique = list(dict.fromkeys(pks))
     for start in range(0, len(unique), BATCH_SIZE):
         chunk = unique[start : start + BATCH_SIZE]
-        rows = base.filter(pk__in=chunk).values_list("pk", *columns)
-        for pk, settlement_id, county in rows:
+        for pk, *found in base.filter(pk__in=chunk).values_list("pk", *columns):
+            settlement_id, county = found if len(found) == 2 else (None, found[0])
             places[pk] = (settlement_id, county or "")
     return places
 
