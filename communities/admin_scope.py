@@ -6,11 +6,14 @@ delete / history URLs, search, list-filter choices, foreign-key choices and
 their validation, autocomplete and exports.
 """
 
+import dataclasses
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -246,9 +249,18 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
         super().__init__(model, historical_record)
         self.reveal = reveal
 
+    def format_delta_change(self, change):
+        if is_token(change.old) or is_token(change.new):
+            # Kept masked in the history (history_pii): the mask, for everyone,
+            # without the per-field maskers of subclasses.
+            old, new = self.stringify_delta_change_values(
+                change, shown(change.old), shown(change.new)
+            )
+            field = capfirst(self.model._meta.get_field(change.field).verbose_name)
+            return dataclasses.replace(change, field=field, old=old, new=new)
+        return super().format_delta_change(change)
+
     def prepare_delta_change_value(self, change, value):
-        if is_token(value):  # history keeps ID numbers and phones masked (history_pii)
-            return shown(value)
         if not self.reveal and change.field in MASKERS:
             return MASKERS[change.field](value)
         return super().prepare_delta_change_value(change, value)

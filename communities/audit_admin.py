@@ -43,7 +43,7 @@ class ReadAuditEntryAdmin(admin.ModelAdmin):
         "username",
         "channel",
         "export_format",
-        "content_type",
+        "record_type",
         "object_label",
         "object_id",
         "field_display",
@@ -74,6 +74,11 @@ class ReadAuditEntryAdmin(admin.ModelAdmin):
             "at__month",
             "at__day",
         }
+
+    @admin.display(description=_("记录类型"))
+    def record_type(self, obj):
+        model = obj.content_type.model_class()
+        return model._meta.verbose_name if model is not None else obj.content_type.model
 
     @admin.display(description=_("字段"), ordering="field")
     def field_display(self, obj):
