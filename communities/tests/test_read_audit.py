@@ -341,3 +341,10 @@ def test_purge_never_goes_below_the_minimum_even_when_called_in_code(world):
     with pytest.raises(ValueError):
         ReadAuditEntry.objects.purge_older_than(30)
     assert ReadAuditEntry.objects.count() == 1
+
+
+def test_deleting_a_user_keeps_their_audit_rows(world):
+    entry = make_entry(user=world.worker, username="worker")
+    world.worker.delete()
+    kept = ReadAuditEntry.objects.get(pk=entry.pk)
+    assert (kept.user_id, kept.username) == (entry.user_id, "worker")
