@@ -105,3 +105,30 @@ def test_employment_ledger_export_audits_the_person(client, world):
         for e in ReadAuditEntry.objects.all()
     }
     assert got == {("person", str(head.pk), "id_number", world.a.pk)}
+
+
+def test_employer_page_audits_the_contact_phone(client, world, make_user):
+    from communities.roles import Role
+    from employment.models import Employer
+
+    employer = Employer.objects.create(
+        name="阳光帮扶车间",
+        kind="workshop",
+        county=world.regions.xingyi,
+        location="in_settlement",
+        contact_phone="0859-3221234",
+    )
+    manager = make_user(Role.ADMINISTRATOR, regions=[world.regions.xingyi])
+    client.force_login(manager)
+    page = client.get(reverse("admin:employment_employer_change", args=[employer.pk]))
+    assert page.status_code == 200 and "0859-3221234" in page.content.decode()
+    row = ReadAuditEntry.objects.get()
+    assert (row.field, row.object_id, row.region_code, row.channel) == (
+        "contact_phone",
+        str(employer.pk),
+        "522301",
+        "page",
+    )
+    other = make_user(Role.ADMINISTRATOR, regions=[world.regions.zhongshan])
+    assert not ReadAuditEntry.objects.visible_to(other).exists()
+    assert ReadAuditEntry.objects.visible_to(manager).get() == row
