@@ -40,10 +40,8 @@ class ReadAuditQuerySet(models.QuerySet):
         from .admin_users import manageable_users
         from .models import Settlement
 
-        settlements = list(
-            Settlement.objects.filter(scope.settlement_q()).values_list("pk", flat=True)
-        )
-        q = Q(settlement_id__in=settlements)
+        settlements = Settlement.objects.visible_to(user).values_list("pk", flat=True)
+        q = Q(settlement_id__in=list(settlements))
         for prefix in scope.region_prefixes:
             q |= Q(region_code__startswith=prefix)
         q |= Q(user_id__in=manageable_users(user).values("pk"))
