@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
-from . import enums
+from . import audit_admin, enums  # noqa: F401  (audit_admin registers the read audit)
 from .admin_scope import (
     SWAP_ALWAYS,
     DropdownChoicesFilter,

@@ -10,6 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from . import enums
 from .history import HistoryRecordingQuerySet
+from .history_pii import TokenizedHistoricalRecords
+from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
 from .scope import ScopedQuerySetMixin
 from .validators import (
     birth_date_from_id,
@@ -219,7 +221,9 @@ class Building(models.Model):
     )
 
     objects = SettlementChildQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("楼栋历史"))
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("楼栋历史"), pii_fields={"head_phone": "phone"}
+    )
 
     class Meta:
         verbose_name = _("楼栋")
@@ -434,8 +438,10 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
-    history = HistoricalRecords(
-        verbose_name=_("搬迁户历史"), excluded_fields=["created_at", "updated_at"]
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("搬迁户历史"),
+        excluded_fields=["created_at", "updated_at"],
+        pii_fields={"phone": "phone"},
     )
 
     class Meta:
@@ -603,8 +609,10 @@ class Person(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = PersonQuerySet.as_manager()
-    history = HistoricalRecords(
-        verbose_name=_("家庭成员历史"), excluded_fields=["created_at", "updated_at"]
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("家庭成员历史"),
+        excluded_fields=["created_at", "updated_at"],
+        pii_fields={"id_number": "id", "phone": "phone"},
     )
 
     SENSITIVE_FIELDS = ("id_number", "phone")

@@ -11,11 +11,12 @@ from import_export import fields, resources
 from relocation.spreadsheets.cells import FORMULA_STARTS, NATIVE_TYPES, cell_value
 
 from . import masking
+from .audit import AuditedExportMixin
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
 
 
-class MaskingResource(resources.ModelResource):
+class MaskingResource(AuditedExportMixin, resources.ModelResource):
     def __init__(self, reveal_sensitive=False, **kwargs):
         super().__init__(**kwargs)
         self.reveal_sensitive = reveal_sensitive

@@ -35,7 +35,7 @@ WORKER_LIMITED = {
     "areascope": set(),
     "monitoringline": {"view"},
 }
-ADMIN_ONLY_MODELS = {"areascope"}
+ADMIN_ONLY_MODELS = {"areascope", "readauditentry"}
 USER_ADMIN_PERMISSIONS = {
     ("auth", "view_user"),
     ("auth", "add_user"),

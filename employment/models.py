@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from communities.history import HistoryRecordingQuerySet
+from communities.history_pii import TokenizedHistoricalRecords
 from communities.models import Household, Person, Region, Settlement
 from communities.scope import ScopedQuerySetMixin, get_scope
 from communities.validators import normalize_phone, validate_phone
@@ -114,7 +115,9 @@ class Employer(models.Model):
     notes = models.TextField(_("备注"), blank=True)
 
     objects = CountyScopedQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("用工主体历史"))
+    history = TokenizedHistoricalRecords(
+        verbose_name=_("用工主体历史"), pii_fields={"contact_phone": "phone"}
+    )
 
     # What a user enters, in order: the admin form, the export and the import sheet.
     EDIT_FIELDS = (

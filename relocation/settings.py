@@ -210,3 +210,12 @@ SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES = env.int(
 SPREADSHEET_MAX_XLSX_RATIO = env.int("SPREADSHEET_MAX_XLSX_RATIO", default=200)
 # Files above this size are checked and committed by the job worker, not the request.
 SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=256 * 2**10)
+
+# Personal data in the change history and the read audit (communities.history_pii,
+# communities.audit).  ID numbers and phones in history rows are kept as a mask and
+# an HMAC-SHA256 under this key; empty: a key derived from SECRET_KEY.  Set it in
+# production so that rotating SECRET_KEY leaves the history comparable.
+PII_HASH_KEY = env("PII_HASH_KEY", default="")
+# Read-audit rows are kept at least this many days (Cybersecurity Law art. 21: six
+# months); purge_read_audit refuses anything shorter.
+READ_AUDIT_MIN_RETENTION_DAYS = 183

@@ -27,6 +27,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from .. import enums
+from ..history_pii import tokenizing_writer
 from ..models import (
     Building,
     GridUnit,
@@ -1110,7 +1111,7 @@ def copy_with_history(model, rows, now):
             spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
             sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
             with cursor.copy(sql) as copy:
-                write = copy.write_row
+                write = tokenizing_writer(copy.write_row, target_fields)
                 for row in rows:
                     get = row.get
                     write([get(a, d) for a, d in spec])

@@ -9,6 +9,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from communities.audit import kind_auditor
+
 from .cells import CsvWriter, Workbook, WriteOnlyCell
 
 TEXT_KINDS = ("text", "id_number", "phone", "code", "names")
@@ -184,12 +186,17 @@ def error_workbook(sheet_data, errors, header_row=1):
     return _save(workbook)
 
 
-def export_rows(kind, user):
+def export_rows(kind, user, export_format=""):
     reveal = kind.reveal(user)
     columns = kind.columns
+    audit = kind_auditor(kind, user, export_format) if reveal else None
     for obj in kind.export_queryset(user).iterator(chunk_size=2000):
         values = kind.export_values(obj)
+        if audit is not None:
+            audit.add_row(obj)
         yield [column.format(values.get(column.key), reveal) for column in columns]
+    if audit is not None:
+        audit.write()
 
 
 def export_xlsx(kind, user):
@@ -205,7 +212,7 @@ def export_xlsx(kind, user):
         header_cells.append(cell)
     sheet.append(header_cells)
     text = [column.kind in TEXT_KINDS for column in columns]
-    for values in export_rows(kind, user):
+    for values in export_rows(kind, user, "xlsx"):
         row = []
         for is_text, value in zip(text, values, strict=True):
             if is_text and value != "":
@@ -222,7 +229,7 @@ def export_csv(kind, user):
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
     writer.writerow([str(column.header) for column in kind.columns])
-    for values in export_rows(kind, user):
+    for values in export_rows(kind, user, "csv"):
         writer.writerow(values)
     # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
     return buffer.getvalue().encode("utf-8-sig")
