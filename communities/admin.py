@@ -18,6 +18,7 @@ from employment.resources import HouseholdEmploymentResource, PersonEmploymentRe
 from relocation.spreadsheets.resources import RosterResource
 
 from . import enums
+from .admin_reference import RegionWriteRulesMixin
 from .admin_scope import (
     SWAP_ALWAYS,
     DropdownChoicesFilter,
@@ -65,7 +66,7 @@ def classify_search(term):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(RegionWriteRulesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "level", "parent", "division_type", "generated")
     list_filter = ("level", "generated")
     search_fields = ("=code", "name")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboards:home", permanent=False)),
     path("dashboard/", include("relocation.dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("relocation.accounts.urls")),
     path("admin/imports/", include("relocation.spreadsheets.urls")),
     path("admin/", admin.site.urls),
 ]
