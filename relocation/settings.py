@@ -38,8 +38,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    # Before axes: its sign-in log receivers must see a refused attempt before
-    # axes marks the request as locked (relocation/accounts/signals.py).
     "relocation.accounts",
     "axes",
     "communities",

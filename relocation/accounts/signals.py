@@ -1,8 +1,9 @@
 """Sign-in log receivers: every sign-in, failure, lockout and sign-out is one row.
 
-Receivers connect when the app is ready, before django-axes' own (the app comes
-first in INSTALLED_APPS): a failure seen here with ``request.axes_locked_out``
-already set was refused by the lockout, not by a wrong password.
+django-axes marks the request: ``axes_locked_out`` once the user name is
+locked, and ``axes_failures_since_start`` only when it counted this attempt as
+a failure.  Locked but not counted means the lockout refused the attempt before
+any password was checked.  Either order of receivers gives the same rows.
 """
 
 from axes.signals import user_locked_out
@@ -23,18 +24,28 @@ def log_failed(sender, credentials, request=None, **kwargs):
     if request is None:
         return  # not a web sign-in (shell, test client)
     username = credentials.get("username", "")
-    if getattr(request, "axes_locked_out", False):
-        request._sign_in_refused_locked = True
-        result = SignInResult.REFUSED_LOCKED
-    else:
-        result = SignInResult.FAILED
+    refused = _refused_by_lockout(request)
+    result = SignInResult.REFUSED_LOCKED if refused else SignInResult.FAILED
     sign_in_event_record(request=request, result=result, username=username)
+    request._sign_in_failure_logged = True
+    if getattr(request, "_sign_in_lock_pending", False):
+        # axes' receiver ran first and locked: the lock row follows the failure.
+        sign_in_event_record(request=request, result=SignInResult.LOCKED_OUT, username=username)
+
+
+def _refused_by_lockout(request):
+    return getattr(request, "axes_locked_out", False) and (
+        getattr(request, "axes_failures_since_start", None) is None
+    )
 
 
 @receiver(user_locked_out, dispatch_uid="accounts_locked_out")
 def log_locked_out(sender, request, username, **kwargs):
-    if getattr(request, "_sign_in_refused_locked", False):
-        return  # already logged as refused; the lock itself was logged when it began
+    if _refused_by_lockout(request):
+        return  # an attempt during the lock: logged as refused; the lock began earlier
+    if not getattr(request, "_sign_in_failure_logged", False):
+        request._sign_in_lock_pending = True  # logged right after the failure itself
+        return
     sign_in_event_record(request=request, result=SignInResult.LOCKED_OUT, username=username or "")
 
 

@@ -97,7 +97,7 @@ def _check_token(request, device, form):
     if allowed:
         form.add_error("token", _("动态验证码不正确，请核对手机时间后重新输入。"))
     else:
-        form.add_error("token", _("错误次数过多，请稍候再试。"))
+        form.add_error("token", _("尝试过于频繁或错误次数过多，请稍候再试。"))
     return False
 
 
