@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from communities.admin_scope import ScopedAdminMixin
 
@@ -8,6 +9,12 @@ from .models import SecondFactorRole, SignInEvent
 # The admin's sign-in page is the site's: errors that tell a locked, inactive
 # or non-staff account from a wrong password.
 admin.site.login_form = SignInForm
+
+# django-otp's own device admin is English and shows every user's secret key and
+# QR code to whoever may open it; devices are bound by their users and reset by
+# administrators (the user list's action) instead.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 def _manages_users(user):

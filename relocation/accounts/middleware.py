@@ -22,6 +22,11 @@ TOUCH_EVERY = 60
 clock = time.time
 
 
+def start_idle_clock(session):
+    """Start counting idle time at sign-in (the first request then writes nothing)."""
+    session[LAST_SEEN] = int(clock())
+
+
 class IdleTimeoutMiddleware:
     """Ends a session after ``SESSION_IDLE_TIMEOUT`` seconds without a request.
 

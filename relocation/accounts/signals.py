@@ -11,12 +11,15 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from .enums import SignInResult
+from .middleware import start_idle_clock
 from .services import sign_in_event_record
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_signed_in")
 def log_signed_in(sender, request, user, **kwargs):
     sign_in_event_record(request=request, result=SignInResult.SIGNED_IN, user=user)
+    if request is not None and hasattr(request, "session"):
+        start_idle_clock(request.session)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_failed")
