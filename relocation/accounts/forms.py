@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -37,12 +38,18 @@ class SignInForm(AdminAuthenticationForm):
             return False
         if not any(e.code == "invalid_login" for e in error.error_list):
             return False
+        password = self.cleaned_data.get("password") or ""
         user = (
             get_user_model()
             .objects.filter(username=self.cleaned_data.get("username"), is_active=False)
             .first()
         )
-        return user is not None and user.check_password(self.cleaned_data.get("password") or "")
+        if user is None:
+            # Hash anyway, so that the answer's timing does not tell which
+            # names belong to inactive accounts.
+            make_password(password)
+            return False
+        return user.check_password(password)
 
     def confirm_login_allowed(self, user):
         if not user.is_active or not user.is_staff:

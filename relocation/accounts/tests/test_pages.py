@@ -47,3 +47,17 @@ def test_user_add_form_has_no_english_left(client, xingyi_admin):
         assert english not in body, english
     assert "密码长度太短。密码必须包含至少 10 个字符。" in body
     assert "创建用户后，即可编辑角色、管辖范围等更多选项。" in body
+
+
+def test_csrf_failure_page_is_chinese(xingyi_worker):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("admin:login"),
+        {"username": xingyi_worker.username, "password": xingyi_worker.plain_password},
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "页面已过期" in body and "刷新后重新提交" in body
+    assert "CSRF verification failed" not in body
