@@ -30,6 +30,11 @@ class SignInForm(AdminAuthenticationForm):
             return super().clean()
         except ValidationError as error:
             if self._inactive_with_right_password(error):
+                sign_in_event_record(
+                    request=self.request,
+                    result=SignInResult.REFUSED_INACTIVE,
+                    username=self.cleaned_data.get("username"),
+                )
                 raise ValidationError(self.error_messages["inactive"], code="inactive") from None
             raise
 

@@ -10,7 +10,7 @@ def xingyi_admin(region_tree, make_user):
 
 
 @pytest.fixture
-def xingyi_worker(region_tree, make_user):
+def xingyi_official(region_tree, make_user):
     return make_user(Role.COUNTY_OFFICIAL, regions=[region_tree.xingyi], username="xy_official")
 
 

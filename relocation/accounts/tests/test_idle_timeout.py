@@ -38,16 +38,16 @@ def test_default_is_thirty_minutes():
     assert settings.SESSION_IDLE_TIMEOUT == 30 * 60
 
 
-def test_activity_extends_the_session(client, clock, xingyi_worker):
-    client.force_login(xingyi_worker)
+def test_activity_extends_the_session(client, clock, xingyi_official):
+    client.force_login(xingyi_official)
     assert page(client).status_code == 200
     for _ in range(4):  # two hours in all, never 30 minutes idle
         clock.advance(29)
         assert page(client).status_code == 200
 
 
-def test_thirty_minutes_idle_end_the_session(client, clock, xingyi_worker):
-    client.force_login(xingyi_worker)
+def test_thirty_minutes_idle_end_the_session(client, clock, xingyi_official):
+    client.force_login(xingyi_official)
     assert page(client).status_code == 200
     clock.advance(31)
     response = page(client)
@@ -58,19 +58,21 @@ def test_thirty_minutes_idle_end_the_session(client, clock, xingyi_worker):
     login_page = client.get(response["Location"])
     assert "为保护数据已自动退出" in login_page.content.decode()
     assert page(client).status_code == 302
-    assert SignInEvent.objects.filter(user=xingyi_worker, result=SignInResult.IDLE_TIMEOUT).exists()
+    assert SignInEvent.objects.filter(
+        user=xingyi_official, result=SignInResult.IDLE_TIMEOUT
+    ).exists()
 
 
-def test_exactly_at_the_limit_is_still_active(client, clock, xingyi_worker):
-    client.force_login(xingyi_worker)
+def test_exactly_at_the_limit_is_still_active(client, clock, xingyi_official):
+    client.force_login(xingyi_official)
     page(client)
     clock.advance(30)
     assert page(client).status_code == 200
 
 
 @override_settings(SESSION_IDLE_TIMEOUT=5 * 60)
-def test_timeout_is_a_setting(client, clock, xingyi_worker):
-    client.force_login(xingyi_worker)
+def test_timeout_is_a_setting(client, clock, xingyi_official):
+    client.force_login(xingyi_official)
     page(client)
     clock.advance(6)
     assert page(client).status_code == 302

@@ -15,8 +15,8 @@ def _no_language_leaks():
     translation.deactivate()
 
 
-def test_forbidden_page_is_chinese(client, xingyi_worker):
-    client.force_login(xingyi_worker)  # a read-only official
+def test_forbidden_page_is_chinese(client, xingyi_official):
+    client.force_login(xingyi_official)  # a read-only official
     response = client.get(reverse("admin:communities_household_add"))
     assert response.status_code == 403
     body = response.content.decode()
@@ -49,13 +49,13 @@ def test_user_add_form_has_no_english_left(client, xingyi_admin):
     assert "创建用户后，即可编辑角色、管辖范围等更多选项。" in body
 
 
-def test_csrf_failure_page_is_chinese(xingyi_worker):
+def test_csrf_failure_page_is_chinese(xingyi_official):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         reverse("admin:login"),
-        {"username": xingyi_worker.username, "password": xingyi_worker.plain_password},
+        {"username": xingyi_official.username, "password": xingyi_official.plain_password},
     )
     assert response.status_code == 403
     body = response.content.decode()

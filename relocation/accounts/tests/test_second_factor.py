@@ -41,8 +41,10 @@ def test_only_superusers_decide_which_roles_need_codes(client, superuser, xingyi
     assert SecondFactorRole.objects.get().group == group
 
 
-def test_enrolment_then_code_at_every_sign_in(client, sign_in, xingyi_worker, officials_need_codes):
-    response = sign_in(client, xingyi_worker.username, xingyi_worker.plain_password)
+def test_enrolment_then_code_at_every_sign_in(
+    client, sign_in, xingyi_official, officials_need_codes
+):
+    response = sign_in(client, xingyi_official.username, xingyi_official.plain_password)
     assert response.status_code == 302
     # Every page leads to enrolment until a device is bound.
     response = client.get(reverse("admin:index"))
@@ -53,7 +55,7 @@ def test_enrolment_then_code_at_every_sign_in(client, sign_in, xingyi_worker, of
     assert "<svg" in body and "<path" in body  # the QR code, drawn on the server
     assert not re.search(r"<script(?![^>]*\bsrc=)", body)  # no inline script
     assert not re.search(r"\son[a-z]+=", enrol.content.decode().split("</header>")[-1])
-    device = TOTPDevice.objects.get(user=xingyi_worker, confirmed=False)
+    device = TOTPDevice.objects.get(user=xingyi_official, confirmed=False)
     assert device.key and enrol.context["secret"]
     response = client.post(reverse("accounts:otp_enrol"), {"token": wrong_code(device)})
     assert response.status_code == 200
@@ -71,13 +73,13 @@ def test_enrolment_then_code_at_every_sign_in(client, sign_in, xingyi_worker, of
 
     # Next sign-in: the password alone is not enough.
     client.post(reverse("admin:logout"))
-    sign_in(client, xingyi_worker.username, xingyi_worker.plain_password)
+    sign_in(client, xingyi_official.username, xingyi_official.plain_password)
     response = client.get(reverse("admin:index"))
     assert response["Location"].startswith(reverse("accounts:otp_verify"))
     # … and enrolment cannot be used to bind another phone.
     response = client.get(reverse("accounts:otp_enrol"))
     assert response["Location"].startswith(reverse("accounts:otp_verify"))
-    assert TOTPDevice.objects.filter(user=xingyi_worker).count() == 1
+    assert TOTPDevice.objects.filter(user=xingyi_official).count() == 1
     response = client.post(reverse("accounts:otp_verify"), {"token": wrong_code(device)})
     assert "动态验证码不正确" in response.content.decode()
     assert client.get(reverse("admin:index")).status_code == 302
@@ -87,7 +89,7 @@ def test_enrolment_then_code_at_every_sign_in(client, sign_in, xingyi_worker, of
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
     results = list(
-        SignInEvent.objects.filter(user=xingyi_worker)
+        SignInEvent.objects.filter(user=xingyi_official)
         .order_by("pk")
         .values_list("result", flat=True)
     )
@@ -103,17 +105,17 @@ def test_enrolment_then_code_at_every_sign_in(client, sign_in, xingyi_worker, of
 
 
 @pytest.mark.parametrize("token", ["12345", "abcdef", "1234567"])
-def test_malformed_codes_get_a_chinese_error(client, xingyi_worker, officials_need_codes, token):
-    client.force_login(xingyi_worker)
+def test_malformed_codes_get_a_chinese_error(client, xingyi_official, officials_need_codes, token):
+    client.force_login(xingyi_official)
     response = client.post(reverse("accounts:otp_enrol"), {"token": token})
     body = response.content.decode()
     assert "6 位数字" in body or "确保该值" in body
-    assert not TOTPDevice.objects.filter(user=xingyi_worker, confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user=xingyi_official, confirmed=True).exists()
 
 
-def test_repeated_wrong_codes_are_throttled(client, xingyi_worker, officials_need_codes):
-    device = TOTPDevice.objects.create(user=xingyi_worker, name="phone", confirmed=True)
-    client.force_login(xingyi_worker)
+def test_repeated_wrong_codes_are_throttled(client, xingyi_official, officials_need_codes):
+    device = TOTPDevice.objects.create(user=xingyi_official, name="phone", confirmed=True)
+    client.force_login(xingyi_official)
     for _ in range(3):
         client.post(reverse("accounts:otp_verify"), {"token": wrong_code(device)})
     response = client.post(reverse("accounts:otp_verify"), {"token": code_for(device)})
@@ -127,16 +129,16 @@ def test_other_roles_are_not_asked(client, sign_in, xingyi_admin, officials_need
 
 
 def test_administrator_resets_a_lost_phone(
-    client, xingyi_admin, xingyi_worker, zhongshan_official, officials_need_codes
+    client, xingyi_admin, xingyi_official, zhongshan_official, officials_need_codes
 ):
-    mine = TOTPDevice.objects.create(user=xingyi_worker, name="phone", confirmed=True)
+    mine = TOTPDevice.objects.create(user=xingyi_official, name="phone", confirmed=True)
     theirs = TOTPDevice.objects.create(user=zhongshan_official, name="phone", confirmed=True)
     client.force_login(xingyi_admin)
     client.post(
         reverse("admin:auth_user_changelist"),
         {
             "action": "reset_second_factor",
-            "_selected_action": [xingyi_worker.pk, zhongshan_official.pk],
+            "_selected_action": [xingyi_official.pk, zhongshan_official.pk],
         },
     )
     assert not TOTPDevice.objects.filter(pk=mine.pk).exists()

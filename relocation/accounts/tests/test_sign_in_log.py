@@ -15,14 +15,14 @@ def results(user):
     )
 
 
-def test_sign_in_failure_sign_out_and_lockout_are_logged(client, sign_in, xingyi_worker):
-    sign_in(client, xingyi_worker.username, "Wrong-password-1", "10.2.3.4")
-    sign_in(client, xingyi_worker.username, xingyi_worker.plain_password, "10.2.3.5")
+def test_sign_in_failure_sign_out_and_lockout_are_logged(client, sign_in, xingyi_official):
+    sign_in(client, xingyi_official.username, "Wrong-password-1", "10.2.3.4")
+    sign_in(client, xingyi_official.username, xingyi_official.plain_password, "10.2.3.5")
     client.post(reverse("admin:logout"), REMOTE_ADDR="10.2.3.5")
     for _ in range(5):
-        sign_in(client, xingyi_worker.username, "Wrong-password-1", "10.2.3.6")
-    sign_in(client, xingyi_worker.username, xingyi_worker.plain_password, "10.2.3.7")
-    assert results(xingyi_worker) == [
+        sign_in(client, xingyi_official.username, "Wrong-password-1", "10.2.3.6")
+    sign_in(client, xingyi_official.username, xingyi_official.plain_password, "10.2.3.7")
+    assert results(xingyi_official) == [
         SignInResult.FAILED,
         SignInResult.SIGNED_IN,
         SignInResult.SIGNED_OUT,
@@ -30,9 +30,9 @@ def test_sign_in_failure_sign_out_and_lockout_are_logged(client, sign_in, xingyi
         SignInResult.LOCKED_OUT,
         SignInResult.REFUSED_LOCKED,
     ]
-    rows = SignInEvent.objects.filter(user=xingyi_worker).order_by("pk")
+    rows = SignInEvent.objects.filter(user=xingyi_official).order_by("pk")
     assert [r.ip_address for r in rows[:3]] == ["10.2.3.4", "10.2.3.5", "10.2.3.5"]
-    assert all(r.username == xingyi_worker.username and r.at for r in rows)
+    assert all(r.username == xingyi_official.username and r.at for r in rows)
 
 
 def test_unknown_user_name_failures_are_logged_without_a_user(client, sign_in):
@@ -53,14 +53,20 @@ def test_non_staff_and_inactive_accounts_get_a_true_message(client, sign_in, mak
     body = response.content.decode()
     assert "用户名或密码不正确" in body and "停用" not in body
     assert results(not_staff) == [SignInResult.REFUSED_INACTIVE]
+    # Django's check fails first (a failure), then the true reason is logged.
+    assert results(inactive) == [
+        SignInResult.FAILED,
+        SignInResult.REFUSED_INACTIVE,
+        SignInResult.FAILED,
+    ]
     assert client.get(reverse("admin:index")).status_code == 302
 
 
 @pytest.fixture
-def events(xingyi_worker, zhongshan_official):
+def events(xingyi_official, zhongshan_official):
     return {
         "xingyi": SignInEvent.objects.create(
-            user=xingyi_worker, username=xingyi_worker.username, result=SignInResult.SIGNED_IN
+            user=xingyi_official, username=xingyi_official.username, result=SignInResult.SIGNED_IN
         ),
         "zhongshan": SignInEvent.objects.create(
             user=zhongshan_official,
@@ -103,6 +109,6 @@ def test_log_cannot_be_edited_or_deleted(client, xingyi_admin, superuser, events
     assert (row.result, row.username) == (SignInResult.SIGNED_IN, "xy_official")
 
 
-def test_officials_cannot_read_the_log(client, xingyi_worker, events):
-    client.force_login(xingyi_worker)
+def test_officials_cannot_read_the_log(client, xingyi_official, events):
+    client.force_login(xingyi_official)
     assert client.get(reverse("admin:accounts_signinevent_changelist")).status_code == 403
