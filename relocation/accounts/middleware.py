@@ -60,6 +60,20 @@ def second_factor_required(user):
     return SecondFactorRole.objects.filter(group__user=user).exists()
 
 
+#: Session key: ``[checked_at, required]``, so that the roles are not queried on every request.
+SECOND_FACTOR = "accounts_second_factor"
+
+
+def second_factor_required_cached(request):
+    """``second_factor_required``, re-checked at most once a minute per session."""
+    now = int(clock())
+    cached = request.session.get(SECOND_FACTOR)
+    if cached is None or now - cached[0] >= TOUCH_EVERY:
+        cached = [now, second_factor_required(request.user)]
+        request.session[SECOND_FACTOR] = cached
+    return cached[1]
+
+
 # Pages a signed-in user may reach before entering their code.
 EXEMPT_VIEWS = {"accounts:otp_enrol", "accounts:otp_verify", "admin:logout", "set_language"}
 
@@ -79,7 +93,7 @@ class SecondFactorMiddleware:
             return None
         if request.resolver_match and request.resolver_match.view_name in EXEMPT_VIEWS:
             return None
-        if not second_factor_required(user):
+        if not second_factor_required_cached(request):
             return None
         from django_otp.plugins.otp_totp.models import TOTPDevice
 

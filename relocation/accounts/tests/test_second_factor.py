@@ -143,3 +143,20 @@ def test_administrator_resets_a_lost_phone(
     )
     assert not TOTPDevice.objects.filter(pk=mine.pk).exists()
     assert TOTPDevice.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_new_requirement_reaches_signed_in_users_within_a_minute(
+    client, monkeypatch, xingyi_official
+):
+    from relocation.accounts import middleware
+
+    now = [1_800_000_000]
+    monkeypatch.setattr(middleware, "clock", lambda: now[0])
+    client.force_login(xingyi_official)
+    assert client.get(reverse("admin:index")).status_code == 200
+    group = Group.objects.get(name=GROUP_NAMES[Role.COUNTY_OFFICIAL])
+    SecondFactorRole.objects.create(group=group)
+    now[0] += 61
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:otp_enrol"))
