@@ -15,6 +15,8 @@ from .models import SecondFactorRole
 
 #: Session key: when this session last made a request (seconds since the epoch).
 LAST_SEEN = "accounts_last_seen"
+#: Session key: ``[checked_at, required]``, so that the roles are not queried on every request.
+SECOND_FACTOR = "accounts_second_factor"
 #: Refresh the stamp at most this often, so that not every request writes the session.
 TOUCH_EVERY = 60
 
@@ -22,9 +24,14 @@ TOUCH_EVERY = 60
 clock = time.time
 
 
-def start_idle_clock(session):
-    """Start counting idle time at sign-in (the first request then writes nothing)."""
-    session[LAST_SEEN] = int(clock())
+def start_session_clocks(session, user):
+    """At sign-in: start the idle clock and note whether a code is required.
+
+    Pages then write nothing to the session until a minute has passed.
+    """
+    now = int(clock())
+    session[LAST_SEEN] = now
+    session[SECOND_FACTOR] = [now, second_factor_required(user)]
 
 
 class IdleTimeoutMiddleware:
@@ -58,10 +65,6 @@ class IdleTimeoutMiddleware:
 def second_factor_required(user):
     """True when one of ``user``'s roles requires a TOTP code at sign-in."""
     return SecondFactorRole.objects.filter(group__user=user).exists()
-
-
-#: Session key: ``[checked_at, required]``, so that the roles are not queried on every request.
-SECOND_FACTOR = "accounts_second_factor"
 
 
 def second_factor_required_cached(request):

@@ -11,7 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from .enums import SignInResult
-from .middleware import start_idle_clock
+from .middleware import start_session_clocks
 from .services import sign_in_event_record
 
 
@@ -19,7 +19,7 @@ from .services import sign_in_event_record
 def log_signed_in(sender, request, user, **kwargs):
     sign_in_event_record(request=request, result=SignInResult.SIGNED_IN, user=user)
     if request is not None and hasattr(request, "session"):
-        start_idle_clock(request.session)
+        start_session_clocks(request.session, user)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_failed")
