@@ -9,6 +9,7 @@ from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
 from . import audit_admin, enums  # noqa: F401  (audit_admin registers the read audit)
+from .admin_reference import RegionWriteRulesMixin
 from .admin_scope import (
     SWAP_ALWAYS,
     DropdownChoicesFilter,
@@ -58,7 +59,7 @@ def classify_search(term):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(RegionWriteRulesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "level", "parent", "division_type", "generated")
     list_filter = ("level", "generated")
     search_fields = ("=code", "name")

@@ -3,7 +3,9 @@
 A non-superuser editing users sees only users whose areas lie inside their
 own, may grant only roles whose permissions they hold themselves, and only
 areas inside their own scope.  Superuser status and single permissions are
-for superusers only.
+for superusers only.  A user with no area yet is seen only by whoever created
+them (and superusers): otherwise every administrator could take them over.
+Every user saved here is staff (工作人员), so that they can sign in.
 """
 
 from django import forms
@@ -12,7 +14,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from relocation.accounts.models import UserCreator
+from relocation.accounts.services import lockout_release, user_creator_record
 
 from .admin_scope import ScopedAdminMixin
 from .models import AreaScope, Region, Settlement
@@ -45,12 +53,26 @@ def grantable_groups(editor):
 
 
 def manageable_users(editor):
-    """Users whose whole scope lies inside the editor's (never superusers)."""
+    """Users whose whole scope lies inside the editor's (never superusers).
+
+    A user without any area lies inside everyone's scope, so they are the
+    editor's only when the editor created them.
+    """
     if editor.is_superuser:
         return User.objects.all()
+    others_without_area = (
+        User.objects.exclude(pk__in=AreaScope.objects.values("user_id"))
+        .exclude(pk=editor.pk)
+        .exclude(pk__in=UserCreator.objects.filter(created_by=editor).values("user_id"))
+    )
     scope = get_scope(editor)
     if scope.empty:
-        return User.objects.filter(pk=editor.pk)
+        created = UserCreator.objects.filter(created_by=editor).values("user_id")
+        return (
+            User.objects.filter(is_superuser=False)
+            .filter(Q(pk=editor.pk) | Q(pk__in=created))
+            .exclude(pk__in=others_without_area)
+        )
     rows = {}
     for row in AreaScope.objects.select_related("region").filter(user__is_superuser=False):
         prefixes, settlements = rows.setdefault(row.user_id, (set(), set()))
@@ -63,7 +85,11 @@ def manageable_users(editor):
         for uid, (prefixes, settlements) in rows.items()
         if not scope.covers_scope(Scope(False, tuple(prefixes), tuple(settlements)))
     ]
-    return User.objects.filter(is_superuser=False).exclude(pk__in=outside)
+    return (
+        User.objects.filter(is_superuser=False)
+        .exclude(pk__in=outside)
+        .exclude(pk__in=others_without_area)
+    )
 
 
 class AreaScopeInlineFormSet(forms.BaseInlineFormSet):
@@ -124,6 +150,7 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     )
     list_filter = ("is_active", "groups")
     search_fields = ("username", "first_name", "last_name")
+    actions = ("unlock_sign_in", "reset_second_factor")
 
     def get_queryset(self, request):
         qs = (
@@ -142,7 +169,7 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
         return (
             (None, {"fields": ("username", "password")}),
             (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-            (_("Permissions"), {"fields": ("is_active", "is_staff", "groups")}),
+            (_("Permissions"), {"fields": ("is_active", "groups")}),
             (_("Important dates"), {"fields": ("last_login", "date_joined")}),
         )
 
@@ -150,6 +177,35 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
         if db_field.name == "groups":
             kwargs["queryset"] = grantable_groups(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Every role works in the admin: a user who is not staff cannot sign in
+        # at all (and used to be told the password was wrong).  Superusers may
+        # still clear it on an existing user.
+        if not change or not request.user.is_superuser:
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
+        if not change:
+            user_creator_record(user=obj, created_by=request.user)
+
+    @admin.action(description=_("解除所选用户的登录锁定"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        released = lockout_release(request=request, users=queryset)
+        self.message_user(
+            request,
+            gettext("已解除 %(count)d 个用户的登录锁定。") % {"count": released},
+        )
+
+    @admin.action(
+        description=_("重置所选用户的动态验证码（手机丢失时；下次登录重新绑定）"),
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request, queryset):
+        deleted, _by_model = TOTPDevice.objects.filter(user__in=queryset).delete()
+        self.message_user(
+            request,
+            gettext("已删除 %(count)d 个已绑定的身份验证器。") % {"count": deleted},
+        )
 
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj is not None else []

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
 
+from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import (
     MaskingHistoryHelper,
     ScopedAdminMixin,
@@ -466,7 +467,7 @@ class TrainingAttendanceAdmin(PersonColumnsMixin, EmploymentAdmin):
 
 
 @admin.register(MonitoringLine)
-class MonitoringLineAdmin(EmploymentAdmin):
+class MonitoringLineAdmin(ProvinceReferenceAdminMixin, EmploymentAdmin):
     """Reference data: administrators edit, everyone else reads."""
 
     list_display = ("province", "year", "amount", "source")

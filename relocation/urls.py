@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboards:home", permanent=False)),
     path("dashboard/", include("relocation.dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("relocation.accounts.urls")),
     path("admin/imports/", include("relocation.spreadsheets.urls")),
     path("admin/", admin.site.urls),
     path(content_security.REPORT_PATH.strip("/") + "/", content_security.report, name="csp_report"),

@@ -209,8 +209,8 @@ def test_monitoring_line_province_choices(client, world, make_user):
     assert [r.pk for r in form.fields["province"].queryset] == ["520000"]
     county_admin = make_user(Role.ADMINISTRATOR, regions=[world.regions.xingyi])
     client.force_login(county_admin)
-    form = client.get(url("monitoringline", "add")).context["adminform"].form
-    assert list(form.fields["province"].queryset) == []
+    # A province's line is not a county's to add (issue 9 item 6).
+    assert client.get(url("monitoringline", "add")).status_code == 403
 
 
 # --- officials read-only, monitoring lines for administrators -------------------------------

@@ -1,0 +1,63 @@
+"""The 403 page and the admin's own strings are Chinese."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_language_leaks():
+    yield
+    translation.deactivate()
+
+
+def test_forbidden_page_is_chinese(client, xingyi_official):
+    client.force_login(xingyi_official)  # a read-only official
+    response = client.get(reverse("admin:communities_household_add"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "没有权限" in body and "请联系本级系统管理员" in body
+    assert "403 Forbidden" not in body
+
+
+def test_filter_widget_strings_are_chinese(client, xingyi_admin):
+    client.force_login(xingyi_admin)
+    catalog = client.get(reverse("admin:jsi18n")).content.decode()
+    for english in (
+        'Choose %s by selecting them and then select the \\"Choose\\" arrow button.',
+        "Choose all %s",
+        "Remove selected %s",
+    ):
+        assert f'"{english}": "' in catalog, english
+    assert json.dumps("在左框中选中%s，再点击“选择”箭头按钮。")[1:-1] in catalog
+
+
+def test_user_add_form_has_no_english_left(client, xingyi_admin):
+    client.force_login(xingyi_admin)
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "x", "usable_password": "true", "password1": "Ab1-x", "password2": "Ab1-x"},
+    )
+    body = response.content.decode()
+    for english in ("Error:", "This password is too short", "After you", "Change or view"):
+        assert english not in body, english
+    assert "密码长度太短。密码必须包含至少 10 个字符。" in body
+    assert "创建用户后，即可编辑角色、管辖范围等更多选项。" in body
+
+
+def test_csrf_failure_page_is_chinese(xingyi_official):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("admin:login"),
+        {"username": xingyi_official.username, "password": xingyi_official.plain_password},
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "请求未被接受" in body and "刷新后重新提交" in body
+    assert "CSRF verification failed" not in body
