@@ -20,6 +20,12 @@ environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwr
 DEBUG = env.bool("DEBUG", default=False)
 # A development key only exists when DEBUG is on: production must set SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+# ID numbers and phones are encrypted at rest (communities.crypto): AES-256-GCM keys,
+# newest first (each 32 random bytes, URL-safe base64), and the HMAC key of their
+# search hashes.  Like SECRET_KEY, production must set both; with DEBUG on and
+# nothing set, both are derived from SECRET_KEY.
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[] if DEBUG else environ.Env.NOTSET)
+PII_HASH_KEY = env("PII_HASH_KEY", default="" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
