@@ -382,7 +382,18 @@ def reseal_model(model, connection, *, mode, batch_size=2000, progress=None):
                         new[hash_column] = ring.hash(clear)
                 if new != values:
                     updates.append([*(new[c] for c in columns), pk_value])
-            if updates:
+            if updates and connection.vendor == "postgresql":
+                # One statement per batch: row-by-row updates are ~10x slower there.
+                row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+                rows_sql = ", ".join([row_sql] * len(updates))
+                names = ", ".join(quote(f"v_{c}") for c in [*columns, "pk"])
+                sets = ", ".join(f"{quote(c)} = v.{quote(f'v_{c}')}" for c in columns)
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} FROM (VALUES {rows_sql}) AS v({names}) "
+                    f"WHERE {table}.{pk} = v.{quote('v_pk')}",
+                    [p for u in updates for p in u],
+                )
+            elif updates:
                 cursor.executemany(update, updates)
             last = rows[-1][0]
             done += len(rows)
@@ -390,3 +401,18 @@ def reseal_model(model, connection, *, mode, batch_size=2000, progress=None):
         if progress:
             progress(done, changed)
     return done, changed
+
+
+def reseal_operation(app_label, model_names):
+    """A data migration's reversible operation: encrypt ``model_names``' columns (batched)."""
+    from django.db import migrations
+
+    def run(mode):
+        def apply(apps, schema_editor):
+            for name in model_names:
+                model = apps.get_model(app_label, name)
+                reseal_model(model, schema_editor.connection, mode=mode)
+
+        return apply
+
+    return migrations.RunPython(run("encrypt"), run("decrypt"), elidable=False)

@@ -8,6 +8,7 @@ the checkout with DEBUG on, which is what ``make run`` gives a newcomer.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,8 +25,13 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else env
 # newest first (each 32 random bytes, URL-safe base64), and the HMAC key of their
 # search hashes.  Like SECRET_KEY, production must set both; with DEBUG on and
 # nothing set, both are derived from SECRET_KEY.
-PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[] if DEBUG else environ.Env.NOTSET)
-PII_HASH_KEY = env("PII_HASH_KEY", default="" if DEBUG else environ.Env.NOTSET)
+PII_ENCRYPTION_KEYS = [k for k in env.list("PII_ENCRYPTION_KEYS", default=[]) if k.strip()]
+PII_HASH_KEY = env("PII_HASH_KEY", default="").strip()
+if not DEBUG and not (PII_ENCRYPTION_KEYS and PII_HASH_KEY):
+    raise ImproperlyConfigured(
+        "Set the PII_ENCRYPTION_KEYS and PII_HASH_KEY environment variables "
+        "(README, Security): production never derives them from SECRET_KEY."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -5,27 +5,7 @@ Batched (``communities.crypto.reseal_model``); reversing decrypts them again.
 
 from django.db import migrations
 
-from communities.crypto import reseal_model
-
-MODELS = (
-    "Building",
-    "HistoricalBuilding",
-    "GridWorker",
-    "Household",
-    "HistoricalHousehold",
-    "Person",
-    "HistoricalPerson",
-)
-
-
-def encrypt(apps, schema_editor):
-    for name in MODELS:
-        reseal_model(apps.get_model("communities", name), schema_editor.connection, mode="encrypt")
-
-
-def decrypt(apps, schema_editor):
-    for name in MODELS:
-        reseal_model(apps.get_model("communities", name), schema_editor.connection, mode="decrypt")
+from communities.crypto import reseal_operation
 
 
 class Migration(migrations.Migration):
@@ -34,5 +14,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(encrypt, decrypt, elidable=False),
+        reseal_operation(
+            "communities",
+            [
+                "Building",
+                "HistoricalBuilding",
+                "GridWorker",
+                "Household",
+                "HistoricalHousehold",
+                "Person",
+                "HistoricalPerson",
+            ],
+        ),
     ]

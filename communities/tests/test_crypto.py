@@ -251,6 +251,8 @@ def test_exact_and_in_lookups_use_the_hash(world):
     assert not Person.objects.filter(id_number="1" * 18).exists()
     assert Person.objects.exclude(id_number=head.id_number).count() == Person.objects.count() - 1
     assert Household.objects.filter(phone="").count() == 1  # the orphan household has none
+    # Through a join, as the employment lists search people.
+    assert list(Household.objects.filter(members__id_number=head.id_number)) == [head.household]
 
 
 def test_admin_search_by_full_id_number(client, world):

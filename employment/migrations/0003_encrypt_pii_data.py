@@ -2,19 +2,7 @@
 
 from django.db import migrations
 
-from communities.crypto import reseal_model
-
-MODELS = ("Employer", "HistoricalEmployer")
-
-
-def encrypt(apps, schema_editor):
-    for name in MODELS:
-        reseal_model(apps.get_model("employment", name), schema_editor.connection, mode="encrypt")
-
-
-def decrypt(apps, schema_editor):
-    for name in MODELS:
-        reseal_model(apps.get_model("employment", name), schema_editor.connection, mode="decrypt")
+from communities.crypto import reseal_operation
 
 
 class Migration(migrations.Migration):
@@ -23,5 +11,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(encrypt, decrypt, elidable=False),
+        reseal_operation("employment", ["Employer", "HistoricalEmployer"]),
     ]
