@@ -67,6 +67,7 @@ class Keyring:
         self.by_id = dict(self.keys)
         self.current_id, self.current = self.keys[0]
         self.hash_key = hash_key
+        self._hmac = hmac.new(hash_key, digestmod=hashlib.sha256)  # copied per value: faster
 
     def encrypt(self, text):
         nonce = os.urandom(NONCE_BYTES)
@@ -106,7 +107,9 @@ class Keyring:
         return value[len(PREFIX) :].partition("$")[0] if value.startswith(PREFIX) else ""
 
     def hash(self, text):
-        return hmac.new(self.hash_key, text.encode(), hashlib.sha256).hexdigest()
+        mac = self._hmac.copy()
+        mac.update(text.encode())
+        return mac.hexdigest()
 
 
 def _key_id(key):
