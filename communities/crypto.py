@@ -40,7 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, FieldError, ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.expressions import Col
@@ -184,14 +184,12 @@ def pii_hash(text):
 
 
 class _EncryptedAttribute(DeferredAttribute):
-    """Setting the clear value sets the companion hash as well."""
+    """Setting the clear value sets the companion hash as well (also when loading a row)."""
 
     def __set__(self, instance, value):
         instance.__dict__[self.field.attname] = value
         if self.field.hash_field:
-            instance.__dict__[self.field.hash_field] = (
-                pii_hash(value) if value is None or isinstance(value, str) else None
-            )
+            instance.__dict__[self.field.hash_field] = pii_hash(value)
 
 
 class EncryptedCharField(models.CharField):
@@ -241,9 +239,10 @@ def _hash_column(lookup):
     return Col(lookup.lhs.alias, field.model._meta.get_field(field.hash_field))
 
 
-def _refuse(lookup, values):
+def _refuse(lookup):
     raise FieldError(
-        _("加密字段“%(field)s”只能按完整的值查找。") % {"field": lookup.lhs.output_field.name}
+        _("加密字段“%(field)s”只能按完整的值查找。")
+        % {"field": lookup.lhs.output_field.verbose_name}
     )
 
 
@@ -254,11 +253,11 @@ class EncryptedExact(Exact):
 
     def as_sql(self, compiler, connection):
         if hasattr(self.rhs, "resolve_expression"):
-            _refuse(self, self.rhs)
+            _refuse(self)
         target = _hash_column(self)
         if target is None:
             if self.rhs != "":
-                _refuse(self, self.rhs)
+                _refuse(self)
             lhs_sql, lhs_params = compiler.compile(self.lhs)
             return f"{lhs_sql} = %s", (*lhs_params, "")
         sql, params = compiler.compile(target)
@@ -272,18 +271,16 @@ class EncryptedIn(In):
 
     def as_sql(self, compiler, connection):
         if hasattr(self.rhs, "resolve_expression"):
-            _refuse(self, self.rhs)
+            _refuse(self)
         values = [str(v) for v in self.rhs if v is not None]
         target = _hash_column(self)
         if target is None:
             if any(values):
-                _refuse(self, values)
+                _refuse(self)
             target = self.lhs
         else:
             values = [pii_hash(v) for v in values]
         if not values:
-            from django.core.exceptions import EmptyResultSet
-
             raise EmptyResultSet
         sql, params = compiler.compile(target)
         placeholders = ", ".join(["%s"] * len(values))
