@@ -274,7 +274,7 @@ def test_other_lookups_are_refused(world):
 
 def test_admin_refuses_a_prefix_lookup_in_the_url(client, world):
     client.force_login(world.admin)
-    response = client.get("/admin/communities/person/", {"id_number__startswith": "52"})
+    response = client.get("/admin/communities/person/", {"id_number__startswith": "5223"})
     # Refused (Django's "?e=1" redirect) or ignored: never a list narrowed by the prefix.
     if response.status_code == 200:
         assert len(response.context["cl"].result_list) == Person.objects.count()
