@@ -412,3 +412,38 @@ def test_data_migration_encrypts_existing_rows_and_reverses(region_tree):
         assert raw_rows(old.get_model("communities", "Household"))[0]["phone"] == "13811110000"
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+def test_same_id_number_twice_in_one_household_form(client, world):
+    # Django's formset uniqueness check only knows unique columns; the ID number's is its hash.
+    client.force_login(world.admin)
+    id_number = make_id_number(datetime.date(1985, 4, 4), prefix="522301", seq=88)
+    member = {
+        "relationship": "son",
+        "ethnicity": "01",
+        "health": "healthy",
+        "labour_ability": "ordinary",
+        "id_number": id_number,
+    }
+    data = {
+        "number": "522301009996",
+        "settlement": world.a.pk,
+        "category": "registered_poor",
+        "relocation_year": "2018",
+        "occupancy_state": "moved_in",
+        "hukou_state": "moved_in",
+        "members-TOTAL_FORMS": "2",
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "1",
+        "members-MAX_NUM_FORMS": "1000",
+        **{f"members-0-{k}": v for k, v in {**member, "relationship": "head"}.items()},
+        "members-0-name": "甲",
+        **{f"members-1-{k}": v for k, v in member.items()},
+        "members-1-name": "乙",
+    }
+    response = client.post("/admin/communities/household/add/", data)
+    assert response.status_code == 200
+    errors = str(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert f"身份证号 {id_number} 在本户中填写了两次。" in errors
+    assert not Household.objects.filter(number="522301009996").exists()
+    assert not Person.objects.filter(id_number=id_number).exists()
