@@ -104,6 +104,7 @@ class MembersFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         heads = 0
+        id_numbers = []  # checked here: its unique column is the hash (communities.crypto)
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or not form.cleaned_data:
                 continue
@@ -111,6 +112,14 @@ class MembersFormSet(forms.BaseInlineFormSet):
                 continue
             if form.cleaned_data.get("relationship") == Relationship.HEAD:
                 heads += 1
+            id_numbers.append(form.cleaned_data.get("id_number"))
+        twice = sorted({n for n in id_numbers if n and id_numbers.count(n) > 1})
+        if twice:
+            raise ValidationError(
+                _("身份证号 %(id_number)s 在本户中填写了两次。"),
+                code="unique",
+                params={"id_number": "、".join(twice)},
+            )
         if heads != 1:
             raise ValidationError(
                 _("每户必须有且只有一名户主（与户主关系选“户主”），当前为 %(count)d 名。"),

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from . import enums
+from .crypto import EncryptedCharField, pii_hash
 from .history import HistoryRecordingQuerySet
 from .history_pii import TokenizedHistoricalRecords
 from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
@@ -216,7 +217,7 @@ class Building(models.Model):
     floors = models.PositiveSmallIntegerField(_("层数"), null=True, blank=True)
     housing_units = models.PositiveSmallIntegerField(_("住房套数"), null=True, blank=True)
     head_name = models.CharField(_("楼栋长"), max_length=50, blank=True)
-    head_phone = models.CharField(
+    head_phone = EncryptedCharField(
         _("楼栋长电话"), max_length=20, blank=True, validators=[validate_phone]
     )
 
@@ -282,7 +283,9 @@ class GridWorker(models.Model):
         GridUnit, verbose_name=_("网格"), on_delete=models.CASCADE, related_name="workers"
     )
     name = models.CharField(_("姓名"), max_length=50)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(
+        _("联系电话"), max_length=20, blank=True, validators=[validate_phone]
+    )
     full_time = models.BooleanField(_("专职"), default=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -432,7 +435,9 @@ class Household(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(
+        _("联系电话"), max_length=20, blank=True, validators=[validate_phone]
+    )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -519,7 +524,7 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
         if "id_number" in fields:
             for obj in objs:
                 obj.set_derived_fields()
-            fields += [f for f in ("birth_date", "sex") if f not in fields]
+            fields += [f for f in ("birth_date", "sex", "id_number_hash") if f not in fields]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
@@ -527,7 +532,10 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
             value = normalize_resident_id(kwargs["id_number"])
             validate_resident_id(value)
             kwargs.update(
-                id_number=value, birth_date=birth_date_from_id(value), sex=sex_from_id(value)
+                id_number=value,
+                id_number_hash=pii_hash(value),
+                birth_date=birth_date_from_id(value),
+                sex=sex_from_id(value),
             )
         return super().update(**kwargs)
 
@@ -559,11 +567,16 @@ class Person(models.Model):
         Household, verbose_name=_("所属搬迁户"), on_delete=models.CASCADE, related_name="members"
     )
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(
-        _("身份证号"),
-        max_length=18,
+    id_number = EncryptedCharField(
+        _("身份证号"), max_length=18, validators=[validate_resident_id], hash_field="id_number_hash"
+    )
+    # HMAC of the ID number (communities.crypto): exact search, uniqueness, import matching.
+    id_number_hash = models.CharField(
+        _("身份证号检索码"),
+        max_length=64,
         unique=True,
-        validators=[validate_resident_id],
+        blank=True,
+        editable=False,
         error_messages={"unique": _("该身份证号已在系统中登记。")},
     )
     birth_date = models.DateField(_("出生日期"), editable=False)
@@ -596,7 +609,9 @@ class Person(models.Model):
         blank=True,
         help_text=_("全日制在校生填写所在阶段；不在校留空。"),
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(
+        _("联系电话"), max_length=20, blank=True, validators=[validate_phone]
+    )
     medical_insurance = models.BooleanField(_("参加医保"), default=True)
     pension_insurance = models.BooleanField(_("参加养老保险"), default=False)
     dibao = models.CharField(
@@ -611,7 +626,8 @@ class Person(models.Model):
     objects = PersonQuerySet.as_manager()
     history = TokenizedHistoricalRecords(
         verbose_name=_("家庭成员历史"),
-        excluded_fields=["created_at", "updated_at"],
+        # The ID number is kept as a token (mask + keyed hash); the search hash is the live row's.
+        excluded_fields=["created_at", "updated_at", "id_number_hash"],
         pii_fields={"id_number": "id", "phone": "phone"},
     )
 
@@ -660,6 +676,16 @@ class Person(models.Model):
         self.id_number = normalize_resident_id(self.id_number)
         self.phone = normalize_phone(self.phone)
         super().clean_fields(exclude=exclude)
+
+    def validate_unique(self, exclude=None):
+        # The ID number is unique through its hash column; report it on the ID number.
+        exclude = {*(exclude or ()), "id_number_hash"}
+        super().validate_unique(exclude=exclude)
+        if (
+            "id_number" not in exclude
+            and Person.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError({"id_number": _("该身份证号已在系统中登记。")})
 
     def clean(self):
         self.set_derived_fields()

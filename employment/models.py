@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from communities.crypto import EncryptedCharField
 from communities.history import HistoryRecordingQuerySet
 from communities.history_pii import TokenizedHistoricalRecords
 from communities.models import Household, Person, Region, Settlement
@@ -108,7 +109,7 @@ class Employer(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     industry = models.CharField(_("行业"), max_length=50, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
-    contact_phone = models.CharField(
+    contact_phone = EncryptedCharField(
         _("联系电话"), max_length=20, blank=True, validators=[validate_phone]
     )
     active = models.BooleanField(_("在营"), default=True)

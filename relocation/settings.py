@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from relocation import content_security
@@ -23,6 +24,17 @@ environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwr
 DEBUG = env.bool("DEBUG", default=False)
 # A development key only exists when DEBUG is on: production must set SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+# ID numbers and phones are encrypted at rest (communities.crypto): AES-256-GCM keys,
+# newest first (each 32 random bytes, URL-safe base64), and the HMAC key of their
+# search hashes.  Like SECRET_KEY, production must set both; with DEBUG on and
+# nothing set, both are derived from SECRET_KEY.
+PII_ENCRYPTION_KEYS = [k for k in env.list("PII_ENCRYPTION_KEYS", default=[]) if k.strip()]
+PII_HASH_KEY = env("PII_HASH_KEY", default="").strip()
+if not DEBUG and not (PII_ENCRYPTION_KEYS and PII_HASH_KEY):
+    raise ImproperlyConfigured(
+        "Set the PII_ENCRYPTION_KEYS and PII_HASH_KEY environment variables "
+        "(README, Security): production never derives them from SECRET_KEY."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -259,11 +271,8 @@ SPREADSHEET_MAX_XLSX_RATIO = env.int("SPREADSHEET_MAX_XLSX_RATIO", default=200)
 # Files above this size are checked and committed by the job worker, not the request.
 SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=256 * 2**10)
 
-# Personal data in the change history and the read audit (communities.history_pii,
-# communities.audit).  ID numbers and phones in history rows are kept as a mask and
-# an HMAC-SHA256 under this key; empty: a key derived from SECRET_KEY.  Set it in
-# production so that rotating SECRET_KEY leaves the history comparable.
-PII_HASH_KEY = env("PII_HASH_KEY", default="")
+# PII_HASH_KEY (read at the top, required in production) also keys the hash that the
+# change history keeps beside a masked ID number or phone (communities.history_pii).
 # Read-audit rows are kept at least this many days (Cybersecurity Law art. 21: six
 # months); purge_read_audit refuses anything shorter.
 READ_AUDIT_MIN_RETENTION_DAYS = 183

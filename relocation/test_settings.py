@@ -3,6 +3,13 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+# Fixed test keys (also for the benchmarks, which run with DEBUG off); two
+# encryption keys so that rows under an older key are read like in production.
+os.environ.setdefault(
+    "PII_ENCRYPTION_KEYS",
+    "dGVzdC1vbmx5LXBpaS1lbmNyeXB0aW9uLWtleS0wMDE=,dGVzdC1vbmx5LXBpaS1lbmNyeXB0aW9uLWtleS0wMDA=",
+)
+os.environ.setdefault("PII_HASH_KEY", "dGVzdC1vbmx5LXBpaS1oYXNoLWtleS0wMDAwMDAwMDA=")
 
 from .settings import *  # noqa: F403
 

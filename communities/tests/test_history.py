@@ -220,14 +220,16 @@ class TestUpdate:
 
     def test_filter_on_the_updated_field(self, kind):
         # The affected rows are found before the update changes what the filter matches.
+        # Phones are encrypted (communities.crypto): only the blank value can be filtered on.
         objs = [kind.build() for _ in range(2)]
         for obj in objs:
+            obj.phone = ""
             obj.save()
-        count = kind.model.objects.filter(phone="13800000000").update(phone="")
+        count = kind.model.objects.filter(phone="").update(phone="13800000000")
         assert count == 2
         changed = kind.model.history.filter(history_type="~")
         assert sorted(changed.values_list("id", flat=True)) == sorted(o.pk for o in objs)
-        assert set(changed.values_list("phone", flat=True)) == {""}
+        assert set(changed.values_list("phone", flat=True)) == {"13800000000"}
 
     def test_nothing_matched(self, kind):
         obj = kind.build()

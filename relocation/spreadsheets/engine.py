@@ -22,6 +22,7 @@ from django.db import connection, models
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
+from communities.crypto import pii_hash
 from communities.scope import get_scope
 
 from .columns import CellError, find_header_row, headers_for_matching
@@ -173,8 +174,10 @@ def bulk_in(queryset, lookup, values):
     values = sorted(set(values))
     if not values:
         return []
+    field = queryset.model._meta.get_field(lookup)
+    if getattr(field, "hash_field", None):  # encrypted: matched by its hash (communities.crypto)
+        lookup, values = field.hash_field, sorted({pii_hash(v) for v in values})
     if connection.vendor == "postgresql":
-        field = queryset.model._meta.get_field(lookup)
         target = field.target_field if field.is_relation else field
         cast = (
             "bigint[]"

@@ -11,6 +11,7 @@ Elsewhere (SQLite) the querysets' own ``bulk_create`` runs.
 from django.db import connection, models
 from django.utils import timezone
 
+from communities.crypto import seal_writer
 from communities.history_pii import tokenizing_writer
 
 
@@ -62,7 +63,7 @@ def insert(model, objs, ctx, *, batch_size=2000):
         columns = ", ".join(quote(f.column) for f in hist_fields)
         getters = [(f.attname, extra.get(f.attname)) for f in hist_fields]
         with cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = tokenizing_writer(copy.write_row, hist_fields)
+            write = seal_writer(tokenizing_writer(copy.write_row, hist_fields), hist_fields)
             for obj in objs:
                 write([extra[a] if a in extra else getattr(obj, a) for a, _d in getters])
 
@@ -71,7 +72,7 @@ def _copy(cursor, table, fields, objs, quote):
     columns = ", ".join(quote(f.column) for f in fields)
     names = [f.attname for f in fields]
     with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-        write = copy.write_row
+        write = seal_writer(copy.write_row, fields)
         for obj in objs:
             write([getattr(obj, name) for name in names])
 
@@ -119,13 +120,13 @@ def insert_rows(model, rows, ctx):
                 row[name] = now
         columns = ", ".join(quote(f.column) for f in [pk, *fields])
         with cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = copy.write_row
+            write = seal_writer(copy.write_row, [pk, *fields])
             all_names = [pk.attname, *names]
             for row in rows:
                 write([row[name] for name in all_names])
         columns = ", ".join(quote(f.column) for f in hist_fields)
         with cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = tokenizing_writer(copy.write_row, hist_fields)
+            write = seal_writer(tokenizing_writer(copy.write_row, hist_fields), hist_fields)
             for row in rows:
                 row.update(extra)
                 write([row[name] for name in hist_names])
