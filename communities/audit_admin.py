@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
+from .admin_lookups import ScopedChangeList
 from .admin_scope import CappedCountPaginator
 from .audit import AUDITED_FIELDS
 from .read_audit import ReadAuditEntry
@@ -64,16 +65,10 @@ class ReadAuditEntryAdmin(admin.ModelAdmin):
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
 
-    def lookup_allowed(self, lookup, value, request=None):
-        # Only the filters offered on the page; nothing else in the query string.
-        return lookup in {
-            "channel__exact",
-            "export_format__exact",
-            "record_type",
-            "at__year",
-            "at__month",
-            "at__day",
-        }
+    def get_changelist(self, request, **kwargs):
+        # Like every scoped list: only the page's own filters, and usable numbers
+        # (anything else answers an empty list with a Chinese message, never a 400/500).
+        return ScopedChangeList
 
     @admin.display(description=_("记录类型"))
     def record_type(self, obj):

@@ -11,7 +11,9 @@ import datetime
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import FieldError
 from django.db import models
+from django.test import RequestFactory
 from django.urls import reverse
 
 from communities import enums
@@ -142,9 +144,14 @@ def test_list_answer_never_depends_on_a_hidden_value(client, secrets, item):
                 lookup = f"{path}__{suffix}"
                 # Only guesses the database tells apart are an oracle (a
                 # household's other members may match a "wrong" guess too).
-                assert rows.filter(pk=obj.pk, **{lookup: right}).exists(), lookup
-                if rows.filter(pk=obj.pk, **{lookup: wrong}).exists():
-                    continue
+                try:
+                    assert rows.filter(pk=obj.pk, **{lookup: right}).exists(), lookup
+                    if rows.filter(pk=obj.pk, **{lookup: wrong}).exists():
+                        continue
+                except FieldError:
+                    # Encrypted at rest (communities.crypto): the database cannot
+                    # answer this lookup at all; the page must still answer the same.
+                    pass
                 answers = [
                     client.get(url, {"id__exact": obj.pk, lookup: guess})
                     for guess in (right, wrong)
@@ -291,13 +298,18 @@ def test_the_issue_overflow_answers_an_empty_list_with_a_message(client, secrets
 
 @pytest.mark.parametrize("item", all_admins(), ids=_label)
 def test_huge_and_malformed_ids_in_urls_answer_404(client, secrets, item):
-    model, _model_admin = item
+    model, model_admin = item
     client.force_login(secrets.admin)
     name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    request = RequestFactory().get("/")
+    request.user = secrets.admin
     for object_id in (HUGE, "abc", "²"):
         for view in ("change", "delete", "history"):
+            expected = {404, 302}
+            if view == "delete" and not model_admin.has_delete_permission(request):
+                expected.add(403)  # append-only logs: nobody may delete, found or not
             response = client.get(reverse(f"{name}_{view}", args=[object_id]))
-            assert response.status_code in (404, 302), (view, object_id, response.status_code)
+            assert response.status_code in expected, (view, object_id, response.status_code)
             if response.status_code == 302:
                 # Django's admin: "… with ID … doesn't exist" and back to the list.
                 assert client.get(response["Location"]).status_code == 200

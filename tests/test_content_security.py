@@ -286,7 +286,12 @@ def test_a_weakening_extra_origin_stops_the_server_with_a_clear_message():
 def test_check_deploy_is_clean_at_warning_level_with_the_policy_on():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    # Only django-axes' advice to lock out by address too is silenced: a township office
+    # shares one address, so the lockout is by user name alone (README, Sign-in).
+    assert "System check identified no issues (1 silenced)." in result.stdout
+    from django.conf import settings
+
+    assert settings.SILENCED_SYSTEM_CHECKS == ["axes.W006"]
 
 
 def test_production_settings_enable_the_middleware_before_static_files():

@@ -57,6 +57,8 @@ NOT_HERE = {
     "spreadsheets:cancel": "POST only: relocation/spreadsheets/tests",
     "set_language": "POST only (language menu)",
     "csp_report": "POST only, no sign-in: tests/test_content_security.py",
+    "accounts:otp_enrol": "only for roles that require a code: relocation/accounts/tests/test_second_factor.py",
+    "accounts:otp_verify": "only for roles that require a code: relocation/accounts/tests/test_second_factor.py",
 }
 #: Per-object admin views: communities/tests/test_admin_smoke.py walks them for every role.
 ADMIN_OBJECT_VIEWS = (
