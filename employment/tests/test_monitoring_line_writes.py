@@ -1,44 +1,24 @@
-"""Issue 9 item 6: reference data (regions, monitoring lines) is not a county's to edit.
+"""Issue 9 item 6: a province's 防返贫监测线 is reference data, not a county's to edit.
 
-A county administrator reads every region but may only add a township with a
-generated code inside their own county; a province's 防返贫监测线 is written by
-superusers and the administrators of that whole province.
+It is written by superusers and the administrators of that whole province; everyone
+else reads it.  (Regions: communities/tests/test_reference_data_writes.py.)
 """
 
+# ruff: noqa: F811  (the fixtures below are parameters of the tests)
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from communities import enums
-from communities.models import Region
 from communities.roles import Role
+from communities.tests.test_reference_data_writes import (  # noqa: F401  (fixtures)
+    beijing,
+    manager,
+    province_admin,
+)
 from employment.models import MonitoringLine
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(region_tree, make_user):
-    """An administrator of one county (兴义市), like the demo's ``manager``."""
-    return make_user(Role.ADMINISTRATOR, regions=[region_tree.xingyi], username="manager")
-
-
-@pytest.fixture
-def province_admin(region_tree, make_user):
-    return make_user(Role.ADMINISTRATOR, regions=[region_tree.guizhou], username="gz_admin")
-
-
-@pytest.fixture
-def beijing(region_tree):
-    province = Region.objects.create(code="110000", name="北京市", level=enums.RegionLevel.PROVINCE)
-    county = Region.objects.create(
-        code="110101", name="东城区", level=enums.RegionLevel.COUNTY, parent=province
-    )
-    street = Region.objects.create(
-        code="110101001", name="东华门街道", level=enums.RegionLevel.TOWNSHIP, parent=county
-    )
-    return province, street
 
 
 @pytest.fixture
