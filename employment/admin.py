@@ -47,9 +47,11 @@ from .admin_filters import (
     PersonEmploymentFilter,
     ScopedSettlementFilter,
     YearFilter,
+    announce_reference_date,
     default_income_year,
     income_years,
     parse_on_date,
+    reference_date_for,
     work_lists,
 )
 from .forms import (
@@ -307,6 +309,8 @@ class EmploymentRecordAdmin(PersonColumnsMixin, ScopedExportMixin, EmploymentAdm
                 _("日期“%(value)s”无效，请按“年-月-日”填写，如 2025-12-31。") % {"value": on_raw},
             )
             on_date = today
+        chosen, on_date = on_date, reference_date_for(user, on_date, today)
+        announce_reference_date(request, chosen, on_date)
         years = income_years()
         year_raw = request.GET.get("year", "")
         year = int(year_raw) if year_raw.isdigit() and int(year_raw) in years else None

@@ -11,11 +11,15 @@ straight to the filtered lists:
 
 Each choice is the QuerySet rule of ``employment.querysets`` that the
 dashboard figure of the same name counts, so a figure and the list behind it
-always agree.  A bad value or date shows an empty list with a Chinese message
+always agree.  Users without 「可以查看完整的身份证号和电话」 see birth dates
+only as the year, so for them the date is moved to a period end
+(``reference_date_for``): membership of a list on a chosen day (labour is
+16–60 by the exact birth date) must not find a birthday.  A bad value or date shows an empty list with a Chinese message
 rather than silently falling back to the whole table: a list that is exported
 and acted on must never hold rows it was not asked for.
 """
 
+import calendar
 import datetime
 
 from django.conf import settings
@@ -27,6 +31,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 
 from . import enums
@@ -85,6 +90,35 @@ def parse_on_date(raw):
         return None
 
 
+def reference_date_for(user, on_date, today=None):
+    """The date a list for ``user`` is counted on when they ask for ``on_date``.
+
+    Users who may see birth dates get ``on_date`` itself.  For everyone else it
+    is the last day of ``on_date``'s month, or ``today`` when that month has not
+    ended yet: the dashboards link only with period ends (month, quarter and
+    year ends) or today, so their drill-downs are unchanged, while trying the
+    days around a 16th or 61st birthday gives one and the same list.
+    """
+    today = today or timezone.localdate()
+    if may_view_sensitive(user):
+        return on_date
+    month_end = on_date.replace(day=calendar.monthrange(on_date.year, on_date.month)[1])
+    return min(month_end, today)
+
+
+def announce_reference_date(request, chosen, used):
+    """Tell the user, in Chinese, that their list is counted on ``used`` instead of ``chosen``."""
+    if used != chosen:
+        messages.info(
+            request,
+            _(
+                "出生日期对您只显示年份，清单按期末统计：统计日期 %(chosen)s 已改为 %(used)s"
+                "（当月最后一天；该月尚未结束时为今天）。"
+            )
+            % {"chosen": chosen.isoformat(), "used": used.isoformat()},
+        )
+
+
 class EmploymentListFilter(admin.SimpleListFilter):
     """``?employment=<list>[&on=YYYY-MM-DD]``: one rule of ``lists`` on a date."""
 
@@ -96,12 +130,15 @@ class EmploymentListFilter(admin.SimpleListFilter):
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
         self.on_raw = None
+        self.chosen_date = self.used_date = timezone.localdate()
         if self.date_parameter in params:
             self.on_raw = params.pop(self.date_parameter)[-1]
             self.used_parameters[self.date_parameter] = self.on_raw
-            on_date = parse_on_date(self.on_raw)
-            if on_date is not None:
-                self.title = _("就业情况（%(date)s）") % {"date": on_date.isoformat()}
+            self.chosen_date = parse_on_date(self.on_raw)
+            self.used_date = None
+            if self.chosen_date is not None:
+                self.used_date = reference_date_for(request.user, self.chosen_date)
+                self.title = _("就业情况（%(date)s）") % {"date": self.used_date.isoformat()}
 
     def expected_parameters(self):
         return [self.parameter_name, self.date_parameter]
@@ -110,9 +147,8 @@ class EmploymentListFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _rule) in self.lists.items()]
 
     def on_date(self):
-        if self.on_raw is None:
-            return timezone.localdate()
-        return parse_on_date(self.on_raw)
+        """The date the list is counted on (see ``reference_date_for``); None if invalid."""
+        return self.used_date
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -129,6 +165,7 @@ class EmploymentListFilter(admin.SimpleListFilter):
         if value not in self.lists:
             messages.error(request, _("没有名为“%(value)s”的清单。") % {"value": value})
             return queryset.none()
+        announce_reference_date(request, self.chosen_date, on_date)
         _label, rule = self.lists[value]
         # The date travels with the rows, so that an export states the same date.
         return rule(queryset, on_date).annotate(employment_on=Value(on_date, DateField()))

@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities.masking import may_view_sensitive
+from communities.roles import SENSITIVE_PERMISSION, Role
 from employment.admin_filters import default_income_year
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +28,17 @@ def listed(client, url, **params):
     response = client.get(url, params)
     assert response.status_code == 200, response
     return {str(obj) for obj in response.context["cl"].result_list}
+
+
+@pytest.fixture
+def county_pii(world, make_user):
+    """A 兴义市 official who may see birth dates, so gets lists on the exact day chosen
+    (without the permission the day is moved to a period end: test_worklist_dates_masked)."""
+    user = make_user(
+        Role.COUNTY_OFFICIAL, regions=[world.regions.xingyi], perms=[SENSITIVE_PERMISSION]
+    )
+    assert may_view_sensitive(user)
+    return user
 
 
 # --- the person list -------------------------------------------------------------------
@@ -64,8 +77,8 @@ def test_person_lists_for_a_community_worker_are_their_settlement_only(client, w
     assert listed(client, PERSON_LIST, employment="farming") == {"户主D"}
 
 
-def test_on_date_moves_the_lists(client, world, jobs):
-    client.force_login(world.county)
+def test_on_date_moves_the_lists(client, world, jobs, county_pii):
+    client.force_login(county_pii)
     # Before 户主A's job began: nobody employed; 户主B still at work then.
     before = "2024-02-01"
     assert listed(client, PERSON_LIST, employment="employed", on=before) == {"户主B"}
@@ -79,8 +92,8 @@ def test_on_date_moves_the_lists(client, world, jobs):
     assert listed(client, PERSON_LIST, employment="ended_30d", on=day_31) == set()
 
 
-def test_date_is_shown_in_the_filter_title(client, world, jobs):
-    client.force_login(world.county)
+def test_date_is_shown_in_the_filter_title(client, world, jobs, county_pii):
+    client.force_login(county_pii)
     body = client.get(PERSON_LIST, {"employment": "employed", "on": "2024-02-01"}).content
     assert "就业情况（2024-02-01）" in body.decode()
 
@@ -127,8 +140,9 @@ def test_household_lists_for_a_county_official(client, world, jobs, value, expec
 
 def test_household_lists_on_an_earlier_date(client, world, jobs):
     client.force_login(world.county)
-    # In February 2024 户主B was at work and 户主A not yet.
-    assert listed(client, HOUSEHOLD_LIST, employment="zero_employment", on="2024-02-01") == {
+    # In February 2024 户主B was at work and 户主A not yet (a month end: the official
+    # sees birth dates only as the year, so gets lists on period ends).
+    assert listed(client, HOUSEHOLD_LIST, employment="zero_employment", on="2024-02-29") == {
         "522301000001",
         "522301000004",
     }
@@ -286,14 +300,19 @@ def test_export_of_a_person_list_is_exactly_the_filtered_rows_masked(client, wor
     assert by_name["户主B"]["身份证号"] == head_b[:6] + "********" + head_b[-4:]
 
 
-def test_export_of_a_person_list_on_a_date_states_that_date(client, world, jobs):
+def test_export_of_a_person_list_on_a_date_states_that_date(client, world, jobs, county_pii):
     client.force_login(world.county)
+    _text, rows = export_rows(
+        client, "person", {"employment": "employed", "on": "2024-02-29"}, resource="1"
+    )
+    assert [(r["姓名"], r["统计日期"], r["就业单位"]) for r in rows] == [
+        ("户主B", "2024-02-29", "贵阳某物流公司")
+    ]
+    client.force_login(county_pii)
     _text, rows = export_rows(
         client, "person", {"employment": "employed", "on": "2024-02-01"}, resource="1"
     )
-    assert [(r["姓名"], r["统计日期"], r["就业单位"]) for r in rows] == [
-        ("户主B", "2024-02-01", "贵阳某物流公司")
-    ]
+    assert [(r["姓名"], r["统计日期"]) for r in rows] == [("户主B", "2024-02-01")]
 
 
 def test_export_with_permission_has_full_ids_and_plain_layout_works(client, world, jobs):
