@@ -19,6 +19,10 @@ _CHECK_CHARS = "10X98765432"
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE | re.ASCII)
 
+# A 15-digit number is a first-generation ID card (issued until 2004); the
+# import says the same when Excel stored one as a number.
+OLD_FORMAT_MESSAGE = _("这是15位的第一代身份证号，请换成18位的第二代身份证号。")
+
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$", re.ASCII)
 
@@ -58,9 +62,7 @@ def validate_resident_id(value):
             params={"value": value},
         )
     if len(value) == 15 and value.isdigit():
-        raise ValidationError(
-            _("这是15位旧身份证号，请录入18位居民身份证号码。"), code="old_format"
-        )
+        raise ValidationError(OLD_FORMAT_MESSAGE, code="old_format")
     if len(value) != 18:
         raise ValidationError(
             _("身份证号应为18位，当前为%(length)d位。"),
@@ -106,9 +108,20 @@ def validate_resident_id(value):
         )
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()]", re.ASCII)
+_COUNTRY_CODE = re.compile(r"^(?:\+86|0086|86)(?=1[3-9]\d{9}$)", re.ASCII)
+
+
 def normalize_phone(value):
-    """Full-width digits and dashes to ASCII (NFKC); surrounding spaces removed."""
-    return unicodedata.normalize("NFKC", value or "").strip()
+    """Full-width digits and dashes to ASCII (NFKC); surrounding spaces removed.
+
+    A mobile number written with the country code or separators
+    (``+86 138 0013 8000``, ``0086-13800138000``, ``138-0013-8000``) becomes its
+    11 digits.  Anything else (landlines such as ``0858-3221234``) keeps its form.
+    """
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    digits = _COUNTRY_CODE.sub("", _PHONE_SEPARATORS.sub("", text))
+    return digits if MOBILE_RE.match(digits) else text
 
 
 def validate_phone(value):

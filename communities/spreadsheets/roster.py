@@ -20,6 +20,15 @@ from relocation.spreadsheets.engine import apply, bulk_in, duplicates, run_clean
 from relocation.spreadsheets.kinds import Kind
 from relocation.spreadsheets.writes import insert, insert_rows, touch
 
+# Words rosters use for a relationship without saying the sex: the member's
+# sex from the ID number picks (male, female).
+RELATIONSHIP_BY_SEX = {
+    "父母": (enums.Relationship.FATHER, enums.Relationship.MOTHER),
+    "子女": (enums.Relationship.SON, enums.Relationship.DAUGHTER),
+    "儿女": (enums.Relationship.SON, enums.Relationship.DAUGHTER),
+    "孙子女": (enums.Relationship.GRANDSON, enums.Relationship.GRANDDAUGHTER),
+}
+
 H = Household._meta.get_field
 P = Person._meta.get_field
 
@@ -143,6 +152,7 @@ PERSON_COLUMNS = [
     Column(
         "name",
         gettext_lazy("姓名"),
+        "person_name",
         required=True,
         model_field=P("name"),
         example="王秀英",
@@ -155,7 +165,7 @@ PERSON_COLUMNS = [
         required=True,
         model_field=P("id_number"),
         sensitive="id",
-        example="52232819800101002X",
+        example="522328198001010028",
         help=gettext_lazy("18位，该列必须设为“文本”格式；出生日期和性别由号码得出。"),
         width=22,
     ),
@@ -166,7 +176,11 @@ PERSON_COLUMNS = [
         required=True,
         choices=enums.Relationship,
         model_field=P("relationship"),
+        aliases={word: word for word in RELATIONSHIP_BY_SEX},
         example="户主",
+        help=gettext_lazy(
+            "也可填父母、子女、孙子女，系统按身份证号中的性别换成父亲/母亲、子/女、孙子/孙女。"
+        ),
     ),
     Column(
         "ethnicity",
@@ -332,7 +346,7 @@ class RosterKind(Kind):
         spouse = dict(
             head,
             name="李国强",
-            id_number="522328197803150035",
+            id_number="522328197803150036",
             relationship="配偶",
             phone="",
             labour_ability="技能劳动力",
@@ -343,6 +357,7 @@ class RosterKind(Kind):
     def plan(self, rows, plan, ctx):
         headers = self.headers()
         present = plan.present
+        resolve_relationships(rows)
         # Household fields must agree within a household.
         groups = {}
         for row in rows:
@@ -511,7 +526,7 @@ class RosterKind(Kind):
                         continue
                 new_people.append((id_number, household, values))
                 plan.outcome[row.number] = "new"
-                plan.note("new", Person, id_number, values)
+                plan.note("new", Person, id_number, values, rows=(row.number,))
                 continue
             was_head = person.relationship == enums.Relationship.HEAD
             changed = apply(person, values, PERSON_FIELDS)
@@ -527,7 +542,7 @@ class RosterKind(Kind):
                 noted = snapshot(person, [name for name in changed if name != "household"])
                 if "household" in changed:
                     noted["household"] = number
-                plan.note("updated", Person, id_number, noted)
+                plan.note("updated", Person, id_number, noted, rows=(row.number,))
             plan.outcome[row.number] = "updated" if changed else "unchanged"
 
         # One head per household, counting members who are not in the file.
@@ -576,13 +591,23 @@ class RosterKind(Kind):
             row = household._import_row
             if household.pk is None:
                 new_households.append(household)
-                plan.note("new", Household, number, snapshot(household, HOUSEHOLD_FIELDS))
+                plan.note(
+                    "new",
+                    Household,
+                    number,
+                    snapshot(household, HOUSEHOLD_FIELDS),
+                    rows=[r.number for r in groups[number]],
+                )
                 if plan.outcome.get(row.number) == "unchanged":
                     plan.outcome[row.number] = "updated"
             elif household._import_changed:
                 changed_households.append(household)
                 plan.note(
-                    "updated", Household, number, snapshot(household, household._import_changed)
+                    "updated",
+                    Household,
+                    number,
+                    snapshot(household, household._import_changed),
+                    rows=[r.number for r in groups[number]],
                 )
                 if plan.outcome.get(row.number) == "unchanged":
                     plan.outcome[row.number] = "updated"
@@ -730,6 +755,23 @@ class RosterKind(Kind):
         for key in PERSON_FIELDS:
             values[key] = getattr(person, key)
         return values
+
+
+def resolve_relationships(rows):
+    """父母/子女/孙子女 become 父亲/母亲 … by the sex in the row's ID number.
+
+    A row whose ID number is in error keeps the word and is marked bad (its ID
+    number error is already reported and the row is not written).
+    """
+    for row in rows:
+        pair = RELATIONSHIP_BY_SEX.get(row.values.get("relationship"))
+        if pair is None:
+            continue
+        id_number = row.values.get("id_number")
+        if not id_number or "id_number" in row.bad:
+            row.bad.add("relationship")
+            continue
+        row.values["relationship"] = pair[sex_from_id(id_number) == "F"].value
 
 
 def needs_clean(values):

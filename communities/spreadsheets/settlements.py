@@ -402,7 +402,9 @@ class GridKind(SettlementChildKind):
                     # Already counted; only the digest learns the list.
                     plan.digest_extra(("buildings", key, sorted(b.name for b in chosen)))
                 else:
-                    plan.note("updated", GridUnit, key, {"buildings": sorted(wanted)})
+                    plan.note(
+                        "updated", GridUnit, key, {"buildings": sorted(wanted)}, rows=(row.number,)
+                    )
                 if plan.outcome.get(row.number) == "unchanged":
                     plan.outcome[row.number] = "updated"
 

@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from communities.validators import (
+    OLD_FORMAT_MESSAGE,
     mask_phone,
     mask_resident_id,
     normalize_phone,
@@ -31,6 +33,12 @@ TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "参加", "�
 FALSE_WORDS = {"否", "无", "×", "n", "no", "false", "0", "未参加", "不", "未享受"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
 _EXCEL_SCI = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+
+
+# The first cell of each example row in a template begins with this mark; the
+# import skips such rows, so a template uploaded as downloaded imports nothing
+# and reports nothing wrong.
+EXAMPLE_MARK = gettext_lazy("【示例】")
 
 
 class CellError(Exception):
@@ -69,7 +77,7 @@ class Column:
 
     key: str
     header: object  # lazy Chinese text
-    kind: str = "text"  # text int decimal date bool choice id_number phone code names
+    kind: str = "text"  # text person_name int decimal date bool choice id_number phone code names
     required: bool = False
     allow_blank: bool = False  # a required column whose cells the kind itself checks
     model_field: object = None  # a Django field whose validators run on every cell
@@ -80,6 +88,7 @@ class Column:
     help: object = ""
     example: str = ""
     width: int = 14
+    aliases: dict = None  # extra words a choice column accepts: {word: value}
     _choice_map: dict = field(default=None, repr=False)
     _convert: object = field(default=None, repr=False)
 
@@ -112,6 +121,7 @@ class Column:
             "bool": lambda raw: parse_bool(raw, self.default),
             "date": parse_date,
             "text": _text,
+            "person_name": parse_person_name,
             "code": _text,
             "phone": _via_text(normalize_phone),
             "int": _via_text(parse_int),
@@ -137,7 +147,7 @@ class Column:
     def blank_value(self):
         if self.default is not None:
             return self.default
-        if self.kind in ("text", "phone", "code", "id_number") or (
+        if self.kind in ("text", "person_name", "phone", "code", "id_number") or (
             self.kind == "choice" and not issubclass(self.choices, int)
         ):
             return "" if self.model_field is None or not self.model_field.null else None
@@ -161,6 +171,8 @@ class Column:
             for alias, label in CHOICE_ALIASES.items():
                 if label in chinese and alias.lower() not in mapping:
                     mapping[alias.lower()] = chinese[label]
+            for alias, value in (self.aliases or {}).items():
+                mapping.setdefault(alias.lower(), value)
             self._choice_map = mapping
         return self._choice_map
 
@@ -218,6 +230,25 @@ def _text(raw):
             text = unescape_formula(text)
         return text or None
     return cell_text(raw) or None
+
+
+# What a name looks like after a GBK/GB2312 export met a character it lacks
+# (䶮, 𬌗 …): "?" in its place, or U+FFFD when bytes were decoded wrongly.
+LOST_CHARACTERS = re.compile("[?？\ufffd]")
+
+
+def parse_person_name(raw):
+    """A person's name, refused when the file lost some of its characters."""
+    text = _text(raw)
+    if text and LOST_CHARACTERS.search(text):
+        raise CellError(
+            _(
+                "姓名“%(value)s”中有“?”或“�”，说明文件在保存时丢失了生僻字。"
+                "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx，核对姓名后重新上传。"
+            )
+            % {"value": text}
+        )
+    return text
 
 
 def _via_text(parse):
@@ -297,6 +328,8 @@ def parse_bool(raw, default):
 def parse_id_number(raw):
     """The ID number text, refusing what Excel did to it when the column was not text."""
     if isinstance(raw, float | int) and not isinstance(raw, bool):
+        if raw == int(raw) and len(str(int(raw))) == 15:
+            raise CellError(str(OLD_FORMAT_MESSAGE))
         raise CellError(
             _(
                 "身份证号被存成了数字（显示为 %(shown)s），Excel 只保留15位有效数字，"
@@ -347,6 +380,7 @@ CHOICE_ALIASES = {
     "父": "父亲",
     "母": "母亲",
     **dict.fromkeys(("兄", "弟", "姐", "妹", "兄弟", "姐妹"), "兄弟姐妹"),
+    **dict.fromkeys(("祖父母", "外祖父母", "祖父", "祖母", "外祖父", "外祖母"), "祖父母/外祖父母"),
     # 文化程度
     **dict.fromkeys(("文盲", "半文盲"), "文盲或半文盲"),
     **dict.fromkeys(("中专", "中职", "技校", "职高"), "中专/中职"),

@@ -20,12 +20,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from communities.crypto import pii_hash
 from communities.scope import get_scope
 
-from .columns import CellError, find_header_row, headers_for_matching
+from .columns import EXAMPLE_MARK, CellError, find_header_row, headers_for_matching
 
 CHUNK = 5000
 MEMO_KINDS = ("choice", "bool", "date", "code", "int", "decimal")
@@ -68,11 +69,12 @@ class Plan:
         self.errors = Errors()
         self.outcome = {}  # row number -> "new" | "updated" | "unchanged"
         self.writes = []
-        self._counts = {"new": {}, "updated": {}}
+        self._noted = []  # (action, model, row numbers the change comes from)
         self._digest = hashlib.sha256()
         self.total_rows = 0
+        self.skipped_examples = 0  # the template's example rows, never imported
 
-    def note(self, action, model, key, values):
+    def note(self, action, model, key, values, rows=()):
         """Record one planned change; the digest makes "exactly what was previewed" checkable.
 
         A commit plans from the same parsed cells as its check (same file, same
@@ -80,18 +82,32 @@ class Plan:
         database: which keys exist and which of their fields would change.  The
         digest covers exactly that.
         """
-        counts = self._counts[action]
-        counts[model] = counts.get(model, 0) + 1
+        self._noted.append((action, model, tuple(rows)))
         changed = ",".join(sorted(values)) if action == "updated" else ""
         self._digest.update(f"{action}|{model._meta.label}|{key}|{changed}\n".encode())
 
     @property
     def changes(self):
-        """{"new": {model's verbose name: n}, "updated": {...}}."""
-        return {
-            action: {str(model._meta.verbose_name): n for model, n in counts.items()}
-            for action, counts in self._counts.items()
+        """{"new": {model's verbose name: n}, "updated": {...}}.
+
+        Only changes that would be written count: a change noted for rows that
+        all turned out to be in error (a second 户主, say) is left out, so the
+        summary agrees with the new/updated row counts beside it.
+        """
+        counts = {"new": {}, "updated": {}}
+        in_error = self.errors.rows
+        for action, model, rows in self._noted:
+            if rows and all(number in in_error for number in rows):
+                continue
+            by_model = counts[action]
+            by_model[model] = by_model.get(model, 0) + 1
+        changes = {
+            action: {str(model._meta.verbose_name): n for model, n in by_model.items()}
+            for action, by_model in counts.items()
         }
+        if self.skipped_examples:
+            changes["examples"] = self.skipped_examples
+        return changes
 
     def digest_extra(self, item):
         self._digest.update(repr(item).encode())
@@ -303,8 +319,12 @@ def parse_rows(kind, sheet, plan, ctx):
         (index, column.key, column.parse, header, {} if column.kind in MEMO_KINDS else None)
         for index, column, header in positions
     ]
+    marks = example_marks()
     for done, (number, cells) in enumerate(raw_rows):
         raw_rows[done] = None  # the raw cells are not needed again: free them as we go
+        if cells and cells[0].__class__ is str and cells[0].lstrip().startswith(marks):
+            plan.skipped_examples += 1
+            continue
         values, bad = {}, set()
         width = len(cells)
         for index, key, parse, header, memo in columns:
@@ -332,6 +352,15 @@ def parse_rows(kind, sheet, plan, ctx):
     return rows
 
 
+def example_marks():
+    """The marks that begin an example row's first cell, in every language offered."""
+    marks = set()
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            marks.add(str(EXAMPLE_MARK))
+    return tuple(marks)
+
+
 def plan_file(kind, sheet, ctx):
     plan = Plan(kind)
     rows = parse_rows(kind, sheet, plan, ctx)
@@ -340,7 +369,8 @@ def plan_file(kind, sheet, ctx):
         ctx.progress(55, _("正在比对已有记录"))
         kind.plan(rows, plan, ctx)
     else:
-        plan.total_rows = count
+        # Example rows are not counted: the template uploaded as downloaded has none.
+        plan.total_rows = count - plan.skipped_examples
     if not count and not plan.errors:
         plan.errors.add(2, "", _("文件中没有数据行。"))
     plan.rows = rows

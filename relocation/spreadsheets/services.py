@@ -180,6 +180,8 @@ def job_commit(job):
                 plan = engine.plan_file(kind, sheet, ctx)
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
+            if parsed:  # the example rows were left out when the check packed the rows
+                plan.skipped_examples = (job.changes or {}).get("examples", 0)
             ctx.progress(80, _("正在写入数据库"))
             engine.commit(plan, ctx)
     except StalePlan:

@@ -12,13 +12,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from communities.audit import kind_auditor
 
 from .cells import CsvWriter, Workbook, WriteOnlyCell
+from .columns import EXAMPLE_MARK
 
-TEXT_KINDS = ("text", "id_number", "phone", "code", "names")
+TEXT_KINDS = ("text", "person_name", "id_number", "phone", "code", "names")
 HEADER_FONT = Font(bold=True)
 REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 ERROR_FONT = Font(color="9C0006")
+EXAMPLE_FONT = Font(color="808080", italic=True)
 TEMPLATE_ROWS = 5000  # rows that get the drop-downs and text format
 
 
@@ -76,7 +78,10 @@ def template_workbook(kind):
     for row_index, example in enumerate(kind.examples, start=2):
         for index, column in enumerate(columns, start=1):
             value = example.get(column.key, "")
+            if index == 1:
+                value = f"{EXAMPLE_MARK}{value}"  # the import skips rows that begin so
             cell = sheet.cell(row=row_index, column=index, value=value)
+            cell.font = EXAMPLE_FONT
             if column.kind in TEXT_KINDS:
                 cell.number_format = "@"
     sheet.freeze_panes = "A2"
@@ -94,7 +99,11 @@ def _instructions(sheet, kind, columns):
         "",
         _("1. 在“%(sheet)s”工作表中每行填写一条记录；第一行是列名，不要修改。带 * 的列必填。")
         % {"sheet": str(kind.label)[:31]},
-        _("2. 示例行仅供参考，导入前请删除或改为真实数据。"),
+        _(
+            "2. 示例行（灰色斜体，第一列以“%(mark)s”开头）仅供参考，导入时自动跳过，可保留或删除；"
+            "真实数据请另起一行填写，第一列不要带“%(mark)s”。"
+        )
+        % {"mark": EXAMPLE_MARK},
         _(
             "3. 身份证号、电话、编码等列已设为“文本”格式；从其他表格粘贴时请用“选择性粘贴 → 数值”，"
             "不要让 Excel 把身份证号变成 5.20201E+17 这样的数字。"

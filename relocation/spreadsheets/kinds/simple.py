@@ -103,13 +103,21 @@ class SimpleKind(Kind):
                 new.append(obj)
                 plan.outcome[row.number] = "new"
                 plan.note(
-                    "new", self.model, self.note_key(keys[id(row)]), snapshot(obj, self.fields)
+                    "new",
+                    self.model,
+                    self.note_key(keys[id(row)]),
+                    snapshot(obj, self.fields),
+                    rows=(row.number,),
                 )
             elif changed:
                 updated.append((obj, changed))
                 plan.outcome[row.number] = "updated"
                 plan.note(
-                    "updated", self.model, self.note_key(keys[id(row)]), snapshot(obj, changed)
+                    "updated",
+                    self.model,
+                    self.note_key(keys[id(row)]),
+                    snapshot(obj, changed),
+                    rows=(row.number,),
                 )
             else:
                 plan.outcome[row.number] = "unchanged"
