@@ -1,0 +1,37 @@
+"""docs/indicators.md is generated from the registry and kept up to date."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from relocation.dashboards import catalogue
+from relocation.dashboards.registry import Indicator, registry
+
+
+def test_committed_catalogue_is_up_to_date():
+    # Fails when an indicator is added or changed without `manage.py write_indicator_docs`.
+    call_command("write_indicator_docs", "--check")
+
+
+def test_every_indicator_is_in_the_catalogue_with_its_formula():
+    text = catalogue.render()
+    for indicator in registry.indicators.values():
+        line = next(line for line in text.splitlines() if line.startswith(f"| `{indicator.key}` |"))
+        assert str(indicator.label) in line
+        for component in indicator.components:
+            assert f"`{component}`" in line
+
+
+def test_a_rate_is_documented_as_a_ratio_of_sums():
+    rate = next(i for i in registry.indicators.values() if i.numerator and i.unit == "%")
+    assert f"Σ `{rate.numerator}` ÷ Σ `{rate.denominator}` × 100" in catalogue._formula(rate)
+
+
+def test_check_fails_when_the_registry_changes(monkeypatch):
+    section = next(iter(registry.sections))
+    extra = Indicator(
+        key="zz_new_figure", label="新指标", section=section, total="persons", description="测试"
+    )
+    monkeypatch.setitem(registry.indicators, extra.key, extra)
+    assert "`zz_new_figure`" in catalogue.render()
+    with pytest.raises(CommandError, match="write_indicator_docs"):
+        call_command("write_indicator_docs", "--check")
