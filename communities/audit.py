@@ -17,8 +17,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .masking import may_view_sensitive
 from .read_audit import AuditChannel, ReadAuditEntry
-from .roles import SENSITIVE_PERMISSION
 
 #: Model fields whose clear value is audited when shown.
 AUDITED_FIELDS = frozenset(
@@ -29,7 +29,8 @@ BATCH_SIZE = 2000
 
 def reveals(user):
     """True when ``user`` is shown personal data in clear (and so is audited)."""
-    return user is not None and user.is_authenticated and user.has_perm(SENSITIVE_PERMISSION)
+    # The same rule that decides masking (communities.masking): what is unmasked is audited.
+    return user is not None and user.is_authenticated and may_view_sensitive(user)
 
 
 def current_request():

@@ -21,14 +21,12 @@ token.  Code that streams history rows with ``COPY`` wraps its writer with
 ``tokenizing_writer``.
 """
 
-import hashlib
-import hmac
 import re
 
-from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from .crypto import pii_hash
 from .validators import mask_phone, mask_resident_id
 
 SEPARATOR = " #"
@@ -36,34 +34,13 @@ DIGEST_LENGTH = 16
 TOKEN_MAX_LENGTH = 64
 TOKEN_RE = re.compile(r"^.* #[0-9a-f]{16}$")
 MASKERS = {"id": mask_resident_id, "phone": mask_phone}
-_key_cache = {}
-
-
-def hash_key():
-    """``PII_HASH_KEY``, or a key derived from ``SECRET_KEY`` when it is not set.
-
-    Derived (not the secret key itself) so that a hash never helps anyone guess
-    the secret key; an operator should set ``PII_HASH_KEY`` explicitly so that
-    rotating ``SECRET_KEY`` (which signs sessions) leaves the hashes comparable.
-    """
-    configured = getattr(settings, "PII_HASH_KEY", "") or ""
-    source = (configured, settings.SECRET_KEY)
-    key = _key_cache.get(source)
-    if key is None:
-        if configured:
-            key = configured.encode()
-        else:
-            key = hmac.new(
-                settings.SECRET_KEY.encode(), b"relocation.history-pii", hashlib.sha256
-            ).digest()
-        _key_cache.clear()
-        _key_cache[source] = key
-    return key
 
 
 def keyed_hash(value):
-    """HMAC-SHA256 of ``value`` under ``hash_key()``, in hex."""
-    return hmac.new(hash_key(), value.encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of ``value`` in hex: the same keyed hash (``PII_HASH_KEY``) as the
+    live rows' search column (``communities.crypto.pii_hash``), so that one key and
+    one rule serve both."""
+    return pii_hash(value)
 
 
 def is_token(value):
