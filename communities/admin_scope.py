@@ -190,6 +190,8 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
 
     def get_list_filter(self, request):
         wrapped = []
+        if getattr(self.model._default_manager.all(), "scope_path", None) is not None:
+            wrapped.append(AreaListFilter)
         for item in super().get_list_filter(request):
             if isinstance(item, str) and "__" not in item:
                 field = self.model._meta.get_field(item)
@@ -361,3 +363,65 @@ def form_for_user(form_class, request):
         (form_class,),
         {"reveal_sensitive": may_view_sensitive(request.user), "__module__": __name__},
     )
+
+
+def area_q(model, token):
+    """Q selecting ``model``'s rows inside an area token, or None when the token is malformed.
+
+    A token is a region's code prefix (``52`` a province, ``5223`` a prefecture,
+    ``522301`` a county, a township's 9+ digit code) or ``s<pk>`` for one
+    settlement.  The rows are reached through the QuerySet's ``scope_path``; the
+    user's own scope still applies on top (``ScopedAdminMixin.get_queryset``), so
+    an area outside it simply lists nothing.
+    """
+    path = getattr(model._default_manager.all(), "scope_path", None)
+    if path is None or not token:
+        return None
+    prefix = f"{path}__" if path else ""
+    if token.startswith("s") and token[1:].isdigit():
+        return models.Q(**{f"{prefix}pk": int(token[1:])})
+    if token.isdigit() and (len(token) in (2, 4, 6) or len(token) >= 9):
+        from .scope import Scope
+
+        return Scope(unrestricted=False, region_prefixes=(token,)).settlement_q(prefix)
+    return None
+
+
+class AreaListFilter(admin.SimpleListFilter):
+    """``?area=<token>``: the rows inside one region or settlement (see ``area_q``).
+
+    The dashboards link every figure, at every level, to the list behind it with
+    this parameter.  It is added to every scoped admin by ``ScopedAdminMixin``;
+    it shows in the sidebar only while it is in use, naming the area (a
+    settlement outside the user's scope is never named).
+    """
+
+    title = _("区域")
+    parameter_name = "area"
+
+    def lookups(self, request, model_admin):
+        token = self.value()
+        if not token:
+            return []
+        from .models import Region, Settlement
+
+        label = "—"
+        if token.startswith("s") and token[1:].isdigit():
+            settlement = scoped_queryset(Settlement, request.user).filter(pk=token[1:]).first()
+            label = settlement.name if settlement else label
+        elif token.isdigit():
+            region = (
+                Region.objects.filter(code__startswith=token)
+                .order_by("level", "code")
+                .only("name")
+                .first()
+            )
+            label = region.name if region else label
+        return [(token, label)]
+
+    def queryset(self, request, queryset):
+        token = self.value()
+        if not token:
+            return queryset
+        q = area_q(queryset.model, token)
+        return queryset.none() if q is None else queryset.filter(q)

@@ -83,11 +83,11 @@ def population(settlements, window):
 
 
 def _households(**params):
-    return lambda settlement_id, window: links.households(settlement_id, **params)
+    return lambda area, window: links.households(area, **params)
 
 
 def _persons(**params):
-    return lambda settlement_id, window: links.persons(settlement_id, **params)
+    return lambda area, window: links.persons(area, **params)
 
 
 registry.register(
@@ -158,9 +158,7 @@ registry.register(
         headline=False,
         column=False,
         description=_("按搬迁年度（2016—2020年）统计的搬迁户数。"),
-        link=lambda settlement_id, window, year: links.households(
-            settlement_id, relocation_year=year
-        ),
+        link=lambda area, window, year: links.households(area, relocation_year=year),
     ),
     Indicator(
         key="persons_by_year",
@@ -171,6 +169,6 @@ registry.register(
         headline=False,
         column=False,
         description=_("按搬迁年度（2016—2020年）统计的搬迁人数。"),
-        link=lambda settlement_id, window, year: links.persons(settlement_id, relocation_year=year),
+        link=lambda area, window, year: links.persons(area, relocation_year=year),
     ),
 )

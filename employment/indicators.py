@@ -168,19 +168,15 @@ def income(settlements, window):
 
 
 def _people(filter_value):
-    def link(settlement_id, window):
-        return links.persons(
-            settlement_id, employment=filter_value, on=window.reference_date.isoformat()
-        )
+    def link(area, window):
+        return links.persons(area, employment=filter_value, on=window.reference_date.isoformat())
 
     return link
 
 
 def _households(filter_value):
-    def link(settlement_id, window):
-        return links.households(
-            settlement_id, employment=filter_value, on=window.reference_date.isoformat()
-        )
+    def link(area, window):
+        return links.households(area, employment=filter_value, on=window.reference_date.isoformat())
 
     return link
 
@@ -291,9 +287,9 @@ registry.register(
         "referrals",
         _("岗位推送人次"),
         _("统计期内（期初至统计日）推送岗位的人次。"),
-        lambda settlement_id, window: links.changelist(
+        lambda area, window: links.changelist(
             "employment.referral",
-            settlement=settlement_id,
+            area,
             referred_on__gte=window.start.isoformat(),
             referred_on__lte=window.reference_date.isoformat(),
         ),
@@ -356,8 +352,6 @@ registry.register(
         total="households_below_line",
         basis="income",
         description=_("当年人均纯收入低于本省当年防返贫监测线的户数。"),
-        link=lambda settlement_id, window: links.households(
-            settlement_id, below_line=window.income_year
-        ),
+        link=lambda area, window: links.households(area, below_line=window.income_year),
     ),
 )

@@ -175,7 +175,7 @@ def test_dashboard_drill_downs_are_unchanged_for_a_masked_user(client, world, jo
     for day in sorted(days):
         window = SimpleNamespace(reference_date=day)
         for value in ("labour", "employed", "unemployed"):
-            url = _people(value)(world.a.pk, window)
+            url = _people(value)(f"s{world.a.pk}", window)
             response = client.get(url)
             rows = {str(p) for p in response.context["cl"].result_list}
             rule = PERSON_LISTS[value][1]
@@ -184,7 +184,7 @@ def test_dashboard_drill_downs_are_unchanged_for_a_masked_user(client, world, jo
             }
             assert f"就业情况（{day.isoformat()}）" in response.content.decode()
             assert list(get_messages(response.wsgi_request)) == []
-        response = client.get(_households("with_labour")(world.a.pk, window))
+        response = client.get(_households("with_labour")(f"s{world.a.pk}", window))
         assert response.status_code == 200
         assert list(get_messages(response.wsgi_request)) == []
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from communities.models import Region, Settlement
 from relocation.spreadsheets.cells import plain
 
-from . import engine
+from . import engine, links
 from .areas import area_url
 from .models import AreaFigure, Period
 from .periods import PeriodKind, PeriodSpec, parse_period, period_containing
@@ -368,14 +368,16 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
     values = engine.evaluate(indicators, total_sums)
     dash.total.values = values
     settlement_id = area.settlement.pk if area.is_settlement else None
+    # The area token of the lists behind the figures (relocation.dashboards.links).
+    area_token = links.settlement_area(settlement_id) if settlement_id else None
     for section in registry.ordered_sections():
         cards = []
         for indicator in registry.in_section(section.key):
             if indicator.breakdown:
                 continue
             link = ""
-            if settlement_id and indicator.link:
-                link = indicator.link(settlement_id, dash.window)
+            if area_token and indicator.link:
+                link = indicator.link(area_token, dash.window)
             card = Card(indicator, values[indicator.key], prev_values.get(indicator.key), link)
             if indicator.headline:
                 cards.append(card)
@@ -387,7 +389,7 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
                     i,
                     values[i.key],
                     prev_values.get(i.key),
-                    i.link(settlement_id, dash.window) if i.link else "",
+                    i.link(area_token, dash.window) if i.link else "",
                 )
                 for i in registry.in_section(section.key)
                 if not i.breakdown
@@ -398,8 +400,8 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
             items = []
             for label, value in values[indicator.key]:
                 link = (
-                    indicator.link(settlement_id, dash.window, label)
-                    if settlement_id and indicator.link
+                    indicator.link(area_token, dash.window, label)
+                    if area_token and indicator.link
                     else ""
                 )
                 items.append((label, value, link))
@@ -412,7 +414,9 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
             Cell(
                 i,
                 row.values[i.key],
-                i.link(row.settlement_id, dash.window) if row.settlement_id and i.link else "",
+                i.link(links.settlement_area(row.settlement_id), dash.window)
+                if row.settlement_id and i.link
+                else "",
             )
             for i in dash.columns
         ]

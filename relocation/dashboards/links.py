@@ -1,7 +1,11 @@
-"""Links from a settlement's figure to the admin list of the rows behind it.
+"""Links from a figure to the admin list of the rows behind it.
 
-The admin lists apply the user's scope themselves, so a link can never show
-rows outside it; these helpers only build the filtered URL.
+A figure belongs to an *area*: one settlement, a region at any level, or the
+user's whole scope.  Each list takes the area as ``?area=<token>``
+(``communities.admin_scope.AreaListFilter``): ``s<pk>`` for a settlement, the
+region's code prefix for a region, nothing for the whole scope.  The admin
+lists apply the user's scope themselves, so a link can never show rows outside
+it; these helpers only build the filtered URL.
 """
 
 from urllib.parse import urlencode
@@ -9,16 +13,26 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 
-def changelist(model, **params):
-    """``changelist("communities.household", settlement__id__exact=3)`` → URL."""
+def settlement_area(settlement_id):
+    return f"s{settlement_id}"
+
+
+def region_area(region):
+    return region.prefix
+
+
+def changelist(model, area=None, **params):
+    """``changelist("communities.household", "s3", state="x")`` → URL of that list."""
     app_label, model_name = model.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    if area:
+        params = {"area": area, **params}
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def households(settlement_id, **params):
-    return changelist("communities.household", settlement__id__exact=settlement_id, **params)
+def households(area, **params):
+    return changelist("communities.household", area, **params)
 
 
-def persons(settlement_id, **params):
-    return changelist("communities.person", settlement=settlement_id, **params)
+def persons(area, **params):
+    return changelist("communities.person", area, **params)

@@ -25,6 +25,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 PERCENT = "%"
 
+# Which way an indicator should move: the dashboards colour a change by it.
+UP = "up"  # more is better (就业率, 入住率)
+DOWN = "down"  # less is better (零就业家庭, 逾期诉求)
+NEUTRAL = "neutral"  # neither (人口, 安置点数)
+DIRECTIONS = (UP, DOWN, NEUTRAL)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -84,7 +90,11 @@ class Indicator:
     decimals: int = 0
     headline: bool = True
     column: bool = True
-    # link(settlement_id, window) -> URL of the rows behind the figure, or None
+    # UP, DOWN or NEUTRAL: whether a rise is good news (colours the change)
+    direction: str = NEUTRAL
+    # link(area, window) -> URL of the rows behind the figure, or None; ``area`` is
+    # the token of relocation.dashboards.links (``s<pk>`` or a region's code prefix,
+    # None for the user's whole scope). Breakdowns get the item's label as a third argument.
     link: Callable | None = field(default=None, compare=False)
 
     @property
@@ -153,6 +163,10 @@ class Registry:
         for indicator in indicators:
             if indicator.key in self.indicators:
                 raise ImproperlyConfigured(f"indicator {indicator.key!r} declared twice")
+            if indicator.direction not in DIRECTIONS:
+                raise ImproperlyConfigured(
+                    f"indicator {indicator.key!r}: direction must be one of {DIRECTIONS}"
+                )
             if indicator.section not in self.sections:
                 raise ImproperlyConfigured(
                     f"indicator {indicator.key!r}: unknown section {indicator.section!r}"
