@@ -1,0 +1,3 @@
+"""Governance and monitoring admin: organisation and monitoring (one module each, discovered through this package)."""
+
+from . import monitoring, organisation  # noqa: F401

@@ -1,0 +1,1 @@
+"""Governance and monitoring: organisation (indicators)."""

@@ -1,1 +1,0 @@
-"""Governance: party organisation, pairing and visits, petitions, monitoring (see DESIGN.md)."""

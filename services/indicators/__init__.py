@@ -1,0 +1,3 @@
+"""Services and culture indicators: places and protection (one module each, discovered through this package)."""
+
+from . import places, protection  # noqa: F401

@@ -1,1 +1,0 @@
-"""Public services and culture: facilities, funded projects, activities, honours (see DESIGN.md)."""
