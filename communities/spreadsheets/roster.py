@@ -442,17 +442,22 @@ class RosterKind(Kind):
         )
         # Heads now in the households of the file (for the one-head rule).
         heads_now = {}
-        for household_id, id_number in (
-            (p.household_id, p.id_number)
-            for p in bulk_in(
-                Person.objects.filter(relationship=enums.Relationship.HEAD).only(
-                    "id", "household_id", "id_number"
-                ),
-                "household_id",
-                [h.pk for h in households.values()],
-            )
+        head_ids = []
+        for head in bulk_in(
+            Person.objects.filter(relationship=enums.Relationship.HEAD).only(
+                "id", "household_id", "id_number"
+            ),
+            "household_id",
+            [h.pk for h in households.values()],
         ):
-            heads_now.setdefault(household_id, set()).add(id_number)
+            head_ids.append(head.pk)
+            heads_now.setdefault(head.household_id, set()).add(head.id_number)
+        # What this plan read, so that a commit can tell whether it still holds.
+        plan.relies_on(
+            Household, [*settlement_of], settlements=[*settlement_ids, *settlement_of.values()]
+        )
+        plan.relies_on(Person, [p.pk for p in people.values()] + head_ids)
+        plan.relies_on(Settlement, settlement_ids)
         ctx.progress(65, _("正在核对每户和每人"))
 
         # Households.

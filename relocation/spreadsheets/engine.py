@@ -73,6 +73,23 @@ class Plan:
         self._digest = hashlib.sha256()
         self.total_rows = 0
         self.skipped_examples = 0  # the template's example rows, never imported
+        # What the plan read (see ``relies_on``); None: the kind did not say.
+        self.relied_on = None
+        self.settlements = set()
+
+    def relies_on(self, model, pks=(), settlements=()):
+        """Declare records the plan read: ``pks`` of ``model``, and every record
+        (of any model with an area scope) inside ``settlements``.
+
+        On SQLite the commit plans outside the write lock and then writes this
+        plan only if none of these records changed in between (``services``);
+        a kind that declares nothing is re-planned under the lock whenever
+        anything at all changed.
+        """
+        if self.relied_on is None:
+            self.relied_on = {}
+        self.relied_on.setdefault(model._meta.label, set()).update(pks)
+        self.settlements.update(s for s in settlements if s is not None)
 
     def note(self, action, model, key, values, rows=()):
         """Record one planned change; the digest makes "exactly what was previewed" checkable.

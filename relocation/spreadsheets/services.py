@@ -14,7 +14,8 @@ import zlib
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -164,7 +165,16 @@ def job_confirm(job, user):
 
 
 def job_commit(job):
-    """Re-check inside one transaction; write only if the plan is the one previewed."""
+    """Write the previewed plan, all or nothing, only if it is still the one previewed.
+
+    PostgreSQL plans again inside the writing transaction.  SQLite has one
+    writer for the whole database, and planning a large file takes minutes
+    during which nobody could sign in or save: it notes where the change
+    history stands, plans without a lock, then takes the write lock and writes
+    that plan only if nothing the plan read has changed since the note
+    (``_still_valid``); otherwise it plans again under the lock, as PostgreSQL
+    does.  Either way the digest must match the preview's.
+    """
     kind = get_kind(job.kind)
     started = time.monotonic()
     job.state = JobState.COMMITTING
@@ -173,18 +183,33 @@ def job_commit(job):
     try:
         parsed = _parsed(job, kind)
         sheet = None if parsed else _read(job, ctx)
-        with transaction.atomic():
-            if parsed:
-                plan = engine.plan_rows(kind, *parsed, ctx)
-            else:
-                plan = engine.plan_file(kind, sheet, ctx)
+
+        def make_plan():
+            plan = (
+                engine.plan_rows(kind, *parsed, ctx)
+                if parsed
+                else engine.plan_file(kind, sheet, ctx)
+            )
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
+            return plan
+
+        plan = marks = None
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            # Outside any transaction: every read sees the latest data, and
+            # whatever changes after the marks shows above them.
+            marks = history_marks()
+            plan = make_plan()
+        with transaction.atomic():
+            if plan is None or not _still_valid(plan, marks):
+                plan = make_plan()
             if parsed:  # the example rows were left out when the check packed the rows
                 plan.skipped_examples = (job.changes or {}).get("examples", 0)
             ctx.progress(80, _("正在写入数据库"))
             engine.commit(plan, ctx)
-    except StalePlan:
+    except (StalePlan, IntegrityError):
+        # IntegrityError: someone created the same household number or ID
+        # number between the check and the write; the transaction rolled back.
         _finish(
             job,
             JobState.FAILED,
@@ -210,6 +235,49 @@ def job_commit(job):
     ImportUpload.objects.filter(job=job).delete()
     _finish(job, JobState.COMMITTED, started)
     return job
+
+
+def history_marks():
+    """{history model: its largest history id}: where the change history stands now."""
+    marks = {}
+    for model in _history_models():
+        marks[model] = model.objects.aggregate(top=Max("history_id"))["top"] or 0
+    return marks
+
+
+def _history_models():
+    """Every model's history table (many-to-many changes also add a row to their owner's)."""
+    from simple_history.models import registered_models
+
+    return [m.history.model for m in registered_models.values() if hasattr(m, "history")]
+
+
+def _still_valid(plan, marks):
+    """True when no record ``plan`` relied on changed after ``marks`` (call under the write lock).
+
+    Every write path records history (the models' querysets and the bulk
+    writers do), and on SQLite history ids grow in commit order, so the rows
+    above the marks are exactly the changes since they were taken.  A kind that
+    declares what it read (``Plan.relies_on``) declares all of it; a kind that
+    declares nothing accepts no change at all.
+    """
+    for history_model, mark in marks.items():
+        changed = set(
+            history_model.objects.filter(history_id__gt=mark).values_list("id", flat=True)
+        )
+        if not changed:
+            continue
+        if plan.relied_on is None:
+            return False
+        model = history_model.instance_type
+        if changed & plan.relied_on.get(model._meta.label, set()):
+            return False
+        path = getattr(model._default_manager.all(), "scope_path", None)
+        if path is not None and plan.settlements:
+            lookup = f"{path}__in" if path else "pk__in"
+            if model._default_manager.filter(pk__in=changed, **{lookup: plan.settlements}).exists():
+                return False
+    return True
 
 
 def _parsed(job, kind):

@@ -1,12 +1,19 @@
 """Inserting many new records, with their history rows, as fast as the database allows.
 
-On PostgreSQL new rows go in with ``COPY`` (psycopg 3): ids are reserved from
-the table's sequence in one query, then the records and their history rows
-(``+``, the importer, ``导入：<file>``, the same moment) are streamed.  That is
-what ``bulk_create`` on the models' querysets does (``communities.history``),
-without Django compiling 2.5 million parameters for a 100,000-row roster.
-Elsewhere (SQLite) the querysets' own ``bulk_create`` runs.
+New rows bypass the ORM's ``bulk_create``, whose SQL compilation is most of
+its cost (a 20,000-person roster: 36 s of 49 s compiling ``INSERT`` statements
+of 999 parameters each on SQLite).  Ids are reserved first, then the records and
+their history rows (``+``, the importer, ``导入：<file>``, the same moment) are
+streamed: with ``COPY`` on PostgreSQL (psycopg 3; ids from the table's
+sequence), with one prepared ``INSERT`` run by ``executemany`` on SQLite (ids
+after the table's highest, which is safe because the caller holds SQLite's one
+write lock).  Outside a transaction on SQLite the querysets' own ``bulk_create``
+runs.  Either way encrypted columns are sealed (``communities.crypto``) and the
+history's personal data tokenised (``communities.history_pii``) exactly as
+``bulk_create`` on the models' querysets (``communities.history``) does.
 """
+
+from contextlib import contextmanager
 
 from django.db import connection, models
 from django.utils import timezone
@@ -14,13 +21,22 @@ from django.utils import timezone
 from communities.crypto import seal_writer
 from communities.history_pii import tokenizing_writer
 
+SQLITE_BATCH = 5000
+
+
+def _raw_inserts_possible():
+    if connection.vendor == "postgresql":
+        return True
+    # SQLite: ids after the highest are only safe while this connection holds the lock.
+    return connection.vendor == "sqlite" and connection.in_atomic_block
+
 
 def insert(model, objs, ctx, *, batch_size=2000):
     """Create ``objs`` (unsaved instances) and one history row each; sets their pks."""
     objs = list(objs)
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    if not _raw_inserts_possible():
         model.objects.bulk_create(objs, batch_size=batch_size, **ctx.write_kwargs())
         return
     if hasattr(model, "set_derived_fields"):
@@ -39,53 +55,34 @@ def insert(model, objs, ctx, *, batch_size=2000):
                 related = obj._state.fields_cache.get(field.name)
                 if related is not None and getattr(obj, field.attname) is None:
                     setattr(obj, field.attname, related.pk)
-    table = model._meta.db_table
     pk = model._meta.pk
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, len(objs)],
-        )
-        for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
+        for obj, pk_value in zip(objs, _reserve_ids(cursor, model, len(objs)), strict=True):
             setattr(obj, pk.attname, pk_value)
             obj._state.adding = False
             obj._state.db = connection.alias
-        _copy(cursor, table, [pk, *fields], objs, quote)
-        history = model.history.model
-        extra = {
-            "history_date": now,
-            "history_change_reason": ctx.reason,
-            "history_type": "+",
-            "history_user_id": ctx.user.pk if ctx.user is not None else None,
-        }
-        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(quote(f.column) for f in hist_fields)
-        getters = [(f.attname, extra.get(f.attname)) for f in hist_fields]
-        with cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = seal_writer(tokenizing_writer(copy.write_row, hist_fields), hist_fields)
+        names = [f.attname for f in [pk, *fields]]
+        with _rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
+            write = seal_writer(write_row, [pk, *fields])
+            for obj in objs:
+                write([getattr(obj, name) for name in names])
+        history_fields, extra = _history(model, ctx, now)
+        getters = [(f.attname, extra.get(f.attname)) for f in history_fields]
+        with _rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
+            write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
             for obj in objs:
                 write([extra[a] if a in extra else getattr(obj, a) for a, _d in getters])
-
-
-def _copy(cursor, table, fields, objs, quote):
-    columns = ", ".join(quote(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-        write = seal_writer(copy.write_row, fields)
-        for obj in objs:
-            write([getattr(obj, name) for name in names])
 
 
 def insert_rows(model, rows, ctx):
     """Like ``insert`` for rows given as {attname: value} with every column filled in.
 
-    The roster's 100,000 new people go this way: on PostgreSQL no model
-    instance is built at all.  The caller has set the derived columns.
+    The roster's 100,000 new people go this way: no model instance is built at
+    all.  The caller has set the derived columns.
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
+    if not _raw_inserts_possible():
         model.objects.bulk_create(
             [model(**row) for row in rows], batch_size=2000, **ctx.write_kwargs()
         )
@@ -98,8 +95,27 @@ def insert_rows(model, rows, ctx):
         for f in fields
         if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add)
     ]
-    names = [f.attname for f in fields]
-    quote = connection.ops.quote_name
+    history_fields, extra = _history(model, ctx, now)
+    history_names = [f.attname for f in history_fields]
+    with connection.cursor() as cursor:
+        for row, pk_value in zip(rows, _reserve_ids(cursor, model, len(rows)), strict=True):
+            row[pk.attname] = pk_value
+            for name in stamped:
+                row[name] = now
+        all_names = [f.attname for f in [pk, *fields]]
+        with _rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
+            write = seal_writer(write_row, [pk, *fields])
+            for row in rows:
+                write([row[name] for name in all_names])
+        with _rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
+            write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
+            for row in rows:
+                row.update(extra)
+                write([row[name] for name in history_names])
+
+
+def _history(model, ctx, now):
+    """The history table's columns (its own id left to the database) and their fixed values."""
     history = model.history.model
     extra = {
         "history_date": now,
@@ -107,29 +123,74 @@ def insert_rows(model, rows, ctx):
         "history_type": "+",
         "history_user_id": ctx.user.pk if ctx.user is not None else None,
     }
-    hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-    hist_names = [f.attname for f in hist_fields]
-    with connection.cursor() as cursor:
+    return [f for f in history._meta.concrete_fields if not f.primary_key], extra
+
+
+def _reserve_ids(cursor, model, count):
+    table, column = model._meta.db_table, model._meta.pk.column
+    if connection.vendor == "postgresql":
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(rows)],
+            [table, column, count],
         )
-        for row, (pk_value,) in zip(rows, cursor.fetchall(), strict=True):
-            row[pk.attname] = pk_value
-            for name in stamped:
-                row[name] = now
-        columns = ", ".join(quote(f.column) for f in [pk, *fields])
-        with cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = seal_writer(copy.write_row, [pk, *fields])
-            all_names = [pk.attname, *names]
-            for row in rows:
-                write([row[name] for name in all_names])
-        columns = ", ".join(quote(f.column) for f in hist_fields)
-        with cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            write = seal_writer(tokenizing_writer(copy.write_row, hist_fields), hist_fields)
-            for row in rows:
-                row.update(extra)
-                write([row[name] for name in hist_names])
+        return [pk for (pk,) in cursor.fetchall()]
+    quote = connection.ops.quote_name
+    cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")
+    top = cursor.fetchone()[0] or 0
+    # AUTOINCREMENT tables never reuse the ids of deleted rows: start after those too.
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    found = cursor.fetchone()
+    start = max(top, found[0] if found else 0) + 1
+    return range(start, start + count)
+
+
+@contextmanager
+def _rows_into(cursor, table, fields):
+    """``write_row(values)`` sending rows of ``fields`` into ``table``."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            yield copy.write_row
+        return
+    adapters = [_sqlite_adapter(f) for f in fields]
+    sql = f"INSERT INTO {quote(table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    batch = []
+
+    def write_row(values):
+        batch.append(
+            [v if v is None or a is None else a(v) for a, v in zip(adapters, values, strict=True)]
+        )
+        if len(batch) >= SQLITE_BATCH:
+            cursor.executemany(sql, batch)
+            batch.clear()
+
+    yield write_row
+    if batch:
+        cursor.executemany(sql, batch)
+
+
+def _sqlite_adapter(field):
+    """How the ORM would store a value of ``field`` on SQLite, or None when as it is."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        last = [None, None]  # the same moment on every row of a write: adapt it once
+
+        def adapt(value):
+            if value is not last[0]:
+                last[:] = [value, ops.adapt_datetimefield_value(value)]
+            return last[1]
+
+        return adapt
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.TimeField):
+        return ops.adapt_timefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    if isinstance(field, models.JSONField | models.UUIDField):
+        return lambda v: field.get_db_prep_save(v, connection)
+    return None
 
 
 def touch(objs):
