@@ -123,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": env.int("SQLITE_TIMEOUT", default=20),
+            "timeout": env.int("SQLITE_TIMEOUT", default=60),
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
