@@ -7,7 +7,9 @@ killed, out of memory — would otherwise stay 「正在检查」 or 「正在�
 ever; ``fail_dead_jobs`` marks it failed with a message the user reads on the
 job page.  On the worker's own host (and process-id namespace) the process id
 decides (the process is there or not); elsewhere a heartbeat older than
-``JOB_WORKER_STALE_SECONDS``.
+``JOB_WORKER_STALE_SECONDS``.  Every living worker also sweeps now and then
+(``sweep``): dead workers' import jobs and their rows in the job queue are
+marked failed even when nobody opens their pages.
 """
 
 import contextlib
@@ -39,6 +41,8 @@ def _host():
 
 
 HOST = _host()
+#: Every this many heartbeats a worker sweeps up after dead ones (``sweep``).
+SWEEP_EVERY = 6
 #: The states in which a worker is working on the job (not merely queued).
 WORKING_STATES = (JobState.VALIDATING, JobState.COMMITTING)
 
@@ -122,6 +126,49 @@ def fail_dead_jobs(jobs=None):
     return failed
 
 
+def fail_orphaned_task_results(now=None):
+    """Mark FAILED the job queue's rows still RUNNING on a worker that is gone; returns how many.
+
+    django-tasks leaves a task RUNNING for ever when its worker is killed; the
+    import it ran is failed by ``fail_dead_jobs``, and this makes the queue
+    agree (an operator reading ``DBTaskResult`` or the readiness check sees no
+    phantom work).  A worker counts as gone when its heartbeat is dead, or when
+    it has none and the task started longer than ``JOB_WORKER_STALE_SECONDS`` ago.
+    """
+    from django_tasks_db.models import DBTaskResult, TaskResultStatus
+
+    now = now or timezone.now()
+    beats = {beat.worker_id: beat for beat in WorkerHeartbeat.objects.all()}
+    gone = []
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
+    for result in running.only("id", "worker_ids", "started_at"):
+        worker = (result.worker_ids or [""])[-1][:64]
+        beat = beats.get(worker)
+        if beat is not None:
+            if heartbeat_alive(beat, now):
+                continue
+        elif result.started_at is None or result.started_at >= stale_before(now):
+            continue
+        gone.append(result.pk)
+    if not gone:
+        return 0
+    return DBTaskResult.objects.filter(pk__in=gone, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="relocation.spreadsheets.workers.WorkerGone",
+        traceback=str(dead_worker_message()),
+    )
+
+
+def sweep():
+    """What a living worker does now and then: fail the work of dead ones (see above)."""
+    try:
+        fail_dead_jobs()
+        fail_orphaned_task_results()
+    except DatabaseError:
+        logger.info("sweep skipped: the database is busy")
+
+
 def forget_dead_workers():
     """Drop the heartbeat rows of workers on this host that are gone (a new one starts)."""
     gone = [b.pk for b in WorkerHeartbeat.objects.filter(host=HOST) if not pid_alive(b.pid)]
@@ -159,9 +206,14 @@ class Heartbeat(threading.Thread):
             logger.info("heartbeat skipped: the database is busy")
 
     def run(self):
+        beats = 0
         try:
             while not self.stopping.is_set():
                 self.beat()
+                if beats % SWEEP_EVERY == 0:
+                    # Jobs of dead workers fail even when nobody opens their page.
+                    sweep()
+                beats += 1
                 close_old_connections()  # this thread's own connection
                 self.stopping.wait(settings.JOB_WORKER_HEARTBEAT_SECONDS)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()

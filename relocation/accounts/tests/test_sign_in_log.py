@@ -112,3 +112,38 @@ def test_log_cannot_be_edited_or_deleted(client, xingyi_admin, superuser, events
 def test_officials_cannot_read_the_log(client, xingyi_official, events):
     client.force_login(xingyi_official)
     assert client.get(reverse("admin:accounts_signinevent_changelist")).status_code == 403
+
+
+# --- retention ---------------------------------------------------------------------
+
+
+def _event(days_ago, username="someone"):
+    import datetime
+
+    from django.utils import timezone
+
+    return SignInEvent.objects.create(
+        username=username,
+        result=SignInResult.FAILED,
+        at=timezone.now() - datetime.timedelta(days=days_ago),
+    )
+
+
+def test_purge_signin_log_refuses_less_than_183_days_and_keeps_everything():
+    from django.core.management import CommandError, call_command
+
+    _event(400)
+    with pytest.raises(CommandError, match="登录日志至少保留183天"):
+        call_command("purge_signin_log", "--older-than", "182")
+    assert SignInEvent.objects.count() == 1
+
+
+def test_purge_signin_log_removes_only_older_rows(capsys):
+    from django.core.management import call_command
+
+    old = [_event(days) for days in (400, 301)]
+    kept = [_event(days) for days in (0, 182, 299)]
+    call_command("purge_signin_log", "--older-than", "300")
+    assert set(SignInEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
+    assert not SignInEvent.objects.filter(pk__in=[e.pk for e in old]).exists()
+    assert "已删除2条早于300天的登录日志。" in capsys.readouterr().out

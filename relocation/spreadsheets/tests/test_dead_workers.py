@@ -127,3 +127,76 @@ def test_a_heartbeat_stamps_this_process(settings):
     row = WorkerHeartbeat.objects.get(worker_id="test-worker")
     assert (row.host, row.pid) == (workers.HOST, os.getpid())
     assert workers.worker_status()["running"] is True
+
+
+# --- the periodic sweep and the job queue's own rows --------------------------------
+
+
+def make_result(worker_id, started_minutes_ago=10):
+    from django_tasks_db.models import DBTaskResult, TaskResultStatus
+
+    started = timezone.now() - datetime.timedelta(minutes=started_minutes_ago)
+    return DBTaskResult.objects.create(
+        status=TaskResultStatus.RUNNING,
+        args_kwargs={"args": ["x"], "kwargs": {}},
+        task_path="relocation.spreadsheets.tasks.commit_import",
+        backend_name="default",
+        queue_name="default",
+        run_after=started,
+        started_at=started,
+        worker_ids=[worker_id],
+    )
+
+
+def make_beat(worker_id, pid, host=workers.HOST, minutes_ago=0):
+    return WorkerHeartbeat.objects.create(
+        worker_id=worker_id,
+        host=host,
+        pid=pid,
+        started_at=timezone.now() - datetime.timedelta(hours=1),
+        seen_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),
+    )
+
+
+def test_the_sweep_fails_a_dead_workers_job_and_its_queue_row(world, dead_pid):
+    from django_tasks_db.models import TaskResultStatus
+
+    make_beat("dead-worker", dead_pid)
+    make_beat("live-worker", os.getpid())
+    make_beat("far-worker", 1, host="another-host", minutes_ago=1)  # fresh heartbeat elsewhere
+    job = make_job(world.admin, pid=dead_pid)
+    kept_job = make_job(world.admin, pid=os.getpid())
+    dead = make_result("dead-worker")
+    live = make_result("live-worker")
+    far = make_result("far-worker")
+    young = make_result("no-heartbeat-yet", started_minutes_ago=0)
+    old = make_result("no-heartbeat-at-all", started_minutes_ago=30)
+
+    workers.sweep()  # what a living worker's heartbeat thread does every few beats
+
+    job.refresh_from_db()
+    kept_job.refresh_from_db()
+    assert job.state == "failed" and DEAD_WORKER in job.failure
+    assert kept_job.state == "committing"
+    for result in (dead, live, far, young, old):
+        result.refresh_from_db()
+    assert dead.status == old.status == TaskResultStatus.FAILED
+    assert DEAD_WORKER in dead.traceback and dead.finished_at is not None
+    assert live.status == far.status == young.status == TaskResultStatus.RUNNING
+
+
+def test_the_heartbeat_thread_sweeps(world, dead_pid, settings, monkeypatch):
+    swept = []
+    monkeypatch.setattr(workers, "sweep", lambda: swept.append(1))
+    monkeypatch.setattr(workers, "SWEEP_EVERY", 2)
+    settings.JOB_WORKER_HEARTBEAT_SECONDS = 0.01
+    beat = workers.Heartbeat("sweeping-worker")
+    beat.beat = lambda: None  # the thread's own connection would not see the test's data
+    beat.start()
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(swept) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    beat.stop()
+    assert len(swept) >= 2  # on the first beat, then every SWEEP_EVERY beats

@@ -11,7 +11,7 @@ import os
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from relocation.spreadsheets.workers import Heartbeat, fail_dead_jobs, forget_dead_workers
+from relocation.spreadsheets.workers import Heartbeat, forget_dead_workers, sweep
 
 
 class Command(DbWorkerCommand):
@@ -21,7 +21,7 @@ class Command(DbWorkerCommand):
         # With --reload the first process only watches files; its child works.
         if options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
             return super().handle(*args, **options)
-        fail_dead_jobs()
+        sweep()
         forget_dead_workers()
         heartbeat = Heartbeat(options["worker_id"])
         heartbeat.start()
