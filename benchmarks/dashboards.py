@@ -41,6 +41,8 @@ import django
 
 django.setup()
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import guard  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -145,6 +147,7 @@ def simulated_import(county, count=10_000):
 
 
 def main():
+    guard.require_demo_data()
     parser = argparse.ArgumentParser()
     parser.add_argument("--snapshot", type=int, default=0, help="store the last N months first")
     parser.add_argument("--skip-refresh", action="store_true")

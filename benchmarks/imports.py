@@ -15,7 +15,8 @@ Then, side by side on the same rows, a stock django-import-export
 
 Each scenario runs in its own process so that "peak memory" is that scenario's
 (``ru_maxrss``).  The benchmark deletes its own rows (household numbers
-``BM…``) before and after.
+``BM…``) before and after, and refuses to run on a database holding any other
+household (``benchmarks/guard.py``).
 """
 
 import datetime
@@ -43,6 +44,9 @@ from django.db import connection  # noqa: E402
 
 from communities.models import Building, GridUnit, Household, Person, Region, Settlement  # noqa: E402
 from communities.validators import check_digit  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import guard  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 STOCK_ROWS = int(os.environ.get("BENCH_STOCK_ROWS", "10000"))
@@ -386,6 +390,7 @@ def child(scenario):
 def main():
     if len(sys.argv) > 1:
         scenario = sys.argv[1]
+        guard.require_own_data(PREFIX)  # each scenario's process checks again
         if scenario == "xlsx":
             result = run_ours(WORK / "roster.xlsx", f"ours, .xlsx, {ROWS} rows: check + commit")
         elif scenario == "csv":
@@ -406,6 +411,7 @@ def main():
             result = {}
         print(json.dumps(result, ensure_ascii=False))
         return
+    guard.require_own_data(PREFIX)
     print(f"database: {connection.vendor}, rows: {ROWS}, stock rows: {STOCK_ROWS}")
     settlements = ensure_settlements()
     headers, rows = roster_rows(ROWS, settlements)

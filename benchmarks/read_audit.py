@@ -24,6 +24,8 @@ import django
 
 django.setup()
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import guard  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib import admin  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -49,6 +51,7 @@ def export(client, fmt_index):
 
 
 def main():
+    guard.require_demo_data()
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     from django.contrib.auth import get_user_model

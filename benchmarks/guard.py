@@ -1,0 +1,68 @@
+"""Benchmarks never harm data: each runs only on a database whose contents it may touch.
+
+Two rules, called at the start of every benchmark that writes:
+
+* ``require_own_data(prefix)``: the database holds no household other than the
+  benchmark's own (numbers starting with ``prefix``) — ``imports.py``, which
+  creates, matches and deletes households and people by ID number, and once
+  moved 534 demo people into its test households on a demo database;
+* ``require_demo_data()``: every household and person was created by
+  ``load_demo`` and nobody has changed them since (their change history has no
+  other reason) — the benchmarks that need the demo and write beside it
+  (``read_audit.py``'s audit rows, ``dashboards.py``'s rolled-back import).
+
+Otherwise they stop with a message saying how to make a database of their own.
+"""
+
+import sys
+
+CREATE_DB = (
+    "createdb -h 127.0.0.1 -U postgres relocation_bench && "
+    "DATABASE_URL=postgres://postgres@127.0.0.1:5432/relocation_bench "
+    ".venv/bin/python manage.py migrate"
+)
+
+
+class ForeignData(SystemExit):
+    """Raised (exit status 2) instead of touching a database with others' data."""
+
+    def __init__(self, message):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+def _refuse(message):
+    print(f"refusing to run: {message}", file=sys.stderr)
+    raise ForeignData(message)
+
+
+def require_own_data(prefix):
+    from communities.models import Household, Person
+
+    foreign = Household.objects.exclude(number__startswith=prefix).count()
+    people = Person.objects.exclude(household__number__startswith=prefix).count()
+    if foreign or people:
+        _refuse(
+            f"this database holds {foreign} households and {people} people the benchmark "
+            f"did not create (its own have numbers starting with {prefix!r}). Run it on an "
+            f"empty database of its own: {CREATE_DB}"
+        )
+
+
+def require_demo_data():
+    from communities.demo.generate import DEMO_REASON
+    from communities.models import Household, Person
+
+    for model in (Household, Person):
+        history = model.history.model.objects.exclude(history_change_reason=DEMO_REASON)
+        if history.exists():
+            _refuse(
+                f"this database holds {model._meta.verbose_name} records that load_demo did "
+                "not create or that someone changed since; this benchmark writes beside the "
+                f"demo, so it only runs on a demo database of its own: {CREATE_DB} && "
+                ".venv/bin/python manage.py load_regions && "
+                ".venv/bin/python manage.py load_demo"
+            )
