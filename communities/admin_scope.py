@@ -26,7 +26,7 @@ from .audit import ReadAuditAdminMixin
 from .history_pii import is_token, shown
 from .masking import MASKERS, age_on, birth_year, may_view_sensitive
 from .masking import hide as _hide
-from .scope import get_scope
+from .scope import area_q, get_scope, is_region_token, settlement_of_token
 from .validators import mask_phone, mask_resident_id
 
 # Health is special-category data: without the permission it is neither shown
@@ -365,28 +365,6 @@ def form_for_user(form_class, request):
     )
 
 
-def area_q(model, token):
-    """Q selecting ``model``'s rows inside an area token, or None when the token is malformed.
-
-    A token is a region's code prefix (``52`` a province, ``5223`` a prefecture,
-    ``522301`` a county, a township's 9+ digit code) or ``s<pk>`` for one
-    settlement.  The rows are reached through the QuerySet's ``scope_path``; the
-    user's own scope still applies on top (``ScopedAdminMixin.get_queryset``), so
-    an area outside it simply lists nothing.
-    """
-    path = getattr(model._default_manager.all(), "scope_path", None)
-    if path is None or not token:
-        return None
-    prefix = f"{path}__" if path else ""
-    if token.startswith("s") and token[1:].isdigit():
-        return models.Q(**{f"{prefix}pk": int(token[1:])})
-    if token.isdigit() and (len(token) in (2, 4, 6) or len(token) >= 9):
-        from .scope import Scope
-
-        return Scope(unrestricted=False, region_prefixes=(token,)).settlement_q(prefix)
-    return None
-
-
 class AreaListFilter(admin.SimpleListFilter):
     """``?area=<token>``: the rows inside one region or settlement (see ``area_q``).
 
@@ -406,10 +384,11 @@ class AreaListFilter(admin.SimpleListFilter):
         from .models import Region, Settlement
 
         label = "—"
-        if token.startswith("s") and token[1:].isdigit():
-            settlement = scoped_queryset(Settlement, request.user).filter(pk=token[1:]).first()
+        settlement_id = settlement_of_token(token)
+        if settlement_id is not None:
+            settlement = scoped_queryset(Settlement, request.user).filter(pk=settlement_id).first()
             label = settlement.name if settlement else label
-        elif token.isdigit():
+        elif is_region_token(token):
             region = (
                 Region.objects.filter(code__startswith=token)
                 .order_by("level", "code")

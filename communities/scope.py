@@ -120,3 +120,38 @@ class ScopedQuerySetMixin:
         # starts from the settlement index instead of scanning the whole table.
         visible = list(Settlement.objects.filter(scope.settlement_q()).values_list("pk", flat=True))
         return self.filter(**{f"{self.scope_path}__in": visible})
+
+
+def area_q(model, token):
+    """Q selecting ``model``'s rows inside an area token, or None when the token is malformed.
+
+    A token is a region's code prefix (``52`` a province, ``5223`` a prefecture,
+    ``522301`` a county, a township's 9+ digit code) or ``s<pk>`` for one
+    settlement.  The rows are reached through the QuerySet's ``scope_path``; the
+    user's own scope still applies on top (``ScopedAdminMixin.get_queryset``), so
+    an area outside it simply lists nothing.
+    """
+    path = getattr(model._default_manager.all(), "scope_path", None)
+    if path is None or not token:
+        return None
+    prefix = f"{path}__" if path else ""
+    settlement = settlement_of_token(token)
+    if settlement is not None:
+        return Q(**{f"{prefix}pk": settlement})
+    if is_region_token(token):
+        return Scope(unrestricted=False, region_prefixes=(token,)).settlement_q(prefix)
+    return None
+
+
+def settlement_of_token(token):
+    """The settlement id of an ``s<pk>`` token (a database integer), else None."""
+    digits = token[1:]
+    if token.startswith("s") and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits)
+    return None
+
+
+def is_region_token(token):
+    return (
+        token.isascii() and token.isdigit() and (len(token) in (2, 4, 6) or 9 <= len(token) <= 12)
+    )

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "relocation.spreadsheets",
     "relocation.demo",
     "relocation.backups",
+    "rest_framework",
+    "drf_spectacular",
+    "relocation.api",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +258,18 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # every cell into text.  Our resources escape text cells themselves
 # (relocation.spreadsheets.cells: a leading apostrophe, numbers stay numbers).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# The export formats offered, named rather than "whatever libraries are installed":
+# PyYAML (a dependency of the API's schema generator) would otherwise add a YAML
+# export that cannot write amounts.
+from import_export.formats import base_formats  # noqa: E402
+
+EXPORT_FORMATS = [
+    base_formats.CSV,
+    base_formats.XLSX,
+    base_formats.TSV,
+    base_formats.JSON,
+    base_formats.HTML,
+]
 
 # Spreadsheet import (relocation.spreadsheets): limits checked before parsing.
 SPREADSHEET_MAX_UPLOAD_BYTES = env.int("SPREADSHEET_MAX_UPLOAD_BYTES", default=50 * 2**20)
@@ -276,3 +291,38 @@ SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=2
 # Read-audit rows are kept at least this many days (Cybersecurity Law art. 21: six
 # months); purge_read_audit refuses anything shorter.
 READ_AUDIT_MIN_RETENTION_DAYS = 183
+
+
+# --- The read-only API for other systems (relocation.api, docs/api.md) ---------------------
+# Requests per system account (token); counted in the cache below.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+# With several web processes the rate limit is shared only through a shared cache,
+# e.g. CACHE_URL=dbcache://relocation_cache (after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["relocation.api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["relocation.api.auth.ScopedReadPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["relocation.api.auth.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE_LIMIT},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "易地扶贫搬迁后续扶持 数据接口",
+    "DESCRIPTION": (
+        "只读接口：安置点、搬迁户、家庭成员、就业和看板指标，按系统账号的管辖范围返回，"
+        "个人信息按账号权限脱敏。认证：Authorization: Bearer <密钥>。"
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "relocation.api.schema.add_error_responses",
+    ],
+}

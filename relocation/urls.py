@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("relocation.accounts.urls")),
     path("admin/imports/", include("relocation.spreadsheets.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("relocation.api.urls")),
     path(content_security.REPORT_PATH.strip("/") + "/", content_security.report, name="csp_report"),
 ]
 

@@ -190,6 +190,8 @@ def test_every_url_is_in_the_matrix():
             continue
         if found and found[1] in ADMIN_OBJECT_VIEWS:
             continue
+        if name.startswith("api:"):
+            continue  # the token API: relocation/api/tests walks every endpoint for every role
         if name.startswith("admin:") and not _has_args(pattern):
             continue  # argument-free admin pages (index, work lists …): requested by the matrix
         uncovered.append(name)
