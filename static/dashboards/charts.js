@@ -114,7 +114,7 @@
     var line = indicator.total === null ? [] : [{
       xAxis: indicator.total,
       name: chinese ? "整体" : "overall",
-      label: { formatter: (chinese ? "整体 " : "overall ") + indicator.total + suffix, position: "end" }
+      label: { formatter: (chinese ? "整体 " : "overall ") + indicator.total + suffix, position: "start" }
     }];
     return {
       grid: { left: 8, right: 56, top: 28, bottom: 24, containLabel: true },
