@@ -207,6 +207,29 @@ class Dashboard:
         present.sort(key=lambda r: (-r.values[indicator.key], r.key))
         return [(r, fmt(indicator, r.values.get(indicator.key))) for r in present + empty]
 
+    def reference(self, indicator):
+        """The line of the ranked comparison: (number, label, text).
+
+        A rate or an average: the area's own value, from its summed numerator and
+        denominator (never an average of the child areas' rates).  A count or an
+        amount: the area's total per child area, since the total itself is the
+        sum of the bars.
+        """
+        total = self.total.values.get(indicator.key) if self.total else None
+        if total is None or not self.rows:
+            return None, "", DASH
+        if indicator.is_ratio:
+            value = rounded(indicator, total)
+            label = _("%(name)s整体") % {"name": self.area.name}
+            return float(value), label, fmt(indicator, value)
+        value = (Decimal(total) / len(self.rows)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        label = _("平均每个%(level)s") % {"level": self.area.child_label}
+        return float(value), label, f"{value:,}"
+
+    @property
+    def rank_reference(self):
+        return self.reference(self.rank_indicator)
+
     @property
     def trend_header(self):
         labels = []
@@ -259,10 +282,13 @@ class Dashboard:
                         "unit": str(i.unit),
                         "decimals": i.decimals,
                         "direction": i.direction,
-                        # The area's own value, from summed components (never an average).
-                        "total": num(rounded(i, self.total.values.get(i.key)))
-                        if self.total
-                        else None,
+                        **dict(
+                            zip(
+                                ("reference", "referenceLabel", "referenceText"),
+                                self.reference(i),
+                                strict=True,
+                            )
+                        ),
                     }
                     for i in self.columns
                 ],

@@ -89,36 +89,38 @@
     });
   }
 
-  /* Ranked comparison: the child areas sorted by the chosen indicator, the
-     area's own (rolled-up) value as a line.  Changing the indicator redraws at
+  /* Ranked comparison: the child areas sorted by the chosen indicator, with a
+     line for the area: its own rate (from summed numerators and denominators),
+     or for a count its total per child area.  Changing the indicator redraws at
      once; without JavaScript the form asks the server for the sorted table. */
   function rankingOption(key) {
     var ranking = data.ranking;
     var indicator = ranking.indicators.filter(function (i) { return i.key === key; })[0];
     if (!indicator) return null;
-    var rows = ranking.rows.map(function (r) { return { name: String(r.name), value: r.values[key] }; });
-    var known = rows.filter(function (r) { return r.value !== null; });
+    var known = ranking.rows.map(function (r) { return { name: String(r.name), value: r.values[key] }; })
+      .filter(function (r) { return r.value !== null; });
     known.sort(function (a, b) { return b.value - a.value; });
     var percent = indicator.unit === "%";
     var suffix = percent ? "%" : "";
     var values = known.map(function (r) { return r.value; });
-    if (indicator.total !== null) values.push(indicator.total);
     var axis = { type: "value", axisLabel: { formatter: "{value}" + suffix } };
     if (percent) {
-      var range = rateRange(values, 10);
+      // 93 % against 96 % must show: a readable range around the values and the line.
+      var range = rateRange(values.concat(indicator.reference === null ? [] : [indicator.reference]), 10);
       axis.min = range.min;
       axis.max = range.max;
     } else {
       axis.min = 0;  // a count or an amount: a bar's length is its value
     }
-    var line = indicator.total === null ? [] : [{
-      xAxis: indicator.total,
-      name: chinese ? "整体" : "overall",
-      label: { formatter: (chinese ? "整体 " : "overall ") + indicator.total + suffix, position: "start" }
+    var line = indicator.reference === null ? [] : [{
+      xAxis: indicator.reference,
+      label: { formatter: indicator.referenceLabel + " " + indicator.referenceText, position: "start" }
     }];
     return {
+      color: colors,
+      animation: false,
       grid: { left: 8, right: 56, top: 28, bottom: 24, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       xAxis: axis,
       // The highest first (at the top).
       yAxis: { type: "category", inverse: true, data: known.map(function (r) { return r.name; }),
@@ -126,7 +128,7 @@
       series: [{
         name: withUnit(indicator.name, percent ? "" : indicator.unit),
         type: "bar",
-        data: values.slice(0, known.length),
+        data: values,
         label: { show: known.length <= 30, position: "right", formatter: "{c}" + suffix },
         markLine: { symbol: "none", silent: true, lineStyle: { color: "#b3261e", type: "solid", width: 2 },
                     data: line }

@@ -111,11 +111,14 @@ def test_ranked_comparison_marks_the_rolled_up_value(client, county, dash):
     ranking = chart_data(html)["ranking"]
     rate = next(i for i in ranking["indicators"] if i["key"] == "employment_rate")
     # 兴义市 as a whole: 2 employed of 4 = 50 %, not the mean of 33.33 % and 100 %.
-    assert rate["total"] == 50.0 and rate["unit"] == "%" and rate["direction"] == UP
+    assert rate["reference"] == 50.0 and rate["unit"] == "%" and rate["direction"] == UP
+    assert (rate["referenceLabel"], rate["referenceText"]) == ("兴义市整体", "50.00%")
     values = {r["name"]: r["values"]["employment_rate"] for r in ranking["rows"]}
     assert values == {"黄草街道": 33.33, "兴泰街道": 100.0, "空置安置点": None}
     labour = next(i for i in ranking["indicators"] if i["key"] == "labour_force")
-    assert labour["total"] == 4.0
+    # A count: the bars sum to the total (4), so the line is 4 ÷ 3 areas.
+    assert labour["reference"] == 1.3
+    assert (labour["referenceLabel"], labour["referenceText"]) == ("平均每个乡镇（街道）", "1.3")
     assert ranking["selected"] == "employment_rate"
     assert {i["key"] for i in ranking["indicators"]} == {
         i.key for i in registry.indicators.values() if i.column
@@ -129,8 +132,11 @@ def ranked(html):
         r'<td class="num">([^<]*)</td>',
         table,
     )
-    total = re.search(r'<tr data-rank-row="total">.*?<td class="num">([^<]*)</td>', table, re.S)
-    return rows, total.group(1)
+    total = re.search(
+        r'<tr data-rank-row="total"><td></td><th scope="row">([^<]*)</th><td class="num">([^<]*)<',
+        table,
+    )
+    return rows, total.groups()
 
 
 def test_ranked_table_without_javascript(client, county, dash):
@@ -138,7 +144,7 @@ def test_ranked_table_without_javascript(client, county, dash):
     html = page(client, county, "/dashboard/522301/?rank=labour_force").content.decode()
     rows, total = ranked(html)
     assert rows == [("522301001", "1", "3"), ("522301002", "2", "1"), (f"s{dash.s3.pk}", "3", "0")]
-    assert total == "4"
+    assert total == ("平均每个乡镇（街道）", "1.3")
     assert '<option value="labour_force" selected>' in html
     # The period picker keeps the comparison.
     assert '<input type="hidden" name="rank" value="labour_force">' in html
@@ -149,10 +155,10 @@ def test_ranked_table_without_javascript(client, county, dash):
         ("522301001", "2", "33.33%"),
         (f"s{dash.s3.pk}", "", "—"),  # no labour force: no rank
     ]
-    assert total == "50.00%"
+    assert total == ("兴义市整体", "50.00%")
     for bad in ("nonsense", "households_by_year", "settlements%3Cscript%3E"):
         html = page(client, county, f"/dashboard/522301/?rank={bad}").content.decode()
-        assert ranked(html)[1] == "50.00%"
+        assert ranked(html)[1] == ("兴义市整体", "50.00%")
         assert "<script>" not in html.split("</head>", 1)[1].split('id="dashboard-data"')[0]
 
 
