@@ -70,7 +70,9 @@ def check_every_link(client, user, dash_url):
         count, _names = listed(client, url)
         assert count == int(text.replace(",", "")), (dash_url, where, key, url, count, text)
         tokens[(where, key)] = parse_qs(urlsplit(url).query).get("area", [None])[0]
-    for url, text in BREAKDOWN.findall(html):
+    breakdowns = BREAKDOWN.findall(html)
+    assert len(breakdowns) == 10, dash_url  # five years of households and of persons
+    for url, text in breakdowns:
         count, _names = listed(client, htmllib.unescape(url))
         assert count == int(text.replace(",", "")), (dash_url, url, count, text)
     return tokens
