@@ -86,6 +86,15 @@ class Card:
         return "up" if self.value > self.previous else "down"
 
     @property
+    def direction_label(self):
+        """Which way is good news, in words (shown with the definition)."""
+        return {
+            UP: _("数值越高越好"),
+            DOWN: _("数值越低越好"),
+            NEUTRAL: _("数值升降不分好坏"),
+        }[self.indicator.direction]
+
+    @property
     def tone(self):
         """Colour of the change: "good", "bad", "neutral" or "flat" (no change).
 

@@ -79,6 +79,16 @@ def test_page_colours_a_fall_of_zero_employment_green(client, county, dash):
     assert card_tone("zero_employment_households") == ("good", "较上期 -1（-100.0%）")
     assert card_tone("employment_rate") == ("good", "较上期 +25.00 个百分点")
     assert card_tone("persons")[0] == "flat"
+    # The definition says which way is good news.
+    definition = re.search(
+        r'data-key="zero_employment_households".*?<details class="dash-def">(.*?)</details>',
+        html,
+        re.S,
+    ).group(1)
+    assert "数值越低越好" in definition
+    assert "数值越高越好" in re.search(
+        r'data-key="employment_rate".*?<details class="dash-def">(.*?)</details>', html, re.S
+    ).group(1)
     # The settlement page's table of every figure colours its change column alike.
     s2 = page(client, county, f"/dashboard/settlement/{dash.s2.pk}/").content.decode()
     row = re.search(r'<tr data-key="zero_employment_households">.*?</tr>', s2, re.S).group(0)
