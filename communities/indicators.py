@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relocation.dashboards import links
 from relocation.dashboards.changes import changed, household_settlements, person_settlements
-from relocation.dashboards.registry import PERCENT, Indicator, registry
+from relocation.dashboards.registry import NEUTRAL, PERCENT, UP, Indicator, registry
 
 from . import enums
 from .models import RELOCATION_YEAR_MAX, RELOCATION_YEAR_MIN, Household, Person, Settlement
@@ -95,6 +95,7 @@ registry.register(
         key="settlements",
         label=_("安置点数"),
         section="population",
+        direction=NEUTRAL,
         unit=_("个"),
         total="settlements",
         description=_("区域内的安置点个数。"),
@@ -103,6 +104,7 @@ registry.register(
         key="households",
         label=_("搬迁户数"),
         section="population",
+        direction=NEUTRAL,
         unit=_("户"),
         total="households",
         description=_("安置在区域内各安置点的搬迁户数。"),
@@ -112,6 +114,7 @@ registry.register(
         key="persons",
         label=_("搬迁人口"),
         section="population",
+        direction=NEUTRAL,
         unit=_("人"),
         total="persons",
         description=_("上述搬迁户的家庭成员人数。"),
@@ -121,6 +124,7 @@ registry.register(
         key="registered_poor_share",
         label=_("建档立卡户占比"),
         section="population",
+        direction=NEUTRAL,
         unit=PERCENT,
         numerator="households_registered_poor",
         denominator="households",
@@ -131,6 +135,7 @@ registry.register(
         key="occupancy_rate",
         label=_("入住率"),
         section="population",
+        direction=UP,
         unit=PERCENT,
         numerator="households_moved_in",
         denominator="households",
@@ -141,6 +146,7 @@ registry.register(
         key="residence_integration_rate",
         label=_("户籍迁入或持居住证比例"),
         section="population",
+        direction=UP,
         unit=PERCENT,
         numerator="persons_integrated",
         denominator="persons",
@@ -153,6 +159,7 @@ registry.register(
         key="households_by_year",
         label=_("分年度搬迁户数"),
         section="population",
+        direction=NEUTRAL,
         unit=_("户"),
         breakdown=tuple((str(y), f"households_{y}") for y in YEARS),
         headline=False,
@@ -164,6 +171,7 @@ registry.register(
         key="persons_by_year",
         label=_("分年度搬迁人数"),
         section="population",
+        direction=NEUTRAL,
         unit=_("人"),
         breakdown=tuple((str(y), f"persons_{y}") for y in YEARS),
         headline=False,

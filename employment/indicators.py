@@ -17,7 +17,7 @@ from relocation.dashboards.changes import (
     person_settlements,
     related,
 )
-from relocation.dashboards.registry import PERCENT, Indicator, registry
+from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
 
 from .models import (
     Employer,
@@ -181,7 +181,7 @@ def _households(filter_value):
     return link
 
 
-def _count(key, label, description, link=None, unit=None, basis="stock", headline=True):
+def _count(key, label, description, link, direction, unit=None, basis="stock", headline=True):
     return Indicator(
         key=key,
         label=label,
@@ -190,6 +190,7 @@ def _count(key, label, description, link=None, unit=None, basis="stock", headlin
         total=key,
         description=description,
         link=link,
+        direction=direction,
         basis=basis,
         headline=headline,
     )
@@ -203,17 +204,20 @@ registry.register(
             "统计日年满16至60周岁（含）、劳动技能不是丧失劳动力或无劳动力、且不是全日制在校生的人数。"
         ),
         _people("labour"),
+        NEUTRAL,
     ),
     _count(
         "employed",
         _("已就业人数"),
         _("劳动力中，有覆盖统计日的务工、自主创业、公益性岗位或灵活就业记录的人数（务农单列）。"),
         _people("employed"),
+        UP,
     ),
     Indicator(
         key="employment_rate",
         label=_("就业率"),
         section="employment",
+        direction=UP,
         unit=PERCENT,
         numerator="employed",
         denominator="labour_force",
@@ -225,6 +229,7 @@ registry.register(
         _("有劳动力家庭"),
         _("至少有1名劳动力的搬迁户数。"),
         _households("with_labour"),
+        NEUTRAL,
         unit=_("户"),
     ),
     _count(
@@ -232,12 +237,14 @@ registry.register(
         _("一户一人以上就业户"),
         _("至少有1名劳动力已就业的搬迁户数。"),
         _households("employed"),
+        UP,
         unit=_("户"),
     ),
     Indicator(
         key="one_per_household_rate",
         label=_("一户一人以上就业率"),
         section="employment",
+        direction=UP,
         unit=PERCENT,
         numerator="households_employed",
         denominator="households_with_labour",
@@ -249,6 +256,7 @@ registry.register(
         _("零就业家庭"),
         _("有劳动力但无人就业的搬迁户数（目标为0）。"),
         _households("zero_employment"),
+        DOWN,
         unit=_("户"),
     ),
     _count(
@@ -256,31 +264,36 @@ registry.register(
         _("就近就业人数"),
         _("已就业且就业地点在县内的人数。"),
         _people("nearby"),
+        UP,
     ),
     _count(
         "employed_outside_province",
         _("省外务工人数"),
         _("已就业且就业地点在省外的人数。"),
         _people("outside_province"),
+        NEUTRAL,
     ),
     _count(
         "public_welfare_posts",
         _("公益性岗位人数"),
         _("在公益性岗位就业的人数。"),
         _people("public_welfare"),
+        NEUTRAL,
     ),
-    _count("self_employed", _("自主创业人数"), _("自主创业的人数。"), _people("self_employed")),
+    _count("self_employed", _("自主创业人数"), _("自主创业的人数。"), _people("self_employed"), UP),
     _count(
         "workshop_employed",
         _("帮扶车间就业人数"),
         _("在帮扶车间或集体经济组织就业的人数。"),
         _people("workshop"),
+        UP,
     ),
     _count(
         "farming",
         _("务农人数"),
         _("劳动力中有覆盖统计日的务农记录的人数（不计入已就业）。"),
         _people("farming"),
+        NEUTRAL,
         headline=False,
     ),
     _count(
@@ -293,6 +306,7 @@ registry.register(
             referred_on__gte=window.start.isoformat(),
             referred_on__lte=window.reference_date.isoformat(),
         ),
+        UP,
         basis="flow",
         headline=False,
     ),
@@ -300,6 +314,8 @@ registry.register(
         "training_attendances",
         _("培训人次"),
         _("统计期内开班的培训班的参训人次。"),
+        None,
+        UP,
         basis="flow",
         headline=False,
     ),
@@ -307,6 +323,7 @@ registry.register(
         key="per_capita_net_income",
         label=_("人均纯收入"),
         section="income",
+        direction=UP,
         unit=_("元"),
         numerator="net_income",
         denominator="income_persons",
@@ -318,6 +335,7 @@ registry.register(
         key="per_capita_income_growth",
         label=_("人均纯收入同比增幅"),
         section="income",
+        direction=UP,
         unit=PERCENT,
         growth=("net_income", "income_persons", "prev_net_income", "prev_income_persons"),
         decimals=2,
@@ -336,18 +354,21 @@ registry.register(
             basis="income",
             headline=part in ("wage", "transfer"),
             description=description,
+            # Wages and less reliance on transfers are the policy's aim.
+            direction=direction,
         )
-        for part, label, description in (
-            ("wage", _("工资性收入占比"), _("工资性收入 ÷ 总收入（四项收入之和）。")),
-            ("business", _("生产经营性收入占比"), _("生产经营性收入 ÷ 总收入。")),
-            ("transfer", _("转移性收入占比"), _("转移性收入 ÷ 总收入。")),
-            ("property", _("财产性收入占比"), _("财产性收入 ÷ 总收入。")),
+        for part, label, description, direction in (
+            ("wage", _("工资性收入占比"), _("工资性收入 ÷ 总收入（四项收入之和）。"), UP),
+            ("business", _("生产经营性收入占比"), _("生产经营性收入 ÷ 总收入。"), NEUTRAL),
+            ("transfer", _("转移性收入占比"), _("转移性收入 ÷ 总收入。"), DOWN),
+            ("property", _("财产性收入占比"), _("财产性收入 ÷ 总收入。"), NEUTRAL),
         )
     ),
     Indicator(
         key="households_below_monitoring_line",
         label=_("低于监测线户数"),
         section="income",
+        direction=DOWN,
         unit=_("户"),
         total="households_below_line",
         basis="income",

@@ -9,12 +9,17 @@ write_indicator_docs`` writes it and ``--check`` fails when it is out of date
 
 from django.utils import translation
 
-from .registry import PERCENT, registry
+from .registry import DOWN, NEUTRAL, PERCENT, UP, registry
 
 BASIS = {
     "stock": "统计日期当天的存量",
     "flow": "统计期内发生的流量",
     "income": "收入年度",
+}
+DIRECTION = {
+    UP: "越高越好",
+    DOWN: "越低越好",
+    NEUTRAL: "中性",
 }
 HEADER = """# 指标目录 (indicator catalogue)
 
@@ -24,9 +29,12 @@ by `manage.py write_indicator_docs`; do not edit it by hand.
 
 口径说明：比率与人均值在每一级区域都由汇总后的分子、分母重新计算（不对下级比率求平均）；
 分母为 0 时显示「—」。“明细”一栏为“可查看”的指标，在看板上点击数值即可打开对应的名单。
+“方向”说明数值上升是好事（越高越好）、坏事（越低越好）还是无所谓好坏（中性），看板据此为变化着色：
+向好为绿色，向坏为红色，中性为灰色。
 Rates and averages are re-derived from summed numerators and denominators at every level
 (never averaged); an empty denominator shows "—". Figures marked 可查看 link to the rows
-behind them.
+behind them. 方向 (direction) says whether a rise is good news; the dashboards colour a
+change green when it is good, red when it is bad and grey when the figure is neutral.
 """
 
 
@@ -56,8 +64,8 @@ def render():
                 continue
             theme = f"{section.theme} · " if section.theme else ""
             lines.append(f"## {theme}{section.label}\n")
-            lines.append("| 键 key | 指标 | 单位 | 计算 | 口径 | 明细 | 说明 |")
-            lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+            lines.append("| 键 key | 指标 | 单位 | 计算 | 口径 | 方向 | 明细 | 说明 |")
+            lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
             for i in indicators:
                 row = [
                     f"`{i.key}`",
@@ -65,6 +73,7 @@ def render():
                     i.unit or "—",
                     _formula(i),
                     BASIS.get(i.basis, i.basis),
+                    DIRECTION[i.direction],
                     "可查看" if i.link else "—",
                     i.description,
                 ]

@@ -21,7 +21,7 @@ from . import engine, links
 from .areas import area_url
 from .models import AreaFigure, Period
 from .periods import PeriodKind, PeriodSpec, parse_period, period_containing
-from .registry import PERCENT, Window, registry
+from .registry import DOWN, NEUTRAL, PERCENT, UP, Window, registry
 
 TREND_PERIODS = 12
 TREND_INDICATORS = ("persons", "employment_rate", "one_per_household_rate", "per_capita_net_income")
@@ -85,6 +85,30 @@ class Card:
             return "flat"
         return "up" if self.value > self.previous else "down"
 
+    @property
+    def direction_label(self):
+        """Which way is good news, in words (shown with the definition)."""
+        return {
+            UP: _("数值越高越好"),
+            DOWN: _("数值越低越好"),
+            NEUTRAL: _("数值升降不分好坏"),
+        }[self.indicator.direction]
+
+    @property
+    def tone(self):
+        """Colour of the change: "good", "bad", "neutral" or "flat" (no change).
+
+        Follows the indicator's declared direction, not the sign: fewer
+        零就业家庭 is good news, more people is neither.
+        """
+        moved = self.direction
+        if moved == "flat":
+            return "flat"
+        if self.indicator.direction == NEUTRAL:
+            return "neutral"
+        wanted = {UP: "up", DOWN: "down"}[self.indicator.direction]
+        return "good" if moved == wanted else "bad"
+
 
 @dataclass
 class Cell:
@@ -106,6 +130,8 @@ class Row:
     values: dict = field(default_factory=dict)
     cells: list = field(default_factory=list)
     settlement_id: int | None = None
+    # Area token of the lists behind this row's figures (relocation.dashboards.links).
+    token: str | None = None
 
 
 @dataclass
@@ -126,6 +152,9 @@ class Dashboard:
     descending: bool = False
     window: Window | None = None
     previous_values: dict = field(default_factory=dict)  # {key: value} of the period before
+    rank: str = ""  # indicator of the ranked comparison
+    all_periods: list = field(default_factory=list)  # stored periods of every kind
+    today: object = None
 
     @property
     def as_of(self):
@@ -155,6 +184,61 @@ class Dashboard:
             (registry.indicators[k].label, fmt(registry.indicators[k], self.total.values.get(k)))
             for k in keys
         ]
+
+    @property
+    def period_options(self):
+        """[(kind, code, label, selected)] of every kind, newest first within a kind.
+
+        The picker renders them all and its script shows those of the chosen kind
+        at once; a kind without a stored period still offers its running period.
+        """
+        today = self.today or timezone.localdate()
+        options = []
+        for kind in PeriodKind.values:
+            specs = [p.spec for p in self.all_periods if p.kind == kind]
+            current = period_containing(kind, today)
+            if current not in specs:
+                specs.insert(0, current)
+            if kind == self.kind and self.spec not in specs:
+                specs.append(self.spec)
+            options += [(kind, s.code, s.label, s == self.spec) for s in specs]
+        return options
+
+    @property
+    def rank_indicator(self):
+        return registry.indicators.get(self.rank) or registry.indicators["employment_rate"]
+
+    @property
+    def ranking(self):
+        """The ranked comparison: [(row, value text)] sorted by the indicator, "—" last."""
+        indicator = self.rank_indicator
+        present = [r for r in self.rows if r.values.get(indicator.key) is not None]
+        empty = [r for r in self.rows if r.values.get(indicator.key) is None]
+        present.sort(key=lambda r: (-r.values[indicator.key], r.key))
+        return [(r, fmt(indicator, r.values.get(indicator.key))) for r in present + empty]
+
+    def reference(self, indicator):
+        """The line of the ranked comparison: (number, label, text).
+
+        A rate or an average: the area's own value, from its summed numerator and
+        denominator (never an average of the child areas' rates).  A count or an
+        amount: the area's total per child area, since the total itself is the
+        sum of the bars.
+        """
+        total = self.total.values.get(indicator.key) if self.total else None
+        if total is None or not self.rows:
+            return None, "", DASH
+        if indicator.is_ratio:
+            value = rounded(indicator, total)
+            label = _("%(name)s整体") % {"name": self.area.name}
+            return float(value), label, fmt(indicator, value)
+        value = (Decimal(total) / len(self.rows)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        label = _("平均每个%(level)s") % {"level": self.area.child_label}
+        return float(value), label, f"{value:,}"
+
+    @property
+    def rank_reference(self):
+        return self.reference(self.rank_indicator)
 
     @property
     def trend_header(self):
@@ -199,6 +283,35 @@ class Dashboard:
             if self.total
             else [],
             "personsByYear": [],
+            "ranking": {
+                "selected": self.rank_indicator.key,
+                "indicators": [
+                    {
+                        "key": i.key,
+                        "name": str(i.label),
+                        "unit": str(i.unit),
+                        "decimals": i.decimals,
+                        "direction": i.direction,
+                        **dict(
+                            zip(
+                                ("reference", "referenceLabel", "referenceText"),
+                                self.reference(i),
+                                strict=True,
+                            )
+                        ),
+                    }
+                    for i in self.columns
+                ],
+                "rows": [
+                    {
+                        "name": row.name,
+                        "values": {
+                            i.key: num(rounded(i, row.values.get(i.key))) for i in self.columns
+                        },
+                    }
+                    for row in self.rows
+                ],
+            },
             "trend": {
                 "periods": [p.spec.code for p, _values in self.trend],
                 "series": [
@@ -273,12 +386,23 @@ def _child_rows(area, period):
             if settlement is None:
                 continue
             rows.append(
-                Row(key, settlement.name, area_url(settlement), sums, settlement_id=settlement.pk)
+                Row(
+                    key,
+                    settlement.name,
+                    area_url(settlement),
+                    sums,
+                    settlement_id=settlement.pk,
+                    token=links.settlement_area(settlement.pk),
+                )
             )
         else:
             region = regions.get(key)
-            name = region.name if region else key
-            rows.append(Row(key, name, area_url(region) if region else "", sums))
+            if region is None:
+                rows.append(Row(key, key, "", sums))
+            else:
+                rows.append(
+                    Row(key, region.name, area_url(region), sums, token=links.region_area(region))
+                )
     return rows
 
 
@@ -330,20 +454,53 @@ def _scope_rows(area, period):
                     region.name,
                     area_url(region),
                     engine.add_sums(by_settlement[sid] for sid in members),
+                    token=ref,
                 )
             )
         elif ref in places:
             s = places[ref]
-            rows.append(Row(f"s{ref}", s.name, area_url(s), by_settlement[ref], settlement_id=ref))
+            rows.append(
+                Row(
+                    f"s{ref}",
+                    s.name,
+                    area_url(s),
+                    by_settlement[ref],
+                    settlement_id=ref,
+                    token=links.settlement_area(ref),
+                )
+            )
     return rows
 
 
-def build(area, user, *, kind=None, period_code=None, sort="", descending=False, today=None):
+def area_token(area):
+    """The ``?area=`` token of the lists behind an area's figures (None: the whole scope)."""
+    if area.is_settlement:
+        return links.settlement_area(area.settlement.pk)
+    if area.kind == "region":
+        return links.region_area(area.region)
+    return None
+
+
+def build(
+    area,
+    user,
+    *,
+    kind=None,
+    period_code=None,
+    sort="",
+    descending=False,
+    today=None,
+    rank="",
+):
     today = today or timezone.localdate()
     kind, spec = selected_spec(kind, period_code, today)
-    periods = list(Period.objects.filter(kind=kind, start__lte=today).order_by("-start"))
+    # Every kind in one query: the period picker lists them all.
+    all_periods = list(Period.objects.filter(start__lte=today).order_by("-start"))
+    periods = [p for p in all_periods if p.kind == kind]
     period = next((p for p in periods if p.start == spec.start), None)
     dash = Dashboard(area, kind, spec, period, periods, sort=sort, descending=descending)
+    dash.all_periods, dash.today = all_periods, today
+    dash.rank = rank if rank in registry.indicators and registry.indicators[rank].column else ""
     if period is None:
         return dash
     dash.window = engine.window_for(spec, period.reference_date)
@@ -369,17 +526,16 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
 
     values = engine.evaluate(indicators, total_sums)
     dash.total.values = values
-    settlement_id = area.settlement.pk if area.is_settlement else None
-    # The area token of the lists behind the figures (relocation.dashboards.links).
-    area_token = links.settlement_area(settlement_id) if settlement_id else None
+    # The lists behind the figures, at every level: the area's token (a
+    # settlement, a region's code prefix, or None for the user's whole scope);
+    # the admin lists apply the user's scope on top.
+    token = area_token(area)
     for section in registry.ordered_sections():
         cards = []
         for indicator in registry.in_section(section.key):
             if indicator.breakdown:
                 continue
-            link = ""
-            if area_token and indicator.link:
-                link = indicator.link(area_token, dash.window)
+            link = indicator.link(token, dash.window) if indicator.link else ""
             card = Card(indicator, values[indicator.key], prev_values.get(indicator.key), link)
             if indicator.headline:
                 cards.append(card)
@@ -391,7 +547,7 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
                     i,
                     values[i.key],
                     prev_values.get(i.key),
-                    i.link(area_token, dash.window) if i.link else "",
+                    i.link(token, dash.window) if i.link else "",
                 )
                 for i in registry.in_section(section.key)
                 if not i.breakdown
@@ -401,11 +557,7 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
         if indicator.breakdown:
             items = []
             for label, value in values[indicator.key]:
-                link = (
-                    indicator.link(area_token, dash.window, label)
-                    if area_token and indicator.link
-                    else ""
-                )
+                link = indicator.link(token, dash.window, label) if indicator.link else ""
                 items.append((label, value, link))
             dash.breakdowns.append((indicator, items))
 
@@ -416,13 +568,13 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
             Cell(
                 i,
                 row.values[i.key],
-                i.link(links.settlement_area(row.settlement_id), dash.window)
-                if row.settlement_id and i.link
-                else "",
+                i.link(row.token, dash.window) if row.token and i.link else "",
             )
             for i in dash.columns
         ]
-    dash.total.cells = [Cell(i, values[i.key]) for i in dash.columns]
+    dash.total.cells = [
+        Cell(i, values[i.key], i.link(token, dash.window) if i.link else "") for i in dash.columns
+    ]
     if sort in registry.indicators and registry.indicators[sort].column:
         present = [r for r in rows if r.values.get(sort) is not None]
         empty = [r for r in rows if r.values.get(sort) is None]

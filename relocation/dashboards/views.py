@@ -61,6 +61,7 @@ def _page(request, area):
         sort=sort,
         descending=descending,
         today=today,
+        rank=request.GET.get("rank", ""),
     )
     if request.GET.get("format") == "xlsx":
         return export.xlsx_response(dash, request.user)
@@ -73,6 +74,7 @@ def _page(request, area):
         "kinds": PeriodKind.choices,
         "query": urlencode(base),
         "sort_links": _sort_links(base, dash),
+        "base_params": base,
         "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
         "chart_data": dash.chart_data() if dash.period else {},
         "live_state": state,

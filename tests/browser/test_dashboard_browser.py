@@ -51,10 +51,11 @@ def test_county_official_reads_drills_down_and_exports(live_server, dash, county
 
     # The charts were drawn by ECharts from our own static files.
     assert page.evaluate("typeof window.echarts") == "object"
-    for name in ("childRates", "incomeShares", "personsByYear", "trend"):
+    for name in ("childRates", "incomeShares", "ranking", "personsByYear", "trend"):
         figure = page.locator(f'.dash-chart[data-chart="{name}"]')
         expect(figure).to_have_class(re.compile("dash-charts-on"))
-        expect(figure.locator("canvas")).to_have_count(1)
+        # The trend: rates, then 搬迁人口 and 人均纯收入 each on its own chart from zero.
+        expect(figure.locator("canvas")).to_have_count(3 if name == "trend" else 1)
         expect(figure.locator(".dash-chart-table")).to_be_hidden()
     expect(page.locator("#dash-children tfoot td[data-key='employment_rate']")).to_have_text(
         "50.00%"
