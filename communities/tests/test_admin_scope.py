@@ -266,7 +266,7 @@ def test_building_of_another_settlement_is_rejected(client, world, make_user):
 @pytest.mark.parametrize(
     ("id_number", "message"),
     [
-        ("522301198001010010", "校验码错误"),
+        ("522301198001010010", "身份证号有误（校验码不符），请对照身份证逐位核对"),
         ("522301198002300018", "不存在"),
         ("52230119800101001", "18位"),
         ("522301800101001", "15位"),

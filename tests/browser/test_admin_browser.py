@@ -212,9 +212,9 @@ def test_worker_adds_household_with_members_on_one_screen(
     expect(page.locator(".errornote")).to_be_visible()
     child_error = page.locator("#members-1 .field-id_number .errorlist")
     expect(child_error).to_be_visible()
-    expect(child_error).to_contain_text("校验码错误")
-    expect(child_error).to_contain_text(f"最后一位应为 {child_id[-1]}")
-    expect(page.get_by_text("校验码错误")).to_be_visible()
+    expect(child_error).to_contain_text("身份证号有误（校验码不符），请对照身份证逐位核对")
+    expect(child_error).not_to_contain_text("应为")
+    expect(page.get_by_text("校验码不符")).to_be_visible()
     # Nothing typed is lost, the autocomplete choice included.
     expect(page.locator("#select2-id_settlement-container")).to_contain_text("阳光新区")
     expect(page.locator('[name="members-0-id_number"]')).to_have_value(head_id)
