@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id, refuses_id_search
@@ -297,8 +298,20 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         if not self.reveal and change.field in MASKERS:
-            return MASKERS[change.field](value)
-        return super().prepare_delta_change_value(change, value)
+            value = MASKERS[change.field](value)
+        else:
+            value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, DeletedObject):
+            # simple_history's stand-in for an empty or deleted foreign key
+            # (its English text would read "Deleted 楼栋 (pk=None)").
+            if value.pk is None:
+                return "—"
+            return _("已删除的%(model)s（编号 %(pk)s）") % {
+                "model": value.model._meta.verbose_name,
+                "pk": value.pk,
+            }
+        # An empty value reads "—", never "None".
+        return "—" if value is None or value == "" else value
 
 
 class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
