@@ -227,6 +227,8 @@ class TenHouseholdGroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class PersonInline(ScopedAdminMixin, admin.TabularInline):
     model = Person
     form = PersonForm
+    # A table on a computer, one card per member on a phone.
+    template = "admin/edit_inline/member_cards.html"
     formset = MembersFormSet
     extra = 1
     min_num = 1
@@ -303,7 +305,9 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "relocation_year",
         "category",
         "occupancy_state",
-        "phone_masked",
+        # In clear for users who may see personal data (the number to call from a
+        # work list, read-audited), masked for the others (LIST_SWAPS).
+        "phone",
     )
     list_filter = (
         "settlement",
@@ -452,6 +456,7 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "ethnicity",
         "labour_ability",
         "health",
+        "phone",  # as on the household list: clear and read-audited, or masked
     )
     list_filter = (
         SettlementFilter,

@@ -39,8 +39,10 @@ SWAP_ALWAYS = {
     "disability_grade": "disability_grade_masked",
     "birth_date": "birth_date_masked",
 }
-# List columns shown instead to users without the permission.
-LIST_SWAPS = {"age": "age_masked", "birth_date": "birth_date_masked"}
+# List columns shown instead to users without the permission.  A phone in a list
+# is the number a worker calls from a work list; shown in clear it is recorded in
+# the read audit (communities.audit.record_change_list).
+LIST_SWAPS = {"age": "age_masked", "birth_date": "birth_date_masked", "phone": "phone_masked"}
 SWAP_READ_ONLY = {
     "id_number": "id_number_masked",
     "phone": "phone_masked",

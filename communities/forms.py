@@ -151,6 +151,7 @@ class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
             county = single_settlement_county(self.request_user)
             if county:
                 self.initial["number"] = suggest_household_number(county)
+                number.widget.attrs["data-suggested"] = self.initial["number"]
 
     suggest_url = ""  # set per request by the admin
 

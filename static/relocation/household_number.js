@@ -11,7 +11,10 @@
     var input = document.querySelector("input[name='number'][data-suggest-url]");
     var select = document.getElementById("id_settlement");
     if (!input || !select) return;
-    var suggested = input.value;
+    // The server's own suggestion, if it filled the box; any other value there (typed
+    // by the worker, or sent back with the form after an error) is left alone.
+    var suggested = input.dataset.suggested || "";
+    if (input.value && input.value !== suggested) input.dataset.typed = "1";
 
     input.addEventListener("input", function () {
       input.dataset.typed = input.value && input.value !== suggested ? "1" : "";
