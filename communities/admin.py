@@ -299,15 +299,16 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     list_display = (
         "number",
         "head_name",
+        # In clear for users who may see personal data (the number to call from a
+        # work list, read-audited), masked for the others (LIST_SWAPS); beside the
+        # head's name so that it is on screen on a phone.
+        "phone",
         "member_count",
         "settlement",
         "address_display",
         "relocation_year",
         "category",
         "occupancy_state",
-        # In clear for users who may see personal data (the number to call from a
-        # work list, read-audited), masked for the others (LIST_SWAPS).
-        "phone",
     )
     list_filter = (
         "settlement",
@@ -447,6 +448,9 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     export_form_class = ExportForm
     list_display = (
         "name",
+        # Beside the name, so that a worker on a phone sees whom to call without
+        # scrolling sideways: clear and read-audited, or masked (as on the household list).
+        "phone",
         "id_number_masked",
         "sex",
         "age",
@@ -456,7 +460,6 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "ethnicity",
         "labour_ability",
         "health",
-        "phone",  # as on the household list: clear and read-audited, or masked
     )
     list_filter = (
         SettlementFilter,

@@ -158,4 +158,5 @@ def test_work_list_phone_and_history_at_both_sizes(transactional_db, live_server
         expect(table).not_to_contain_text("None")
         expect(table).not_to_contain_text("CHANGES")
         expect(table.locator("tbody tr")).to_have_count(2)
+        expect(page.locator("#content")).not_to_contain_text("{#")
         shot(page, f"entry-06-history-{name}")
