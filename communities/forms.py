@@ -177,7 +177,8 @@ class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
             settlement = self.cleaned_data.get("settlement")
             suggestion = suggest_for_settlement(settlement)
             message = _("户编号 %(number)s 已被使用（可能是其他人刚刚登记的），请换一个编号。")
-            if suggestion:
+            # Only a new household may leave the box empty to be numbered.
+            if suggestion and not self.instance.pk:
                 message = _(
                     "户编号 %(number)s 已被使用（可能是其他人刚刚登记的），"
                     "建议改用 %(suggestion)s；也可以清空，保存时自动编号。"

@@ -148,3 +148,23 @@ def test_other_household_forms_keep_their_number_required(world):
     form = form_class(instance=world.households["a"])
     assert form.fields["number"].required
     assert "data-suggest-url" not in str(form["number"])
+
+
+def test_changing_an_existing_number_to_a_taken_one(world):
+    household = world.households["a"]
+    form_class = type("F", (HouseholdForm,), {"request_user": world.admin})
+    data = {
+        "number": "522301000002",
+        "settlement": world.a.pk,
+        "category": household.category,
+        "relocation_year": household.relocation_year,
+        "occupancy_state": household.occupancy_state,
+        "hukou_state": household.hukou_state,
+    }
+    form = form_class(data, instance=household)
+    assert not form.is_valid()
+    assert form.errors["number"] == [
+        "户编号 522301000002 已被使用（可能是其他人刚刚登记的），请换一个编号。"
+    ]
+    household.refresh_from_db()
+    assert household.number == "522301000001"
