@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.http import Http404, JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +22,13 @@ from .admin_scope import (
     scoped_queryset,
 )
 from .admin_users import grantable_regions, manageable_users
-from .forms import HOUSEHOLD_FIELD_GROUPS, HouseholdForm, MembersFormSet, PersonForm
+from .forms import (
+    HOUSEHOLD_FIELD_GROUPS,
+    HouseholdForm,
+    MembersFormSet,
+    PersonForm,
+    suggest_for_settlement,
+)
 from .import_resources import RosterResource
 from .models import (
     Building,
@@ -219,6 +227,8 @@ class TenHouseholdGroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class PersonInline(ScopedAdminMixin, admin.TabularInline):
     model = Person
     form = PersonForm
+    # A table on a computer, one card per member on a phone.
+    template = "admin/edit_inline/member_cards.html"
     formset = MembersFormSet
     extra = 1
     min_num = 1
@@ -289,13 +299,16 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     list_display = (
         "number",
         "head_name",
+        # In clear for users who may see personal data (the number to call from a
+        # work list, read-audited), masked for the others (LIST_SWAPS); beside the
+        # head's name so that it is on screen on a phone.
+        "phone",
         "member_count",
         "settlement",
         "address_display",
         "relocation_year",
         "category",
         "occupancy_state",
-        "phone_masked",
     )
     list_filter = (
         "settlement",
@@ -329,11 +342,52 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     unscoped_fk_fields = ("origin_county", "origin_township")
     fieldsets = tuple((title, {"fields": group}) for title, group in HOUSEHOLD_FIELD_GROUPS)
 
+    class Media:
+        js = ("admin/js/jquery.init.js", "relocation/household_number.js")
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = form_for_user(self.form, request)
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
+        form.suggest_url = reverse("admin:communities_household_suggest_number")
         return form
+
+    def get_urls(self):
+        own = [
+            path(
+                "suggest-number/",
+                self.admin_site.admin_view(self.suggest_number_view),
+                name="communities_household_suggest_number",
+            )
+        ]
+        return own + super().get_urls()
+
+    def suggest_number_view(self, request):
+        """``?settlement=<pk>``: the next 户编号 of that settlement's county, as JSON.
+
+        Only for a settlement the user sees and may add households to; any other
+        (out of scope, missing, malformed) is a plain 404.
+        """
+        if not self.has_add_permission(request):
+            raise Http404
+        raw = request.GET.get("settlement", "")
+        settlement = None
+        if raw.isdigit() and len(raw) <= 18:
+            settlement = scoped_queryset(Settlement, request.user).filter(pk=int(raw)).first()
+        if settlement is None:
+            raise Http404
+        return JsonResponse({"number": suggest_for_settlement(settlement)})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            if object_id is not None or request.method != "POST":
+                raise
+            # Two workers saved the same 户编号 at once: the other save is now
+            # committed, so a second pass shows the form's own Chinese message
+            # (or, for a number left blank, takes the next one).
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         head = Person.objects.filter(
@@ -394,6 +448,9 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     export_form_class = ExportForm
     list_display = (
         "name",
+        # Beside the name, so that a worker on a phone sees whom to call without
+        # scrolling sideways: clear and read-audited, or masked (as on the household list).
+        "phone",
         "id_number_masked",
         "sex",
         "age",

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id, refuses_id_search
@@ -38,8 +39,10 @@ SWAP_ALWAYS = {
     "disability_grade": "disability_grade_masked",
     "birth_date": "birth_date_masked",
 }
-# List columns shown instead to users without the permission.
-LIST_SWAPS = {"age": "age_masked", "birth_date": "birth_date_masked"}
+# List columns shown instead to users without the permission.  A phone in a list
+# is the number a worker calls from a work list; shown in clear it is recorded in
+# the read audit (communities.audit.record_change_list).
+LIST_SWAPS = {"age": "age_masked", "birth_date": "birth_date_masked", "phone": "phone_masked"}
 SWAP_READ_ONLY = {
     "id_number": "id_number_masked",
     "phone": "phone_masked",
@@ -297,8 +300,20 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         if not self.reveal and change.field in MASKERS:
-            return MASKERS[change.field](value)
-        return super().prepare_delta_change_value(change, value)
+            value = MASKERS[change.field](value)
+        else:
+            value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, DeletedObject):
+            # simple_history's stand-in for an empty or deleted foreign key
+            # (its English text would read "Deleted 楼栋 (pk=None)").
+            if value.pk is None:
+                return "—"
+            return _("已删除的%(model)s（编号 %(pk)s）") % {
+                "model": value.model._meta.verbose_name,
+                "pk": value.pk,
+            }
+        # An empty value reads "—", never "None".
+        return "—" if value is None or value == "" else value
 
 
 class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):

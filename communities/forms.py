@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_scope import SensitiveFieldsFormMixin
 from .enums import Relationship
-from .models import Household, Person
+from .models import Household, Person, Settlement
 from .scope import get_scope
 from .validators import normalize_resident_id
 
@@ -57,6 +57,54 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
         )
 
 
+# 户编号: the county's 6-digit code followed by a sequence of this many digits
+# (522301000001, 522301000002 …), as the demo data and county rosters number them.
+HOUSEHOLD_SEQ_DIGITS = 6
+
+
+def suggest_household_number(county_code):
+    """The next free 户编号 of a county: its code and one more than the highest sequence.
+
+    Numbers are unique across the whole system, so every household of the
+    county counts, also those outside the asking user's area (only the next
+    number is returned, never one of theirs).  Numbers of another shape
+    (typed by hand, with letters) are passed over.
+    """
+    width = len(county_code) + HOUSEHOLD_SEQ_DIGITS
+    numbers = (
+        Household.objects.filter(
+            number__gte=county_code + "0" * HOUSEHOLD_SEQ_DIGITS,
+            number__lte=county_code + "9" * HOUSEHOLD_SEQ_DIGITS,
+        )
+        .order_by("-number")
+        .values_list("number", flat=True)
+    )
+    highest = 0
+    # Descending text order: the first well-formed number is the highest.  Longer
+    # ones sharing the prefix (5223010000121) sort between; they are skipped.
+    for number in numbers.iterator(chunk_size=100):
+        if len(number) == width and number.isdigit():
+            highest = int(number[len(county_code) :])
+            break
+    return f"{county_code}{highest + 1:0{HOUSEHOLD_SEQ_DIGITS}d}"
+
+
+def suggest_for_settlement(settlement):
+    return suggest_household_number(settlement.county_id) if settlement else ""
+
+
+def single_settlement_county(user):
+    """The county of all the settlements ``user`` sees, when there is just one."""
+    counties = (
+        Settlement.objects.visible_to(user)
+        .order_by()
+        .values_list("county_id", flat=True)
+        .distinct()
+    )
+    found = list(counties[:2])
+    return found[0] if len(found) == 1 else None
+
+
 # The household form's fields, grouped as the admin shows them.
 HOUSEHOLD_FIELD_GROUPS = (
     (None, ("number", "settlement", "category", "relocation_year", "batch")),
@@ -86,6 +134,65 @@ class HouseholdForm(SensitiveFieldsFormMixin, forms.ModelForm):
     class Meta:
         model = Household
         fields = tuple(name for _title, group in HOUSEHOLD_FIELD_GROUPS for name in group)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        number = self.fields.get("number")
+        if number is None or self.instance.pk:
+            return
+        # A new household: left empty, the number follows its settlement's county.
+        number.required = False
+        number.help_text = _(
+            "按“县级代码 + 6位顺序号”编号；选择安置点后自动建议，可修改。留空保存则自动编号。"
+        )
+        number.widget.attrs["data-suggest-url"] = self.suggest_url
+        number.widget.attrs["autocomplete"] = "off"
+        if not self.is_bound and not self.initial.get("number") and self.request_user:
+            county = single_settlement_county(self.request_user)
+            if county:
+                self.initial["number"] = suggest_household_number(county)
+                number.widget.attrs["data-suggested"] = self.initial["number"]
+
+    suggest_url = ""  # set per request by the admin
+
+    def clean_number(self):
+        return (self.cleaned_data.get("number") or "").strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk or cleaned.get("number") or "number" not in self.fields:
+            return cleaned
+        settlement = cleaned.get("settlement")
+        if settlement is None:
+            if "settlement" not in self.errors:
+                self.add_error("number", _("请填写户编号，或先选择安置点以便按所在县自动编号。"))
+            return cleaned
+        cleaned["number"] = suggest_for_settlement(settlement)
+        self.instance.number = cleaned["number"]
+        return cleaned
+
+    def validate_unique(self):
+        number = self.cleaned_data.get("number")
+        if number and Household.objects.filter(number=number).exclude(pk=self.instance.pk).exists():
+            settlement = self.cleaned_data.get("settlement")
+            suggestion = suggest_for_settlement(settlement)
+            message = _("户编号 %(number)s 已被使用（可能是其他人刚刚登记的），请换一个编号。")
+            # Only a new household may leave the box empty to be numbered.
+            if suggestion and not self.instance.pk:
+                message = _(
+                    "户编号 %(number)s 已被使用（可能是其他人刚刚登记的），"
+                    "建议改用 %(suggestion)s；也可以清空，保存时自动编号。"
+                )
+            self.add_error(
+                "number",
+                ValidationError(
+                    message,
+                    code="unique",
+                    params={"number": number, "suggestion": suggestion},
+                ),
+            )
+            return
+        super().validate_unique()
 
     def clean_settlement(self):
         settlement = self.cleaned_data.get("settlement")

@@ -7,7 +7,50 @@ no code path can change a household or a person without a history row.
 """
 
 from django.db import models, transaction
-from simple_history.models import HistoricalRecords
+from simple_history import models as simple_history_models
+
+
+class HistoricalRecords(simple_history_models.HistoricalRecords):
+    """django-simple-history's ``HistoricalRecords`` without entries for saves that change nothing.
+
+    Saving a form unchanged (or re-importing the same values) would otherwise add a
+    history entry with no changes: the history page would fill with empty rows.
+    Before recording an update, the tracked values are compared with the latest
+    entry's; when none differs, no entry is written.  Creations and deletions are
+    always recorded, and so are updates of a record without any earlier entry and
+    changes of many-to-many fields.
+    The bulk paths (``HistoryRecordingQuerySet``) record what they are given.
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        # Only saves: a change of a many-to-many field (m2m_changed) leaves the
+        # record's own columns as they were and is still recorded.
+        if (
+            not created
+            and not kwargs.get("raw", False)
+            and not hasattr(instance, "skip_history_when_saving")
+            and self.unchanged_since_last_entry(instance, using)
+        ):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+    def unchanged_since_last_entry(self, instance, using=None):
+        manager = getattr(instance, self.manager_name)
+        if using and self.use_base_model_db:
+            manager = manager.using(using)
+        last = manager.order_by("-history_date", "-history_id").first()
+        if last is None:
+            return False
+        history_fields = {f.attname: f for f in last._meta.concrete_fields}
+        for field in self.fields_included(instance):
+            new, old = getattr(instance, field.attname), getattr(last, field.attname, None)
+            if new == old:
+                continue
+            # A history column may store a derived form (history_pii's tokens).
+            stored_as = getattr(history_fields.get(field.attname), "history_form", None)
+            if stored_as is None or stored_as(new) != old:
+                return False
+        return True
 
 
 def _history_user():

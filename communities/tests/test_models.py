@@ -92,7 +92,9 @@ class TestDerivedFields:
 
     def test_invalid_number_is_a_chinese_error_on_the_field(self):
         errors = errors_of(new_person(HouseholdFactory(), "520201199001011234"))
-        assert errors["id_number"] == ["身份证号校验码错误：最后一位应为 9，请核对号码是否录错。"]
+        assert errors["id_number"] == [
+            "身份证号有误（校验码不符），请对照身份证逐位核对后重新填写。"
+        ]
 
     def test_factory_age_and_sex_agree_with_the_number(self):
         today = timezone.localdate()

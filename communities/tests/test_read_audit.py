@@ -116,7 +116,9 @@ def test_list_page_records_the_health_column(client, world):
     response = client.get(reverse("admin:communities_person_changelist"))
     assert response.status_code == 200
     visible = Person.objects.visible_to(world.worker)
-    assert shown(channel="list") == {("person", str(p.pk), "health") for p in visible}
+    assert shown(channel="list", field="health") == {
+        ("person", str(p.pk), "health") for p in visible
+    }
     assert len(visible) == 3
 
 

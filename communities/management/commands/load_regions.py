@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from communities.regions import format_counts, load_regions
+from communities.regions import format_counts, format_skipped, load_regions
 
 
 class Command(BaseCommand):
@@ -30,3 +30,6 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"行政区划导入完成，用时 {elapsed:.1f} 秒。"))
         self.stdout.write(format_counts(counts))
+        skipped = format_skipped(counts)
+        if skipped:
+            self.stdout.write(skipped)
