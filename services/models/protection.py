@@ -27,17 +27,18 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from communities.enums import RegionLevel
+from communities.enums import Health, RegionLevel
 from communities.history import HistoryRecordingQuerySet
 from communities.masking import may_view_sensitive
-from communities.models import Household, Person, Region
-from communities.scope import ScopedQuerySetMixin
+from communities.models import Household, Person, Region, Settlement, shift_years
+from communities.scope import ScopedQuerySetMixin, get_scope
 
 __all__ = [
     "BENEFIT_FIELDS",
@@ -422,3 +423,159 @@ def has_benefit_q(kind, on_date):
             any_record = BenefitRecord.objects.filter(person=OuterRef("pk"), kind__in=list(kinds))
             q |= ~Exists(any_record) & Q(**{field: kinds[kind]})
     return q
+
+
+# --- the rules the work lists and the dashboards share -----------------------------------
+
+
+def born_between(low, high, on_date):
+    """Q over Person: aged ``low``..``high`` whole years (``high`` None: no upper bound) on ``on_date``."""
+    q = Q(birth_date__lte=shift_years(on_date, -low))
+    if high is not None:
+        q &= Q(birth_date__gt=shift_years(on_date, -(high + 1)))
+    return q
+
+
+def school_age_q(on_date):
+    """适龄儿童: aged 6 to 15 (inclusive) on ``on_date``; a sixth birthday on the day counts."""
+    return born_between(SCHOOL_AGE[0], SCHOOL_AGE[1], on_date)
+
+
+def pension_base_q(on_date):
+    """养老保险 denominator: aged 16 or over and not a full-time student."""
+    return born_between(PENSION_AGE, None, on_date) & Q(school_stage="")
+
+
+SCHOOL_AGE = (6, 15)
+PENSION_AGE = 16
+ELDERLY_AGE = 60
+SERIOUS_HEALTH = (Health.SERIOUS, Health.DISABLED)
+
+
+def _benefit_list(kind):
+    return lambda qs, d: qs.filter(has_benefit_q(kind, d))
+
+
+#: ``?protection=`` value -> (label, rule(Person queryset, date, reveal))
+PERSON_LISTS = {
+    "sick_no_medical": (
+        _("患大病或残疾但未参加医保"),
+        lambda qs, d: qs.filter(health__in=SERIOUS_HEALTH).exclude(
+            has_benefit_q(BenefitKind.MEDICAL, d)
+        ),
+    ),
+    "child_not_in_school": (
+        _("适龄儿童（6至15周岁）未在校"),
+        lambda qs, d: qs.filter(school_age_q(d), school_stage=""),
+    ),
+    "elderly_no_pension": (
+        _("60周岁以上未参加养老保险"),
+        lambda qs, d: qs.filter(born_between(ELDERLY_AGE, None, d)).exclude(
+            has_benefit_q(BenefitKind.PENSION, d)
+        ),
+    ),
+    "medical_insured": (_("参加医保"), _benefit_list(BenefitKind.MEDICAL)),
+    "pension_base": (
+        _("16周岁以上非在校生"),
+        lambda qs, d: qs.filter(pension_base_q(d)),
+    ),
+    "pension_insured": (
+        _("16周岁以上非在校生中参加养老保险"),
+        lambda qs, d: qs.filter(pension_base_q(d)).filter(has_benefit_q(BenefitKind.PENSION, d)),
+    ),
+    "dibao_urban": (_("城市低保"), _benefit_list(BenefitKind.DIBAO_URBAN)),
+    "dibao_rural": (_("农村低保"), _benefit_list(BenefitKind.DIBAO_RURAL)),
+    "extreme_poverty": (_("特困供养"), _benefit_list(BenefitKind.EXTREME_POVERTY)),
+    "school_age": (
+        _("适龄儿童（6至15周岁）"),
+        lambda qs, d: qs.filter(school_age_q(d)),
+    ),
+    "in_school": (
+        _("适龄儿童在校"),
+        lambda qs, d: qs.filter(school_age_q(d)).exclude(school_stage=""),
+    ),
+    "disability_living": (
+        _("享受困难残疾人生活补贴"),
+        _benefit_list(BenefitKind.DISABILITY_LIVING),
+    ),
+    "disability_care": (_("享受重度残疾人护理补贴"), _benefit_list(BenefitKind.DISABILITY_CARE)),
+}
+#: Lists that reveal health or disability: only for users who may see health.
+HEALTH_LISTS = frozenset({"sick_no_medical", "disability_living", "disability_care"})
+
+
+def province_of_settlement():
+    """Expression: the province code of the outer household's settlement (``52`` → ``520000``)."""
+    return Concat(Substr(OuterRef("settlement__county_id"), 1, 2), Value("0000"))
+
+
+def with_rights(households, on_date):
+    """Households annotated with ``rights_applicable`` and ``rights_secured`` on ``on_date``.
+
+    Applicable: the active items of the province's checklist less those recorded
+    as not applicable by then; an item without a record counts as not yet
+    secured.  Secured: active items recorded as secured on or before the date.
+    """
+    rows = HouseholdRight.objects.filter(
+        household=OuterRef("pk"), item__active=True, recorded_on__lte=on_date
+    )
+
+    def count(qs):
+        return Coalesce(
+            Subquery(qs.order_by().values("household").annotate(n=Count("pk")).values("n")[:1]),
+            0,
+        )
+
+    items = (
+        RightsItem.objects.active()
+        .filter(category__province_id=province_of_settlement())
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return households.annotate(
+        rights_items=Coalesce(Subquery(items), 0),
+        rights_na=count(rows.filter(state=RightState.NOT_APPLICABLE)),
+        rights_secured=count(rows.filter(state=RightState.SECURED)),
+    ).annotate(rights_applicable=F("rights_items") - F("rights_na"))
+
+
+HOUSEHOLD_LISTS = {
+    "complete": (
+        _("适用权益全部落实"),
+        lambda qs, d: with_rights(qs, d).filter(
+            rights_applicable__gt=0, rights_secured=F("rights_applicable")
+        ),
+    ),
+    "incomplete": (
+        _("尚有适用权益未落实"),
+        lambda qs, d: with_rights(qs, d).filter(
+            rights_applicable__gt=0, rights_secured__lt=F("rights_applicable")
+        ),
+    ),
+}
+
+
+def provinces_of_user(user):
+    """Province codes the user's area touches (None: every province)."""
+    scope = get_scope(user)
+    if scope.unrestricted:
+        return None
+    codes = {f"{p[:2]}0000" for p in scope.region_prefixes}
+    if scope.settlement_ids:
+        codes |= {
+            f"{county[:2]}0000"
+            for county in Settlement.objects.filter(pk__in=scope.settlement_ids).values_list(
+                "county_id", flat=True
+            )
+        }
+    return codes
+
+
+def items_for_user(user):
+    """Active rights items of the provinces the user's area touches."""
+    items = RightsItem.objects.active().select_related("category__province")
+    codes = provinces_of_user(user)
+    return items if codes is None else items.filter(category__province_id__in=codes)
