@@ -172,7 +172,7 @@ class BenefitRecord(models.Model):
             errors["start_date"] = _("开始日期不能晚于一年以后。")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = _("停止日期不能早于开始日期。")
-        elif self.person_id and self.kind and self.start_date and self.overlapping().exists():
+        elif self.person_id and self.kind and self.start_date and self.overlapping():
             errors["start_date"] = _(
                 "该人员同一待遇已有与此时段重叠的记录，请先填写原记录的停止日期。"
             )
@@ -285,6 +285,7 @@ class RightsCategory(models.Model):
     side = models.CharField(_("权益所在地"), max_length=12, choices=RightSide.choices)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
+    objects = HistoryRecordingQuerySet.as_manager()
     history = HistoricalRecords(verbose_name=_("权益类别历史"))
 
     class Meta:
@@ -303,7 +304,7 @@ class RightsCategory(models.Model):
         return f"{self.name}（{self.get_side_display()}）"
 
 
-class RightsItemQuerySet(models.QuerySet):
+class RightsItemQuerySet(HistoryRecordingQuerySet):
     def active(self):
         return self.filter(active=True)
 
