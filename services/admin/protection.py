@@ -48,7 +48,7 @@ from ..models.protection import (
 
 
 class ProtectionListFilter(EmploymentListFilter):
-    """A list of ``lists`` counted on ``&on=YYYY-MM-DD`` (today), like employment's work lists.
+    """A list of ``lists`` counted on a date (``date_parameter``, default today), like employment's.
 
     Users who may not see birth dates get the list on a period end
     (``employment.admin_filters.reference_date_for``), so that choosing days
@@ -57,9 +57,13 @@ class ProtectionListFilter(EmploymentListFilter):
     """
 
     health_lists = frozenset()
+    #: True where no birth date is involved: the date asked for is used as it is.
+    exact_dates = False
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
+        if self.exact_dates and self.chosen_date is not None:
+            self.used_date = self.chosen_date
         if self.used_date is not None and self.on_raw is not None:
             self.title = _("%(title)s（%(date)s）") % {
                 "title": type(self).title,
@@ -84,19 +88,23 @@ class ProtectionListFilter(EmploymentListFilter):
 
 
 class PersonProtectionFilter(ProtectionListFilter):
-    """``?protection=<list>[&on=YYYY-MM-DD]`` on the person list (``services.models.protection``)."""
+    """``?protection=<list>[&protection_on=YYYY-MM-DD]`` on the person list (``services.models.protection``)."""
 
     title = _("社会保障")
     parameter_name = "protection"
+    # Its own date parameter: employment's lists on the same page take ``on``.
+    date_parameter = "protection_on"
     lists = rules.PERSON_LISTS
     health_lists = rules.HEALTH_LISTS
 
 
 class HouseholdRightsFilter(ProtectionListFilter):
-    """``?rights=complete|incomplete[&on=YYYY-MM-DD]`` on the household list."""
+    """``?rights=complete|incomplete[&rights_on=YYYY-MM-DD]`` on the household list."""
 
     title = _("权益保障")
     parameter_name = "rights"
+    date_parameter = "rights_on"
+    exact_dates = True
     lists = rules.HOUSEHOLD_LISTS
 
 

@@ -182,7 +182,9 @@ def rights(settlements, window):
 
 def _people(value):
     def link(area, window):
-        return links.persons(area, protection=value, on=window.reference_date.isoformat())
+        return links.persons(
+            area, protection=value, protection_on=window.reference_date.isoformat()
+        )
 
     return link
 
@@ -350,7 +352,7 @@ registry.register(
         _("权益全部落实户数"),
         _("适用的权益事项全部已落实的搬迁户数。"),
         lambda area, window: links.households(
-            area, rights="complete", on=window.reference_date.isoformat()
+            area, rights="complete", rights_on=window.reference_date.isoformat()
         ),
         unit=_("户"),
         direction=UP,

@@ -278,7 +278,9 @@ def test_every_protection_indicator_declares_direction_and_link():
     assert registry.indicators["school_age_out_of_school"].direction == "down"
     window = WINDOW
     url = registry.indicators["dibao_urban"].link("s7", window)
-    assert url == "/admin/communities/person/?area=s7&protection=dibao_urban&on=2026-06-30"
+    assert (
+        url == "/admin/communities/person/?area=s7&protection=dibao_urban&protection_on=2026-06-30"
+    )
     url = registry.indicators["temporary_assistance_count"].link("5223", window)
     assert url == (
         "/admin/services/temporaryassistance/?area=5223"
