@@ -16,6 +16,7 @@ not offered to them (asked for by URL, it is empty with a message).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -381,9 +382,20 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
         return items.filter(category__province_id=province) if province else items.none()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "item":
-            kwargs["queryset"] = self._province_items(getattr(self, "_household", None))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name != "item":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = self._province_items(getattr(self, "_household", None))
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # The row must fit the screen: the item's own name; the checklist has its own page.
+        formfield.label_from_instance = lambda item: item.name
+        return formfield
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "item" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = widget.can_view_related = False
+        return formfield
 
 
 # The sections services adds to the household and person pages of communities.
