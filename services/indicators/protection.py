@@ -19,6 +19,7 @@ from relocation.dashboards.changes import changed, household_settlements, person
 from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
 
 from ..models.protection import (
+    BENEFIT_FIELDS,
     BenefitKind,
     BenefitRecord,
     HouseholdRight,
@@ -26,7 +27,6 @@ from ..models.protection import (
     RightsItem,
     RightState,
     TemporaryAssistance,
-    has_benefit_q,
     pension_base_q,
     school_age_q,
     with_rights,
@@ -35,26 +35,16 @@ from ..models.protection import (
 SECTION = "services"
 
 
-def _stock_counts(day):
-    """Component -> Q over Person on ``day``."""
-    school_age = school_age_q(day)
-    pension_base = pension_base_q(day)
-    return {
-        "protection_people": Q(pk__isnull=False),
-        "medical_insured": has_benefit_q(BenefitKind.MEDICAL, day),
-        "pension_base": pension_base,
-        "pension_insured": pension_base & has_benefit_q(BenefitKind.PENSION, day),
-        "dibao_urban": has_benefit_q(BenefitKind.DIBAO_URBAN, day),
-        "dibao_rural": has_benefit_q(BenefitKind.DIBAO_RURAL, day),
-        "extreme_poverty": has_benefit_q(BenefitKind.EXTREME_POVERTY, day),
-        "school_age_children": school_age,
-        "school_age_in_school": school_age & ~Q(school_stage=""),
-        "school_age_out_of_school": school_age & Q(school_stage=""),
-        "disability_living": has_benefit_q(BenefitKind.DISABILITY_LIVING, day),
-        "disability_care": has_benefit_q(BenefitKind.DISABILITY_CARE, day),
-    }
-
-
+#: Benefits counted as stocks: component -> (kind, person field, the field's value, only the pension base)
+BENEFIT_COMPONENTS = {
+    "medical_insured": (BenefitKind.MEDICAL, "medical_insurance", True, False),
+    "pension_insured": (BenefitKind.PENSION, "pension_insurance", True, True),
+    "dibao_urban": (BenefitKind.DIBAO_URBAN, "dibao", "urban", False),
+    "dibao_rural": (BenefitKind.DIBAO_RURAL, "dibao", "rural", False),
+    "extreme_poverty": (BenefitKind.EXTREME_POVERTY, "extreme_poverty_support", True, False),
+    "disability_living": (BenefitKind.DISABILITY_LIVING, None, None, False),
+    "disability_care": (BenefitKind.DISABILITY_CARE, None, None, False),
+}
 STOCK_KEYS = (
     "protection_people",
     "medical_insured",
@@ -71,6 +61,14 @@ STOCK_KEYS = (
 )
 
 
+def _group_of(kind):
+    """The kinds whose records decide the same person field as ``kind`` (the two 低保 share one)."""
+    for kinds, _none in BENEFIT_FIELDS.values():
+        if kind in kinds:
+            return list(kinds)
+    return [kind]
+
+
 def protection_changes(since):
     return person_settlements(changed(Person, since)) | person_settlements(
         changed(BenefitRecord, since, "person_id")
@@ -84,14 +82,62 @@ def protection_changes(since):
     watch=(Person, BenefitRecord),
 )
 def social_protection(settlements, window):
-    counts = {key: Count("pk", filter=q) for key, q in _stock_counts(window.reference_date).items()}
-    rows = (
+    """Three grouped queries; a benefit count is the rule of ``has_benefit_q``, in sums:
+
+    covered = people with a record of the kind covering the day
+            + people whose field says so
+            − people whose field says so but who have records of that field (the records decide).
+    """
+    day = window.reference_date
+    school_age = school_age_q(day)
+    base = pension_base_q(day)
+    people = {
+        "protection_people": Count("pk"),
+        "pension_base": Count("pk", filter=base),
+        "school_age_children": Count("pk", filter=school_age),
+        "school_age_in_school": Count("pk", filter=school_age & ~Q(school_stage="")),
+        "school_age_out_of_school": Count("pk", filter=school_age & Q(school_stage="")),
+    }
+    covering, shadowed = {}, {}
+    person_base = pension_base_q(day, "person__")
+    for component, (kind, field, value, in_base) in BENEFIT_COMPONENTS.items():
+        only_base = person_base if in_base else Q()
+        covering[component] = Count("person", distinct=True, filter=Q(kind=kind) & only_base)
+        if field is not None:
+            people[f"field_{component}"] = Count(
+                "pk", filter=Q(**{field: value}) & (base if in_base else Q())
+            )
+            shadowed[component] = Count(
+                "person",
+                distinct=True,
+                filter=Q(kind__in=_group_of(kind), **{f"person__{field}": value}) & only_base,
+            )
+    in_area = {"person__household__settlement__in": settlements}
+    key = "person__household__settlement_id"
+    figures = {}
+    for row in (
         Person.objects.filter(household__settlement__in=settlements)
         .values("household__settlement_id")
-        .annotate(**counts)
+        .annotate(**people)
         .order_by()
+    ):
+        figures[row.pop("household__settlement_id")] = row
+    queries = (
+        (1, BenefitRecord.objects.filter(**in_area).covering(day), covering),
+        (-1, BenefitRecord.objects.filter(**in_area), shadowed),
     )
-    return {row.pop("household__settlement_id"): row for row in rows}
+    for sign, qs, counts in queries:
+        for row in qs.values(key).annotate(**counts).order_by():
+            target = figures.setdefault(row.pop(key), {})
+            for component, n in row.items():
+                target[component] = target.get(component, 0) + sign * n
+    for row in figures.values():
+        for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():
+            if field is not None:
+                row[component] = row.get(component, 0) + row.pop(f"field_{component}", 0)
+        for component in STOCK_KEYS:
+            row.setdefault(component, 0)
+    return figures
 
 
 def assistance_changes(since):

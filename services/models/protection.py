@@ -429,11 +429,14 @@ def has_benefit_q(kind, on_date):
 # --- the rules the work lists and the dashboards share -----------------------------------
 
 
-def born_between(low, high, on_date):
-    """Q over Person: aged ``low``..``high`` whole years (``high`` None: no upper bound) on ``on_date``."""
-    q = Q(birth_date__lte=shift_years(on_date, -low))
+def born_between(low, high, on_date, prefix=""):
+    """Q over Person (through ``prefix``): aged ``low``..``high`` whole years on ``on_date``.
+
+    ``high`` None: no upper bound.
+    """
+    q = Q(**{f"{prefix}birth_date__lte": shift_years(on_date, -low)})
     if high is not None:
-        q &= Q(birth_date__gt=shift_years(on_date, -(high + 1)))
+        q &= Q(**{f"{prefix}birth_date__gt": shift_years(on_date, -(high + 1))})
     return q
 
 
@@ -442,9 +445,9 @@ def school_age_q(on_date):
     return born_between(SCHOOL_AGE[0], SCHOOL_AGE[1], on_date)
 
 
-def pension_base_q(on_date):
-    """养老保险 denominator: aged 16 or over and not a full-time student."""
-    return born_between(PENSION_AGE, None, on_date) & Q(school_stage="")
+def pension_base_q(on_date, prefix=""):
+    """养老保险 denominator: aged 16 or over and not a full-time student (Person through ``prefix``)."""
+    return born_between(PENSION_AGE, None, on_date, prefix) & Q(**{f"{prefix}school_stage": ""})
 
 
 SCHOOL_AGE = (6, 15)

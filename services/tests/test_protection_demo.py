@@ -15,8 +15,14 @@ from services.demo.protection import (
     delete_protection_demo,
     protection_demo_counts,
 )
+from services.indicators.protection import BENEFIT_COMPONENTS
 from services.models import BenefitKind, BenefitRecord, HouseholdRight, RightsItem
-from services.models.protection import HEALTH_LISTS, PERSON_LISTS
+from services.models.protection import (
+    HEALTH_LISTS,
+    PERSON_LISTS,
+    has_benefit_q,
+    pension_base_q,
+)
 
 HOUSEHOLDS = 300
 SEED = 5
@@ -70,6 +76,12 @@ def test_demo_at_the_seeds_proportions(demo):
     assert totals["dibao_urban"] > 0 and totals["dibao_rural"] > 0
     assert 0.75 <= totals["rights_secured"] / totals["rights_applicable"] <= 0.95
     assert totals["rights_households_complete"] > 0
+    # The dashboard's sums and the work lists' rule (one query per person) agree.
+    for component, (kind, _field, _value, in_base) in BENEFIT_COMPONENTS.items():
+        people_q = Person.objects.filter(has_benefit_q(kind, today))
+        if in_base:
+            people_q = people_q.filter(pension_base_q(today))
+        assert totals[component] == people_q.count(), component
     # Records agree with the people's fields (the field is kept in step).
     assert totals["medical_insured"] == Person.objects.filter(medical_insurance=True).count()
     # Some people moved from 农村低保 to 城市低保.
