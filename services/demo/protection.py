@@ -35,10 +35,11 @@ import datetime
 import random
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
+from communities.demo.generate import copy_with_history
 from communities.enums import Health
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
@@ -241,11 +242,33 @@ def _benefits(person, start, today, rng):
     return records
 
 
+def _write(model, objs, now):
+    """Create ``objs`` with their '+' history rows: COPY on PostgreSQL, bulk_create elsewhere."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=1000, history_reason=DEMO_REASON)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(objs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    fields = [f.attname for f in model._meta.concrete_fields]
+    rows = []
+    for pk, obj in zip(ids, objs, strict=True):
+        obj.pk = pk
+        rows.append({name: getattr(obj, name) for name in fields})
+    copy_with_history(model, rows, now)
+
+
 def build_protection_demo(seed=DEFAULT_SEED, today=None):
     """Create the demo's records; returns the counts (nothing when the demo already has them)."""
     if protection_demo_exists():
         return None
     today = today or timezone.localdate()
+    now = timezone.now()
     settlements = list(demo_settlements().order_by("code"))
     with transaction.atomic():
         checklists = _checklists({f"{s.county_id[:2]}0000" for s in settlements})
@@ -297,11 +320,12 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
                             recorded_on=start + datetime.timedelta(days=rng.randint(0, span)),
                         )
                     )
-            BenefitRecord.objects.bulk_create(benefits, batch_size=1000, history_reason=DEMO_REASON)
-            TemporaryAssistance.objects.bulk_create(
-                aid, batch_size=1000, history_reason=DEMO_REASON
-            )
-            HouseholdRight.objects.bulk_create(rights, batch_size=1000, history_reason=DEMO_REASON)
+            for model, objs in (
+                (BenefitRecord, benefits),
+                (TemporaryAssistance, aid),
+                (HouseholdRight, rights),
+            ):
+                _write(model, objs, now)
     return protection_demo_counts()
 
 

@@ -10,7 +10,8 @@ the dated records (a person without records of a benefit from their field);
 call whatever the number of settlements.
 """
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Household, Person, Settlement
@@ -29,7 +30,6 @@ from ..models.protection import (
     TemporaryAssistance,
     pension_base_q,
     school_age_q,
-    with_rights,
 )
 
 SECTION = "services"
@@ -202,25 +202,75 @@ def rights_changes(since):
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
 )
 def rights(settlements, window):
-    # Grouped by the per-household counts: a handful of rows per settlement.
-    rows = (
-        with_rights(Household.objects.filter(settlement__in=settlements), window.reference_date)
-        .values("settlement_id", "rights_applicable", "rights_secured")
+    """The rule of ``with_rights`` (the work lists') in four queries, whatever the number of settlements.
+
+    Per household, the rows recorded by the day give ``secured`` and ``n/a``
+    counts; they are grouped again by (settlement, secured, n/a), a handful of
+    rows per settlement.  A household without rows has every item applicable
+    and none secured.  ``items`` is the number of active items of the province.
+    """
+    day = window.reference_date
+    households = dict(
+        Household.objects.filter(settlement__in=settlements)
+        .values("settlement_id")
         .annotate(n=Count("pk"))
         .order_by()
+        .values_list("settlement_id", "n")
     )
+    if not households:
+        return {}
+    per_province = dict(
+        RightsItem.objects.active()
+        .values("category__province_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("category__province_id", "n")
+    )
+    county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
+    per_household = (
+        HouseholdRight.objects.filter(
+            household__settlement__in=settlements, item__active=True, recorded_on__lte=day
+        )
+        .values("household_id")
+        .annotate(
+            settlement=F("household__settlement_id"),
+            secured=Count("pk", filter=Q(state=RightState.SECURED)),
+            na=Count("pk", filter=Q(state=RightState.NOT_APPLICABLE)),
+        )
+        .order_by()
+    )
+    sql, params = per_household.query.sql_with_params()
+    q = connection.ops.quote_name
+    grouped = (
+        f"SELECT t.{q('settlement')}, t.{q('secured')}, t.{q('na')}, COUNT(*) FROM ({sql}) t "
+        f"GROUP BY t.{q('settlement')}, t.{q('secured')}, t.{q('na')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, params)
+        combos = cursor.fetchall()
     figures = {}
-    for row in rows:
-        applicable, secured, n = row["rights_applicable"], row["rights_secured"], row["n"]
-        if applicable <= 0:
-            continue
-        f = figures.setdefault(row["settlement_id"], dict.fromkeys(RIGHTS_KEYS, 0))
-        f["rights_applicable"] += applicable * n
-        f["rights_secured"] += secured * n
-        f["rights_households"] += n
-        if secured >= applicable:
-            f["rights_households_complete"] += n
+    recorded = {}
+    for settlement_id, secured, na, n in combos:
+        recorded[settlement_id] = recorded.get(settlement_id, 0) + n
+        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+        _add_households(figures, settlement_id, items - na, secured, n)
+    for settlement_id, n in households.items():
+        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+        unrecorded = n - recorded.get(settlement_id, 0)
+        _add_households(figures, settlement_id, items, 0, unrecorded)
     return figures
+
+
+def _add_households(figures, settlement_id, applicable, secured, n):
+    """Add ``n`` households with ``applicable`` items of which ``secured`` are secured."""
+    if applicable <= 0 or n <= 0:
+        return
+    f = figures.setdefault(settlement_id, dict.fromkeys(RIGHTS_KEYS, 0))
+    f["rights_applicable"] += applicable * n
+    f["rights_secured"] += secured * n
+    f["rights_households"] += n
+    if secured >= applicable:
+        f["rights_households_complete"] += n
 
 
 # --- indicators --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from communities.demo import delete_demo_data
-from communities.models import Person, Settlement
+from communities.models import Household, Person, Settlement
 from relocation.dashboards.registry import Window, registry
 from services.demo.protection import (
     CHECKLIST,
@@ -19,6 +19,7 @@ from services.indicators.protection import BENEFIT_COMPONENTS
 from services.models import BenefitKind, BenefitRecord, HouseholdRight, RightsItem
 from services.models.protection import (
     HEALTH_LISTS,
+    HOUSEHOLD_LISTS,
     PERSON_LISTS,
     has_benefit_q,
     pension_base_q,
@@ -82,6 +83,12 @@ def test_demo_at_the_seeds_proportions(demo):
         if in_base:
             people_q = people_q.filter(pension_base_q(today))
         assert totals[component] == people_q.count(), component
+    _label, complete = HOUSEHOLD_LISTS["complete"]
+    assert totals["rights_households_complete"] == complete(Household.objects.all(), today).count()
+    _label, incomplete = HOUSEHOLD_LISTS["incomplete"]
+    assert totals["rights_households"] == (
+        totals["rights_households_complete"] + incomplete(Household.objects.all(), today).count()
+    )
     # Records agree with the people's fields (the field is kept in step).
     assert totals["medical_insured"] == Person.objects.filter(medical_insurance=True).count()
     # Some people moved from 农村低保 to 城市低保.
