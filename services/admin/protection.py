@@ -1,1 +1,411 @@
-"""Services and culture: protection (admin)."""
+"""Services and culture: protection (admin).
+
+Benefit records (待遇记录) and temporary assistance (临时救助) of a person, the
+rights checklist of a province (权益类别 and 权益事项) and each household's
+state of each right (权益落实情况); the person page gains the benefit and
+assistance tables and the work lists (``?protection=…``), the household page
+the rights checklist and ``?rights=…``.
+
+Every admin goes through ``communities.admin_scope.ScopedAdminMixin`` (area
+scope on lists, URLs, filter and foreign-key choices, autocomplete, exports).
+The two disability subsidies reveal a disability, which is health data: users
+who may not see health (``communities.masking.may_view_sensitive``) neither
+see nor enter those records, and the work list 「患大病或残疾但未参加医保」 is
+not offered to them (asked for by URL, it is empty with a message).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.admin_reference import ProvinceReferenceAdminMixin
+from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
+from communities.masking import may_view_sensitive
+from communities.plugins import household_page, person_page
+from employment.admin import PersonColumnsMixin
+from employment.admin_filters import (
+    EmploymentListFilter,
+    HouseholdSettlementFilter,
+    ScopedSettlementFilter,
+)
+
+from ..models import protection as rules
+from ..models.protection import (
+    HEALTH_KINDS,
+    BenefitKind,
+    BenefitRecord,
+    HouseholdRight,
+    RightsCategory,
+    RightsItem,
+    RightState,
+    TemporaryAssistance,
+    household_province,
+)
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+class ProtectionListFilter(EmploymentListFilter):
+    """A list of ``lists`` counted on a date (``date_parameter``, default today), like employment's.
+
+    Users who may not see birth dates get the list on a period end
+    (``employment.admin_filters.reference_date_for``), so that choosing days
+    cannot find a birthday; lists in ``health_lists`` are offered only to users
+    who may see health and are empty, with a message, for anyone else.
+    """
+
+    health_lists = frozenset()
+    #: True where no birth date is involved: the date asked for is used as it is.
+    exact_dates = False
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if self.exact_dates and self.chosen_date is not None:
+            self.used_date = self.chosen_date
+        if self.used_date is not None and self.on_raw is not None:
+            self.title = _("%(title)s（%(date)s）") % {
+                "title": type(self).title,
+                "date": self.used_date.isoformat(),
+            }
+        else:
+            self.title = type(self).title
+
+    def lookups(self, request, model_admin):
+        reveal = may_view_sensitive(request.user)
+        return [
+            (key, label)
+            for key, (label, _rule) in self.lists.items()
+            if reveal or key not in self.health_lists
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.health_lists and not may_view_sensitive(request.user):
+            messages.error(request, _("该清单涉及健康信息，您没有查看健康信息的权限。"))
+            return queryset.none()
+        return super().queryset(request, queryset)
+
+
+class PersonProtectionFilter(ProtectionListFilter):
+    """``?protection=<list>[&protection_on=YYYY-MM-DD]`` on the person list (``services.models.protection``)."""
+
+    title = _("社会保障")
+    parameter_name = "protection"
+    # Its own date parameter: employment's lists on the same page take ``on``.
+    date_parameter = "protection_on"
+    lists = rules.PERSON_LISTS
+    health_lists = rules.HEALTH_LISTS
+
+
+class HouseholdRightsFilter(ProtectionListFilter):
+    """``?rights=complete|incomplete[&rights_on=YYYY-MM-DD]`` on the household list."""
+
+    title = _("权益保障")
+    parameter_name = "rights"
+    date_parameter = "rights_on"
+    exact_dates = True
+    lists = rules.HOUSEHOLD_LISTS
+
+
+class BenefitCoveringFilter(admin.SimpleListFilter):
+    """待遇记录 in force today, or not."""
+
+    title = _("当前在享")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("在享")), ("no", _("已停止或未开始"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.covering(today)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=BenefitRecord.objects.covering(today).values("pk"))
+        return queryset
+
+
+class BenefitKindFilter(admin.SimpleListFilter):
+    """待遇类型; the disability subsidies only for users who may see health."""
+
+    title = _("待遇类型")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        reveal = may_view_sensitive(request.user)
+        return [(k, label) for k, label in BenefitKind.choices if reveal or k not in HEALTH_KINDS]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in BenefitKind.values:
+            messages.error(request, _("没有名为“%(value)s”的待遇类型。") % {"value": value})
+            return queryset.none()
+        return queryset.filter(kind=value)
+
+
+class ItemFilter(admin.SimpleListFilter):
+    """权益事项 of the provinces the user's area touches."""
+
+    title = _("权益事项")
+    parameter_name = "item"
+
+    def lookups(self, request, model_admin):
+        return [(str(i.pk), str(i)) for i in rules.items_for_user(request.user)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(item_id=int(value))
+        return queryset
+
+
+class ProtectionAdmin(ScopedHistoryAdmin):
+    """Scope and change history; big tables never count themselves."""
+
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+
+
+# --- benefit records and temporary assistance ----------------------------------------------
+
+
+class BenefitKindFormMixin:
+    """The kind field without the disability subsidies for users who may not see health."""
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind" and not may_view_sensitive(request.user):
+            kwargs["choices"] = [
+                (k, label) for k, label in BenefitKind.choices if k not in HEALTH_KINDS
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+@admin.register(BenefitRecord)
+class BenefitRecordAdmin(BenefitKindFormMixin, PersonColumnsMixin, ProtectionAdmin):
+    list_select_related = ("person",)
+    autocomplete_fields = ("person",)
+    list_display = (
+        "person_name",
+        "person_id_masked",
+        "kind",
+        "start_date",
+        "end_date",
+        "monthly_amount",
+    )
+    list_filter = (ScopedSettlementFilter, BenefitKindFilter, BenefitCoveringFilter)
+    fields = ("person", "kind", "start_date", "end_date", "monthly_amount", "notes")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if may_view_sensitive(request.user) else qs.exclude(kind__in=HEALTH_KINDS)
+
+
+@admin.register(TemporaryAssistance)
+class TemporaryAssistanceAdmin(PersonColumnsMixin, ProtectionAdmin):
+    list_select_related = ("person",)
+    autocomplete_fields = ("person",)
+    list_display = ("person_name", "person_id_masked", "granted_on", "amount", "reason")
+    list_filter = (ScopedSettlementFilter,)
+    # The dashboards' 临时救助 figures link to the period's payments.
+    extra_list_lookups = ("granted_on__gte", "granted_on__lte")
+    date_hierarchy = "granted_on"
+    fields = ("person", "granted_on", "amount", "reason")
+
+
+class BenefitRecordInline(BenefitKindFormMixin, ScopedAdminMixin, admin.TabularInline):
+    """待遇记录 on the person page: stop a benefit with its end date, start the next."""
+
+    model = BenefitRecord
+    fk_name = "person"
+    extra = 0
+    fields = ("kind", "start_date", "end_date", "monthly_amount", "notes")
+    verbose_name_plural = _("待遇记录（医保、养老、低保、特困、两项补贴）")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if may_view_sensitive(request.user) else qs.exclude(kind__in=HEALTH_KINDS)
+
+
+class TemporaryAssistanceInline(ScopedAdminMixin, admin.TabularInline):
+    model = TemporaryAssistance
+    fk_name = "person"
+    extra = 0
+    fields = ("granted_on", "amount", "reason")
+
+
+# --- rights checklist ------------------------------------------------------------------
+
+
+class RightsItemInline(admin.TabularInline):
+    model = RightsItem
+    extra = 0
+    fields = ("name", "order", "active")
+
+
+@admin.register(RightsCategory)
+class RightsCategoryAdmin(ProvinceReferenceAdminMixin, ScopedHistoryAdmin):
+    """A province's checklist: read by everyone, written by its whole-province administrators."""
+
+    list_display = ("name", "side", "province", "order", "item_count")
+    list_filter = ("side",)
+    inlines = (RightsItemInline,)
+    unscoped_fk_fields = ("province",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(description=_("事项数"), ordering="n_items")
+    def item_count(self, obj):
+        return obj.n_items
+
+
+@admin.register(RightsItem)
+class RightsItemAdmin(ScopedHistoryAdmin):
+    """Coverage per item: how many households in the user's area have it secured, pending, n/a."""
+
+    list_display = ("name", "category", "active", "secured", "pending", "not_applicable")
+    list_filter = ("category__side", "active")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request):
+        return False  # items are added on their category's page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        visible = HouseholdRight.objects.visible_to(request.user).values("pk")
+        counts = {
+            state: Count(
+                "households",
+                filter=Q(households__state=state, households__pk__in=visible),
+            )
+            for state in RightState.values
+        }
+        return (
+            super()
+            .get_queryset(request)
+            .filter(pk__in=rules.items_for_user(request.user).values("pk"))
+            .select_related("category")
+            .annotate(**counts)
+        )
+
+    @admin.display(description=_("已落实户数"))
+    def secured(self, obj):
+        return obj.secured
+
+    @admin.display(description=_("待落实户数"))
+    def pending(self, obj):
+        return obj.pending
+
+    @admin.display(description=_("不适用户数"))
+    def not_applicable(self, obj):
+        return obj.not_applicable
+
+
+class HouseholdRightForm(forms.ModelForm):
+    class Meta:
+        model = HouseholdRight
+        fields = ("household", "item", "state", "recorded_on", "notes")
+
+
+@admin.register(HouseholdRight)
+class HouseholdRightAdmin(ProtectionAdmin):
+    list_display = ("household", "item", "state", "recorded_on", "notes")
+    list_filter = (HouseholdSettlementFilter, "state", ItemFilter, "item__category__side")
+    list_select_related = ("household", "item__category")
+    search_fields = ("household__number",)
+    search_help_text = _("输入户编号（从第一位起）")
+    autocomplete_fields = ("household",)
+    form = HouseholdRightForm
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(household__number__startswith=term), False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "item":
+            kwargs["queryset"] = rules.items_for_user(request.user).select_related("category")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class HouseholdRightFormSet(forms.BaseInlineFormSet):
+    """A household without records starts with its province's items, each 待落实."""
+
+    province_items = None
+
+    def __init__(self, data=None, *args, instance=None, **kwargs):
+        if data is None and instance is not None and instance.pk and not instance.rights.exists():
+            kwargs["initial"] = [
+                {"item": item.pk, "state": RightState.PENDING}
+                for item in self.province_items(instance)
+            ]
+        super().__init__(data, *args, instance=instance, **kwargs)
+
+
+class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
+    """权益保障 on the household page: the items of its province's checklist."""
+
+    model = HouseholdRight
+    extra = 0
+    fields = ("item", "state", "recorded_on", "notes")
+    verbose_name_plural = _("权益保障（迁出地、迁入地权益落实情况）")
+
+    formset = HouseholdRightFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._household = obj
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.province_items = staticmethod(self._province_items)
+        return formset
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A household without records shows its province's items to fill in.
+        if obj is None or obj.rights.exists():
+            return 0
+        return HouseholdRightInline._province_items(obj).count()
+
+    @staticmethod
+    def _province_items(household):
+        province = household_province(household) if household is not None else None
+        items = RightsItem.objects.active().select_related("category")
+        return items.filter(category__province_id=province) if province else items.none()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name != "item":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = self._province_items(getattr(self, "_household", None))
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # The row must fit the screen: the item's own name; the checklist has its own page.
+        formfield.label_from_instance = lambda item: item.name
+        return formfield
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "item" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = widget.can_view_related = False
+        return formfield
+
+
+# The sections services adds to the household and person pages of communities.
+household_page.add(
+    "services_protection",
+    inlines=(HouseholdRightInline,),
+    list_filters=(HouseholdRightsFilter,),
+)
+person_page.add(
+    "services_protection",
+    inlines=(BenefitRecordInline, TemporaryAssistanceInline),
+    list_filters=(PersonProtectionFilter,),
+)

@@ -1,1 +1,464 @@
-"""Services and culture: protection (indicators)."""
+"""Services and culture: protection (indicators).
+
+Social protection and rights figures of INDICATORS.md ("Public services and
+social protection") in the section 服务保障.  The counting rules are those of
+``services.models.protection`` (``has_benefit_q``, ``school_age_q``,
+``pension_base_q``, ``with_rights``), the same the work lists use, so a figure
+and the list behind it agree.  Stocks are counted on the reference date from
+the dated records (a person without records of a benefit from their field);
+临时救助 is a flow over the period.  Three sources, each one grouped query per
+call whatever the number of settlements.
+"""
+
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Household, Person, Settlement
+from relocation.dashboards import links
+from relocation.dashboards.changes import changed, household_settlements, person_settlements
+from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
+
+from ..models.protection import (
+    BENEFIT_FIELDS,
+    BenefitKind,
+    BenefitRecord,
+    HouseholdRight,
+    RightsCategory,
+    RightsItem,
+    RightState,
+    TemporaryAssistance,
+    pension_base_q,
+    school_age_q,
+)
+
+SECTION = "services"
+
+
+#: Benefits counted as stocks: component -> (kind, person field, the field's value, only the pension base)
+BENEFIT_COMPONENTS = {
+    "medical_insured": (BenefitKind.MEDICAL, "medical_insurance", True, False),
+    "pension_insured": (BenefitKind.PENSION, "pension_insurance", True, True),
+    "dibao_urban": (BenefitKind.DIBAO_URBAN, "dibao", "urban", False),
+    "dibao_rural": (BenefitKind.DIBAO_RURAL, "dibao", "rural", False),
+    "extreme_poverty": (BenefitKind.EXTREME_POVERTY, "extreme_poverty_support", True, False),
+    "disability_living": (BenefitKind.DISABILITY_LIVING, None, None, False),
+    "disability_care": (BenefitKind.DISABILITY_CARE, None, None, False),
+}
+STOCK_KEYS = (
+    "protection_people",
+    "medical_insured",
+    "pension_base",
+    "pension_insured",
+    "dibao_urban",
+    "dibao_rural",
+    "extreme_poverty",
+    "school_age_children",
+    "school_age_in_school",
+    "school_age_out_of_school",
+    "disability_living",
+    "disability_care",
+)
+
+
+def _group_of(kind):
+    """The kinds whose records decide the same person field as ``kind`` (the two 低保 share one)."""
+    for kinds, _none in BENEFIT_FIELDS.values():
+        if kind in kinds:
+            return list(kinds)
+    return [kind]
+
+
+def protection_changes(since):
+    return person_settlements(changed(Person, since)) | person_settlements(
+        changed(BenefitRecord, since, "person_id")
+    )
+
+
+@registry.source(
+    "social_protection",
+    components=STOCK_KEYS,
+    changes=protection_changes,
+    watch=(Person, BenefitRecord),
+)
+def social_protection(settlements, window):
+    """Three grouped queries; a benefit count is the rule of ``has_benefit_q``, in sums:
+
+    covered = people with a record of the kind covering the day
+            + people whose field says so
+            − people whose field says so but who have records of that field (the records decide).
+    """
+    day = window.reference_date
+    school_age = school_age_q(day)
+    base = pension_base_q(day)
+    people = {
+        "protection_people": Count("pk"),
+        "pension_base": Count("pk", filter=base),
+        "school_age_children": Count("pk", filter=school_age),
+        "school_age_in_school": Count("pk", filter=school_age & ~Q(school_stage="")),
+        "school_age_out_of_school": Count("pk", filter=school_age & Q(school_stage="")),
+    }
+    covering, shadowed = {}, {}
+    person_base = pension_base_q(day, "person__")
+    for component, (kind, field, value, in_base) in BENEFIT_COMPONENTS.items():
+        only_base = person_base if in_base else Q()
+        covering[component] = Count("person", distinct=True, filter=Q(kind=kind) & only_base)
+        if field is not None:
+            people[f"field_{component}"] = Count(
+                "pk", filter=Q(**{field: value}) & (base if in_base else Q())
+            )
+            shadowed[component] = Count(
+                "person",
+                distinct=True,
+                filter=Q(kind__in=_group_of(kind), **{f"person__{field}": value}) & only_base,
+            )
+    in_area = {"person__household__settlement__in": settlements}
+    key = "person__household__settlement_id"
+    figures = {}
+    for row in (
+        Person.objects.filter(household__settlement__in=settlements)
+        .values("household__settlement_id")
+        .annotate(**people)
+        .order_by()
+    ):
+        figures[row.pop("household__settlement_id")] = row
+    queries = (
+        (1, BenefitRecord.objects.filter(**in_area).covering(day), covering),
+        (-1, BenefitRecord.objects.filter(**in_area), shadowed),
+    )
+    for sign, qs, counts in queries:
+        for row in qs.values(key).annotate(**counts).order_by():
+            target = figures.setdefault(row.pop(key), {})
+            for component, n in row.items():
+                target[component] = target.get(component, 0) + sign * n
+    for row in figures.values():
+        for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():
+            if field is not None:
+                row[component] = row.get(component, 0) + row.pop(f"field_{component}", 0)
+        for component in STOCK_KEYS:
+            row.setdefault(component, 0)
+    return figures
+
+
+def assistance_changes(since):
+    return person_settlements(changed(TemporaryAssistance, since, "person_id"))
+
+
+@registry.source(
+    "temporary_assistance",
+    components=("temporary_assistance_count", "temporary_assistance_amount"),
+    changes=assistance_changes,
+    flow=True,
+    watch=(TemporaryAssistance,),
+)
+def temporary_assistance(settlements, window):
+    rows = (
+        TemporaryAssistance.objects.filter(
+            person__household__settlement__in=settlements,
+            granted_on__gte=window.start,
+            granted_on__lte=window.reference_date,
+        )
+        .values("person__household__settlement_id")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    )
+    return {
+        row["person__household__settlement_id"]: {
+            "temporary_assistance_count": row["n"],
+            "temporary_assistance_amount": row["amount"],
+        }
+        for row in rows
+    }
+
+
+RIGHTS_KEYS = (
+    "rights_applicable",
+    "rights_secured",
+    "rights_households",
+    "rights_households_complete",
+)
+
+
+def rights_changes(since):
+    ids = household_settlements(changed(HouseholdRight, since, "household_id"))
+    ids |= household_settlements(changed(Household, since))
+    # A changed checklist moves every settlement of its province.
+    categories = changed(RightsItem, since, "category_id") | changed(RightsCategory, since)
+    provinces = set(
+        RightsCategory.objects.filter(pk__in=categories).values_list("province_id", flat=True)
+    )
+    if provinces:
+        in_provinces = Q(pk__in=[])
+        for code in provinces:
+            in_provinces |= Q(county__code__startswith=code[:2])
+        ids |= set(Settlement.objects.filter(in_provinces).values_list("pk", flat=True))
+    return ids
+
+
+@registry.source(
+    "rights",
+    components=RIGHTS_KEYS,
+    changes=rights_changes,
+    watch=(HouseholdRight, Household, RightsItem, RightsCategory),
+)
+def rights(settlements, window):
+    """The rule of ``with_rights`` (the work lists') in four queries, whatever the number of settlements.
+
+    Per household, the rows recorded by the day give ``secured`` and ``n/a``
+    counts; they are grouped again by (settlement, secured, n/a), a handful of
+    rows per settlement.  A household without rows has every item applicable
+    and none secured.  ``items`` is the number of active items of the province.
+    """
+    day = window.reference_date
+    households = dict(
+        Household.objects.filter(settlement__in=settlements)
+        .values("settlement_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("settlement_id", "n")
+    )
+    if not households:
+        return {}
+    per_province = dict(
+        RightsItem.objects.active()
+        .values("category__province_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("category__province_id", "n")
+    )
+    county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
+    per_household = (
+        HouseholdRight.objects.filter(
+            household__settlement__in=settlements, item__active=True, recorded_on__lte=day
+        )
+        .values("household_id")
+        .annotate(
+            settlement=F("household__settlement_id"),
+            secured=Count("pk", filter=Q(state=RightState.SECURED)),
+            na=Count("pk", filter=Q(state=RightState.NOT_APPLICABLE)),
+        )
+        .order_by()
+    )
+    sql, params = per_household.query.sql_with_params()
+    q = connection.ops.quote_name
+    grouped = (
+        f"SELECT t.{q('settlement')}, t.{q('secured')}, t.{q('na')}, COUNT(*) FROM ({sql}) t "
+        f"GROUP BY t.{q('settlement')}, t.{q('secured')}, t.{q('na')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, params)
+        combos = cursor.fetchall()
+    figures = {}
+    recorded = {}
+    for settlement_id, secured, na, n in combos:
+        recorded[settlement_id] = recorded.get(settlement_id, 0) + n
+        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+        _add_households(figures, settlement_id, items - na, secured, n)
+    for settlement_id, n in households.items():
+        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+        unrecorded = n - recorded.get(settlement_id, 0)
+        _add_households(figures, settlement_id, items, 0, unrecorded)
+    return figures
+
+
+def _add_households(figures, settlement_id, applicable, secured, n):
+    """Add ``n`` households with ``applicable`` items of which ``secured`` are secured."""
+    if applicable <= 0 or n <= 0:
+        return
+    f = figures.setdefault(settlement_id, dict.fromkeys(RIGHTS_KEYS, 0))
+    f["rights_applicable"] += applicable * n
+    f["rights_secured"] += secured * n
+    f["rights_households"] += n
+    if secured >= applicable:
+        f["rights_households_complete"] += n
+
+
+# --- indicators --------------------------------------------------------------------------
+
+
+def _people(value):
+    def link(area, window):
+        return links.persons(
+            area, protection=value, protection_on=window.reference_date.isoformat()
+        )
+
+    return link
+
+
+def _count(key, label, description, link, unit=None, direction=NEUTRAL, headline=True):
+    return Indicator(
+        key=key,
+        label=label,
+        section=SECTION,
+        unit=unit or _("人"),
+        total=key,
+        description=description,
+        link=link,
+        direction=direction,
+        headline=headline,
+    )
+
+
+def _rate(key, label, numerator, denominator, description, link=None, headline=True):
+    return Indicator(
+        key=key,
+        label=label,
+        section=SECTION,
+        unit=PERCENT,
+        numerator=numerator,
+        denominator=denominator,
+        decimals=2,
+        description=description,
+        direction=UP,
+        link=link,
+        headline=headline,
+    )
+
+
+def _assistance_link(area, window):
+    return links.changelist(
+        "services.temporaryassistance",
+        area,
+        granted_on__gte=window.start.isoformat(),
+        granted_on__lte=window.reference_date.isoformat(),
+    )
+
+
+registry.register(
+    _count(
+        "medical_insured",
+        _("医保参保人数"),
+        _("统计日参加基本医疗保险的搬迁人口（有待遇记录的按记录，否则按人员登记）。"),
+        _people("medical_insured"),
+        direction=UP,
+    ),
+    _rate(
+        "medical_insurance_rate",
+        _("医保参保率"),
+        "medical_insured",
+        "protection_people",
+        _("医保参保人数 ÷ 搬迁人口。"),
+        _people("medical_insured"),
+    ),
+    _count(
+        "pension_insured",
+        _("养老保险参保人数"),
+        _("统计日年满16周岁、不是全日制在校生、参加基本养老保险的人数。"),
+        _people("pension_insured"),
+        direction=UP,
+    ),
+    _rate(
+        "pension_insurance_rate",
+        _("养老保险参保率"),
+        "pension_insured",
+        "pension_base",
+        _("养老保险参保人数 ÷ 统计日年满16周岁且不是全日制在校生的人数。"),
+        _people("pension_insured"),
+    ),
+    _count(
+        "dibao_urban",
+        _("城市低保人数"),
+        _("统计日享受城市低保的人数。"),
+        _people("dibao_urban"),
+    ),
+    _count(
+        "dibao_rural",
+        _("农村低保人数"),
+        _("统计日享受农村低保的人数。"),
+        _people("dibao_rural"),
+    ),
+    _count(
+        "extreme_poverty",
+        _("特困供养人数"),
+        _("统计日享受特困人员救助供养的人数。"),
+        _people("extreme_poverty"),
+        headline=False,
+    ),
+    _count(
+        "school_age_children",
+        _("适龄儿童人数"),
+        _("统计日年满6周岁、未满16周岁的人数（当天满6周岁的计入）。"),
+        _people("school_age"),
+    ),
+    _rate(
+        "in_school_rate",
+        _("适龄儿童在校率"),
+        "school_age_in_school",
+        "school_age_children",
+        _("适龄儿童中全日制在校生 ÷ 适龄儿童人数（在校阶段为人员当前登记）。"),
+        _people("in_school"),
+    ),
+    _count(
+        "school_age_out_of_school",
+        _("适龄儿童未在校人数"),
+        _("适龄儿童中未登记在校阶段的人数（目标为0）。"),
+        _people("child_not_in_school"),
+        direction=DOWN,
+    ),
+    _count(
+        "disability_living",
+        _("困难残疾人生活补贴人数"),
+        _("统计日享受困难残疾人生活补贴的人数。"),
+        _people("disability_living"),
+        headline=False,
+    ),
+    _count(
+        "disability_care",
+        _("重度残疾人护理补贴人数"),
+        _("统计日享受重度残疾人护理补贴的人数。"),
+        _people("disability_care"),
+        headline=False,
+    ),
+    Indicator(
+        key="temporary_assistance_count",
+        label=_("临时救助人次"),
+        section=SECTION,
+        unit=_("人次"),
+        total="temporary_assistance_count",
+        basis="flow",
+        description=_("统计期内（期初至统计日）发放临时救助的人次。"),
+        link=_assistance_link,
+        headline=False,
+    ),
+    Indicator(
+        key="temporary_assistance_amount",
+        label=_("临时救助金额"),
+        section=SECTION,
+        unit=_("元"),
+        total="temporary_assistance_amount",
+        basis="flow",
+        description=_("统计期内发放的临时救助金额合计。"),
+        link=_assistance_link,
+        headline=False,
+    ),
+    _rate(
+        "rights_coverage_rate",
+        _("权益落实率"),
+        "rights_secured",
+        "rights_applicable",
+        _(
+            "本省权益清单中适用于各户的事项里，统计日前核实为已落实的比例（不适用的不计；未核实的算未落实）。"
+        ),
+        lambda area, window: links.changelist(
+            "services.householdright", area, state__exact=RightState.SECURED
+        ),
+    ),
+    _count(
+        "rights_households_complete",
+        _("权益全部落实户数"),
+        _("适用的权益事项全部已落实的搬迁户数。"),
+        lambda area, window: links.households(
+            area, rights="complete", rights_on=window.reference_date.isoformat()
+        ),
+        unit=_("户"),
+        direction=UP,
+    ),
+    _rate(
+        "rights_complete_rate",
+        _("权益全部落实户占比"),
+        "rights_households_complete",
+        "rights_households",
+        _("权益全部落实户数 ÷ 有适用权益事项的搬迁户数。"),
+        headline=False,
+    ),
+)

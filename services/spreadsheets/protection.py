@@ -1,1 +1,336 @@
-"""Services and culture: protection (spreadsheets)."""
+"""Services and culture: protection (spreadsheets).
+
+待遇记录 (benefit records, people matched by ID number) and 权益落实情况 (the
+rights checklist per household, matched by household number), with the same
+checks as the roster: drop-downs for choices, a dry run with errors naming the
+row and the column, all or nothing, and the user's area only.  A person or a
+household outside the area gets the same message as one that does not exist.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from communities.masking import may_view_sensitive
+from communities.models import Household, Person
+from relocation.spreadsheets.columns import Column
+from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.kinds import register
+from relocation.spreadsheets.kinds.simple import SimpleKind
+
+from ..models.protection import (
+    HEALTH_KINDS,
+    BenefitKind,
+    BenefitRecord,
+    HouseholdRight,
+    RightsItem,
+    RightState,
+    household_province,
+    sync_person_fields,
+)
+
+B = BenefitRecord._meta.get_field
+H = HouseholdRight._meta.get_field
+
+
+class BenefitRecordKind(SimpleKind):
+    key = "benefit_records"
+    label = gettext_lazy("待遇记录")
+    model = BenefitRecord
+    import_permissions = ("services.import_benefitrecord",)
+    export_permissions = ("services.export_benefitrecord",)
+    key_header = "start_date"
+    scope_header = "id_number"
+    key_label = gettext_lazy("身份证号、待遇类型和开始日期")
+    field_columns = {"person": "id_number"}
+    notes = (
+        gettext_lazy("按“身份证号 + 待遇类型 + 开始日期”更新已有记录，其余新建。"),
+        gettext_lazy(
+            "停止享受时填写“停止日期”（当天仍计入）；同一人同一待遇的时段不能重叠。"
+            "导入后，人员的“参加医保”“参加养老保险”“低保”“特困供养”按今天的记录更新。"
+        ),
+        gettext_lazy("两项残疾人补贴涉及健康信息，只有可以查看健康信息的用户才能导入和导出。"),
+    )
+    columns = [
+        Column(
+            "id_number",
+            gettext_lazy("身份证号"),
+            "id_number",
+            required=True,
+            sensitive="id",
+            example="522328198001010028",
+            width=22,
+            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
+        ),
+        Column(
+            "name",
+            gettext_lazy("姓名"),
+            "person_name",
+            example="王秀英",
+            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
+            width=10,
+        ),
+        Column(
+            "kind",
+            gettext_lazy("待遇类型"),
+            "choice",
+            required=True,
+            choices=BenefitKind,
+            model_field=B("kind"),
+            example="城市低保",
+            width=18,
+        ),
+        Column(
+            "start_date",
+            gettext_lazy("开始日期"),
+            "date",
+            required=True,
+            model_field=B("start_date"),
+            example="2024-03-01",
+            width=12,
+        ),
+        Column(
+            "end_date",
+            gettext_lazy("停止日期"),
+            "date",
+            model_field=B("end_date"),
+            example="",
+            width=12,
+        ),
+        Column(
+            "monthly_amount",
+            gettext_lazy("月发放金额（元）"),
+            "decimal",
+            model_field=B("monthly_amount"),
+            example="650",
+        ),
+        Column("notes", gettext_lazy("备注"), model_field=B("notes"), example=""),
+    ]
+    fields = ("end_date", "monthly_amount", "notes")
+
+    @property
+    def examples(self):
+        return [{c.key: c.example for c in self.columns}]
+
+    def prepare(self, rows, plan, ctx):
+        ids = {r.values.get("id_number") for r in rows} - {None, ""}
+        people = bulk_in(Person.objects.select_related("household"), "id_number", ids)
+        visible = [p for p in people if ctx.settlement_visible(p.household.settlement_id)]
+        records = {}
+        for r in bulk_in(BenefitRecord.objects.all(), "person_id", [p.pk for p in visible]):
+            records.setdefault(r.person_id, []).append(r)
+        return {
+            "people": {p.id_number: p for p in visible},
+            "records": records,
+            "reveal": may_view_sensitive(ctx.user),
+        }
+
+    def key_of(self, row):
+        v = row.values
+        if v.get("id_number") and v.get("kind") and v.get("start_date"):
+            return (v["id_number"], v["kind"], v["start_date"])
+        return None
+
+    def existing(self, keys, state, ctx):
+        found = {}
+        for person in state["people"].values():
+            for record in state["records"].get(person.pk, ()):
+                found[(person.id_number, record.kind, record.start_date)] = record
+        return found
+
+    def values_of(self, row, state, plan, ctx):
+        v = row.values
+        person = state["people"].get(v["id_number"])
+        if person is None:
+            plan.errors.add(
+                row.number,
+                self.column("id_number").header,
+                _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
+            )
+            return None
+        if v.get("name") and v["name"] != person.name:
+            plan.errors.add(
+                row.number,
+                self.column("name").header,
+                _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
+            )
+            return None
+        if v["kind"] in HEALTH_KINDS and not state["reveal"]:
+            plan.errors.add(
+                row.number,
+                self.column("kind").header,
+                _("残疾人补贴涉及健康信息，您没有查看健康信息的权限，不能导入。"),
+            )
+            return None
+        values = {k: v[k] for k in self.fields if k in v}
+        values["person"] = person
+        return values
+
+    def new_object(self, key, values):
+        return BenefitRecord(kind=key[1], start_date=key[2], **values)
+
+    def after_plan(self, planned, state, plan, ctx):
+        """Overlapping periods, judged on the stored records and the file together."""
+        by_person = {pk: list(records) for pk, records in state["records"].items()}
+        for _row, obj, changed in planned:
+            if changed is None:
+                by_person.setdefault(obj.person_id, []).append(obj)
+        for _row, obj, _changed in planned:
+            others = [o for o in by_person.get(obj.person_id, ()) if o is not obj]
+            obj.overlapping = lambda others=None, _obj=obj, _others=others: (
+                BenefitRecord.overlapping(_obj, others=_others)
+            )
+
+    def extra_plan(self, planned, state, plan, ctx):
+        plan.benefit_person_ids = {obj.person_id for _row, obj, _changed in planned}
+
+    def extra_writes(self, plan, ctx):
+        # The bulk writes skip save(): put the people's fields in step here.
+        sync_person_fields(plan.benefit_person_ids)
+
+    def note_key(self, key):
+        return (key[0], key[1], key[2].isoformat())
+
+    export_select = ("person",)
+    export_order = ("person__id_number", "kind", "start_date", "id")
+
+    def export_queryset(self, user):
+        return self.export_joins(BenefitRecord.objects.readable_by(user)).order_by(
+            *self.export_order
+        )
+
+    def export_values(self, obj):
+        values = {k: getattr(obj, k) for k in self.fields}
+        values.update(
+            id_number=obj.person.id_number,
+            name=obj.person.name,
+            kind=obj.kind,
+            start_date=obj.start_date,
+        )
+        return values
+
+
+class HouseholdRightKind(SimpleKind):
+    key = "household_rights"
+    label = gettext_lazy("权益落实情况")
+    model = HouseholdRight
+    import_permissions = ("services.import_householdright",)
+    export_permissions = ("services.export_householdright",)
+    key_header = "item"
+    scope_header = "number"
+    key_label = gettext_lazy("户编号、权益类别和权益事项")
+    field_columns = {"household": "number"}
+    notes = (
+        gettext_lazy("每户每个权益事项一行；按“户编号 + 权益类别 + 权益事项”更新已有记录。"),
+        gettext_lazy(
+            "“权益类别”“权益事项”须与该户所在省份的权益清单一致（见「权益类别」页面）；"
+            "清单中没有记录的事项按“待落实”统计。"
+        ),
+    )
+    columns = [
+        Column("number", gettext_lazy("户编号"), required=True, example="522301000101", width=16),
+        Column("category", gettext_lazy("权益类别"), required=True, example="迁出地权益", width=16),
+        Column("item", gettext_lazy("权益事项"), required=True, example="承包地", width=18),
+        Column(
+            "state",
+            gettext_lazy("落实情况"),
+            "choice",
+            required=True,
+            choices=RightState,
+            model_field=H("state"),
+            example="已落实",
+        ),
+        Column(
+            "recorded_on",
+            gettext_lazy("核实日期"),
+            "date",
+            required=True,
+            model_field=H("recorded_on"),
+            example="2025-06-30",
+            width=12,
+        ),
+        Column("notes", gettext_lazy("说明"), model_field=H("notes"), example=""),
+    ]
+    fields = ("state", "recorded_on", "notes")
+
+    @property
+    def examples(self):
+        return [{c.key: c.example for c in self.columns}]
+
+    def prepare(self, rows, plan, ctx):
+        numbers = {r.values.get("number") for r in rows} - {None, ""}
+        households = bulk_in(Household.objects.select_related("settlement"), "number", numbers)
+        visible = {h.number: h for h in households if ctx.settlement_visible(h.settlement_id)}
+        provinces = {household_province(h) for h in visible.values()} - {None}
+        items = {
+            (i.category.province_id, i.category.name, i.name): i
+            for i in RightsItem.objects.filter(category__province_id__in=provinces).select_related(
+                "category"
+            )
+        }
+        by_household = {h.pk: h for h in visible.values()}
+        found = {}
+        for right in bulk_in(HouseholdRight.objects.all(), "household_id", list(by_household)):
+            found[(right.household_id, right.item_id)] = right
+        return {"households": visible, "items": items, "rights": found}
+
+    def key_of(self, row):
+        v = row.values
+        if v.get("number") and v.get("category") and v.get("item"):
+            return (v["number"], v["category"], v["item"])
+        return None
+
+    def _item(self, key, state):
+        household = state["households"].get(key[0])
+        if household is None:
+            return None, None
+        return household, state["items"].get((household_province(household), key[1], key[2]))
+
+    def existing(self, keys, state, ctx):
+        found = {}
+        for key in keys:
+            household, item = self._item(key, state)
+            if item is not None:
+                right = state["rights"].get((household.pk, item.pk))
+                if right is not None:
+                    found[key] = right
+        return found
+
+    def values_of(self, row, state, plan, ctx):
+        key = self.key_of(row)
+        household, item = self._item(key, state)
+        if household is None:
+            plan.errors.add(
+                row.number,
+                self.column("number").header,
+                _("户编号“%(number)s”不存在或不在您的管辖范围内。") % {"number": key[0]},
+            )
+            return None
+        if item is None:
+            plan.errors.add(
+                row.number,
+                self.column("item").header,
+                _("本户所在省份的权益清单中没有“%(category)s·%(item)s”。")
+                % {"category": key[1], "item": key[2]},
+            )
+            return None
+        values = {k: row.values[k] for k in self.fields if k in row.values}
+        values.update(household=household, item=item)
+        return values
+
+    def note_key(self, key):
+        return key
+
+    export_select = ("household", "item__category")
+    export_order = ("household__number", "item__category__order", "item__order", "id")
+
+    def export_values(self, obj):
+        values = {k: getattr(obj, k) for k in self.fields}
+        values.update(
+            number=obj.household.number,
+            category=obj.item.category.name,
+            item=obj.item.name,
+        )
+        return values
+
+
+register(BenefitRecordKind, HouseholdRightKind)

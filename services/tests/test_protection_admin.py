@@ -1,0 +1,325 @@
+"""Scope, masking and bad input on the protection screens, as users with limited accounts.
+
+The communities ``world``: settlements A and B in 兴义市, C in 钟山区 (another
+prefecture of 贵州).  ``county`` is 兴义市, ``other_county`` 钟山区, ``worker``
+works in A (and may see health); ``nopii`` works in A without the permission
+to see ID numbers, phones and health.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from communities import enums as cenums
+from communities.models import Region
+from communities.tests.conftest import world  # noqa: F401
+from communities.tests.factories import PersonFactory, birth_date_for_age
+from employment.tests.conftest import form_post_data
+from services.models import (
+    BenefitKind,
+    BenefitRecord,
+    HouseholdRight,
+    RightsCategory,
+    RightSide,
+    RightsItem,
+    RightState,
+    TemporaryAssistance,
+)
+
+pytestmark = pytest.mark.django_db
+
+SERVICES_PERMS = [
+    f"services.{action}_{model}"
+    for model in ("benefitrecord", "temporaryassistance", "householdright")
+    for action in ("view", "add", "change")
+] + ["services.view_rightsitem", "services.view_rightscategory"]
+COMMUNITY_PERMS = [
+    f"communities.{action}_{model}"
+    for model in ("household", "person")
+    for action in ("view", "add", "change")
+]
+
+
+@pytest.fixture
+def prot(world, make_user):  # noqa: F811
+    rt = world.regions
+    today = timezone.localdate()
+    yunnan = Region.objects.create(code="530000", name="云南省", level=cenums.RegionLevel.PROVINCE)
+    origin = RightsCategory.objects.create(
+        province=rt.guizhou, name="迁出地权益", side=RightSide.ORIGIN, order=1
+    )
+    land = RightsItem.objects.create(category=origin, name="承包地", order=1)
+    forest = RightsItem.objects.create(category=origin, name="林地", order=2)
+    foreign = RightsItem.objects.create(
+        category=RightsCategory.objects.create(
+            province=yunnan, name="迁出地权益", side=RightSide.ORIGIN
+        ),
+        name="宅基地复垦",
+    )
+    head_a, head_c = world.heads["a"], world.heads["c"]
+    sick = PersonFactory(
+        household=world.households["a"],
+        name="病人A",
+        health=cenums.Health.SERIOUS,
+        medical_insurance=False,
+    )
+    child = PersonFactory(
+        household=world.households["a"], name="孩子A", birth_date=birth_date_for_age(9)
+    )
+    elder = PersonFactory(household=world.households["a"], name="老人A", age=72)
+    disabled = PersonFactory(
+        household=world.households["a"],
+        name="残疾A",
+        health=cenums.Health.DISABLED,
+        disability_grade=1,
+    )
+    care = BenefitRecord.objects.create(
+        person=disabled, kind=BenefitKind.DISABILITY_CARE, start_date=datetime.date(2024, 1, 1)
+    )
+    dibao_a = BenefitRecord.objects.create(
+        person=head_a, kind=BenefitKind.DIBAO_URBAN, start_date=datetime.date(2024, 1, 1)
+    )
+    dibao_c = BenefitRecord.objects.create(
+        person=head_c, kind=BenefitKind.DIBAO_RURAL, start_date=datetime.date(2024, 1, 1)
+    )
+    aid_c = TemporaryAssistance.objects.create(
+        person=head_c, granted_on=today, amount=Decimal("800")
+    )
+    right_c = HouseholdRight.objects.create(
+        household=world.households["c"], item=land, state=RightState.SECURED, recorded_on=today
+    )
+    nopii = make_user(settlements=[world.a], perms=COMMUNITY_PERMS + SERVICES_PERMS)
+    return locals()
+
+
+def test_another_countys_records_are_404_by_url(client, world, prot):  # noqa: F811
+    client.force_login(world.county)
+    for model, obj in (
+        ("benefitrecord", prot["dibao_c"]),
+        ("temporaryassistance", prot["aid_c"]),
+        ("householdright", prot["right_c"]),
+    ):
+        for view in ("change", "history", "delete"):
+            url = reverse(f"admin:services_{model}_{view}", args=[obj.pk])
+            assert client.get(url).status_code == 404, (model, view)
+    # Their own county's record opens.
+    url = reverse("admin:services_benefitrecord_change", args=[prot["dibao_a"].pk])
+    assert client.get(url).status_code == 200
+
+
+def test_lists_filters_and_autocomplete_stay_in_scope(client, world, prot):  # noqa: F811
+    client.force_login(world.county)
+    body = client.get(reverse("admin:services_benefitrecord_changelist")).content.decode()
+    assert "户主A" in body and "户主C" not in body
+    assert "德坞新区" not in body  # the settlement filter offers their settlements only
+    body = client.get(reverse("admin:services_householdright_changelist")).content.decode()
+    assert "520201000001" not in body
+    # Asking for the other county's area by the dashboards' parameter lists nothing.
+    url = reverse("admin:services_temporaryassistance_changelist") + f"?area=s{world.c.pk}"
+    assert "户主C" not in client.get(url).content.decode()
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "services",
+            "model_name": "benefitrecord",
+            "field_name": "person",
+            "term": "户主",
+        },
+    )
+    names = {r["text"] for r in response.json()["results"]}
+    assert "户主A" in names and "户主C" not in names
+
+
+def test_per_item_coverage_counts_only_the_users_households(client, world, prot):  # noqa: F811
+    client.force_login(world.county)
+    body = client.get(reverse("admin:services_rightsitem_changelist")).content.decode()
+    assert "承包地" in body and "宅基地复垦" not in body  # another province's item
+    land = next(
+        i
+        for i in client.get(reverse("admin:services_rightsitem_changelist"))
+        .context["cl"]
+        .result_list
+        if i.name == "承包地"
+    )
+    assert land.secured == 0  # C's secured row is outside 兴义市
+    client.force_login(world.other_county)
+    cl = client.get(reverse("admin:services_rightsitem_changelist")).context["cl"]
+    assert next(i for i in cl.result_list if i.name == "承包地").secured == 1
+
+
+def test_disability_records_and_health_lists_hidden_without_the_permission(client, world, prot):  # noqa: F811
+    client.force_login(prot["nopii"])
+    body = client.get(reverse("admin:services_benefitrecord_changelist")).content.decode()
+    assert "户主A" in body and "残疾A" not in body
+    assert "重度残疾人护理补贴" not in body  # not even as a filter choice
+    url = reverse("admin:services_benefitrecord_change", args=[prot["care"].pk])
+    assert client.get(url).status_code == 404
+    people = reverse("admin:communities_person_changelist")
+    body = client.get(people).content.decode()
+    assert "60周岁以上未参加养老保险" in body and "患大病或残疾但未参加医保" not in body
+    response = client.get(people + "?protection=sick_no_medical")
+    assert list(response.context["cl"].result_list) == []
+    assert "涉及健康信息" in response.content.decode()
+    # The same list for a worker who may see health finds the sick person.
+    client.force_login(world.worker)
+    response = client.get(people + "?protection=sick_no_medical")
+    assert [p.name for p in response.context["cl"].result_list] == ["病人A"]
+    body = client.get(reverse("admin:services_benefitrecord_changelist")).content.decode()
+    assert "残疾A" in body
+
+
+def test_work_lists(client, world, prot):  # noqa: F811
+    client.force_login(world.worker)
+    people = reverse("admin:communities_person_changelist")
+
+    def names(query):
+        return {p.name for p in client.get(people + query).context["cl"].result_list}
+
+    # The world's son of household A (12) is not in school either.
+    son = world.households["a"].members.get(relationship=cenums.Relationship.SON)
+    assert names("?protection=child_not_in_school") == {"孩子A", son.name}
+    assert names("?protection=elderly_no_pension") == {"老人A"}
+    assert names("?protection=dibao_urban") == {"户主A"}
+    response = client.get(people + "?protection=dibao_urban&protection_on=2025-02-30")
+    assert list(response.context["cl"].result_list) == []
+    assert "日期“2025-02-30”无效" in response.content.decode()
+    # The day before the 低保 record started: nobody; employment's own ``on`` does not interfere.
+    assert names("?protection=dibao_urban&protection_on=2023-12-31") == set()
+    assert names("?protection=dibao_urban&protection_on=2024-01-01&on=2023-12-31") == {"户主A"}
+    response = client.get(people + "?protection=nonsense")
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_household_rights_list(client, world, prot):  # noqa: F811
+    client.force_login(world.other_county)
+    households = reverse("admin:communities_household_changelist")
+
+    def numbers(query):
+        return {h.number for h in client.get(households + query).context["cl"].result_list}
+
+    # C: 承包地 secured, 林地 not recorded yet (counts as not secured).
+    assert numbers("?rights=incomplete") == {"520201000001"}
+    assert numbers("?rights=complete") == set()
+    HouseholdRight.objects.create(
+        household=world.households["c"],
+        item=prot["forest"],
+        state=RightState.NOT_APPLICABLE,
+        recorded_on=timezone.localdate(),
+    )
+    assert numbers("?rights=complete") == {"520201000001"}
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    assert numbers(f"?rights=complete&rights_on={yesterday}") == set()
+
+
+def test_recording_a_benefit_that_ends_before_it_starts_is_refused(client, world, prot):  # noqa: F811
+    client.force_login(world.worker)
+    head = world.heads["a"]
+    url = reverse("admin:communities_person_change", args=[head.pk])
+    data = form_post_data(
+        client.get(url),
+        {"benefits": [{"kind": "pension", "start_date": "2025-03-01", "end_date": "2025-02-01"}]},
+    )
+    before = BenefitRecord.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "停止日期不能早于开始日期。" in response.content.decode()
+    assert BenefitRecord.objects.count() == before
+    head.refresh_from_db()
+    assert head.pension_insurance is False
+    # A correct record is saved, with history, and the person's field follows it.
+    data["benefits-1-end_date"] = ""
+    response = client.post(url, data)
+    assert response.status_code == 302
+    record = BenefitRecord.objects.get(person=head, kind=BenefitKind.PENSION)
+    assert record.history.count() == 1
+    head.refresh_from_db()
+    assert head.pension_insurance is True
+
+
+def test_household_page_lists_the_province_checklist(client, world, prot):  # noqa: F811
+    client.force_login(world.worker)
+    household = world.households["a"]
+    url = reverse("admin:communities_household_change", args=[household.pk])
+    response = client.get(url)
+    body = response.content.decode()
+    assert "权益保障" in body and "承包地" in body and "林地" in body
+    assert "宅基地复垦" not in body  # 云南's item is not offered
+    formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "rights"
+    )
+    # The extra rows come prefilled with the province's items, each 待落实.
+    assert [(f.initial["item"], f.initial["state"]) for f in formset.forms] == [
+        (prot["land"].pk, RightState.PENDING),
+        (prot["forest"].pk, RightState.PENDING),
+    ]
+    data = form_post_data(response)
+    today = timezone.localdate().isoformat()
+    for i, (item, state) in enumerate(
+        ((prot["land"], RightState.SECURED), (prot["forest"], RightState.PENDING))
+    ):
+        data.update(
+            {
+                f"rights-{i}-item": str(item.pk),
+                f"rights-{i}-state": state,
+                f"rights-{i}-recorded_on": today,
+            }
+        )
+    data["rights-TOTAL_FORMS"] = "2"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    states = dict(
+        HouseholdRight.objects.filter(household=household).values_list("item__name", "state")
+    )
+    assert states == {"承包地": RightState.SECURED, "林地": RightState.PENDING}
+
+
+def test_another_provinces_item_posted_by_hand_is_refused(client, world, prot):  # noqa: F811
+    client.force_login(world.worker)
+    household = world.households["a"]
+    url = reverse("admin:communities_household_change", args=[household.pk])
+    data = form_post_data(client.get(url))
+    data.update(
+        {
+            "rights-TOTAL_FORMS": "1",
+            "rights-INITIAL_FORMS": "0",
+            "rights-0-item": str(prot["foreign"].pk),
+            "rights-0-state": RightState.SECURED,
+            "rights-0-recorded_on": timezone.localdate().isoformat(),
+        }
+    )
+    for key in [k for k in data if k.startswith("rights-1-")]:
+        del data[key]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "选择一个有效的选项" in response.content.decode()
+    assert not HouseholdRight.objects.filter(household=household).exists()
+
+
+def test_temporary_assistance_bad_input(client, world, prot):  # noqa: F811
+    client.force_login(world.worker)
+    url = reverse("admin:services_temporaryassistance_add")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    today = timezone.localdate().isoformat()
+    response = client.post(
+        url, {"person": world.heads["a"].pk, "granted_on": today, "amount": "-5"}
+    )
+    assert "救助金额必须大于0。" in response.content.decode()
+    response = client.post(
+        url, {"person": world.heads["a"].pk, "granted_on": tomorrow.isoformat(), "amount": "500"}
+    )
+    assert "救助日期不能晚于今天。" in response.content.decode()
+    # Another county's person posted by hand.
+    response = client.post(
+        url,
+        {
+            "person": world.heads["c"].pk,
+            "granted_on": today,
+            "amount": "500",
+        },
+    )
+    assert response.status_code == 200
+    assert TemporaryAssistance.objects.filter(person__household=world.households["a"]).count() == 0
+    assert TemporaryAssistance.objects.count() == 1

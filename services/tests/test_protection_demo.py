@@ -1,0 +1,115 @@
+"""The protection demo: the seeds' proportions, every work list filled, deterministic, removable."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from communities.demo import delete_demo_data
+from communities.models import Household, Person, Settlement
+from relocation.dashboards.registry import Window, registry
+from services.demo.protection import (
+    CHECKLIST,
+    build_protection_demo,
+    delete_protection_demo,
+    protection_demo_counts,
+)
+from services.indicators.protection import BENEFIT_COMPONENTS
+from services.models import BenefitKind, BenefitRecord, HouseholdRight, RightsItem
+from services.models.protection import (
+    HEALTH_LISTS,
+    HOUSEHOLD_LISTS,
+    PERSON_LISTS,
+    has_benefit_q,
+    pension_base_q,
+)
+
+HOUSEHOLDS = 300
+SEED = 5
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    out = io.StringIO()
+    call_command("load_demo", "--households", str(HOUSEHOLDS), "--seed", str(SEED), stdout=out)
+    return out.getvalue()
+
+
+def _snapshot():
+    return (
+        sorted(
+            BenefitRecord.objects.values_list(
+                "person__id_number", "kind", "start_date", "end_date", "monthly_amount"
+            ),
+            key=str,
+        ),
+        sorted(
+            HouseholdRight.objects.values_list(
+                "household__number", "item__name", "state", "recorded_on"
+            ),
+            key=str,
+        ),
+    )
+
+
+def test_demo_at_the_seeds_proportions(demo):
+    assert "社会保障与权益保障：待遇记录" in demo
+    counts = protection_demo_counts()
+    assert all(value > 0 for value in counts.values()), counts
+    assert sum(len(items) for _c, _s, items in CHECKLIST) == 23 and len(CHECKLIST) == 4
+    today = timezone.localdate()
+    window = Window(start=today.replace(month=1, day=1), reference_date=today, income_year=2025)
+    totals = {}
+    for key in ("social_protection", "temporary_assistance", "rights"):
+        for values in registry.sources[key].compute(Settlement.objects.all(), window).values():
+            for component, value in values.items():
+                totals[component] = totals.get(component, 0) + value
+    people = totals["protection_people"]
+    # Seed 001: 10.94 万 of about 11.3 万 insured (≈ 97 %), 3.29 万 on 低保 (≈ 29 %).
+    assert 0.94 <= totals["medical_insured"] / people <= 0.99
+    assert 0.55 <= totals["pension_insured"] / totals["pension_base"] <= 0.9
+    assert totals["dibao_urban"] > 0 and totals["dibao_rural"] > 0
+    assert 0.75 <= totals["rights_secured"] / totals["rights_applicable"] <= 0.95
+    assert totals["rights_households_complete"] > 0
+    # The dashboard's sums and the work lists' rule (one query per person) agree.
+    for component, (kind, _field, _value, in_base) in BENEFIT_COMPONENTS.items():
+        people_q = Person.objects.filter(has_benefit_q(kind, today))
+        if in_base:
+            people_q = people_q.filter(pension_base_q(today))
+        assert totals[component] == people_q.count(), component
+    _label, complete = HOUSEHOLD_LISTS["complete"]
+    assert totals["rights_households_complete"] == complete(Household.objects.all(), today).count()
+    _label, incomplete = HOUSEHOLD_LISTS["incomplete"]
+    assert totals["rights_households"] == (
+        totals["rights_households_complete"] + incomplete(Household.objects.all(), today).count()
+    )
+    # Records agree with the people's fields (the field is kept in step).
+    assert totals["medical_insured"] == Person.objects.filter(medical_insurance=True).count()
+    # Some people moved from 农村低保 to 城市低保.
+    assert BenefitRecord.objects.filter(
+        kind=BenefitKind.DIBAO_RURAL, end_date__isnull=False
+    ).exists()
+    # Every work list has entries.
+    for key in ("sick_no_medical", "elderly_no_pension", "dibao_urban", "school_age"):
+        _label, rule = PERSON_LISTS[key]
+        assert rule(Person.objects.all(), today).exists(), key
+    assert "sick_no_medical" in HEALTH_LISTS
+
+
+def test_demo_is_deterministic_and_removable(demo):
+    first = _snapshot()
+    assert build_protection_demo(seed=SEED) is None  # already there: nothing again
+    delete_protection_demo()
+    assert BenefitRecord.objects.count() == 0 and HouseholdRight.objects.count() == 0
+    assert RightsItem.objects.count() == 0
+    assert build_protection_demo(seed=SEED) is not None
+    assert _snapshot() == first
+    delete_demo_data()  # the communities demo removes this step first
+    assert BenefitRecord.objects.count() == 0
+    assert BenefitRecord.history.count() == 0
