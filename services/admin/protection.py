@@ -354,10 +354,26 @@ class HouseholdRightFormSet(forms.BaseInlineFormSet):
 
 
 class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
-    """权益保障 on the household page: the items of its province's checklist."""
+    """权益保障 on the household page: the items of its province's checklist.
+
+    Not on the add page: the checklist is the province's, known once the
+    household is saved with its settlement (then its items are offered, 待落实).
+    """
 
     model = HouseholdRight
     extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return obj is not None and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and super().has_delete_permission(request, obj)
     fields = ("item", "state", "recorded_on", "notes")
     verbose_name_plural = _("权益保障（迁出地、迁入地权益落实情况）")
 
