@@ -33,3 +33,6 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "relocation-web"
+# No control socket in the service user's home (systemd: ProtectHome); signals do the same:
+# HUP reloads, TTIN/TTOU add or remove a worker, TERM stops gracefully.
+control_socket_disable = True
