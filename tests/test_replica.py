@@ -41,6 +41,7 @@ import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import resolve, reverse
@@ -48,6 +49,7 @@ from django.urls import resolve, reverse
 from communities.models import AreaScope, Household, Region, Settlement
 from relocation import db_router
 from relocation.db_router import REPLICA, ReplicaRouter, reads_from_replica
+from relocation.spreadsheets.models import ImportJob
 
 #: The tests that use the second cluster: committed rows (the replica streams them), both aliases.
 with_replica = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
@@ -369,25 +371,42 @@ def test_nothing_is_written_to_the_replica(client, demo, replica):
     manager = demo["manager"]
     settlement = Settlement.objects.visible_to(manager).order_by("code").first()
     client.force_login(manager)
-    with statements(REPLICA) as on_replica:
-        assert client.get(county_dashboard(settlement)).status_code == 200
-        assert (
-            client.get(reverse("spreadsheets:export", args=["settlement", "xlsx"])).status_code
-            == 200
-        )
-        export = client.post(
+    pages = {
+        "dashboard": lambda: client.get(county_dashboard(settlement)),
+        "dashboard.xlsx": lambda: client.get(county_dashboard(settlement), {"format": "xlsx"}),
+        "import export": lambda: client.get(
+            reverse("spreadsheets:export", args=["settlement", "xlsx"])
+        ),
+        "admin export": lambda: client.post(
             reverse("admin:communities_household_export"), {"format": "0", "resource": "0"}
-        )
-        assert export.status_code == 200
-        # A page that writes: the change form of a settlement, saved.
+        ),
+    }
+    everything = []
+    for name, request in pages.items():
+        with statements(REPLICA) as on_replica:
+            assert request().status_code == 200, name
+        assert any(re.search(r'FROM "communities_', sql) for sql in on_replica), name
+        everything += on_replica
+    # Pages that are neither dashboards nor exports, reading or writing: nothing to the replica.
+    upload = SimpleUploadedFile("安置点.csv", "安置点编码,安置点名称\n".encode(), "text/csv")
+    with statements(REPLICA) as on_replica:
         change = reverse("admin:communities_settlement_change", args=[settlement.pk])
-        before = len(on_replica)
         assert client.get(change).status_code == 200
-        assert len(on_replica) == before  # not a dashboard or export: primary only
-    assert on_replica, "the dashboards and exports above read from the replica"
-    assert all(READ_ONLY.match(sql) for sql in on_replica), [
-        sql for sql in on_replica if not READ_ONLY.match(sql)
+        response = client.post(
+            reverse("spreadsheets:upload"), {"kind": "settlement", "file": upload}
+        )
+        assert response.status_code == 302 and ImportJob.objects.filter(user=manager).exists()
+    assert on_replica == []
+    assert everything and all(READ_ONLY.match(sql) for sql in everything), [
+        sql for sql in everything if not READ_ONLY.match(sql)
     ]
+
+
+@with_replica
+def test_readiness_checks_the_replica_too(client, replica):
+    caught_up(replica)
+    data = client.get("/readyz").json()
+    assert data["checks"]["database_replica"]["ok"] is True
 
 
 @with_replica
