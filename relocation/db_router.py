@@ -11,7 +11,8 @@ Inside such a request ``ReplicaRouter`` sends a read to the replica unless
 - the model is one whose freshness is a matter of security or of the sign-in
   (sessions, users, groups and permissions, the area scopes, the lockout
   counters, second-factor devices, the job queue): always the primary, so that
-  a withdrawn right or a new session holds at once, whatever the replica's lag;
+  a withdrawn right or a new session holds at once, whatever the replica's lag
+  (and the dashboards' refresh bookkeeping, ``PRIMARY_MODELS``);
 - the request has written anything (read your own writes: from then on every
   read goes to the primary);
 - the read happens inside a transaction block the view opened on the primary
@@ -33,19 +34,21 @@ REPLICA = "replica"
 #: Apps whose reads never go to the replica (sign-in, sessions, rights, queue, audit trail).
 PRIMARY_APPS = frozenset(
     {
+        "accounts",
         "admin",
         "auth",
         "axes",
         "contenttypes",
-        "django_tasks_db",
-        "otp_static",
+        "django_otp",
+        "django_tasks_database",
         "otp_totp",
         "sessions",
-        "accounts",
     }
 )
-#: Models of other apps read from the primary only: the area scope decides what a user sees.
-PRIMARY_MODELS = frozenset({"communities.areascope"})
+#: Models of other apps read from the primary only: the area scope decides what a user
+#: sees; the dashboards' refresh bookkeeping decides whether a page refreshes the running
+#: figures (read from a lagging replica, every page would try to, on the primary).
+PRIMARY_MODELS = frozenset({"communities.areascope", "dashboards.livestate"})
 
 
 def reads_from_replica(match):

@@ -39,15 +39,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import resolve, reverse
+from django_tasks_db.models import DBTaskResult
 
 from communities.models import AreaScope, Household, Region, Settlement
 from relocation import db_router
+from relocation.dashboards.models import LiveState
 from relocation.db_router import REPLICA, ReplicaRouter, reads_from_replica
 from relocation.spreadsheets.models import ImportJob
 
@@ -453,7 +456,7 @@ def test_inside_reads_go_to_the_replica_except_rights_sessions_and_write_transac
     router = ReplicaRouter()
     assert router.db_for_read(Household) == REPLICA
     assert router.db_for_read(Settlement) == REPLICA
-    for model in (AreaScope, Session, get_user_model()):
+    for model in (AreaScope, Session, get_user_model(), LiveState, DBTaskResult):
         assert router.db_for_read(model) == DEFAULT_DB_ALIAS, model
     with transaction.atomic():
         assert router.db_for_read(Household) == DEFAULT_DB_ALIAS
@@ -463,6 +466,14 @@ def test_inside_reads_go_to_the_replica_except_rights_sessions_and_write_transac
     assert router.db_for_read(Household) == DEFAULT_DB_ALIAS
     assert router.allow_migrate(REPLICA, "communities") is False
     assert router.allow_migrate(DEFAULT_DB_ALIAS, "communities") is None
+
+
+def test_the_primary_only_apps_and_models_exist():
+    """A misspelt label would silently send its reads to the replica."""
+    labels = {config.label for config in apps.get_app_configs()}
+    assert labels >= db_router.PRIMARY_APPS
+    for label in db_router.PRIMARY_MODELS:
+        assert apps.get_model(label)
 
 
 @pytest.mark.django_db
