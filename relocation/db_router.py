@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
 
-#: Apps whose reads never go to the replica (sign-in, sessions, rights, queue, audit trail).
+#: Apps whose reads never go to the replica (sign-in, sessions, rights, second factor, job queue).
 PRIMARY_APPS = frozenset(
     {
         "accounts",

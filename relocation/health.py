@@ -127,11 +127,12 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path not in (LIVENESS_PATH, READINESS_PATH):
+        path = request.path_info  # without the prefix when the site is mounted below one
+        if path not in (LIVENESS_PATH, READINESS_PATH):
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             return _json({"status": "method not allowed"}, 405)
-        if request.path == LIVENESS_PATH:
+        if path == LIVENESS_PATH:
             return _json({"status": "alive"}, 200)
         ready, body = readiness()
         return _json(body, 200 if ready else 503)

@@ -156,3 +156,10 @@ def test_other_paths_are_not_answered_by_the_health_check(client):
     """/healthz/ or /readyzz go through the site as usual (here: not found)."""
     assert client.get("/readyzz").status_code == 404
     assert client.get("/healthz/x").status_code == 404
+
+
+def test_liveness_below_a_path_prefix(client):
+    """A site mounted at /relocation/ (SCRIPT_NAME) answers /relocation/healthz."""
+    response = client.get("/healthz", SCRIPT_NAME="/relocation")
+    assert response.status_code == 200
+    assert body(response) == {"status": "alive"}
