@@ -57,6 +57,9 @@ from relocation.spreadsheets.models import ImportJob
 #: The tests that use the second cluster: committed rows (the replica streams them), both aliases.
 with_replica = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
 
+#: How long the replica may take to start or to catch up (the base backup copies the whole
+#: primary cluster, every database on it; replay waits for what others wrote meanwhile).
+START_SECONDS = 600
 #: Statements a replica may receive: reads, and the session setup psycopg/Django send.
 READ_ONLY = re.compile(r"^\s*(SELECT|WITH|SET|SHOW)\b", re.IGNORECASE)
 
@@ -191,7 +194,11 @@ def replica_cluster(django_db_setup, django_db_blocker):
     _write_as_postgres(data / "pg_ident.conf", "")
     pg_ctl = [programs["pg_ctl"], "-D", str(data), "-l", str(directory / "replica.log")]
     started = subprocess.run(
-        _as_postgres([*pg_ctl, "-w", "-t", "60", "start"]), capture_output=True, text=True
+        # A standby accepts connections once it has replayed the WAL written during the
+        # backup: on a busy shared server that takes a while.
+        _as_postgres([*pg_ctl, "-w", "-t", str(START_SECONDS), "start"]),
+        capture_output=True,
+        text=True,
     )
     cluster = Cluster(host="127.0.0.1", port=port, directory=directory, pg_ctl=pg_ctl)
     try:
@@ -214,7 +221,7 @@ def _write_as_postgres(path, text):
         shutil.chown(path, "postgres", "postgres")
 
 
-def _wait_for(check, seconds=60):
+def _wait_for(check, seconds=START_SECONDS):
     deadline = time.monotonic() + seconds
     while True:
         try:
