@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 export DEBUG ?= true
 
-.PHONY: run test lint check clean-db static
+.PHONY: run serve test lint check clean-db static
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ run: $(VENV)/.run-deps .env $(ECHARTS)
 	$(BIN)/python manage.py run_worker --queue-name '*' & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
+
+## make serve: the production start (gunicorn, job worker, DEBUG off) on $(HOST) against
+## PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/relocation, created
+## and migrated if missing); DEMO=1 also loads the demo. See docs/production.md.
+serve: $(VENV)/.run-deps $(ECHARTS)
+	DEBUG=false GUNICORN_BIND=$(HOST) BIN=$(BIN) sh deploy/serve.sh
 
 ## make test: set up, lint, check and run the whole suite (browser tests need /usr/bin/chromium)
 test: $(VENV)/.test-deps .env $(ECHARTS) lint check

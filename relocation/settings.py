@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before sessions, hosts and HTTPS redirects.
+    "relocation.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the policy too.
     "csp.middleware.CSPMiddleware",
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     "relocation.accounts.middleware.IdleTimeoutMiddleware",
     "relocation.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Dashboard pages and exports read from REPLICA_DATABASE_URL when set (relocation.db_router).
+    "relocation.db_router.ReplicaReadsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -129,6 +133,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": env.int("SQLITE_TIMEOUT", default=60),
         }
     )
+# A streaming read replica of the primary (docs/production.md): dashboard pages and
+# exports read from it; writes, sign-in, sessions and rights always use the primary.
+if env.str("REPLICA_DATABASE_URL", default=""):
+    DATABASES["replica"] = env.db("REPLICA_DATABASE_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    # Under tests the replica is the test database as seen through the replica.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["relocation.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,7 +194,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files whitenoise serves (docs/production.md).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -242,6 +255,8 @@ TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.Da
 # heartbeat is older than the stale limit counts as gone, and so do its jobs.
 JOB_WORKER_HEARTBEAT_SECONDS = env.int("JOB_WORKER_HEARTBEAT_SECONDS", default=10)
 JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=120)
+# /readyz answers 503 when the oldest ready job has waited longer than this (relocation.health).
+HEALTH_QUEUE_MAX_AGE_SECONDS = env.int("HEALTH_QUEUE_MAX_AGE_SECONDS", default=300)
 
 # manage.py backup_db writes here unless given a path (keep it off the web root).
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))

@@ -1,0 +1,1 @@
+"""Operations helpers for the production start (docs/production.md)."""

@@ -1,0 +1,177 @@
+"""Several job workers on one queue never take the same job.
+
+django-tasks-db's worker takes a job in one transaction: ``SELECT … FOR UPDATE
+SKIP LOCKED LIMIT 1`` on the ready jobs, then marks it running (``claim``) and
+commits; a second worker's select skips the row the first one holds, and once
+committed the job is no longer ready.  On PostgreSQL this module proves it
+twice: deterministically (a job locked by one connection is skipped, not waited
+for, by another) and for real (two ``manage.py job_worker`` processes on one
+queue run 40 jobs that each record the worker's process id: every job ran
+exactly once, and both workers took some).
+
+On SQLite the backend takes a job inside an exclusive transaction instead (one
+worker at a time); the two processes prove it there too, on a file copy of the
+in-memory test database.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+ROOT = Path(__file__).resolve().parent.parent
+JOBS = 40
+
+
+@task()
+def record_worker(number, path):
+    """A job of the test: note which process ran it (one line each, appended).
+
+    It finishes only once the test has seen both workers holding a job (``<path>.go``).
+    """
+    deadline = time.monotonic() + 60
+    while not os.path.exists(f"{path}.go") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.02)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{number} {os.getpid()}\n")
+    return os.getpid()
+
+
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "row locks with SKIP LOCKED are PostgreSQL's; on SQLite the backend takes jobs in an "
+            "exclusive transaction, proved by test_two_worker_processes_never_run_the_same_job"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_locked_by_one_worker_is_skipped_by_another():
+    _postgresql_only()
+    first, second = (record_worker.enqueue(n, "/dev/null").id for n in (1, 2))
+    ready = DBTaskResult.objects.ready()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        held = ready.get_locked()
+        assert str(held.pk) == first
+        assert "FOR UPDATE SKIP LOCKED" in queries[-1]["sql"]
+        taken = {}
+
+        def other_worker():
+            with transaction.atomic():
+                taken["job"] = ready.get_locked()
+            connections.close_all()
+
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the second worker waited for the lock instead of skipping"
+    assert str(taken["job"].pk) == second
+
+
+def _sqlite_file_copy(path):
+    """The in-memory SQLite test database (migrated, with the queued jobs), as a file."""
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    try:
+        connection.connection.backup(target)
+    finally:
+        target.close()
+    return f"sqlite:///{path}"
+
+
+def _results(database_file):
+    """``[(status, worker_ids)]`` of every queued job, read where the workers wrote them."""
+    if database_file is None:
+        return list(DBTaskResult.objects.values_list("status", "worker_ids"))
+    with contextlib.closing(sqlite3.connect(database_file, timeout=20)) as db:
+        rows = db.execute(f"SELECT status, worker_ids FROM {DBTaskResult._meta.db_table}")
+        return [(status, json.loads(ids)) for status, ids in rows.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_never_run_the_same_job(tmp_path):
+    """Both workers hold a job at once, then run the rest: each job once, by one worker.
+
+    The jobs wait for a signal file before they finish, so that the test sees both
+    workers holding a job at the same time before any finishes.
+    """
+    ran = tmp_path / "ran.txt"
+    with transaction.atomic():  # all ready at once: both workers compete for every job
+        for n in range(JOBS):
+            record_worker.enqueue(n, str(ran))
+    database_file = None
+    if connection.vendor == "sqlite":
+        # Other processes cannot open the in-memory test database: they get a copy.
+        database_file = tmp_path / "jobs.sqlite3"
+        url = _sqlite_file_copy(database_file)
+    else:
+        db = connection.settings_dict
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "relocation.test_settings", "DATABASE_URL": url}
+    logs = [(tmp_path / f"worker-{n}.log").open("w") for n in (1, 2)]
+    command = [sys.executable, "manage.py", "job_worker", "--queue-name", "default"]
+    command += ["--interval", "0.02", "--no-startup-delay", "--no-reload"]
+    workers = [
+        subprocess.Popen(
+            [*command, "--worker-id", f"test-worker-{n}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for n, log in zip((1, 2), logs, strict=True)
+    ]
+    for worker in workers:
+        worker.logs = logs
+    try:
+        running = lambda: sum(status == "RUNNING" for status, _ in _results(database_file))  # noqa: E731
+        _wait(lambda: running() == 2, "both workers to hold a job", workers)
+        Path(f"{ran}.go").touch()
+        _wait(
+            lambda: all(status == "SUCCESSFUL" for status, _ in _results(database_file)),
+            "the jobs to run",
+            workers,
+        )
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
+        for log in logs:
+            log.close()
+
+    runs = [line.split() for line in ran.read_text().splitlines()]
+    times_run = Counter(int(number) for number, _pid in runs)
+    assert times_run == dict.fromkeys(range(JOBS), 1)  # every job, each exactly once
+    pids = Counter(pid for _number, pid in runs)
+    assert set(pids) == {str(w.pid) for w in workers}  # both workers took jobs
+    results = _results(database_file)
+    assert len(results) == JOBS
+    assert all(len(worker_ids) == 1 for _status, worker_ids in results)  # each claimed once
+    assert {ids[0] for _status, ids in results} == {"test-worker-1", "test-worker-2"}
+
+
+def _wait(check, what, workers, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not check():
+        for worker in workers:
+            if worker.poll() is not None:
+                logs = [Path(log.name).read_text() for log in worker.logs]
+                raise AssertionError(f"a worker exited while waiting for {what}: {logs}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
