@@ -125,6 +125,8 @@ class Dashboard:
     sort: str = ""
     descending: bool = False
     window: Window | None = None
+    previous_values: dict = field(default_factory=dict)  # {indicator key: previous period's}
+    programme: object = None  # programmes.Programme when laid out by a programme view
 
     @property
     def as_of(self):
@@ -364,6 +366,7 @@ def build(area, user, *, kind=None, period_code=None, sort="", descending=False,
         for p in sorted(recent, key=lambda p: p.start)[-TREND_PERIODS:]
     ]
     prev_values = engine.evaluate(indicators, series.get(previous.pk, {})) if previous else {}
+    dash.previous_values = prev_values
 
     values = engine.evaluate(indicators, total_sums)
     dash.total.values = values

@@ -10,6 +10,7 @@ Past periods are snapshots (``snapshot_indicators``); the running period of
 each kind is kept fresh by ``engine.refresh_live``.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -145,3 +146,101 @@ class LiveState(models.Model):
 
     def __str__(self):
         return f"{self.reference_date} {self.refreshed_at}"
+
+
+def validate_indicator_key(value):
+    """An indicator of the registry, or of the catalogue whose app is not installed yet."""
+    from .programmes import known_indicator_keys
+
+    if value not in known_indicator_keys():
+        raise ValidationError(
+            _("指标编码“%(key)s”不存在：请从列表中选择已登记的指标（见指标目录）。"),
+            code="unknown_indicator",
+            params={"key": value},
+        )
+
+
+class ProgrammeView(models.Model):
+    """看板视图: a named, ordered selection of indicators grouped into themes.
+
+    Kept as data that an administrator edits (seed 000's 六心, seed 001's 五个体系,
+    seed 004's 六抓 …); selectable beside the default dashboard at every level.
+    """
+
+    key = models.SlugField(
+        _("视图编码"),
+        max_length=32,
+        unique=True,
+        help_text=_("网址中使用（?view=编码），只能包含英文字母、数字、连字符和下划线。"),
+        error_messages={"unique": _("该视图编码已被使用。")},
+    )
+    name = models.CharField(_("视图名称"), max_length=60)
+    description = models.TextField(_("说明"), blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    active = models.BooleanField(
+        _("启用"), default=True, help_text=_("只有启用的视图出现在数据看板的视图选择中。")
+    )
+
+    class Meta:
+        verbose_name = _("看板视图")
+        verbose_name_plural = pgettext_lazy("plural", "看板视图")
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProgrammeTheme(models.Model):
+    """One headed group of a programme view (聚心, 稳心 … or 抓增收 …)."""
+
+    view = models.ForeignKey(
+        ProgrammeView, verbose_name=_("看板视图"), on_delete=models.CASCADE, related_name="themes"
+    )
+    name = models.CharField(_("主题名称"), max_length=60)
+    description = models.CharField(_("主题说明"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("视图主题")
+        verbose_name_plural = pgettext_lazy("plural", "视图主题")
+        ordering = ["view", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["view", "name"],
+                name="dashboard_programme_theme_unique",
+                violation_error_message=_("同一视图中主题名称不能重复。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.view} · {self.name}"
+
+
+class ProgrammeItem(models.Model):
+    """One indicator of a theme, by its registry key."""
+
+    theme = models.ForeignKey(
+        ProgrammeTheme, verbose_name=_("视图主题"), on_delete=models.CASCADE, related_name="items"
+    )
+    indicator = models.CharField(
+        _("指标"),
+        max_length=64,
+        validators=[validate_indicator_key],
+        help_text=_("尚未安装的模块的指标可以先列入，模块安装后自动显示。"),
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("视图指标")
+        verbose_name_plural = pgettext_lazy("plural", "视图指标")
+        ordering = ["theme", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["theme", "indicator"],
+                name="dashboard_programme_item_unique",
+                violation_error_message=_("同一主题中指标不能重复。"),
+            )
+        ]
+
+    def __str__(self):
+        return self.indicator

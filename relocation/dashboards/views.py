@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from communities.scope import get_scope
 
-from . import areas, export, live
+from . import areas, export, live, programmes
 from .dashboard import build, selected_spec
 from .periods import PeriodKind
 
@@ -62,15 +62,23 @@ def _page(request, area):
         descending=descending,
         today=today,
     )
+    views = programmes.active_views()
+    view = programmes.selected_view(views, request.GET.get("view"))
+    if view is not None:
+        programmes.apply(dash, view)
     if request.GET.get("format") == "xlsx":
         return export.xlsx_response(dash, request.user)
     base = {"kind": dash.kind, "period": dash.spec.code}
+    if view is not None:
+        base["view"] = view.key
     context = {
         **_site_context(request),
         "title": area.name,
         "dash": dash,
         "area": area,
         "kinds": PeriodKind.choices,
+        "programme_views": views,
+        "programme_view": view,
         "query": urlencode(base),
         "sort_links": _sort_links(base, dash),
         "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
