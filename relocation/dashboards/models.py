@@ -135,6 +135,7 @@ class LiveState(models.Model):
         help_text=_("早于此时的数据变更已计入当期指标。"),
     )
     full_refresh_requested_at = models.DateTimeField(_("已请求全量刷新"), null=True)
+    stale_recompute_requested_at = models.DateTimeField(_("已请求重算往期"), null=True)
     # History rows per watched model in the look-back window before
     # ``changes_seen_until``, as counted then: more of them later means a
     # transaction stamped earlier committed since, and the window is read again.
@@ -244,3 +245,39 @@ class ProgrammeItem(models.Model):
 
     def __str__(self):
         return self.indicator
+
+
+class StaleFigure(models.Model):
+    """A stored period's figures of one settlement and source, made stale by a correction.
+
+    A change to records dated inside a closed period (an employment record that
+    began in October, a referral of October, the income of a year) marks the
+    periods it touches; the job worker recomputes those sources for those
+    settlements only (``relocation.dashboards.stale``) and removes the mark.
+    """
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="stale"
+    )
+    settlement = models.ForeignKey(
+        Settlement, verbose_name=_("安置点"), on_delete=models.CASCADE, related_name="+"
+    )
+    # As on SettlementFigure: an area's marks are found by code prefix without a join.
+    county_code = models.CharField(_("县级区划代码"), max_length=12)
+    township_code = models.CharField(_("乡级区划代码"), max_length=12, blank=True)
+    source = models.CharField(_("指标来源"), max_length=48)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重算的往期指标")
+        verbose_name_plural = pgettext_lazy("plural", "待重算的往期指标")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "settlement", "source"],
+                name="dashboard_stale_unique",
+                violation_error_message=_("该安置点该期的重算标记已存在。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period_id} {self.settlement_id} {self.source}"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from communities.scope import get_scope
 
-from . import areas, export, live, programmes
+from . import areas, export, live, programmes, stale
 from .dashboard import build, selected_spec
 from .periods import PeriodKind
 
@@ -52,7 +52,10 @@ def _page(request, area):
     descending = request.GET.get("dir") == "desc"
     today = timezone.localdate()
     kind, spec = selected_spec(kind, code, today)
-    state = live.ensure_fresh() if spec.is_current(today) else None
+    # Past periods too: the refresh is what notices corrections dated inside them.
+    state = live.ensure_fresh()
+    if not spec.is_current(today):
+        state = None
     dash = build(
         area,
         request.user,
@@ -84,6 +87,7 @@ def _page(request, area):
         "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
         "chart_data": dash.chart_data() if dash.period else {},
         "live_state": state,
+        "stale_since": None if dash.is_current else stale.notice(dash.period, area.figure_q),
     }
     return render(request, "dashboards/dashboard.html", context)
 
