@@ -222,6 +222,7 @@ registry.register(
         "households_in_planned",
         _("有计划安置户数的安置点在搬迁户台账中的户数。"),
         column=False,
+        headline=False,
     ),
     _plan_count(
         "households_moved_in",
@@ -229,6 +230,7 @@ registry.register(
         _("户"),
         "households_moved_in",
         _("入住状态为已入住的搬迁户数。"),
+        column=False,
         link=_households(occupancy_state__exact=enums.OccupancyState.MOVED_IN),
     ),
     _plan_rate(
