@@ -10,7 +10,14 @@ from django_tasks_db.models import DBTaskResult
 
 from communities.models import Person
 from employment import enums as eenums
-from employment.models import EmploymentRecord, HouseholdIncome, JobPosting, Referral
+from employment.models import (
+    EmploymentRecord,
+    HouseholdIncome,
+    JobPosting,
+    Referral,
+    TrainingAttendance,
+    TrainingCourse,
+)
 from relocation.dashboards import areas, engine, live, stale, tasks
 from relocation.dashboards.dashboard import build
 from relocation.dashboards.models import LiveState, Period, SettlementFigure, StaleFigure
@@ -215,3 +222,30 @@ def test_a_full_snapshot_of_the_period_clears_its_marks(past):
     engine.store_period(past.last, past.last.end)
     assert StaleFigure.objects.count() == 0
     assert county(past, past.last)["employed"] == 2
+
+
+def test_moving_a_course_marks_the_months_of_both_dates(past):
+    course = TrainingCourse.objects.create(
+        name="电工培训",
+        kind=eenums.TrainingKind.choices[0][0],
+        county=past.regions.xingyi,
+        start_date=past.last.start,
+        end_date=past.last.start + datetime.timedelta(days=5),
+    )
+    TrainingAttendance.objects.create(course=course, person=past.p2)
+    engine.refresh_live()  # on the real clock: the next refresh reads from this one on
+    assert stale_marks() == {(past.last.start, past.s1.pk, "employment_flows")}
+    stale.recompute()
+    assert county(past, past.last)["training_attendances"] == 1
+    # The course really began the month before: both months change.
+    course.start_date = past.before.start
+    course.end_date = past.before.start + datetime.timedelta(days=5)
+    course.save()
+    engine.refresh_live()
+    assert stale_marks() == {
+        (past.before.start, past.s1.pk, "employment_flows"),
+        (past.last.start, past.s1.pk, "employment_flows"),
+    }
+    stale.recompute()
+    assert county(past, past.last)["training_attendances"] == 0
+    assert county(past, past.before)["training_attendances"] == 1
