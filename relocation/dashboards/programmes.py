@@ -11,7 +11,7 @@ A layout may name indicators whose app is not installed yet (the catalogue keys
 below): they are kept and shown once an app registers them.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -99,11 +99,55 @@ class Programme:
     themes: list  # [(Theme, [Card])]
 
 
+@dataclass
+class View:
+    """An active programme view with its layout, as read by ``active_views``."""
+
+    pk: int
+    key: str
+    name: str
+    description: str
+    themes: dict = field(default_factory=dict)  # {pk: (pk, name, description, [keys])}
+
+
 def active_views():
-    """The views offered beside the default dashboard (one query)."""
+    """The views offered beside the default dashboard, each with its whole layout.
+
+    One query (views joined with their themes and items): a page needs the list for
+    its selector and the chosen view's layout, and layouts are small.
+    """
     from .models import ProgrammeView
 
-    return list(ProgrammeView.objects.filter(active=True).only("key", "name", "order"))
+    rows = (
+        ProgrammeView.objects.filter(active=True)
+        .order_by(
+            "order",
+            "pk",
+            "themes__order",
+            "themes__pk",
+            "themes__items__order",
+            "themes__items__pk",
+        )
+        .values_list(
+            "pk",
+            "key",
+            "name",
+            "description",
+            "themes__pk",
+            "themes__name",
+            "themes__description",
+            "themes__items__indicator",
+        )
+    )
+    views = {}
+    for pk, key, name, description, theme_pk, theme, theme_description, indicator in rows:
+        view = views.setdefault(pk, View(pk, key, name, description))
+        if theme_pk is None:
+            continue
+        keys = view.themes.setdefault(theme_pk, (theme_pk, theme, theme_description, []))[3]
+        if indicator:
+            keys.append(indicator)
+    return list(views.values())
 
 
 def selected_view(views, key):
@@ -112,20 +156,8 @@ def selected_view(views, key):
 
 
 def layout(view):
-    """[(theme, [indicator key])] in order (one query: themes joined with their items)."""
-    from .models import ProgrammeTheme
-
-    rows = (
-        ProgrammeTheme.objects.filter(view=view)
-        .order_by("order", "pk", "items__order", "items__pk")
-        .values_list("pk", "name", "description", "items__indicator")
-    )
-    themes = {}
-    for pk, name, description, key in rows:
-        theme = themes.setdefault(pk, (pk, name, description, []))
-        if key:
-            theme[3].append(key)
-    return list(themes.values())
+    """[(theme pk, name, description, [indicator key])] in order."""
+    return list(view.themes.values())
 
 
 def _cards(dash, indicator):

@@ -249,3 +249,18 @@ def test_moving_a_course_marks_the_months_of_both_dates(past):
     stale.recompute()
     assert county(past, past.last)["training_attendances"] == 0
     assert county(past, past.before)["training_attendances"] == 1
+
+
+def test_a_past_period_page_stays_within_the_query_budget(client, past):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job(past.p2, past.last.start)
+    refresh(past)
+    client.force_login(past.admin)
+    url = f"/dashboard/522301/?kind=month&period={past.last.code}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    assert NOTICE in html
+    assert len(ctx.captured_queries) <= 15
