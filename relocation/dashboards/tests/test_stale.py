@@ -5,6 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -252,9 +254,6 @@ def test_moving_a_course_marks_the_months_of_both_dates(past):
 
 
 def test_a_past_period_page_stays_within_the_query_budget(client, past):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     job(past.p2, past.last.start)
     refresh(past)
     client.force_login(past.admin)
