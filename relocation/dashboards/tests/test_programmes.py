@@ -130,6 +130,10 @@ def test_county_page_by_programme_view(client, users, view):
     # Keys of apps not installed are kept but not shown.
     assert cards_of(html, "党建") == {}
     assert "暂无可显示的指标" in html
+    make_view(key="mixed", name="混合", themes=[("甲", ["persons", "pairing_rate", "open_alerts"])])
+    mixed = get(client, users["county"], "/dashboard/522301/?view=mixed").content.decode()
+    assert list(cards_of(mixed, "甲")) == ["persons"]
+    assert "另有 2 项指标将在相关模块安装后显示。" in mixed
     # The default sections are not on the page; the table has the view's columns only.
     assert "有就业" not in html.split('id="dash-children"')[0]
     header = html.split('id="dash-children"', 1)[1].split("</thead>", 1)[0]
