@@ -18,6 +18,7 @@ YEARS = range(RELOCATION_YEAR_MIN, RELOCATION_YEAR_MAX + 1)
 INTEGRATED_HUKOU = (enums.HukouState.MOVED_IN, enums.HukouState.RESIDENCE_PERMIT)
 
 registry.section("population", _("人口与住房"), theme=_("稳得住"), order=10)
+registry.section("plan", _("计划与安置"), theme=_("稳得住"), order=35)
 
 
 def population_changes(since):
@@ -37,6 +38,14 @@ def population_changes(since):
         "households_moved_in",
         "persons",
         "persons_integrated",
+        # Plan against actual: the plans, and what was settled and moved in at
+        # the settlements that have a plan (so that a rate's parts come from
+        # the same settlements at every level).
+        "planned_households",
+        "planned_people",
+        "households_in_planned",
+        "households_moved_in_in_planned",
+        "persons_in_planned",
         *(f"households_{year}" for year in YEARS),
         *(f"persons_{year}" for year in YEARS),
     ),
@@ -44,7 +53,13 @@ def population_changes(since):
     watch=(Settlement, Household, Person),
 )
 def population(settlements, window):
-    figures = {pk: {"settlements": 1} for pk in settlements.values_list("pk", flat=True)}
+    plans = {
+        pk: (planned_households, planned_people)
+        for pk, planned_households, planned_people in settlements.values_list(
+            "pk", "planned_households", "planned_people"
+        )
+    }
+    figures = {pk: {"settlements": 1} for pk in plans}
     households = (
         Household.objects.filter(settlement__in=settlements)
         .values("settlement_id")
@@ -79,6 +94,15 @@ def population(settlements, window):
     )
     for row in people:
         figures[row.pop("household__settlement_id")].update(row)
+    for pk, (planned_households, planned_people) in plans.items():
+        values = figures[pk]
+        if planned_households:
+            values["planned_households"] = planned_households
+            values["households_in_planned"] = values.get("households", 0)
+            values["households_moved_in_in_planned"] = values.get("households_moved_in", 0)
+        if planned_people:
+            values["planned_people"] = planned_people
+            values["persons_in_planned"] = values.get("persons", 0)
     return figures
 
 
@@ -88,6 +112,33 @@ def _households(**params):
 
 def _persons(**params):
     return lambda area, window: links.persons(area, **params)
+
+
+def _plan_count(key, label, unit, component, description, **options):
+    return Indicator(
+        key=key,
+        label=label,
+        section="plan",
+        unit=unit,
+        total=component,
+        description=description,
+        **options,
+    )
+
+
+def _plan_rate(key, label, numerator, denominator, description):
+    """A completion rate: summed parts of the settlements with a plan (never averaged)."""
+    return Indicator(
+        key=key,
+        label=label,
+        section="plan",
+        unit=PERCENT,
+        numerator=numerator,
+        denominator=denominator,
+        decimals=2,
+        direction=UP,
+        description=description,
+    )
 
 
 registry.register(
@@ -154,6 +205,60 @@ registry.register(
         description=_(
             "户籍已迁入、或保留原籍并办理居住证（户或本人持新市民居住证）的人数 ÷ 搬迁人口。"
         ),
+    ),
+    _plan_count(
+        "planned_households",
+        _("计划安置户数"),
+        _("户"),
+        "planned_households",
+        _("各安置点登记的计划安置户数之和（未填计划的安置点不计）。"),
+    ),
+    _plan_count(
+        "planned_people",
+        _("计划安置人数"),
+        _("人"),
+        "planned_people",
+        _("各安置点登记的计划安置人数之和（未填计划的安置点不计）。"),
+        column=False,
+    ),
+    _plan_count(
+        "households_settled_of_plan",
+        _("已安置户数（有计划的安置点）"),
+        _("户"),
+        "households_in_planned",
+        _("有计划安置户数的安置点在搬迁户台账中的户数。"),
+        column=False,
+        headline=False,
+    ),
+    _plan_count(
+        "households_moved_in",
+        _("已入住户数"),
+        _("户"),
+        "households_moved_in",
+        _("入住状态为已入住的搬迁户数。"),
+        column=False,
+        link=_households(occupancy_state__exact=enums.OccupancyState.MOVED_IN),
+    ),
+    _plan_rate(
+        "plan_households_rate",
+        _("户数安置完成率"),
+        "households_in_planned",
+        "planned_households",
+        _("有计划的安置点：台账中的搬迁户数 ÷ 计划安置户数；没有计划的安置点不计入分子分母。"),
+    ),
+    _plan_rate(
+        "plan_people_rate",
+        _("人数安置完成率"),
+        "persons_in_planned",
+        "planned_people",
+        _("有计划的安置点：台账中的搬迁人口 ÷ 计划安置人数；没有计划的安置点不计入分子分母。"),
+    ),
+    _plan_rate(
+        "plan_moved_in_rate",
+        _("入住完成率"),
+        "households_moved_in_in_planned",
+        "planned_households",
+        _("有计划的安置点：已入住户数 ÷ 计划安置户数；没有计划的安置点不计入分子分母。"),
     ),
     Indicator(
         key="households_by_year",

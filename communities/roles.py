@@ -43,6 +43,12 @@ USER_ADMIN_PERMISSIONS = {
     ("auth", "delete_user"),
     ("auth", "view_group"),
 }
+# The dashboards' programme views (layouts, no personal data): edited by administrators.
+PROGRAMME_VIEW_PERMISSIONS = {
+    ("dashboards", f"{action}_{model}")
+    for action in ("view", "add", "change", "delete")
+    for model in ("programmeview", "programmetheme", "programmeitem")
+}
 
 
 def _grants(role, app_label, codename, model):
@@ -81,9 +87,10 @@ def permissions_for(role):
         chosen += [
             p
             for p in Permission.objects.select_related("content_type").filter(
-                content_type__app_label="auth"
+                content_type__app_label__in=("auth", "dashboards")
             )
-            if (p.content_type.app_label, p.codename) in USER_ADMIN_PERMISSIONS
+            if (p.content_type.app_label, p.codename)
+            in USER_ADMIN_PERMISSIONS | PROGRAMME_VIEW_PERMISSIONS
         ]
     return chosen
 

@@ -13,11 +13,25 @@ from communities.models import Person, Settlement
 from relocation.dashboards import links
 from relocation.dashboards.changes import (
     changed,
+    dated_by_owner,
+    household_settlement_map,
     household_settlements,
+    person_settlement_map,
     person_settlements,
     related,
+    versions,
 )
-from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
+from relocation.dashboards.registry import (
+    DOWN,
+    FROM,
+    INCOME,
+    NEUTRAL,
+    ON,
+    PERCENT,
+    UP,
+    Indicator,
+    registry,
+)
 
 from .models import (
     Employer,
@@ -74,11 +88,21 @@ def employment_changes(since):
     )
 
 
+def employment_corrections(since):
+    # A job record (added, corrected or deleted) changes who was employed from
+    # its earliest start date on, in every version of it.  A person's details
+    # and an employer's kind have no date: they count as they are now.
+    rows = versions(EmploymentRecord, since, ("person_id", "start_date"))
+    owners = person_settlement_map({person for person, _day in rows})
+    return dated_by_owner(rows, owners, FROM, earliest=True)
+
+
 @registry.source(
     "employment",
     components=EMPLOYMENT_KEYS,
     changes=employment_changes,
     watch=(Person, EmploymentRecord, Employer),
+    corrections=employment_corrections,
 )
 def employment(settlements, window):
     summary = Person.objects.filter(household__settlement__in=settlements).employment_summary(
@@ -101,12 +125,35 @@ def employment_flow_changes(since):
     )
 
 
+def employment_flow_corrections(since):
+    # A referral counts on its date; an attendance on its course's start date
+    # (every version of either, so a moved date marks both periods).
+    referrals = versions(Referral, since, ("person_id", "referred_on"))
+    attendance_courses = versions(TrainingAttendance, since, ("person_id", "course_id"))
+    changed_courses = versions(TrainingCourse, since, ("id", "start_date"))
+    course_ids = {c for _p, c in attendance_courses} | {c for c, _d in changed_courses}
+    starts = {}
+    for course, day in changed_courses | set(
+        TrainingCourse.objects.filter(pk__in=sorted(course_ids)).values_list("pk", "start_date")
+    ):
+        starts.setdefault(course, set()).add(day)
+    attendees = set(attendance_courses) | set(
+        TrainingAttendance.objects.filter(course_id__in=sorted(c for c, _d in changed_courses))
+        .values_list("person_id", "course_id")
+        .order_by()
+    )
+    rows = referrals | {(p, day) for p, c in attendees for day in starts.get(c, ())}
+    owners = person_settlement_map({person for person, _day in rows})
+    return dated_by_owner(rows, owners, ON)
+
+
 @registry.source(
     "employment_flows",
     components=("referrals", "training_attendances"),
     changes=employment_flow_changes,
     flow=True,
     watch=(Referral, TrainingAttendance, TrainingCourse),
+    corrections=employment_flow_corrections,
 )
 def employment_flows(settlements, window):
     figures = {}
@@ -151,11 +198,23 @@ def income_changes(since):
     return ids
 
 
+def income_corrections(since):
+    # The income of a year (every version: a record moved to another year marks
+    # both), and a changed monitoring line for every household of its province.
+    rows = versions(HouseholdIncome, since, ("household_id", "year"))
+    found = dated_by_owner(rows, household_settlement_map({h for h, _y in rows}), INCOME)
+    for province, year in versions(MonitoringLine, since, ("province_id", "year")):
+        settlements = Settlement.objects.filter(county__code__startswith=province[:2])
+        found += [(pk, INCOME, year) for pk in settlements.values_list("pk", flat=True)]
+    return found
+
+
 @registry.source(
     "income",
     components=tuple(INCOME_KEYS.values()),
     changes=income_changes,
     watch=(HouseholdIncome, MonitoringLine),
+    corrections=income_corrections,
 )
 def income(settlements, window):
     summary = HouseholdIncome.objects.filter(household__settlement__in=settlements).income_summary(

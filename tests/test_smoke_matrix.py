@@ -14,11 +14,13 @@ role must get (200, or the 403/404 of its permissions and area), and every
 .xlsx is opened with openpyxl.
 """
 
+import importlib
 import io
 import json
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
@@ -39,6 +41,9 @@ from relocation.spreadsheets.kinds import kinds
 from relocation.spreadsheets.models import ImportJob
 
 pytestmark = pytest.mark.django_db
+seed_programme_views = importlib.import_module(
+    "relocation.dashboards.migrations.0003_seed_programme_views"
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The file formats of /admin/imports/export/<kind>.<fmt> (relocation.spreadsheets.views.export).
@@ -240,6 +245,7 @@ def dashboard_pages(user, regions, settlements):
 
 def check_dashboards(client, user, regions, settlements):
     today = timezone.localdate()
+    seed_programme_views.seed(apps, None)  # the shipped views (a flushed database lost them)
     print_css = finders.find("dashboards/dashboard.css")
     assert print_css and "@media print" in Path(print_css).read_text(encoding="utf-8")
     checked = 0
@@ -269,6 +275,15 @@ def check_dashboards(client, user, regions, settlements):
                     book = _open_xlsx(xlsx, where)
                     assert book.active["A1"].value, where
                 checked += 1
+            # A programme view of the running month: its page and its .xlsx.
+            query = {"kind": kind, "period": current.code, "view": "liuxin"}
+            if kind == PeriodKind.MONTH and expected != 302:
+                page = _check(client, url, expected, (*where, "liuxin"), data=query)
+                if expected == 200:
+                    assert 'data-view="liuxin"' in page.content.decode(), where
+                xlsx = _check(client, url, expected, where, data={**query, "format": "xlsx"})
+                if expected == 200:
+                    assert _open_xlsx(xlsx, where).active["A1"].value, where
     return checked
 
 

@@ -146,6 +146,12 @@ class TestAdministrator:
             "auth.delete_user",
             "auth.view_group",
         }
+        # and the dashboards' programme views (layouts, no personal data)
+        expected |= {
+            f"dashboards.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("programmeview", "programmetheme", "programmeitem")
+        }
         assert perms_of(Role.ADMINISTRATOR) == expected
 
     def test_includes_imports_deletes_and_sensitive_data(self, groups):

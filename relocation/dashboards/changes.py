@@ -47,3 +47,65 @@ def person_settlements(person_ids):
     from communities.models import Person
 
     return household_settlements(related(Person.history.model, "household_id", person_ids))
+
+
+def versions(model, since, fields):
+    """``fields`` of every stored version (old and new) of the ``model`` rows changed since."""
+    rows = set()
+    history = model.history.model.objects
+    for chunk in _chunks(changed(model, since)):
+        rows |= set(history.filter(id__in=chunk).values_list(*fields).distinct().order_by())
+    return rows
+
+
+def _owners(model, ids, field):
+    """{id: {``field`` values of any version}} of ``model``'s history."""
+    found = {}
+    for chunk in _chunks(ids):
+        rows = model.history.model.objects.filter(id__in=chunk).values_list("id", field)
+        for pk, value in rows.distinct().order_by():
+            if value is not None:
+                found.setdefault(pk, set()).add(value)
+    return found
+
+
+def household_settlement_map(household_ids):
+    """{household id: settlement ids it is or was in}."""
+    from communities.models import Household
+
+    return _owners(Household, household_ids, "settlement_id")
+
+
+def person_settlement_map(person_ids):
+    """{person id: settlement ids of the households they are or were in}."""
+    from communities.models import Person
+
+    households = _owners(Person, person_ids, "household_id")
+    settlements = household_settlement_map({h for hs in households.values() for h in hs})
+    return {
+        person: set().union(*(settlements.get(h, set()) for h in hs))
+        for person, hs in households.items()
+    }
+
+
+def dated_by_owner(rows, owner_settlements, basis, earliest=False):
+    """(settlement id, basis, value) for ``(owner id, value)`` rows.
+
+    ``owner_settlements`` maps owners (people, households) to settlements;
+    ``earliest`` keeps only each owner's smallest value (a stock changed from
+    its earliest date on), otherwise every value is kept (flows, years).
+    """
+    values = {}
+    for owner, value in rows:
+        if value is None:
+            continue
+        if earliest:
+            values[owner] = {min(values.get(owner, {value}) | {value})}
+        else:
+            values.setdefault(owner, set()).add(value)
+    return [
+        (settlement, basis, value)
+        for owner, owned in values.items()
+        for settlement in owner_settlements.get(owner, ())
+        for value in owned
+    ]

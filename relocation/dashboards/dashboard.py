@@ -155,6 +155,7 @@ class Dashboard:
     rank: str = ""  # indicator of the ranked comparison
     all_periods: list = field(default_factory=list)  # stored periods of every kind
     today: object = None
+    programme: object = None  # programmes.Programme when laid out by a programme view
 
     @property
     def as_of(self):

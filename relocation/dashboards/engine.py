@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from communities.models import Settlement
 
-from .models import AreaFigure, LiveState, Period, SettlementFigure
+from .models import AreaFigure, LiveState, Period, SettlementFigure, StaleFigure
 from .periods import PeriodKind, income_year, period_containing
 from .registry import Window, registry
 
@@ -82,11 +82,14 @@ def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=N
     if settlement_ids is not None:
         settlement_ids = sorted(settlement_ids)
         settlements = settlements.filter(pk__in=settlement_ids)
+    # Corrections noticed so far are in figures recomputed for every settlement.
+    marks = (
+        read_marks(period__kind=spec.kind, period__start=spec.start)
+        if settlement_ids is None
+        else []
+    )
     figures = compute(settlements, window, cache)
-    places = {
-        pk: (county, township or "")
-        for pk, county, township in settlements.values_list("pk", "county_id", "township_id")
-    }
+    places = settlement_places(settlements)
     with transaction.atomic():
         period, _created = Period.objects.update_or_create(
             kind=spec.kind,
@@ -97,23 +100,51 @@ def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=N
         if settlement_ids is not None:
             old = old.filter(settlement_id__in=settlement_ids)
         old.delete()
-        rows = [
-            SettlementFigure(
-                period=period,
-                settlement_id=sid,
-                county_code=places[sid][0],
-                township_code=places[sid][1],
-                key=key,
-                value=Decimal(value),
-            )
-            for sid, values in figures.items()
-            if sid in places
-            for key, value in values.items()
-            if value
-        ]
-        SettlementFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+        clear_marks(marks)
+        write_figures(period, figures, places)
         rollup(period)
     return period
+
+
+def settlement_places(settlements):
+    """{settlement id: (county code, township code or "")} (one query)."""
+    return {
+        pk: (county, township or "")
+        for pk, county, township in settlements.values_list("pk", "county_id", "township_id")
+    }
+
+
+def read_marks(**filters):
+    """[(pk, marked_at)] of the stale marks matching ``filters``."""
+    return list(StaleFigure.objects.filter(**filters).values_list("pk", "marked_at"))
+
+
+def clear_marks(marks):
+    """Delete the marks read by ``read_marks`` unless marked again since (newer time)."""
+    by_time = defaultdict(list)
+    for pk, marked_at in marks:
+        by_time[marked_at].append(pk)
+    for marked_at, pks in by_time.items():
+        StaleFigure.objects.filter(pk__in=pks, marked_at=marked_at).delete()
+
+
+def write_figures(period, figures, places):
+    """Store ``{settlement_id: {component: value}}`` of ``period`` (non-zero values)."""
+    rows = [
+        SettlementFigure(
+            period=period,
+            settlement_id=sid,
+            county_code=places[sid][0],
+            township_code=places[sid][1],
+            key=key,
+            value=Decimal(value),
+        )
+        for sid, values in figures.items()
+        if sid in places
+        for key, value in values.items()
+        if value
+    ]
+    SettlementFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
 
 
 ROLLUP_LEVELS = ("province", "prefecture", "county", "township")
@@ -189,7 +220,9 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
     history rows in the look-back window (``DASHBOARD_CHANGE_LOOKBACK``
     seconds before the last refresh): when a count grew, that window is read
     again.  A period that ended since the last refresh is first closed:
-    recomputed as of its last day.  Returns a dict describing what was done,
+    recomputed as of its last day.  Changes to records dated inside stored
+    closed periods mark those periods stale (``stale.mark``; ``"stale"`` in the
+    result counts the marks) for the job worker to recompute.  Returns a dict describing what was done,
     ``None`` when another process is refreshing, or ``{"deferred": n}`` when
     more than ``max_settlements`` changed (left to the job worker).
     """
@@ -205,13 +238,19 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
         seen = state.changes_seen_until
         full = full or new_day or seen is None
         before, counts = window_counts(lookback, now, None if full else seen)
+        since = seen
         if full:
             ids = None
         else:
             late = before != state.window_counts
-            ids = changed_settlements(seen - lookback if late else seen)
+            since = seen - lookback if late else seen
+            ids = changed_settlements(since)
             if max_settlements is not None and len(ids) > max_settlements:
                 return {"deferred": len(ids)}
+        # Corrections of records dated inside closed periods mark those periods stale.
+        from .stale import mark
+
+        stale = mark(since, now=now) if since is not None else 0
         closed = []
         if state.reference_date and new_day:
             for kind in PeriodKind.values:
@@ -230,7 +269,10 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
         state.window_counts = counts
         state.full_refresh_requested_at = None
         state.save()
-    return {"settlements": "all" if ids is None else len(ids), "closed": closed}
+    result = {"settlements": "all" if ids is None else len(ids), "closed": closed}
+    if stale:
+        result["stale"] = stale
+    return result
 
 
 # --- reading -------------------------------------------------------------------------

@@ -47,6 +47,8 @@ def workbook(dash, user):
     as_of = timezone.localtime(dash.as_of).strftime("%Y-%m-%d %H:%M") if dash.as_of else "—"
     ws.append([_("区域"), area.name])
     ws.append([_("统计期"), str(dash.spec.label)])
+    if dash.programme:
+        ws.append([_("看板视图"), dash.programme.view.name])
     ws.append([_("统计日期"), dash.reference_date.isoformat() if dash.reference_date else "—"])
     if dash.window:
         ws.append([_("收入年度"), dash.window.income_year])
@@ -59,6 +61,8 @@ def workbook(dash, user):
     for section, cards in dash.details or dash.sections:
         ws.append([f"{section.theme} · {section.label}"])
         ws.cell(ws.max_row, 1).font = BOLD
+        if not cards and dash.programme:
+            ws.append([_("暂无可显示的指标（相关模块安装后自动显示）")])
         for card in cards:
             i = card.indicator
             ws.append(
@@ -107,7 +111,8 @@ def _style_header(ws):
 def xlsx_response(dash, user):
     buffer = io.BytesIO()
     workbook(dash, user).save(buffer)
-    filename = f"{dash.area.name}_{dash.spec.code}_数据看板.xlsx"
+    name = dash.programme.view.name if dash.programme else _("数据看板")
+    filename = f"{dash.area.name}_{dash.spec.code}_{name}.xlsx"
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

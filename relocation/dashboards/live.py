@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .engine import refresh_live, setting
 from .models import LiveState
-from .tasks import refresh_live_figures
+from .tasks import recompute_stale_periods, refresh_live_figures
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ def ensure_fresh(*, now=None):
             if state and state.reference_date == today:
                 result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
                 if result and "deferred" not in result:
+                    if result.get("stale"):
+                        request_stale_recompute(now)
                     return live_state()
             request_background_refresh(state, now)
     except OperationalError:
@@ -58,3 +60,14 @@ def request_background_refresh(state, now):
         return
     LiveState.objects.update_or_create(pk=1, defaults={"full_refresh_requested_at": now})
     transaction.on_commit(refresh_live_figures.enqueue)
+
+
+def request_stale_recompute(now):
+    """Enqueue one recomputation of stale past periods (not again while one is pending,
+    or within ten minutes of the last request)."""
+    recent = now - datetime.timedelta(minutes=10)
+    pending = LiveState.objects.filter(pk=1, stale_recompute_requested_at__gt=recent).exists()
+    if pending:
+        return
+    LiveState.objects.filter(pk=1).update(stale_recompute_requested_at=now)
+    transaction.on_commit(recompute_stale_periods.enqueue)

@@ -10,6 +10,7 @@ Past periods are snapshots (``snapshot_indicators``); the running period of
 each kind is kept fresh by ``engine.refresh_live``.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -134,6 +135,7 @@ class LiveState(models.Model):
         help_text=_("早于此时的数据变更已计入当期指标。"),
     )
     full_refresh_requested_at = models.DateTimeField(_("已请求全量刷新"), null=True)
+    stale_recompute_requested_at = models.DateTimeField(_("已请求重算往期"), null=True)
     # History rows per watched model in the look-back window before
     # ``changes_seen_until``, as counted then: more of them later means a
     # transaction stamped earlier committed since, and the window is read again.
@@ -145,3 +147,137 @@ class LiveState(models.Model):
 
     def __str__(self):
         return f"{self.reference_date} {self.refreshed_at}"
+
+
+def validate_indicator_key(value):
+    """An indicator of the registry, or of the catalogue whose app is not installed yet."""
+    from .programmes import known_indicator_keys
+
+    if value not in known_indicator_keys():
+        raise ValidationError(
+            _("指标编码“%(key)s”不存在：请从列表中选择已登记的指标（见指标目录）。"),
+            code="unknown_indicator",
+            params={"key": value},
+        )
+
+
+class ProgrammeView(models.Model):
+    """看板视图: a named, ordered selection of indicators grouped into themes.
+
+    Kept as data that an administrator edits (seed 000's 六心, seed 001's 五个体系,
+    seed 004's 六抓 …); selectable beside the default dashboard at every level.
+    """
+
+    key = models.SlugField(
+        _("视图编码"),
+        max_length=32,
+        unique=True,
+        help_text=_("网址中使用（?view=编码），只能包含英文字母、数字、连字符和下划线。"),
+        error_messages={"unique": _("该视图编码已被使用。")},
+    )
+    name = models.CharField(_("视图名称"), max_length=60)
+    description = models.TextField(_("说明"), blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    active = models.BooleanField(
+        _("启用"), default=True, help_text=_("只有启用的视图出现在数据看板的视图选择中。")
+    )
+
+    class Meta:
+        verbose_name = _("看板视图")
+        verbose_name_plural = pgettext_lazy("plural", "看板视图")
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProgrammeTheme(models.Model):
+    """One headed group of a programme view (聚心, 稳心 … or 抓增收 …)."""
+
+    view = models.ForeignKey(
+        ProgrammeView, verbose_name=_("看板视图"), on_delete=models.CASCADE, related_name="themes"
+    )
+    name = models.CharField(_("主题名称"), max_length=60)
+    description = models.CharField(_("主题说明"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("视图主题")
+        verbose_name_plural = pgettext_lazy("plural", "视图主题")
+        ordering = ["view", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["view", "name"],
+                name="dashboard_programme_theme_unique",
+                violation_error_message=_("同一视图中主题名称不能重复。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.view} · {self.name}"
+
+
+class ProgrammeItem(models.Model):
+    """One indicator of a theme, by its registry key."""
+
+    theme = models.ForeignKey(
+        ProgrammeTheme, verbose_name=_("视图主题"), on_delete=models.CASCADE, related_name="items"
+    )
+    indicator = models.CharField(
+        _("指标"),
+        max_length=64,
+        validators=[validate_indicator_key],
+        help_text=_("尚未安装的模块的指标可以先列入，模块安装后自动显示。"),
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("视图指标")
+        verbose_name_plural = pgettext_lazy("plural", "视图指标")
+        ordering = ["theme", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["theme", "indicator"],
+                name="dashboard_programme_item_unique",
+                violation_error_message=_("同一主题中指标不能重复。"),
+            )
+        ]
+
+    def __str__(self):
+        return self.indicator
+
+
+class StaleFigure(models.Model):
+    """A stored period's figures of one settlement and source, made stale by a correction.
+
+    A change to records dated inside a closed period (an employment record that
+    began in October, a referral of October, the income of a year) marks the
+    periods it touches; the job worker recomputes those sources for those
+    settlements only (``relocation.dashboards.stale``) and removes the mark.
+    """
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="stale"
+    )
+    settlement = models.ForeignKey(
+        Settlement, verbose_name=_("安置点"), on_delete=models.CASCADE, related_name="+"
+    )
+    # As on SettlementFigure: an area's marks are found by code prefix without a join.
+    county_code = models.CharField(_("县级区划代码"), max_length=12)
+    township_code = models.CharField(_("乡级区划代码"), max_length=12, blank=True)
+    source = models.CharField(_("指标来源"), max_length=48)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重算的往期指标")
+        verbose_name_plural = pgettext_lazy("plural", "待重算的往期指标")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "settlement", "source"],
+                name="dashboard_stale_unique",
+                violation_error_message=_("该安置点该期的重算标记已存在。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period_id} {self.settlement_id} {self.source}"

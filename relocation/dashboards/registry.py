@@ -31,6 +31,11 @@ DOWN = "down"  # less is better (零就业家庭, 逾期诉求)
 NEUTRAL = "neutral"  # neither (人口, 安置点数)
 DIRECTIONS = (UP, DOWN, NEUTRAL)
 
+# How a correction reaches stored past periods (Source.corrections).
+FROM = "from"  # a stock, from a date on: every period counted on or after it
+ON = "on"  # a flow on a date: the periods containing it
+INCOME = "income"  # the income of a year: the periods that count that year
+
 
 @dataclass(frozen=True)
 class Window:
@@ -61,6 +66,13 @@ class Source:
     changed since a time (from the change history every write path records),
     so that the running period is refreshed for those settlements only;
     ``watch`` names the models whose history it reads.
+
+    ``corrections(since)`` (optional) says which *stored past* periods a change
+    since a time touches: ``(settlement_id, basis, value)`` triples, where basis
+    is ``FROM`` (a stock changed from that date on: every period counted on or
+    after it), ``ON`` (a flow on that date: the periods containing it) or
+    ``INCOME`` (the income of that year).  Records without a date (who lives
+    where, a person's details) are counted as they are now and mark nothing.
     """
 
     key: str
@@ -69,6 +81,7 @@ class Source:
     changes: Callable | None = None
     flow: bool = False
     watch: tuple = ()
+    corrections: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -142,11 +155,13 @@ class Registry:
     def section(self, key, label, theme="", order=100):
         self.sections[key] = Section(key, label, theme, order)
 
-    def source(self, key, components, changes=None, flow=False, watch=()):
+    def source(self, key, components, changes=None, flow=False, watch=(), corrections=None):
         """Decorator registering a component source."""
 
         def decorate(compute):
-            self.sources[key] = Source(key, tuple(components), compute, changes, flow, tuple(watch))
+            self.sources[key] = Source(
+                key, tuple(components), compute, changes, flow, tuple(watch), corrections
+            )
             return compute
 
         return decorate

@@ -2,14 +2,26 @@
 
 from django_tasks import task
 
-from . import engine
+from . import engine, stale
+from .models import LiveState
 from .periods import PeriodKind, parse_period
 
 
 @task()
 def refresh_live_figures(full=False):
-    """Bring the running year, quarter and month up to date (closing ended ones)."""
-    return engine.refresh_live(full=full)
+    """Bring the running year, quarter and month up to date (closing ended ones),
+    then recompute the past periods that corrections made stale."""
+    result = engine.refresh_live(full=full)
+    if result is not None:
+        result["recomputed"] = stale.recompute()
+    return result
+
+
+@task()
+def recompute_stale_periods():
+    """Recompute the stored past periods that corrections marked stale."""
+    LiveState.objects.filter(pk=1).update(stale_recompute_requested_at=None)
+    return stale.recompute()
 
 
 @task()

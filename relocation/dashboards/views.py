@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from communities.scope import get_scope
 
-from . import areas, export, live
+from . import areas, export, live, programmes, stale
 from .dashboard import build, selected_spec
 from .periods import PeriodKind
 
@@ -52,7 +52,10 @@ def _page(request, area):
     descending = request.GET.get("dir") == "desc"
     today = timezone.localdate()
     kind, spec = selected_spec(kind, code, today)
-    state = live.ensure_fresh() if spec.is_current(today) else None
+    # Past periods too: the refresh is what notices corrections dated inside them.
+    state = live.ensure_fresh()
+    if not spec.is_current(today):
+        state = None
     dash = build(
         area,
         request.user,
@@ -63,21 +66,30 @@ def _page(request, area):
         today=today,
         rank=request.GET.get("rank", ""),
     )
+    views = programmes.active_views()
+    view = programmes.selected_view(views, request.GET.get("view"))
+    if view is not None:
+        programmes.apply(dash, view)
     if request.GET.get("format") == "xlsx":
         return export.xlsx_response(dash, request.user)
     base = {"kind": dash.kind, "period": dash.spec.code}
+    if view is not None:
+        base["view"] = view.key
     context = {
         **_site_context(request),
         "title": area.name,
         "dash": dash,
         "area": area,
         "kinds": PeriodKind.choices,
+        "programme_views": views,
+        "programme_view": view,
         "query": urlencode(base),
         "sort_links": _sort_links(base, dash),
         "base_params": base,
         "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
         "chart_data": dash.chart_data() if dash.period else {},
         "live_state": state,
+        "stale_since": None if dash.is_current else stale.notice(dash.period, area.figure_q),
     }
     return render(request, "dashboards/dashboard.html", context)
 

@@ -374,6 +374,7 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and super().has_delete_permission(request, obj)
+
     fields = ("item", "state", "recorded_on", "notes")
     verbose_name_plural = _("权益保障（迁出地、迁入地权益落实情况）")
 

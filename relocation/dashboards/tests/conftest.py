@@ -152,3 +152,12 @@ def dash(region_tree, make_user, superuser):
         admin=superuser,
         make_user=make_user,
     )
+
+
+@pytest.fixture
+def live(dash):
+    """The world with the running periods computed."""
+    from relocation.dashboards import engine
+
+    engine.refresh_live(full=True)
+    return dash

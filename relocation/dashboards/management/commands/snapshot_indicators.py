@@ -6,7 +6,8 @@ nightly job).  ``--period 2026-10 --period 2026-Q3 --period 2025`` stores those
 periods as of their last day (a period still running: as of today);
 ``--months/--quarters/--years N`` stores the last N of each kind; ``--refresh``
 only recomputes the settlements whose data changed since the last refresh
-(cheap; run every minute or so); ``--enqueue`` hands the work to the job
+(cheap; run every minute or so); past periods that corrections made stale
+are recomputed after each refresh; ``--enqueue`` hands the work to the job
 worker instead of doing it now.
 """
 
@@ -15,7 +16,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from relocation.dashboards import engine
+from relocation.dashboards import engine, stale
 from relocation.dashboards.periods import PeriodKind, parse_period, recent_periods
 
 
@@ -83,4 +84,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"已刷新当期指标（重算安置点：{changed}）；结转的统计期：{closed}"
                 )
+                recomputed = stale.recompute()
+                if recomputed:
+                    done = "、".join(f"{code}（{n}个安置点）" for code, n in recomputed.items())
+                    self.stdout.write(f"已重算更正过的往期：{done}")
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {time.monotonic() - started:.1f} 秒。"))
