@@ -121,8 +121,9 @@ def service_places(settlements, window):
         _add(figures, sid, "facilities", row["n"])
         _add(figures, sid, "teachers", row["teachers"])
         _add(figures, sid, "medical_staff", row["medical"])
-    ids = list(settlements.values_list("pk", flat=True))
-    for sid, (_standard, required, present) in settlement_coverage(ids, on_date).items():
+    counties = dict(settlements.values_list("pk", "county_id"))
+    coverage = settlement_coverage(list(counties), on_date, counties)
+    for sid, (_standard, required, present) in coverage.items():
         _add(figures, sid, "standard_settlements", 1)
         _add(figures, sid, "standard_covered" if required <= present else "standard_lacking", 1)
     return figures

@@ -623,18 +623,22 @@ def standard_for(county_code, standards):
     return None
 
 
-def settlement_coverage(settlement_ids, on_date):
+def settlement_coverage(settlement_ids, on_date, counties=None):
     """{settlement id: (standard, required kind ids, present kind ids)} on ``on_date``.
 
     Only settlements under a standard appear.  A settlement has a kind when a
     facility of that kind in use on the date stands in it or also serves it.
-    A few queries whatever the number of settlements.
+    A few queries whatever the number of settlements; ``counties`` ({settlement
+    id: county code}, when the caller has it) saves one.
     """
     settlement_ids = list(settlement_ids)
     standards = applicable_standards(on_date)
     if not standards or not settlement_ids:
         return {}
-    counties = dict(Settlement.objects.filter(pk__in=settlement_ids).values_list("pk", "county_id"))
+    if counties is None:
+        counties = dict(
+            Settlement.objects.filter(pk__in=settlement_ids).values_list("pk", "county_id")
+        )
     present = {}
     own = (
         Facility.objects.filter(in_use_q(on_date), settlement_id__in=settlement_ids)
