@@ -62,8 +62,8 @@ def hk(code):
     return HonourKind.objects.get(code=code)
 
 
-@pytest.fixture
-def places_world(region_tree):
+@pytest.fixture(name="places_world")
+def places_world_fixture(region_tree):
     rt = region_tree
     s1 = SettlementFactory(name="一号安置点", county=rt.xingyi, township=rt.huangcao)
     s2 = SettlementFactory(name="二号安置点", county=rt.xingyi, township=rt.xingtai)

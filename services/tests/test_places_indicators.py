@@ -20,7 +20,7 @@ from relocation.dashboards.registry import Window, registry
 from services.indicators.places import service_flows, service_places
 from services.models import Facility, ServiceStandard
 
-from .places_world import Q2, D, places_world  # noqa: F401
+from .places_world import Q2, D, places_world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 WINDOW = Window(start=Q2, reference_date=D, income_year=2025)
@@ -34,7 +34,7 @@ def value(key, sums):
     return registry.indicators[key].evaluate(sums)
 
 
-def test_facility_stocks_per_settlement(places_world):  # noqa: F811
+def test_facility_stocks_per_settlement(places_world):
     w = places_world
     figures = service_places(Settlement.objects.all(), WINDOW)
     s1, s2, s3 = figures[w.s1.pk], figures[w.s2.pk], figures[w.s3.pk]
@@ -50,7 +50,7 @@ def test_facility_stocks_per_settlement(places_world):  # noqa: F811
     assert w.s4.pk not in figures or figures[w.s4.pk].get("facilities", 0) == 0
 
 
-def test_the_day_before_the_kindergarten_opens(places_world):  # noqa: F811
+def test_the_day_before_the_kindergarten_opens(places_world):
     w = places_world
     before = Window(start=Q2, reference_date=D - datetime.timedelta(days=1), income_year=2025)
     figures = service_places(Settlement.objects.all(), before)
@@ -60,7 +60,7 @@ def test_the_day_before_the_kindergarten_opens(places_world):  # noqa: F811
     assert figures[w.s1.pk]["standard_lacking"] == 1
 
 
-def test_coverage_counts_a_facility_for_every_settlement_it_serves(places_world):  # noqa: F811
+def test_coverage_counts_a_facility_for_every_settlement_it_serves(places_world):
     w = places_world
     figures = service_places(Settlement.objects.all(), WINDOW)
     covered = {sid for sid, v in figures.items() if v.get("standard_covered")}
@@ -78,7 +78,7 @@ def test_coverage_counts_a_facility_for_every_settlement_it_serves(places_world)
     assert figures[w.s2.pk]["standard_covered"] == 1
 
 
-def test_the_later_standard_applies_from_its_year(places_world):  # noqa: F811
+def test_the_later_standard_applies_from_its_year(places_world):
     w = places_world
     in_2027 = Window(
         start=datetime.date(2027, 1, 1), reference_date=datetime.date(2027, 3, 1), income_year=2026
@@ -91,7 +91,7 @@ def test_the_later_standard_applies_from_its_year(places_world):  # noqa: F811
     assert figures[w.s1.pk]["standard_covered"] == 1
 
 
-def test_rates_roll_up_from_sums_not_averages(places_world):  # noqa: F811
+def test_rates_roll_up_from_sums_not_averages(places_world):
     spec = period_containing(PeriodKind.QUARTER, D)
     period = engine.store_period(spec, D)
 
@@ -122,7 +122,7 @@ def test_no_standard_gives_no_rate(region_tree):
     assert value("standard_coverage_rate", {}) is None  # shown as "—"
 
 
-def test_flows_count_the_first_and_last_day_of_the_period(places_world):  # noqa: F811
+def test_flows_count_the_first_and_last_day_of_the_period(places_world):
     w = places_world
     figures = service_flows(Settlement.objects.all(), WINDOW)
     s1, s2, s3 = figures[w.s1.pk], figures[w.s2.pk], figures[w.s3.pk]
@@ -153,7 +153,7 @@ def test_flows_count_the_first_and_last_day_of_the_period(places_world):  # noqa
 
 
 def test_sources_use_a_few_queries_whatever_the_number_of_settlements(
-    places_world,  # noqa: F811
+    places_world,
     django_assert_max_num_queries,
 ):
     from communities.tests.factories import SettlementFactory
@@ -168,7 +168,7 @@ def test_sources_use_a_few_queries_whatever_the_number_of_settlements(
         service_flows(Settlement.objects.all(), WINDOW)
 
 
-def test_changes_name_the_settlements_to_refresh(places_world):  # noqa: F811
+def test_changes_name_the_settlements_to_refresh(places_world):
     from django.utils import timezone
 
     from services.indicators.places import facility_changes, flow_changes
