@@ -283,6 +283,7 @@ registry.register(
         breakdown=_breakdown("facility", FACILITY_KINDS),
         direction=UP,
         headline=False,
+        column=False,
         description=_("统计日在用的服务设施按种类计数；管理员新增的种类计入“其他”。"),
         link=_facilities,
     ),
@@ -353,6 +354,7 @@ registry.register(
         decimals=2,
         basis="flow",
         headline=False,
+        column=False,
         direction=NEUTRAL,
         description=_(
             "统计期内下达的资金按来源：中央衔接资金、东西部协作、省级、市县级、社会帮扶。"
@@ -378,6 +380,7 @@ registry.register(
         breakdown=_breakdown("activity", ACTIVITY_KINDS),
         basis="flow",
         headline=False,
+        column=False,
         direction=UP,
         description=_("统计期内的社区活动按种类计场次；管理员新增的种类计入“其他”。"),
         link=_period("services.activity", "held_on", ACTIVITY_KINDS),
@@ -434,6 +437,7 @@ registry.register(
         breakdown=_breakdown("honour", HONOUR_KINDS),
         basis="flow",
         headline=False,
+        column=False,
         direction=UP,
         description=_("统计期内的评选表彰按种类计数；管理员新增的种类计入“其他”。"),
         link=_period("services.honour", "awarded_on", HONOUR_KINDS),
