@@ -44,6 +44,7 @@ from services.models import (
     Honour,
     HonourKind,
     ServiceStandard,
+    ensure_reference_kinds,
 )
 
 D = datetime.date(2026, 6, 30)
@@ -64,6 +65,8 @@ def hk(code):
 
 @pytest.fixture(name="places_world")
 def places_world_fixture(region_tree):
+    # A flush by an earlier transactional test removes the migration's kinds.
+    ensure_reference_kinds()
     rt = region_tree
     s1 = SettlementFactory(name="一号安置点", county=rt.xingyi, township=rt.huangcao)
     s2 = SettlementFactory(name="二号安置点", county=rt.xingyi, township=rt.xingtai)
