@@ -160,47 +160,34 @@ def flow_changes(since):
     watch=(FundedProject, Activity, ActivityKind, Honour, HonourKind),
 )
 def service_flows(settlements, window):
-    figures = {}
-    funds = (
-        FundedProject.objects.filter(
-            settlement__in=settlements,
-            allocated_on__gte=window.start,
-            allocated_on__lte=window.reference_date,
+    def in_period(model, date_field, path, *group, **aggregates):
+        rows = model.objects.filter(
+            **{
+                f"{path}__in": settlements,
+                f"{date_field}__gte": window.start,
+                f"{date_field}__lte": window.reference_date,
+            }
         )
-        .values("settlement_id", "source")
-        .annotate(n=Count("pk"), amount=Sum("amount"))
-        .order_by()
+        return rows.values(f"{path}_id", *group).annotate(**aggregates).order_by()
+
+    figures = {}
+    funds = in_period(
+        FundedProject, "allocated_on", "settlement", "source", n=Count("pk"), amount=Sum("amount")
     )
     for row in funds:
         sid = row["settlement_id"]
         _add(figures, sid, f"funding_{row['source']}", row["amount"])
         _add(figures, sid, "funding_total", row["amount"])
         _add(figures, sid, "funded_projects", row["n"])
-    activities = (
-        Activity.objects.filter(
-            settlement__in=settlements,
-            held_on__gte=window.start,
-            held_on__lte=window.reference_date,
-        )
-        .values("settlement_id", "kind__code")
-        .annotate(n=Count("pk"), people=Sum("participants"))
-        .order_by()
+    activities = in_period(
+        Activity, "held_on", "settlement", "kind__code", n=Count("pk"), people=Sum("participants")
     )
     for row in activities:
         sid = row["settlement_id"]
         _add(figures, sid, _component("activity", row["kind__code"], ACTIVITY_CODES), row["n"])
         _add(figures, sid, "activities", row["n"])
         _add(figures, sid, "activity_participants", row["people"])
-    honours = (
-        Honour.objects.filter(
-            household__settlement__in=settlements,
-            awarded_on__gte=window.start,
-            awarded_on__lte=window.reference_date,
-        )
-        .values("household__settlement_id", "kind__code")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    honours = in_period(Honour, "awarded_on", "household__settlement", "kind__code", n=Count("pk"))
     for row in honours:
         sid = row["household__settlement_id"]
         _add(figures, sid, _component("honour", row["kind__code"], HONOUR_CODES), row["n"])
@@ -261,31 +248,60 @@ def _breakdown(prefix, kinds):
     )
 
 
+def _total(key, label, section, unit, description, link, component=None, **kwargs):
+    """A summed count or amount (``component`` defaults to the key)."""
+    kwargs.setdefault("direction", UP)
+    return Indicator(
+        key=key,
+        label=label,
+        section=section,
+        unit=unit,
+        total=component or key,
+        description=description,
+        link=link,
+        **kwargs,
+    )
+
+
+def _by_kind(key, label, section, unit, breakdown, description, link, **kwargs):
+    """A breakdown: a small table and chart, never a headline card or a table column."""
+    kwargs.setdefault("direction", UP)
+    return Indicator(
+        key=key,
+        label=label,
+        section=section,
+        unit=unit,
+        breakdown=breakdown,
+        headline=False,
+        column=False,
+        description=description,
+        link=link,
+        **kwargs,
+    )
+
+
+FLOW = {"basis": "flow"}
+
 registry.register(
-    Indicator(
-        key="facilities",
-        label=_("服务设施数"),
-        section="services",
-        unit=_("个"),
-        total="facilities",
-        direction=UP,
-        description=_(
+    _total(
+        "facilities",
+        _("服务设施数"),
+        "services",
+        _("个"),
+        _(
             "统计日在用（状态为“在用”且启用日期不晚于统计日）的服务设施数。"
             "每个设施只计入所在安置点一次；同时服务的本县其他安置点不重复计数。"
         ),
-        link=_facilities,
+        _facilities,
     ),
-    Indicator(
-        key="facilities_by_kind",
-        label=_("各类设施数"),
-        section="services",
-        unit=_("个"),
-        breakdown=_breakdown("facility", FACILITY_KINDS),
-        direction=UP,
-        headline=False,
-        column=False,
-        description=_("统计日在用的服务设施按种类计数；管理员新增的种类计入“其他”。"),
-        link=_facilities,
+    _by_kind(
+        "facilities_by_kind",
+        _("各类设施数"),
+        "services",
+        _("个"),
+        _breakdown("facility", FACILITY_KINDS),
+        _("统计日在用的服务设施按种类计数；管理员新增的种类计入“其他”。"),
+        _facilities,
     ),
     Indicator(
         key="standard_coverage_rate",
@@ -303,143 +319,120 @@ registry.register(
         ),
         link=_lacking,
     ),
-    Indicator(
-        key="settlements_lacking_facilities",
-        label=_("缺少达标设施的安置点"),
-        section="services",
-        unit=_("个"),
-        total="standard_lacking",
+    _total(
+        "settlements_lacking_facilities",
+        _("缺少达标设施的安置点"),
+        "services",
+        _("个"),
+        _("有适用服务标准、但缺少其中至少一类设施的安置点数（目标为0）。"),
+        _lacking,
+        component="standard_lacking",
         direction=DOWN,
-        description=_("有适用服务标准、但缺少其中至少一类设施的安置点数（目标为0）。"),
-        link=_lacking,
     ),
-    Indicator(
-        key="teachers",
-        label=_("教师数"),
-        section="services",
-        unit=_("人"),
-        total="teachers",
-        direction=UP,
-        description=_("统计日在用设施登记的教师人数之和。"),
-        link=_facilities,
+    _total(
+        "teachers",
+        _("教师数"),
+        "services",
+        _("人"),
+        _("统计日在用设施登记的教师人数之和。"),
+        _facilities,
     ),
-    Indicator(
-        key="medical_staff",
-        label=_("医务人员数"),
-        section="services",
-        unit=_("人"),
-        total="medical_staff",
-        direction=UP,
-        description=_("统计日在用设施登记的医务人员人数之和。"),
-        link=_facilities,
+    _total(
+        "medical_staff",
+        _("医务人员数"),
+        "services",
+        _("人"),
+        _("统计日在用设施登记的医务人员人数之和。"),
+        _facilities,
     ),
-    Indicator(
-        key="funding_total",
-        label=_("投入资金（万元）"),
-        section="services",
-        unit=_("万元"),
-        total="funding_total",
+    _total(
+        "funding_total",
+        _("投入资金（万元）"),
+        "services",
+        _("万元"),
+        _("统计期内（期初至统计日，含首尾两日）下达的资金项目金额之和。"),
+        _funds,
         decimals=2,
-        basis="flow",
         direction=NEUTRAL,
-        description=_("统计期内（期初至统计日，含首尾两日）下达的资金项目金额之和。"),
-        link=_funds,
+        **FLOW,
     ),
-    Indicator(
-        key="funding_by_source",
-        label=_("投入资金按来源（万元）"),
-        section="services",
-        unit=_("万元"),
-        breakdown=tuple((label, f"funding_{value}") for value, label in FundingSource.choices),
+    _by_kind(
+        "funding_by_source",
+        _("投入资金按来源（万元）"),
+        "services",
+        _("万元"),
+        tuple((label, f"funding_{value}") for value, label in FundingSource.choices),
+        _("统计期内下达的资金按来源：中央衔接资金、东西部协作、省级、市县级、社会帮扶。"),
+        _funds,
         decimals=2,
-        basis="flow",
-        headline=False,
-        column=False,
         direction=NEUTRAL,
-        description=_(
-            "统计期内下达的资金按来源：中央衔接资金、东西部协作、省级、市县级、社会帮扶。"
-        ),
-        link=_funds,
+        **FLOW,
     ),
-    Indicator(
-        key="activities",
-        label=_("活动场次"),
-        section="culture",
-        unit=_("场"),
-        total="activities",
-        basis="flow",
-        direction=UP,
-        description=_("统计期内（按活动日期，含首尾两日）举办的社区活动场次。"),
-        link=_period("services.activity", "held_on"),
+    _total(
+        "activities",
+        _("活动场次"),
+        "culture",
+        _("场"),
+        _("统计期内（按活动日期，含首尾两日）举办的社区活动场次。"),
+        _period("services.activity", "held_on"),
+        **FLOW,
     ),
-    Indicator(
-        key="activities_by_kind",
-        label=_("各类活动场次"),
-        section="culture",
-        unit=_("场"),
-        breakdown=_breakdown("activity", ACTIVITY_KINDS),
-        basis="flow",
-        headline=False,
-        column=False,
-        direction=UP,
-        description=_("统计期内的社区活动按种类计场次；管理员新增的种类计入“其他”。"),
-        link=_period("services.activity", "held_on", ACTIVITY_KINDS),
+    _by_kind(
+        "activities_by_kind",
+        _("各类活动场次"),
+        "culture",
+        _("场"),
+        _breakdown("activity", ACTIVITY_KINDS),
+        _("统计期内的社区活动按种类计场次；管理员新增的种类计入“其他”。"),
+        _period("services.activity", "held_on", ACTIVITY_KINDS),
+        **FLOW,
     ),
-    Indicator(
-        key="activity_participants",
-        label=_("参与人次"),
-        section="culture",
-        unit=_("人次"),
-        total="activity_participants",
-        basis="flow",
-        direction=UP,
-        description=_("统计期内社区活动登记的参与人次之和。"),
-        link=_period("services.activity", "held_on"),
+    _total(
+        "activity_participants",
+        _("参与人次"),
+        "culture",
+        _("人次"),
+        _("统计期内社区活动登记的参与人次之和。"),
+        _period("services.activity", "held_on"),
+        **FLOW,
     ),
-    Indicator(
-        key="safety_trainings",
-        label=_("安全培训"),
-        section="culture",
-        unit=_("场"),
-        total="activity_safety_training",
-        basis="flow",
-        direction=UP,
-        description=_("统计期内种类为“安全培训”的活动场次。"),
-        link=_period("services.activity", "held_on", code="safety_training"),
+    _total(
+        "safety_trainings",
+        _("安全培训"),
+        "culture",
+        _("场"),
+        _("统计期内种类为“安全培训”的活动场次。"),
+        _period("services.activity", "held_on", code="safety_training"),
+        component="activity_safety_training",
+        **FLOW,
     ),
-    Indicator(
-        key="fire_drills",
-        label=_("消防演练"),
-        section="culture",
-        unit=_("场"),
-        total="activity_fire_drill",
-        basis="flow",
-        direction=UP,
-        description=_("统计期内种类为“消防演练”的活动场次。"),
-        link=_period("services.activity", "held_on", code="fire_drill"),
+    _total(
+        "fire_drills",
+        _("消防演练"),
+        "culture",
+        _("场"),
+        _("统计期内种类为“消防演练”的活动场次。"),
+        _period("services.activity", "held_on", code="fire_drill"),
+        component="activity_fire_drill",
+        **FLOW,
     ),
-    Indicator(
-        key="honours",
-        label=_("评选表彰"),
-        section="culture",
-        unit=_("项"),
-        total="honours",
-        basis="flow",
-        direction=UP,
-        description=_("统计期内（按表彰日期）评出的表彰户（人）次。"),
-        link=_period("services.honour", "awarded_on"),
+    _total(
+        "honours",
+        _("评选表彰"),
+        "culture",
+        _("项"),
+        _("统计期内（按表彰日期）评出的表彰户（人）次。"),
+        _period("services.honour", "awarded_on"),
+        **FLOW,
     ),
-    Indicator(
-        key="honours_by_kind",
-        label=_("各类评选表彰"),
-        section="culture",
-        unit=_("项"),
-        breakdown=_breakdown("honour", HONOUR_KINDS),
-        basis="flow",
-        headline=False,
-        column=False,
-        direction=UP,
-        description=_("统计期内的评选表彰按种类计数；管理员新增的种类计入“其他”。"),
-        link=_period("services.honour", "awarded_on", HONOUR_KINDS),
+    _by_kind(
+        "honours_by_kind",
+        _("各类评选表彰"),
+        "culture",
+        _("项"),
+        _breakdown("honour", HONOUR_KINDS),
+        _("统计期内的评选表彰按种类计数；管理员新增的种类计入“其他”。"),
+        _period("services.honour", "awarded_on", HONOUR_KINDS),
+        **FLOW,
     ),
 )

@@ -95,6 +95,12 @@ HONOUR_KINDS = (
 )
 
 
+def not_after_today(obj, field, message):
+    """{field: message} when ``obj``'s date ``field`` lies after today, else {}."""
+    day = getattr(obj, field)
+    return {field: message} if day and day > timezone.localdate() else {}
+
+
 class KindBase(models.Model):
     code = models.SlugField(
         _("代码"),
@@ -380,8 +386,9 @@ class FundedProject(models.Model):
         return self.purpose
 
     def clean(self):
-        if self.allocated_on and self.allocated_on > timezone.localdate():
-            raise ValidationError({"allocated_on": _("下达日期不能晚于今天。")})
+        errors = not_after_today(self, "allocated_on", _("下达日期不能晚于今天。"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Activity(models.Model):
@@ -423,8 +430,9 @@ class Activity(models.Model):
         return self.title
 
     def clean(self):
-        if self.held_on and self.held_on > timezone.localdate():
-            raise ValidationError({"held_on": _("活动日期不能晚于今天：请在活动举办后登记。")})
+        errors = not_after_today(self, "held_on", _("活动日期不能晚于今天：请在活动举办后登记。"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Honour(models.Model):
@@ -465,9 +473,7 @@ class Honour(models.Model):
         return f"{self.kind}（{self.awarded_on.year}）" if self.kind_id and self.awarded_on else ""
 
     def clean(self):
-        errors = {}
-        if self.awarded_on and self.awarded_on > timezone.localdate():
-            errors["awarded_on"] = _("表彰日期不能晚于今天。")
+        errors = not_after_today(self, "awarded_on", _("表彰日期不能晚于今天。"))
         if self.person_id and self.household_id and self.person.household_id != self.household_id:
             errors["person"] = _("获表彰人员不是该户成员。")
         if self.kind_id and self.household_id and self.awarded_on and not errors:

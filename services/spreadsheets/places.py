@@ -31,6 +31,12 @@ from ..models.places import (
 )
 
 
+def field_column(model, name, kind="text", **kwargs):
+    """A column filling model field ``name``, headed by the field's own label."""
+    field = model._meta.get_field(name)
+    return Column(name, field.verbose_name, kind, model_field=field, **kwargs)
+
+
 class KindChoices:
     """The active kinds of a kind model, read when a file is checked or a template made."""
 
@@ -163,56 +169,21 @@ class FacilityKindSheet(SettlementRecordKind):
     columns = [
         settlement_column(),
         kind_column(FacilityKind, gettext_lazy("设施种类"), "卫生室/医疗机构"),
-        Column(
-            "name",
-            gettext_lazy("设施名称"),
-            required=True,
-            model_field=Facility._meta.get_field("name"),
-            example="阳光社区卫生室",
-            width=22,
-        ),
+        field_column(Facility, "name", required=True, example="阳光社区卫生室", width=22),
         Column("also_serves", gettext_lazy("同时服务的安置点"), "names", example="", width=22),
-        Column(
-            "capacity",
-            gettext_lazy("容量（座位/床位/学位）"),
-            "int",
-            model_field=Facility._meta.get_field("capacity"),
-            example="20",
-        ),
-        Column(
-            "teachers",
-            gettext_lazy("教师数"),
-            "int",
-            default=0,
-            model_field=Facility._meta.get_field("teachers"),
-            example="0",
-        ),
-        Column(
-            "medical_staff",
-            gettext_lazy("医务人员数"),
-            "int",
-            default=0,
-            model_field=Facility._meta.get_field("medical_staff"),
-            example="3",
-        ),
-        Column(
-            "opened_on",
-            gettext_lazy("启用日期"),
-            "date",
-            model_field=Facility._meta.get_field("opened_on"),
-            example="2021-06-01",
-            width=12,
-        ),
-        Column(
+        field_column(Facility, "capacity", "int", example="20"),
+        field_column(Facility, "teachers", "int", default=0, example="0"),
+        field_column(Facility, "medical_staff", "int", default=0, example="3"),
+        field_column(Facility, "opened_on", "date", example="2021-06-01", width=12),
+        field_column(
+            Facility,
             "state",
-            gettext_lazy("状态"),
             "choice",
             choices=FacilityState,
             default=FacilityState.IN_USE,
-            model_field=Facility._meta.get_field("state"),
             example="在用",
         ),
-        Column("notes", gettext_lazy("备注"), model_field=Facility._meta.get_field("notes")),
+        field_column(Facility, "notes"),
     ]
     fields = ("kind", "capacity", "teachers", "medical_staff", "opened_on", "state", "notes")
 
@@ -309,38 +280,13 @@ class ActivitySheet(SettlementRecordKind):
     columns = [
         settlement_column(),
         kind_column(ActivityKind, gettext_lazy("活动种类"), "感恩教育"),
-        Column(
-            "title",
-            gettext_lazy("活动名称"),
-            required=True,
-            model_field=Activity._meta.get_field("title"),
-            example="“感党恩、听党话、跟党走”宣讲",
-            width=24,
+        field_column(
+            Activity, "title", required=True, example="“感党恩、听党话、跟党走”宣讲", width=24
         ),
-        Column(
-            "held_on",
-            gettext_lazy("活动日期"),
-            "date",
-            required=True,
-            model_field=Activity._meta.get_field("held_on"),
-            example="2026-05-04",
-            width=12,
-        ),
-        Column(
-            "organiser",
-            gettext_lazy("组织单位"),
-            model_field=Activity._meta.get_field("organiser"),
-            example="社区居委会",
-        ),
-        Column(
-            "participants",
-            gettext_lazy("参与人次"),
-            "int",
-            required=True,
-            model_field=Activity._meta.get_field("participants"),
-            example="120",
-        ),
-        Column("notes", gettext_lazy("备注"), model_field=Activity._meta.get_field("notes")),
+        field_column(Activity, "held_on", "date", required=True, example="2026-05-04", width=12),
+        field_column(Activity, "organiser", example="社区居委会"),
+        field_column(Activity, "participants", "int", required=True, example="120"),
+        field_column(Activity, "notes"),
     ]
     fields = ("organiser", "participants", "notes")
 
@@ -380,58 +326,31 @@ class FundedProjectSheet(SettlementRecordKind):
     )
     columns = [
         settlement_column(),
-        Column(
-            "purpose",
-            gettext_lazy("项目名称/用途"),
-            required=True,
-            model_field=FundedProject._meta.get_field("purpose"),
-            example="安置点扶贫车间建设",
-            width=24,
+        field_column(
+            FundedProject, "purpose", required=True, example="安置点扶贫车间建设", width=24
         ),
-        Column(
-            "amount",
-            gettext_lazy("金额（万元）"),
-            "decimal",
-            required=True,
-            model_field=FundedProject._meta.get_field("amount"),
-            example="120.5",
-        ),
-        Column(
+        field_column(FundedProject, "amount", "decimal", required=True, example="120.5"),
+        field_column(
+            FundedProject,
             "source",
-            gettext_lazy("资金来源"),
             "choice",
             required=True,
             choices=FundingSource,
-            model_field=FundedProject._meta.get_field("source"),
             example="中央衔接资金",
         ),
-        Column(
-            "year",
-            gettext_lazy("资金年度"),
-            "int",
-            required=True,
-            model_field=FundedProject._meta.get_field("year"),
-            example="2026",
+        field_column(FundedProject, "year", "int", required=True, example="2026"),
+        field_column(
+            FundedProject, "allocated_on", "date", required=True, example="2026-03-15", width=12
         ),
-        Column(
-            "allocated_on",
-            gettext_lazy("下达日期"),
-            "date",
-            required=True,
-            model_field=FundedProject._meta.get_field("allocated_on"),
-            example="2026-03-15",
-            width=12,
-        ),
-        Column(
+        field_column(
+            FundedProject,
             "state",
-            gettext_lazy("状态"),
             "choice",
             choices=ProjectState,
             default=ProjectState.PLANNED,
-            model_field=FundedProject._meta.get_field("state"),
             example="实施中",
         ),
-        Column("notes", gettext_lazy("备注"), model_field=FundedProject._meta.get_field("notes")),
+        field_column(FundedProject, "notes"),
     ]
     fields = ("amount", "allocated_on", "state", "notes")
 
@@ -488,22 +407,9 @@ class HonourSheet(SimpleKind):
             help=gettext_lazy("表彰个人时填写；该列必须设为“文本”格式。"),
         ),
         kind_column(HonourKind, gettext_lazy("表彰种类"), "文明家庭"),
-        Column(
-            "awarded_on",
-            gettext_lazy("表彰日期"),
-            "date",
-            required=True,
-            model_field=Honour._meta.get_field("awarded_on"),
-            example="2026-01-20",
-            width=12,
-        ),
-        Column(
-            "awarded_by",
-            gettext_lazy("表彰单位"),
-            model_field=Honour._meta.get_field("awarded_by"),
-            example="街道办事处",
-        ),
-        Column("notes", gettext_lazy("备注"), model_field=Honour._meta.get_field("notes")),
+        field_column(Honour, "awarded_on", "date", required=True, example="2026-01-20", width=12),
+        field_column(Honour, "awarded_by", example="街道办事处"),
+        field_column(Honour, "notes"),
     ]
     fields = ("awarded_on", "awarded_by", "notes")
 
