@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
@@ -240,7 +241,7 @@ class CoverageFilter(admin.SimpleListFilter):
             return queryset
         if value not in ("lacking", "covered", "none"):
             return queryset.none()
-        on_date = datetime.date.today()
+        on_date = timezone.localdate()
         ids = list(queryset.values_list("pk", flat=True))
         coverage = settlement_coverage(ids, on_date)
         if value == "none":
@@ -274,7 +275,7 @@ class SettlementCoverageAdmin(ScopedAdminMixin, admin.ModelAdmin):
         # The page's coverage in a few queries, attached to its rows.
         changelist = super().get_changelist_instance(request)
         rows = list(changelist.result_list)
-        coverage = settlement_coverage([row.pk for row in rows], datetime.date.today())
+        coverage = settlement_coverage([row.pk for row in rows], timezone.localdate())
         names = dict(FacilityKind.objects.values_list("pk", "name"))
         for row in rows:
             found = coverage.get(row.pk)

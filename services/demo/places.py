@@ -29,12 +29,13 @@ import random
 import time
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.models import Household, Region
+from communities.models import Household, Person, Region
 from relocation.demo import DemoStep, register
 
 from ..models.places import (
@@ -155,6 +156,30 @@ def places_demo_counts():
     }
 
 
+def _raw_delete(queryset):
+    return queryset._raw_delete(queryset.db) or 0
+
+
+def _delete_rows(model, pks):
+    """Delete rows ``pks`` of ``model``, their link-table rows and all their history, in plain
+    DELETE statements (no per-row signals: the ORM's delete would write a '-' history row each)."""
+    deleted = 0
+    history = model.history.model
+    for start in range(0, len(pks), 5000):
+        chunk = pks[start : start + 5000]
+        history_ids = history._base_manager.filter(id__in=chunk).values("history_id")
+        for field in model._meta.many_to_many:
+            through = field.remote_field.through
+            _raw_delete(through.objects.filter(**{f"{field.m2m_field_name()}_id__in": chunk}))
+            linked_history = apps.get_model(
+                model._meta.app_label, f"{history.__name__}_{field.name}"
+            )
+            _raw_delete(linked_history.objects.filter(history_id__in=history_ids))
+        deleted += _raw_delete(model._base_manager.filter(pk__in=chunk))
+        _raw_delete(history._base_manager.filter(id__in=chunk))
+    return deleted
+
+
 def delete_places_demo():
     """Delete every places record of the demo settlements, the demo standards and their history."""
     ids = list(demo_settlements().values_list("pk", flat=True))
@@ -170,17 +195,15 @@ def delete_places_demo():
         )
         for model, lookup in selections:
             pks = list(model._base_manager.filter(**lookup).values_list("pk", flat=True))
-            deleted += model._base_manager.filter(pk__in=pks).delete()[0]
-            # After the delete: it writes '-' history rows of its own.
-            model.history.model._base_manager.filter(id__in=pks).delete()
-        Facility.also_serves.through.objects.filter(settlement_id__in=ids).delete()
+            deleted += _delete_rows(model, pks)
+        # Facilities of other settlements that served a demo settlement keep their own rows.
+        _raw_delete(Facility.also_serves.through.objects.filter(settlement_id__in=ids))
         standards = list(
             ServiceStandard._base_manager.filter(pk__in=_demo_ids(ServiceStandard)).values_list(
                 "pk", flat=True
             )
         )
-        deleted += ServiceStandard._base_manager.filter(pk__in=standards).delete()[0]
-        ServiceStandard.history.model._base_manager.filter(id__in=standards).delete()
+        deleted += _delete_rows(ServiceStandard, standards)
     return deleted
 
 
@@ -329,13 +352,21 @@ class _Builder:
 
     def _honours(self, settlement):
         rng = self._rng(settlement, "honours")
+        # Ids only: the members' personal data is never read (nor decrypted).
         households = list(
             Household.objects.filter(settlement=settlement)
             .order_by("number")
-            .prefetch_related("members")
+            .values_list("pk", flat=True)
         )
         if not households:
             return
+        members = {}
+        for household_id, person_id in (
+            Person.objects.filter(household__settlement=settlement)
+            .order_by("household_id", "pk")
+            .values_list("household_id", "pk")
+        ):
+            members.setdefault(household_id, []).append(person_id)
         per_year = max(2, round(len(households) * 0.02))
         years = (self.today.year - 1, self.today.year)
         dates = [datetime.date(year, 1, 20) for year in years for _ in range(per_year)]
@@ -345,16 +376,16 @@ class _Builder:
             day = min(day, self.today)
             household = rng.choice(households)
             code = _pick(rng, HONOUR_MIX)
-            members = list(household.members.all())
-            person = rng.choice(members) if code == "good_person" and members else None
-            key = (household.pk, code, person and person.pk, day.year)
+            people = members.get(household, [])
+            person = rng.choice(people) if code == "good_person" and people else None
+            key = (household, code, person, day.year)
             if key in given:  # once a year per household (person) and kind
                 continue
             given.add(key)
             self.rows[Honour].append(
                 Honour(
-                    household=household,
-                    person=person,
+                    household_id=household,
+                    person_id=person,
                     kind=self.honour_kinds[code],
                     awarded_on=day,
                     awarded_by=rng.choice(("社区居委会", "街道办事处", "县文明办")),
