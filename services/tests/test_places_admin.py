@@ -22,6 +22,7 @@ from services.models import (
     FundedProject,
     Honour,
     HonourKind,
+    ServiceStandard,
 )
 
 from .places_world import places_world_fixture  # noqa: F401
@@ -300,3 +301,47 @@ def test_coverage_work_list(client, places_world, users):
     covered = client.get(url("settlementcoverage"), {"coverage": "covered"})
     assert [r.pk for r in covered.context["cl"].result_list] == [w.s1.pk]
     assert client.get(url("settlementcoverage", "change", w.s3.pk)).status_code == 404
+
+
+def test_asset_income_cannot_share_more_than_it_earned(client, places_world, users):
+    w = places_world
+    client.force_login(users.worker2)
+    data = {
+        "settlement": w.s1.pk,
+        "name": "一号商铺",
+        "kind": "shop",
+        "incomes-TOTAL_FORMS": "1",
+        "incomes-INITIAL_FORMS": "0",
+        "incomes-MIN_NUM_FORMS": "0",
+        "incomes-MAX_NUM_FORMS": "1000",
+        "incomes-0-year": "2025",
+        "incomes-0-income": "10",
+        "incomes-0-distributed": "12",
+        "incomes-0-sharing": "按户分红",
+    }
+    response = client.post(url("collectiveasset", "add"), data)
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert "分配给搬迁户的金额不能大于当年收益。" in formset.forms[0].errors["distributed"]
+    assert not CollectiveAsset.objects.filter(name="一号商铺").exists()
+    response = client.post(url("collectiveasset", "add"), {**data, "incomes-0-distributed": "6"})
+    assert response.status_code == 302
+    asset = CollectiveAsset.objects.get(name="一号商铺")
+    assert asset.incomes.get().distributed == 6
+
+
+def test_service_standards_only_for_regions_in_the_administrators_area(
+    client, places_world, make_user
+):
+    w = places_world
+    fk = FacilityKind.objects.get(code="police_room")
+    data = {"name": "新标准", "region": w.rt.qianxinan.pk, "year": "2030", "kinds": [fk.pk]}
+    county_admin = make_user(Role.ADMINISTRATOR, regions=[w.rt.xingyi])
+    client.force_login(county_admin)
+    response = client.post(url("servicestandard", "add"), data)
+    assert "region" in response.context["adminform"].form.errors
+    assert not ServiceStandard.objects.filter(year=2030).exists()
+    client.force_login(make_user(Role.ADMINISTRATOR, regions=[w.rt.guizhou]))
+    assert client.post(url("servicestandard", "add"), data).status_code == 302
+    response = client.post(url("servicestandard", "add"), {**data, "name": "重复"})
+    assert "该地区该年度已有服务标准。" in str(response.context["adminform"].form.errors)
+    assert ServiceStandard.objects.filter(year=2030).count() == 1
