@@ -183,3 +183,38 @@ def test_changes_name_the_settlements_to_refresh(places_world):
 
     Honour.objects.filter(household=w.h3).update(notes="改")
     assert flow_changes(since) == {w.s3.pk}
+
+
+def test_every_drill_down_link_lists_the_rows_behind_the_figure(client, places_world, make_user):
+    from communities.roles import Role
+
+    w = places_world
+    client.force_login(make_user(Role.COUNTY_OFFICIAL, regions=[w.rt.xingyi]))
+    keys = [i.key for i in registry.indicators.values() if i.section in ("services", "culture")]
+    for key in keys:
+        indicator = registry.indicators[key]
+        labels = [label for label, _c in indicator.breakdown] if indicator.breakdown else [None]
+        for label in labels:
+            args = ("522301", WINDOW) if label is None else ("522301", WINDOW, label)
+            response = client.get(indicator.link(*args))
+            assert response.status_code == 200, (key, label)
+            assert "cl" in response.context, (key, label)
+    # The figures and their lists agree (兴义市, Q2 ending on D).
+    facilities = client.get(registry.indicators["facilities"].link("522301", WINDOW))
+    assert facilities.context["cl"].result_count == 5
+    police = registry.indicators["facilities_by_kind"].link("522301", WINDOW, "卫生室/医疗机构")
+    assert [f.name for f in client.get(police).context["cl"].result_list] == ["一号卫生室"]
+    other = registry.indicators["facilities_by_kind"].link("522301", WINDOW, "其他")
+    assert [f.name for f in client.get(other).context["cl"].result_list] == ["二号洗衣房"]
+    activities = client.get(registry.indicators["activities"].link("522301", WINDOW))
+    assert activities.context["cl"].result_count == 3  # A1, A2, A4 (A5 is 钟山区's)
+    fire = client.get(registry.indicators["fire_drills"].link("522301", WINDOW))
+    assert fire.context["cl"].result_count == 1
+    funds = registry.indicators["funding_by_source"].link("522301", WINDOW, "东西部协作")
+    assert client.get(funds).context["cl"].result_count == 1
+    lacking = client.get(
+        registry.indicators["settlements_lacking_facilities"].link("522301", WINDOW)
+    )
+    assert [s.pk for s in lacking.context["cl"].result_list] == [w.s2.pk]
+    honours = client.get(registry.indicators["honours"].link("522301", WINDOW))
+    assert honours.context["cl"].result_count == 2
