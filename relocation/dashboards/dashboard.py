@@ -158,6 +158,12 @@ class Dashboard:
     programme: object = None  # programmes.Programme when laid out by a programme view
 
     @property
+    def other_breakdowns(self):
+        """Breakdowns without a chart or table of their own on the page (apps' by-kind figures)."""
+        shown = {"persons_by_year", "households_by_year"}
+        return [(i, items) for i, items in self.breakdowns if i.key not in shown]
+
+    @property
     def as_of(self):
         return self.period.computed_at if self.period else None
 

@@ -245,3 +245,17 @@ def test_export_of_another_area_is_404(client, users, live):
 def test_past_period_without_snapshot_says_so(client, users, live):
     html = page(client, users["county"], "/dashboard/522301/?kind=year&period=2019")
     assert "还没有保存的指标数据" in html.content.decode()
+
+
+def test_every_breakdown_an_app_declares_is_on_the_page(client, users, live):
+    """By-kind figures of any app (facilities, funds by source …) get a small table each."""
+    from relocation.dashboards.registry import registry
+
+    client.force_login(users["county"])
+    body = client.get("/dashboard/522301/").content.decode()
+    own_charts = {"persons_by_year", "households_by_year"}
+    declared = [i for i in registry.indicators.values() if i.breakdown and i.key not in own_charts]
+    for indicator in declared:
+        assert f'data-breakdown="{indicator.key}"' in body, indicator.key
+        for label, _component in indicator.breakdown:
+            assert f"<th>{label}</th>" in body, (indicator.key, label)
