@@ -276,3 +276,7 @@ SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=2
 # Read-audit rows are kept at least this many days (Cybersecurity Law art. 21: six
 # months); purge_read_audit refuses anything shorter.
 READ_AUDIT_MIN_RETENTION_DAYS = 183
+
+# Governance work list 「结对户超过N天未走访」: a paired household shows there when no
+# visit is recorded in this many days (docs/governance.md).
+GOVERNANCE_VISIT_INTERVAL_DAYS = env.int("GOVERNANCE_VISIT_INTERVAL_DAYS", default=90)

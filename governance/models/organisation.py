@@ -575,6 +575,13 @@ class Petition(models.Model):
     )
     resolution = models.TextField(_("办理结果"), blank=True, editable=False)
     closed_on = models.DateField(_("办结日期"), null=True, blank=True, editable=False)
+    handling_days = models.PositiveIntegerField(
+        _("办理天数"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("受理日期至办结日期的自然日天数（办结时记录）。"),
+    )
     followed_up_on = models.DateField(_("回访日期"), null=True, blank=True, editable=False)
     satisfaction = models.CharField(
         _("满意度"), max_length=12, choices=Satisfaction.choices, blank=True, editable=False
@@ -695,6 +702,7 @@ class Petition(models.Model):
         self.state = to_state
         if to_state == PetitionState.RESOLVED:
             self.resolution, self.closed_on = resolution.strip(), on_date
+            self.handling_days = (on_date - self.received_on).days
         elif to_state == PetitionState.REJECTED:
             self.reject_reason, self.closed_on = reason.strip(), on_date
         elif to_state == PetitionState.FOLLOWED_UP:
