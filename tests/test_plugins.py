@@ -62,8 +62,9 @@ def test_nothing_of_it_without_the_app():
     assert kind_registry.get_kind("plugin-grids") is None
     assert "plugin_app" not in [step.key for step in demo_registry.steps()]
     assert "plugin_app" not in person_page.section_keys()
-    # What employment registers today is there, through the same hook.
-    assert person_page.section_keys() == household_page.section_keys() == ["employment"]
+    # What employment and governance register today is there, through the same hook.
+    assert person_page.section_keys() == ["employment"]
+    assert household_page.section_keys() == ["employment", "governance_org"]
 
 
 def test_person_page_section(plugin_app, client, superuser, xingyi_people):

@@ -241,7 +241,7 @@ registry.register(
         _("网格员数"),
         PERSONS,
         _("各网格登记的网格员人数（专职和兼职）。"),
-        link=_list("communities.gridworker"),
+        link=_list("communities.gridunit"),  # workers are edited on their grid
         direction=UP,
     ),
     Indicator(
@@ -269,6 +269,8 @@ registry.register(
         section="governance",
         unit=ITEMS,
         breakdown=tuple((label, f"party_orgs_{kind}") for kind, label in PartyOrgKind.choices),
+        headline=False,
+        column=False,
         description=_("统计日已成立的党组织，按街道党工委、社区党委、党总支、党支部、党小组分列。"),
         link=_org_kind_link,
     ),
