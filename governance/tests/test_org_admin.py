@@ -40,7 +40,9 @@ def world(region_tree, make_user):
     h1 = HouseholdFactory(settlement=s1, number="H1000001")
     h2 = HouseholdFactory(settlement=s2, number="H2000001")
     HouseholdFactory(settlement=s1, number="H1000002")  # no pairing
-    c1 = Cadre.objects.create(name="本点干部", unit="兴义市民政局", settlement=s1, phone="13800001111")
+    c1 = Cadre.objects.create(
+        name="本点干部", unit="兴义市民政局", settlement=s1, phone="13800001111"
+    )
     c2 = Cadre.objects.create(name="他点干部", unit="兴仁市民政局", settlement=s2)
     Pairing.objects.create(cadre=c1, household=h1, start_date=TODAY - datetime.timedelta(days=200))
     Pairing.objects.create(cadre=c2, household=h2, start_date=TODAY)
@@ -67,7 +69,12 @@ def world(region_tree, make_user):
         summary="路灯",
     )
     other = Petition.objects.create(
-        settlement=s2, group="他点住户", category=cat, channel="phone", received_on=TODAY, summary="x"
+        settlement=s2,
+        group="他点住户",
+        category=cat,
+        channel="phone",
+        received_on=TODAY,
+        summary="x",
     )
     worker_user = make_user(role=Role.COMMUNITY_WORKER, settlements=[s1])
     official = make_user(role=Role.COUNTY_OFFICIAL, regions=[region_tree.xingyi])
