@@ -325,6 +325,7 @@ class PetitionForm(forms.ModelForm):
         model = Petition
         fields = (
             "settlement",
+            "number",
             "household",
             "person",
             "group",
@@ -391,6 +392,7 @@ PETITION_ACTION_FIELDS = (
 class PetitionAdmin(GovernanceAdmin):
     form = PetitionForm
     list_display = (
+        "number",
         "received_on",
         "who_display",
         "category",
@@ -411,8 +413,8 @@ class PetitionAdmin(GovernanceAdmin):
         "followed_up_on__lte",
     )
     list_select_related = ("category", "household", "person")
-    search_fields = ("household__number",)
-    search_help_text = _("输入户编号（从头开始）")
+    search_fields = ("household__number", "number")
+    search_help_text = _("输入户编号或登记编号（从头开始）")
     autocomplete_fields = ("settlement", "household", "person")
     inlines = (PetitionTransitionInline,)
     readonly_fields = (
@@ -430,7 +432,11 @@ class PetitionAdmin(GovernanceAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().upper()
-        return (queryset.filter(household__number__startswith=term) if term else queryset), False
+        if not term:
+            return queryset, False
+        return queryset.filter(
+            Q(household__number__startswith=term) | Q(number__startswith=term)
+        ), False
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": PetitionForm.Meta.fields})]

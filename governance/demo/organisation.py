@@ -251,6 +251,7 @@ def _build_settlement(rng, settlement, households, categories, today):
         group = rng.random() < 0.1
         petition = Petition(
             settlement=settlement,
+            number=f"{received:%Y%m%d}-{i + 1:04d}",
             household=None if group else household,
             group=f"{rng.randint(2, 15)}户居民联名" if group else "",
             category=category,

@@ -12,6 +12,7 @@ community, 楼栋 and their 楼栋长 are ``Building``, 网格 and 网格员 are
 """
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -533,6 +534,12 @@ class Petition(models.Model):
     settlement = models.ForeignKey(
         Settlement, verbose_name=_("安置点"), on_delete=models.PROTECT, related_name="petitions"
     )
+    number = models.CharField(
+        _("登记编号"),
+        max_length=32,
+        blank=True,
+        help_text=_("本安置点内唯一；留空时系统按受理日期自动编号。"),
+    )
     household = models.ForeignKey(
         Household,
         verbose_name=_("诉求户"),
@@ -601,6 +608,13 @@ class Petition(models.Model):
             ("import_petition", _("可以导入利益诉求")),
             ("export_petition", _("可以导出利益诉求")),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["settlement", "number"],
+                name="petition_unique_number",
+                violation_error_message=_("该安置点已有相同登记编号的诉求。"),
+            ),
+        ]
         indexes = [
             # The list, newest first, inside a settlement; period counters per settlement.
             models.Index(fields=["settlement", "-received_on"], name="petition_settlement_recv"),
@@ -621,6 +635,8 @@ class Petition(models.Model):
     def save(self, *args, **kwargs):
         if self.received_on and self.category_id and (self._state.adding or not self.due_on):
             self.due_on = self.received_on + datetime.timedelta(days=self.category.due_days)
+        if not self.number and self.received_on:
+            self.number = f"{self.received_on:%Y%m%d}-{secrets.token_hex(3).upper()}"
         super().save(*args, **kwargs)
 
     @property
