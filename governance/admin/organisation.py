@@ -16,7 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -507,7 +507,7 @@ class PetitionAdmin(GovernanceAdmin):
             return format_html(
                 '<span class="petition-overdue" title="{}">{} {}</span>',
                 _("已超过办结期限"),
-                obj.due_on,
+                formats.localize(obj.due_on),
                 _("超期"),
             )
         return obj.due_on
