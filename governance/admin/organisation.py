@@ -275,20 +275,12 @@ household_page.add("governance_org", list_filters=(HouseholdPairingFilter,))
 
 @admin.register(PetitionCategory)
 class PetitionCategoryAdmin(GovernanceAdmin):
-    """Reference data shared by all areas: superusers edit, everyone else reads."""
+    """Reference data shared by all areas: administrators edit, everyone else reads
+    (community workers get the view permission only: ``communities.roles.WORKER_LIMITED``)."""
 
     list_display = ("name", "due_days", "active")
     list_filter = ("active",)
     search_fields = ("name",)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 class OverdueFilter(admin.SimpleListFilter):

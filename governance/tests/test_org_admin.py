@@ -220,3 +220,16 @@ def test_household_work_lists(client, world, settings):
     settings.GOVERNANCE_VISIT_INTERVAL_DAYS = 120
     html = client.get("/admin/communities/household/?pairing=unvisited").content.decode()
     assert "H1000001" not in html
+
+
+def test_petition_categories_are_read_only_for_workers(client, world):
+    client.force_login(world["worker_user"])
+    assert client.get("/admin/governance/petitioncategory/").status_code == 200
+    assert client.get("/admin/governance/petitioncategory/add/").status_code == 403
+    response = client.post(
+        f"/admin/governance/petitioncategory/{world['cat'].pk}/change/",
+        {"name": "物业管理", "due_days": "1", "active": "on"},
+    )
+    assert response.status_code == 403
+    world["cat"].refresh_from_db()
+    assert world["cat"].due_days == 7
