@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relocation.test_settings")
-os.environ.setdefault("DEBUG", "false")
+# The settings ``manage.py load_demo`` used: the same keys decrypt the demo's phones.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relocation.settings")
 
 import django
 

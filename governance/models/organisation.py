@@ -616,6 +616,8 @@ class Petition(models.Model):
             ),
         ]
         indexes = [
+            # The list's default order (newest first) over a whole province.
+            models.Index(fields=["-received_on", "-id"], name="petition_recent"),
             # The list, newest first, inside a settlement; period counters per settlement.
             models.Index(fields=["settlement", "-received_on"], name="petition_settlement_recv"),
             models.Index(fields=["settlement", "closed_on"], name="petition_settlement_closed"),
