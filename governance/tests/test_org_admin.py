@@ -233,3 +233,13 @@ def test_petition_categories_are_read_only_for_workers(client, world):
     assert response.status_code == 403
     world["cat"].refresh_from_db()
     assert world["cat"].due_days == 7
+
+
+def test_petition_history_keeps_the_phone_masked(client, world):
+    p = world["overdue"]
+    p.phone = "13700002222"
+    p.save()
+    client.force_login(world["official"])
+    html = client.get(f"/admin/governance/petition/{p.pk}/history/").content.decode()
+    assert "13700002222" not in html and "13912345678" not in html
+    assert "137****2222" in html
