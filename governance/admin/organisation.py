@@ -38,6 +38,7 @@ from ..models.organisation import (
     PetitionTransition,
     ResidentGroup,
     Satisfaction,
+    StairLeader,
     Visit,
 )
 
@@ -128,6 +129,22 @@ class ResidentGroupAdmin(GovernanceAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("settlement",)
     filter_horizontal = ("buildings",)
+
+
+class BuildingSettlementFilter(SettlementChoiceFilter):
+    path = "building__settlement"
+
+
+@admin.register(StairLeader)
+class StairLeaderAdmin(GovernanceAdmin):
+    """总楼长 and 分楼长: the management tree below the building's 楼栋长 (communities.Building)."""
+
+    list_display = ("building", "role", "unit", "name")
+    list_filter = (BuildingSettlementFilter, "role")
+    list_select_related = ("building__settlement",)
+    search_fields = ("name",)
+    autocomplete_fields = ("building",)
+    fields = ("building", "role", "unit", "name", "phone")
 
 
 # --- cadres, pairings and visits ------------------------------------------------------

@@ -44,6 +44,8 @@ from ..models.organisation import (
     PetitionTransition,
     ResidentGroup,
     Satisfaction,
+    StairLeader,
+    StairLeaderRole,
     Visit,
     VisitWay,
 )
@@ -92,7 +94,9 @@ def build_organisation_demo(seed):
     if organisation_demo_exists():
         return None
     today = timezone.localdate()
-    counts = dict.fromkeys(("orgs", "members", "cadres", "pairings", "visits", "petitions"), 0)
+    counts = dict.fromkeys(
+        ("orgs", "members", "stair_leaders", "cadres", "pairings", "visits", "petitions"), 0
+    )
     with transaction.atomic():
         categories = _categories()
         for settlement in demo_settlements().order_by("code"):
@@ -179,6 +183,15 @@ def _build_settlement(rng, settlement, households, categories, today):
     )
     for i, building in enumerate(buildings):
         groups[i // 4].buildings.add(building)
+    # --- 总楼长 per building, 分楼长 per unit
+    leaders = []
+    for building in buildings:
+        leaders.append(StairLeader(building=building, role=StairLeaderRole.CHIEF, name=_name(rng)))
+        leaders += [
+            StairLeader(building=building, role=StairLeaderRole.UNIT, unit=u, name=_name(rng))
+            for u in range(1, building.units + 1)
+        ]
+    counts["stair_leaders"] = len(_bulk(StairLeader, leaders))
     # --- cadres and pairings (every household but one in twenty)
     cadres = _bulk(
         Cadre,
@@ -339,6 +352,9 @@ def delete_organisation_demo():
         deleted += _delete_with_history(
             ResidentGroup, ResidentGroup.objects.filter(settlement_id__in=settlements)
         )
+        deleted += _delete_with_history(
+            StairLeader, StairLeader.objects.filter(building__settlement_id__in=settlements)
+        )
         demo_categories = PetitionCategory.history.filter(
             history_type="+", history_change_reason=DEMO_REASON
         ).values("id")
@@ -352,6 +368,7 @@ def delete_organisation_demo():
 LABELS = (
     ("orgs", "党组织"),
     ("members", "党员"),
+    ("stair_leaders", "总楼长和分楼长"),
     ("cadres", "帮扶干部"),
     ("pairings", "结对"),
     ("visits", "走访"),

@@ -40,6 +40,7 @@ __all__ = [
     "PetitionCategory",
     "PetitionTransition",
     "ResidentGroup",
+    "StairLeader",
     "Visit",
 ]
 
@@ -250,6 +251,57 @@ class ResidentGroup(models.Model):
 
     def __str__(self):
         return f"{self.settlement.name} {self.name}"
+
+
+class StairLeaderRole(models.TextChoices):
+    CHIEF = "chief", _("总楼长")
+    UNIT = "unit", _("分楼长")
+
+
+class StairLeaderQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
+    scope_path = "building__settlement"
+
+
+class StairLeader(models.Model):
+    """总楼长 of a building, or 分楼长 of one of its units (below the building's 楼栋长)."""
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), on_delete=models.CASCADE, related_name="stair_leaders"
+    )
+    role = models.CharField(_("职责"), max_length=8, choices=StairLeaderRole.choices)
+    unit = models.PositiveSmallIntegerField(
+        _("单元"), null=True, blank=True, help_text=_("分楼长负责的单元号；总楼长留空。")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = EncryptedCharField(
+        _("联系电话"), max_length=20, blank=True, validators=[validate_phone]
+    )
+
+    objects = StairLeaderQuerySet.as_manager()
+    history = TokenizedHistoricalRecords(verbose_name=_("楼长历史"), pii_fields={"phone": "phone"})
+
+    class Meta:
+        verbose_name = _("楼长")
+        verbose_name_plural = pgettext_lazy("plural", "楼长")
+        ordering = ["building_id", "role", "unit"]
+
+    def __str__(self):
+        return f"{self.building} {self.get_role_display()} {self.name}"
+
+    def clean_fields(self, exclude=None):
+        self.phone = normalize_phone(self.phone)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        errors = {}
+        if self.role == StairLeaderRole.UNIT and not self.unit:
+            errors["unit"] = _("分楼长须填写负责的单元号。")
+        elif self.role == StairLeaderRole.CHIEF and self.unit:
+            errors["unit"] = _("总楼长负责整栋楼，不填单元号。")
+        elif self.unit and self.building_id and self.unit > self.building.units:
+            errors["unit"] = _("该楼栋只有%(n)d个单元。") % {"n": self.building.units}
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- cadres, pairings and visits ----------------------------------------------------

@@ -243,3 +243,20 @@ def test_petition_history_keeps_the_phone_masked(client, world):
     html = client.get(f"/admin/governance/petition/{p.pk}/history/").content.decode()
     assert "13700002222" not in html and "13912345678" not in html
     assert "137****2222" in html
+
+
+def test_stair_leaders_in_scope(client, world):
+    from communities.tests.factories import BuildingFactory
+    from governance.models.organisation import StairLeader
+
+    mine = StairLeader.objects.create(
+        building=BuildingFactory(settlement=world["s1"]), role="chief", name="本点总楼长"
+    )
+    other = StairLeader.objects.create(
+        building=BuildingFactory(settlement=world["s2"]), role="chief", name="他点总楼长"
+    )
+    client.force_login(world["worker_user"])
+    html = client.get("/admin/governance/stairleader/").content.decode()
+    assert "本点总楼长" in html and "他点总楼长" not in html
+    assert client.get(f"/admin/governance/stairleader/{other.pk}/change/").status_code == 404
+    assert client.get(f"/admin/governance/stairleader/{mine.pk}/change/").status_code == 200

@@ -181,3 +181,17 @@ def test_full_path_is_logged_with_who_and_when(world, make_user):
     steps = list(PetitionTransition.objects.filter(petition=p).values_list("to_state", "by"))
     assert steps == [("in_progress", user.pk), ("resolved", user.pk), ("followed_up", user.pk)]
     assert p.history.count() == 4  # created + three moves
+
+
+def test_stair_leader_unit_rules(world):
+    from communities.tests.factories import BuildingFactory
+    from governance.models.organisation import StairLeader
+
+    building = BuildingFactory(settlement=world["s1"], units=2)
+    unit_leader = StairLeader(building=building, role="unit", name="分一")
+    assert errors_of(unit_leader)["unit"] == ["分楼长须填写负责的单元号。"]
+    chief = StairLeader(building=building, role="chief", unit=1, name="总一")
+    assert errors_of(chief)["unit"] == ["总楼长负责整栋楼，不填单元号。"]
+    too_far = StairLeader(building=building, role="unit", unit=3, name="分三")
+    assert errors_of(too_far)["unit"] == ["该楼栋只有2个单元。"]
+    assert not StairLeader.objects.exists()
