@@ -34,6 +34,7 @@ WORKER_LIMITED = {
     "settlement": {"view", "change"},
     "areascope": set(),
     "monitoringline": {"view"},
+    "petitioncategory": {"view"},
 }
 ADMIN_ONLY_MODELS = {"areascope", "readauditentry"}
 USER_ADMIN_PERMISSIONS = {

@@ -341,3 +341,7 @@ SPECTACULAR_SETTINGS = {
         "relocation.api.schema.add_error_responses",
     ],
 }
+
+# Governance work list 「结对户超过N天未走访」: a paired household shows there when no
+# visit is recorded in this many days (docs/governance.md).
+GOVERNANCE_VISIT_INTERVAL_DAYS = env.int("GOVERNANCE_VISIT_INTERVAL_DAYS", default=90)

@@ -65,6 +65,7 @@ def test_nothing_of_it_without_the_app():
     # What the installed apps register is there, through the same hook (employment first).
     assert person_page.section_keys()[0] == household_page.section_keys()[0] == "employment"
     assert "services_protection" in person_page.section_keys()
+    assert "governance_org" in household_page.section_keys()
 
 
 def test_person_page_section(plugin_app, client, superuser, xingyi_people):

@@ -25,13 +25,9 @@ def _build(context):
 
 def test_demo_steps_run_in_order_with_communities_first():
     keys = [step.key for step in demo_registry.steps()]
-    assert keys == [
-        "communities",
-        "employment",
-        "services_places",
-        "services_protection",
-        "dashboards",
-    ]
+    assert keys[0] == "communities" and keys[-1] == "dashboards"
+    for satellite in ("services_places", "services_protection", "governance_org"):
+        assert keys.index("employment") < keys.index(satellite) < keys.index("dashboards")
 
 
 def test_a_demo_step_needing_a_missing_step_is_refused(demo_steps):

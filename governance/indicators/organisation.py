@@ -1,1 +1,390 @@
-"""Governance and monitoring: organisation (indicators)."""
+"""Governance and monitoring: organisation (indicators).
+
+INDICATORS.md "Governance": grids and grid workers, building heads, party
+organisations and members, pairing coverage, visits and petitions.  Two
+sources, each a handful of grouped queries per call whatever the number of
+settlements: ``governance_org`` (stocks on the reference date) and
+``governance_flows`` (counts over the period).  Rates and averages are summed
+numerators over summed denominators at every level.
+"""
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Building, GridUnit, GridWorker
+from relocation.dashboards import links
+from relocation.dashboards.changes import changed, household_settlements, related
+from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
+
+from ..models.organisation import (
+    SATISFIED,
+    Cadre,
+    MemberOrigin,
+    Pairing,
+    PartyMember,
+    PartyOrganisation,
+    PartyOrgKind,
+    Petition,
+    PetitionState,
+    Visit,
+)
+
+ORG_KIND_COMPONENTS = tuple((kind, f"party_orgs_{kind}") for kind in PartyOrgKind.values)
+STOCK_COMPONENTS = (
+    "grid_units",
+    "grid_workers",
+    "building_heads",
+    *(component for _kind, component in ORG_KIND_COMPONENTS),
+    "party_members",
+    "party_members_developed",
+    "paired_cadres",
+    "paired_households",
+    "petitions_overdue",
+)
+FLOW_COMPONENTS = (
+    "visits",
+    "petitions_received",
+    "petitions_resolved",
+    "petition_days",
+    "petitions_followed_up",
+    "petitions_satisfied",
+)
+RESOLVED = (PetitionState.RESOLVED, PetitionState.FOLLOWED_UP)
+
+
+def _count_by(qs, path, figures, **components):
+    """Add ``{component: Count(...)}`` of ``qs`` grouped by the settlement at ``path``."""
+    rows = qs.values(path).annotate(**components).order_by()
+    for row in rows:
+        settlement_id = row.pop(path)
+        figures.setdefault(settlement_id, {}).update(row)
+
+
+def org_changes(since):
+    members = related(PartyMember, "organisation_id", changed(PartyMember, since))
+    return (
+        changed(GridUnit, since, "settlement_id")
+        | changed(Building, since, "settlement_id")
+        | changed(PartyOrganisation, since, "settlement_id")
+        | related(PartyOrganisation, "settlement_id", members)
+        | changed(Cadre, since, "settlement_id")
+        | household_settlements(changed(Pairing, since, "household_id"))
+        | changed(Petition, since, "settlement_id")
+    )
+
+
+@registry.source(
+    "governance_org",
+    components=STOCK_COMPONENTS,
+    changes=org_changes,
+    # Grid workers keep no history: their changes count from the next day's full refresh.
+    watch=(GridUnit, Building, PartyOrganisation, PartyMember, Cadre, Pairing, Petition),
+)
+def governance_org(settlements, window):
+    day = window.reference_date
+    figures = {}
+    _count_by(
+        GridUnit.objects.filter(settlement__in=settlements),
+        "settlement_id",
+        figures,
+        grid_units=Count("pk"),
+    )
+    _count_by(
+        GridWorker.objects.filter(grid__settlement__in=settlements),
+        "grid__settlement_id",
+        figures,
+        grid_workers=Count("pk"),
+    )
+    _count_by(
+        Building.objects.filter(settlement__in=settlements).exclude(head_name=""),
+        "settlement_id",
+        figures,
+        building_heads=Count("pk"),
+    )
+    founded = Q(founded_on__isnull=True) | Q(founded_on__lte=day)
+    _count_by(
+        PartyOrganisation.objects.filter(founded, settlement__in=settlements),
+        "settlement_id",
+        figures,
+        **{component: Count("pk", filter=Q(kind=kind)) for kind, component in ORG_KIND_COMPONENTS},
+    )
+    joined = Q(joined_on__isnull=True) | Q(joined_on__lte=day)
+    _count_by(
+        PartyMember.objects.filter(joined, active=True, organisation__settlement__in=settlements),
+        "organisation__settlement_id",
+        figures,
+        party_members=Count("pk"),
+        party_members_developed=Count("pk", filter=Q(origin=MemberOrigin.DEVELOPED)),
+    )
+    open_on_day = Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+    _count_by(
+        Pairing.objects.filter(open_on_day, household__settlement__in=settlements),
+        "household__settlement_id",
+        figures,
+        paired_cadres=Count("cadre", distinct=True),
+        paired_households=Count("household", distinct=True),
+    )
+    _count_by(
+        Petition.objects.filter(settlement__in=settlements).overdue(day),
+        "settlement_id",
+        figures,
+        petitions_overdue=Count("pk"),
+    )
+    return figures
+
+
+def flow_changes(since):
+    return household_settlements(changed(Visit, since, "household_id")) | changed(
+        Petition, since, "settlement_id"
+    )
+
+
+@registry.source(
+    "governance_flows",
+    components=FLOW_COMPONENTS,
+    changes=flow_changes,
+    flow=True,
+    watch=(Visit, Petition),
+)
+def governance_flows(settlements, window):
+    start, day = window.start, window.reference_date
+    figures = {}
+    _count_by(
+        Visit.objects.filter(
+            household__settlement__in=settlements, visited_on__gte=start, visited_on__lte=day
+        ),
+        "household__settlement_id",
+        figures,
+        visits=Count("pk"),
+    )
+    petitions = Petition.objects.filter(settlement__in=settlements)
+    _count_by(
+        petitions.filter(received_on__gte=start, received_on__lte=day),
+        "settlement_id",
+        figures,
+        petitions_received=Count("pk"),
+    )
+    resolved_in = Q(state__in=RESOLVED, closed_on__gte=start, closed_on__lte=day)
+    _count_by(
+        petitions.filter(resolved_in),
+        "settlement_id",
+        figures,
+        petitions_resolved=Count("pk"),
+        petition_days=Sum("handling_days"),
+    )
+    _count_by(
+        petitions.filter(
+            state=PetitionState.FOLLOWED_UP, followed_up_on__gte=start, followed_up_on__lte=day
+        ),
+        "settlement_id",
+        figures,
+        petitions_followed_up=Count("pk"),
+        petitions_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED)),
+    )
+    for values in figures.values():
+        if values.get("petition_days") is None and "petition_days" in values:
+            values["petition_days"] = 0
+    return figures
+
+
+def _list(model, **params):
+    return lambda area, window: links.changelist(model, area, **params)
+
+
+def _period(model, field):
+    return lambda area, window: links.changelist(
+        model,
+        area,
+        **{
+            f"{field}__gte": window.start.isoformat(),
+            f"{field}__lte": window.reference_date.isoformat(),
+        },
+    )
+
+
+KIND_BY_LABEL = {str(label): kind for kind, label in PartyOrgKind.choices}
+
+
+def _org_kind_link(area, window, label=None):
+    kind = KIND_BY_LABEL.get(str(label)) if label is not None else None
+    params = {"kind__exact": kind} if kind else {}
+    return links.changelist("governance.partyorganisation", area, **params)
+
+
+def _count(key, label, unit, description, *, link=None, direction=NEUTRAL, basis="stock", **kw):
+    return Indicator(
+        key=key,
+        label=label,
+        section="governance",
+        unit=unit,
+        total=key,
+        description=description,
+        link=link,
+        direction=direction,
+        basis=basis,
+        **kw,
+    )
+
+
+PERSONS, HOUSEHOLDS, ITEMS = _("人"), _("户"), _("个")
+
+registry.register(
+    _count(
+        "grid_units",
+        _("网格数"),
+        ITEMS,
+        _("安置点划分的网格个数。"),
+        link=_list("communities.gridunit"),
+    ),
+    _count(
+        "grid_workers",
+        _("网格员数"),
+        PERSONS,
+        _("各网格登记的网格员人数（专职和兼职）。"),
+        link=_list("communities.gridunit"),  # workers are edited on their grid
+        direction=UP,
+    ),
+    Indicator(
+        key="households_per_grid_worker",
+        label=_("户均网格员负担"),
+        section="governance",
+        unit=_("户/人"),
+        numerator="households",
+        denominator="grid_workers",
+        decimals=1,
+        direction=DOWN,
+        description=_("搬迁户数 ÷ 网格员数：每名网格员平均服务的户数；没有网格员时为“—”。"),
+    ),
+    _count(
+        "building_heads",
+        _("楼栋长数"),
+        PERSONS,
+        _("已登记楼栋长的楼栋数（每栋一名楼栋长）。"),
+        link=_list("communities.building"),
+        direction=UP,
+    ),
+    Indicator(
+        key="party_orgs_by_kind",
+        label=_("党组织数"),
+        section="governance",
+        unit=ITEMS,
+        breakdown=tuple((label, f"party_orgs_{kind}") for kind, label in PartyOrgKind.choices),
+        headline=False,
+        column=False,
+        description=_("统计日已成立的党组织，按街道党工委、社区党委、党总支、党支部、党小组分列。"),
+        link=_org_kind_link,
+    ),
+    _count(
+        "party_members",
+        _("党员数"),
+        PERSONS,
+        _("统计日在册、入党日期不晚于统计日的党员人数（含随搬迁转入和搬迁后发展）。"),
+        link=_list("governance.partymember", active__exact="1"),
+    ),
+    _count(
+        "party_members_developed",
+        _("发展党员数"),
+        PERSONS,
+        _("党员中搬迁后在安置社区发展入党的人数。"),
+        link=_list("governance.partymember", active__exact="1", origin__exact="developed"),
+        direction=UP,
+    ),
+    _count(
+        "paired_cadres",
+        _("结对干部数"),
+        PERSONS,
+        _("统计日有结对中（已开始、未结束）帮扶关系的干部人数。"),
+        link=_list("governance.cadre", active__exact="1"),
+        direction=UP,
+    ),
+    _count(
+        "paired_households",
+        _("结对户数"),
+        HOUSEHOLDS,
+        _("统计日至少有一名干部结对帮扶的搬迁户数。"),
+        link=_list("governance.pairing", open="yes"),
+        direction=UP,
+    ),
+    Indicator(
+        key="pairing_rate",
+        label=_("结对覆盖率"),
+        section="governance",
+        unit=PERCENT,
+        numerator="paired_households",
+        denominator="households",
+        decimals=2,
+        direction=UP,
+        description=_("结对户数 ÷ 搬迁户数。"),
+        link=lambda area, window: links.households(area, pairing="none"),
+    ),
+    _count(
+        "visits",
+        _("走访次数"),
+        _("次"),
+        _("统计期内（期初至统计日）帮扶干部和网格员走访搬迁户的次数。"),
+        link=_period("governance.visit", "visited_on"),
+        direction=UP,
+        basis="flow",
+    ),
+    _count(
+        "petitions_received",
+        _("利益诉求受理数"),
+        _("件"),
+        _("统计期内受理的利益诉求和矛盾纠纷件数。"),
+        link=_period("governance.petition", "received_on"),
+        basis="flow",
+    ),
+    _count(
+        "petitions_resolved",
+        _("利益诉求办结数"),
+        _("件"),
+        _("统计期内办结（已办结或已回访）的件数，不论受理于何时；不予受理的不计。"),
+        direction=UP,
+        basis="flow",
+    ),
+    Indicator(
+        key="petition_resolution_rate",
+        label=_("利益诉求办结率"),
+        section="governance",
+        unit=PERCENT,
+        numerator="petitions_resolved",
+        denominator="petitions_received",
+        decimals=2,
+        basis="flow",
+        direction=UP,
+        description=_("统计期内办结件数 ÷ 统计期内受理件数；没有受理时为“—”。"),
+    ),
+    Indicator(
+        key="petition_avg_days",
+        label=_("平均办理天数"),
+        section="governance",
+        unit=_("天"),
+        numerator="petition_days",
+        denominator="petitions_resolved",
+        decimals=1,
+        basis="flow",
+        direction=DOWN,
+        description=_("统计期内办结的诉求，受理日期至办结日期天数之和 ÷ 办结件数。"),
+    ),
+    _count(
+        "petitions_overdue",
+        _("超期诉求数"),
+        _("件"),
+        _("统计日仍在受理或办理中、且已过办结期限（受理日期＋类别办理时限）的件数。"),
+        link=_list("governance.petition", overdue="yes"),
+        direction=DOWN,
+    ),
+    Indicator(
+        key="petition_satisfaction",
+        label=_("回访满意率"),
+        section="governance",
+        unit=PERCENT,
+        numerator="petitions_satisfied",
+        denominator="petitions_followed_up",
+        decimals=2,
+        basis="flow",
+        direction=UP,
+        description=_("统计期内回访的诉求中，评价为满意或基本满意的件数 ÷ 回访件数。"),
+        link=_period("governance.petition", "followed_up_on"),
+    ),
+)

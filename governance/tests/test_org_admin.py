@@ -1,0 +1,262 @@
+"""The organisation admin as an attacker with a legitimate but limited account.
+
+A community worker of 一号 (s1) tries 二号's (s2) records by URL, by filter, by
+autocomplete and through foreign-key choices; a county official without the
+sensitive-data permission reads a petitioner's phone.  Bad input posted
+through the forms is refused with the field named and nothing saved.
+"""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from communities.roles import Role
+from communities.tests.factories import (
+    GridUnitFactory,
+    GridWorkerFactory,
+    HouseholdFactory,
+    SettlementFactory,
+)
+from governance.models.organisation import (
+    Cadre,
+    Pairing,
+    PartyOrganisation,
+    PartyOrgKind,
+    Petition,
+    PetitionCategory,
+    PetitionState,
+    PetitionTransition,
+    Visit,
+)
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def world(region_tree, make_user):
+    s1 = SettlementFactory(name="一号安置点", county=region_tree.xingyi)
+    s2 = SettlementFactory(name="二号安置点", county=region_tree.xingren)
+    h1 = HouseholdFactory(settlement=s1, number="H1000001")
+    h2 = HouseholdFactory(settlement=s2, number="H2000001")
+    HouseholdFactory(settlement=s1, number="H1000002")  # no pairing
+    c1 = Cadre.objects.create(
+        name="本点干部", unit="兴义市民政局", settlement=s1, phone="13800001111"
+    )
+    c2 = Cadre.objects.create(name="他点干部", unit="兴仁市民政局", settlement=s2)
+    Pairing.objects.create(cadre=c1, household=h1, start_date=TODAY - datetime.timedelta(days=200))
+    Pairing.objects.create(cadre=c2, household=h2, start_date=TODAY)
+    worker = GridWorkerFactory(grid=GridUnitFactory(settlement=s1), name="网格员甲")
+    org2 = PartyOrganisation.objects.create(
+        name="二号党支部", kind=PartyOrgKind.BRANCH, settlement=s2
+    )
+    cat = PetitionCategory.objects.create(name="物业管理", due_days=7)
+    overdue = Petition.objects.create(
+        settlement=s1,
+        household=h1,
+        category=cat,
+        channel="window",
+        received_on=TODAY - datetime.timedelta(days=30),
+        summary="电梯坏了",
+        phone="13912345678",
+    )
+    fresh = Petition.objects.create(
+        settlement=s1,
+        group="5栋住户",
+        category=cat,
+        channel="grid",
+        received_on=TODAY,
+        summary="路灯",
+    )
+    other = Petition.objects.create(
+        settlement=s2,
+        group="他点住户",
+        category=cat,
+        channel="phone",
+        received_on=TODAY,
+        summary="x",
+    )
+    worker_user = make_user(role=Role.COMMUNITY_WORKER, settlements=[s1])
+    official = make_user(role=Role.COUNTY_OFFICIAL, regions=[region_tree.xingyi])
+    return locals()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/governance/cadre/{c2.pk}/change/",
+        "/admin/governance/partyorganisation/{org2.pk}/change/",
+        "/admin/governance/petition/{other.pk}/change/",
+        "/admin/governance/petition/{other.pk}/history/",
+    ],
+)
+def test_other_settlements_records_are_404(client, world, url):
+    client.force_login(world["worker_user"])
+    assert client.get(url.format(**world)).status_code == 404
+
+
+def test_lists_filters_and_autocomplete_are_in_scope(client, world):
+    client.force_login(world["worker_user"])
+    html = client.get("/admin/governance/cadre/").content.decode()
+    assert "本点干部" in html and "他点干部" not in html
+    html = client.get("/admin/governance/petition/").content.decode()
+    assert "5栋住户" in html and "他点住户" not in html
+    assert "二号安置点" not in html  # not even as a filter choice
+    # The area token of another settlement lists nothing.
+    html = client.get(f"/admin/governance/petition/?area=s{world['s2'].pk}").content.decode()
+    assert "他点住户" not in html
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "governance",
+            "model_name": "pairing",
+            "field_name": "household",
+            "term": "H",
+        },
+    )
+    numbers = [r["text"] for r in response.json()["results"]]
+    assert "H2000001" not in numbers and "H1000001" in numbers
+
+
+def test_fk_choices_refuse_another_settlements_household(client, world):
+    client.force_login(world["worker_user"])
+    response = client.post(
+        "/admin/governance/pairing/add/",
+        {"cadre": world["c1"].pk, "household": world["h2"].pk, "start_date": TODAY.isoformat()},
+    )
+    assert response.status_code == 200
+    assert "选择一个有效的选项" in response.content.decode()
+    assert Pairing.objects.count() == 2
+
+
+def test_visit_in_the_future_posted_is_refused(client, world):
+    client.force_login(world["worker_user"])
+    response = client.post(
+        "/admin/governance/visit/add/",
+        {
+            "household": world["h1"].pk,
+            "visited_on": (TODAY + datetime.timedelta(days=1)).isoformat(),
+            "way": "home",
+            "grid_worker": world["worker"].pk,
+            "follow_up_state": "none",
+        },
+    )
+    assert "走访日期不能晚于今天。" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_petition_phone_is_masked_without_the_permission(client, world):
+    client.force_login(world["official"])
+    html = client.get(f"/admin/governance/petition/{world['overdue'].pk}/change/").content.decode()
+    assert "13912345678" not in html
+    assert "139****5678" in html
+    html = client.get(f"/admin/governance/cadre/{world['c1'].pk}/change/").content.decode()
+    assert "13800001111" not in html
+
+
+def test_overdue_petition_is_highlighted_and_listed(client, world):
+    client.force_login(world["worker_user"])
+    html = client.get("/admin/governance/petition/").content.decode()
+    assert html.count('class="petition-overdue"') == 1
+    html = client.get("/admin/governance/petition/?overdue=yes").content.decode()
+    assert "电梯坏了" not in html  # the summary is not a column; check by who
+    assert "H1000001" in html and "5栋住户" not in html
+
+
+def test_petition_transition_through_the_form_is_logged(client, world):
+    client.force_login(world["worker_user"])
+    p = world["overdue"]
+    data = {
+        "settlement": world["s1"].pk,
+        "household": world["h1"].pk,
+        "group": "",
+        "phone": "",
+        "category": world["cat"].pk,
+        "channel": "window",
+        "received_on": p.received_on.isoformat(),
+        "summary": "电梯坏了",
+        "handler": "物业公司",
+        "action_date": TODAY.isoformat(),
+        "transitions-TOTAL_FORMS": "0",
+        "transitions-INITIAL_FORMS": "0",
+    }
+    # Straight to 已办结: refused, nothing saved.
+    response = client.post(
+        f"/admin/governance/petition/{p.pk}/change/",
+        {**data, "next_state": "resolved", "resolution": "修好了"},
+    )
+    assert response.status_code == 200
+    p.refresh_from_db()
+    assert p.state == PetitionState.ACCEPTED and p.handler == ""
+    response = client.post(
+        f"/admin/governance/petition/{p.pk}/change/", {**data, "next_state": "in_progress"}
+    )
+    assert response.status_code == 302
+    p.refresh_from_db()
+    assert p.state == PetitionState.IN_PROGRESS and p.handler == "物业公司"
+    log = PetitionTransition.objects.get(petition=p)
+    assert (log.from_state, log.to_state, log.by_id) == (
+        "accepted",
+        "in_progress",
+        world["worker_user"].pk,
+    )
+
+
+def test_household_work_lists(client, world, settings):
+    client.force_login(world["worker_user"])
+    html = client.get("/admin/communities/household/?pairing=none").content.decode()
+    assert "H1000002" in html and "H1000001" not in html
+    # h1 paired 200 days ago, never visited: on the list at 90 days.
+    html = client.get("/admin/communities/household/?pairing=unvisited").content.decode()
+    assert "H1000001" in html
+    Visit.objects.create(
+        household=world["h1"],
+        grid_worker=world["worker"],
+        visited_on=TODAY - datetime.timedelta(days=100),
+        way="home",
+    )
+    html = client.get("/admin/communities/household/?pairing=unvisited").content.decode()
+    assert "H1000001" in html  # 100 days ago > 90
+    settings.GOVERNANCE_VISIT_INTERVAL_DAYS = 120
+    html = client.get("/admin/communities/household/?pairing=unvisited").content.decode()
+    assert "H1000001" not in html
+
+
+def test_petition_categories_are_read_only_for_workers(client, world):
+    client.force_login(world["worker_user"])
+    assert client.get("/admin/governance/petitioncategory/").status_code == 200
+    assert client.get("/admin/governance/petitioncategory/add/").status_code == 403
+    response = client.post(
+        f"/admin/governance/petitioncategory/{world['cat'].pk}/change/",
+        {"name": "物业管理", "due_days": "1", "active": "on"},
+    )
+    assert response.status_code == 403
+    world["cat"].refresh_from_db()
+    assert world["cat"].due_days == 7
+
+
+def test_petition_history_keeps_the_phone_masked(client, world):
+    p = world["overdue"]
+    p.phone = "13700002222"
+    p.save()
+    client.force_login(world["official"])
+    html = client.get(f"/admin/governance/petition/{p.pk}/history/").content.decode()
+    assert "13700002222" not in html and "13912345678" not in html
+    assert "137****2222" in html
+
+
+def test_stair_leaders_in_scope(client, world):
+    from communities.tests.factories import BuildingFactory
+    from governance.models.organisation import StairLeader
+
+    mine = StairLeader.objects.create(
+        building=BuildingFactory(settlement=world["s1"]), role="chief", name="本点总楼长"
+    )
+    other = StairLeader.objects.create(
+        building=BuildingFactory(settlement=world["s2"]), role="chief", name="他点总楼长"
+    )
+    client.force_login(world["worker_user"])
+    html = client.get("/admin/governance/stairleader/").content.decode()
+    assert "本点总楼长" in html and "他点总楼长" not in html
+    assert client.get(f"/admin/governance/stairleader/{other.pk}/change/").status_code == 404
+    assert client.get(f"/admin/governance/stairleader/{mine.pk}/change/").status_code == 200
