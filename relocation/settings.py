@@ -163,7 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # the test client) through to ModelBackend; every web sign-in has one.
 AUTHENTICATION_BACKENDS = [
     "relocation.accounts.backends.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with a user's permissions read in one query.
+    "relocation.accounts.backends.ModelBackend",
 ]
 # Lock out by user name, never by address: a township office shares one.
 AXES_LOCKOUT_PARAMETERS = ["username"]

@@ -341,6 +341,13 @@ class Dashboard:
         return plain(data)
 
 
+def _link(indicator, token, window, value):
+    """The list behind a figure; none for "—" (no denominator: there are no rows to list)."""
+    if indicator.link is None or value is None:
+        return ""
+    return indicator.link(token, window)
+
+
 def selected_spec(kind, code, today):
     kind = kind if kind in PeriodKind.values else PeriodKind.MONTH
     spec = parse_period(code) if code else None
@@ -542,7 +549,7 @@ def build(
         for indicator in registry.in_section(section.key):
             if indicator.breakdown:
                 continue
-            link = indicator.link(token, dash.window) if indicator.link else ""
+            link = _link(indicator, token, dash.window, values[indicator.key])
             card = Card(indicator, values[indicator.key], prev_values.get(indicator.key), link)
             if indicator.headline:
                 cards.append(card)
@@ -554,7 +561,7 @@ def build(
                     i,
                     values[i.key],
                     prev_values.get(i.key),
-                    i.link(token, dash.window) if i.link else "",
+                    _link(i, token, dash.window, values[i.key]),
                 )
                 for i in registry.in_section(section.key)
                 if not i.breakdown
@@ -575,12 +582,12 @@ def build(
             Cell(
                 i,
                 row.values[i.key],
-                i.link(row.token, dash.window) if row.token and i.link else "",
+                _link(i, row.token, dash.window, row.values[i.key]) if row.token else "",
             )
             for i in dash.columns
         ]
     dash.total.cells = [
-        Cell(i, values[i.key], i.link(token, dash.window) if i.link else "") for i in dash.columns
+        Cell(i, values[i.key], _link(i, token, dash.window, values[i.key])) for i in dash.columns
     ]
     if sort in registry.indicators and registry.indicators[sort].column:
         present = [r for r in rows if r.values.get(sort) is not None]
