@@ -8,6 +8,8 @@ on the alert's page.  Everything goes through ``ScopedHistoryAdmin``: scope,
 masking and change history.
 """
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,21 +57,81 @@ class MonitoringAdmin(ScopedHistoryAdmin):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    """逾期: an identification or removal still under way after its 15 days."""
+    """逾期: an identification or removal still under way after its 15 days.
+
+    ``1`` means today; the dashboards link with their reference date instead.
+    """
 
     title = _("办理时限")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("1", _("已超过15天未办结")), ("0", _("未逾期"))]
+        shown = [("1", _("已超过15天未办结"))]
+        value = self.value()
+        if value and value != "1" and _date_param(value):
+            shown.append((value, _("%(day)s已超过15天未办结") % {"day": value}))
+        return shown
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
-        if self.value() == "1":
-            return queryset.overdue(today)
-        if self.value() == "0":
-            return queryset.exclude(pk__in=queryset.overdue(today).values("pk"))
-        return queryset
+        value = self.value()
+        if value is None:
+            return queryset
+        day = timezone.localdate() if value == "1" else _date_param(value)
+        if day is None:
+            return queryset.none()
+        return queryset.overdue(day)
+
+
+def _date_param(value):
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class MonitoredOnFilter(admin.SimpleListFilter):
+    """监测中 on a date (the dashboards' 监测对象户数): identified by then, not removed."""
+
+    title = _("统计日在监测中")
+    parameter_name = "monitored_on"
+
+    def lookups(self, request, model_admin):
+        today = timezone.localdate().isoformat()
+        value = self.value()
+        shown = [(today, _("今天在监测中"))]
+        if value and value != today and _date_param(value):
+            shown.append((value, _("%(day)s在监测中") % {"day": value}))
+        return shown
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        day = _date_param(self.value())
+        if day is None:
+            return queryset.none()
+        from ..indicators.monitoring import monitored_on
+
+        return queryset.filter(monitored_on(day))
+
+
+class RiskGroupFilter(admin.SimpleListFilter):
+    """风险大类 (the first two digits of the national code; 02 every natural disaster)."""
+
+    title = _("风险大类")
+    parameter_name = "risk_group"
+
+    def lookups(self, request, model_admin):
+        from ..indicators.monitoring import RISK_GROUPS
+
+        return [(code, f"{code} {label}") for code, label in RISK_GROUPS]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not (value.isdigit() and len(value) == 2):
+            return queryset.none()
+        return queryset.filter(risks__code__startswith=value).distinct()
 
 
 class RiskTypeFilter(admin.SimpleListFilter):
@@ -211,9 +273,13 @@ class MonitoringRecordAdmin(MonitoringAdmin):
         "category",
         OverdueFilter,
         NextStepFilter,
+        MonitoredOnFilter,
+        RiskGroupFilter,
         RiskTypeFilter,
         "lead_source",
     )
+    # The dashboards' 风险消除户数 links to the period's removals.
+    extra_list_lookups = ("removed_on__gte", "removed_on__lte")
     list_select_related = ("household__settlement",)
     search_fields = ("household__number",)
     search_help_text = _("输入完整的户编号")
@@ -548,6 +614,29 @@ class EarlyWarningRuleAdmin(ProvinceReferenceAdminMixin, MonitoringAdmin):
         return HttpResponseRedirect(reverse("admin:governance_earlywarningrule_changelist"))
 
 
+class OpenOnFilter(admin.SimpleListFilter):
+    """Open on a date (the dashboards' 待处理预警)."""
+
+    title = _("统计日待处理")
+    parameter_name = "open_on"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if value and _date_param(value):
+            return [(value, _("%(day)s待处理") % {"day": value})]
+        return []
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        day = _date_param(self.value())
+        if day is None:
+            return queryset.none()
+        from ..indicators.monitoring import open_alert_on
+
+        return queryset.filter(open_alert_on(day))
+
+
 class OpenAlertFilter(admin.SimpleListFilter):
     title = _("待处理")
     parameter_name = "open"
@@ -579,7 +668,7 @@ class EarlyWarningAlertAdmin(MonitoringAdmin):
         "raised_on",
         "cause_gone_on",
     )
-    list_filter = (OpenAlertFilter, "state", "kind", "raised_on")
+    list_filter = (OpenAlertFilter, OpenOnFilter, "state", "kind", "raised_on")
     list_select_related = ("household__settlement", "person")
     search_fields = ("household__number",)
     search_help_text = _("输入完整的户编号")
