@@ -509,11 +509,13 @@ class MonitoringRecordAdmin(MonitoringAdmin):
 
 class WorkflowErrorsMixin:
     def add_workflow_error(self, error):
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
+        """The workflow's error on its field, or above the form when the field is not shown."""
+        if not hasattr(error, "error_dict"):
             self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            shown = field in self.fields and not self.fields[field].widget.is_hidden
+            self.add_error(field if shown else None, errors)
 
 
 class StepForm(WorkflowErrorsMixin, forms.Form):
