@@ -233,7 +233,9 @@ class LeadForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_source"].choices = [
-            choice for choice in LeadSource.choices if choice[0] != LeadSource.ALERT
+            choice
+            for choice in LeadSource.choices
+            if choice[0] not in (LeadSource.ALERT, LeadSource.IMPORTED)
         ]
         self.initial.setdefault("taken_on", timezone.localdate())
 

@@ -102,6 +102,7 @@ class LeadSource(models.TextChoices):
     SURVEY = "survey", _("干部排查")
     DEPARTMENT = "department", _("部门预警")
     ALERT = "alert", _("预警信息")
+    IMPORTED = "imported", _("表格导入（已认定）")
 
 
 class Procedure(models.TextChoices):
