@@ -46,7 +46,7 @@ def fingerprint():
         MonitoringRecord.objects.values_list(
             "household__number", "category", "state", "procedure_started_on", "identified_on"
         )
-    ), sorted(EarlyWarningAlert.objects.values_list("household__number", "kind", "subject"))
+    ), sorted(EarlyWarningAlert.objects.values_list("household__number", "kind", "person__name"))
 
 
 @pytest.mark.django_db(transaction=False)
