@@ -56,32 +56,6 @@ class MonitoringAdmin(ScopedHistoryAdmin):
 # --- work lists ------------------------------------------------------------------------
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    """逾期: an identification or removal still under way after its 15 days.
-
-    ``1`` means today; the dashboards link with their reference date instead.
-    """
-
-    title = _("办理时限")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        shown = [("1", _("已超过15天未办结"))]
-        value = self.value()
-        if value and value != "1" and _date_param(value):
-            shown.append((value, _("%(day)s已超过15天未办结") % {"day": value}))
-        return shown
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        day = timezone.localdate() if value == "1" else _date_param(value)
-        if day is None:
-            return queryset.none()
-        return queryset.overdue(day)
-
-
 def _date_param(value):
     try:
         return datetime.date.fromisoformat(value) if value else None
@@ -89,29 +63,58 @@ def _date_param(value):
         return None
 
 
-class MonitoredOnFilter(admin.SimpleListFilter):
+class DateListFilter(admin.SimpleListFilter):
+    """A filter whose value is a date (the dashboards link with their reference date).
+
+    ``today_choice`` (a label) offers today; a date in the URL is offered as
+    ``dated_label``; a value that is no date lists nothing.  Subclasses give ``rows(queryset, day)``.
+    """
+
+    today_choice = None
+    today_value = None  # the value standing for today, when not the ISO date
+    dated_label = ""
+
+    def lookups(self, request, model_admin):
+        today = self.today_value or timezone.localdate().isoformat()
+        shown = [(today, self.today_choice)] if self.today_choice else []
+        value = self.value()
+        if value and value != today and _date_param(value):
+            shown.append((value, self.dated_label % {"day": value}))
+        return shown
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        day = timezone.localdate() if value == self.today_value else _date_param(value)
+        if day is None:
+            return queryset.none()
+        return self.rows(queryset, day)
+
+
+class OverdueFilter(DateListFilter):
+    """逾期: an identification or removal still under way after its 15 days (``1``: today)."""
+
+    title = _("办理时限")
+    parameter_name = "overdue"
+    today_choice = _("已超过15天未办结")
+    today_value = "1"
+    dated_label = _("%(day)s已超过15天未办结")
+
+    def rows(self, queryset, day):
+        return queryset.overdue(day)
+
+
+class MonitoredOnFilter(DateListFilter):
     """监测中 on a date (the dashboards' 监测对象户数): identified by then, not removed."""
 
     title = _("统计日在监测中")
     parameter_name = "monitored_on"
+    today_choice = _("今天在监测中")
+    dated_label = _("%(day)s在监测中")
 
-    def lookups(self, request, model_admin):
-        today = timezone.localdate().isoformat()
-        value = self.value()
-        shown = [(today, _("今天在监测中"))]
-        if value and value != today and _date_param(value):
-            shown.append((value, _("%(day)s在监测中") % {"day": value}))
-        return shown
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        day = _date_param(self.value())
-        if day is None:
-            return queryset.none()
-        from ..indicators.monitoring import monitored_on
-
-        return queryset.filter(monitored_on(day))
+    def rows(self, queryset, day):
+        return queryset.monitored_on(day)
 
 
 class RiskGroupFilter(admin.SimpleListFilter):
@@ -618,27 +621,15 @@ class EarlyWarningRuleAdmin(ProvinceReferenceAdminMixin, MonitoringAdmin):
         return HttpResponseRedirect(reverse("admin:governance_earlywarningrule_changelist"))
 
 
-class OpenOnFilter(admin.SimpleListFilter):
+class OpenOnFilter(DateListFilter):
     """Open on a date (the dashboards' 待处理预警)."""
 
     title = _("统计日待处理")
     parameter_name = "open_on"
+    dated_label = _("%(day)s待处理")
 
-    def lookups(self, request, model_admin):
-        value = self.value()
-        if value and _date_param(value):
-            return [(value, _("%(day)s待处理") % {"day": value})]
-        return []
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        day = _date_param(self.value())
-        if day is None:
-            return queryset.none()
-        from ..indicators.monitoring import open_alert_on
-
-        return queryset.filter(open_alert_on(day))
+    def rows(self, queryset, day):
+        return queryset.open_on(day)
 
 
 class OpenAlertFilter(admin.SimpleListFilter):

@@ -15,7 +15,7 @@ Components per settlement, one grouped query each whatever the number of settlem
   past period counts a procedure closed since then as it was left).
 """
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +24,14 @@ from relocation.dashboards.changes import changed, household_settlements, relate
 from relocation.dashboards.registry import DOWN, NEUTRAL, UP, Indicator, registry
 
 from ..models.monitoring import (
-    IN_PROCEDURE,
-    AlertState,
     EarlyWarningAlert,
     MonitoringCategory,
     MonitoringRecord,
     MonitoringRisk,
     RuleKind,
+    monitored_q,
+    open_alert_q,
+    overdue_q,
 )
 
 SECTION = "monitoring"
@@ -51,27 +52,6 @@ RISK_GROUPS = (
 )
 RISK_COMPONENTS = {code: f"monitored_risk_{code}" for code, _label in RISK_GROUPS}
 ALERT_COMPONENTS = {value: f"open_alerts_{value}" for value in RuleKind.values}
-
-
-def monitored_on(day, prefix=""):
-    """Q: identified on or before ``day`` and not removed by then."""
-    return Q(**{f"{prefix}identified_on__lte": day}) & (
-        Q(**{f"{prefix}removed_on__isnull": True}) | Q(**{f"{prefix}removed_on__gt": day})
-    )
-
-
-def open_alert_on(day):
-    """Q: an alert raised by ``day`` and still open on it."""
-    closed_by_review = Q(state__in=(AlertState.MONITORED, AlertState.EXCLUDED)) & Q(
-        reviewed_on__lte=day
-    )
-    closed_by_scan = Q(state=AlertState.CLEARED) & Q(cause_gone_on__lte=day)
-    return Q(raised_on__lte=day) & ~closed_by_review & ~closed_by_scan
-
-
-def overdue_on(day):
-    """Q: a procedure under way whose 15 days ended before ``day`` (cf. ``MonitoringQuerySet.overdue``)."""
-    return Q(state__in=IN_PROCEDURE, due_on__lt=day)
 
 
 def _per_settlement(rows, key, component, figures):
@@ -106,14 +86,14 @@ def monitoring(settlements, window):
     figures = {}
     records = MonitoringRecord.objects.filter(household__settlement__in=settlements)
     by_category = (
-        records.filter(monitored_on(day)).values(SETTLEMENT, "category").annotate(n=Count("pk"))
+        records.filter(monitored_q(day)).values(SETTLEMENT, "category").annotate(n=Count("pk"))
     )
     _per_settlement(
         by_category.order_by(), SETTLEMENT, lambda r: CATEGORY_COMPONENTS[r["category"]], figures
     )
     by_risk = (
         MonitoringRisk.objects.filter(
-            monitored_on(day, "record__"), record__household__settlement__in=settlements
+            monitored_q(day, "record__"), record__household__settlement__in=settlements
         )
         .annotate(group=Substr("code", 1, 2))
         .values("record__household__settlement_id", "group")
@@ -124,13 +104,13 @@ def monitoring(settlements, window):
         by_risk, "record__household__settlement_id", lambda r: RISK_COMPONENTS[r["group"]], figures
     )
     alerts = (
-        EarlyWarningAlert.objects.filter(open_alert_on(day), household__settlement__in=settlements)
+        EarlyWarningAlert.objects.filter(open_alert_q(day), household__settlement__in=settlements)
         .values(SETTLEMENT, "kind")
         .annotate(n=Count("pk"))
         .order_by()
     )
     _per_settlement(alerts, SETTLEMENT, lambda r: ALERT_COMPONENTS[r["kind"]], figures)
-    overdue = records.filter(overdue_on(day)).values(SETTLEMENT).annotate(n=Count("pk")).order_by()
+    overdue = records.filter(overdue_q(day)).values(SETTLEMENT).annotate(n=Count("pk")).order_by()
     _per_settlement(overdue, SETTLEMENT, lambda r: "overdue_identifications", figures)
     for values in figures.values():
         values["monitored_households"] = sum(values.get(c, 0) for c in CATEGORY_COMPONENTS.values())
@@ -170,35 +150,30 @@ def monitoring_flows(settlements, window):
 
 
 def _records(area, **params):
-    return links.changelist("governance.monitoringrecord", area, **params)
+    return links.changelist(RECORDS, area, **params)
 
 
-def _by_label(choices):
-    return {str(label): value for value, label in choices}
+def _dated_link(model, date_param, choices=(), item_param=None):
+    """Link to ``model``'s list on the reference date; a breakdown item adds its own filter."""
+
+    def link(area, window, label=None):
+        params = {date_param: window.reference_date.isoformat()}
+        value = {str(lbl): value for value, lbl in choices}.get(str(label)) if label else None
+        if value:
+            params[item_param] = value
+        return links.changelist(model, area, **params)
+
+    return link
 
 
-def _monitored_link(area, window, label=None):
-    params = {"monitored_on": window.reference_date.isoformat()}
-    category = _by_label(MonitoringCategory.choices).get(str(label)) if label else None
-    if category:
-        params["category__exact"] = category
-    return _records(area, **params)
-
-
-def _risk_link(area, window, label=None):
-    params = {"monitored_on": window.reference_date.isoformat()}
-    code = {str(lbl): code for code, lbl in RISK_GROUPS}.get(str(label)) if label else None
-    if code:
-        params["risk_group"] = code
-    return _records(area, **params)
-
-
-def _alerts_link(area, window, label=None):
-    params = {"open_on": window.reference_date.isoformat()}
-    kind = _by_label(RuleKind.choices).get(str(label)) if label else None
-    if kind:
-        params["kind__exact"] = kind
-    return links.changelist("governance.earlywarningalert", area, **params)
+RECORDS = "governance.monitoringrecord"
+_monitored_link = _dated_link(
+    RECORDS, "monitored_on", MonitoringCategory.choices, "category__exact"
+)
+_risk_link = _dated_link(RECORDS, "monitored_on", RISK_GROUPS, "risk_group")
+_alerts_link = _dated_link(
+    "governance.earlywarningalert", "open_on", RuleKind.choices, "kind__exact"
+)
 
 
 registry.register(

@@ -130,6 +130,18 @@ OPEN_STATES = (RecordState.IDENTIFYING, RecordState.MONITORED, RecordState.REMOV
 IN_PROCEDURE = (RecordState.IDENTIFYING, RecordState.REMOVING)
 
 
+def monitored_q(day, prefix=""):
+    """Q: monitored on ``day`` - identified (县级审定) on or before it and not removed by then."""
+    return Q(**{f"{prefix}identified_on__lte": day}) & (
+        Q(**{f"{prefix}removed_on__isnull": True}) | Q(**{f"{prefix}removed_on__gt": day})
+    )
+
+
+def overdue_q(day):
+    """Q: a procedure under way whose 15 days ended before ``day``."""
+    return Q(state__in=IN_PROCEDURE, due_on__lt=day)
+
+
 class MonitoringQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "household__settlement"
 
@@ -139,7 +151,10 @@ class MonitoringQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
 
     def overdue(self, on_date):
         """Identification or removal still under way after its 15 days."""
-        return self.filter(state__in=IN_PROCEDURE, due_on__lt=on_date)
+        return self.filter(overdue_q(on_date))
+
+    def monitored_on(self, day):
+        return self.filter(monitored_q(day))
 
 
 class MonitoringRecord(models.Model):
@@ -395,11 +410,23 @@ class AlertState(models.TextChoices):
 OPEN_ALERT_STATES = (AlertState.NEW, AlertState.VERIFIED)
 
 
+def open_alert_q(day):
+    """Q: an alert raised by ``day`` and still open on it (closed by a review or by the scan later)."""
+    closed_by_review = Q(state__in=(AlertState.MONITORED, AlertState.EXCLUDED)) & Q(
+        reviewed_on__lte=day
+    )
+    closed_by_scan = Q(state=AlertState.CLEARED) & Q(cause_gone_on__lte=day)
+    return Q(raised_on__lte=day) & ~closed_by_review & ~closed_by_scan
+
+
 class AlertQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "household__settlement"
 
     def open(self):
         return self.filter(state__in=OPEN_ALERT_STATES)
+
+    def open_on(self, day):
+        return self.filter(open_alert_q(day))
 
 
 class EarlyWarningAlert(models.Model):
