@@ -25,7 +25,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,6 @@ from communities import enums as cenums
 from communities.models import Household, Person
 from employment.enums import EMPLOYED_KINDS
 from employment.models import EmploymentRecord, HouseholdIncome, MonitoringLine
-from employment.querysets import employed_exists
 
 from .models.monitoring import (
     AlertState,
@@ -164,8 +163,25 @@ def _income_drop(rule, households, on_date, params):
     }
 
 
+def _covering_job(on_date, prefix="jobs__"):
+    """Q over a person's jobs: an employed kind covering ``on_date``."""
+    return Q(**{f"{prefix}kind__in": EMPLOYED_KINDS, f"{prefix}start_date__lte": on_date}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": on_date})
+    )
+
+
 def _zero_employment(rule, households, on_date, params):
-    rows = households.zero_employment(on_date).values_list("pk", flat=True)
+    # The labour force joined once to its jobs and grouped by household (as
+    # employment_summary does): a hash join, not a correlated EXISTS per household.
+    rows = (
+        Person.objects.labour_force(on_date)
+        .filter(household__in=households)
+        .values("household_id")
+        .annotate(employed=Count("jobs", filter=_covering_job(on_date)))
+        .filter(employed=0)
+        .values_list("household_id", flat=True)
+        .order_by()
+    )
     return {(pk, ""): (None, _("有劳动力，统计日无人就业")) for pk in rows}
 
 
@@ -200,20 +216,20 @@ def _not_moved_in(rule, households, on_date, params):
 
 
 def _job_ended(rule, households, on_date, params):
+    # Jobs of an employed kind grouped by person: the last one ended before the
+    # cut-off and none is open-ended (a current or a future job has no end yet,
+    # or ends after the cut-off and so is later than the last end).
     cutoff = on_date - datetime.timedelta(days=params["days"])
-    still_on = EmploymentRecord.objects.filter(
-        person=OuterRef("pk"), kind__in=EMPLOYED_KINDS
-    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=on_date))
     rows = (
-        Person.objects.labour_force(on_date)
-        .filter(household__in=households)
-        .annotate(
-            last_end=Max("jobs__end_date", filter=Q(jobs__kind__in=EMPLOYED_KINDS)),
+        EmploymentRecord.objects.filter(
+            kind__in=EMPLOYED_KINDS,
+            person__in=Person.objects.labour_force(on_date).filter(household__in=households),
         )
-        .filter(last_end__lt=cutoff)
-        .exclude(Exists(still_on))
-        .exclude(employed_exists(on_date))
-        .values_list("household_id", "pk", "last_end")
+        .values("person_id", "person__household_id")
+        .annotate(last_end=Max("end_date"), open=Count("pk", filter=Q(end_date__isnull=True)))
+        .filter(open=0, last_end__lt=cutoff)
+        .values_list("person__household_id", "person_id", "last_end")
+        .order_by()
     )
     return {
         (hh, str(pk)): (pk, _("务工于%(date)s结束，至今未再就业") % {"date": last_end})
