@@ -25,7 +25,7 @@ def _build(context):
 
 def test_demo_steps_run_in_order_with_communities_first():
     keys = [step.key for step in demo_registry.steps()]
-    assert keys == ["communities", "employment", "dashboards"]
+    assert keys == ["communities", "employment", "monitoring", "dashboards"]
 
 
 def test_a_demo_step_needing_a_missing_step_is_refused(demo_steps):
