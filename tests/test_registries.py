@@ -26,7 +26,12 @@ def _build(context):
 def test_demo_steps_run_in_order_with_communities_first():
     keys = [step.key for step in demo_registry.steps()]
     assert keys[0] == "communities" and keys[-1] == "dashboards"
-    for satellite in ("services_places", "services_protection", "governance_org"):
+    for satellite in (
+        "services_places",
+        "services_protection",
+        "governance_org",
+        "monitoring",
+    ):
         assert keys.index("employment") < keys.index(satellite) < keys.index("dashboards")
 
 

@@ -64,6 +64,10 @@ NOT_HERE = {
     "csp_report": "POST only, no sign-in: tests/test_content_security.py",
     "accounts:otp_enrol": "only for roles that require a code: relocation/accounts/tests/test_second_factor.py",
     "accounts:otp_verify": "only for roles that require a code: relocation/accounts/tests/test_second_factor.py",
+    "admin:governance_monitoringrecord_step": "governance/tests/test_monitoring_admin.py (every level)",
+    "admin:governance_monitoringrecord_removal": "governance/tests/test_monitoring_admin.py",
+    "admin:governance_earlywarningalert_review": "governance/tests/test_monitoring_admin.py",
+    "admin:governance_earlywarningrule_scan": "POST only: governance/tests/test_monitoring_admin.py",
 }
 #: Per-object admin views: communities/tests/test_admin_smoke.py walks them for every role.
 ADMIN_OBJECT_VIEWS = (

@@ -1,1 +1,333 @@
-"""Governance and monitoring: monitoring (demo)."""
+"""Governance and monitoring: monitoring (demo).
+
+For the demo settlements: about 4 % of households as 防返贫 monitoring records
+(at least one at every stage of the procedure: waiting for the home visit, the
+village review, the township review, the county decision; monitored; a removal
+under way; risk eliminated; not included; and one past its 15 days), with risk
+types and assistance measures; the seven early-warning rules for each demo
+province and the current year (illustrative thresholds, ``source`` says so);
+then a first run of the scan.
+
+Deterministic: households are taken in number order and every draw comes from
+``random.Random(seed)``; dates are placed relative to today.  Every row the demo
+writes gets one '+' history row with ``DEMO_REASON``; ``delete_monitoring_demo``
+removes records, alerts and rules of the demo again.  The demo's steps are
+written as records of what happened (the cadres of the township and county
+named in ``taken_by_name``), not through the level checks of the workflow.
+"""
+
+import datetime
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
+from communities.models import Household, Region
+from relocation.demo import DemoStep, register
+
+from ..models.monitoring import (
+    AssistanceMeasure,
+    AssistanceRecord,
+    EarlyWarningAlert,
+    EarlyWarningRule,
+    LeadSource,
+    MonitoringCategory,
+    MonitoringRecord,
+    MonitoringRisk,
+    Procedure,
+    RecordState,
+    RiskType,
+    RuleKind,
+    Step,
+    WorkflowStep,
+)
+from ..monitoring_scan import RULE_PARAMETERS, scan
+
+RULE_SOURCE = "演示示意值（非正式文件）"
+SHARE = 0.04
+# The stage of each record, in turn; every stage appears once the demo has 11 records.
+STAGES = (
+    "monitored",
+    "visit",
+    "village",
+    "township",
+    "county",
+    "removed",
+    "monitored",
+    "removing",
+    "not_included",
+    "overdue",
+    "monitored",
+)
+# Seed 003/004 mixes: most monitored households are 边缘易致贫户, illness the first risk.
+CATEGORIES = (
+    [MonitoringCategory.EDGE] * 5 + [MonitoringCategory.UNSTABLE] * 3 + [MonitoringCategory.SUDDEN]
+)
+RISKS = (
+    [RiskType.ILLNESS] * 4
+    + [RiskType.UNSTABLE_JOB] * 3
+    + [RiskType.LABOUR] * 2
+    + [RiskType.DISABILITY] * 2
+    + [RiskType.SCHOOLING, RiskType.ACCIDENT, RiskType.FLOOD, RiskType.OTHER]
+)
+MEASURES = {
+    RiskType.ILLNESS: AssistanceMeasure.HEALTH,
+    RiskType.UNSTABLE_JOB: AssistanceMeasure.EMPLOYMENT,
+    RiskType.LABOUR: AssistanceMeasure.PUBLIC_WELFARE,
+    RiskType.DISABILITY: AssistanceMeasure.SOCIAL_SECURITY,
+    RiskType.SCHOOLING: AssistanceMeasure.COMPULSORY_EDUCATION,
+    RiskType.ACCIDENT: AssistanceMeasure.SOCIAL,
+    RiskType.FLOOD: AssistanceMeasure.HOUSING,
+    RiskType.OTHER: AssistanceMeasure.INDUSTRY,
+}
+WORKER, TOWNSHIP, COUNTY = "社区工作人员（演示）", "乡镇审核人（演示）", "县级审定人（演示）"
+STEP_NAMES = {
+    Step.LEAD: WORKER,
+    Step.VISIT: WORKER,
+    Step.VILLAGE: WORKER,
+    Step.TOWNSHIP: TOWNSHIP,
+    Step.COUNTY: COUNTY,
+}
+
+
+def _demo_ids(model):
+    return model.history.model._base_manager.filter(
+        history_type="+", history_change_reason=DEMO_REASON
+    ).values("id")
+
+
+def monitoring_demo_exists():
+    return MonitoringRecord.history.filter(
+        history_type="+", history_change_reason=DEMO_REASON
+    ).exists()
+
+
+def monitoring_demo_counts():
+    ids = list(demo_settlements().values_list("pk", flat=True))
+    records = MonitoringRecord.objects.filter(household__settlement_id__in=ids)
+    return {
+        "records": records.count(),
+        "monitored": records.filter(
+            state__in=(RecordState.MONITORED, RecordState.REMOVING)
+        ).count(),
+        "steps": WorkflowStep.objects.filter(record__in=records).count(),
+        "rules": EarlyWarningRule.objects.filter(source=RULE_SOURCE).count(),
+        "alerts": EarlyWarningAlert.objects.filter(household__settlement_id__in=ids).count(),
+    }
+
+
+def _steps(record, procedure, start, upto, rng, round_=1):
+    """Steps LEAD..upto of one procedure starting on ``start``."""
+    offsets = {Step.LEAD: 0, Step.VISIT: 1, Step.VILLAGE: 3, Step.TOWNSHIP: 9, Step.COUNTY: 12}
+    made = []
+    for step in Step:
+        if step > upto:
+            break
+        on = start + datetime.timedelta(days=offsets[step] + (rng.randint(0, 1) if step > 2 else 0))
+        village = step == Step.VILLAGE
+        made.append(
+            WorkflowStep(
+                record=record,
+                procedure=procedure,
+                round=round_,
+                step=step,
+                taken_on=on,
+                taken_by_name=STEP_NAMES[step],
+                document_number="" if step == Step.LEAD else f"演示-{record.pk}-{int(step)}",
+                notice_start=on if village else None,
+                notice_end=on + datetime.timedelta(days=4) if village else None,
+            )
+        )
+    return made
+
+
+def _shift(day, **kw):
+    return day - datetime.timedelta(**kw)
+
+
+def build_monitoring_demo(seed=DEFAULT_SEED, today=None):
+    """Create the monitoring demo (idempotent); returns (created, counts, scan result)."""
+    if monitoring_demo_exists() or not demo_settlements().exists():
+        return False, monitoring_demo_counts(), {}
+    today = today or timezone.localdate()
+    rng = random.Random(f"monitoring-{seed}")
+    households = list(
+        Household.objects.filter(settlement__in=demo_settlements())
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+    wanted = max(len(STAGES), round(len(households) * SHARE))
+    chosen = sorted(rng.sample(households, min(wanted, len(households) // 2)))
+    plans = []
+    for index, household in enumerate(chosen):
+        stage = STAGES[index % len(STAGES)]
+        age = {
+            "visit": 1,
+            "village": 3,
+            "township": 10,
+            "county": 12,
+            "overdue": 21,
+            "not_included": 40,
+        }.get(stage, rng.randint(60, 400))
+        plans.append((household, stage, _shift(today, days=age)))
+    with transaction.atomic():
+        records = [
+            MonitoringRecord(
+                household_id=household,
+                category=rng.choice(CATEGORIES),
+                lead_source=rng.choice(
+                    [LeadSource.APPLICATION, LeadSource.SURVEY, LeadSource.DEPARTMENT]
+                ),
+                state=_state(stage),
+                procedure_started_on=start,
+                due_on=start + datetime.timedelta(days=15),
+            )
+            for household, stage, start in plans
+        ]
+        for record, (_household, stage, start) in zip(records, plans, strict=True):
+            if stage in ("monitored", "removed", "removing"):
+                record.identified_on = start + datetime.timedelta(days=13)
+            if stage == "removed":
+                record.removed_on = _shift(today, days=rng.randint(5, 50))
+                record.risk_eliminated = True
+            if stage in ("removed", "removing"):
+                removal_start = (
+                    record.removed_on - datetime.timedelta(days=13)
+                    if stage == "removed"
+                    else _shift(today, days=4)
+                )
+                record.procedure_started_on = removal_start
+                record.due_on = removal_start + datetime.timedelta(days=15)
+        MonitoringRecord.objects.bulk_create(records, history_reason=DEMO_REASON)
+        steps, risks, measures = [], [], []
+        for record, (_household, stage, start) in zip(records, plans, strict=True):
+            upto = {
+                "visit": Step.LEAD,
+                "village": Step.VISIT,
+                "township": Step.VILLAGE,
+                "overdue": Step.VILLAGE,
+                "county": Step.TOWNSHIP,
+                "not_included": Step.TOWNSHIP,
+            }.get(stage, Step.COUNTY)
+            steps += _steps(record, Procedure.IDENTIFY, start, upto, rng)
+            if stage == "not_included":
+                steps[-1].approved = False
+                steps[-1].notes = "经核实家庭收入高于监测范围（演示）"
+            if stage in ("removed", "removing"):
+                removal_upto = Step.COUNTY if stage == "removed" else Step.VISIT
+                steps += _steps(
+                    record, Procedure.REMOVE, record.procedure_started_on, removal_upto, rng
+                )
+            codes = sorted({rng.choice(RISKS) for _ in range(rng.choice((1, 1, 2)))})
+            risks += [MonitoringRisk(record=record, code=code) for code in codes]
+            if record.identified_on:
+                measures += [
+                    AssistanceRecord(
+                        record=record,
+                        measure=MEASURES[code],
+                        start_date=min(record.identified_on + datetime.timedelta(days=7), today),
+                    )
+                    for code in codes
+                ]
+        WorkflowStep.objects.bulk_create(steps, history_reason=DEMO_REASON)
+        MonitoringRisk.objects.bulk_create(risks, history_reason=DEMO_REASON)
+        AssistanceRecord.objects.bulk_create(measures, history_reason=DEMO_REASON)
+        provinces = sorted(
+            {code[:2] + "0000" for code in demo_settlements().values_list("county_id", flat=True)}
+        )
+        rules = [
+            EarlyWarningRule(
+                kind=kind,
+                province_id=province,
+                year=today.year,
+                parameters={name: str(spec[2]) for name, spec in RULE_PARAMETERS[kind].items()},
+                source=RULE_SOURCE,
+            )
+            for province in provinces
+            if Region.objects.filter(code=province).exists()
+            for kind in RuleKind.values
+            if not EarlyWarningRule.objects.filter(
+                kind=kind, province_id=province, year=today.year
+            ).exists()
+        ]
+        EarlyWarningRule.objects.bulk_create(rules, history_reason=DEMO_REASON)
+    result = scan(today, provinces=provinces)
+    return True, monitoring_demo_counts(), result
+
+
+def _state(stage):
+    return {
+        "monitored": RecordState.MONITORED,
+        "removed": RecordState.REMOVED,
+        "removing": RecordState.REMOVING,
+        "not_included": RecordState.NOT_INCLUDED,
+    }.get(stage, RecordState.IDENTIFYING)
+
+
+def delete_monitoring_demo():
+    """Delete the monitoring records and alerts of the demo settlements and the demo's rules."""
+    ids = list(demo_settlements().values_list("pk", flat=True))
+    deleted = 0
+    with transaction.atomic():
+        records = MonitoringRecord._base_manager.filter(household__settlement_id__in=ids)
+        record_ids = list(records.values_list("pk", flat=True))
+        alerts = EarlyWarningAlert._base_manager.filter(household__settlement_id__in=ids)
+        alert_ids = list(alerts.values_list("pk", flat=True))
+        for model in (WorkflowStep, MonitoringRisk, AssistanceRecord):
+            rows = model._base_manager.filter(record_id__in=record_ids)
+            _delete_history(model, rows)
+            deleted += rows._raw_delete(rows.db) or 0
+        _delete_history(MonitoringRecord, records)
+        deleted += records._raw_delete(records.db) or 0
+        alerts = EarlyWarningAlert._base_manager.filter(pk__in=alert_ids)
+        _delete_history(EarlyWarningAlert, alerts)
+        deleted += alerts._raw_delete(alerts.db) or 0
+        # Rules the demo made, unless alerts outside the demo came from them.
+        rules = EarlyWarningRule._base_manager.filter(
+            pk__in=_demo_ids(EarlyWarningRule), source=RULE_SOURCE
+        ).exclude(alerts__isnull=False)
+        rules = EarlyWarningRule._base_manager.filter(
+            pk__in=list(rules.values_list("pk", flat=True))
+        )
+        _delete_history(EarlyWarningRule, rules)
+        deleted += rules._raw_delete(rules.db) or 0
+    return deleted
+
+
+def _delete_history(model, qs):
+    history = model.history.model._base_manager.filter(id__in=list(qs.values_list("pk", flat=True)))
+    history._raw_delete(history.db)
+
+
+COUNT_LABELS = (
+    ("records", "监测对象记录"),
+    ("monitored", "监测中"),
+    ("steps", "办理环节"),
+    ("rules", "预警规则（示意阈值）"),
+    ("alerts", "预警"),
+)
+
+
+def demo_step(context):
+    created, counts, result = build_monitoring_demo(seed=context.seed)
+    if created:
+        context.created.add("monitoring")
+        yield "防返贫监测演示数据已生成，并完成首次预警扫描。"
+    else:
+        yield "已存在防返贫监测演示数据（或没有演示安置点），未重复生成。"
+    yield "  " + "，".join(f"{label} {counts.get(key, 0):,}" for key, label in COUNT_LABELS)
+    if result:
+        raised = sum(row["raised"] for row in result.values())
+        yield f"  首次扫描：规则 {len(result)} 条，新预警 {raised:,} 条"
+
+
+register(
+    DemoStep(
+        "monitoring",
+        build=demo_step,
+        remove=delete_monitoring_demo,
+        order=70,
+        after=("communities", "employment"),
+    )
+)

@@ -1,0 +1,378 @@
+"""The monitoring admin: scope as an attacker with a limited account sees it, the
+step buttons and forms of every level, bad input through the pages, overdue
+highlighting, masking, history and the on-demand scan."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from communities.masking import HIDDEN
+from governance.models import (
+    AlertState,
+    EarlyWarningAlert,
+    EarlyWarningRule,
+    MonitoringRecord,
+    RecordState,
+    RuleKind,
+    Step,
+    WorkflowStep,
+)
+
+from .monitoring_fixtures import D0, day, gov_fixture, open_record, walk, world  # noqa: F401
+
+
+def url(model, action="changelist", *args):
+    return reverse(f"admin:governance_{model}_{action}", args=args)
+
+
+def rows(client, model, **params):
+    response = client.get(url(model), params)
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+@pytest.fixture
+def records(gov):
+    a = open_record(gov)
+    b = open_record(gov, household=gov.households["b"], user=gov.b_worker)
+    c_user = gov.other_county  # 钟山区 has no community user: the superuser records C's lead
+    c = open_record(gov, household=gov.households["c"], user=gov.admin)
+    del c_user
+    return {"a": a, "b": b, "c": c}
+
+
+@pytest.fixture
+def alerts(gov):
+    rule = EarlyWarningRule.objects.create(
+        kind=RuleKind.ILL_WITHOUT_INSURANCE, province=gov.regions.guizhou, year=2026
+    )
+    made = {}
+    for key in ("a", "c"):
+        head = gov.heads[key]
+        made[key] = EarlyWarningAlert.objects.create(
+            rule=rule,
+            kind=rule.kind,
+            household=gov.households[key],
+            person=head,
+            subject=str(head.pk),
+            detail="成员未参加医保",
+            raised_on=D0,
+        )
+    return made
+
+
+@pytest.mark.django_db
+class TestScope:
+    def test_lists_show_only_the_users_area(self, client, gov, records, alerts):
+        for user, expected in (
+            (gov.worker, {"a"}),
+            (gov.township, {"a"}),
+            (gov.county, {"a", "b"}),
+            (gov.other_county, {"c"}),
+            (gov.province, {"a", "b", "c"}),
+        ):
+            client.force_login(user)
+            assert rows(client, "monitoringrecord") == {records[k] for k in expected}, user
+            assert rows(client, "earlywarningalert") == {
+                alerts[k] for k in expected if k in alerts
+            }, user
+
+    def test_area_token_of_another_county_lists_nothing(self, client, gov, records):
+        client.force_login(gov.other_county)
+        assert rows(client, "monitoringrecord", area=gov.regions.xingyi.prefix) == set()
+        assert rows(client, "monitoringrecord", area=f"s{gov.a.pk}") == set()
+
+    @pytest.mark.parametrize("action", ["change", "history", "step", "removal"])
+    def test_another_countys_record_is_404_by_url(self, client, gov, records, action):
+        client.force_login(gov.other_county)
+        assert client.get(url("monitoringrecord", action, records["a"].pk)).status_code == 404
+        assert client.post(url("monitoringrecord", action, records["a"].pk), {}).status_code == 404
+        assert client.get(url("monitoringrecord", action, records["c"].pk)).status_code == 200
+
+    @pytest.mark.parametrize("action", ["change", "history", "review"])
+    def test_another_countys_alert_is_404_by_url(self, client, gov, alerts, action):
+        client.force_login(gov.worker)
+        assert client.get(url("earlywarningalert", action, alerts["c"].pk)).status_code == 404
+        response = client.post(
+            url("earlywarningalert", "review", alerts["c"].pk), {"action": "verify"}
+        )
+        assert response.status_code == 404
+        alerts["c"].refresh_from_db()
+        assert alerts["c"].state == AlertState.NEW
+
+    def test_household_choices_of_the_lead_form_are_in_scope(self, client, gov):
+        client.force_login(gov.worker)
+        response = client.post(
+            url("monitoringrecord", "add"),
+            {
+                "household": gov.households["c"].pk,
+                "category": "edge",
+                "lead_source": "survey",
+                "taken_on": D0.isoformat(),
+            },
+        )
+        assert response.status_code == 200
+        assert "household" in response.context["adminform"].form.errors
+        assert not MonitoringRecord.objects.exists()
+
+
+@pytest.mark.django_db
+class TestLeadForm:
+    def test_worker_records_a_lead(self, client, gov):
+        client.force_login(gov.worker)
+        response = client.post(
+            url("monitoringrecord", "add"),
+            {
+                "household": gov.households["a"].pk,
+                "category": "unstable",
+                "lead_source": "application",
+                "taken_on": D0.isoformat(),
+                "document_number": "SQ-9",
+                "risk_codes": ["01", "0201"],
+            },
+        )
+        assert response.status_code == 302
+        record = MonitoringRecord.objects.get()
+        assert (record.state, record.due_on) == (RecordState.IDENTIFYING, day(15))
+        assert sorted(record.risks.values_list("code", flat=True)) == ["01", "0201"]
+        lead = record.steps.get()
+        assert (lead.taken_by, lead.document_number) == (gov.worker, "SQ-9")
+
+    def test_lead_in_the_future_is_refused(self, client, gov):
+        client.force_login(gov.worker)
+        tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+        response = client.post(
+            url("monitoringrecord", "add"),
+            {
+                "household": gov.households["a"].pk,
+                "category": "edge",
+                "lead_source": "survey",
+                "taken_on": tomorrow.isoformat(),
+            },
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["taken_on"] == ["办理日期不能晚于今天。"]
+        assert not MonitoringRecord.objects.exists()
+
+    def test_county_official_cannot_add(self, client, gov):
+        client.force_login(gov.county)
+        assert client.get(url("monitoringrecord", "add")).status_code == 403
+
+
+def post_step(client, record, step, **data):
+    payload = {"step": int(step), "outcome": "yes", "document_number": "DOC", **data}
+    return client.post(url("monitoringrecord", "step", record.pk), payload)
+
+
+@pytest.mark.django_db
+class TestStepPages:
+    def test_the_whole_identification_through_the_pages(self, client, gov, records):
+        record = records["a"]
+        client.force_login(gov.worker)
+        page = client.get(url("monitoringrecord", "change", record.pk)).content.decode()
+        assert "办理：入户核实（签署授权书）" in page
+        assert post_step(client, record, Step.VISIT, taken_on=day(1)).status_code == 302
+        response = post_step(
+            client,
+            record,
+            Step.VILLAGE,
+            taken_on=day(2),
+            notice_start=day(2).isoformat(),
+            notice_end=day(6).isoformat(),
+        )
+        assert response.status_code == 302
+        page = client.get(url("monitoringrecord", "change", record.pk)).content.decode()
+        assert "待办：乡镇审核（须由相应层级办理）" in page
+        client.force_login(gov.township)
+        assert post_step(client, record, Step.TOWNSHIP, taken_on=day(7)).status_code == 302
+        client.force_login(gov.county)
+        page = client.get(url("monitoringrecord", "change", record.pk)).content.decode()
+        assert "办理：县级审定" in page
+        assert post_step(client, record, Step.COUNTY, taken_on=day(9)).status_code == 302
+        record.refresh_from_db()
+        assert (record.state, record.identified_on) == (RecordState.MONITORED, day(9))
+        assert list(record.steps.values_list("taken_by__username", flat=True)) == [
+            "worker",
+            "worker",
+            "worker",
+            "township",
+            "county",
+        ]
+
+    def test_short_notice_shows_the_message_and_saves_nothing(self, client, gov, records):
+        record = walk(gov, records["a"], upto=Step.VISIT)
+        client.force_login(gov.worker)
+        response = post_step(
+            client,
+            record,
+            Step.VILLAGE,
+            taken_on=day(2),
+            notice_start=day(2).isoformat(),
+            notice_end=day(4).isoformat(),
+        )
+        assert response.status_code == 200
+        assert "公示期不得少于5天（首尾两天都计入）。" in response.content.decode()
+        assert record.steps.count() == 2
+
+    def test_skipped_step_shows_the_message_and_saves_nothing(self, client, gov, records):
+        client.force_login(gov.township)
+        response = post_step(client, records["a"], Step.TOWNSHIP, taken_on=day(8))
+        assert response.status_code == 200
+        assert "请先办理“入户核实（签署授权书）”环节，不能跳过。" in response.content.decode()
+        assert records["a"].steps.count() == 1
+
+    @pytest.mark.parametrize("user", ["worker", "county", "prefecture", "other_township"])
+    def test_township_review_by_wrong_level_through_the_page(self, client, gov, records, user):
+        record = walk(gov, records["a"], upto=Step.VILLAGE)
+        client.force_login(getattr(gov, user))
+        response = post_step(client, record, Step.TOWNSHIP, taken_on=day(8))
+        if user == "other_township":
+            assert response.status_code == 404  # not even in their area
+        else:
+            assert response.status_code == 200
+            assert "须由乡镇（街道）一级的用户办理" in response.content.decode()
+        assert not WorkflowStep.objects.filter(step=Step.TOWNSHIP).exists()
+
+    @pytest.mark.parametrize("user", ["worker", "township", "prefecture"])
+    def test_county_decision_by_wrong_level_through_the_page(self, client, gov, records, user):
+        record = walk(gov, records["a"], upto=Step.TOWNSHIP)
+        client.force_login(getattr(gov, user))
+        page = client.get(url("monitoringrecord", "step", record.pk)).content.decode()
+        assert "“县级审定”不由您这一级办理。" in page
+        response = post_step(client, record, Step.COUNTY, taken_on=day(10))
+        assert "须由县（市、区）一级的用户办理" in response.content.decode()
+        record.refresh_from_db()
+        assert record.state == RecordState.IDENTIFYING
+
+    def test_removal_button_and_page(self, client, gov, records):
+        record = walk(gov, records["a"])
+        client.force_login(gov.county)
+        page = client.get(url("monitoringrecord", "change", record.pk)).content.decode()
+        assert "启动风险消除" not in page  # not the lead's level
+        client.force_login(gov.worker)
+        page = client.get(url("monitoringrecord", "change", record.pk)).content.decode()
+        assert "启动风险消除" in page
+        response = client.post(
+            url("monitoringrecord", "removal", record.pk), {"taken_on": day(30).isoformat()}
+        )
+        assert response.status_code == 302
+        record.refresh_from_db()
+        assert record.state == RecordState.REMOVING
+
+
+@pytest.mark.django_db
+class TestWorkLists:
+    def test_overdue_is_highlighted_and_listed(self, client, gov, records):
+        client.force_login(gov.county)
+        response = client.get(url("monitoringrecord"))
+        assert response.content.decode().count('class="monitoring-overdue"') == 2  # a and b
+        assert rows(client, "monitoringrecord", overdue="1") == {records["a"], records["b"]}
+        assert rows(client, "monitoringrecord", overdue=day(15).isoformat()) == set()
+        assert rows(client, "monitoringrecord", overdue=day(16).isoformat()) == {
+            records["a"],
+            records["b"],
+        }
+
+    def test_waiting_for_township_review(self, client, gov, records):
+        walk(gov, records["a"], upto=Step.VILLAGE)
+        client.force_login(gov.county)
+        assert rows(client, "monitoringrecord", waiting=int(Step.TOWNSHIP)) == {records["a"]}
+        assert rows(client, "monitoringrecord", waiting=int(Step.VISIT)) == {records["b"]}
+
+    def test_bad_filter_values_list_nothing(self, client, gov, records):
+        client.force_login(gov.county)
+        assert rows(client, "monitoringrecord", overdue="yesterday") == set()
+        assert rows(client, "monitoringrecord", monitored_on="x") == set()
+        assert rows(client, "monitoringrecord", risk_group="0' or 1=1") == set()
+
+
+@pytest.mark.django_db
+class TestAlerts:
+    def test_health_alert_is_masked_without_the_permission(self, client, gov, alerts):
+        client.force_login(gov.county)  # no sensitive-data permission
+        page = client.get(url("earlywarningalert")).content.decode()
+        assert gov.heads["a"].name not in page
+        assert f'<td class="field-detail_shown">{HIDDEN}</td>' in page
+        assert str(HIDDEN) in page
+        page = client.get(url("earlywarningalert", "change", alerts["a"].pk)).content.decode()
+        assert gov.heads["a"].name not in page
+        client.force_login(gov.worker)
+        page = client.get(url("earlywarningalert")).content.decode()
+        assert gov.heads["a"].name in page
+        assert '<td class="field-detail_shown">成员未参加医保</td>' in page
+
+    def test_review_through_the_page(self, client, gov, alerts):
+        alert = alerts["a"]
+        client.force_login(gov.worker)
+        page = client.get(url("earlywarningalert", "change", alert.pk)).content.decode()
+        assert "处理预警" in page
+        response = client.post(url("earlywarningalert", "review", alert.pk), {"action": "exclude"})
+        assert "排除预警时请填写理由。" in response.content.decode()
+        alert.refresh_from_db()
+        assert alert.state == AlertState.NEW
+        client.post(url("earlywarningalert", "review", alert.pk), {"action": "verify"})
+        response = client.post(url("earlywarningalert", "review", alert.pk), {"action": "monitor"})
+        assert "纳入监测时请选择监测对象类别。" in response.content.decode()
+        response = client.post(
+            url("earlywarningalert", "review", alert.pk),
+            {"action": "monitor", "category": "sudden", "risk_codes": ["01"]},
+        )
+        record = MonitoringRecord.objects.get()
+        assert response.url == url("monitoringrecord", "change", record.pk)
+        assert (record.alert, record.lead_source) == (alert, "alert")
+
+    def test_county_user_cannot_review(self, client, gov, alerts):
+        client.force_login(gov.county)
+        page = client.get(url("earlywarningalert", "change", alerts["a"].pk)).content.decode()
+        assert "alert-review-button" not in page
+        response = client.post(
+            url("earlywarningalert", "review", alerts["a"].pk), {"action": "verify"}
+        )
+        assert response.status_code == 403
+        alerts["a"].refresh_from_db()
+        assert alerts["a"].state == AlertState.NEW
+
+
+@pytest.mark.django_db
+class TestScanButton:
+    def test_superuser_runs_the_scan(self, client, gov, settings):
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
+        EarlyWarningRule.objects.create(
+            kind=RuleKind.NOT_MOVED_IN,
+            province=gov.regions.guizhou,
+            year=datetime.date.today().year,
+        )
+        client.force_login(gov.admin)
+        response = client.post(url("earlywarningrule", "scan"))
+        assert response.status_code == 302
+        # The orphan household has no settlement: nobody's to warn about.
+        assert EarlyWarningAlert.objects.count() == 0
+        hh = gov.households["b"]
+        hh.occupancy_state = "not_moved_in"
+        hh.save()
+        client.post(url("earlywarningrule", "scan"))
+        assert list(EarlyWarningAlert.objects.values_list("household", flat=True)) == [hh.pk]
+
+    def test_county_user_may_not_run_it(self, client, gov):
+        client.force_login(gov.county)
+        assert client.post(url("earlywarningrule", "scan")).status_code == 403
+
+    def test_rule_with_bad_parameters_names_the_field(self, client, gov):
+        client.force_login(gov.admin)
+        response = client.post(
+            url("earlywarningrule", "add"),
+            {
+                "province": gov.regions.guizhou.pk,
+                "year": 2026,
+                "kind": RuleKind.JOB_ENDED,
+                "parameters": '{"days": -3}',
+                "active": "on",
+            },
+        )
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors["parameters"]
+        assert errors == ["参数“务工结束后天数”应在1至3650之间。"]
+        assert not EarlyWarningRule.objects.exists()
