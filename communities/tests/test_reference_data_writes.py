@@ -120,7 +120,7 @@ def test_county_admin_adds_a_generated_township_in_own_county(client, manager):
         ("520000", "新街道", "选择一个有效的选项"),  # a province
         ("522301001", "新街道", "选择一个有效的选项"),  # a township
         ("522301", "黄草街道", "兴义市已有名为“黄草街道”的乡镇（街道）。"),
-        ("", "新街道", "这个字段是必填项"),
+        ("", "新街道", "该字段是必填项"),
     ],
 )
 def test_bad_township_additions_are_refused(client, manager, parent, name, message):

@@ -24,9 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
-from communities.history import HistoryRecordingQuerySet
+from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.models import Household, Person, Region
 from communities.scope import ScopedQuerySetMixin
 

@@ -22,10 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from communities.crypto import EncryptedCharField
-from communities.history import HistoryRecordingQuerySet
+from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.history_pii import TokenizedHistoricalRecords
 from communities.models import Building, GridWorker, Household, Person, Settlement
 from communities.scope import ScopedQuerySetMixin

@@ -19,9 +19,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
-from communities.history import HistoryRecordingQuerySet
+from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.models import Household, Person, Region, Settlement
 from communities.scope import ScopedQuerySetMixin
 

@@ -32,10 +32,9 @@ from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from communities.enums import Health, RegionLevel
-from communities.history import HistoryRecordingQuerySet
+from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Region, Settlement, shift_years
 from communities.scope import ScopedQuerySetMixin, get_scope

@@ -165,7 +165,7 @@ def _activity_post(w, **overrides):
             "活动日期不能晚于今天",
         ),
         ({"participants": "-5"}, "participants", "大于或等于0"),
-        ({"title": ""}, "title", "这个字段是必填项"),
+        ({"title": ""}, "title", "该字段是必填项"),
     ],
 )
 def test_bad_activity_is_refused_with_a_chinese_message(
