@@ -16,9 +16,10 @@ Build the data first (the demo, then the running periods):
     DATABASE_URL=... .venv/bin/python manage.py load_demo --households 500000
     DATABASE_URL=... .venv/bin/python benchmarks/api.py
 
-It creates one API key per official and deletes them at the end; it runs only on
-an unedited demo database (``benchmarks/guard.py``).  The officials of the demo
-may not see personal data in clear, so nothing is written to the read audit.
+It creates, for the areas of the demo's county, prefecture and province
+officials, a system account with view permissions only (personal data masked, so
+nothing is written to the read audit) and an API key, and deletes them at the
+end; it runs only on an unedited demo database (``benchmarks/guard.py``).
 """
 
 import base64
@@ -38,13 +39,14 @@ django.setup()
 
 import guard  # noqa: E402  (benchmarks/guard.py)
 from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Permission  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from timing import REPEAT, measure  # noqa: E402  (benchmarks/timing.py)
 
 from communities.audit import reveals  # noqa: E402
-from communities.models import Person  # noqa: E402
+from communities.models import AreaScope, Person  # noqa: E402
 from relocation.api.auth import ApiRateThrottle  # noqa: E402
 from relocation.api.models import ApiToken  # noqa: E402
 
@@ -74,12 +76,35 @@ def main():
     ApiRateThrottle.THROTTLE_RATES = {"api": "1000000/min"}
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(is_superuser=False)
-    officials = {
+    User = get_user_model()
+    users = User.objects.filter(is_superuser=False)
+    areas = {
         "county": users.filter(area_scopes__region__level=3).first(),
         "prefecture": users.filter(area_scopes__region__level=2).first(),
         "province": users.filter(area_scopes__region__level=1).first(),
     }
+    # System accounts of the same areas that read without personal data in clear (so
+    # nothing is written to the read audit); removed again at the end.
+    view = Permission.objects.filter(
+        codename__in=[
+            "view_person",
+            "view_household",
+            "view_settlement",
+            "view_employmentrecord",
+            "view_householdincome",
+        ]
+    )
+    officials = {}
+    for role, official in areas.items():
+        if official is None:
+            continue
+        system = User.objects.create_user(f"bench-api-{role}", is_staff=True)
+        system.user_permissions.set(view)
+        for entry in AreaScope.objects.filter(user=official):
+            AreaScope.objects.create(
+                user=system, region_id=entry.region_id, settlement_id=entry.settlement_id
+            )
+        officials[role] = system
     print(
         f"database: {connection.vendor}  people: {Person.objects.count():,}  "
         f"repetitions: {REPEAT}  page: {PAGE} rows"
@@ -122,6 +147,9 @@ def main():
             )
     finally:
         ApiToken.objects.filter(pk__in=tokens).delete()
+        for system in officials.values():
+            AreaScope.objects.filter(user=system).delete()
+            system.delete()
 
 
 if __name__ == "__main__":
