@@ -43,7 +43,14 @@ from ..models.places import (
 
 
 def is_administrator(user):
-    return user.is_active and (user.is_superuser or role_of(user) == Role.ADMINISTRATOR)
+    """Asked by every reference list's permission checks: the role is read once per user object."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not hasattr(user, "_services_is_administrator"):
+        user._services_is_administrator = role_of(user) == Role.ADMINISTRATOR
+    return user._services_is_administrator
 
 
 class ReferenceAdminMixin:
