@@ -117,7 +117,64 @@ def secrets(jobs, world):  # noqa: F811
         granted_on=datetime.date(2025, 1, 2),
         due_on=datetime.date(2027, 1, 2),
     )
+    _services_and_governance(world, head)
     return world
+
+
+def _services_and_governance(data, head):
+    """One record of every scoped services and governance model, beside the same person."""
+    from governance import models as governance
+    from services import models as services
+
+    household, settlement = data.households["a"], data.a
+    day = datetime.date(2025, 3, 1)
+    kind, _new = services.HonourKind.objects.get_or_create(code="test-honour", name="测试表彰")
+    services.Honour.objects.create(household=household, person=head, kind=kind, awarded_on=day)
+    services.BenefitRecord.objects.create(person=head, kind="medical", start_date=day)
+    services.TemporaryAssistance.objects.create(person=head, granted_on=day, amount=500)
+    category = services.RightsCategory.objects.create(
+        province=data.regions.guizhou, name="测试类别", side="origin"
+    )
+    item = services.RightsItem.objects.create(category=category, name="测试事项")
+    services.HouseholdRight.objects.create(household=household, item=item, state="secured")
+    rule = governance.EarlyWarningRule.objects.create(
+        kind="low_income", province=data.regions.guizhou, year=2025
+    )
+    alert = governance.EarlyWarningAlert.objects.create(
+        rule=rule, kind="low_income", household=household, person=head, raised_on=day
+    )
+    governance.MonitoringRecord.objects.create(
+        household=household,
+        category="unstable",
+        lead_source="application",
+        procedure_started_on=day,
+        due_on=day + datetime.timedelta(days=15),
+        alert=alert,
+    )
+    organisation = governance.PartyOrganisation.objects.create(
+        name="测试党支部", kind="working_committee", settlement=settlement
+    )
+    governance.PartyMember.objects.create(organisation=organisation, origin="moved_in", person=head)
+    governance.StairLeader.objects.create(
+        building=household.building, role="chief", name="楼长", phone="13512345678"
+    )
+    cadre = governance.Cadre.objects.create(
+        name="帮扶干部", unit="县民政局", settlement=settlement, phone="13412345678"
+    )
+    governance.Pairing.objects.create(cadre=cadre, household=household, start_date=day)
+    governance.Visit.objects.create(household=household, visited_on=day, way="home", cadre=cadre)
+    petition_category = governance.PetitionCategory.objects.create(name="测试诉求", due_days=15)
+    governance.Petition.objects.create(
+        settlement=settlement,
+        category=petition_category,
+        channel="window",
+        received_on=day,
+        summary="测试",
+        due_on=day + datetime.timedelta(days=15),
+        household=household,
+        person=head,
+        phone="13312345678",
+    )
 
 
 def _answer(response):

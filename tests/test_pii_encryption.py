@@ -50,6 +50,9 @@ EXPECTED_TABLES = {
     "communities_household": {"phone"},
     "communities_person": {"id_number", "phone"},
     "employment_employer": {"contact_phone"},
+    "governance_cadre": {"phone"},
+    "governance_petition": {"phone"},
+    "governance_stairleader": {"phone"},
 }
 
 

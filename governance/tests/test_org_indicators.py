@@ -279,7 +279,11 @@ def test_changes_name_the_settlements_touched(org_world):
         household=w.h2[1], cadre=Cadre.objects.get(name="E"), visited_on=D, way="home"
     )
     assert flow_changes(since) == {w.s2.pk}
-    PartyMember.objects.filter(name="乙").get().save()
+    member = PartyMember.objects.filter(name="乙").get()
+    member.save()  # nothing changed: no history entry, nothing to refresh
+    assert org_changes(since) == set()
+    member.notes = "更正入党时间"
+    member.save()
     assert org_changes(since) == {w.s1.pk}
 
 
