@@ -116,6 +116,9 @@ def test_history_columns_are_token_fields():
         ("historicalhousehold", "phone"),
         ("historicalbuilding", "head_phone"),
         ("historicalemployer", "contact_phone"),
+        ("historicalcadre", "phone"),
+        ("historicalpetition", "phone"),
+        ("historicalstairleader", "phone"),
     }
     got = {
         (m._meta.model_name, f.name)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from communities.models import Person
 from communities.tests.factories import make_id_number
+from communities.tests.forms import empty_inlines
 from employment.models import (
     Employer,
     EmploymentRecord,
@@ -361,6 +362,7 @@ def test_overlapping_jobs_when_adding_a_person(client, world, jobs):
     for index, (name, start) in enumerate((("甲公司", "2025-01-01"), ("乙公司", "2025-02-01"))):
         for key, value in new_job_row(employer_name=name, start_date=start).items():
             data[f"jobs-{index}-{key}"] = value
+    data = empty_inlines(client.get(reverse("admin:communities_person_add")), data)
     response = client.post(reverse("admin:communities_person_add"), data)
     assert "时间与本记录重叠" in inline_errors(response)
     assert not Person.objects.filter(id_number=id_number).exists()

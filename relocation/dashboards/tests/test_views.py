@@ -17,6 +17,8 @@ from relocation.dashboards import engine
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 15
+# Sections whose linked figures count the rows of their lists.
+COUNTED_ROWS = {"population", "employment", "income", "plan"}
 
 
 @pytest.fixture
@@ -133,9 +135,13 @@ def test_settlement_counts_link_to_the_rows_behind_them(client, users, live):
     } <= keys
     assert "households_below_monitoring_line" in keys and "referrals" in keys
     client.force_login(live.admin)
+    from relocation.dashboards.registry import registry
+
     for key, url, text in links:
         listing = client.get(url.replace("&amp;", "&"))
         assert listing.status_code == 200, url
+        if registry.indicators[key].section not in COUNTED_ROWS:
+            continue  # sums over the rows (人次, 万元): the app's own tests check those
         rows = listing.content.decode().count('name="_selected_action"')
         assert rows == int(text.replace(",", "")), (key, url, rows, text)
     # The labour-force list names exactly the three.
