@@ -158,6 +158,25 @@ class Dashboard:
     programme: object = None  # programmes.Programme when laid out by a programme view
 
     @property
+    def print_tables(self):
+        """The child-area table cut by section for paper: [(section, columns, rows, total)].
+
+        On screen the table scrolls inside its box; a printed page holds about twenty
+        columns, so each section's columns get a table of their own.
+        """
+        from .registry import registry
+
+        tables = []
+        for section in registry.ordered_sections():
+            index = [i for i, c in enumerate(self.columns) if c.section == section.key]
+            if not index:
+                continue
+            rows = [(row, [row.cells[i] for i in index]) for row in self.rows]
+            total = [self.total.cells[i] for i in index] if self.total else []
+            tables.append((section, [self.columns[i] for i in index], rows, total))
+        return tables
+
+    @property
     def other_breakdowns(self):
         """Breakdowns without a chart or table of their own on the page (apps' by-kind figures)."""
         shown = {"persons_by_year", "households_by_year"}

@@ -63,10 +63,9 @@ def test_choose_a_programme_view_and_print_it(live_server, county_official, page
         "50.00%"
     )
     expect(steady.locator('.dash-card[data-key="zero_employment_households"]')).to_have_count(1)
-    # 聚心 names party indicators of an app still to come: kept, not shown yet.
+    # 聚心 names the governance app's party indicators: shown now that it is installed.
     party = page.locator('.dash-programme-theme[data-theme="聚心"]')
-    expect(party).to_contain_text("暂无可显示的指标")
-    expect(party.locator(".dash-card")).to_have_count(0)
+    expect(party.locator('.dash-card[data-key="party_members"]')).to_have_count(1)
     # The selector keeps the choice; the table shows the view's columns.
     expect(page.locator("#dash-view")).to_have_value("liuxin")
     expect(page.locator('#dash-children thead th[data-key="persons"]')).to_have_count(0)
