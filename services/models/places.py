@@ -54,6 +54,13 @@ YEAR_VALIDATORS = [
 ]
 NOT_NEGATIVE_AMOUNT = MinValueValidator(Decimal("0"), message=_("金额不能为负数。"))
 NOT_NEGATIVE_COUNT = MinValueValidator(0, message=_("不能为负数。"))
+# Ceilings for the amounts of a collective asset (万元): more is an amount typed in 元.
+ASSET_VALUE_MAX = MaxValueValidator(
+    Decimal("100000"), message=_("资产价值不能超过10亿元，请核对金额（单位：万元）。")
+)
+ASSET_INCOME_MAX = MaxValueValidator(
+    Decimal("10000"), message=_("年收益不能超过1亿元，请核对金额（单位：万元）。")
+)
 
 # The kinds the product ships (code, Chinese name).  Administrators add more;
 # the dashboards break figures down by these codes.
@@ -521,7 +528,7 @@ class CollectiveAsset(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[NOT_NEGATIVE_AMOUNT],
+        validators=[NOT_NEGATIVE_AMOUNT, ASSET_VALUE_MAX],
     )
     acquired_on = models.DateField(_("形成日期"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -533,9 +540,18 @@ class CollectiveAsset(models.Model):
         verbose_name = _("集体资产")
         verbose_name_plural = pgettext_lazy("plural", "集体资产")
         ordering = ["settlement_id", "name"]
+        permissions = [
+            ("import_collectiveasset", _("可以导入集体资产")),
+            ("export_collectiveasset", _("可以导出集体资产")),
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = not_after_today(self, "acquired_on", _("形成日期不能晚于今天。"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class AssetIncome(models.Model):
@@ -549,14 +565,17 @@ class AssetIncome(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
     income = models.DecimalField(
-        _("收益（万元）"), max_digits=12, decimal_places=2, validators=[NOT_NEGATIVE_AMOUNT]
+        _("收益（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[NOT_NEGATIVE_AMOUNT, ASSET_INCOME_MAX],
     )
     distributed = models.DecimalField(
         _("其中分配给搬迁户（万元）"),
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
-        validators=[NOT_NEGATIVE_AMOUNT],
+        validators=[NOT_NEGATIVE_AMOUNT, ASSET_INCOME_MAX],
     )
     sharing = models.CharField(
         _("分配方式"),
@@ -584,12 +603,17 @@ class AssetIncome(models.Model):
         return f"{self.year}"
 
     def clean(self):
+        errors = {}
+        if self.year and self.year > timezone.localdate().year:
+            errors["year"] = _("年度不能晚于今年。")
         if (
             self.income is not None
             and self.distributed is not None
             and self.distributed > self.income
         ):
-            raise ValidationError({"distributed": _("分配给搬迁户的金额不能大于当年收益。")})
+            errors["distributed"] = _("分配给搬迁户的金额不能大于当年收益。")
+        if errors:
+            raise ValidationError(errors)
 
 
 def in_use_q(on_date, prefix=""):

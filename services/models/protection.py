@@ -25,7 +25,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, Substr
@@ -75,6 +75,8 @@ BENEFIT_FIELDS = {
 HEALTH_KINDS = (BenefitKind.DISABILITY_LIVING, BenefitKind.DISABILITY_CARE)
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+#: The largest single temporary-assistance payment (元): more is a slip of the keyboard or of the unit.
+ASSISTANCE_MAX = Decimal("100000")
 
 
 class RightSide(models.TextChoices):
@@ -238,7 +240,12 @@ class TemporaryAssistance(models.Model):
     amount = models.DecimalField(
         _("救助金额（元）"),
         **MONEY,
-        validators=[MinValueValidator(Decimal("0.01"), message=_("救助金额必须大于0。"))],
+        validators=[
+            MinValueValidator(Decimal("0.01"), message=_("救助金额必须大于0。")),
+            MaxValueValidator(
+                ASSISTANCE_MAX, message=_("单笔临时救助不能超过10万元，请核对金额（单位：元）。")
+            ),
+        ],
     )
     reason = models.CharField(_("救助事由"), max_length=200, blank=True)
 
@@ -268,6 +275,21 @@ class TemporaryAssistance(models.Model):
     def clean(self):
         if self.granted_on and self.granted_on > timezone.localdate():
             raise ValidationError({"granted_on": _("救助日期不能晚于今天。")})
+        if self.person_id and self.granted_on and self.amount is not None and self.same_payment():
+            raise ValidationError(
+                {"amount": _("该人员在同一天已登记过同样金额的临时救助，请勿重复登记。")}
+            )
+
+    def same_payment(self):
+        """Another payment to the same person on the same day of the same amount (a double entry).
+
+        The import matches rows by exactly these three (and checks the file
+        itself for repeats), so it replaces this query by its own answer.
+        """
+        qs = TemporaryAssistance.objects.filter(
+            person_id=self.person_id, granted_on=self.granted_on, amount=self.amount
+        )
+        return (qs.exclude(pk=self.pk) if self.pk else qs).exists()
 
 
 class RightsCategory(models.Model):
