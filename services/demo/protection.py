@@ -283,7 +283,7 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
             ):
                 members.setdefault(person.household_id, []).append(person)
             items = checklists[f"{settlement.county_id[:2]}0000"]
-            benefits, aid, rights = [], [], []
+            benefits, aid, rights, payments = [], [], [], set()
             for household in households:
                 start = _start(household, today)
                 people = members.get(household.pk, [])
@@ -292,14 +292,17 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
                 for year_back in (0, 1):
                     if people and rng.random() < 0.03:
                         day = today - datetime.timedelta(days=rng.randint(0, 364) + 365 * year_back)
-                        aid.append(
-                            TemporaryAssistance(
-                                person_id=rng.choice(people).pk,
-                                granted_on=max(day, start),
-                                amount=Decimal(rng.randrange(500, 3001, 100)),
-                                reason=rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
-                            )
+                        payment = TemporaryAssistance(
+                            person_id=rng.choice(people).pk,
+                            granted_on=max(day, start),
+                            amount=Decimal(rng.randrange(500, 3001, 100)),
+                            reason=rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
                         )
+                        # One payment per person, day and amount (the import's natural key).
+                        paid = (payment.person_id, payment.granted_on, payment.amount)
+                        if paid not in payments:
+                            payments.add(paid)
+                            aid.append(payment)
                 if rng.random() < 0.05:
                     continue  # not yet checked
                 span = max((today - start).days, 0)

@@ -1,6 +1,6 @@
 """Services and culture: protection (spreadsheets).
 
-待遇记录 (benefit records, people matched by ID number) and 权益落实情况 (the
+待遇记录 and 临时救助 (people matched by ID number) and 权益落实情况 (the
 rights checklist per household, matched by household number), with the same
 checks as the roster: drop-downs for choices, a dry run with errors naming the
 row and the column, all or nothing, and the user's area only.  A person or a
@@ -24,12 +24,14 @@ from ..models.protection import (
     HouseholdRight,
     RightsItem,
     RightState,
+    TemporaryAssistance,
     household_province,
     sync_person_fields,
 )
 
 B = BenefitRecord._meta.get_field
 H = HouseholdRight._meta.get_field
+T = TemporaryAssistance._meta.get_field
 
 
 class BenefitRecordKind(SimpleKind):
@@ -209,6 +211,145 @@ class BenefitRecordKind(SimpleKind):
         return values
 
 
+class TemporaryAssistanceKind(SimpleKind):
+    """临时救助: one row per payment, matched by ID number, date and amount.
+
+    A payment has no other natural key: two payments to one person on one day
+    of the same amount are one payment entered twice (the admin refuses the
+    second as well).  Re-importing a file therefore changes nothing, and a
+    corrected 救助事由 updates the payment.  A different amount is a different
+    payment: correcting an amount means deleting the wrong one in the admin.
+    """
+
+    key = "temporary_assistance"
+    label = gettext_lazy("临时救助")
+    model = TemporaryAssistance
+    import_permissions = ("services.import_temporaryassistance",)
+    export_permissions = ("services.export_temporaryassistance",)
+    key_header = "granted_on"
+    scope_header = "id_number"
+    key_label = gettext_lazy("身份证号、救助日期和救助金额")
+    field_columns = {"person": "id_number"}
+    notes = (
+        gettext_lazy(
+            "每笔救助一行；按“身份证号 + 救助日期 + 救助金额”识别，已有的救助只更新救助事由。"
+        ),
+        gettext_lazy(
+            "救助金额以元为单位，须大于0且不超过10万元；救助日期不能晚于今天。"
+            "同一人同一天同样金额的救助只能登记一次。"
+        ),
+    )
+    columns = [
+        Column(
+            "id_number",
+            gettext_lazy("身份证号"),
+            "id_number",
+            required=True,
+            model_field=Person._meta.get_field("id_number"),
+            sensitive="id",
+            example="522328198001010028",
+            width=22,
+            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
+        ),
+        Column(
+            "name",
+            gettext_lazy("姓名"),
+            "person_name",
+            example="王秀英",
+            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
+            width=10,
+        ),
+        Column(
+            "granted_on",
+            gettext_lazy("救助日期"),
+            "date",
+            required=True,
+            model_field=T("granted_on"),
+            example="2025-09-15",
+            width=12,
+        ),
+        Column(
+            "amount",
+            gettext_lazy("救助金额（元）"),
+            "decimal",
+            required=True,
+            model_field=T("amount"),
+            example="2000",
+        ),
+        Column("reason", gettext_lazy("救助事由"), model_field=T("reason"), example="突发疾病"),
+    ]
+    fields = ("reason",)
+
+    @property
+    def examples(self):
+        return [{c.key: c.example for c in self.columns}]
+
+    def prepare(self, rows, plan, ctx):
+        ids = {r.values.get("id_number") for r in rows} - {None, ""}
+        people = bulk_in(Person.objects.select_related("household"), "id_number", ids)
+        visible = [p for p in people if ctx.settlement_visible(p.household.settlement_id)]
+        payments = bulk_in(TemporaryAssistance.objects.all(), "person_id", [p.pk for p in visible])
+        return {"people": {p.id_number: p for p in visible}, "payments": payments}
+
+    def key_of(self, row):
+        v = row.values
+        if v.get("id_number") and v.get("granted_on") and v.get("amount") is not None:
+            return (v["id_number"], v["granted_on"], v["amount"])
+        return None
+
+    def existing(self, keys, state, ctx):
+        by_pk = {p.pk: p.id_number for p in state["people"].values()}
+        found = {}
+        # Oldest first: when a double entry is already stored, the first one is matched.
+        for payment in sorted(state["payments"], key=lambda p: p.pk, reverse=True):
+            found[(by_pk[payment.person_id], payment.granted_on, payment.amount)] = payment
+        return found
+
+    def values_of(self, row, state, plan, ctx):
+        v = row.values
+        person = state["people"].get(v["id_number"])
+        if person is None:
+            plan.errors.add(
+                row.number,
+                self.column("id_number").header,
+                _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
+            )
+            return None
+        if v.get("name") and v["name"] != person.name:
+            plan.errors.add(
+                row.number,
+                self.column("name").header,
+                _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
+            )
+            return None
+        values = {k: v[k] for k in self.fields if k in v}
+        values["person"] = person
+        return values
+
+    def new_object(self, key, values):
+        return TemporaryAssistance(granted_on=key[1], amount=key[2], **values)
+
+    def before_clean(self, obj, state):
+        # existing() matched every stored payment of these people and the file's
+        # repeats are reported by key: no query per row.
+        obj.same_payment = lambda: False
+
+    def note_key(self, key):
+        return (key[0], key[1].isoformat(), str(key[2]))
+
+    export_select = ("person",)
+    export_order = ("person__household__number", "person_id", "granted_on", "id")
+
+    def export_values(self, obj):
+        return {
+            "id_number": obj.person.id_number,
+            "name": obj.person.name,
+            "granted_on": obj.granted_on,
+            "amount": obj.amount,
+            "reason": obj.reason,
+        }
+
+
 class HouseholdRightKind(SimpleKind):
     key = "household_rights"
     label = gettext_lazy("权益落实情况")
@@ -333,4 +474,4 @@ class HouseholdRightKind(SimpleKind):
         return values
 
 
-register(BenefitRecordKind, HouseholdRightKind)
+register(BenefitRecordKind, TemporaryAssistanceKind, HouseholdRightKind)
