@@ -1,7 +1,7 @@
 """Services and culture: places and events (spreadsheets).
 
-服务设施, 社区活动, 评选表彰 and 资金项目 files.  Every row names its settlement
-by code (an honour its household by number), which must lie in the user's
+服务设施, 社区活动, 评选表彰, 资金项目, 集体资产 and 集体资产收益 files.  Every row
+names its settlement by code (an honour its household by number), which must lie in the user's
 area; kinds are the names of the kinds an administrator keeps (the template's
 drop-down lists the active ones).  A row whose natural key matches a stored
 record updates it; the rest are new.
@@ -19,6 +19,9 @@ from relocation.spreadsheets.kinds.simple import SimpleKind
 from ..models.places import (
     Activity,
     ActivityKind,
+    AssetIncome,
+    AssetKind,
+    CollectiveAsset,
     Facility,
     FacilityKind,
     FacilityState,
@@ -499,4 +502,170 @@ class HonourSheet(SimpleKind):
         return values
 
 
-register(FacilityKindSheet, ActivitySheet, HonourSheet, FundedProjectSheet)
+class CollectiveAssetSheet(SettlementRecordKind):
+    key = "collective_asset"
+    label = gettext_lazy("集体资产")
+    model = CollectiveAsset
+    import_permissions = ("services.import_collectiveasset",)
+    export_permissions = ("services.export_collectiveasset",)
+    key_label = gettext_lazy("安置点编码和资产名称")
+    notes = (
+        gettext_lazy("按“安置点编码 + 资产名称”更新已有资产，其余新建。"),
+        gettext_lazy(
+            "资产价值以万元为单位（不超过10亿元）；形成日期不能晚于今天。"
+            "各年度的收益和分配请在“集体资产收益”中导入。"
+        ),
+    )
+    columns = [
+        settlement_column(),
+        field_column(CollectiveAsset, "name", required=True, example="阳光社区商铺门面", width=22),
+        field_column(
+            CollectiveAsset,
+            "kind",
+            "choice",
+            required=True,
+            choices=AssetKind,
+            example="商铺门面",
+        ),
+        field_column(CollectiveAsset, "area_m2", "decimal", example="1200"),
+        field_column(CollectiveAsset, "value", "decimal", example="360"),
+        field_column(CollectiveAsset, "acquired_on", "date", example="2020-06-01", width=12),
+        field_column(CollectiveAsset, "notes"),
+    ]
+    fields = ("kind", "area_m2", "value", "acquired_on", "notes")
+
+    def key_of(self, row):
+        v = row.values
+        if v.get("settlement") and v.get("name"):
+            return (v["settlement"], v["name"])
+        return None
+
+    def record_key(self, obj, code):
+        return (code, obj.name)
+
+    def new_object(self, key, values):
+        return CollectiveAsset(name=key[1], **values)
+
+    export_order = ("settlement__code", "name", "id")
+
+    def export_values(self, obj):
+        values = super().export_values(obj)
+        values["name"] = obj.name
+        return values
+
+
+class AssetIncomeSheet(SimpleKind):
+    """One row per asset and year: the asset by settlement code and name, already registered."""
+
+    key = "asset_income"
+    label = gettext_lazy("集体资产收益")
+    model = AssetIncome
+    # The yearly income is part of the asset (a table on the asset's page).
+    import_permissions = ("services.import_collectiveasset",)
+    export_permissions = ("services.export_collectiveasset",)
+    key_header = "year"
+    scope_header = "settlement"
+    key_label = gettext_lazy("安置点编码、资产名称和年度")
+    field_columns = {"asset": "asset"}
+    notes = (
+        gettext_lazy("每项资产每年一行；按“安置点编码 + 资产名称 + 年度”更新已有记录，其余新建。"),
+        gettext_lazy(
+            "资产须已登记（先导入“集体资产”或在系统中添加）。金额以万元为单位；"
+            "“其中分配给搬迁户”不能大于当年收益，年度不能晚于今年。"
+        ),
+    )
+    columns = [
+        settlement_column(),
+        Column(
+            "asset",
+            gettext_lazy("资产名称"),
+            required=True,
+            example="阳光社区商铺门面",
+            width=22,
+            help=gettext_lazy("须是该安置点已登记的集体资产。"),
+        ),
+        field_column(AssetIncome, "year", "int", required=True, example="2025"),
+        field_column(AssetIncome, "income", "decimal", required=True, example="36"),
+        field_column(AssetIncome, "distributed", "decimal", default=0, example="18"),
+        field_column(AssetIncome, "sharing", example="按户分红", width=20),
+    ]
+    fields = ("income", "distributed", "sharing")
+
+    @property
+    def examples(self):
+        return [{c.key: c.example for c in self.columns}]
+
+    def prepare(self, rows, plan, ctx):
+        codes = {r.values.get("settlement") for r in rows} - {None, ""}
+        settlements = {
+            s.code: s for s in bulk_in(Settlement.objects.visible_to(ctx.user), "code", codes)
+        }
+        code_of = {s.pk: s.code for s in settlements.values()}
+        assets = {}
+        for asset in bulk_in(CollectiveAsset.objects.all(), "settlement_id", list(code_of)):
+            assets[(code_of[asset.settlement_id], asset.name)] = asset
+        incomes = bulk_in(AssetIncome.objects.all(), "asset_id", [a.pk for a in assets.values()])
+        return {"settlements": settlements, "assets": assets, "incomes": incomes}
+
+    def key_of(self, row):
+        v = row.values
+        if v.get("settlement") and v.get("asset") and v.get("year"):
+            return (v["settlement"], v["asset"], v["year"])
+        return None
+
+    def existing(self, keys, state, ctx):
+        by_pk = {asset.pk: key for key, asset in state["assets"].items()}
+        return {(*by_pk[i.asset_id], i.year): i for i in state["incomes"]}
+
+    def values_of(self, row, state, plan, ctx):
+        v = row.values
+        if v["settlement"] not in state["settlements"]:
+            plan.errors.add(
+                row.number,
+                self.column("settlement").header,
+                self.not_found(_("安置点编码"), v["settlement"]),
+            )
+            return None
+        asset = state["assets"].get((v["settlement"], v["asset"]))
+        if asset is None:
+            plan.errors.add(
+                row.number,
+                self.column("asset").header,
+                _("该安置点没有名为“%(name)s”的集体资产，请先导入“集体资产”或在系统中添加。")
+                % {"name": v["asset"]},
+            )
+            return None
+        values = {k: v[k] for k in self.fields if k in v}
+        values["asset"] = asset
+        return values
+
+    def new_object(self, key, values):
+        return AssetIncome(year=key[2], **values)
+
+    def scope_error(self, obj, ctx):
+        if not ctx.settlement_visible(obj.asset.settlement_id):
+            return _("安置点不在您的管辖范围内。")
+        return None
+
+    export_select = ("asset__settlement",)
+    export_order = ("asset__settlement__code", "asset__name", "year", "id")
+
+    def export_values(self, obj):
+        return {
+            "settlement": obj.asset.settlement.code,
+            "asset": obj.asset.name,
+            "year": obj.year,
+            "income": obj.income,
+            "distributed": obj.distributed,
+            "sharing": obj.sharing,
+        }
+
+
+register(
+    FacilityKindSheet,
+    ActivitySheet,
+    HonourSheet,
+    FundedProjectSheet,
+    CollectiveAssetSheet,
+    AssetIncomeSheet,
+)
