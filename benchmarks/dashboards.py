@@ -104,6 +104,25 @@ def timed(label, func, *args, **kwargs):
     return result, seconds
 
 
+def time_sources(today):
+    """Each source of every installed app, alone, for all settlements: what the nightly job pays."""
+    from relocation.dashboards.registry import registry
+
+    spec = recent_periods(PeriodKind.YEAR, today, 1)[-1]
+    window = engine.window_for(spec, today)
+    settlements = Settlement.objects.all()
+    print(f"indicator sources over {settlements.count():,} settlements, {spec.code}:")
+    total = 0.0
+    for source in registry.sources.values():
+        start = time.perf_counter()
+        result = source.compute(settlements, window)
+        seconds = time.perf_counter() - start
+        total += seconds
+        app = source.compute.__module__.split(".")[0]
+        print(f"  {app:<12} {source.key:<28} {seconds:7.2f} s  {len(result):>6} settlements")
+    print(f"  all sources: {total:.1f} s")
+
+
 def reference(province_code, day):
     from communities.models import shift_years
 
@@ -151,6 +170,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--snapshot", type=int, default=0, help="store the last N months first")
     parser.add_argument("--skip-refresh", action="store_true")
+    parser.add_argument(
+        "--sources",
+        action="store_true",
+        help="time each indicator source over all settlements (running year) first",
+    )
     options = parser.parse_args()
 
     setup_test_environment()
@@ -167,6 +191,8 @@ def main():
         f"repetitions: {REPEAT}"
     )
     today = timezone.localdate()
+    if options.sources:
+        time_sources(today)
     cache = {}
     for spec in recent_periods(PeriodKind.MONTH, today, options.snapshot)[:-1]:
         timed(f"snapshot {spec.code}", engine.store_period, spec, spec.end, cache=cache)
