@@ -303,12 +303,17 @@ def rights_items(settlements, window):
     """Per settlement and active item of its province: households it applies to, and secured.
 
     The rule of ``item_households`` (the lists behind the figures) in three
-    queries whatever the number of settlements: households per settlement, the
-    active items per province, and the rows recorded by the day grouped by
+    queries whatever the number of settlements: the active items per province,
+    households per settlement, and the rows recorded by the day grouped by
     (settlement, item).  Applicable: the households less those recorded as not
     applicable; secured: those recorded as secured.
     """
     day = window.reference_date
+    items = {}
+    for pk, province in RightsItem.objects.active().values_list("pk", "category__province_id"):
+        items.setdefault(province, []).append(pk)
+    if not items:
+        return {}
     households = {
         sid: (county, n)
         for sid, county, n in Household.objects.filter(settlement__in=settlements)
@@ -319,9 +324,6 @@ def rights_items(settlements, window):
     }
     if not households:
         return {}
-    items = {}
-    for pk, province in RightsItem.objects.active().values_list("pk", "category__province_id"):
-        items.setdefault(province, []).append(pk)
     recorded = {
         (sid, item): (secured, na)
         for sid, item, secured, na in HouseholdRight.objects.filter(
