@@ -47,6 +47,11 @@ def test_county_official_reads_rights_per_item(live_server, rights_world, make_u
         "医保转移接续",
         "就业登记",
     ]  # the inactive item and 云南's are not listed
+    # On paper too (the print layout hides the pickers, not the section's tables).
+    page.emulate_media(media="print")
+    expect(table.locator("table")).to_be_visible()
+    expect(jobs.locator("td")).to_have_text(["2", "0", "2", "0.00%"])
+    page.emulate_media(media="screen")
     table.scroll_into_view_if_needed()
     shot(page, "rights-01-county-dashboard-items")
     services.screenshot(path=str(SCREENSHOT_DIR / "rights-01-section.png"))
