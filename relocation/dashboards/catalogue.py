@@ -60,23 +60,46 @@ def render():
         lines = [HEADER]
         for section in registry.ordered_sections():
             indicators = registry.in_section(section.key)
-            if not indicators:
+            tables = registry.tables_in(section.key)
+            if not indicators and not tables:
                 continue
             theme = f"{section.theme} · " if section.theme else ""
             lines.append(f"## {theme}{section.label}\n")
-            lines.append("| 键 key | 指标 | 单位 | 计算 | 口径 | 方向 | 明细 | 说明 |")
-            lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
-            for i in indicators:
-                row = [
-                    f"`{i.key}`",
-                    i.label,
-                    i.unit or "—",
-                    _formula(i),
-                    BASIS.get(i.basis, i.basis),
-                    DIRECTION[i.direction],
-                    "可查看" if i.link else "—",
-                    i.description,
-                ]
-                lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-            lines.append("")
+            if indicators:
+                _indicator_table(lines, indicators)
+            for table in tables:
+                _data_table(lines, table)
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _indicator_table(lines, indicators):
+    lines.append("| 键 key | 指标 | 单位 | 计算 | 口径 | 方向 | 明细 | 说明 |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for i in indicators:
+        row = [
+            f"`{i.key}`",
+            i.label,
+            i.unit or "—",
+            _formula(i),
+            BASIS.get(i.basis, i.basis),
+            DIRECTION[i.direction],
+            "可查看" if i.link else "—",
+            i.description,
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")
+
+
+def _data_table(lines, table):
+    """A table whose rows come from data: its rows' rule, then one line per column."""
+    lines.append(f"### {table.label}（表 `{table.key}`）\n")
+    if table.description:
+        lines.append(f"{table.description}\n")
+    prefix = f"（`{table.prefix_pattern}`）" if table.prefix_pattern else ""
+    lines.append(f"每行的分量名为该行的前缀{prefix}加下列分量名，各级由汇总后的分量计算。\n")
+    lines.append("| 列 | 单位 | 计算 | 说明 |")
+    lines.append("| --- | --- | --- | --- |")
+    for column in table.columns:
+        row = [column.label, column.unit or "—", column.formula(), column.description]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")

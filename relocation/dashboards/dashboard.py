@@ -135,6 +135,35 @@ class Row:
 
 
 @dataclass
+class TableView:
+    """A data-driven table (``registry.Table``) of one area: rows grouped as the data gives them."""
+
+    table: object
+    groups: list = field(default_factory=list)  # [(group label, [(row label, [Cell])])]
+
+    @property
+    def columns(self):
+        return self.table.columns
+
+
+def table_view(table, area, user, token, window, sums):
+    """The table's rows for ``area`` with their values from the area's summed components."""
+    view = TableView(table)
+    for row in table.rows(area, user):
+        cells = []
+        for column in table.columns:
+            value = column.evaluate(sums, row.prefix)
+            link = ""
+            if row.link is not None and value is not None:
+                link = row.link(token, window, column.key) or ""
+            cells.append(Cell(column, value, link))
+        if not view.groups or view.groups[-1][0] != row.group:
+            view.groups.append((row.group, []))
+        view.groups[-1][1].append((row.label, cells))
+    return view
+
+
+@dataclass
 class Dashboard:
     area: object
     kind: str
@@ -156,6 +185,18 @@ class Dashboard:
     all_periods: list = field(default_factory=list)  # stored periods of every kind
     today: object = None
     programme: object = None  # programmes.Programme when laid out by a programme view
+    tables: list = field(default_factory=list)  # [TableView] of the registry's tables
+
+    @property
+    def section_blocks(self):
+        """[(section, cards, tables)]: each section's cards, then its data-driven tables."""
+        cards = {section.key: items for section, items in self.sections}
+        blocks = []
+        for section in registry.ordered_sections():
+            tables = [t for t in self.tables if t.table.section == section.key]
+            if section.key in cards or tables:
+                blocks.append((section, cards.get(section.key, []), tables))
+        return blocks
 
     @property
     def print_tables(self):
@@ -375,13 +416,23 @@ def selected_spec(kind, code, today):
     return kind, spec
 
 
-def _grouped_children(area, period):
-    """{group key: sums} of the child areas: region codes, or "s<id>" for settlements."""
+def _reads_region_rollup(area):
+    """Whether the area's child rows come from its region's stored sums (``AreaFigure``)."""
+    return area.kind == "region" and area.child_level in engine.ROLLUP_LEVELS
+
+
+def _grouped_children(area, period, children=None):
+    """{group key: sums} of the child areas: region codes, or "s<id>" for settlements.
+
+    ``children``: the region's child sums when already read (``region_children_and_series``).
+    """
     region, level = area.region, area.child_level
     if area.kind == "root" and level == "province":
         return engine.region_children(period, None, "province")
-    if area.kind == "region" and level in engine.ROLLUP_LEVELS:
-        grouped = engine.region_children(period, region, level)
+    if _reads_region_rollup(area):
+        if children is None:
+            children = engine.region_children(period, region, level)
+        grouped = dict(children)
         if level == "township":
             # Settlements recorded without a township stand as their own rows.
             loose = engine.area_sums(
@@ -395,13 +446,13 @@ def _grouped_children(area, period):
     }
 
 
-def _child_rows(area, period):
+def _child_rows(area, period, children=None):
     """Rows of the child areas, with names and links (two queries)."""
     if area.child_level is None:
         return []
     if area.child_level == "scope":
         return _scope_rows(area, period)
-    grouped = _grouped_children(area, period)
+    grouped = _grouped_children(area, period, children)
     region_codes = [k for k in grouped if not k.startswith("s")]
     settlement_ids = [int(k[1:]) for k in grouped if k.startswith("s")]
     regions = (
@@ -537,16 +588,23 @@ def build(
     if period is None:
         return dash
     dash.window = engine.window_for(spec, period.reference_date)
-    rows = _child_rows(area, period)
     indicators = list(registry.indicators.values())
 
     # One query for the recent periods of the same kind: the area's totals now,
-    # the previous period (change on the cards) and the trend.
+    # the previous period (change on the cards) and the trend; a region reads
+    # its child areas' sums in the same query.
     recent = [p for p in periods if p.start <= spec.start][:TREND_PERIODS]
     previous = next((p for p in periods if p.start == spec.previous().start), None)
     if previous is not None and previous not in recent:
         recent.append(previous)
-    series = _series(area, recent)
+    if _reads_region_rollup(area):
+        children, series = engine.region_children_and_series(
+            period, area.region, area.child_level, recent
+        )
+        rows = _child_rows(area, period, children)
+    else:
+        rows = _child_rows(area, period)
+        series = _series(area, recent)
     total_sums = series.get(period.pk, {})
     dash.total = Row("total", _("合计"), area.url, total_sums)
     trend_indicators = [registry.indicators[k] for k in TREND_INDICATORS]
@@ -593,6 +651,11 @@ def build(
                 link = indicator.link(token, dash.window, label) if indicator.link else ""
                 items.append((label, value, link))
             dash.breakdowns.append((indicator, items))
+
+    dash.tables = [
+        table_view(table, area, user, token, dash.window, total_sums)
+        for table in registry.tables.values()
+    ]
 
     dash.columns = [i for i in indicators if i.column]
     for row in rows:

@@ -345,6 +345,28 @@ def region_series(periods, region, keys=None):
     return grouped
 
 
+def region_children_and_series(period, region, level, periods):
+    """``region_children(period, region, level)`` and ``region_series(periods, region)`` in one query.
+
+    A region's page needs both (its child areas' rows, its own totals and trend);
+    both are rows of ``AreaFigure``, read together.
+    """
+    ids = {p.pk for p in periods}
+    qs = AreaFigure.objects.filter(
+        Q(period=period, level=level, area_code__startswith=region.prefix)
+        | Q(period__in=sorted(ids), area_code=region.code)
+    )
+    children, series = defaultdict(dict), defaultdict(dict)
+    for period_id, row_level, code, key, value in qs.values_list(
+        "period_id", "level", "area_code", "key", "value"
+    ):
+        if period_id == period.pk and row_level == level and code.startswith(region.prefix):
+            children[code][key] = value
+        if code == region.code and period_id in ids:
+            series[period_id][key] = value
+    return dict(children), series
+
+
 def series_sums(periods, settlement_q, keys):
     """{period_id: {component: sum}} for several periods in one query (trends)."""
     qs = SettlementFigure.objects.filter(period__in=[p.pk for p in periods])

@@ -2,8 +2,9 @@
 
 One sheet, laid out for A4 landscape: a title, the area, the period, the
 reference date and the time the figures were computed, then the indicator
-cards with their previous-period values and definitions, then the child-area
-table exactly as sorted on screen, then the by-year breakdowns.
+cards with their previous-period values and definitions, then the apps'
+data-driven tables (rights items …), then the child-area table exactly as
+sorted on screen, then the by-year breakdowns.
 """
 
 import io
@@ -75,6 +76,20 @@ def workbook(dash, user):
                     str(i.description),
                 ]
             )
+    for view in dash.tables:
+        ws.append([])
+        ws.append([str(view.table.label)])
+        ws.cell(ws.max_row, 1).font = BOLD
+        ws.append(
+            [str(view.table.row_label), *(in_brackets(c.label, _unit(c)) for c in view.columns)]
+        )
+        _style_header(ws)
+        for group, rows in view.groups:
+            if group:
+                ws.append([str(group)])
+                ws.cell(ws.max_row, 1).font = BOLD
+            for label, cells in rows:
+                ws.append([str(label), *(_number(c.indicator, c.value) for c in cells)])
     if dash.rows:
         ws.append([])
         ws.append([str(area.child_label), *(in_brackets(c.label, _unit(c)) for c in dash.columns)])

@@ -9,7 +9,13 @@ An app's ``indicators.py`` registers
 * **indicators** — key, label, unit, definition and how the value follows from
   components: a ``total`` (a summed count or amount), a ``numerator`` over a
   ``denominator`` (rates, averages), a ``growth`` of one such ratio against the
-  year before, or a ``breakdown`` into several totals.
+  year before, or a ``breakdown`` into several totals;
+* **tables** — figures whose rows come from data rather than code (the rights
+  items a province's administrators keep): ``rows(area, user)`` lists the rows
+  of an area, each naming its own components by a prefix, and the table's
+  columns derive their values from the row's summed components like
+  indicators do.  A source whose components are such rows declares their
+  ``prefixes`` instead of (or beside) fixed ``components``.
 
 Only components are stored and summed up the region tree; indicator values are
 derived from the sums at every level, so a rate is never an average of rates.
@@ -82,6 +88,8 @@ class Source:
     flow: bool = False
     watch: tuple = ()
     corrections: Callable | None = None
+    # Components named from data (``rights_item_<pk>_secured``): their common prefixes.
+    prefixes: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -146,21 +154,114 @@ class Indicator:
         return value * 100 if self.unit == PERCENT else value
 
 
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a ``Table``: a value from the row's summed components.
+
+    The components are named by the row's prefix and the column's suffixes:
+    ``total`` (Σ prefix+total), ``difference`` ((a, b): Σa − Σb) or
+    ``numerator`` ÷ ``denominator`` (×100 for ``PERCENT``; "—" when the
+    denominator is 0).  Has what ``fmt`` needs (``unit``, ``decimals``).
+    """
+
+    key: str
+    label: str
+    unit: str = ""
+    total: str | None = None
+    difference: tuple | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    decimals: int = 0
+    description: str = ""
+
+    @property
+    def is_ratio(self):
+        return self.numerator is not None
+
+    def evaluate(self, sums, prefix):
+        def get(suffix):
+            return Decimal(sums.get(f"{prefix}{suffix}") or 0)
+
+        if self.total:
+            return get(self.total)
+        if self.difference:
+            return get(self.difference[0]) - get(self.difference[1])
+        den = get(self.denominator)
+        if not den:
+            return None
+        value = get(self.numerator) / den
+        return value * 100 if self.unit == PERCENT else value
+
+    def formula(self):
+        """How the value follows from the components, for the catalogue."""
+        if self.total:
+            return f"Σ `…{self.total}`"
+        if self.difference:
+            return f"Σ `…{self.difference[0]}` − Σ `…{self.difference[1]}`"
+        times = " × 100" if self.unit == PERCENT else ""
+        return f"Σ `…{self.numerator}` ÷ Σ `…{self.denominator}`{times}"
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a ``Table`` as the data gives it.
+
+    ``prefix`` names its components (``prefix + suffix`` of each column);
+    ``group`` heads a run of rows (a category); ``link(area, window, column key)``
+    returns the URL of the rows behind a figure (``area`` as for indicators), or None.
+    """
+
+    prefix: str
+    label: str
+    group: str = ""
+    link: Callable | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a section whose rows come from data: ``rows(area, user) -> [TableRow]``.
+
+    ``area`` is the dashboard's area (``relocation.dashboards.areas.Area``), so
+    that the rows are those that apply there (a province's checklist); the
+    figures are the stored components, summed like every other figure.
+    """
+
+    key: str
+    label: str
+    section: str
+    columns: tuple
+    rows: Callable = field(compare=False)
+    description: str = ""
+    row_label: str = ""
+    # How a row's prefix is formed, for the catalogue (``rights_item_<事项编号>_``).
+    prefix_pattern: str = ""
+
+
 class Registry:
     def __init__(self):
         self.sections = {}
         self.sources = {}
         self.indicators = {}
+        self.tables = {}
 
     def section(self, key, label, theme="", order=100):
         self.sections[key] = Section(key, label, theme, order)
 
-    def source(self, key, components, changes=None, flow=False, watch=(), corrections=None):
+    def source(
+        self, key, components, changes=None, flow=False, watch=(), corrections=None, prefixes=()
+    ):
         """Decorator registering a component source."""
 
         def decorate(compute):
             self.sources[key] = Source(
-                key, tuple(components), compute, changes, flow, tuple(watch), corrections
+                key,
+                tuple(components),
+                compute,
+                changes,
+                flow,
+                tuple(watch),
+                corrections,
+                tuple(prefixes),
             )
             return compute
 
@@ -187,6 +288,17 @@ class Registry:
                     f"indicator {indicator.key!r}: unknown section {indicator.section!r}"
                 )
             self.indicators[indicator.key] = indicator
+
+    def table(self, table):
+        """Register a ``Table`` (rows from data) shown in its section."""
+        if table.key in self.tables:
+            raise ImproperlyConfigured(f"table {table.key!r} declared twice")
+        if table.section not in self.sections:
+            raise ImproperlyConfigured(f"table {table.key!r}: unknown section {table.section!r}")
+        self.tables[table.key] = table
+
+    def tables_in(self, section_key):
+        return [t for t in self.tables.values() if t.section == section_key]
 
     @property
     def components(self):

@@ -22,6 +22,7 @@ while the worker runs gets a newer time, so it is kept for the next run.
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Settlement
@@ -118,8 +119,11 @@ def recompute(*, now=None):
                     continue
                 settlements = Settlement.objects.filter(pk__in=sorted(ids))
                 figures = source.compute(settlements, window)
+                owned = Q(key__in=source.components)
+                for prefix in source.prefixes:
+                    owned |= Q(key__startswith=prefix)
                 SettlementFigure.objects.filter(
-                    period=period, settlement_id__in=sorted(ids), key__in=source.components
+                    owned, period=period, settlement_id__in=sorted(ids)
                 ).delete()
                 engine.write_figures(
                     period,

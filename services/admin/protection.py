@@ -109,6 +109,61 @@ class HouseholdRightsFilter(ProtectionListFilter):
     lists = rules.HOUSEHOLD_LISTS
 
 
+class HouseholdRightItemFilter(ProtectionListFilter):
+    """``?rights_item=<pk>&rights_item_state=applicable|secured|open[&rights_item_on=YYYY-MM-DD]``.
+
+    The households behind one row of the dashboards' 权益事项落实情况 table
+    (``rules.item_households``).  Shown when a dashboard link (or the URL) names an item.
+    """
+
+    title = _("权益事项落实")
+    parameter_name = "rights_item_state"
+    date_parameter = "rights_item_on"
+    item_parameter = "rights_item"
+    exact_dates = True
+
+    def __init__(self, request, params, model, model_admin):
+        self.item_raw = (
+            params.pop(self.item_parameter)[-1] if self.item_parameter in params else None
+        )
+        self.item = None
+        if self.item_raw is not None and self.item_raw.isdigit():
+            self.item = (
+                RightsItem.objects.select_related("category").filter(pk=int(self.item_raw)).first()
+            )
+        self.lists = {key: (label, self._rule(key)) for key, label in rules.ITEM_STATES.items()}
+        super().__init__(request, params, model, model_admin)
+        if self.item_raw is not None:
+            self.used_parameters[self.item_parameter] = self.item_raw
+        if self.item is not None:
+            self.title = _("%(title)s：%(item)s") % {"title": self.title, "item": self.item}
+
+    def _rule(self, state):
+        return lambda qs, on_date: rules.item_households(qs, self.item, state, on_date)
+
+    def expected_parameters(self):
+        return [*super().expected_parameters(), self.item_parameter]
+
+    def lookups(self, request, model_admin):
+        if self.item_raw is None and self.parameter_name not in self.used_parameters:
+            return []
+        return list(rules.ITEM_STATES.items())
+
+    def queryset(self, request, queryset):
+        if self.item_raw is None and self.value() is None:
+            return queryset
+        if self.item is None:
+            messages.error(
+                request,
+                _("没有编号为“%(value)s”的权益事项。") % {"value": self.item_raw or ""},
+            )
+            return queryset.none()
+        if self.value() is None:
+            messages.error(request, _("请选择该权益事项的落实情况（适用、已落实或待落实）。"))
+            return queryset.none()
+        return super().queryset(request, queryset)
+
+
 class BenefitCoveringFilter(admin.SimpleListFilter):
     """待遇记录 in force today, or not."""
 
@@ -419,7 +474,7 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
 household_page.add(
     "services_protection",
     inlines=(HouseholdRightInline,),
-    list_filters=(HouseholdRightsFilter,),
+    list_filters=(HouseholdRightsFilter, HouseholdRightItemFilter),
 )
 person_page.add(
     "services_protection",

@@ -17,7 +17,17 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Household, Person, Settlement
 from relocation.dashboards import links
 from relocation.dashboards.changes import changed, household_settlements, person_settlements
-from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
+from relocation.dashboards.registry import (
+    DOWN,
+    NEUTRAL,
+    PERCENT,
+    UP,
+    Indicator,
+    Table,
+    TableColumn,
+    TableRow,
+    registry,
+)
 
 from ..models.protection import (
     BENEFIT_FIELDS,
@@ -29,6 +39,7 @@ from ..models.protection import (
     RightState,
     TemporaryAssistance,
     pension_base_q,
+    provinces_of_user,
     school_age_q,
 )
 
@@ -271,6 +282,160 @@ def _add_households(figures, settlement_id, applicable, secured, n):
     f["rights_households"] += n
     if secured >= applicable:
         f["rights_households_complete"] += n
+
+
+ITEM_PREFIX = "rights_item_"
+
+
+def item_prefix(item_id):
+    """The components of one item are ``rights_item_<pk>_applicable`` and ``…_secured``."""
+    return f"{ITEM_PREFIX}{item_id}_"
+
+
+@registry.source(
+    "rights_items",
+    components=(),
+    prefixes=(ITEM_PREFIX,),
+    changes=rights_changes,
+    watch=(HouseholdRight, Household, RightsItem, RightsCategory),
+)
+def rights_items(settlements, window):
+    """Per settlement and active item of its province: households it applies to, and secured.
+
+    The rule of ``item_households`` (the lists behind the figures) in three
+    queries whatever the number of settlements: the active items per province,
+    households per settlement, and the rows recorded by the day grouped by
+    (settlement, item).  Applicable: the households less those recorded as not
+    applicable; secured: those recorded as secured.
+    """
+    day = window.reference_date
+    items = {}
+    for pk, province in RightsItem.objects.active().values_list("pk", "category__province_id"):
+        items.setdefault(province, []).append(pk)
+    if not items:
+        return {}
+    households = {
+        sid: (county, n)
+        for sid, county, n in Household.objects.filter(settlement__in=settlements)
+        .values("settlement_id")
+        .annotate(county=F("settlement__county_id"), n=Count("pk"))
+        .order_by()
+        .values_list("settlement_id", "county", "n")
+    }
+    if not households:
+        return {}
+    recorded = {
+        (sid, item): (secured, na)
+        for sid, item, secured, na in HouseholdRight.objects.filter(
+            household__settlement__in=settlements,
+            item__active=True,
+            recorded_on__lte=day,
+            state__in=(RightState.SECURED, RightState.NOT_APPLICABLE),
+        )
+        .values("household__settlement_id", "item_id")
+        .annotate(
+            secured=Count("pk", filter=Q(state=RightState.SECURED)),
+            na=Count("pk", filter=Q(state=RightState.NOT_APPLICABLE)),
+        )
+        .order_by()
+        .values_list("household__settlement_id", "item_id", "secured", "na")
+    }
+    figures = {}
+    for sid, (county, n) in households.items():
+        row = figures[sid] = {}
+        for item in items.get(f"{county[:2]}0000", ()):
+            secured, na = recorded.get((sid, item), (0, 0))
+            prefix = item_prefix(item)
+            row[f"{prefix}applicable"] = n - na
+            row[f"{prefix}secured"] = secured
+    return figures
+
+
+def _area_provinces(area, user):
+    """Province codes whose checklist applies to a dashboard area (None: every province)."""
+    if area.settlement is not None:
+        return {f"{area.settlement.county_id[:2]}0000"}
+    if area.region is not None:
+        return {f"{area.region.code[:2]}0000"}
+    return provinces_of_user(user)
+
+
+def _item_link(item_id):
+    states = {"applicable": "applicable", "secured": "secured", "open": "open", "rate": "secured"}
+
+    def link(area, window, column):
+        return links.households(
+            area,
+            rights_item=item_id,
+            rights_item_state=states[column],
+            rights_item_on=window.reference_date.isoformat(),
+        )
+
+    return link
+
+
+def item_rows(area, user):
+    """One row per active item of the area's province(s), grouped by category (one query)."""
+    provinces = _area_provinces(area, user)
+    items = RightsItem.objects.active().select_related("category__province")
+    if provinces is not None:
+        items = items.filter(category__province_id__in=sorted(provinces))
+    items = items.order_by("category__province_id", "category__order", "category_id", "order", "pk")
+    several = provinces is None or len(provinces) > 1
+    rows = []
+    for item in items:
+        group = str(item.category)
+        if several:
+            group = f"{item.category.province.name} · {group}"
+        rows.append(TableRow(item_prefix(item.pk), item.name, group, _item_link(item.pk)))
+    return rows
+
+
+registry.table(
+    Table(
+        key="rights_items",
+        label=_("权益事项落实情况"),
+        section=SECTION,
+        row_label=_("权益事项"),
+        columns=(
+            TableColumn(
+                "applicable",
+                _("适用户数"),
+                _("户"),
+                total="applicable",
+                description=_("统计日前未核实为不适用的搬迁户（未核实的也算适用）。"),
+            ),
+            TableColumn(
+                "secured",
+                _("已落实户数"),
+                _("户"),
+                total="secured",
+                description=_("统计日前核实为已落实的搬迁户。"),
+            ),
+            TableColumn(
+                "open",
+                _("待落实或未核实户数"),
+                _("户"),
+                difference=("applicable", "secured"),
+                description=_("适用户数 − 已落实户数。"),
+            ),
+            TableColumn(
+                "rate",
+                _("落实率"),
+                PERCENT,
+                numerator="secured",
+                denominator="applicable",
+                decimals=2,
+                description=_("已落实户数 ÷ 适用户数（各级由汇总后的户数计算）。"),
+            ),
+        ),
+        rows=item_rows,
+        prefix_pattern=f"{ITEM_PREFIX}<事项编号>_",
+        description=_(
+            "本省权益清单中每个在用事项一行，按类别分组；户数按统计日期计，核实日期晚于统计日期的记录不计。"
+        ),
+    )
+)
 
 
 # --- indicators --------------------------------------------------------------------------

@@ -583,6 +583,37 @@ HOUSEHOLD_LISTS = {
 }
 
 
+def item_households(households, item, state, on_date):
+    """Households of ``item``'s province by their state of that item on ``on_date``.
+
+    ``applicable``: not recorded as not applicable by then (a household without a
+    record counts); ``secured``: recorded as secured by then; ``open``: applicable
+    and not secured (待落实, or not verified yet).  The per-item figures of the
+    dashboards count the same (``services.indicators.protection.rights_items``).
+    """
+    rows = HouseholdRight.objects.filter(
+        household=OuterRef("pk"), item=item, recorded_on__lte=on_date
+    )
+    in_province = households.filter(
+        settlement__county__code__startswith=item.category.province_id[:2]
+    )
+    secured = Exists(rows.filter(state=RightState.SECURED))
+    applicable = ~Exists(rows.filter(state=RightState.NOT_APPLICABLE))
+    if state == "secured":
+        return in_province.filter(secured)
+    if state == "applicable":
+        return in_province.filter(applicable)
+    return in_province.filter(applicable & ~secured)
+
+
+#: ``?rights_item_state=`` value -> label (with ``rights_item=<pk>``)
+ITEM_STATES = {
+    "applicable": _("适用"),
+    "secured": _("已落实"),
+    "open": _("待落实或未核实"),
+}
+
+
 def provinces_of_user(user):
     """Province codes the user's area touches (None: every province)."""
     scope = get_scope(user)
