@@ -78,8 +78,14 @@ class CappedCountPaginator(Paginator):
         if not isinstance(qs, models.QuerySet):
             return len(qs)
         # Only primary keys: list annotations (head's name, member count …)
-        # are not computed for rows that are merely counted.
-        return qs.order_by().values("pk")[: self.cap + 1].count()
+        # are not computed for rows that are merely counted.  Ordered by the
+        # settlement the scope filters on (the lists' own leading key): unordered,
+        # PostgreSQL merge-joins people to households from the first household id
+        # and read 727,558 people to count a county's first 10,001 (1.0 s at 2M
+        # people); ordered, it walks the scope's households by settlement (35 ms).
+        path = getattr(qs, "scope_path", None)
+        ordering = [f"-{path}_id" if path else "-pk"] if path is not None else []
+        return qs.order_by(*ordering).values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self):

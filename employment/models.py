@@ -647,7 +647,11 @@ class HouseholdIncome(models.Model):
                 violation_error_message=_("家庭人口至少为1人。"),
             ),
         ]
-        indexes = [models.Index(fields=["year", "household"], name="income_year_household")]
+        indexes = [
+            models.Index(fields=["year", "household"], name="income_year_household"),
+            # 低于监测线: the incomes of a year under a line (below_monitoring_line).
+            models.Index(fields=["year", "per_capita_net"], name="income_year_per_capita"),
+        ]
 
     def __str__(self):
         return f"{self.household} · {self.year}"

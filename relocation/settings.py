@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "csp",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Its widget templates, for FORM_RENDERER below.
+    "django.forms",
     "simple_history",
     "import_export",
     "django_tasks",
@@ -111,6 +113,11 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets render through TEMPLATES, so that templates/django/forms/ may replace
+# Django's own: select.html writes its options in place (the household form's 48
+# drop-downs rendered in a third of the time).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 WSGI_APPLICATION = "relocation.wsgi.application"
 
 DATABASES = {
@@ -118,6 +125,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "POSTGRES_JIT", default=False
+):
+    # PostgreSQL compiles queries it estimates as large (jit_above_cost) before
+    # running them: 180–225 ms of compiling for each count of the work-list page
+    # at 2 million people, more than the page's whole budget, and nothing gained
+    # on queries that run a second or less.  POSTGRES_JIT=true keeps the server's choice.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves the web server and the job worker at once:
     # write-ahead logging lets pages read while the worker writes, and

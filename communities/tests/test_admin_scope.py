@@ -476,6 +476,24 @@ def test_big_lists_never_count_the_whole_table(client, world):
     assert "显示计数" not in body
 
 
+def test_capped_count_walks_the_scope_by_settlement(client, world):
+    """Unordered, PostgreSQL counted a county's people by merge-joining them from the first
+    household (1.0 s at 2 million people); ordered by the scope's settlement it walks only
+    the county's households.  The count itself is that of the rows listed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, world.county)
+    for model, column in (("person", "household"), ("household", "household")):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(changelist(model))
+        counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+        assert len(counts) == 1, counts
+        assert f'ORDER BY "communities_{column}"."settlement_id" DESC' in counts[0], counts[0]
+        cl = response.context["cl"]
+        assert cl.result_count == cl.queryset.count() == len(cl.result_list)
+
+
 def test_list_queries_do_not_grow_with_buildings(client, world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
