@@ -341,6 +341,10 @@ def parse_rows(kind, sheet, plan, ctx):
         for index, column, header in positions
     ]
     marks = example_marks()
+    # The cell above, per column, and its value: a household's columns repeat on
+    # each member's row, so most of their cells equal the one above (one
+    # comparison instead of a parse; a cell in error is never remembered).
+    above = [(_MISSING, None)] * len(columns)
     for done, (number, cells) in enumerate(raw_rows):
         raw_rows[done] = None  # the raw cells are not needed again: free them as we go
         if cells and cells[0].__class__ is str and cells[0].lstrip().startswith(marks):
@@ -348,14 +352,19 @@ def parse_rows(kind, sheet, plan, ctx):
             continue
         values, bad = {}, set()
         width = len(cells)
-        for index, key, parse, header, memo in columns:
+        for position, (index, key, parse, header, memo) in enumerate(columns):
             raw = cells[index] if index < width else None
+            last = above[position]
+            if raw.__class__ is last[0].__class__ and raw == last[0]:
+                values[key] = last[1]
+                continue
             if memo is not None:
                 # bool 1 == int 1 == float 1.0: only text cells are remembered by value.
                 memo_key = raw if raw.__class__ is str else (raw.__class__, raw)
                 found = memo.get(memo_key, _MISSING)
                 if found is not _MISSING:
                     values[key] = found
+                    above[position] = (raw, found)
                     continue
             try:
                 value = values[key] = parse(raw)
@@ -363,6 +372,7 @@ def parse_rows(kind, sheet, plan, ctx):
                 plan.errors.add(number, header, str(exc))
                 bad.add(key)
                 continue
+            above[position] = (raw, value)
             if memo is not None and len(memo) < MEMO_SIZE:
                 memo[memo_key] = value
         rows.append(Row(number, values, bad))
