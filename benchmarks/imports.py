@@ -3,7 +3,10 @@
 Builds a 100,000-row roster (25,000 households of four, one row per person,
 household columns repeated) for settlements in 黔西南州, as .xlsx and .csv, and
 times the importer end to end: upload → check (dry run, the preview) → commit,
-exactly the functions the pages call (``relocation.spreadsheets.services``).
+exactly the functions the pages call (``relocation.spreadsheets.services``),
+and again through the pages themselves and the job worker (``pages-xlsx``,
+``pages-csv``: upload, preview page, confirm, result page; ``db_worker --batch``
+runs each queued job at once, in the same process).
 Then, side by side on the same rows, a stock django-import-export
 ``ModelResource`` with default options (households, then people).
 
@@ -12,6 +15,9 @@ Then, side by side on the same rows, a stock django-import-export
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py load_regions --province 52
     .venv/bin/python benchmarks/imports.py                 # 100k rows; stock on 10k rows
     BENCH_ROWS=20000 BENCH_STOCK_ROWS=4000 .venv/bin/python benchmarks/imports.py
+    # some scenarios only, the files of an earlier run, a cProfile file per scenario:
+    BENCH_SCENARIOS=cleanup,xlsx,cleanup,pages-xlsx,cleanup BENCH_REUSE_FILES=1 \
+        BENCH_PROFILE=/tmp/imports .venv/bin/python benchmarks/imports.py
 
 Each scenario runs in its own process so that "peak memory" is that scenario's
 (``ru_maxrss``).  The benchmark deletes its own rows (household numbers
