@@ -3,7 +3,10 @@
 Builds a 100,000-row roster (25,000 households of four, one row per person,
 household columns repeated) for settlements in 黔西南州, as .xlsx and .csv, and
 times the importer end to end: upload → check (dry run, the preview) → commit,
-exactly the functions the pages call (``relocation.spreadsheets.services``).
+exactly the functions the pages call (``relocation.spreadsheets.services``),
+and again through the pages themselves and the job worker (``pages-xlsx``,
+``pages-csv``: upload, preview page, confirm, result page; ``db_worker --batch``
+runs each queued job at once, in the same process).
 Then, side by side on the same rows, a stock django-import-export
 ``ModelResource`` with default options (households, then people).
 
@@ -12,6 +15,9 @@ Then, side by side on the same rows, a stock django-import-export
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py load_regions --province 52
     .venv/bin/python benchmarks/imports.py                 # 100k rows; stock on 10k rows
     BENCH_ROWS=20000 BENCH_STOCK_ROWS=4000 .venv/bin/python benchmarks/imports.py
+    # some scenarios only, the files of an earlier run, a cProfile file per scenario:
+    BENCH_SCENARIOS=cleanup,xlsx,cleanup,pages-xlsx,cleanup BENCH_REUSE_FILES=1 \
+        BENCH_PROFILE=/tmp/imports .venv/bin/python benchmarks/imports.py
 
 Each scenario runs in its own process so that "peak memory" is that scenario's
 (``ru_maxrss``).  The benchmark deletes its own rows (household numbers
@@ -227,6 +233,65 @@ def run_ours(path, label, limit=None):
     }
 
 
+def run_pages(path, label):
+    """The same through the pages and the job worker: upload, preview page, confirm, result page.
+
+    The file is over ``SPREADSHEET_INLINE_MAX_BYTES``, so the check and the commit
+    are queued; ``db_worker --batch`` (the worker's own code, in this process)
+    runs each as soon as it is queued, so no polling delay is counted.
+    """
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+
+    from relocation.spreadsheets.models import ImportJob
+
+    settings.SPREADSHEET_MAX_ROWS = 10**6
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    content = Path(path).read_bytes()
+    user = admin_user()
+    client = Client()
+    client.force_login(user)
+
+    def worker():
+        call_command(
+            "db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0, reload=False
+        )
+
+    c0, d0 = time.process_time(), db_cpu_s()
+    t0 = time.perf_counter()
+    response = client.post(
+        reverse("spreadsheets:upload"),
+        {"kind": "roster", "file": SimpleUploadedFile(Path(path).name, content)},
+    )
+    assert response.status_code == 302, response.status_code
+    job = ImportJob.objects.get(pk=response.url.rstrip("/").split("/")[-1])
+    assert job.background, "the file is small enough to be checked inline"
+    worker()
+    assert client.get(response.url).status_code == 200
+    t1 = time.perf_counter()
+    job.refresh_from_db()
+    assert job.state == "ready", (job.state, job.failure, job.errors[:5])
+    client.post(reverse("spreadsheets:confirm", args=[job.pk]))
+    worker()
+    assert client.get(response.url).status_code == 200
+    t2 = time.perf_counter()
+    job.refresh_from_db()
+    assert job.state == "committed", job.failure
+    return {
+        "scenario": label,
+        "rows": job.total_rows,
+        "check_s": round(t1 - t0, 2),
+        "commit_s": round(t2 - t1, 2),
+        "total_s": round(t2 - t0, 2),
+        "python_cpu_s": round(time.process_time() - c0, 2),
+        "db_cpu_s": round(db_cpu_s() - d0, 2) if d0 is not None else None,
+        "rows_per_s": round(job.total_rows / (t2 - t0)),
+        "new": job.new_rows,
+        "peak_mb": peak_mb(),
+    }
+
+
 def run_recheck(path, label):
     """The same file again: everything unchanged (the round-trip check)."""
     from relocation.spreadsheets import services
@@ -373,6 +438,24 @@ def peak_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+DEFAULT_SCENARIOS = (
+    "cleanup",
+    "xlsx",
+    "recheck",
+    "cleanup",
+    "pages-xlsx",
+    "cleanup",
+    "csv",
+    "cleanup",
+    "pages-csv",
+    "cleanup",
+    "ours-small",
+    "cleanup",
+    "stock",
+    "cleanup",
+)
+
+
 def child(scenario):
     """Run one scenario in a fresh process; return its JSON line."""
     out = subprocess.run(
@@ -391,11 +474,25 @@ def main():
     if len(sys.argv) > 1:
         scenario = sys.argv[1]
         guard.require_own_data(PREFIX)  # each scenario's process checks again
+        if os.environ.get("BENCH_PROFILE") and scenario != "cleanup":
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         if scenario == "xlsx":
             result = run_ours(WORK / "roster.xlsx", f"ours, .xlsx, {ROWS} rows: check + commit")
         elif scenario == "csv":
             result = run_ours(
                 WORK / "roster.csv", f"ours, GB18030 .csv, {ROWS} rows: check + commit"
+            )
+        elif scenario == "pages-xlsx":
+            result = run_pages(
+                WORK / "roster.xlsx", f"ours via the pages and the worker, .xlsx, {ROWS} rows"
+            )
+        elif scenario == "pages-csv":
+            result = run_pages(
+                WORK / "roster.csv",
+                f"ours via the pages and the worker, GB18030 .csv, {ROWS} rows",
             )
         elif scenario == "recheck":
             result = run_recheck(
@@ -409,43 +506,44 @@ def main():
         elif scenario == "cleanup":
             cleanup()
             result = {}
+        if os.environ.get("BENCH_PROFILE") and scenario != "cleanup":
+            profile.disable()
+            profile.dump_stats(f"{os.environ['BENCH_PROFILE']}-{scenario}.prof")
         print(json.dumps(result, ensure_ascii=False))
         return
     guard.require_own_data(PREFIX)
     print(f"database: {connection.vendor}, rows: {ROWS}, stock rows: {STOCK_ROWS}")
     settlements = ensure_settlements()
-    headers, rows = roster_rows(ROWS, settlements)
-    write_files(headers, rows)
-    import csv
+    if os.environ.get("BENCH_REUSE_FILES") and (WORK / "roster-small.csv").exists():
+        print(f"reusing the files in {WORK}")
+    else:
+        headers, rows = roster_rows(ROWS, settlements)
+        write_files(headers, rows)
+        import csv
 
-    with open(WORK / "roster-small.csv", "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        writer.writerows(rows[:STOCK_ROWS])
-    del rows
+        with open(WORK / "roster-small.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            writer.writerows(rows[:STOCK_ROWS])
+        del rows
     results = []
-    for scenario in (
-        "cleanup",
-        "xlsx",
-        "recheck",
-        "cleanup",
-        "csv",
-        "cleanup",
-        "ours-small",
-        "cleanup",
-        "stock",
-        "cleanup",
-    ):
+    scenarios = (
+        os.environ.get("BENCH_SCENARIOS", "").split(",")
+        if os.environ.get("BENCH_SCENARIOS")
+        else DEFAULT_SCENARIOS
+    )
+    for scenario in scenarios:
         result = child(scenario)
         if result:
             results.append(result)
             print(json.dumps(result, ensure_ascii=False), flush=True)
-    ours = next(r for r in results if r["scenario"].startswith(f"ours, .csv, {STOCK_ROWS}"))
-    stock = next(r for r in results if r["scenario"].startswith("stock"))
-    print(
-        f"speed-up over stock on the same {STOCK_ROWS} rows: "
-        f"{stock['total_s'] / ours['total_s']:.1f}x (ours includes the dry run, stock does not)"
-    )
+    ours = next((r for r in results if r["scenario"].startswith(f"ours, .csv, {STOCK_ROWS}")), None)
+    stock = next((r for r in results if r["scenario"].startswith("stock")), None)
+    if ours and stock:
+        print(
+            f"speed-up over stock on the same {STOCK_ROWS} rows: "
+            f"{stock['total_s'] / ours['total_s']:.1f}x (ours includes the dry run, stock does not)"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -14,6 +13,7 @@ from .history_pii import TokenizedHistoricalRecords
 from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
 from .scope import ScopedQuerySetMixin
 from .validators import (
+    after_today,
     birth_date_from_id,
     normalize_phone,
     normalize_resident_id,
@@ -500,7 +500,7 @@ class Household(models.Model):
             and not self.origin_township_id.startswith(self.origin_county_id)
         ):
             errors["origin_township"] = _("迁出乡镇不属于迁出县。")
-        if self.moved_in_date and self.moved_in_date > timezone.localdate():
+        if self.moved_in_date and after_today(self.moved_in_date):
             errors["moved_in_date"] = _("入住日期不能晚于今天。")
         if self.occupancy_state == enums.OccupancyState.MOVED_IN and not self.settlement_id:
             errors["settlement"] = _("已入住的搬迁户必须填写安置点。")

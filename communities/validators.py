@@ -90,7 +90,7 @@ def validate_resident_id(value):
             code="birth_date",
             params={"date": value[6:14]},
         ) from None
-    if born > timezone.localdate():
+    if after_today(born):
         raise ValidationError(
             _("身份证号中的出生日期 %(date)s 晚于今天。"),
             code="future_birth_date",
@@ -106,6 +106,23 @@ def validate_resident_id(value):
         # Never say which character would pass: that would turn a mistyped
         # number into a valid-looking wrong one instead of a look at the card.
         raise ValidationError(CHECK_DIGIT_MESSAGE, code="check_digit")
+
+
+_TWO_DAYS = datetime.timedelta(days=2)
+
+
+def after_today(day):
+    """``day > timezone.localdate()``, without the time-zone arithmetic for days long past.
+
+    An import calls this for every ID number and every household (150,000
+    times for a 100,000-row roster, 5 s of time-zone conversion).  The local
+    date of any time zone is within two days of the machine's own date, so a
+    day before that is never after today and only recent days need the exact
+    answer.
+    """
+    if day < datetime.date.today() - _TWO_DAYS:
+        return False
+    return day > timezone.localdate()
 
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]", re.ASCII)

@@ -16,9 +16,17 @@ from communities import enums
 from communities.models import Building, GridUnit, Household, Person, Region, Settlement
 from communities.validators import birth_date_from_id, sex_from_id
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import apply, bulk_in, duplicates, run_clean, snapshot
+from relocation.spreadsheets.engine import (
+    apply,
+    bulk_in,
+    duplicates,
+    freeze,
+    run_clean,
+    snapshot,
+    thaw,
+)
 from relocation.spreadsheets.kinds import Kind
-from relocation.spreadsheets.writes import insert, insert_rows, touch
+from relocation.spreadsheets.writes import insert_rows, touch
 
 # Words rosters use for a relationship without saying the sex: the member's
 # sex from the ID number picks (male, female).
@@ -529,7 +537,7 @@ class RosterKind(Kind):
                     person = Person(id_number=id_number, household=household, **values)
                     if not run_clean(person, row, plan, headers):
                         continue
-                new_people.append((id_number, household, values))
+                new_people.append((id_number, number, values))
                 plan.outcome[row.number] = "new"
                 plan.note("new", Person, id_number, values, rows=(row.number,))
                 continue
@@ -541,7 +549,7 @@ class RosterKind(Kind):
             if changed:
                 if needs_clean(person.__dict__) and not run_clean(person, row, plan, headers):
                     continue
-                changed_people.append((person, changed))
+                changed_people.append((person, changed, number))
                 if was_head and person.relationship != enums.Relationship.HEAD:
                     stepping_down.append(person)
                 noted = snapshot(person, [name for name in changed if name != "household"])
@@ -617,37 +625,80 @@ class RosterKind(Kind):
                 if plan.outcome.get(row.number) == "unchanged":
                     plan.outcome[row.number] = "updated"
 
+        existing = {
+            number: household.pk
+            for number, household in resolved.items()
+            if household is not None and household.pk is not None
+        }
+
         def write(ctx):
-            kwargs = ctx.write_kwargs()
-            insert(Household, new_households, ctx)
-            if changed_households:
-                fields = sorted({f for h in changed_households for f in h._import_changed})
-                touch(changed_households)
-                Household.objects.bulk_update(
-                    changed_households, [*fields, "updated_at"], batch_size=1000, **kwargs
-                )
-            person_rows = [
-                person_row(id_number, household.pk, values)
-                for id_number, household, values in new_people
-            ]
-            if stepping_down:
-                # First, so that the one-head-per-household index never sees two heads.
-                Person.objects.bulk_update(stepping_down, ["relationship"], **kwargs)
-            insert_rows(Person, person_rows, ctx)
-            if changed_people:
-                for person, changed in changed_people:
-                    if "household" in changed:  # moved, possibly into a household new here
-                        person.household_id = person.household.pk
-                fields = sorted({f for _p, changed in changed_people for f in changed})
-                touch([p for p, _c in changed_people])
-                Person.objects.bulk_update(
-                    [p for p, _c in changed_people],
-                    [*fields, "updated_at"],
-                    batch_size=1000,
-                    **kwargs,
-                )
+            write_roster(
+                [household_row(h) for h in new_households],
+                existing,
+                [(h, h._import_changed) for h in changed_households],
+                new_people,
+                changed_people,
+                stepping_down,
+                ctx,
+            )
+
+        def kept():
+            """The writes as plain data, for ``write_kept`` at commit."""
+            return {
+                "households": [freeze(household_row(h)) for h in new_households],
+                "existing": existing,
+                "changed_households": [
+                    (h.pk, freeze(attribute_values(h, h._import_changed)))
+                    for h in changed_households
+                ],
+                "people": new_people,
+                "changed_people": [
+                    (
+                        p.pk,
+                        freeze(attribute_values(p, changed)),
+                        number if "household" in changed else None,
+                    )
+                    for p, changed, number in changed_people
+                ],
+                "stepping_down": [p.pk for p in stepping_down],
+            }
 
         plan.writes.append(write)
+        plan.kept = kept
+
+    def write_kept(self, data, ctx):
+        """Write a checked plan kept since the check (``kept`` above).
+
+        Only the records the plan changes are loaded again, by id: the commit
+        has verified that none of them changed since the check, so applying
+        the kept values gives the instances the check planned.
+        """
+        households = Household.objects.defer("created_at", "updated_at").in_bulk(
+            [pk for pk, _v in data["changed_households"]]
+        )
+        changed_households = []
+        for pk, values in data["changed_households"]:
+            household = households[pk]
+            changed_households.append((household, set_attributes(household, thaw(values))))
+        people = Person.objects.defer("created_at", "updated_at").in_bulk(
+            [pk for pk, _v, _n in data["changed_people"]]
+        )
+        changed_people = []
+        for pk, values, number in data["changed_people"]:
+            person = people[pk]
+            changed = set_attributes(person, thaw(values))
+            if number is not None:  # moved into another household of the file
+                changed.append("household")
+            changed_people.append((person, changed, number))
+        write_roster(
+            [thaw(row) for row in data["households"]],
+            data["existing"],
+            changed_households,
+            [tuple(item) for item in data["people"]],
+            changed_people,
+            [people[pk] for pk in data["stepping_down"]],
+            ctx,
+        )
 
     def _household_values(self, row, settlements, buildings, grids, regions, plan, ctx):
         v = row.values
@@ -760,6 +811,71 @@ class RosterKind(Kind):
         for key in PERSON_FIELDS:
             values[key] = getattr(person, key)
         return values
+
+
+_HOUSEHOLD_ATTNAMES = [f.attname for f in Household._meta.concrete_fields if not f.primary_key]
+
+
+def household_row(household):
+    """A new household's columns, for ``insert_rows``."""
+    state = household.__dict__
+    return {name: state.get(name) for name in _HOUSEHOLD_ATTNAMES}
+
+
+def attribute_values(obj, names):
+    """{attname: value} of the fields ``names`` (``household`` is set at write time)."""
+    get = obj._meta.get_field
+    return {
+        get(name).attname: getattr(obj, get(name).attname) for name in names if name != "household"
+    }
+
+
+def set_attributes(obj, values):
+    """Set attnames on ``obj``; the field names changed (for ``bulk_update``)."""
+    names = []
+    for field in obj._meta.concrete_fields:
+        if field.attname in values:
+            setattr(obj, field.attname, values[field.attname])
+            names.append(field.name)
+    return names
+
+
+def write_roster(
+    household_rows, existing, changed_households, new_people, changed_people, stepping_down, ctx
+):
+    """The roster's writes, from a plan made now or kept since the check.
+
+    ``household_rows``: new households' columns; ``existing``: {household
+    number: id} of the file's registered households; ``changed_*``:
+    (instance, changed field names[, household number]); ``new_people``:
+    (ID number, household number, values).
+    """
+    kwargs = ctx.write_kwargs()
+    insert_rows(Household, household_rows, ctx)
+    pk_of = dict(existing)
+    pk_of.update((row["number"], row["id"]) for row in household_rows)
+    if changed_households:
+        fields = sorted({f for _h, changed in changed_households for f in changed})
+        households = [h for h, _c in changed_households]
+        touch(households)
+        Household.objects.bulk_update(
+            households, [*fields, "updated_at"], batch_size=1000, **kwargs
+        )
+    person_rows = [
+        person_row(id_number, pk_of[number], values) for id_number, number, values in new_people
+    ]
+    for person, changed, number in changed_people:
+        if "household" in changed:  # moved, possibly into a household new here
+            person.household_id = pk_of[number]
+    if stepping_down:
+        # First, so that the one-head-per-household index never sees two heads.
+        Person.objects.bulk_update(stepping_down, ["relationship"], **kwargs)
+    insert_rows(Person, person_rows, ctx)
+    if changed_people:
+        fields = sorted({f for _p, changed, _n in changed_people for f in changed})
+        people = [p for p, _c, _n in changed_people]
+        touch(people)
+        Person.objects.bulk_update(people, [*fields, "updated_at"], batch_size=1000, **kwargs)
 
 
 def resolve_relationships(rows):

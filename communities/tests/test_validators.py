@@ -242,3 +242,16 @@ class TestMasking:
     def test_masks_never_show_the_middle(self):
         assert "1990" not in mask_resident_id(ZHONGSHAN_MAN)
         assert "3221" not in mask_phone("0858-3221234")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_after_today_agrees_with_the_local_date_in_any_zone(zone):
+    from communities.validators import after_today
+
+    with timezone.override(zone):
+        today = timezone.localdate()
+        assert not after_today(today)
+        assert after_today(today + datetime.timedelta(days=1))
+        assert not after_today(today - datetime.timedelta(days=1))
+        assert not after_today(datetime.date(1990, 5, 1))
+        assert after_today(datetime.date(today.year + 1, 1, 1))

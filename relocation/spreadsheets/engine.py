@@ -76,6 +76,10 @@ class Plan:
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
         self.settlements = set()
+        # A kind that can write this plan again from plain data (``kind.write_kept``)
+        # sets a callable returning that data (``pack_kept``): the commit then writes
+        # the checked plan instead of planning a second time.
+        self.kept = None
 
     def relies_on(self, model, pks=(), settlements=()):
         """Declare records the plan read: ``pks`` of ``model``, and every record
@@ -337,6 +341,10 @@ def parse_rows(kind, sheet, plan, ctx):
         for index, column, header in positions
     ]
     marks = example_marks()
+    # The cell above, per column, and its value: a household's columns repeat on
+    # each member's row, so most of their cells equal the one above (one
+    # comparison instead of a parse; a cell in error is never remembered).
+    above = [(_MISSING, None)] * len(columns)
     for done, (number, cells) in enumerate(raw_rows):
         raw_rows[done] = None  # the raw cells are not needed again: free them as we go
         if cells and cells[0].__class__ is str and cells[0].lstrip().startswith(marks):
@@ -344,14 +352,19 @@ def parse_rows(kind, sheet, plan, ctx):
             continue
         values, bad = {}, set()
         width = len(cells)
-        for index, key, parse, header, memo in columns:
+        for position, (index, key, parse, header, memo) in enumerate(columns):
             raw = cells[index] if index < width else None
+            last = above[position]
+            if raw.__class__ is last[0].__class__ and raw == last[0]:
+                values[key] = last[1]
+                continue
             if memo is not None:
                 # bool 1 == int 1 == float 1.0: only text cells are remembered by value.
                 memo_key = raw if raw.__class__ is str else (raw.__class__, raw)
                 found = memo.get(memo_key, _MISSING)
                 if found is not _MISSING:
                     values[key] = found
+                    above[position] = (raw, found)
                     continue
             try:
                 value = values[key] = parse(raw)
@@ -359,6 +372,7 @@ def parse_rows(kind, sheet, plan, ctx):
                 plan.errors.add(number, header, str(exc))
                 bad.add(key)
                 continue
+            above[position] = (raw, value)
             if memo is not None and len(memo) < MEMO_SIZE:
                 memo[memo_key] = value
         rows.append(Row(number, values, bad))
@@ -446,6 +460,77 @@ def unpack_rows(kind, blob):
         for number, values in zip(numbers, zip(*columns, strict=True), strict=True)
     ]
     return rows, set(keys)
+
+
+# --- the checked plan, kept for the commit --------------------------------------
+# marshal again: plain values only; decimals, dates and date-times are tagged.
+KEPT_VERSION = 1
+_TAGS = {
+    Decimal: ("decimal", str),
+    datetime.date: ("date", datetime.date.toordinal),
+    datetime.datetime: ("datetime", datetime.datetime.isoformat),
+}
+_UNTAG = {
+    "decimal": Decimal,
+    "date": datetime.date.fromordinal,
+    "datetime": datetime.datetime.fromisoformat,
+}
+
+
+def freeze(values):
+    """{name: value} with decimals and dates as tagged tuples (marshal takes them)."""
+    frozen = {}
+    for name, value in values.items():
+        tag = _TAGS.get(value.__class__)
+        frozen[name] = value if tag is None else (tag[0], tag[1](value))
+    return frozen
+
+
+def thaw(values):
+    """The inverse of ``freeze``."""
+    for name, value in values.items():
+        if value.__class__ is tuple:
+            values[name] = _UNTAG[value[0]](value[1])
+    return values
+
+
+def pack_kept(plan, basis):
+    """The checked plan's writes and what it relied on, with where the history stood."""
+    relied_on = (
+        None
+        if plan.relied_on is None
+        else {label: sorted(pks) for label, pks in plan.relied_on.items()}
+    )
+    return zlib.compress(
+        marshal.dumps(
+            (KEPT_VERSION, basis, relied_on, sorted(plan.settlements), plan.digest, plan.kept())
+        ),
+        1,
+    )
+
+
+@dataclass
+class Kept:
+    basis: dict
+    relied_on: dict  # {model label: set of pks}, or None: the kind did not say
+    settlements: set
+    digest: str
+    data: object
+
+
+def unpack_kept(blob):
+    """A ``Kept``, or None when the blob cannot be read (then the commit plans again)."""
+    try:
+        version, basis, relied_on, settlements, digest, data = marshal.loads(
+            zlib.decompress(bytes(blob))
+        )
+    except (ValueError, EOFError, TypeError, zlib.error):
+        return None
+    if version != KEPT_VERSION:
+        return None
+    if relied_on is not None:
+        relied_on = {label: set(pks) for label, pks in relied_on.items()}
+    return Kept(basis, relied_on, set(settlements), digest, data)
 
 
 def commit(plan, ctx):

@@ -110,6 +110,10 @@ class ImportUpload(models.Model):
     #: The check's parsed cells (``engine.pack_rows``), so that a commit
     #: re-plans against the database without parsing the file a second time.
     parsed = models.BinaryField(_("解析结果"), null=True, blank=True)
+    #: PostgreSQL: the checked plan itself, what it read and where the change
+    #: history stood (``engine.pack_kept``), so that a commit writes it without
+    #: planning again when nothing it relied on has changed since.
+    kept = models.BinaryField(_("预览结果"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("上传文件")

@@ -109,6 +109,8 @@ def job_check(job):
     job.state = JobState.VALIDATING
     job.save(update_fields=["state"])
     ctx = _context(job)
+    # Before the plan reads anything: a commit compares the history with this.
+    basis = history_basis() if connection.vendor == "postgresql" else None
     try:
         sheet = _read(job, ctx)
         plan = engine.plan_file(kind, sheet, ctx)
@@ -117,7 +119,10 @@ def job_check(job):
         return job
     _store_plan(job, plan)
     if not plan.errors and plan.rows:
-        ImportUpload.objects.filter(job=job).update(parsed=engine.pack_rows(kind, plan))
+        kept = None
+        if basis is not None and plan.kept is not None:
+            kept = engine.pack_kept(plan, basis)
+        ImportUpload.objects.filter(job=job).update(parsed=engine.pack_rows(kind, plan), kept=kept)
     _finish(job, JobState.INVALID if plan.errors else JobState.READY, started)
     return job
 
@@ -167,13 +172,16 @@ def job_confirm(job, user):
 def job_commit(job):
     """Write the previewed plan, all or nothing, only if it is still the one previewed.
 
-    PostgreSQL plans again inside the writing transaction.  SQLite has one
-    writer for the whole database, and planning a large file takes minutes
-    during which nobody could sign in or save: it notes where the change
-    history stands, plans without a lock, then takes the write lock and writes
-    that plan only if nothing the plan read has changed since the note
-    (``_still_valid``); otherwise it plans again under the lock, as PostgreSQL
-    does.  Either way the digest must match the preview's.
+    PostgreSQL writes the plan kept since the check (``ImportUpload.kept``)
+    when nothing it relied on has changed since the check began
+    (``changes_since``, inside the writing transaction); otherwise it plans
+    again inside that transaction.  SQLite has one writer for the whole
+    database, and planning a large file takes minutes during which nobody
+    could sign in or save: it notes where the change history stands, plans
+    without a lock, then takes the write lock and writes that plan only if
+    nothing the plan read has changed since the note (``_still_valid``);
+    otherwise it plans again under the lock.  A plan made again must have the
+    preview's digest, or nothing is written.
     """
     kind = get_kind(job.kind)
     started = time.monotonic()
@@ -181,32 +189,40 @@ def job_commit(job):
     job.save(update_fields=["state"])
     ctx = _context(job)
     try:
-        parsed = _parsed(job, kind)
-        sheet = None if parsed else _read(job, ctx)
+        source = {}
 
         def make_plan():
+            if not source:  # the check's parsed cells, else the file
+                source["parsed"] = _parsed(job, kind)
+                source["sheet"] = None if source["parsed"] else _read(job, ctx)
+            parsed = source["parsed"]
             plan = (
                 engine.plan_rows(kind, *parsed, ctx)
                 if parsed
-                else engine.plan_file(kind, sheet, ctx)
+                else engine.plan_file(kind, source["sheet"], ctx)
             )
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
+            if parsed:  # the example rows were left out when the check packed the rows
+                plan.skipped_examples = (job.changes or {}).get("examples", 0)
             return plan
 
         plan = marks = None
+        kept = _kept(job) if connection.vendor == "postgresql" else None
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             # Outside any transaction: every read sees the latest data, and
             # whatever changes after the marks shows above them.
             marks = history_marks()
             plan = make_plan()
         with transaction.atomic():
-            if plan is None or not _still_valid(plan, marks):
-                plan = make_plan()
-            if parsed:  # the example rows were left out when the check packed the rows
-                plan.skipped_examples = (job.changes or {}).get("examples", 0)
-            ctx.progress(80, _("正在写入数据库"))
-            engine.commit(plan, ctx)
+            if kept is not None and _kept_still_valid(kept, job):
+                ctx.progress(80, _("正在写入数据库"))
+                kind.write_kept(kept.data, ctx)
+            else:
+                if plan is None or not _still_valid(plan, marks):
+                    plan = make_plan()
+                ctx.progress(80, _("正在写入数据库"))
+                engine.commit(plan, ctx)
     except (StalePlan, IntegrityError):
         # IntegrityError: someone created the same household number or ID
         # number between the check and the write; the transaction rolled back.
@@ -231,7 +247,8 @@ def job_commit(job):
             failure=_("导入时发生内部错误，没有写入任何数据。请联系系统管理员。"),
         )
         return job
-    _store_plan(job, plan)
+    if plan is not None:  # planned again: the same counts, stored as they came out
+        _store_plan(job, plan)
     ImportUpload.objects.filter(job=job).delete()
     _finish(job, JobState.COMMITTED, started)
     return job
@@ -257,27 +274,164 @@ def _still_valid(plan, marks):
 
     Every write path records history (the models' querysets and the bulk
     writers do), and on SQLite history ids grow in commit order, so the rows
-    above the marks are exactly the changes since they were taken.  A kind that
-    declares what it read (``Plan.relies_on``) declares all of it; a kind that
-    declares nothing accepts no change at all.
+    above the marks are exactly the changes since they were taken.
     """
-    for history_model, mark in marks.items():
-        changed = set(
+    changes = {
+        history_model: set(
             history_model.objects.filter(history_id__gt=mark).values_list("id", flat=True)
         )
+        for history_model, mark in marks.items()
+    }
+    return _unchanged(plan.relied_on, plan.settlements, changes)
+
+
+def _unchanged(relied_on, settlements, changes):
+    """Whether ``changes`` ({history model: ids of changed records}) spare what a plan read.
+
+    A kind that declares what it read (``Plan.relies_on``) declares all of it:
+    the records by id, and every record with an area scope inside the
+    settlements it read.  A kind that declares nothing accepts no change at all.
+    """
+    for history_model, changed in changes.items():
         if not changed:
             continue
-        if plan.relied_on is None:
+        if relied_on is None:
             return False
         model = history_model.instance_type
-        if changed & plan.relied_on.get(model._meta.label, set()):
+        if changed & relied_on.get(model._meta.label, set()):
             return False
         path = getattr(model._default_manager.all(), "scope_path", None)
-        if path is not None and plan.settlements:
+        if path is not None and settlements:
             lookup = f"{path}__in" if path else "pk__in"
-            if model._default_manager.filter(pk__in=changed, **{lookup: plan.settlements}).exists():
+            if model._default_manager.filter(pk__in=changed, **{lookup: settlements}).exists():
                 return False
     return True
+
+
+# --- PostgreSQL: the checked plan, written at commit when it still holds ----------
+# History ids come from sequences when a row is inserted, not when its
+# transaction commits: a transaction that was writing while the check read can
+# commit later with ids below any mark taken then.  So the check notes its
+# snapshot (``pg_current_snapshot()``) and the commit looks for history rows
+# written by a transaction the snapshot may not have seen.
+XID_WRAP = 2**32
+# How far an application server's clock may be from the database's, and how
+# long before its transaction began a writer may date its history rows.
+CLOCK_MARGIN = datetime.timedelta(minutes=5)
+
+
+def history_basis():
+    """Where the change history stands as a check begins (PostgreSQL), or None.
+
+    Taken before the plan reads anything, in this order:
+
+    1. ``marks``: each history table's sequence (``pg_sequence_last_value``):
+       ids handed out later, to any transaction, are above it.
+    2. The transactions holding an id now (``pg_stat_activity``).  ``since`` is
+       when the oldest of them connected to this database began (or now),
+       less ``CLOCK_MARGIN``: a transaction that wrote a history row before
+       this moment is among them, and any other wrote after it, so every row
+       the check may not see is dated after ``since``.
+    3. A snapshot S (``pg_current_snapshot()``).  A transaction S does not see
+       was running then (listed in S, or at or above S's ``xmax``) or began
+       later.  Transaction ids are shared by every database of the server;
+       those listed in S that step 2 found connected to another database
+       cannot write our tables.  ``xmin`` is the oldest other one listed in S,
+       else S's ``xmax``: every transaction that could have written a row S
+       does not see is that one or newer, and so is each of its
+       subtransactions (S lists only top-level transactions, and a
+       subtransaction's id is newer than its parent's), which is why the
+       commit compares ids with ``xmin`` rather than asking whether S sees one.
+
+    None (the commit then plans again) when a transaction of this database
+    hides when it began (another role's session).
+    """
+    tables = {m._meta.label: m._meta.db_table for m in _history_models()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t, pg_sequence_last_value(pg_get_serial_sequence(t, 'history_id')::regclass)"
+            " FROM unnest(%s::text[]) AS t",
+            [list(tables.values())],
+        )
+        top = dict(cursor.fetchall())
+        cursor.execute("SELECT pg_stat_clear_snapshot(), statement_timestamp()")
+        since = cursor.fetchone()[1]
+        cursor.execute(
+            "SELECT backend_xid::text::bigint, datname = current_database(), xact_start"
+            " FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+        )
+        elsewhere = set()
+        for xid, ours, began in cursor.fetchall():
+            if not ours:
+                elsewhere.add(xid)
+            elif began is None:
+                return None
+            else:
+                since = min(since, began)
+        cursor.execute(
+            "SELECT pg_snapshot_xmax(s)::text::bigint,"
+            " ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x)"
+            " FROM pg_current_snapshot() AS s"
+        )
+        xmax, running = cursor.fetchone()
+    xmin = min([xid for xid in running if xid % XID_WRAP not in elsewhere] + [xmax])
+    return {
+        "xmin": xmin,
+        "since": (since - CLOCK_MARGIN).isoformat(),
+        "marks": {label: top.get(table) or 0 for label, table in tables.items()},
+    }
+
+
+def changes_since(basis):
+    """{history model: ids of records changed since ``basis``}, or None when unknown.
+
+    A history row counts when its id is above the mark, or when it is dated
+    after ``since`` (the ``history_date`` index bounds the scan) and was
+    written by the transaction ``xmin`` or a newer one.  Row ``xmin`` is a
+    32-bit transaction id: it is widened against the current one, which is
+    exact for any transaction younger than 2³¹ (older rows are frozen and
+    long before ``since``).  Every change the check may not have seen counts;
+    so may a few it did see (transactions newer than the oldest running one
+    that committed before S), which costs a second plan, never a wrong write.
+    Call inside the writing transaction.
+    """
+    quote = connection.ops.quote_name
+    since = datetime.datetime.fromisoformat(basis["since"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        now = cursor.fetchone()[0]
+        span = now - basis["xmin"]
+        if not 0 <= span < XID_WRAP // 2:
+            return None
+        changes = {}
+        for model in _history_models():
+            mark = basis["marks"].get(model._meta.label)
+            if mark is None:  # a history table added since the check
+                return None
+            opts = model._meta
+            cursor.execute(
+                f"SELECT DISTINCT {quote(opts.get_field('id').column)}"
+                f" FROM {quote(opts.db_table)}"
+                f" WHERE {quote(opts.pk.column)} > %s"
+                f" OR ({quote(opts.get_field('history_date').column)} >= %s"
+                f" AND (%s - xmin::text::bigint) %% {XID_WRAP} <= %s)",
+                [mark, since, now, span],
+            )
+            changes[model] = {pk for (pk,) in cursor.fetchall()}
+    return changes
+
+
+def _kept(job):
+    blob = ImportUpload.objects.filter(job=job).values_list("kept", flat=True).first()
+    return engine.unpack_kept(blob) if blob else None
+
+
+def _kept_still_valid(kept, job):
+    """Whether the kept plan may be written as it is (inside the writing transaction)."""
+    if kept.digest != job.plan_digest:
+        return False
+    changes = changes_since(kept.basis)
+    return changes is not None and _unchanged(kept.relied_on, kept.settlements, changes)
 
 
 def _parsed(job, kind):

@@ -78,14 +78,16 @@ def insert_rows(model, rows, ctx):
     """Like ``insert`` for rows given as {attname: value} with every column filled in.
 
     The roster's 100,000 new people go this way: no model instance is built at
-    all.  The caller has set the derived columns.
+    all.  The caller has set the derived columns.  Each row gets its new id.
     """
     if not rows:
         return
     if not _raw_inserts_possible():
-        model.objects.bulk_create(
+        objs = model.objects.bulk_create(
             [model(**row) for row in rows], batch_size=2000, **ctx.write_kwargs()
         )
+        for row, obj in zip(rows, objs, strict=True):
+            row[model._meta.pk.attname] = obj.pk
         return
     now = timezone.now()
     pk = model._meta.pk
@@ -150,7 +152,11 @@ def _rows_into(cursor, table, fields):
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+        # As Django's own cursor calls: a duplicate key is an IntegrityError.
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy,
+        ):
             yield copy.write_row
         return
     adapters = [_sqlite_adapter(f) for f in fields]

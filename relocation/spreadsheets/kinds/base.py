@@ -44,6 +44,15 @@ class Kind:
     def plan(self, rows, plan, ctx):  # pragma: no cover - every kind overrides it
         raise NotImplementedError
 
+    def write_kept(self, data, ctx):  # pragma: no cover - only kinds that set ``plan.kept``
+        """Write a plan kept since the check from ``plan.kept()``'s plain data.
+
+        A kind whose ``plan`` sets ``plan.kept`` (the roster) is committed on
+        PostgreSQL by this instead of a second ``plan`` when nothing the plan
+        relied on (``Plan.relies_on``) changed since the check began.
+        """
+        raise NotImplementedError
+
     #: ordering of exports (natural key order)
     export_order = ()
     #: select_related / prefetch_related that ``export_values`` needs

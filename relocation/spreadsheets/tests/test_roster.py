@@ -318,3 +318,16 @@ def test_update_bumps_updated_at_and_records_one_history_row(world):
     assert head.updated_at > before_time
     assert head.history.count() == before_rows + 1
     assert head.history.first().history_change_reason == "导入：改名.csv"
+
+
+def test_a_cell_equal_to_the_one_above_is_checked_like_it(world):
+    """Cells repeated down a household reuse the value above, never an error's absence."""
+    rows = household_rows("R001", world.a.code, 3)
+    rows[0]["搬迁年度"] = rows[1]["搬迁年度"] = "二〇一八"  # bad, twice in a row
+    rows[2]["搬迁年度"] = "2018"
+    rows[1]["身份证号"] = rows[2]["身份证号"] = rows[1]["身份证号"]  # the same number below
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "above.xlsx")
+    errors = {(row, header) for row, header, _message in job.errors}
+    assert {(2, "搬迁年度"), (3, "搬迁年度")} <= errors
+    assert (4, "搬迁年度") not in errors
+    assert {(3, "身份证号"), (4, "身份证号")} <= errors  # a duplicate, on both rows
