@@ -63,3 +63,13 @@ def test_benchmarks_beside_the_demo_refuse_real_or_edited_records(world):  # noq
     household.save()  # someone edited a demo household: no longer the demo's alone
     with pytest.raises(guard.ForeignData):
         guard.require_demo_data()
+
+
+def test_the_override_is_for_demo_copies_only(world, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BENCH_ALLOW_OTHER_DATA", "1")
+    guard.require_demo_data()  # edited demo copy: allowed on purpose
+    with pytest.raises(guard.ForeignData):
+        guard.require_own_data("BM")  # a benchmark that deletes what it matches: never
+    monkeypatch.setenv("BENCH_ALLOW_OTHER_DATA", "yes")
+    with pytest.raises(guard.ForeignData):
+        guard.require_demo_data()
