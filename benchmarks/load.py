@@ -808,6 +808,64 @@ def worker_households(args):
     return found
 
 
+def server_page_name(method, target):
+    """The client's page name of a request line in gunicorn's access log."""
+    path, _, query = target.partition("?")
+    if path == "/dashboard/":
+        return "dashboard home"
+    if path.startswith("/dashboard/"):
+        return dashboard_name(path)
+    if path.startswith("/admin/imports/"):
+        return "import pages"
+    if re.fullmatch(r"/admin/communities/household/\d+/change/", path):
+        return "household save" if method == "POST" else "household form"
+    if path == "/admin/communities/household/" and "q=" in query:
+        return "household search"
+    if path == "/admin/communities/household/" and "area=" not in query:
+        return "household list"
+    if path.startswith("/admin/") and "area=" in query:
+        return "drill-down list"
+    return "other"
+
+
+ACCESS_LINE = re.compile(r'^(\d{3}) (\d+)ms "(\w+) (\S+) ')
+
+
+def server_times(log_path, start, end):
+    """Server time per page (gunicorn's %(M)s) of the log lines written while measuring."""
+    times = defaultdict(list)
+    with open(log_path, "rb") as log:
+        log.seek(start)
+        for raw in log.read(end - start).decode("utf-8", "replace").splitlines():
+            match = ACCESS_LINE.match(raw)
+            if match:
+                status, ms, method, target = match.groups()
+                times[server_page_name(method, target)].append(int(ms))
+    return times
+
+
+def machine_cpu():
+    """(busy, total) clock ticks of every core since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def session_cpu(session):
+    """CPU seconds of the processes of one session (gunicorn's or the worker's), reaped
+    children included."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == session:
+            ticks += sum(int(v) for v in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def print_table(stats, cores, importer):
     elapsed = stats.stopped - stats.started
     names = sorted(stats.samples, key=lambda n: (not n.startswith("dashboard"), n))
@@ -846,6 +904,39 @@ def print_table(stats, cores, importer):
             "import: "
             + ", ".join(f"{k} {v:.0f} s" for k, v in importer.report.items())
             + (f"; ERROR {importer.error}" if importer.error else "")
+        )
+
+
+def measure_server(args, processes):
+    return {
+        "log": os.path.getsize(args.access_log) if processes else 0,
+        "machine": machine_cpu(),
+        "cpu": [session_cpu(p.pid) for p in processes],
+        "load": os.getloadavg()[0],
+    }
+
+
+def print_server(args, before, after, stats, cores):
+    busy = after["machine"][0] - before["machine"][0]
+    total = after["machine"][1] - before["machine"][1]
+    requests = sum(len(v) for v in stats.samples.values())
+    print(
+        f"machine: {100 * busy / total:.0f} % of {cores} cores busy (everything running on it), "
+        f"load average {before['load']:.1f} → {after['load']:.1f}"
+    )
+    if not before["cpu"]:
+        return
+    web, worker = (a - b for a, b in zip(after["cpu"], before["cpu"], strict=True))
+    print(
+        f"server CPU: gunicorn {web:.0f} s ({requests / web:.1f} requests per CPU second), "
+        f"job worker {worker:.0f} s; PostgreSQL's is in the machine's figure"
+    )
+    times = server_times(args.access_log, before["log"], after["log"])
+    print(f"\nserver time (gunicorn access log) {'requests':>8} {'p50':>7} {'p95':>7} {'p99':>7}")
+    for name in sorted(times, key=lambda n: (not n.startswith("dashboard"), n)):
+        ms = times[name]
+        print(
+            f"{name:32} {len(ms):8} " + " ".join(f"{percentile(ms, p):7.0f}" for p in (50, 95, 99))
         )
 
 
@@ -906,6 +997,7 @@ def main():
         broken = [u for u in [*users, *([importer] if importer else [])] if u.error]
         if broken:
             sys.exit(f"{len(broken)} users could not start: {broken[0].error}")
+        before = measure_server(args, processes)
         stats.measuring = True
         stats.started, stats.started_monotonic = time.time(), time.monotonic()
         args.go.set()
@@ -913,12 +1005,14 @@ def main():
         stop.set()
         stats.measuring = False
         stats.stopped = time.time()
+        after = measure_server(args, processes)
         for user in users:
             user.join(120)
         if importer:
             # A commit still running holds its transaction: wait for it before the removal.
             importer.join(1800 if importer.jobs else 5)
         print_table(stats, cores, importer)
+        print_server(args, before, after, stats, cores)
         left = [u for u in users if isinstance(u, Worker) and (u.pending or u.error)]
         for user in left:
             print(
