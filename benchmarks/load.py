@@ -631,28 +631,14 @@ def remove_import(code):
         jobs.delete()
         return "nothing"
     reasons = {job.history_reason for job in jobs}
-    created = Settlement.history.model.objects.filter(id=settlement.pk, history_type="+")
-    if not created.filter(history_change_reason__in=reasons).exists():
-        guard._refuse(f"settlement {code} was not created by this script's import; left alone")
     households = Household._base_manager.filter(settlement=settlement)
     people = Person._base_manager.filter(household__settlement=settlement)
-    if households.exclude(number__startswith=HOUSEHOLD_PREFIX).exists():
-        guard._refuse(f"settlement {code} holds households of others; nothing removed")
-    for model, qs in (
-        (Settlement, Settlement.objects.filter(pk=settlement.pk)),
-        (Household, households),
-        (Person, people),
-    ):
-        # Every change-history row of these records must be the import's own: a person
-        # moved in from elsewhere, or a record someone edited since, stops the removal.
-        foreign = model.history.model.objects.filter(id__in=qs.values("pk")).exclude(
-            history_change_reason__in=reasons
-        )
-        if foreign.exists():
-            guard._refuse(
-                f"settlement {code} holds {model._meta.verbose_name} records this script did "
-                "not create or that someone changed since; nothing removed"
-            )
+    what = f"the removal of settlement {code}"
+    guard.require_own_records(Settlement.objects.filter(pk=settlement.pk), reasons, what)
+    guard.require_own_records(households, reasons, what)
+    guard.require_own_records(people, reasons, what)
+    for model in (Building, GridUnit):  # the roster makes none: anything there is others'
+        guard.require_own_records(model._base_manager.filter(settlement=settlement), (), what)
     removed = {"households": households.count(), "people": people.count()}
     periods = set(
         SettlementFigure.objects.filter(settlement=settlement).values_list("period", flat=True)
