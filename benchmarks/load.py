@@ -367,6 +367,10 @@ class Official(VirtualUser):
         self.think()
 
 
+SAVES = {True: 0, False: 0}  # saves that added / removed the marker, measured or not
+SAVES_LOCK = threading.Lock()
+
+
 class Worker(VirtualUser):
     """Opens households of their settlements and saves them: marker on, later off."""
 
@@ -398,6 +402,8 @@ class Worker(VirtualUser):
             )
             if "/change/" in location:
                 raise RequestFailed(f"household {pk} was not saved")
+            with SAVES_LOCK:
+                SAVES[add_marker] += 1
             return True
         return False
 
@@ -999,6 +1005,10 @@ def main():
             importer.join(1800 if importer.jobs else 5)
         print_table(stats, cores, importer)
         print_server(args, before, after, stats, cores)
+        print(
+            f"household saves: {SAVES[True]} added the marker to 备注, {SAVES[False]} removed "
+            "it again (each save that changes 备注 adds a change-history row of that household)"
+        )
         left = [u for u in users if isinstance(u, Worker) and (u.pending or u.error)]
         for user in left:
             print(
