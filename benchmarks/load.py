@@ -10,7 +10,9 @@ its role's path until the time is up.
 * community workers (the demo's ``worker``): their household list, a household's
   change form, a save (a real POST with the CSRF token) that adds a marker to 备注,
   and later a second save that removes it again, so that every household ends as it
-  was (each save still adds a change-history row: 2 per pair);
+  was; each of those saves still adds a change-history row, so that afterwards the
+  benchmarks that want an unedited demo (``guard.require_demo_data``: ``dashboards.py``,
+  ``read_audit.py``) refuse that database;
 * with ``--import-rows N`` an administrator meanwhile uploads an N-row roster
   (N/4 households of four) through the import pages into a settlement that the
   script first creates through the same pages (安置点 import), confirms it once the
@@ -23,7 +25,15 @@ its role's path until the time is up.
 
 Each think time is a random 1–5 s (``--think``); ``--think 0`` measures capacity.
 At the end it prints per page name: requests, failures, p50/p95/p99 ms and max, and
-the throughput (requests/s, and per core); failures are listed by status.
+the throughput (requests/s, and per core); failures are listed by status.  With
+``--serve`` also the server's own time per page (gunicorn's access log: the rest of the
+client's time is the wait for a free worker process), the CPU seconds of gunicorn and
+the job worker, and how busy the whole machine was.
+
+Why not locust: the paths are a few dozen lines of plain Python either way, and this
+needs no package beyond the project's (locust pulls in gevent, Flask and more). Fifty
+threads mostly waiting cost the client little CPU (printed, to check), and the
+figures are the same kind (client-side, per request, including the wait for a worker).
 
 Start the server as in production (gunicorn with ``deploy/gunicorn.conf.py``,
 DEBUG off, whitenoise, the job worker beside it) with ``--serve``: the script runs
@@ -905,6 +915,7 @@ def measure_server(args, processes):
         "machine": machine_cpu(),
         "cpu": [session_cpu(p.pid) for p in processes],
         "load": os.getloadavg()[0],
+        "client": sum(os.times()[:2]),
     }
 
 
@@ -916,6 +927,7 @@ def print_server(args, before, after, stats, cores):
         f"machine: {100 * busy / total:.0f} % of {cores} cores busy (everything running on it), "
         f"load average {before['load']:.1f} → {after['load']:.1f}"
     )
+    print(f"client CPU (this script): {after['client'] - before['client']:.0f} s")
     if not before["cpu"]:
         return
     web, worker = (a - b for a, b in zip(after["cpu"], before["cpu"], strict=True))
