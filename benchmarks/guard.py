@@ -74,3 +74,17 @@ def require_demo_data():
                 ".venv/bin/python manage.py load_demo (or set BENCH_ALLOW_OTHER_DATA=1 on a "
                 "demo copy you may write to)"
             )
+
+
+def require_own_records(records, reasons, what):
+    """Before a benchmark deletes ``records`` (a queryset of a model with change history):
+    each was created with one of ``reasons`` as its change reason (an import job's, say),
+    and nobody changed it since — ``load.py``'s removal of its imported roster."""
+    history = records.model.history.model.objects.filter(id__in=records.values("pk"))
+    created = history.filter(history_type="+", history_change_reason__in=reasons)
+    foreign = history.exclude(history_change_reason__in=reasons).exists()
+    if foreign or created.values("id").distinct().count() != records.count():
+        _refuse(
+            f"{what}: {records.model._meta.verbose_name} records this benchmark did not create "
+            "(or that someone changed since) are among those it would delete; nothing deleted"
+        )
