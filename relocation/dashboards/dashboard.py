@@ -9,9 +9,12 @@ periods, and the names of the child areas.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from html import escape
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from communities.models import Region, Settlement
@@ -28,11 +31,14 @@ TREND_INDICATORS = ("persons", "employment_rate", "one_per_household_rate", "per
 DASH = "—"
 
 
+_QUANTA = {decimals: Decimal(1).scaleb(-decimals) for decimals in range(7)}
+
+
 def fmt(indicator, value):
     """Display text of a value: thousands separators, fixed decimals, "—" when empty."""
     if value is None:
         return DASH
-    quantum = Decimal(1).scaleb(-indicator.decimals)
+    quantum = _QUANTA.get(indicator.decimals) or Decimal(1).scaleb(-indicator.decimals)
     value = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
     text = f"{value:,.{indicator.decimals}f}"
     return f"{text}%" if indicator.unit == PERCENT else text
@@ -116,9 +122,25 @@ class Cell:
     value: object
     link: str = ""
 
-    @property
+    @cached_property
     def text(self):
         return fmt(self.indicator, self.value)
+
+    @property
+    def html(self):
+        """The screen table's ``<td>``, built here rather than by the template for every one
+        of the ~1,500 cells of a county's child-area table (half of the page's rendering).
+        The text is a formatted number, "%" or "—"; key and link are escaped."""
+        key = escape(self.indicator.key)
+        if self.link:
+            link = escape(self.link)
+            return f'<td class="num" data-key="{key}"><a href="{link}">{self.text}</a></td>'
+        return f'<td class="num" data-key="{key}">{self.text}</td>'
+
+
+def _plain_cells(cells):
+    """Printed cells, text only (paper has no links), as one escaped string per row."""
+    return mark_safe("".join(f'<td class="num">{escape(c.text)}</td>' for c in cells))
 
 
 @dataclass
@@ -132,6 +154,10 @@ class Row:
     settlement_id: int | None = None
     # Area token of the lists behind this row's figures (relocation.dashboards.links).
     token: str | None = None
+
+    @property
+    def cells_html(self):
+        return mark_safe("".join(cell.html for cell in self.cells))  # Cell.html escapes
 
 
 @dataclass
@@ -212,8 +238,8 @@ class Dashboard:
             index = [i for i, c in enumerate(self.columns) if c.section == section.key]
             if not index:
                 continue
-            rows = [(row, [row.cells[i] for i in index]) for row in self.rows]
-            total = [self.total.cells[i] for i in index] if self.total else []
+            rows = [(row, _plain_cells([row.cells[i] for i in index])) for row in self.rows]
+            total = _plain_cells([self.total.cells[i] for i in index]) if self.total else ""
             tables.append((section, [self.columns[i] for i in index], rows, total))
         return tables
 
