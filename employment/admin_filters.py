@@ -24,7 +24,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import DateField, Exists, OuterRef, PositiveSmallIntegerField, Value
+from django.db.models import DateField, Exists, OuterRef, PositiveSmallIntegerField, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -33,6 +33,8 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
+from communities.scope import get_scope
+from relocation.dashboards.live import stored_today
 
 from . import enums
 from .models import EmploymentRecord, MonitoringLine
@@ -292,24 +294,76 @@ def _export_url(model, **params):
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_export") + "?" + urlencode(params)
 
 
+# The running dashboard figures that give the work list's employment counts:
+# 零就业家庭 as stored, 未就业劳动力 as the labour force less the employed.
+RUNNING_KEYS = ("zero_employment_households", "labour_force", "employed")
+
+
+def running_employment_counts(user, people, households, on_date):
+    """零就业家庭 and 未就业劳动力 in ``user``'s scope today, exact, from the stored figures.
+
+    Counting them live reads every labour-force member of the scope and their
+    current jobs (1–5 s for a county or province at 2 million people).  Today's
+    dashboard figures hold the same counts per settlement; ``stored_today``
+    sums them over the settlements whose data did not change since they were
+    computed, and the changed settlements (usually a handful) are counted here
+    live by the list's own rule, so the count equals the linked list's rows.
+    Returns ``{"zero_employment": n, "unemployed": n}``, or ``None`` for
+    another day or before today's figures are stored (then counted live).
+    """
+    if on_date != timezone.localdate():
+        return None
+    stored = stored_today(Settlement.objects.visible_to(user), RUNNING_KEYS)
+    if stored is None:
+        return None
+    sums, live_ids = stored
+    counts = {
+        "zero_employment": sums["zero_employment_households"],
+        "unemployed": sums["labour_force"] - sums["employed"],
+    }
+    in_households = Q(settlement_id__in=live_ids)
+    in_people = Q(household__settlement_id__in=live_ids)
+    if get_scope(user).unrestricted:
+        # Households outside any settlement have no figures: always counted live.
+        in_households |= Q(settlement__isnull=True)
+        in_people |= Q(household__settlement__isnull=True)
+    elif not live_ids:
+        return counts
+    counts["zero_employment"] += households.filter(in_households).zero_employment(on_date).count()
+    counts["unemployed"] += people.filter(in_people).unemployed_labour(on_date).count()
+    return counts
+
+
 def work_lists(user, on_date, year):
     """The four lists a community worker acts on every week, with counts in ``user``'s scope.
 
     Returns one dict per list the user may view: key, label, description,
     count (None when there is nothing to count, e.g. no monitoring line),
     url (the filtered change list) and export_url (None without permission).
-    Each count is one query over the QuerySet rule the list filter applies.
+    Each count is one query over the QuerySet rule the list filter applies,
+    except 零就业家庭 and 未就业劳动力 today: the stored figures, corrected live
+    for the settlements changed since (``running_employment_counts``).
     """
     day = on_date.isoformat()
     people = Person.objects.visible_to(user)
     households = Household.objects.visible_to(user)
+    running = None
+
+    def employment_count(key, live):
+        nonlocal running
+        if running is None:
+            running = running_employment_counts(user, people, households, on_date) or {}
+        return running[key] if key in running else live()
+
     specs = [
         (
             "zero_employment",
             Household,
             _("零就业家庭"),
             _("有劳动力、但没有一人就业的搬迁户（务农不计为就业）。"),
-            lambda: households.zero_employment(on_date).count(),
+            lambda: employment_count(
+                "zero_employment", lambda: households.zero_employment(on_date).count()
+            ),
             {"employment": "zero_employment", "on": day},
         ),
         (
@@ -318,7 +372,9 @@ def work_lists(user, on_date, year):
             _("未就业劳动力"),
             _("%(low)d–%(high)d岁、有劳动能力、不在校，且当天没有在岗就业记录的人员。")
             % {"low": settings.LABOUR_AGE_MIN, "high": settings.LABOUR_AGE_MAX},
-            lambda: people.unemployed_labour(on_date).count(),
+            lambda: employment_count(
+                "unemployed", lambda: people.unemployed_labour(on_date).count()
+            ),
             {"employment": "unemployed", "on": day},
         ),
         (

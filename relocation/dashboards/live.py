@@ -8,10 +8,12 @@ import datetime
 import logging
 
 from django.db import OperationalError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from .engine import refresh_live, setting
-from .models import LiveState
+from .engine import changed_settlements, refresh_live, setting
+from .models import LiveState, Period, SettlementFigure
+from .periods import PeriodKind, period_containing
 from .tasks import recompute_stale_periods, refresh_live_figures
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,46 @@ log = logging.getLogger(__name__)
 
 def live_state():
     return LiveState.objects.filter(pk=1).first()
+
+
+def stored_today(settlements, keys, *, now=None):
+    """Today's stored figures of ``keys`` over ``settlements``, for exact counts read fast.
+
+    A page that must show exact counts (the 工作清单) cannot show the running
+    figures as they are: they follow the data by up to ``DASHBOARD_MAX_AGE``.
+    It can show them corrected: every settlement whose data changed since the
+    last refresh, or in the look-back window before it (a transaction that
+    stamped its history rows earlier but committed later), is left out of the
+    stored sums and counted live by the caller, under the same rule.
+
+    Returns ``(sums, live_ids)``: ``{key: int}`` summed over the unchanged
+    settlements among ``settlements`` (a Settlement QuerySet, e.g. the user's),
+    and the ids of the changed ones to count live.  ``None`` when today's
+    figures are not stored (before the first refresh, or on a new day before
+    the nightly job): the caller counts everything live.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    state = live_state()
+    if state is None or state.reference_date != today or state.changes_seen_until is None:
+        return None
+    spec = period_containing(PeriodKind.YEAR, today)
+    period = Period.objects.filter(kind=spec.kind, start=spec.start, reference_date=today).first()
+    if period is None:
+        return None
+    lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
+    changed = changed_settlements(state.changes_seen_until - lookback)
+    live_ids = sorted(settlements.filter(pk__in=changed).values_list("pk", flat=True))
+    rows = (
+        SettlementFigure.objects.filter(period=period, key__in=keys, settlement__in=settlements)
+        .exclude(settlement_id__in=live_ids)
+        .order_by()
+        .values_list("key")
+        .annotate(total=Sum("value"))
+    )
+    sums = dict.fromkeys(keys, 0)
+    sums.update((key, int(total)) for key, total in rows)
+    return sums, live_ids
 
 
 def ensure_fresh(*, now=None):
