@@ -8,13 +8,16 @@ their validation, autocomplete and exports.
 
 import dataclasses
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models.functions import ExtractYear
 from django.http import Http404
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +144,48 @@ class DropdownChoicesFilter(admin.ChoicesFieldListFilter):
     template = "admin/dropdown_filter.html"
 
 
+class SharedChoices(BaseChoiceIterator):
+    """A drop-down's options, read from its queryset on first use and then reused.
+
+    Every form of a formset copies its fields (and their widgets) shallowly, so
+    all the copies share ``_read``: the first to render reads the options, the
+    others reuse them; a formset that renders none reads nothing.
+    """
+
+    def __init__(self, field):
+        self.field = field
+        self._read = []
+
+    def __iter__(self):
+        if not self._read:
+            self._read.append(list(self.field.iterator(self.field)))
+        return iter(self._read[0])
+
+    def __len__(self):
+        return sum(1 for _choice in self)
+
+
+def share_select_choices(form_class):
+    """Read each drop-down's options once for all the forms of an inline formset.
+
+    A ``ModelChoiceField`` reads its queryset again for every form it renders
+    (a fresh iterator per form, by design): the household page's 23 rights
+    rows read the checklist 23 times.  The form class is built per request,
+    from querysets already limited to the user's scope, so its options can be
+    read once; a submitted value is still checked against the queryset.
+    Autocomplete widgets read only the chosen value and keep their queryset.
+    A form that narrowed a queryset per instance would have to set ``choices``
+    as well (none does).
+    """
+    for field in form_class.base_fields.values():
+        if not isinstance(field, forms.ModelChoiceField):
+            continue
+        widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+        if isinstance(widget, AutocompleteMixin) or not isinstance(widget, forms.Select):
+            continue
+        field.choices = SharedChoices(field)
+
+
 class ScopedAdminMixin(ReadAuditAdminMixin):
     """Scope and masking for a ModelAdmin; put it first in the bases."""
 
@@ -224,6 +269,12 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
 
     def _choice_queryset(self, db_field, request):
         return scoped_queryset(db_field.related_model, request.user)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Inlines only: a ModelAdmin has no formset of its own.
+        formset = super().get_formset(request, obj, **kwargs)
+        share_select_choices(formset.form)
+        return formset
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)

@@ -115,8 +115,9 @@ TEMPLATES = [
 
 # Form widgets render through TEMPLATES, so that templates/django/forms/ may replace
 # Django's own: select.html writes its options in place (the household form's 48
-# drop-downs rendered in a third of the time).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# drop-downs rendered in a third of the time); relocation/renderers.py writes the
+# inputs, drop-downs and empty error lists in Python, with the same markup.
+FORM_RENDERER = "relocation.renderers.Renderer"
 
 WSGI_APPLICATION = "relocation.wsgi.application"
 

@@ -3,16 +3,24 @@
 * Form drop-downs render through templates/django/forms/widgets/select.html,
   which writes each <option> in place instead of including a template per
   option: the markup must stay Django's own.
+* relocation/renderers.py writes inputs, drop-downs and empty error lists in
+  Python: character for character what their templates write.
 * PostgreSQL connections run without JIT compiling (180–225 ms per large count).
 * The WSGI entry point freezes what start-up loaded (gc.freeze): the collector's
   full passes no longer walk it (the county dashboard's p95).
 """
 
+from types import SimpleNamespace
+
 import pytest
 from django import forms
 from django.db import connection
-from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.forms.renderers import DjangoTemplates, TemplatesSetting, get_default_renderer
 from django.test import SimpleTestCase
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from relocation import renderers
 
 
 class Choices(forms.Form):
@@ -51,6 +59,76 @@ class SelectMarkupTests(SimpleTestCase):
                 widget.render("n", value, renderer=get_default_renderer()),
                 widget.render("n", value, renderer=DjangoTemplates()),
             )
+
+
+class Everything(forms.Form):
+    name = forms.CharField(max_length=5, widget=forms.TextInput(attrs={"placeholder": '甲 "乙"'}))
+    hidden = forms.CharField(widget=forms.HiddenInput)
+    count = forms.IntegerField(min_value=0, required=False)
+    amount = forms.DecimalField(decimal_places=2, required=False, localize=False)
+    mail = forms.EmailField(required=False)
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=True), required=False)
+    flag = forms.CharField(widget=forms.TextInput(attrs={"readonly": True, "data-off": False}))
+    safe = forms.CharField(widget=forms.TextInput(attrs={"title": mark_safe("<b>安全</b>")}))
+    plain = Choices.base_fields["plain"]
+    grouped = Choices.base_fields["grouped"]
+    many = Choices.base_fields["many"]
+    lazy = forms.ChoiceField(choices=[("1", gettext_lazy("是")), ("0", gettext_lazy("否"))])
+
+
+class RendererTests(SimpleTestCase):
+    """The Python fast path against the templates it replaces, as exact strings."""
+
+    cases = [
+        {},
+        {"name": "<script>", "hidden": "a&b", "count": "12", "amount": "3.50", "plain": "a"},
+        {"name": "x" * 9, "count": "-1", "mail": "not mail", "grouped": "out", "many": ["x", "z"]},
+        {"secret": 'p"w', "flag": "", "safe": "", "lazy": "0", "plain": "1"},
+    ]
+
+    def test_the_fast_path_covers_the_common_widgets(self):
+        fast = renderers.Renderer().fast
+        for name in ("hidden", "text", "number", "email", "password", "select"):
+            assert f"django/forms/widgets/{name}.html" in fast, name
+        assert renderers.ERRORS in fast
+
+    def test_every_field_renders_as_its_template_renders_it(self):
+        for data in self.cases:
+            for bound in (data, None):
+                ours = Everything(bound, renderer=renderers.Renderer(), initial={"count": 3})
+                stock = Everything(bound, renderer=TemplatesSetting(), initial={"count": 3})
+                for name in Everything.base_fields:
+                    assert str(ours[name]) == str(stock[name]), (data, name)
+                    assert str(ours[name].errors) == str(stock[name].errors), (data, name)
+                assert str(ours) == str(stock)
+
+    def test_a_changed_template_is_rendered_as_a_template(self):
+        renderer = renderers.Renderer()
+        real = renderer.get_template
+
+        def get_template(name):
+            template = real(name)
+            if name != renderers.INPUT:
+                return template
+            changed = SimpleNamespace(source=template.template.source + "<!-- changed -->")
+            return SimpleNamespace(template=changed, origin=template.origin)
+
+        renderer.get_template = get_template
+        assert "django/forms/widgets/text.html" not in renderer.fast
+        assert renderers.ERRORS in renderer.fast
+
+    def test_an_option_with_its_own_template_is_rendered_by_the_template(self):
+        class Fancy(forms.Select):
+            option_template_name = "django/forms/widgets/radio_option.html"
+
+        widget = Fancy(choices=[("a", "甲")])
+        assert (
+            renderers.render_select({"widget": widget.get_context("n", "a", {})["widget"]}) is None
+        )
+        self.assertEqual(
+            widget.render("n", "a", renderer=renderers.Renderer()),
+            widget.render("n", "a", renderer=TemplatesSetting()),
+        )
 
 
 @pytest.mark.django_db

@@ -7,9 +7,12 @@ to see ID numbers, phones and health.
 """
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,6 +277,44 @@ def test_household_page_lists_the_province_checklist(client, world, prot):  # no
         HouseholdRight.objects.filter(household=household).values_list("item__name", "state")
     )
     assert states == {"承包地": RightState.SECURED, "林地": RightState.PENDING}
+
+
+def test_household_page_reads_the_checklist_once_for_all_its_rows(client, world, prot):  # noqa: F811
+    # Each row of the rights inline has the item drop-down; its options are read
+    # once for the page (communities.admin_scope.share_select_choices), not per row.
+    extra = [
+        RightsItem.objects.create(category=prot["land"].category, name=f"事项{i}", order=10 + i)
+        for i in range(6)
+    ]
+    client.force_login(world.worker)
+    household = world.households["a"]
+    url = reverse("admin:communities_household_change", args=[household.pk])
+    client.get(url)  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "rights"
+    )
+    assert len(formset.forms) == 8
+    reads = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if 'FROM "services_rightsitem"' in q["sql"] and "COUNT(" not in q["sql"]
+    ]
+    # The formset's initial rows, and the drop-down's options once.
+    assert len(reads) == 2, reads
+    body = response.content.decode()
+    selects = re.findall(r'<select name="rights-(\d+)-item".*?</select>', body, re.S)
+    assert len(selects) == 8
+    # Every row still offers every item of the province, each row its own chosen.
+    items = [prot["land"], prot["forest"], *extra]
+    for row, select in enumerate(
+        re.findall(r'<select name="rights-\d+-item".*?</select>', body, re.S)
+    ):
+        for item in items:
+            chosen = " selected" if item == items[row] else ""
+            assert f'<option value="{item.pk}"{chosen}>{item.name}</option>' in select, (row, item)
+        assert "宅基地复垦" not in select
 
 
 def test_another_provinces_item_posted_by_hand_is_refused(client, world, prot):  # noqa: F811
