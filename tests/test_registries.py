@@ -107,3 +107,30 @@ def test_employment_rules_are_on_the_core_querysets():
 def test_a_page_cannot_extend_what_sections_do_not_offer():
     with pytest.raises(ImproperlyConfigured, match="list_display"):
         person_page.extend("list_display", ())
+
+
+def test_indicator_texts_come_in_the_active_language_and_follow_changes():
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from relocation.dashboards.registry import Indicator, registry
+
+    with translation.override("zh-hans"):
+        rate = registry.localized()["employment_rate"]
+        assert type(rate.label) is str and rate.label == "就业率"
+        assert rate.unit == "%" and rate.numerator == "employed"
+        assert registry.localized() is registry.localized()  # made once
+    with translation.override("en"):
+        assert registry.localized()["employment_rate"].label == "Employment rate"
+    extra = Indicator(
+        key="test_localized", label=gettext_lazy("其他"), section="employment", total="employed"
+    )
+    registry.register(extra)
+    try:
+        with translation.override("en"):
+            assert registry.localized()["test_localized"].label == "Other"
+            assert "test_localized" in [i.key for i in registry.in_section("employment")]
+    finally:
+        registry.indicators.pop("test_localized")
+    with translation.override("en"):
+        assert "test_localized" not in registry.localized()

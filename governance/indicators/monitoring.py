@@ -158,7 +158,7 @@ def _dated_link(model, date_param, choices=(), item_param=None):
 
     def link(area, window, label=None):
         params = {date_param: window.reference_date.isoformat()}
-        value = {str(lbl): value for value, lbl in choices}.get(str(label)) if label else None
+        value = links.choice_by_label(choices).get(str(label)) if label else None
         if value:
             params[item_param] = value
         return links.changelist(model, area, **params)

@@ -202,11 +202,11 @@ def _period(model, field):
     )
 
 
-KIND_BY_LABEL = {str(label): kind for kind, label in PartyOrgKind.choices}
+ORG_KINDS = tuple(PartyOrgKind.choices)
 
 
 def _org_kind_link(area, window, label=None):
-    kind = KIND_BY_LABEL.get(str(label)) if label is not None else None
+    kind = links.choice_by_label(ORG_KINDS).get(str(label)) if label is not None else None
     params = {"kind__exact": kind} if kind else {}
     return links.changelist("governance.partyorganisation", area, **params)
 

@@ -310,3 +310,24 @@ def test_every_indicator_has_direction_and_link():
     } <= set(keys)
     assert registry.indicators["petitions_overdue"].direction == "down"
     assert registry.indicators["pairing_rate"].direction == "up"
+
+
+def test_the_party_breakdown_links_its_items_in_english_too():
+    # The item's value is found from the label shown, in the reader's language
+    # (the labels were once read in Chinese when the module was imported).
+    from django.utils import translation
+
+    from governance.indicators.organisation import _org_kind_link
+    from governance.models.organisation import PartyOrgKind
+    from relocation.dashboards.registry import Window
+
+    window = Window(
+        start=datetime.date(2025, 1, 1),
+        reference_date=datetime.date(2025, 6, 30),
+        income_year=2024,
+    )
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            label = str(PartyOrgKind.COMMUNITY_COMMITTEE.label)
+            url = _org_kind_link("5223", window, label)
+            assert "kind__exact=community_committee" in url, (language, url)

@@ -264,7 +264,7 @@ class Dashboard:
     @property
     def child_rate_rows(self):
         """(name, employment rate text) per child area, for the chart's table."""
-        rate = registry.indicators["employment_rate"]
+        rate = registry.localized()["employment_rate"]
         return [(row.name, fmt(rate, row.values.get("employment_rate"))) for row in self.rows]
 
     @property
@@ -274,7 +274,7 @@ class Dashboard:
         if not self.total:
             return []
         return [
-            (registry.indicators[k].label, fmt(registry.indicators[k], self.total.values.get(k)))
+            (registry.localized()[k].label, fmt(registry.localized()[k], self.total.values.get(k)))
             for k in keys
         ]
 
@@ -299,7 +299,7 @@ class Dashboard:
 
     @property
     def rank_indicator(self):
-        return registry.indicators.get(self.rank) or registry.indicators["employment_rate"]
+        return registry.localized().get(self.rank) or registry.localized()["employment_rate"]
 
     @property
     def ranking(self):
@@ -337,7 +337,7 @@ class Dashboard:
     def trend_header(self):
         labels = []
         for key in TREND_INDICATORS:
-            indicator = registry.indicators[key]
+            indicator = registry.localized()[key]
             unit = "%" if indicator.unit == PERCENT else indicator.unit
             labels.append(in_brackets(indicator.label, unit))
         return labels
@@ -345,7 +345,7 @@ class Dashboard:
     @property
     def trend_rows(self):
         return [
-            (period, [fmt(registry.indicators[k], values.get(k)) for k in TREND_INDICATORS])
+            (period, [fmt(registry.localized()[k], values.get(k)) for k in TREND_INDICATORS])
             for period, values in self.trend
         ]
 
@@ -355,7 +355,7 @@ class Dashboard:
         def num(value):
             return None if value is None else float(value)
 
-        employment_rate = registry.indicators["employment_rate"]
+        employment_rate = registry.localized()["employment_rate"]
         data = {
             "childRates": [
                 {
@@ -410,10 +410,10 @@ class Dashboard:
                 "series": [
                     {
                         "key": key,
-                        "name": str(registry.indicators[key].label),
-                        "unit": str(registry.indicators[key].unit),
+                        "name": str(registry.localized()[key].label),
+                        "unit": str(registry.localized()[key].unit),
                         "values": [
-                            num(rounded(registry.indicators[key], values.get(key)))
+                            num(rounded(registry.localized()[key], values.get(key)))
                             for _p, values in self.trend
                         ],
                     }
@@ -610,11 +610,11 @@ def build(
     period = next((p for p in periods if p.start == spec.start), None)
     dash = Dashboard(area, kind, spec, period, periods, sort=sort, descending=descending)
     dash.all_periods, dash.today = all_periods, today
-    dash.rank = rank if rank in registry.indicators and registry.indicators[rank].column else ""
+    dash.rank = rank if rank in registry.localized() and registry.localized()[rank].column else ""
     if period is None:
         return dash
     dash.window = engine.window_for(spec, period.reference_date)
-    indicators = list(registry.indicators.values())
+    indicators = list(registry.localized().values())
 
     # One query for the recent periods of the same kind: the area's totals now,
     # the previous period (change on the cards) and the trend; a region reads
@@ -633,7 +633,7 @@ def build(
         series = _series(area, recent)
     total_sums = series.get(period.pk, {})
     dash.total = Row("total", _("合计"), area.url, total_sums)
-    trend_indicators = [registry.indicators[k] for k in TREND_INDICATORS]
+    trend_indicators = [registry.localized()[k] for k in TREND_INDICATORS]
     dash.trend = [
         (p, engine.evaluate(trend_indicators, series.get(p.pk, {})))
         for p in sorted(recent, key=lambda p: p.start)[-TREND_PERIODS:]
@@ -697,7 +697,7 @@ def build(
     dash.total.cells = [
         Cell(i, values[i.key], _link(i, token, dash.window, values[i.key])) for i in dash.columns
     ]
-    if sort in registry.indicators and registry.indicators[sort].column:
+    if sort in registry.localized() and registry.localized()[sort].column:
         present = [r for r in rows if r.values.get(sort) is not None]
         empty = [r for r in rows if r.values.get(sort) is None]
         present.sort(key=lambda r: r.values[sort], reverse=descending)

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 
 
 def settlement_area(settlement_id):
@@ -48,3 +49,20 @@ def _changelist_url(urlconf, script_prefix, model):
     """
     app_label, model_name = model.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist", urlconf=urlconf)
+
+
+_BY_LABEL = {}
+
+
+def choice_by_label(choices):
+    """``{label in the active language: value}`` of ``choices`` (``(value, label)`` pairs).
+
+    A breakdown's link finds its item's value from the label shown; made once
+    per language for each ``choices`` (a module constant: a dashboard links
+    every item of every breakdown, and every lazy label looks its translation up).
+    """
+    key = (id(choices), translation.get_language())
+    made = _BY_LABEL.get(key)
+    if made is None or made[0] is not choices:
+        made = _BY_LABEL[key] = (choices, {str(label): value for value, label in choices})
+    return made[1]

@@ -199,9 +199,7 @@ def service_flows(settlements, window):
 
 
 def _label_codes(kinds):
-    codes = {str(label): code for code, label in kinds}
-    codes[str(OTHER)] = "other"
-    return codes
+    return {**links.choice_by_label(kinds), str(OTHER): "other"}
 
 
 def _facilities(area, window, label=None):
@@ -226,13 +224,16 @@ def _period(model, field, kinds=None, code=None):
     return link
 
 
+FUNDING_SOURCES = tuple(FundingSource.choices)
+
+
 def _funds(area, window, label=None):
     params = {
         "allocated_on__gte": window.start.isoformat(),
         "allocated_on__lte": window.reference_date.isoformat(),
     }
     if label is not None:
-        sources = {str(choice_label): value for value, choice_label in FundingSource.choices}
+        sources = links.choice_by_label(FUNDING_SOURCES)
         if str(label) in sources:
             params["source__exact"] = sources[str(label)]
     return links.changelist("services.fundedproject", area, **params)

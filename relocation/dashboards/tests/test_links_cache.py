@@ -16,3 +16,17 @@ def test_changelist_follows_the_script_prefix():
     assert links.changelist("communities.household", "4401", q="a&b") == (
         "/admin/communities/household/?area=4401&q=a%26b"
     )
+
+
+def test_choice_by_label_follows_the_active_language():
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    choices = (("wage", gettext_lazy("工资性收入")), ("other", gettext_lazy("其他")))
+    with translation.override("zh-hans"):
+        assert links.choice_by_label(choices) == {"工资性收入": "wage", "其他": "other"}
+    with translation.override("en"):
+        by_label = links.choice_by_label(choices)
+        assert by_label["Other"] == "other" and "其他" not in by_label
+    with translation.override("zh-hans"):
+        assert links.choice_by_label(choices)["其他"] == "other"
