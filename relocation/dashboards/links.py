@@ -27,9 +27,25 @@ def region_area(region):
 def changelist(model, area=None, **params):
     """``changelist("communities.household", "s3", state="x")`` → URL of that list."""
     url = _changelist_url(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), model)
+    query = _encoded(tuple(params.items())) if params else ""
     if area:
-        params = {"area": area, **params}
-    return f"{url}?{urlencode(params)}" if params else url
+        area = urlencode({"area": area})
+        query = f"{area}&{query}" if query else area
+    return f"{url}?{query}" if query else url
+
+
+def _encoded(items):
+    try:
+        return _query(items)
+    except TypeError:  # an unhashable value
+        return urlencode(items)
+
+
+@lru_cache(maxsize=1024)
+def _query(items):
+    """The encoded query string of ``items``, once per distinct set: a region's table
+    links every child area with the same parameters (only the area differs)."""
+    return urlencode(items)
 
 
 def households(area, **params):

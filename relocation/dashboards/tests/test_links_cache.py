@@ -30,3 +30,14 @@ def test_choice_by_label_follows_the_active_language():
         assert by_label["Other"] == "other" and "其他" not in by_label
     with translation.override("zh-hans"):
         assert links.choice_by_label(choices)["其他"] == "other"
+
+
+def test_changelist_encodes_every_kind_of_parameter():
+    assert links.changelist("communities.person", "s7", on="2025-06-30", x="甲 乙") == (
+        "/admin/communities/person/?area=s7&on=2025-06-30&x=%E7%94%B2+%E4%B9%99"
+    )
+    # An unhashable value is encoded as urlencode would (not from the cache).
+    assert links.changelist("communities.person", None, ids=[1, 2]) == (
+        "/admin/communities/person/?ids=%5B1%2C+2%5D"
+    )
+    assert links.changelist("communities.person", "s7") == "/admin/communities/person/?area=s7"
