@@ -30,6 +30,8 @@ PY
     echo "wrote $ENV_FILE (keys for this machine; keep it)"
 fi
 export ENV_FILE DEBUG=false
+# As in production (deploy/relocation.env.example): dashboards are refreshed by the job worker.
+export DASHBOARD_INLINE_LIMIT="${DASHBOARD_INLINE_LIMIT:-0}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/relocation}"
 export GUNICORN_BIND="${GUNICORN_BIND:-127.0.0.1:8000}"
 

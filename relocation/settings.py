@@ -264,6 +264,15 @@ LABOUR_AGE_MAX = env.int("LABOUR_AGE_MAX", default=60)
 LABOUR_EXCLUDED_ABILITIES = env.list("LABOUR_EXCLUDED_ABILITIES", default=["lost", "none"])
 LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 
+# Dashboards' running figures (relocation/dashboards/engine.py, README "Dashboards"):
+# how old they may get before a page view asks for a refresh (seconds); how many
+# changed settlements a page view recomputes itself (more go to the job worker; 0:
+# always the job worker, so that no page waits for a computation, as in production);
+# how long a transaction may take to commit after it wrote and still be noticed.
+DASHBOARD_MAX_AGE = env.int("DASHBOARD_MAX_AGE", default=60)
+DASHBOARD_INLINE_LIMIT = env.int("DASHBOARD_INLINE_LIMIT", default=60)
+DASHBOARD_CHANGE_LOOKBACK = env.int("DASHBOARD_CHANGE_LOOKBACK", default=900)
+
 # Background jobs (large imports, period snapshots): the django-tasks backport of
 # Django 6's tasks API, stored in the database so that SQLite and PostgreSQL
 # both work without another server.  `make run` starts the worker

@@ -201,3 +201,27 @@ def test_the_service_units_restart_and_use_the_shipped_configuration():
     assert "gunicorn --config deploy/gunicorn.conf.py" in web
     assert "manage.py job_worker --queue-name * --no-reload" in worker
     assert (ROOT / "relocation/spreadsheets/management/commands/job_worker.py").exists()
+
+
+def test_in_production_the_job_worker_refreshes_the_dashboards(tmp_path):
+    """The documented settings leave every dashboard refresh to the job worker, and the
+    dashboard settings the README lists are read from the environment."""
+    code = (
+        "from relocation.dashboards.engine import setting; "
+        "print(setting('DASHBOARD_INLINE_LIMIT'), setting('DASHBOARD_MAX_AGE'), "
+        "setting('DASHBOARD_CHANGE_LOOKBACK'))"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, **production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "60", "900"]
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        code,
+        **production_env(tmp_path, DASHBOARD_MAX_AGE="120", DASHBOARD_CHANGE_LOOKBACK="1800"),
+    )
+    assert result.stdout.split() == ["0", "120", "1800"], result.stderr
+    serve = (DEPLOY / "serve.sh").read_text()
+    assert 'export DASHBOARD_INLINE_LIMIT="${DASHBOARD_INLINE_LIMIT:-0}"' in serve
