@@ -723,6 +723,8 @@ def serve_env(url):
         "ALLOWED_HOSTS=127.0.0.1,localhost\n"
         "SECURE_SSL_REDIRECT=false\nSESSION_COOKIE_SECURE=false\nCSRF_COOKIE_SECURE=false\n"
         "SECURE_HSTS_SECONDS=0\n"
+        # As in production (deploy/relocation.env.example): the job worker refreshes.
+        "DASHBOARD_INLINE_LIMIT=0\n"
     )
     path.chmod(0o600)
     env = dict(os.environ, ENV_FILE=str(path), DEBUG="false")

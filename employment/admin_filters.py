@@ -35,6 +35,7 @@ from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
 from relocation.dashboards.live import stored_today
+from relocation.dashboards.periods import income_year
 
 from . import enums
 from .models import EmploymentRecord, MonitoringLine
@@ -294,33 +295,47 @@ def _export_url(model, **params):
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_export") + "?" + urlencode(params)
 
 
-# The running dashboard figures that give the work list's employment counts:
-# 零就业家庭 as stored, 未就业劳动力 as the labour force less the employed.
-RUNNING_KEYS = ("zero_employment_households", "labour_force", "employed")
+# The running dashboard figures that give work-list counts: 零就业家庭 as stored,
+# 未就业劳动力 as the labour force less the employed, 低于监测线 as stored (for the
+# income year of today's figures).
+RUNNING_KEYS = ("zero_employment_households", "labour_force", "employed", "households_below_line")
 
 
-def running_employment_counts(user, people, households, on_date):
-    """零就业家庭 and 未就业劳动力 in ``user``'s scope today, exact, from the stored figures.
+def running_counts(user, people, households, on_date, year):
+    """Work-list counts in ``user``'s scope, exact, from today's stored figures.
 
-    Counting them live reads every labour-force member of the scope and their
-    current jobs (1–5 s for a county or province at 2 million people).  Today's
+    Counting 零就业家庭 and 未就业劳动力 live reads every labour-force member of
+    the scope and their current jobs (1–5 s for a county or province at 2
+    million people); 低于监测线 reads every household of a province.  Today's
     dashboard figures hold the same counts per settlement; ``stored_today``
     sums them over the settlements whose data did not change since they were
     computed, and the changed settlements (usually a handful) are counted here
-    live by the list's own rule, so the count equals the linked list's rows.
-    Returns ``{"zero_employment": n, "unemployed": n}``, or ``None`` for
-    another day or before today's figures are stored (then counted live).
+    live by the list's own rule, so each count equals the linked list's rows.
+    Returns ``{list key: n}`` for the lists it can count so: the employment
+    lists when ``on_date`` is today, 低于监测线 when ``year`` is the income year
+    of today's figures; ``{}`` before today's figures are stored.
     """
-    if on_date != timezone.localdate():
-        return None
-    stored = stored_today(Settlement.objects.visible_to(user), RUNNING_KEYS)
+    today = timezone.localdate()
+    rules = {}
+    if on_date == today:
+        rules["zero_employment"] = (
+            lambda sums: sums["zero_employment_households"],
+            lambda hh, pp: hh.zero_employment(on_date).count(),
+        )
+        rules["unemployed"] = (
+            lambda sums: sums["labour_force"] - sums["employed"],
+            lambda hh, pp: pp.unemployed_labour(on_date).count(),
+        )
+    if year is not None and year == income_year(today):
+        rules["below_line"] = (
+            lambda sums: sums["households_below_line"],
+            lambda hh, pp: hh.below_monitoring_line(year).count(),
+        )
+    stored = stored_today(Settlement.objects.visible_to(user), RUNNING_KEYS) if rules else None
     if stored is None:
-        return None
+        return {}
     sums, live_ids = stored
-    counts = {
-        "zero_employment": sums["zero_employment_households"],
-        "unemployed": sums["labour_force"] - sums["employed"],
-    }
+    counts = {key: from_sums(sums) for key, (from_sums, _live) in rules.items()}
     in_households = Q(settlement_id__in=live_ids)
     in_people = Q(household__settlement_id__in=live_ids)
     if get_scope(user).unrestricted:
@@ -329,8 +344,9 @@ def running_employment_counts(user, people, households, on_date):
         in_people |= Q(household__settlement__isnull=True)
     elif not live_ids:
         return counts
-    counts["zero_employment"] += households.filter(in_households).zero_employment(on_date).count()
-    counts["unemployed"] += people.filter(in_people).unemployed_labour(on_date).count()
+    live_households, live_people = households.filter(in_households), people.filter(in_people)
+    for key, (_from_sums, live) in rules.items():
+        counts[key] += live(live_households, live_people)
     return counts
 
 
@@ -341,18 +357,18 @@ def work_lists(user, on_date, year):
     count (None when there is nothing to count, e.g. no monitoring line),
     url (the filtered change list) and export_url (None without permission).
     Each count is one query over the QuerySet rule the list filter applies,
-    except 零就业家庭 and 未就业劳动力 today: the stored figures, corrected live
-    for the settlements changed since (``running_employment_counts``).
+    or today's stored figures corrected live for the settlements changed since
+    (``running_counts``).
     """
     day = on_date.isoformat()
     people = Person.objects.visible_to(user)
     households = Household.objects.visible_to(user)
     running = None
 
-    def employment_count(key, live):
+    def count_of(key, live):
         nonlocal running
         if running is None:
-            running = running_employment_counts(user, people, households, on_date) or {}
+            running = running_counts(user, people, households, on_date, year)
         return running[key] if key in running else live()
 
     specs = [
@@ -361,7 +377,7 @@ def work_lists(user, on_date, year):
             Household,
             _("零就业家庭"),
             _("有劳动力、但没有一人就业的搬迁户（务农不计为就业）。"),
-            lambda: employment_count(
+            lambda: count_of(
                 "zero_employment", lambda: households.zero_employment(on_date).count()
             ),
             {"employment": "zero_employment", "on": day},
@@ -372,9 +388,7 @@ def work_lists(user, on_date, year):
             _("未就业劳动力"),
             _("%(low)d–%(high)d岁、有劳动能力、不在校，且当天没有在岗就业记录的人员。")
             % {"low": settings.LABOUR_AGE_MIN, "high": settings.LABOUR_AGE_MAX},
-            lambda: employment_count(
-                "unemployed", lambda: people.unemployed_labour(on_date).count()
-            ),
+            lambda: count_of("unemployed", lambda: people.unemployed_labour(on_date).count()),
             {"employment": "unemployed", "on": day},
         ),
         (
@@ -383,7 +397,11 @@ def work_lists(user, on_date, year):
             _("低于监测线家庭"),
             _("%(year)s年人均纯收入低于本省当年防返贫监测线的搬迁户。")
             % {"year": year if year else "—"},
-            (lambda: households.below_monitoring_line(year).count()) if year else (lambda: None),
+            (
+                (lambda: count_of("below_line", households.below_monitoring_line(year).count))
+                if year
+                else (lambda: None)
+            ),
             {"below_line": year} if year else None,
         ),
         (
