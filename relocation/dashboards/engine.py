@@ -210,7 +210,7 @@ def window_counts(lookback, now, seen=None):
     return (before if seen is not None else None), current
 
 
-def refresh_live(*, now=None, full=False, max_settlements=None):
+def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
     """Bring the running year, quarter and month up to date.
 
     Recomputes only the settlements whose data changed since the last refresh,
@@ -223,7 +223,8 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
     recomputed as of its last day.  Changes to records dated inside stored
     closed periods mark those periods stale (``stale.mark``; ``"stale"`` in the
     result counts the marks) for the job worker to recompute.  Returns a dict describing what was done,
-    ``None`` when another process is refreshing, or ``{"deferred": n}`` when
+    ``None`` when another process is refreshing (unless ``wait``: the job
+    worker waits for it, a page view does not), or ``{"deferred": n}`` when
     more than ``max_settlements`` changed (left to the job worker).
     """
     now = now or timezone.now()
@@ -231,7 +232,7 @@ def refresh_live(*, now=None, full=False, max_settlements=None):
     lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
     with transaction.atomic():
         LiveState.objects.get_or_create(pk=1)
-        state = LiveState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        state = LiveState.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
         if state is None:
             return None
         new_day = state.reference_date != today

@@ -71,7 +71,8 @@ def ensure_fresh(*, now=None):
     settlements inline (usually a few; more than ``DASHBOARD_INLINE_LIMIT``
     go to the job worker).  A new day needs every settlement recomputed, which
     is the job worker's (the nightly ``snapshot_indicators``); until it ran,
-    pages show the last figures with their time.
+    pages show the last figures with their time.  With ``DASHBOARD_INLINE_LIMIT``
+    0 (production) a page view never computes: it only asks the job worker.
     """
     now = now or timezone.now()
     state = live_state()
@@ -81,7 +82,7 @@ def ensure_fresh(*, now=None):
         return state
     try:
         with transaction.atomic():
-            if state and state.reference_date == today:
+            if state and state.reference_date == today and setting("DASHBOARD_INLINE_LIMIT"):
                 result = refresh_live(now=now, max_settlements=setting("DASHBOARD_INLINE_LIMIT"))
                 if result and "deferred" not in result:
                     if result.get("stale"):

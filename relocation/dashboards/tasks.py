@@ -11,7 +11,10 @@ from .periods import PeriodKind, parse_period
 def refresh_live_figures(full=False):
     """Bring the running year, quarter and month up to date (closing ended ones),
     then recompute the past periods that corrections made stale."""
-    result = engine.refresh_live(full=full)
+    # Waits for a page view that holds the state row (an inline refresh, or the
+    # request asking for this one): skipping it would leave the figures stale
+    # until the next request, ten minutes on.
+    result = engine.refresh_live(full=full, wait=True)
     if result is not None:
         result["recomputed"] = stale.recompute()
     return result

@@ -11,7 +11,7 @@ from communities.models import Person
 from communities.tests.factories import PersonFactory
 from employment import enums as eenums
 from employment.models import EmploymentRecord
-from relocation.dashboards import areas, engine, live
+from relocation.dashboards import areas, engine, live, tasks
 from relocation.dashboards.dashboard import build
 from relocation.dashboards.models import LiveState, Period, SettlementFigure
 from relocation.dashboards.periods import (
@@ -83,6 +83,36 @@ def test_refresh_picks_up_a_single_change_within_the_bound(dash):
     assert values["employed_outside_province"] == 1
     state = LiveState.objects.get()
     assert state.refreshed_at == start + datetime.timedelta(seconds=61)
+
+
+def test_without_inline_refresh_a_page_view_only_asks_the_worker(
+    dash, settings, django_capture_on_commit_callbacks
+):
+    """Production (DASHBOARD_INLINE_LIMIT=0): a stale page view computes nothing and
+    enqueues one refresh; the job worker's refresh brings the figures up to date."""
+    settings.DASHBOARD_INLINE_LIMIT = 0
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    EmploymentRecord.objects.create(
+        person=dash.p2,
+        kind=eenums.EmploymentKind.WAGE,
+        place=eenums.WorkPlace.IN_COUNTY,
+        employer_name="某厂",
+        start_date=dash.today - datetime.timedelta(days=3),
+    )
+    later = start + datetime.timedelta(seconds=61)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        state = live.ensure_fresh(now=later)
+    assert state.refreshed_at == start  # the page shows the last figures, with their time
+    assert county_values(dash).total.values["employed"] == 2
+    assert len(callbacks) == 1  # the worker's refresh, enqueued once
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        live.ensure_fresh(now=later + datetime.timedelta(seconds=5))
+    assert callbacks == []
+    tasks.refresh_live_figures.call()
+    assert county_values(dash).total.values["employed"] == 3
+    state = LiveState.objects.get()
+    assert state.refreshed_at > start and state.full_refresh_requested_at is None
 
 
 def test_refresh_without_changes_recomputes_nothing(dash):
@@ -211,3 +241,40 @@ def test_periods():
         "2025-Q4",
         "2026-Q1",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_refresh_waits_for_a_page_holding_the_state():
+    """A page view that holds the state row (an inline refresh, or asking for this
+    refresh) makes another page view skip, but the job worker waits for it: skipped,
+    the figures stayed stale for ten minutes under steady dashboard traffic."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's (SQLite locks the database)")
+    engine.refresh_live(full=True)
+    held, release = threading.Event(), threading.Event()
+
+    def page_view():
+        with transaction.atomic():
+            LiveState.objects.select_for_update().get(pk=1)
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    thread = threading.Thread(target=page_view)
+    thread.start()
+    try:
+        assert held.wait(10)
+        assert engine.refresh_live() is None  # another page view: skipped, not waited for
+        threading.Timer(0.5, release.set).start()
+        started = time.monotonic()
+        result = tasks.refresh_live_figures.call()
+        assert time.monotonic() - started >= 0.4  # it waited for the lock
+        assert result is not None and result["settlements"] == 0
+    finally:
+        release.set()
+        thread.join(10)
