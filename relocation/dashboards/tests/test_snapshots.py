@@ -26,6 +26,17 @@ from relocation.dashboards.periods import (
 pytestmark = pytest.mark.django_db
 
 
+def new_job(dash, place=eenums.WorkPlace.IN_COUNTY):
+    """A wage job of p2 (in 兴义市) that began three days ago."""
+    return EmploymentRecord.objects.create(
+        person=dash.p2,
+        kind=eenums.EmploymentKind.WAGE,
+        place=place,
+        employer_name="某厂",
+        start_date=dash.today - datetime.timedelta(days=3),
+    )
+
+
 def county_values(dash, **kw):
     return build(areas.region_area(dash.admin, "522301"), dash.admin, **kw)
 
@@ -66,13 +77,7 @@ def test_refresh_picks_up_a_single_change_within_the_bound(dash):
     start = timezone.now()
     engine.refresh_live(full=True, now=start)
     assert county_values(dash).total.values["employed"] == 2
-    EmploymentRecord.objects.create(
-        person=dash.p2,
-        kind=eenums.EmploymentKind.WAGE,
-        place=eenums.WorkPlace.OUT_OF_PROVINCE,
-        employer_name="东莞某厂",
-        start_date=dash.today - datetime.timedelta(days=3),
-    )
+    new_job(dash, eenums.WorkPlace.OUT_OF_PROVINCE)
     # Within a minute: the stored figures stand.
     live.ensure_fresh(now=start + datetime.timedelta(seconds=30))
     assert county_values(dash).total.values["employed"] == 2
@@ -93,13 +98,7 @@ def test_without_inline_refresh_a_page_view_only_asks_the_worker(
     settings.DASHBOARD_INLINE_LIMIT = 0
     start = timezone.now()
     engine.refresh_live(full=True, now=start)
-    EmploymentRecord.objects.create(
-        person=dash.p2,
-        kind=eenums.EmploymentKind.WAGE,
-        place=eenums.WorkPlace.IN_COUNTY,
-        employer_name="某厂",
-        start_date=dash.today - datetime.timedelta(days=3),
-    )
+    new_job(dash)
     later = start + datetime.timedelta(seconds=61)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         state = live.ensure_fresh(now=later)
@@ -155,13 +154,7 @@ def test_lookback_catches_a_change_committed_after_the_last_refresh(dash, settin
     start = timezone.now()
     engine.refresh_live(full=True, now=start - datetime.timedelta(minutes=1))
     engine.refresh_live(full=True, now=start)
-    record = EmploymentRecord.objects.create(
-        person=dash.p2,
-        kind=eenums.EmploymentKind.WAGE,
-        place=eenums.WorkPlace.IN_COUNTY,
-        employer_name="某厂",
-        start_date=dash.today - datetime.timedelta(days=3),
-    )
+    record = new_job(dash)
     # Its history row says it was written five minutes before the last
     # refresh: only the grown count of the look-back window reveals it.
     record.history.update(history_date=start - datetime.timedelta(minutes=5))
