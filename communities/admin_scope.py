@@ -158,7 +158,10 @@ class SharedChoices(BaseChoiceIterator):
 
     def __iter__(self):
         if not self._read:
-            self._read.append(list(self.field.iterator(self.field)))
+            # Not list(iterator): list() asks its len() first, one COUNT query more.
+            options = []
+            options.extend(iter(self.field.iterator(self.field)))
+            self._read.append(options)
         return iter(self._read[0])
 
     def __len__(self):
@@ -183,6 +186,9 @@ def share_select_choices(form_class):
         widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
         if isinstance(widget, AutocompleteMixin) or not isinstance(widget, forms.Select):
             continue
+        # Each form narrows its copy by the foreign key's limit_choices_to when it is
+        # made; the shared options must be narrowed the same way, once.
+        forms.models.apply_limit_choices_to_to_formfield(field)
         field.choices = SharedChoices(field)
 
 

@@ -510,3 +510,31 @@ def test_list_queries_do_not_grow_with_buildings(client, world):
         client.get(url)
         client.get(url, {"settlement__id__exact": world.a.pk})
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_shared_drop_down_options_keep_the_foreign_keys_limits(region_tree):
+    """An inline's drop-downs read their options once per page (share_select_choices):
+    the same options each form would read itself, limit_choices_to included."""
+    from django import forms as django_forms
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.admin_scope import share_select_choices
+    from communities.enums import RegionLevel
+    from communities.models import Household, Region
+
+    plain = django_forms.modelformset_factory(Household, fields=["origin_county"], extra=3)
+    shared = django_forms.modelformset_factory(Household, fields=["origin_county"], extra=3)
+    share_select_choices(shared.form)
+    with CaptureQueriesContext(connection) as ctx:
+        rendered = [
+            str(f["origin_county"]) for f in shared(queryset=Household.objects.none()).forms
+        ]
+    assert len([q for q in ctx.captured_queries if "communities_region" in q["sql"]]) == 1
+    expected = [str(f["origin_county"]) for f in plain(queryset=Household.objects.none()).forms]
+    assert rendered == expected
+    counties = Region.objects.filter(level=RegionLevel.COUNTY)
+    assert counties.count() >= 2
+    for county in counties:
+        assert f'value="{county.pk}"' in rendered[0]
+    assert f'value="{region_tree.guizhou.pk}"' not in rendered[0]  # a province is not a county
