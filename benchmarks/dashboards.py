@@ -204,6 +204,7 @@ def main():
 
     User = get_user_model()
     users = {
+        "admin": User.objects.get(username="admin"),
         "province": User.objects.get(username="province"),
         "prefecture": User.objects.get(username="prefecture"),
         "county": User.objects.get(username="county"),
@@ -215,6 +216,7 @@ def main():
     settings.DEBUG = True  # record queries
     settings.DASHBOARD_MAX_AGE = 3600  # page time alone; the refresh is measured below
     scenarios = [
+        ("national dashboard, every province (admin)", "admin", "/dashboard/"),
         ("province dashboard (province official)", "province", f"/dashboard/{province_code}/"),
         (
             "prefecture dashboard (prefecture official)",

@@ -1,14 +1,16 @@
 """Benchmark: the pages officials and workers open every day, as the demo logins.
 
 Times, in process (Django test client, no network), p50/p95 and SQL queries per
-page, signed in as the demo's province, prefecture and county officials and the
-community worker (``relocation/demo``, ``communities/demo``):
+page, signed in as the demo's administrator, province, prefecture and county
+officials and the community worker (``relocation/demo``, ``communities/demo``):
 
 * 工作清单 (the work-list page with its four counts): each level;
 * the household edit form (a household of the worker's first settlement, with
   its members), as the county official and the worker;
-* the household and person change lists: county, prefecture (and province);
-* the search on both lists: a full name and a full ID number.
+* the household and person change lists: county, prefecture, province and the
+  whole country (``admin``, the superuser of the demo);
+* the search on both lists: a full name and a full ID number (county,
+  prefecture, whole country).
 
 Build the data first (the demo):
 
@@ -53,7 +55,7 @@ from timing import REPEAT, measure  # noqa: E402  (benchmarks/timing.py)
 from communities import audit  # noqa: E402
 from communities.models import Household, Person, Settlement  # noqa: E402
 
-LEVELS = ("province", "prefecture", "county", "worker")
+LEVELS = ("admin", "province", "prefecture", "county", "worker")
 
 
 def sample_person(user):
@@ -74,10 +76,10 @@ def scenarios(users):
     household = reverse("admin:communities_household_change", args=[worker_person.household_id])
     for level in ("county", "worker"):
         yield f"household form {level}", level, household, None
-    for level in ("county", "prefecture", "province"):
+    for level in ("county", "prefecture", "province", "admin"):
         yield f"household list {level}", level, households, None
         yield f"person list {level}", level, people, None
-    for level in ("county", "prefecture"):
+    for level in ("county", "prefecture", "admin"):
         person = sample_person(users[level])
         yield f"person search name {level}", level, people, {"q": person.name}
         yield f"person search ID {level}", level, people, {"q": person.id_number}

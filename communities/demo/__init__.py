@@ -43,8 +43,12 @@ from .generate import (  # noqa: F401  (DEFAULT_SEED and the writers are used by
     DEMO_REASON,
     HOUSEHOLDS_PER_SETTLEMENT,
     MIN_SETTLEMENTS,
+    NATIONAL_HOUSEHOLDS,
+    NATIONAL_PROVINCES,
+    NATIONAL_SETTLEMENTS,
     PRIMARY_COUNTY,
     _Builder,
+    _startswith_any,
     copy_with_history,
     write_with_history_orm,
 )
@@ -231,24 +235,37 @@ def ensure_demo_users():
 
 
 def build_demo(
-    seed=DEFAULT_SEED, households=DEFAULT_HOUSEHOLDS, settlements=None, reset=False, stdout=None
+    seed=DEFAULT_SEED,
+    households=None,
+    settlements=None,
+    reset=False,
+    stdout=None,
+    national=False,
 ):
     """Build the demo dataset; returns a ``DemoResult``.
 
     Idempotent: when demo data exists and ``reset`` is false nothing is
-    generated again (the demo users are still refreshed).
+    generated again (the demo users are still refreshed).  ``national``: the
+    country's scale over 22 provinces (2,400,000 households in 35,000
+    settlements unless given), one province per transaction; a run that was
+    interrupted is resumed by running it again.
     """
     started = time.monotonic()
     timings = {}
+    if households is None:
+        households = NATIONAL_HOUSEHOLDS if national else DEFAULT_HOUSEHOLDS
     if households < 1:
         raise ValueError("户数必须大于0。")
+    if settlements is None and national:
+        settlements = min(NATIONAL_SETTLEMENTS, max(1, households // 60))
     n_settlements = settlements or max(
         MIN_SETTLEMENTS, round(households / HOUSEHOLDS_PER_SETTLEMENT)
     )
     n_settlements = min(n_settlements, households)
+    provinces = list(NATIONAL_PROVINCES) if national else [DEMO_PROVINCE]
 
     t = time.monotonic()
-    load_regions(provinces=[DEMO_PROVINCE])
+    load_regions(provinces=provinces)
     ensure_role_groups()
     timings["regions"] = time.monotonic() - t
 
@@ -258,7 +275,16 @@ def build_demo(
         timings["reset"] = time.monotonic() - t
 
     created = False
-    if not demo_settlements().exists():
+    builder = None
+    if national:
+        # Each province commits on its own; provinces already written are skipped.
+        t = time.monotonic()
+        builder = _Builder(seed, households, n_settlements, stdout=stdout, national=True)
+        builder.run()
+        timings["generate"] = time.monotonic() - t
+        timings["commit"] = 0.0
+        created = builder.counts["settlements"] > 0
+    elif not demo_settlements().exists():
         t = time.monotonic()
         with transaction.atomic():
             builder = _Builder(seed, households, n_settlements, stdout=stdout)
@@ -267,13 +293,16 @@ def build_demo(
             t = time.monotonic()
         # Deferred foreign keys are checked at commit.
         timings["commit"] = time.monotonic() - t
-        timings["write"] = builder.timings["write"]
         created = True
+    if created:
+        timings["write"] = builder.timings["write"]
     t = time.monotonic()
     logins = ensure_demo_users()
     timings["users"] = time.monotonic() - t
     counts = demo_counts()
-    counts["regions"] = Region.objects.filter(code__startswith=DEMO_PROVINCE).count()
+    counts["regions"] = Region.objects.filter(_startswith_any("code", provinces)).count()
+    if builder is not None and builder.counts["provinces_kept"]:
+        counts["provinces_kept"] = builder.counts["provinces_kept"]
     return DemoResult(
         created=created,
         counts=counts,
@@ -286,7 +315,7 @@ def build_demo(
 # --------------------------------------------------------------------------- load_demo step
 
 COUNT_LABELS = (
-    ("regions", "行政区划（贵州省）"),
+    ("regions", "行政区划"),
     ("settlements", "安置点"),
     ("buildings", "楼栋"),
     ("grids", "网格"),
@@ -304,6 +333,7 @@ def demo_step(context):
         households=context.households,
         settlements=context.settlements,
         stdout=context.stdout,
+        national=context.national,
     )
     if context.reset_seconds is not None:
         result.timings["reset"] = context.reset_seconds
@@ -314,6 +344,8 @@ def demo_step(context):
         yield context.style.WARNING(
             "已存在演示数据，未重复生成（如需重建请加 --reset）；演示账号已更新。"
         )
+    if result.counts.get("provinces_kept"):
+        yield f"  上次运行已写入的 {result.counts['provinces_kept']} 个省份保留未动。"
     width = max(_width(label) for _key, label in COUNT_LABELS)
     for key, label in COUNT_LABELS:
         pad = " " * (width - _width(label))

@@ -13,6 +13,7 @@ ORM's ``bulk_create`` is used.
 
 import contextlib
 import datetime
+import heapq
 import queue
 import random
 import threading
@@ -23,7 +24,7 @@ from decimal import Decimal
 from itertools import accumulate
 
 from django.apps import apps
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .. import enums
@@ -71,6 +72,61 @@ COUNTY_CENTRES = {
     "522328": (25.099, 105.472),  # 安龙县
 }
 PREFECTURE_CENTRES = {"5202": (26.593, 104.830), "5223": (25.088, 104.904)}
+
+# The national demo (``load_demo --national``): the 22 provinces that relocated
+# people in 2016–2020, with rough relative scales (about 10,000 people each, from
+# the provinces' published totals, rounded; illustrative, not statistics).
+NATIONAL_PROVINCES = {
+    "52": 192,  # 贵州
+    "51": 136,  # 四川
+    "53": 99,  # 云南
+    "42": 89,  # 湖北
+    "61": 84,  # 陕西
+    "45": 71,  # 广西
+    "43": 69,  # 湖南
+    "62": 50,  # 甘肃
+    "14": 47,  # 山西
+    "13": 30,  # 河北
+    "54": 27,  # 西藏
+    "41": 26,  # 河南
+    "50": 25,  # 重庆
+    "65": 17,  # 新疆
+    "36": 13,  # 江西
+    "15": 12,  # 内蒙古
+    "64": 8,  # 宁夏
+    "34": 8,  # 安徽
+    "63": 5,  # 青海
+    "22": 1,  # 吉林
+    "23": 1,  # 黑龙江
+    "46": 1,  # 海南
+}
+NATIONAL_HOUSEHOLDS = 2_400_000
+NATIONAL_SETTLEMENTS = 35_000
+# Approximate provincial capitals, for settlements of counties without a centre above.
+PROVINCE_CENTRES = {
+    "13": (38.04, 114.51),
+    "14": (37.87, 112.55),
+    "15": (40.84, 111.75),
+    "22": (43.82, 125.32),
+    "23": (45.80, 126.53),
+    "34": (31.82, 117.23),
+    "36": (28.68, 115.86),
+    "41": (34.75, 113.63),
+    "42": (30.59, 114.31),
+    "43": (28.23, 112.94),
+    "45": (22.82, 108.37),
+    "46": (20.04, 110.20),
+    "50": (29.56, 106.55),
+    "51": (30.66, 104.07),
+    "52": (26.65, 106.63),
+    "53": (25.04, 102.71),
+    "54": (29.65, 91.13),
+    "61": (34.34, 108.94),
+    "62": (36.06, 103.83),
+    "63": (36.62, 101.78),
+    "64": (38.49, 106.23),
+    "65": (43.83, 87.62),
+}
 # Relative relocation scale of the receiving counties (more settlements where larger).
 COUNTY_WEIGHTS = {"522301": 2.0, "520281": 1.6, "520204": 1.5, "520201": 1.2, "522326": 1.2}
 
@@ -442,8 +498,18 @@ def _parent(rng, child_age, mother):
 
 
 class _Builder:
-    def __init__(self, seed, households, settlements, stdout=None):
+    """Plans and writes the demo.
+
+    ``national``: spread over the counties of ``NATIONAL_PROVINCES`` instead of
+    the two demo prefectures, and write one province per transaction, skipping
+    provinces already written, so that an interrupted build resumes where it
+    stopped (the plan is the same on every run, so the result is too).
+    """
+
+    def __init__(self, seed, households, settlements, stdout=None, national=False):
         self.seed = seed
+        self.national = national
+        self.prefixes = tuple(NATIONAL_PROVINCES) if national else DEMO_PREFECTURES
         self.total_households = households
         self.n_settlements = settlements
         self.stdout = stdout
@@ -468,15 +534,20 @@ class _Builder:
     def run(self):
         self.counties = list(
             Region.objects.filter(
-                _startswith_any("code", DEMO_PREFECTURES), level=enums.RegionLevel.COUNTY
+                _startswith_any("code", self.prefixes), level=enums.RegionLevel.COUNTY
             ).order_by("code")
         )
         if not self.counties:
-            raise RuntimeError("没有找到六盘水市、黔西南州的县级区划，请先运行 load_regions。")
+            raise RuntimeError(
+                "没有找到演示所需省份的县级区划，请先运行 load_regions。"
+                if self.national
+                else "没有找到六盘水市、黔西南州的县级区划，请先运行 load_regions。"
+            )
         self.county_by_code = {c.code: c for c in self.counties}
-        self.prefecture_counties = {
-            p: [c for c in self.counties if c.code.startswith(p)] for p in DEMO_PREFECTURES
-        }
+        # People come from their settlement's county or another of its prefecture.
+        self.prefecture_counties = {}
+        for county in self.counties:
+            self.prefecture_counties.setdefault(county.code[:4], []).append(county)
         self.townships = {c.code: [] for c in self.counties}
         for town in Region.objects.filter(
             level=enums.RegionLevel.TOWNSHIP, parent__in=self.counties, generated=False
@@ -487,13 +558,63 @@ class _Builder:
             code: [t for t in towns if t.division_type != "街道"] or towns
             for code, towns in self.townships.items()
         }
+        plans = self._plan()
+        if not self.national:
+            self._load_taken_ids()
+            self._write_part(plans)
+            return self.counts
+        # One province per transaction; provinces written by an earlier run are kept.
+        names = dict(
+            Region.objects.filter(code__in=[f"{p}0000" for p in self.prefixes]).values_list(
+                "code", "name"
+            )
+        )
+        parts = [
+            (p, [plan for plan in plans if plan["county"].startswith(p)]) for p in self.prefixes
+        ]
+        parts = [(p, part) for p, part in parts if part]
+        kept = {p for p, _part in parts if self._province_written(p)}
+        if len(kept) < len(parts):
+            self._load_taken_ids()
+        started = time.monotonic()
+        for index, (prefix, part) in enumerate(parts, start=1):
+            name = names.get(f"{prefix}0000", prefix)
+            if prefix in kept:
+                self.counts["provinces_kept"] += 1
+                self._say(f"  [{index}/{len(parts)}] {name}：已生成（上次运行），跳过")
+                continue
+            before = Counter(self.counts)
+            t = time.monotonic()
+            with transaction.atomic():
+                self._write_part(part)
+            done = self.counts - before
+            self._say(
+                f"  [{index}/{len(parts)}] {name}：{done['settlements']:,} 个安置点，"
+                f"{done['households']:,} 户 {done['people']:,} 人，"
+                f"用时 {time.monotonic() - t:.0f} 秒（累计 {time.monotonic() - started:.0f} 秒）"
+            )
+        return self.counts
+
+    def _load_taken_ids(self):
+        """The first 17 digits of the ID numbers already stored in the demo's counties."""
         prefixes = tuple(c.code for c in self.counties)
         self.taken_ids = {
             n[:17]  # ID numbers are encrypted (communities.crypto): compared after loading
             for n in Person.objects.values_list("id_number", flat=True).iterator(chunk_size=10_000)
             if n.startswith(prefixes)
         }
-        plans = self._plan()
+
+    def _say(self, line):
+        if self.stdout:
+            self.stdout.write(line)
+
+    def _province_written(self, prefix):
+        """Demo settlements of the province exist: an earlier run committed it whole."""
+        return Settlement.history.filter(
+            history_type="+", history_change_reason=DEMO_REASON, code__startswith=f"AZD{prefix}"
+        ).exists()
+
+    def _write_part(self, plans):
         started = time.monotonic()
         # Generation is pure Python and runs in a producer thread; this thread
         # writes, so that the database works while the next settlement is made.
@@ -501,39 +622,50 @@ class _Builder:
             self._write_settlement(data)
             if len(self.pending_people) >= COPY_FLUSH_PEOPLE or not self.postgres:
                 self._flush()
-            if self.stdout and len(plans) >= 50 and (index + 1) % max(1, len(plans) // 10) == 0:
-                self.stdout.write(
+            if len(plans) >= 50 and (index + 1) % max(1, len(plans) // 10) == 0:
+                self._say(
                     f"  已生成 {index + 1}/{len(plans)} 个安置点，"
                     f"{self.counts['households']:,} 户 {self.counts['people']:,} 人"
                     f"（{time.monotonic() - started:.0f} 秒）"
                 )
         self._flush()
-        return self.counts
 
     def _plan(self):
         rng = random.Random(f"{self.seed}:plan")
         n = self.n_settlements
         codes = [c.code for c in self.counties]
         primary = PRIMARY_COUNTY if PRIMARY_COUNTY in codes else codes[0]
-        # Interleave the two prefectures so that small demos cover both.
-        by_pref = [[c for c in codes if c.startswith(p) and c != primary] for p in DEMO_PREFECTURES]
-        order = [primary]
-        for pair in zip(*by_pref, strict=False):
-            order.extend(pair)
-        longest = max(by_pref, key=len)
-        order.extend(c for c in longest[min(len(x) for x in by_pref) :])
         seats = Counter({primary: min(2, n)})
         left = n - seats[primary]
-        for code in order[1:]:
-            if left <= 0:
-                break
-            seats[code] += 1
-            left -= 1
+        if self.national:
+            # Each province's share of the settlements follows its scale (at
+            # least one each); within a province, D'Hondt over its counties.
+            provinces = [p for p in self.prefixes if any(c.startswith(p) for c in codes)]
+            if n < len(provinces) + 1:
+                raise ValueError(f"全国规模至少需要 {len(provinces) + 1} 个安置点。")
+            shares = _apportion(n - 1, [NATIONAL_PROVINCES[p] for p in provinces])
+            quota = dict(zip(provinces, shares, strict=True))
+            quota[primary[:2]] += 1
+        else:
+            # Interleave the two prefectures so that small demos cover both.
+            by_pref = [
+                [c for c in codes if c.startswith(p) and c != primary] for p in self.prefixes
+            ]
+            order = [primary]
+            for pair in zip(*by_pref, strict=False):
+                order.extend(pair)
+            longest = max(by_pref, key=len)
+            order.extend(c for c in longest[min(len(x) for x in by_pref) :])
+            for code in order[1:]:
+                if left <= 0:
+                    break
+                seats[code] += 1
+                left -= 1
+            quota = {"": n}
         weights = {c: rng.uniform(0.6, 1.4) * COUNTY_WEIGHTS.get(c, 1.0) for c in codes}
-        while left > 0:  # D'Hondt over the county weights
-            code = max(codes, key=lambda c: (weights[c] / (seats[c] + 1), c))
-            seats[code] += 1
-            left -= 1
+        for prefix, total in quota.items():
+            members = [c for c in codes if c.startswith(prefix)]
+            _dhondt(seats, weights, members, total - sum(seats[c] for c in members))
         slots = [(code, seq) for code in codes for seq in range(1, seats[code] + 1)]
         # Large urban estates: the first of the primary county and ~10 % of the rest.
         n_large = max(1, round(n * 0.1))
@@ -622,7 +754,11 @@ class _Builder:
         wanted = "街道" if urban else ("镇", "乡", "民族乡")
         candidates = [t for t in towns if t.division_type in wanted] or towns
         township = rng.choice(candidates) if candidates else None
-        lat, lon = COUNTY_CENTRES.get(county.code) or PREFECTURE_CENTRES[county.code[:4]]
+        lat, lon = (
+            COUNTY_CENTRES.get(county.code)
+            or PREFECTURE_CENTRES.get(county.code[:4])
+            or PROVINCE_CENTRES.get(county.code[:2], (35.0, 105.0))
+        )
 
         households = [self._household(rng, plan, county, year_built, flat) for flat in flats]
         people_count = sum(len(h["members"]) for h in households)
@@ -1159,6 +1295,20 @@ def _startswith_any(field_name, prefixes):
     for prefix in prefixes:
         q |= models.Q(**{f"{field_name}__startswith": prefix})
     return q
+
+
+def _dhondt(seats, weights, codes, left):
+    """Give ``left`` more seats among ``codes`` by D'Hondt over ``weights`` (in place).
+
+    A heap, since the national demo gives 35,000 seats over 2,000 counties;
+    ties go to the larger code.
+    """
+    heap = [(-weights[c] / (seats[c] + 1), -int(c), c) for c in codes]
+    heapq.heapify(heap)
+    for _ in range(left):
+        _ratio, _order, code = heapq.heappop(heap)
+        seats[code] += 1
+        heapq.heappush(heap, (-weights[code] / (seats[code] + 1), -int(code), code))
 
 
 def _apportion(total, weights):

@@ -13,8 +13,10 @@ from .periods import PeriodKind, recent_periods
 DEMO_HISTORY = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 3}
 
 
-def snapshot_demo_periods(stdout=None, rebuild=False):
+def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
     """Store past periods not stored yet (all with ``rebuild``), then refresh the running ones.
+
+    ``history=False``: only the running periods (what the nightly job computes).
 
     Past periods are computed from today's records as of each period's last
     day (employment records carry their dates, so employment follows them).
@@ -24,7 +26,7 @@ def snapshot_demo_periods(stdout=None, rebuild=False):
     stored = set(Period.objects.values_list("kind", "start"))
     cache = {}
     count = 0
-    for kind, n in DEMO_HISTORY.items():
+    for kind, n in DEMO_HISTORY.items() if history else ():
         for spec in recent_periods(kind, today, n):
             if spec.is_current(today) or (not rebuild and (spec.kind, spec.start) in stored):
                 continue
@@ -40,7 +42,11 @@ def snapshot_demo_periods(stdout=None, rebuild=False):
 
 def demo_step(context):
     """``load_demo``'s last step: past periods are recomputed when a step created new data."""
-    snapshot_demo_periods(stdout=context.stdout, rebuild=context.reset or bool(context.created))
+    snapshot_demo_periods(
+        stdout=context.stdout,
+        rebuild=context.reset or bool(context.created),
+        history=context.history,
+    )
     return ()
 
 

@@ -34,9 +34,14 @@ class DemoContext:
     """What ``load_demo`` was asked for, and what earlier steps did."""
 
     seed: int
-    households: int
+    #: None: the step's own default (5,000 households; 2,400,000 with ``national``)
+    households: int | None = None
     settlements: int | None = None
     reset: bool = False
+    #: the country's scale over many provinces (``load_demo --national``)
+    national: bool = False
+    #: store a year of past dashboard periods besides the running ones
+    history: bool = True
     stdout: object = None
     style: object = None
     #: seconds ``--reset`` took to remove the old demo (None without it)
@@ -80,6 +85,23 @@ def steps():
             )
         seen.add(step.key)
     return ordered
+
+
+def select(keys):
+    """The steps ``keys`` name and the steps they build on, in build order.
+
+    Raises ``KeyError`` naming an unknown key.
+    """
+    ordered = steps()
+    by_key = {step.key: step for step in ordered}
+    unknown = [key for key in keys if key not in by_key]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    wanted = set(keys)
+    for step in reversed(ordered):
+        if step.key in wanted:
+            wanted.update(step.after)
+    return [step for step in ordered if step.key in wanted]
 
 
 def remove_all():

@@ -1,4 +1,5 @@
-"""``manage.py load_demo [--seed N] [--households N] [--settlements N] [--reset]``.
+"""``manage.py load_demo [--seed N] [--households N] [--settlements N] [--reset]
+[--national] [--only STEP,…] [--no-history]``.
 
 Runs the demo steps that apps declare in ``<app>/demo.py`` (see ``relocation.demo``).
 """
@@ -8,11 +9,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from relocation.demo import DemoContext, remove_all, steps
+from relocation.demo import DemoContext, remove_all, select, steps
 
 # The communities demo's defaults, repeated here so that this command imports no app.
 DEFAULT_SEED = 20241
-DEFAULT_HOUSEHOLDS = 5000
 
 
 def analyze():
@@ -41,32 +41,60 @@ class Command(BaseCommand):
         parser.add_argument(
             "--households",
             type=int,
-            default=DEFAULT_HOUSEHOLDS,
-            help="搬迁户数（默认 %(default)s 户，约4倍人数）。",
+            default=None,
+            help="搬迁户数（默认 5000 户，全国规模默认 2400000 户；约4倍人数）。",
         )
         parser.add_argument(
             "--settlements",
             type=int,
             default=None,
-            help="安置点数（默认约每500户一个，至少6个）。",
+            help="安置点数（默认约每500户一个，至少6个；全国规模默认 35000 个）。",
         )
         parser.add_argument("--reset", action="store_true", help="先删除已有的演示数据再生成。")
+        parser.add_argument(
+            "--national",
+            action="store_true",
+            help=(
+                "全国规模：22个省份的县区，每个省份单独提交；中断后再次运行同一命令，"
+                "从未完成的省份继续。"
+            ),
+        )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="只生成这些步骤（逗号分隔，如 communities,employment,dashboards；所依赖的步骤自动加入）。",
+        )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="数据看板只计算当期指标，不保存往期快照。",
+        )
 
-    def handle(self, *args, seed, households, settlements, reset, **options):
-        if households < 1:
+    def handle(
+        self, *args, seed, households, settlements, reset, national, only, no_history, **options
+    ):
+        if households is not None and households < 1:
             raise CommandError("--households 必须大于0。")
-        if settlements is not None and not 1 <= settlements <= households:
+        if settlements is not None and not 1 <= settlements <= (households or settlements):
             raise CommandError("--settlements 必须在1和户数之间。")
-        self.stdout.write(f"正在准备演示数据（随机种子 {seed}，{households} 户）……")
+        keys = [key.strip() for key in only.split(",") if key.strip()]
+        try:
+            ordered = select(keys) if keys else steps()
+        except KeyError as exc:
+            known = "、".join(step.key for step in steps())
+            raise CommandError(f"没有这个演示步骤：{exc.args[0]}（可选：{known}）。") from None
+        size = f"{households} 户" if households else ("全国规模" if national else "5000 户")
+        self.stdout.write(f"正在准备演示数据（随机种子 {seed}，{size}）……")
         context = DemoContext(
             seed=seed,
             households=households,
             settlements=settlements,
             reset=reset,
+            national=national,
+            history=not no_history,
             stdout=self.stdout,
             style=self.style,
         )
-        ordered = steps()
         if reset:
             started = time.monotonic()
             remove_all()
