@@ -294,7 +294,7 @@ def build_demo(
         # Deferred foreign keys are checked at commit.
         timings["commit"] = time.monotonic() - t
         created = True
-    if created:
+    if builder is not None:
         timings["write"] = builder.timings["write"]
     t = time.monotonic()
     logins = ensure_demo_users()

@@ -93,10 +93,22 @@ def test_interrupted_build_resumes_to_the_same_data(monkeypatch):
     assert "已生成（上次运行），跳过" in out.getvalue()
     assert _snapshot() == clean
 
-    # A third run has nothing left to do.
+    # A third run has nothing left to do, and says so.
     again = build_demo(seed=5, households=HOUSEHOLDS, settlements=SETTLEMENTS, national=True)
     assert not again.created
     assert again.counts["provinces_kept"] == len(NATIONAL_PROVINCES)
+    out = io.StringIO()
+    call_command(
+        "load_demo",
+        "--national",
+        f"--households={HOUSEHOLDS}",
+        f"--settlements={SETTLEMENTS}",
+        "--seed=5",
+        "--only=communities",
+        stdout=out,
+    )
+    assert "已存在演示数据，未重复生成" in out.getvalue()
+    assert f"上次运行已写入的 {len(NATIONAL_PROVINCES)} 个省份保留未动" in out.getvalue()
     assert _snapshot() == clean
 
 
