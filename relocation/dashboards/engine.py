@@ -16,7 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
@@ -97,12 +97,18 @@ def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=N
             defaults={"end": spec.end, "reference_date": reference_date, "computed_at": now},
         )
         old = SettlementFigure.objects.filter(period=period)
+        touched = None
         if settlement_ids is not None:
             old = old.filter(settlement_id__in=settlement_ids)
+            if len(places) == len(settlement_ids):
+                # The areas these settlements were and are in; a settlement
+                # that is gone sends the roll-up over everything.
+                touched = set(old.values_list("county_code", "township_code").distinct())
+                touched |= set(places.values())
         old.delete()
         clear_marks(marks)
         write_figures(period, figures, places)
-        rollup(period)
+        rollup(period, touched)
     return period
 
 
@@ -129,52 +135,134 @@ def clear_marks(marks):
 
 
 def write_figures(period, figures, places):
-    """Store ``{settlement_id: {component: value}}`` of ``period`` (non-zero values)."""
-    rows = [
-        SettlementFigure(
-            period=period,
-            settlement_id=sid,
-            county_code=places[sid][0],
-            township_code=places[sid][1],
-            key=key,
-            value=Decimal(value),
-        )
+    """Store ``{settlement_id: {component: value}}`` of ``period`` (non-zero values).
+
+    On PostgreSQL with ``COPY``: the whole country's refresh writes millions of
+    rows per period, and building a model instance for each took most of its
+    time.  PostgreSQL rounds the values to the column's two decimals either way.
+    """
+    rows = (
+        (sid, places[sid][0], places[sid][1], key, Decimal(value))
         for sid, values in figures.items()
         if sid in places
         for key, value in values.items()
         if value
-    ]
-    SettlementFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+    )
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            quote(SettlementFigure._meta.get_field(name).column)
+            for name in ("period", "settlement", "county_code", "township_code", "key", "value")
+        )
+        sql = f"COPY {quote(SettlementFigure._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row((period.pk, *row))
+        return
+    SettlementFigure.objects.bulk_create(
+        (
+            SettlementFigure(
+                period=period,
+                settlement_id=sid,
+                county_code=county,
+                township_code=township,
+                key=key,
+                value=value,
+            )
+            for sid, county, township, key, value in rows
+        ),
+        batch_size=WRITE_BATCH,
+    )
 
 
 ROLLUP_LEVELS = ("province", "prefecture", "county", "township")
 
 
-def rollup(period):
-    """Rebuild the region sums of ``period`` from its settlement rows (4 grouped queries)."""
-    AreaFigure.objects.filter(period=period).delete()
-    rows = []
-    for level in ROLLUP_LEVELS:
-        qs = SettlementFigure.objects.filter(period=period)
-        if level == "township":
-            qs = qs.exclude(township_code="")
-        grouped = (
-            qs.annotate(_group=CHILD_LEVELS[level]())
-            .values("_group", "key")
-            .annotate(total=Sum("value"))
-            .order_by()
+def rollup(period, touched=None):
+    """Rebuild the region sums of ``period`` from its settlement rows.
+
+    ``touched``: None for every area, or the (county code, township code) pairs
+    whose settlements changed: only those areas and the prefectures and
+    provinces above them are summed again (a refresh of a few settlements must
+    not sum the whole country's rows).  Counties and townships are summed from
+    the settlement rows, prefectures from the counties, provinces from the
+    prefectures, each in one ``INSERT … SELECT``: the sums never pass through
+    Python, and a sum of sums is the same sum.
+    """
+    counties = townships = prefectures = provinces = None
+    if touched is None:
+        AreaFigure.objects.filter(period=period).delete()
+    else:
+        counties = sorted({county for county, _township in touched})
+        townships = sorted({township for _county, township in touched if township})
+        prefectures = sorted({county[:4] for county in counties})
+        provinces = sorted({county[:2] for county in counties})
+    figures = SettlementFigure.objects.filter(period=period)
+    areas = AreaFigure.objects.filter(period=period)
+    _sum_into(period, "county", figures, "county_code", F("county_code"), counties)
+    _sum_into(
+        period,
+        "township",
+        figures.exclude(township_code=""),
+        "township_code",
+        F("township_code"),
+        townships,
+    )
+    _sum_into(
+        period,
+        "prefecture",
+        areas.filter(level="county"),
+        "area_code",
+        Concat(Substr("area_code", 1, 4), Value("00"), output_field=CharField()),
+        prefectures,
+        suffix="00",
+    )
+    _sum_into(
+        period,
+        "province",
+        areas.filter(level="prefecture"),
+        "area_code",
+        Concat(Substr("area_code", 1, 2), Value("0000"), output_field=CharField()),
+        provinces,
+        suffix="0000",
+    )
+
+
+def _sum_into(period, level, rows, code_field, group, codes, suffix=""):
+    """Replace the ``level`` sums of ``period`` (those of ``codes`` only, unless None).
+
+    ``rows`` (settlement or area rows) are grouped by ``group`` and summed per
+    component; ``codes`` are the areas' codes, or their prefixes for the levels
+    summed from the level below (``suffix`` completes them).
+    """
+    if codes is not None:
+        if not codes:
+            return
+        if suffix:
+            under = Q(pk__in=[])
+            for prefix in codes:
+                under |= Q(**{f"{code_field}__startswith": prefix})
+            rows = rows.filter(under)
+            codes = [prefix + suffix for prefix in codes]
+        else:
+            rows = rows.filter(**{f"{code_field}__in": codes})
+        AreaFigure.objects.filter(period=period, level=level, area_code__in=codes).delete()
+    grouped = (
+        rows.annotate(_group=group).values("_group", "key").annotate(total=Sum("value")).order_by()
+    )
+    select, params = grouped.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(AreaFigure._meta.get_field(name).column)
+        for name in ("period", "level", "area_code", "key", "value")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(AreaFigure._meta.db_table)} ({columns}) "
+            f"SELECT %s, %s, g.{quote('_group')}, g.{quote('key')}, g.{quote('total')} "
+            f"FROM ({select}) g",
+            [period.pk, level, *params],
         )
-        rows += [
-            AreaFigure(
-                period=period,
-                level=level,
-                area_code=row["_group"],
-                key=row["key"],
-                value=row["total"],
-            )
-            for row in grouped
-        ]
-    AreaFigure.objects.bulk_create(rows, batch_size=WRITE_BATCH)
 
 
 def changed_settlements(since):

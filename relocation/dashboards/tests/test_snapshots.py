@@ -13,7 +13,7 @@ from employment import enums as eenums
 from employment.models import EmploymentRecord
 from relocation.dashboards import areas, engine, live, tasks
 from relocation.dashboards.dashboard import build
-from relocation.dashboards.models import LiveState, Period, SettlementFigure
+from relocation.dashboards.models import AreaFigure, LiveState, Period, SettlementFigure
 from relocation.dashboards.periods import (
     PeriodKind,
     PeriodSpec,
@@ -146,6 +146,53 @@ def test_household_moving_refreshes_both_settlements(dash):
     rows = {r.name: r.values for r in county_values(dash).rows}
     assert rows["空置安置点"]["households"] == 1
     assert rows["兴泰街道"]["households"] == 0
+
+
+def _area_rows():
+    return sorted(
+        AreaFigure.objects.values_list("period_id", "level", "area_code", "key", "value")
+    )
+
+
+def _persons(dash, code):
+    return build(areas.region_area(dash.admin, code), dash.admin).total.values["persons"]
+
+
+def test_refresh_of_some_settlements_sums_only_their_areas_again(dash, monkeypatch):
+    start = timezone.now()
+    engine.refresh_live(full=True, now=start)
+    before = {code: _persons(dash, code) for code in ("522301", "520201", "522300", "520000")}
+    # A new member in s2 (兴义市), and s1 with its four people moved to 钟山区 (六盘水市).
+    PersonFactory(household=dash.h2, name="新成员", age=25, relationship="son")
+    dash.s1.county, dash.s1.township = dash.s4.county, dash.s4.township
+    dash.s1.save()
+    summed = []
+    original = engine._sum_into
+
+    def spy(period, level, rows, code_field, group, codes, suffix=""):
+        summed.append((level, codes))
+        return original(period, level, rows, code_field, group, codes, suffix)
+
+    monkeypatch.setattr(engine, "_sum_into", spy)
+    result = engine.refresh_live(now=start + datetime.timedelta(seconds=90))
+    assert result["settlements"] == 2
+    # Only the areas the two settlements were and are in, for each running period.
+    assert {(level, tuple(codes)) for level, codes in summed} == {
+        ("county", ("520201", "522301")),
+        ("township", tuple(sorted({dash.s2.township_id, dash.s4.township_id, "522301001"}))),
+        ("prefecture", ("5202", "5223")),
+        ("province", ("52",)),
+    }
+    assert _persons(dash, "522301") == before["522301"] - 4 + 1
+    assert _persons(dash, "520201") == before["520201"] + 4
+    assert _persons(dash, "522300") == before["522300"] - 4 + 1
+    assert _persons(dash, "520000") == before["520000"] + 1
+    # The same sums as summing every area again.
+    partial = _area_rows()
+    monkeypatch.setattr(engine, "_sum_into", original)
+    for period in Period.objects.all():
+        engine.rollup(period)
+    assert _area_rows() == partial
 
 
 def test_lookback_catches_a_change_committed_after_the_last_refresh(dash, settings):
