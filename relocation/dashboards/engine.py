@@ -208,24 +208,16 @@ def rollup(period, touched=None):
         F("township_code"),
         townships,
     )
-    _sum_into(
-        period,
-        "prefecture",
-        areas.filter(level="county"),
-        "area_code",
-        Concat(Substr("area_code", 1, 4), Value("00"), output_field=CharField()),
-        prefectures,
-        suffix="00",
-    )
-    _sum_into(
-        period,
-        "province",
-        areas.filter(level="prefecture"),
-        "area_code",
-        Concat(Substr("area_code", 1, 2), Value("0000"), output_field=CharField()),
-        provinces,
-        suffix="0000",
-    )
+    for level, below, codes in (
+        ("prefecture", "county", prefectures),
+        ("province", "prefecture", provinces),
+    ):
+        digits = 4 if level == "prefecture" else 2
+        suffix = "0" * (6 - digits)
+        group = Concat(Substr("area_code", 1, digits), Value(suffix), output_field=CharField())
+        _sum_into(
+            period, level, areas.filter(level=below), "area_code", group, codes, suffix=suffix
+        )
 
 
 def _sum_into(period, level, rows, code_field, group, codes, suffix=""):
