@@ -20,6 +20,7 @@ from .admin_scope import (
     form_for_user,
     may_view_sensitive,
     scoped_queryset,
+    settlement_choices,
 )
 from .admin_users import grantable_regions, manageable_users
 from .forms import (
@@ -261,7 +262,7 @@ class SettlementFilter(admin.SimpleListFilter):
     parameter_name = "settlement"
 
     def lookups(self, request, model_admin):
-        return [(str(s.pk), s.name) for s in scoped_queryset(Settlement, request.user)]
+        return [(str(s.pk), s.name) for s in settlement_choices(request) or ()]
 
     def queryset(self, request, queryset):
         value = self.value()

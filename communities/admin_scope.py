@@ -9,6 +9,7 @@ their validation, autocomplete and exports.
 import dataclasses
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.exceptions import FieldDoesNotExist
@@ -66,6 +67,68 @@ def scoped_queryset(model, user):
     return qs.visible_to(user) if hasattr(qs, "visible_to") else qs
 
 
+def settlement_choices(request):
+    """The settlements a list's 安置点 filter offers, or None when there are too many.
+
+    The user's settlements inside the list's ``?area=`` (if any).  Above
+    ``ADMIN_SETTLEMENT_CHOICES`` of them (a province holds thousands, the
+    country 35,000) none are listed: the 区域 filter offers the areas one level
+    down instead (``child_areas``), until a county or a small enough area is
+    chosen.  Inside a county every settlement is listed.
+    """
+    from .models import Settlement
+
+    qs = scoped_queryset(Settlement, request.user)
+    token = request.GET.get("area") or ""
+    if token:
+        q = area_q(Settlement, token)
+        qs = qs.none() if q is None else qs.filter(q)
+    limit = getattr(settings, "ADMIN_SETTLEMENT_CHOICES", 300)
+    narrow = len(token) >= 6 or settlement_of_token(token) is not None
+    rows = list(qs.order_by("code") if narrow else qs.order_by("code")[: limit + 1])
+    return rows if narrow or len(rows) <= limit else None
+
+
+def child_areas(request):
+    """[(area token, name)] one level below the list's ``?area=``, in the user's scope.
+
+    Only areas holding some of the user's settlements; a level with a single
+    area is passed through (a province official starts at the prefectures).
+    Province → prefecture → county; a county's own code stands where its
+    prefecture is no region of its own (counties a province administers directly).
+    """
+    from .models import Region, Settlement
+
+    token = request.GET.get("area") or ""
+    if token and (not is_region_token(token) or len(token) >= 6):
+        return []
+    qs = scoped_queryset(Settlement, request.user)
+    if token:
+        qs = qs.filter(area_q(Settlement, token))
+    counties = sorted(set(qs.order_by().values_list("county_id", flat=True).distinct()))
+    digits = len(token)
+    while True:
+        digits = {0: 2, 2: 4}.get(digits, 6)
+        prefixes = sorted({county[:digits] for county in counties if county})
+        if len(prefixes) != 1 or digits == 6:
+            break
+    names = dict(
+        Region.objects.filter(code__in=[p.ljust(6, "0") for p in prefixes]).values_list(
+            "code", "name"
+        )
+    )
+    areas = []
+    for prefix in prefixes:
+        name = names.get(prefix.ljust(6, "0"))
+        if name is not None:
+            areas.append((prefix, name))
+        else:  # no region of that code: its counties, each by name
+            below = [c for c in counties if c.startswith(prefix)]
+            county_names = dict(Region.objects.filter(code__in=below).values_list("code", "name"))
+            areas += [(c, county_names.get(c, c)) for c in below]
+    return areas
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most ``cap + 1`` rows, so a page never costs a full COUNT(*).
 
@@ -114,6 +177,8 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         settlement = self._selected_settlement(request)
         if self.depends_on and settlement is None:
             return []  # not offered yet: never list a province's buildings
+        if field.related_model._meta.label == "communities.Settlement":
+            return [(obj.pk, str(obj)) for obj in settlement_choices(request) or ()]
         qs = scoped_queryset(field.related_model, request.user)
         if settlement is not None and hasattr(field.related_model, "settlement"):
             qs = qs.filter(settlement_id=settlement).select_related("settlement")
@@ -458,7 +523,8 @@ class AreaListFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         token = self.value()
         if not token:
-            return []
+            # Too many settlements for the 安置点 filter: narrow by area first.
+            return child_areas(request) if settlement_choices(request) is None else []
         from .models import Region, Settlement
 
         label = "—"
@@ -474,7 +540,7 @@ class AreaListFilter(admin.SimpleListFilter):
                 .first()
             )
             label = region.name if region else label
-        return [(token, label)]
+        return [(token, label)] + child_areas(request)
 
     def queryset(self, request, queryset):
         token = self.value()

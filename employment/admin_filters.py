@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
@@ -251,10 +252,7 @@ class ScopedSettlementFilter(admin.SimpleListFilter):
     path = "person__household__settlement"
 
     def lookups(self, request, model_admin):
-        return [
-            (str(s.pk), s.name)
-            for s in Settlement.objects.visible_to(request.user).order_by("code")
-        ]
+        return [(str(s.pk), s.name) for s in settlement_choices(request) or ()]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -120,46 +120,7 @@ def test_too_few_settlements_for_the_country():
 
 
 @pytest.mark.django_db
-def test_load_demo_national_only_and_no_history():
-    from relocation.dashboards.models import Period
-
-    out = io.StringIO()
-    call_command(
-        "load_demo",
-        "--national",
-        "--households=300",
-        "--settlements=40",
-        "--only=dashboards,communities",
-        "--no-history",
-        stdout=out,
-    )
-    text = out.getvalue()
-    assert "300 户" in text.splitlines()[0]
-    assert "[22/22] 海南省" in text
-    assert Household.objects.count() == 300
-    # Only the running periods were stored (no year of history).
-    today_kinds = set(Period.objects.values_list("kind", flat=True))
-    assert Period.objects.count() == len(today_kinds)
-    # --only left the employment step out.
-    from employment.models import EmploymentRecord
-
-    assert not EmploymentRecord.objects.exists()
-
-
-@pytest.mark.django_db
 def test_load_demo_refuses_an_unknown_step():
     with pytest.raises(CommandError, match="没有这个演示步骤：nothing（可选：communities"):
         call_command("load_demo", "--only=communities,nothing", stdout=io.StringIO())
     assert not Settlement.objects.exists()
-
-
-@pytest.mark.django_db
-def test_only_adds_the_steps_a_step_builds_on():
-    out = io.StringIO()
-    call_command("load_demo", "--households=30", "--only=employment", stdout=out)
-    from employment.models import EmploymentRecord
-
-    # employment builds on communities: both ran; nothing else did.
-    assert Household.objects.count() == 30
-    assert EmploymentRecord.objects.exists()
-    assert "数据看板" not in out.getvalue()
