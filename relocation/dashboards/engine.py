@@ -22,14 +22,13 @@ from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 
 from communities.models import Settlement
+from relocation.rows import rows_into
 
 from .models import AreaFigure, LiveState, Period, SettlementFigure, StaleFigure
 from .periods import PeriodKind, income_year, period_containing
 from .registry import Window, registry
 
 log = logging.getLogger(__name__)
-
-WRITE_BATCH = 5000
 
 DEFAULTS = {
     # Seconds the running period's figures may lag behind the data.
@@ -137,42 +136,23 @@ def clear_marks(marks):
 def write_figures(period, figures, places):
     """Store ``{settlement_id: {component: value}}`` of ``period`` (non-zero values).
 
-    On PostgreSQL with ``COPY``: the whole country's refresh writes millions of
-    rows per period, and building a model instance for each took most of its
-    time.  PostgreSQL rounds the values to the column's two decimals either way.
+    Streamed (``relocation.rows``: ``COPY`` on PostgreSQL): the whole country's
+    refresh writes millions of rows per period, and building a model instance
+    for each took most of its time.
     """
-    rows = (
-        (sid, places[sid][0], places[sid][1], key, Decimal(value))
-        for sid, values in figures.items()
-        if sid in places
-        for key, value in values.items()
-        if value
-    )
-    if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
-        columns = ", ".join(
-            quote(SettlementFigure._meta.get_field(name).column)
-            for name in ("period", "settlement", "county_code", "township_code", "key", "value")
-        )
-        sql = f"COPY {quote(SettlementFigure._meta.db_table)} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row((period.pk, *row))
-        return
-    SettlementFigure.objects.bulk_create(
-        (
-            SettlementFigure(
-                period=period,
-                settlement_id=sid,
-                county_code=county,
-                township_code=township,
-                key=key,
-                value=value,
-            )
-            for sid, county, township, key, value in rows
-        ),
-        batch_size=WRITE_BATCH,
-    )
+    meta = SettlementFigure._meta
+    fields = [
+        meta.get_field(name)
+        for name in ("period", "settlement", "county_code", "township_code", "key", "value")
+    ]
+    with connection.cursor() as cursor, rows_into(cursor, meta.db_table, fields) as write:
+        for sid, values in figures.items():
+            if sid not in places:
+                continue
+            county, township = places[sid]
+            for key, value in values.items():
+                if value:
+                    write((period.pk, sid, county, township, key, Decimal(value)))
 
 
 ROLLUP_LEVELS = ("province", "prefecture", "county", "township")
@@ -213,10 +193,9 @@ def rollup(period, touched=None):
         ("province", "prefecture", provinces),
     ):
         digits = 4 if level == "prefecture" else 2
-        suffix = "0" * (6 - digits)
-        group = Concat(Substr("area_code", 1, digits), Value(suffix), output_field=CharField())
+        group = region_code("area_code", digits)
         _sum_into(
-            period, level, areas.filter(level=below), "area_code", group, codes, suffix=suffix
+            period, level, areas.filter(level=below), "area_code", group, codes, "0" * (6 - digits)
         )
 
 
@@ -358,13 +337,15 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
 
 # --- reading -------------------------------------------------------------------------
 
+
+def region_code(field, digits):
+    """The 6-digit code of the province (2) or prefecture (4) of a county code in ``field``."""
+    return Concat(Substr(field, 1, digits), Value("0" * (6 - digits)), output_field=CharField())
+
+
 CHILD_LEVELS = {
-    "province": lambda: Concat(
-        Substr("county_code", 1, 2), Value("0000"), output_field=CharField()
-    ),
-    "prefecture": lambda: Concat(
-        Substr("county_code", 1, 4), Value("00"), output_field=CharField()
-    ),
+    "province": lambda: region_code("county_code", 2),
+    "prefecture": lambda: region_code("county_code", 4),
     "county": lambda: F("county_code"),
     # Settlements recorded without a township stand as their own row ("s<id>").
     "township": lambda: Case(

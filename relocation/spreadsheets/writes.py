@@ -13,15 +13,12 @@ history's personal data tokenised (``communities.history_pii``) exactly as
 ``bulk_create`` on the models' querysets (``communities.history``) does.
 """
 
-from contextlib import contextmanager
-
 from django.db import connection, models
 from django.utils import timezone
 
 from communities.crypto import seal_writer
 from communities.history_pii import tokenizing_writer
-
-SQLITE_BATCH = 5000
+from relocation.rows import rows_into
 
 
 def _raw_inserts_possible():
@@ -62,13 +59,13 @@ def insert(model, objs, ctx, *, batch_size=2000):
             obj._state.adding = False
             obj._state.db = connection.alias
         names = [f.attname for f in [pk, *fields]]
-        with _rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
+        with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
             write = seal_writer(write_row, [pk, *fields])
             for obj in objs:
                 write([getattr(obj, name) for name in names])
         history_fields, extra = _history(model, ctx, now)
         getters = [(f.attname, extra.get(f.attname)) for f in history_fields]
-        with _rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
+        with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
             write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
             for obj in objs:
                 write([extra[a] if a in extra else getattr(obj, a) for a, _d in getters])
@@ -105,11 +102,11 @@ def insert_rows(model, rows, ctx):
             for name in stamped:
                 row[name] = now
         all_names = [f.attname for f in [pk, *fields]]
-        with _rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
+        with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
             write = seal_writer(write_row, [pk, *fields])
             for row in rows:
                 write([row[name] for name in all_names])
-        with _rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
+        with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
             write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
             for row in rows:
                 row.update(extra)
@@ -144,59 +141,6 @@ def _reserve_ids(cursor, model, count):
     found = cursor.fetchone()
     start = max(top, found[0] if found else 0) + 1
     return range(start, start + count)
-
-
-@contextmanager
-def _rows_into(cursor, table, fields):
-    """``write_row(values)`` sending rows of ``fields`` into ``table``."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    if connection.vendor == "postgresql":
-        # As Django's own cursor calls: a duplicate key is an IntegrityError.
-        with (
-            connection.wrap_database_errors,
-            cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy,
-        ):
-            yield copy.write_row
-        return
-    adapters = [_sqlite_adapter(f) for f in fields]
-    sql = f"INSERT INTO {quote(table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-    batch = []
-
-    def write_row(values):
-        batch.append(
-            [v if v is None or a is None else a(v) for a, v in zip(adapters, values, strict=True)]
-        )
-        if len(batch) >= SQLITE_BATCH:
-            cursor.executemany(sql, batch)
-            batch.clear()
-
-    yield write_row
-    if batch:
-        cursor.executemany(sql, batch)
-
-
-def _sqlite_adapter(field):
-    """How the ORM would store a value of ``field`` on SQLite, or None when as it is."""
-    ops = connection.ops
-    if isinstance(field, models.DateTimeField):
-        last = [None, None]  # the same moment on every row of a write: adapt it once
-
-        def adapt(value):
-            if value is not last[0]:
-                last[:] = [value, ops.adapt_datetimefield_value(value)]
-            return last[1]
-
-        return adapt
-    if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value
-    if isinstance(field, models.TimeField):
-        return ops.adapt_timefield_value
-    if isinstance(field, models.DecimalField):
-        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
-    if isinstance(field, models.JSONField | models.UUIDField):
-        return lambda v: field.get_db_prep_save(v, connection)
-    return None
 
 
 def touch(objs):

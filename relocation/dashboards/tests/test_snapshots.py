@@ -149,9 +149,7 @@ def test_household_moving_refreshes_both_settlements(dash):
 
 
 def _area_rows():
-    return sorted(
-        AreaFigure.objects.values_list("period_id", "level", "area_code", "key", "value")
-    )
+    return sorted(AreaFigure.objects.values_list("period_id", "level", "area_code", "key", "value"))
 
 
 def _persons(dash, code):
