@@ -74,19 +74,25 @@ def settlement_choices(request):
     ``ADMIN_SETTLEMENT_CHOICES`` of them (a province holds thousands, the
     country 35,000) none are listed: the 区域 filter offers the areas one level
     down instead (``child_areas``), until a county or a small enough area is
-    chosen.  Inside a county every settlement is listed.
+    chosen.  Inside a county every settlement is listed.  Read once per request
+    (the 区域 filter and the 安置点 filter both ask).
     """
-    from .models import Settlement
+    if not hasattr(request, "_settlement_choices"):
+        from .models import Settlement
 
-    qs = scoped_queryset(Settlement, request.user)
-    token = request.GET.get("area") or ""
-    if token:
-        q = area_q(Settlement, token)
-        qs = qs.none() if q is None else qs.filter(q)
-    limit = getattr(settings, "ADMIN_SETTLEMENT_CHOICES", 300)
-    narrow = len(token) >= 6 or settlement_of_token(token) is not None
-    rows = list(qs.order_by("code") if narrow else qs.order_by("code")[: limit + 1])
-    return rows if narrow or len(rows) <= limit else None
+        qs = scoped_queryset(Settlement, request.user).order_by("code")
+        token = request.GET.get("area") or ""
+        if token:
+            q = area_q(Settlement, token)
+            qs = qs.none() if q is None else qs.filter(q)
+        if len(token) >= 6 or settlement_of_token(token) is not None:
+            rows = list(qs)
+        else:
+            limit = settings.ADMIN_SETTLEMENT_CHOICES
+            rows = list(qs[: limit + 1])
+            rows = rows if len(rows) <= limit else None
+        request._settlement_choices = rows
+    return request._settlement_choices
 
 
 def child_areas(request):
@@ -105,27 +111,23 @@ def child_areas(request):
     qs = scoped_queryset(Settlement, request.user)
     if token:
         qs = qs.filter(area_q(Settlement, token))
-    counties = sorted(set(qs.order_by().values_list("county_id", flat=True).distinct()))
+    counties = sorted(set(qs.order_by().values_list("county_id", flat=True).distinct()) - {None})
     digits = len(token)
-    while True:
-        digits = {0: 2, 2: 4}.get(digits, 6)
-        prefixes = sorted({county[:digits] for county in counties if county})
-        if len(prefixes) != 1 or digits == 6:
-            break
+    prefixes = []
+    while digits < 6 and len(prefixes) <= 1:
+        digits = 4 if digits == 2 else (2 if digits == 0 else 6)
+        prefixes = sorted({county[:digits] for county in counties})
     names = dict(
-        Region.objects.filter(code__in=[p.ljust(6, "0") for p in prefixes]).values_list(
+        Region.objects.filter(code__in=[p.ljust(6, "0") for p in prefixes] + counties).values_list(
             "code", "name"
         )
     )
     areas = []
     for prefix in prefixes:
-        name = names.get(prefix.ljust(6, "0"))
-        if name is not None:
-            areas.append((prefix, name))
+        if prefix.ljust(6, "0") in names:
+            areas.append((prefix, names[prefix.ljust(6, "0")]))
         else:  # no region of that code: its counties, each by name
-            below = [c for c in counties if c.startswith(prefix)]
-            county_names = dict(Region.objects.filter(code__in=below).values_list("code", "name"))
-            areas += [(c, county_names.get(c, c)) for c in below]
+            areas += [(c, names.get(c, c)) for c in counties if c.startswith(prefix)]
     return areas
 
 
@@ -522,9 +524,10 @@ class AreaListFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         token = self.value()
+        # Too many settlements for the 安置点 filter: narrow by area first.
+        children = child_areas(request) if settlement_choices(request) is None else []
         if not token:
-            # Too many settlements for the 安置点 filter: narrow by area first.
-            return child_areas(request) if settlement_choices(request) is None else []
+            return children
         from .models import Region, Settlement
 
         label = "—"
@@ -540,7 +543,7 @@ class AreaListFilter(admin.SimpleListFilter):
                 .first()
             )
             label = region.name if region else label
-        return [(token, label)] + child_areas(request)
+        return [(token, label), *children]
 
     def queryset(self, request, queryset):
         token = self.value()

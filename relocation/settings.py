@@ -273,6 +273,10 @@ DASHBOARD_MAX_AGE = env.int("DASHBOARD_MAX_AGE", default=60)
 DASHBOARD_INLINE_LIMIT = env.int("DASHBOARD_INLINE_LIMIT", default=60)
 DASHBOARD_CHANGE_LOOKBACK = env.int("DASHBOARD_CHANGE_LOOKBACK", default=900)
 
+# Lists covering more settlements than this offer the 区域 drill-down instead of
+# listing every settlement in their 安置点 filter.
+ADMIN_SETTLEMENT_CHOICES = env.int("ADMIN_SETTLEMENT_CHOICES", default=300)
+
 # Background jobs (large imports, period snapshots): the django-tasks backport of
 # Django 6's tasks API, stored in the database so that SQLite and PostgreSQL
 # both work without another server.  `make run` starts the worker

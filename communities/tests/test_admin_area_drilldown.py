@@ -48,7 +48,8 @@ def test_a_large_scope_starts_one_level_down(client, world, few, model):
     body = _body(client, world.admin, model, area="5223")
     assert _offers(body, model, world.a) and _offers(body, model, world.b)
     assert not _offers(body, model, world.c)
-    assert "area=5202" not in body
+    # Listed, so no drill-down below it: neither the other prefecture nor its county.
+    assert "area=5202" not in body and "area=522301" not in body
 
 
 def test_a_province_official_starts_at_their_prefectures(client, world, few):
@@ -88,3 +89,19 @@ def test_within_the_limit_nothing_changes(client, world):
     body = _body(client, world.admin)
     assert all(_offers(body, "household", s) for s in (world.a, world.b, world.c))
     assert "area=5223" not in body
+
+
+def test_the_settlements_are_read_once_per_page(client, world, few):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.admin)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("admin:communities_household_changelist"))
+    # The 区域 and 安置点 filters both ask; one capped read (limit 2, so LIMIT 3) serves them.
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "communities_settlement"' in q["sql"] and "LIMIT 3" in q["sql"]
+    ]
+    assert len(reads) == 1, reads

@@ -75,7 +75,9 @@ class Command(BaseCommand):
     ):
         if households is not None and households < 1:
             raise CommandError("--households 必须大于0。")
-        if settlements is not None and not 1 <= settlements <= (households or settlements):
+        if settlements is not None and (
+            settlements < 1 or (households is not None and settlements > households)
+        ):
             raise CommandError("--settlements 必须在1和户数之间。")
         keys = [key.strip() for key in only.split(",") if key.strip()]
         try:
