@@ -46,3 +46,16 @@ def test_only_adds_the_steps_a_step_builds_on():
     assert Household.objects.count() == 30
     assert EmploymentRecord.objects.exists()
     assert "数据看板" not in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args",
+    [["--settlements=0"], ["--households=10", "--settlements=11"], ["--households=0"]],
+)
+def test_load_demo_refuses_impossible_sizes(args):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="必须"):
+        call_command("load_demo", *args, stdout=io.StringIO())
+    assert not Household.objects.exists()
