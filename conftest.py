@@ -101,3 +101,14 @@ def superuser(db):
     )
     user.plain_password = TEST_PASSWORD
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_bodies():
+    """Each test starts without kept dashboard bodies (relocation/dashboards/pagecache.py):
+    their keys hold the periods' computation times, which a test may set to the same
+    instant as another test did."""
+    from relocation.dashboards import pagecache
+
+    pagecache.clear()
+    yield

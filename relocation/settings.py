@@ -272,6 +272,11 @@ LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 DASHBOARD_MAX_AGE = env.int("DASHBOARD_MAX_AGE", default=60)
 DASHBOARD_INLINE_LIMIT = env.int("DASHBOARD_INLINE_LIMIT", default=60)
 DASHBOARD_CHANGE_LOOKBACK = env.int("DASHBOARD_CHANGE_LOOKBACK", default=900)
+# A dashboard page's body is rendered once per area, scope, language, period and
+# figures' computation time, and kept this many seconds at most (0: never kept), in
+# the "dashboards" cache: each web process's memory unless DASHBOARD_CACHE_URL names a
+# shared one (relocation/dashboards/pagecache.py).
+DASHBOARD_PAGE_CACHE = env.int("DASHBOARD_PAGE_CACHE", default=60)
 
 # Lists covering more settlements than this offer the 区域 drill-down instead of
 # listing every settlement in their 安置点 filter.
@@ -344,7 +349,12 @@ READ_AUDIT_MIN_RETENTION_DAYS = 183
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
 # With several web processes the rate limit is shared only through a shared cache,
 # e.g. CACHE_URL=dbcache://relocation_cache (after `manage.py createcachetable`).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
+    # Rendered dashboard bodies, compressed (about 20 KB each): 500 per process at most.
+    "dashboards": env.cache_url("DASHBOARD_CACHE_URL", default="locmemcache://dashboards"),
+}
+CACHES["dashboards"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["relocation.api.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["relocation.api.auth.ScopedReadPermission"],

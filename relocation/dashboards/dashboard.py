@@ -591,6 +591,21 @@ def area_token(area):
     return None
 
 
+def stored_periods(today):
+    """Every kind's stored periods up to ``today``, newest first (one query): the
+    period picker lists them all."""
+    return list(Period.objects.filter(start__lte=today).order_by("-start"))
+
+
+def normal_choices(sort, descending, rank):
+    """``(sort, descending, rank)`` as ``build`` reads them: unknown keys are ignored."""
+    columns = registry.localized()
+    rank = rank if rank in columns and columns[rank].column else ""
+    if not (sort in columns and columns[sort].column):
+        sort = "name" if sort == "name" else ""
+    return sort, bool(descending), rank
+
+
 def build(
     area,
     user,
@@ -601,11 +616,12 @@ def build(
     descending=False,
     today=None,
     rank="",
+    all_periods=None,
 ):
     today = today or timezone.localdate()
     kind, spec = selected_spec(kind, period_code, today)
-    # Every kind in one query: the period picker lists them all.
-    all_periods = list(Period.objects.filter(start__lte=today).order_by("-start"))
+    if all_periods is None:
+        all_periods = stored_periods(today)
     periods = [p for p in all_periods if p.kind == kind]
     period = next((p for p in periods if p.start == spec.start), None)
     dash = Dashboard(area, kind, spec, period, periods, sort=sort, descending=descending)

@@ -9,14 +9,15 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from communities.scope import get_scope
 
-from . import areas, export, live, programmes, stale
-from .dashboard import build, selected_spec
+from . import areas, export, live, pagecache, programmes, stale
+from .dashboard import build, normal_choices, selected_spec, stored_periods
 from .periods import PeriodKind
 
 
@@ -48,14 +49,27 @@ def settlement(request, pk):
 def _page(request, area):
     kind = request.GET.get("kind") or PeriodKind.MONTH
     code = request.GET.get("period", "")
-    sort = request.GET.get("sort", "")
-    descending = request.GET.get("dir") == "desc"
     today = timezone.localdate()
     kind, spec = selected_spec(kind, code, today)
+    sort, descending, rank = normal_choices(
+        request.GET.get("sort", ""), request.GET.get("dir") == "desc", request.GET.get("rank", "")
+    )
     # Past periods too: the refresh is what notices corrections dated inside them.
-    state = live.ensure_fresh()
-    if not spec.is_current(today):
-        state = None
+    live.ensure_fresh()
+    all_periods = stored_periods(today)
+    views = programmes.active_views()
+    view = programmes.selected_view(views, request.GET.get("view"))
+    xlsx = request.GET.get("format") == "xlsx"
+    period = next((p for p in all_periods if p.kind == kind and p.start == spec.start), None)
+    stale_since = None if spec.is_current(today) else stale.notice(period, area.figure_q)
+    context = {**_site_context(request), "title": area.name, "area": area}
+    if not xlsx:
+        choices = (kind, spec.code, sort, descending, rank, view.key if view else "")
+        scope = get_scope(request.user)
+        cache_key = pagecache.key(area, scope, choices, today, all_periods, views, stale_since)
+        context["body"] = pagecache.get(cache_key)
+        if context["body"] is not None:
+            return render(request, "dashboards/dashboard.html", context)
     dash = build(
         area,
         request.user,
@@ -64,33 +78,32 @@ def _page(request, area):
         sort=sort,
         descending=descending,
         today=today,
-        rank=request.GET.get("rank", ""),
+        rank=rank,
+        all_periods=all_periods,
     )
-    views = programmes.active_views()
-    view = programmes.selected_view(views, request.GET.get("view"))
     if view is not None:
         programmes.apply(dash, view)
-    if request.GET.get("format") == "xlsx":
+    if xlsx:
         return export.xlsx_response(dash, request.user)
     base = {"kind": dash.kind, "period": dash.spec.code}
     if view is not None:
         base["view"] = view.key
-    context = {
-        **_site_context(request),
-        "title": area.name,
-        "dash": dash,
-        "area": area,
-        "kinds": PeriodKind.choices,
-        "programme_views": views,
-        "programme_view": view,
-        "query": urlencode(base),
-        "sort_links": _sort_links(base, dash),
-        "base_params": base,
-        "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
-        "chart_data": dash.chart_data() if dash.period else {},
-        "live_state": state,
-        "stale_since": None if dash.is_current else stale.notice(dash.period, area.figure_q),
-    }
+    context.update(
+        {
+            "dash": dash,
+            "kinds": PeriodKind.choices,
+            "programme_views": views,
+            "programme_view": view,
+            "query": urlencode(base),
+            "sort_links": _sort_links(base, dash),
+            "base_params": base,
+            "export_url": "?" + urlencode({**base, "sort": dash.sort, "format": "xlsx"}),
+            "chart_data": dash.chart_data() if dash.period else {},
+            "stale_since": stale_since,
+        }
+    )
+    body = render_to_string("dashboards/body.html", context, request)
+    context["body"] = pagecache.put(cache_key, body)
     return render(request, "dashboards/dashboard.html", context)
 
 

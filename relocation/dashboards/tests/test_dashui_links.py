@@ -37,12 +37,6 @@ COUNTED_ROWS = {"population", "employment", "income", "plan"}
 BREAKDOWN = re.compile(r'<td class="num"><a href="([^"]+relocation_year=\d{4}[^"]*)">([^<]+)</a>')
 
 
-@pytest.fixture
-def live(dash):
-    engine.refresh_live(full=True)
-    return dash
-
-
 def figures(html):
     """[(where, indicator key, url or None, text)] of every card and table cell."""
     found = [("card", key, url, text.strip()) for key, url, text in CARD.findall(html)]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from relocation.dashboards import areas, engine
+from relocation.dashboards import areas
 from relocation.dashboards.dashboard import build, fmt
 from relocation.dashboards.registry import registry
 
@@ -17,12 +17,6 @@ def q(value):
 
 def rows_by_name(dash):
     return {row.name: row.values for row in dash.rows}
-
-
-@pytest.fixture
-def live(dash):
-    engine.refresh_live(full=True)
-    return dash
 
 
 def test_province_rows_recompute_rates_from_summed_parts(live):

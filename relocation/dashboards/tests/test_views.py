@@ -22,12 +22,6 @@ COUNTED_ROWS = {"population", "employment", "income", "plan"}
 
 
 @pytest.fixture
-def live(dash):
-    engine.refresh_live(full=True)
-    return dash
-
-
-@pytest.fixture
 def users(live):
     rt, make = live.regions, live.make_user
     return {
