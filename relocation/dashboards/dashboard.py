@@ -597,6 +597,11 @@ def stored_periods(today):
     return list(Period.objects.filter(start__lte=today).order_by("-start"))
 
 
+def selected_period(all_periods, kind, spec):
+    """The stored period of ``spec`` among ``stored_periods``, or None."""
+    return next((p for p in all_periods if p.kind == kind and p.start == spec.start), None)
+
+
 def normal_choices(sort, descending, rank):
     """``(sort, descending, rank)`` as ``build`` reads them: unknown keys are ignored."""
     columns = registry.localized()
@@ -620,13 +625,13 @@ def build(
 ):
     today = today or timezone.localdate()
     kind, spec = selected_spec(kind, period_code, today)
+    sort, descending, rank = normal_choices(sort, descending, rank)
     if all_periods is None:
         all_periods = stored_periods(today)
     periods = [p for p in all_periods if p.kind == kind]
-    period = next((p for p in periods if p.start == spec.start), None)
+    period = selected_period(all_periods, kind, spec)
     dash = Dashboard(area, kind, spec, period, periods, sort=sort, descending=descending)
-    dash.all_periods, dash.today = all_periods, today
-    dash.rank = rank if rank in registry.localized() and registry.localized()[rank].column else ""
+    dash.all_periods, dash.today, dash.rank = all_periods, today, rank
     if period is None:
         return dash
     dash.window = engine.window_for(spec, period.reference_date)
@@ -713,13 +718,12 @@ def build(
     dash.total.cells = [
         Cell(i, values[i.key], _link(i, token, dash.window, values[i.key])) for i in dash.columns
     ]
-    if sort in registry.localized() and registry.localized()[sort].column:
+    if sort not in ("", "name"):  # an indicator's column (normal_choices)
         present = [r for r in rows if r.values.get(sort) is not None]
         empty = [r for r in rows if r.values.get(sort) is None]
         present.sort(key=lambda r: r.values[sort], reverse=descending)
         rows = present + empty  # "—" last either way
     else:
         rows.sort(key=lambda r: r.key, reverse=descending and sort == "name")
-        dash.sort = "name" if sort == "name" else ""
     dash.rows = rows
     return dash

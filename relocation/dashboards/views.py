@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from communities.scope import get_scope
 
 from . import areas, export, live, pagecache, programmes, stale
-from .dashboard import build, normal_choices, selected_spec, stored_periods
+from .dashboard import build, normal_choices, selected_period, selected_spec, stored_periods
 from .periods import PeriodKind
 
 
@@ -60,10 +60,10 @@ def _page(request, area):
     views = programmes.active_views()
     view = programmes.selected_view(views, request.GET.get("view"))
     xlsx = request.GET.get("format") == "xlsx"
-    period = next((p for p in all_periods if p.kind == kind and p.start == spec.start), None)
-    stale_since = None if spec.is_current(today) else stale.notice(period, area.figure_q)
     context = {**_site_context(request), "title": area.name, "area": area}
     if not xlsx:
+        period = selected_period(all_periods, kind, spec)
+        stale_since = None if spec.is_current(today) else stale.notice(period, area.figure_q)
         choices = (kind, spec.code, sort, descending, rank, view.key if view else "")
         scope = get_scope(request.user)
         cache_key = pagecache.key(area, scope, choices, today, all_periods, views, stale_since)
