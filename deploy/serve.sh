@@ -32,6 +32,9 @@ fi
 export ENV_FILE DEBUG=false
 # As in production (deploy/relocation.env.example): dashboards are refreshed by the job worker.
 export DASHBOARD_INLINE_LIMIT="${DASHBOARD_INLINE_LIMIT:-0}"
+# As in production: the web processes share the dashboard bodies, in a directory of the
+# checkout that only this user can read.
+export DASHBOARD_CACHE_URL="${DASHBOARD_CACHE_URL:-filecache://$PWD/.make/dashboards}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/relocation}"
 export GUNICORN_BIND="${GUNICORN_BIND:-127.0.0.1:8000}"
 

@@ -13,6 +13,7 @@ import re
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -73,13 +74,13 @@ def _get(port, path, **headers):
 def _workers(master):
     """Process ids of the gunicorn workers (children of the master)."""
     children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for status_file in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = status_file.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == master and fields[0] != "Z":
-            children.add(int(stat.parent.name))
+            children.add(int(status_file.parent.name))
     return children
 
 
@@ -109,6 +110,7 @@ def test_gunicorn_serves_with_several_workers_debug_off_and_static_files(tmp_pat
         STATIC_ROOT=str(tmp_path / "static"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
+        DASHBOARD_CACHE_URL=f"filecache://{tmp_path / 'dashboards'}",
     )
     collected = run_manage("collectstatic", "--noinput", "--verbosity", "0", **env)
     assert collected.returncode == 0, collected.stderr
@@ -201,6 +203,37 @@ def test_the_service_units_restart_and_use_the_shipped_configuration():
     assert "gunicorn --config deploy/gunicorn.conf.py" in web
     assert "manage.py job_worker --queue-name * --no-reload" in worker
     assert (ROOT / "relocation/spreadsheets/management/commands/job_worker.py").exists()
+
+
+def test_the_web_processes_share_dashboard_bodies_in_a_private_directory(tmp_path):
+    """The documented settings keep the rendered dashboard bodies in one directory for all
+    gunicorn workers (relocation/dashboards/pagecache.py), which systemd creates for the
+    service's user alone; a body one process keeps is read by another."""
+    web = (DEPLOY / "relocation-web.service").read_text()
+    assert "\nCacheDirectory=relocation\nCacheDirectoryMode=0700\n" in web
+    show = (
+        "from django.core.cache import caches; c = caches['dashboards']; "
+        "print(type(c).__name__, c._dir, c._max_entries)"
+    )
+    result = run_manage("shell", "-v", "0", "-c", show, **production_env(tmp_path))
+    assert result.stdout.split() == ["FileBasedCache", "/var/cache/relocation/dashboards", "500"]
+
+    shared = tmp_path / "dashboards"
+    env = production_env(tmp_path, DASHBOARD_CACHE_URL=f"filecache://{shared}")
+    keep = (
+        "from relocation.dashboards import pagecache; "
+        "pagecache.put('dashboard-body:x', '<p>兴义市 50.00%</p>')"
+    )
+    read = "from relocation.dashboards import pagecache; print(pagecache.get('dashboard-body:x'))"
+    assert run_manage("shell", "-v", "0", "-c", keep, **env).returncode == 0
+    result = run_manage("shell", "-v", "0", "-c", read, **env)
+    assert result.stdout.strip() == "<p>兴义市 50.00%</p>", result.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in shared.iterdir())
+    serve = (DEPLOY / "serve.sh").read_text()
+    assert (
+        'DASHBOARD_CACHE_URL="${DASHBOARD_CACHE_URL:-filecache://$PWD/.make/dashboards}"' in serve
+    )
 
 
 def test_in_production_the_job_worker_refreshes_the_dashboards(tmp_path):
