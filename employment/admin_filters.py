@@ -20,11 +20,10 @@ and acted on must never hold rows it was not asked for.
 """
 
 import calendar
-import datetime
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import DateField, Exists, OuterRef, PositiveSmallIntegerField, Q, Value
+from django.db.models import DateField, PositiveSmallIntegerField, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -38,27 +37,9 @@ from communities.scope import get_scope
 from relocation.dashboards.live import stored_today
 from relocation.dashboards.periods import income_year
 
-from . import enums
+from .indicators import RECENTLY_ENDED
 from .models import EmploymentRecord, MonitoringLine
-from .querysets import employed_exists
-
-RECENT_DAYS = 30
-
-
-def recently_ended(queryset, on_date, days=RECENT_DAYS):
-    """People whose job ended in the ``days`` days before ``on_date`` and who have none on it.
-
-    "A job" is a record of an employed kind (INDICATORS.md; farming is not one);
-    it ended on one of the days ``on_date - days`` … ``on_date - 1`` (a record
-    ending on ``on_date`` still covers it).
-    """
-    ended = EmploymentRecord.objects.filter(
-        person=OuterRef("pk"),
-        kind__in=enums.EMPLOYED_KINDS,
-        end_date__gte=on_date - datetime.timedelta(days=days),
-        end_date__lt=on_date,
-    )
-    return queryset.filter(Exists(ended)).exclude(employed_exists(on_date))
+from .querysets import recently_ended
 
 
 def _flag(name):
@@ -296,7 +277,13 @@ def _export_url(model, **params):
 # The running dashboard figures that give work-list counts: 零就业家庭 as stored,
 # 未就业劳动力 as the labour force less the employed, 低于监测线 as stored (for the
 # income year of today's figures).
-RUNNING_KEYS = ("zero_employment_households", "labour_force", "employed", "households_below_line")
+RUNNING_KEYS = (
+    "zero_employment_households",
+    "labour_force",
+    "employed",
+    "households_below_line",
+    RECENTLY_ENDED,
+)
 
 
 def running_counts(user, people, households, on_date, year):
@@ -304,13 +291,14 @@ def running_counts(user, people, households, on_date, year):
 
     Counting 零就业家庭 and 未就业劳动力 live reads every labour-force member of
     the scope and their current jobs (1–5 s for a county or province at 2
-    million people); 低于监测线 reads every household of a province.  Today's
+    million people); 低于监测线 reads every household of a province; 近30天离岗
+    finds every job that ended in the last 30 days one by one.  Today's
     dashboard figures hold the same counts per settlement; ``stored_today``
     sums them over the settlements whose data did not change since they were
     computed, and the changed settlements (usually a handful) are counted here
     live by the list's own rule, so each count equals the linked list's rows.
-    Returns ``{list key: n}`` for the lists it can count so: the employment
-    lists when ``on_date`` is today, 低于监测线 when ``year`` is the income year
+    Returns ``{list key: n}`` for the lists it can count so: the three
+    employment lists when ``on_date`` is today, 低于监测线 when ``year`` is the income year
     of today's figures; ``{}`` before today's figures are stored.
     """
     today = timezone.localdate()
@@ -323,6 +311,10 @@ def running_counts(user, people, households, on_date, year):
         rules["unemployed"] = (
             lambda sums: sums["labour_force"] - sums["employed"],
             lambda hh, pp: pp.unemployed_labour(on_date).count(),
+        )
+        rules["ended_30d"] = (
+            lambda sums: sums[RECENTLY_ENDED],
+            lambda hh, pp: recently_ended(pp, on_date).count(),
         )
     if year is not None and year == income_year(today):
         rules["below_line"] = (
@@ -407,7 +399,7 @@ def work_lists(user, on_date, year):
             Person,
             _("近30天离岗人员"),
             _("最近30天内工作结束、目前没有在岗就业记录的人员。"),
-            lambda: recently_ended(people, on_date).count(),
+            lambda: count_of("ended_30d", lambda: recently_ended(people, on_date).count()),
             {"employment": "ended_30d", "on": day},
         ),
     ]

@@ -42,6 +42,7 @@ from .models import (
     TrainingAttendance,
     TrainingCourse,
 )
+from .querysets import recently_ended
 
 registry.section("employment", _("就业"), theme=_("有就业"), order=20)
 registry.section("income", _("收入"), theme=_("能致富"), order=30)
@@ -97,21 +98,35 @@ def employment_corrections(since):
     return dated_by_owner(rows, owners, FROM, earliest=True)
 
 
+# People whose job ended in the 30 days before the reference date and who have none
+# on it: no dashboard card, but stored so that the 工作清单's 近30天离岗 count is read
+# from today's figures as its other counts are (employment.admin_filters.running_counts).
+RECENTLY_ENDED = "recently_ended"
+
+
 @registry.source(
     "employment",
-    components=EMPLOYMENT_KEYS,
+    components=(*EMPLOYMENT_KEYS, RECENTLY_ENDED),
     changes=employment_changes,
     watch=(Person, EmploymentRecord, Employer),
     corrections=employment_corrections,
 )
 def employment(settlements, window):
-    summary = Person.objects.filter(household__settlement__in=settlements).employment_summary(
-        window.reference_date, "settlement"
-    )
-    return {
+    people = Person.objects.filter(household__settlement__in=settlements)
+    summary = people.employment_summary(window.reference_date, "settlement")
+    figures = {
         settlement_id: {key: row[key] for key in EMPLOYMENT_KEYS}
         for settlement_id, row in summary.items()
     }
+    ended = (
+        recently_ended(people, window.reference_date)
+        .values_list("household__settlement_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for settlement_id, n in ended:
+        figures.setdefault(settlement_id, {})[RECENTLY_ENDED] = n
+    return figures
 
 
 def employment_flow_changes(since):

@@ -11,6 +11,7 @@ so the core app does not import this one; the employment models are looked up
 lazily because the employment app itself depends on communities.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.apps import apps
@@ -72,6 +73,29 @@ def employed_exists(on_date, person_ref="pk", **filters):
         .filter(person=OuterRef(person_ref), kind__in=enums.EMPLOYED_KINDS, **filters)
     )
     return Exists(records)
+
+
+RECENT_DAYS = 30
+
+
+def recently_ended(queryset, on_date, days=RECENT_DAYS):
+    """People whose job ended in the ``days`` days before ``on_date`` and who have none on it.
+
+    "A job" is a record of an employed kind (INDICATORS.md; farming is not one);
+    it ended on one of the days ``on_date - days`` … ``on_date - 1`` (a record
+    ending on ``on_date`` still covers it).  The 工作清单's 近30天离岗 list, and the
+    stored per-settlement count it is read from (``recently_ended`` in
+    ``employment.indicators``).
+    """
+    from . import enums
+
+    ended = _model("EmploymentRecord").objects.filter(
+        person=OuterRef("pk"),
+        kind__in=enums.EMPLOYED_KINDS,
+        end_date__gte=on_date - datetime.timedelta(days=days),
+        end_date__lt=on_date,
+    )
+    return queryset.filter(Exists(ended)).exclude(employed_exists(on_date))
 
 
 class LabourPersonQuerySetMixin:

@@ -1,11 +1,13 @@
-"""工作清单 counts of 零就业家庭, 未就业劳动力 and 低于监测线 read from today's dashboard figures.
+"""工作清单 counts of 零就业家庭, 未就业劳动力, 近30天离岗 and 低于监测线 read from today's
+dashboard figures.
 
 Counting them live reads the whole labour force of the scope; the page sums
 the stored running figures instead, and counts live only the settlements whose
 data changed since those figures were computed (or in the look-back window
 before), so the count always equals the rows of the list it links to.  The
 fixture is employment's ``jobs`` (see conftest): county 兴义市 has 2 零就业家庭
-and 5 未就业劳动力, the worker's 阳光新区 1 and 3, the province 2 and 6; 低于监测线
+and 5 未就业劳动力, the worker's 阳光新区 1 and 3, the province 2 and 6; 近30天离岗
+1 in the county (户主B of 栗坪), 0 in 阳光新区, 2 in the province (+ 配偶C); 低于监测线
 (last year's income, the income year of today's figures) 1 in the county, 2 in
 the province.
 """
@@ -30,7 +32,7 @@ from relocation.dashboards.periods import income_year
 pytestmark = pytest.mark.django_db
 
 WORKLISTS = reverse("admin:employment_worklists")
-EMPLOYMENT_KEYS = ("zero_employment", "unemployed")
+EMPLOYMENT_KEYS = ("zero_employment", "unemployed", "ended_30d")
 COUNTED = (*EMPLOYMENT_KEYS, "below_line")
 
 
@@ -40,6 +42,11 @@ def employment_counts(client, user):
     assert response.status_code == 200
     rows = {row["key"]: row for row in response.context["rows"]}
     return {key: rows[key]["count"] for key in EMPLOYMENT_KEYS}, rows
+
+
+def expect(zero_employment, unemployed, ended_30d):
+    """The three employment counts as the page gives them."""
+    return {"zero_employment": zero_employment, "unemployed": unemployed, "ended_30d": ended_30d}
 
 
 def below_line(client, user, **params):
@@ -95,13 +102,13 @@ def inflate(settlement, key, by):
 
 def test_stored_counts_equal_the_live_counts_in_every_scope(client, world, stored):
     expected = {
-        world.county: {"zero_employment": 2, "unemployed": 5},
-        world.worker: {"zero_employment": 1, "unemployed": 3},
-        world.province: {"zero_employment": 2, "unemployed": 6},
-        world.other_county: {"zero_employment": 0, "unemployed": 1},
+        world.county: {"zero_employment": 2, "unemployed": 5, "ended_30d": 1},
+        world.worker: {"zero_employment": 1, "unemployed": 3, "ended_30d": 0},
+        world.province: {"zero_employment": 2, "unemployed": 6, "ended_30d": 2},
+        world.other_county: {"zero_employment": 0, "unemployed": 1, "ended_30d": 1},
         # The superuser also has the household without a settlement (无点户主 has
         # no job): it has no stored figure and is counted live.
-        world.admin: {"zero_employment": 3, "unemployed": 7},
+        world.admin: {"zero_employment": 3, "unemployed": 7, "ended_30d": 2},
     }
     for user, counts in expected.items():
         assert employment_counts(client, user)[0] == counts, user.username
@@ -110,20 +117,22 @@ def test_stored_counts_equal_the_live_counts_in_every_scope(client, world, store
 def test_the_page_reads_the_stored_figures_without_counting_people(client, world, stored):
     inflate(world.a, "zero_employment_households", 100)
     inflate(world.a, "labour_force", 40)
+    inflate(world.b, "recently_ended", 20)
     client.force_login(world.county)
     client.get(WORKLISTS)  # warm the session and permission caches
     with CaptureQueriesContext(connection) as ctx:
         counts, _rows = employment_counts(client, world.county)
-    assert counts == {"zero_employment": 102, "unemployed": 45}
+    assert counts == {"zero_employment": 102, "unemployed": 45, "ended_30d": 21}
     counted = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
-    # Only 近30天离岗 is counted (and 低于监测线 on 31 December, when today's figures
-    # count another income year); nothing changed since the figures.
+    # Nothing is counted (but 低于监测线 on 31 December, when today's figures count
+    # another income year); nothing changed since the figures.
     live_below = income_year(timezone.localdate()) != timezone.localdate().year - 1
-    assert len(counted) == 1 + live_below, counted
+    assert len(counted) == live_below, counted
     # Another county's stored figures do not reach this scope.
     inflate(world.c, "labour_force", 7)
-    assert employment_counts(client, world.county)[0] == {"zero_employment": 102, "unemployed": 45}
-    assert employment_counts(client, world.worker)[0] == {"zero_employment": 101, "unemployed": 43}
+    inflate(world.c, "recently_ended", 7)
+    assert employment_counts(client, world.county)[0] == expect(102, 45, 21)
+    assert employment_counts(client, world.worker)[0] == expect(101, 43, 0)
 
 
 def test_a_settlement_changed_since_the_figures_is_counted_live(client, world, stored):
@@ -138,9 +147,9 @@ def test_a_settlement_changed_since_the_figures_is_counted_live(client, world, s
         position="保洁",
     )
     counts, rows = employment_counts(client, world.county)
-    assert counts == {"zero_employment": 2, "unemployed": 4 + 10}
+    assert counts == {"zero_employment": 2, "unemployed": 4 + 10, "ended_30d": 1}
     counts, rows = employment_counts(client, world.worker)
-    assert counts == {"zero_employment": 1, "unemployed": 2}
+    assert counts == {"zero_employment": 1, "unemployed": 2, "ended_30d": 0}
     for key in EMPLOYMENT_KEYS:
         assert listed_rows(client, rows[key]["url"]) == counts[key], key
 
@@ -150,8 +159,44 @@ def test_a_household_moved_out_is_counted_live_in_both_settlements(client, world
     household_d = world.a.households.get(number="522301000004")
     household_d.settlement = world.b
     household_d.save()
-    assert employment_counts(client, world.worker)[0] == {"zero_employment": 0, "unemployed": 1}
-    assert employment_counts(client, world.county)[0] == {"zero_employment": 2, "unemployed": 5}
+    assert employment_counts(client, world.worker)[0] == expect(0, 1, 0)
+    assert employment_counts(client, world.county)[0] == expect(2, 5, 1)
+
+
+def test_a_job_ended_since_the_figures_is_counted_live(client, world, stored):
+    inflate(world.b, "recently_ended", 20)  # 栗坪 did not change: read from the figures
+    # 配偶A (阳光新区) had a job from two months ago until five days ago.
+    today = timezone.localdate()
+    EmploymentRecord.objects.create(
+        person=world.households["a"].members.get(name="配偶A"),
+        kind=enums.EmploymentKind.WAGE,
+        place=enums.WorkPlace.IN_COUNTY,
+        start_date=today - datetime.timedelta(days=60),
+        end_date=today - datetime.timedelta(days=5),
+        position="保洁",
+    )
+    counts, rows = employment_counts(client, world.county)
+    assert counts["ended_30d"] == 21 + 1
+    counts, rows = employment_counts(client, world.worker)
+    assert counts["ended_30d"] == 1
+    assert listed_rows(client, rows["ended_30d"]["url"]) == 1
+
+
+def test_after_the_upgrade_every_list_is_counted_live_until_a_full_refresh(client, world, stored):
+    """Figures stored before ``recently_ended`` existed lack it (migration 0006)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("employment.migrations.0006_recently_ended_figure")
+    SettlementFigure.objects.filter(key="recently_ended").delete()  # as before the upgrade
+    inflate(world.a, "labour_force", 40)
+    migration.forget_today(apps, None)
+    expected = {"zero_employment": 2, "unemployed": 5, "ended_30d": 1}
+    assert employment_counts(client, world.county)[0] == expected
+    refresh_live()  # a new day for the engine: every settlement computed again
+    assert running_figure(world.b, "recently_ended").get().value == 1
+    assert employment_counts(client, world.county)[0] == expected
 
 
 def test_changes_in_the_look_back_window_are_counted_live(client, world, stored, settings):
@@ -159,14 +204,14 @@ def test_changes_in_the_look_back_window_are_counted_live(client, world, stored,
     # The figures were computed now; with a 15-minute look-back every settlement
     # written in the fixture a moment ago counts live, so the inflation is not seen.
     settings.DASHBOARD_CHANGE_LOOKBACK = 900
-    assert employment_counts(client, world.county)[0] == {"zero_employment": 2, "unemployed": 5}
+    assert employment_counts(client, world.county)[0] == expect(2, 5, 1)
 
 
 def test_figures_of_another_day_are_not_used(client, world, stored):
     inflate(world.a, "labour_force", 40)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     LiveState.objects.filter(pk=1).update(reference_date=yesterday)
-    assert employment_counts(client, world.county)[0] == {"zero_employment": 2, "unemployed": 5}
+    assert employment_counts(client, world.county)[0] == expect(2, 5, 1)
 
 
 def test_another_date_is_counted_live(client, world, stored, county_pii):
@@ -181,7 +226,7 @@ def test_another_date_is_counted_live(client, world, stored, county_pii):
 
 def test_without_any_refresh_everything_is_counted_live(client, world, jobs):
     assert not LiveState.objects.exists()
-    assert employment_counts(client, world.county)[0] == {"zero_employment": 2, "unemployed": 5}
+    assert employment_counts(client, world.county)[0] == expect(2, 5, 1)
 
 
 def test_below_the_line_from_the_stored_figures(client, world, income_year_stored):
