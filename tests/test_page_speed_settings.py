@@ -74,6 +74,8 @@ class Everything(forms.Form):
     grouped = Choices.base_fields["grouped"]
     many = Choices.base_fields["many"]
     lazy = forms.ChoiceField(choices=[("1", gettext_lazy("是")), ("0", gettext_lazy("否"))])
+    tick = forms.BooleanField(required=False)
+    ticked = forms.BooleanField(required=False, initial=True, widget=forms.CheckboxInput())
 
 
 class RendererTests(SimpleTestCase):
@@ -83,12 +85,13 @@ class RendererTests(SimpleTestCase):
         {},
         {"name": "<script>", "hidden": "a&b", "count": "12", "amount": "3.50", "plain": "a"},
         {"name": "x" * 9, "count": "-1", "mail": "not mail", "grouped": "out", "many": ["x", "z"]},
-        {"secret": 'p"w', "flag": "", "safe": "", "lazy": "0", "plain": "1"},
+        {"secret": 'p"w', "flag": "", "safe": "", "lazy": "0", "plain": "1", "tick": "on"},
+        {"tick": "false", "ticked": ""},
     ]
 
     def test_the_fast_path_covers_the_common_widgets(self):
         fast = renderers.Renderer().fast
-        for name in ("hidden", "text", "number", "email", "password", "select"):
+        for name in ("hidden", "text", "number", "email", "password", "checkbox", "select"):
             assert f"django/forms/widgets/{name}.html" in fast, name
         assert renderers.ERRORS in fast
 
@@ -101,6 +104,18 @@ class RendererTests(SimpleTestCase):
                     assert str(ours[name]) == str(stock[name]), (data, name)
                     assert str(ours[name].errors) == str(stock[name].errors), (data, name)
                 assert str(ours) == str(stock)
+
+    def test_a_change_lists_row_checkbox_renders_as_its_template_renders_it(self):
+        from django.contrib.admin import helpers
+
+        # As ModelAdmin.action_checkbox makes it.
+        checkbox = forms.CheckboxInput({"aria-label": "选择 <户>"}, lambda value: False)
+        for value in ("12345", "<&>", ""):
+            self.assertEqual(
+                checkbox.render(helpers.ACTION_CHECKBOX_NAME, value),
+                checkbox.render(helpers.ACTION_CHECKBOX_NAME, value, renderer=TemplatesSetting()),
+            )
+        assert 'value="12345"' in checkbox.render(helpers.ACTION_CHECKBOX_NAME, "12345")
 
     def test_a_changed_template_is_rendered_as_a_template(self):
         renderer = renderers.Renderer()
