@@ -275,8 +275,8 @@ def _export_url(model, **params):
 
 
 # The running dashboard figures that give work-list counts: 零就业家庭 as stored,
-# 未就业劳动力 as the labour force less the employed, 低于监测线 as stored (for the
-# income year of today's figures).
+# 未就业劳动力 as the labour force less the employed, 近30天离岗 as stored, 低于监测线
+# as stored (for the income year of today's figures).
 RUNNING_KEYS = (
     "zero_employment_households",
     "labour_force",
