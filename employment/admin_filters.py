@@ -274,9 +274,7 @@ def _export_url(model, **params):
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_export") + "?" + urlencode(params)
 
 
-# The running dashboard figures that give work-list counts: 零就业家庭 as stored,
-# 未就业劳动力 as the labour force less the employed, 近30天离岗 as stored, 低于监测线
-# as stored (for the income year of today's figures).
+# The running dashboard figures the work-list counts are read from (FROM_SUMS).
 RUNNING_KEYS = (
     "zero_employment_households",
     "labour_force",
@@ -286,7 +284,28 @@ RUNNING_KEYS = (
 )
 
 
-def running_counts(user, people, households, on_date, year):
+def live_rules(on_date, year):
+    """{list key: count(households, people)}: each work list's own rule, counted live."""
+    return {
+        "zero_employment": lambda hh, pp: hh.zero_employment(on_date).count(),
+        "unemployed": lambda hh, pp: pp.unemployed_labour(on_date).count(),
+        "below_line": lambda hh, pp: hh.below_monitoring_line(year).count(),
+        "ended_30d": lambda hh, pp: recently_ended(pp, on_date).count(),
+    }
+
+
+# Each list's count from today's summed figures: 未就业劳动力 is the labour force
+# less the employed, the others are stored as they are (低于监测线 for the income
+# year of today's figures).
+FROM_SUMS = {
+    "zero_employment": lambda sums: sums["zero_employment_households"],
+    "unemployed": lambda sums: sums["labour_force"] - sums["employed"],
+    "below_line": lambda sums: sums["households_below_line"],
+    "ended_30d": lambda sums: sums[RECENTLY_ENDED],
+}
+
+
+def running_counts(user, people, households, rules, on_date, year):
     """Work-list counts in ``user``'s scope, exact, from today's stored figures.
 
     Counting 零就业家庭 and 未就业劳动力 live reads every labour-force member of
@@ -296,36 +315,23 @@ def running_counts(user, people, households, on_date, year):
     dashboard figures hold the same counts per settlement; ``stored_today``
     sums them over the settlements whose data did not change since they were
     computed, and the changed settlements (usually a handful) are counted here
-    live by the list's own rule, so each count equals the linked list's rows.
-    Returns ``{list key: n}`` for the lists it can count so: the three
-    employment lists when ``on_date`` is today, 低于监测线 when ``year`` is the income year
-    of today's figures; ``{}`` before today's figures are stored.
+    live by the list's own rule (``rules``, from ``live_rules``), so each count
+    equals the linked list's rows.  Returns ``{list key: n}`` for the lists it
+    can count so: the three employment lists when ``on_date`` is today,
+    低于监测线 when ``year`` is the income year of today's figures; ``{}``
+    before today's figures are stored.
     """
     today = timezone.localdate()
-    rules = {}
+    keys = []
     if on_date == today:
-        rules["zero_employment"] = (
-            lambda sums: sums["zero_employment_households"],
-            lambda hh, pp: hh.zero_employment(on_date).count(),
-        )
-        rules["unemployed"] = (
-            lambda sums: sums["labour_force"] - sums["employed"],
-            lambda hh, pp: pp.unemployed_labour(on_date).count(),
-        )
-        rules["ended_30d"] = (
-            lambda sums: sums[RECENTLY_ENDED],
-            lambda hh, pp: recently_ended(pp, on_date).count(),
-        )
+        keys += ["zero_employment", "unemployed", "ended_30d"]
     if year is not None and year == income_year(today):
-        rules["below_line"] = (
-            lambda sums: sums["households_below_line"],
-            lambda hh, pp: hh.below_monitoring_line(year).count(),
-        )
-    stored = stored_today(Settlement.objects.visible_to(user), RUNNING_KEYS) if rules else None
+        keys.append("below_line")
+    stored = stored_today(Settlement.objects.visible_to(user), RUNNING_KEYS) if keys else None
     if stored is None:
         return {}
     sums, live_ids = stored
-    counts = {key: from_sums(sums) for key, (from_sums, _live) in rules.items()}
+    counts = {key: FROM_SUMS[key](sums) for key in keys}
     in_households = Q(settlement_id__in=live_ids)
     in_people = Q(household__settlement_id__in=live_ids)
     if get_scope(user).unrestricted:
@@ -335,8 +341,8 @@ def running_counts(user, people, households, on_date, year):
     elif not live_ids:
         return counts
     live_households, live_people = households.filter(in_households), people.filter(in_people)
-    for key, (_from_sums, live) in rules.items():
-        counts[key] += live(live_households, live_people)
+    for key in keys:
+        counts[key] += rules[key](live_households, live_people)
     return counts
 
 
@@ -353,13 +359,16 @@ def work_lists(user, on_date, year):
     day = on_date.isoformat()
     people = Person.objects.visible_to(user)
     households = Household.objects.visible_to(user)
+    rules = live_rules(on_date, year)
     running = None
 
-    def count_of(key, live):
+    def count_of(key):
         nonlocal running
+        if key == "below_line" and not year:
+            return None  # no monitoring line: nothing to count
         if running is None:
-            running = running_counts(user, people, households, on_date, year)
-        return running[key] if key in running else live()
+            running = running_counts(user, people, households, rules, on_date, year)
+        return running[key] if key in running else rules[key](households, people)
 
     specs = [
         (
@@ -367,9 +376,6 @@ def work_lists(user, on_date, year):
             Household,
             _("零就业家庭"),
             _("有劳动力、但没有一人就业的搬迁户（务农不计为就业）。"),
-            lambda: count_of(
-                "zero_employment", lambda: households.zero_employment(on_date).count()
-            ),
             {"employment": "zero_employment", "on": day},
         ),
         (
@@ -378,7 +384,6 @@ def work_lists(user, on_date, year):
             _("未就业劳动力"),
             _("%(low)d–%(high)d岁、有劳动能力、不在校，且当天没有在岗就业记录的人员。")
             % {"low": settings.LABOUR_AGE_MIN, "high": settings.LABOUR_AGE_MAX},
-            lambda: count_of("unemployed", lambda: people.unemployed_labour(on_date).count()),
             {"employment": "unemployed", "on": day},
         ),
         (
@@ -387,11 +392,6 @@ def work_lists(user, on_date, year):
             _("低于监测线家庭"),
             _("%(year)s年人均纯收入低于本省当年防返贫监测线的搬迁户。")
             % {"year": year if year else "—"},
-            (
-                (lambda: count_of("below_line", households.below_monitoring_line(year).count))
-                if year
-                else (lambda: None)
-            ),
             {"below_line": year} if year else None,
         ),
         (
@@ -399,12 +399,11 @@ def work_lists(user, on_date, year):
             Person,
             _("近30天离岗人员"),
             _("最近30天内工作结束、目前没有在岗就业记录的人员。"),
-            lambda: count_of("ended_30d", lambda: recently_ended(people, on_date).count()),
             {"employment": "ended_30d", "on": day},
         ),
     ]
     rows = []
-    for key, model, label, description, count, params in specs:
+    for key, model, label, description, params in specs:
         opts = model._meta
         if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
@@ -414,7 +413,7 @@ def work_lists(user, on_date, year):
                 "key": key,
                 "label": label,
                 "description": description,
-                "count": count(),
+                "count": count_of(key),
                 "url": _changelist_url(model, **params) if params else None,
                 "export_url": _export_url(model, **params) if params and may_export else None,
             }
