@@ -2,9 +2,9 @@
 
 A household page renders about 100 hidden and text inputs, 90 drop-downs
 with 1,300 options and 200 empty error lists; through the template engine
-that was 80 of its 250 ms.  A change list renders a checkbox per row (three
-templates each, about 20 ms of a county's household list).  These templates are a line each, so this renderer
-writes their markup itself, character for character what the template writes
+that was 80 of its 250 ms.  A change list renders a checkbox per row, three
+templates each.  These templates are a line each, so this renderer writes
+their markup itself, character for character what the template writes
 after the renderer's ``strip()`` (``tests/test_page_speed_settings.py``
 compares the two on every kind of value).  It does so only while the template in effect is the one it copies: a
 template overridden later is rendered as a template again.

@@ -351,8 +351,8 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
 # e.g. CACHE_URL=dbcache://relocation_cache (after `manage.py createcachetable`).
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://"),
-    # Rendered dashboard bodies, compressed (a county of two dozen townships: 68 KB): 500 per
-    # process at most.
+    # Rendered dashboard bodies, compressed (a county of two dozen townships: 68 KB), 500 at
+    # most: in each process's memory, or shared (the production settings: a directory).
     "dashboards": env.cache_url("DASHBOARD_CACHE_URL", default="locmemcache://dashboards"),
 }
 CACHES["dashboards"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
