@@ -74,6 +74,15 @@ class Everything(forms.Form):
     grouped = Choices.base_fields["grouped"]
     many = Choices.base_fields["many"]
     lazy = forms.ChoiceField(choices=[("1", gettext_lazy("是")), ("0", gettext_lazy("否"))])
+    # Quotes, numbers and lazy text as attribute values, option values and labels.
+    odd = forms.ChoiceField(
+        choices=[
+            ("it's", "O'Neil & <Co>"),
+            (7, gettext_lazy("Yes")),
+            ("q", mark_safe("<b>安</b>")),
+        ],
+        widget=forms.Select(attrs={"data-n": 7, "data-q": "it's", "title": gettext_lazy("No")}),
+    )
     tick = forms.BooleanField(required=False)
     ticked = forms.BooleanField(required=False, initial=True, widget=forms.CheckboxInput())
 
@@ -87,6 +96,8 @@ class RendererTests(SimpleTestCase):
         {"name": "x" * 9, "count": "-1", "mail": "not mail", "grouped": "out", "many": ["x", "z"]},
         {"secret": 'p"w', "flag": "", "safe": "", "lazy": "0", "plain": "1", "tick": "on"},
         {"tick": "false", "ticked": ""},
+        {"odd": "it's", "name": "it's", "hidden": "<'&'>"},
+        {"odd": "7"},
     ]
 
     def test_the_fast_path_covers_the_common_widgets(self):
