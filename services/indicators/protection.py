@@ -3,7 +3,7 @@
 Social protection and rights figures of INDICATORS.md ("Public services and
 social protection") in the section 服务保障.  The counting rules are those of
 ``services.models.protection`` (``has_benefit_q``, ``school_age_q``,
-``pension_base_q``, ``with_rights``), the same the work lists use, so a figure
+``pension_base_q``, ``rights_complete``), the same the work lists use, so a figure
 and the list behind it agree.  Stocks are counted on the reference date from
 the dated records (a person without records of a benefit from their field);
 临时救助 is a flow over the period.  Three sources, each one grouped query per
@@ -213,7 +213,7 @@ def rights_changes(since):
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
 )
 def rights(settlements, window):
-    """The rule of ``with_rights`` (the work lists') in four queries, whatever the number of settlements.
+    """The rule of ``rights_complete`` (the work lists') in four queries, whatever the number of settlements.
 
     Per household, the rows recorded by the day give ``secured`` and ``n/a``
     counts; they are grouped again by (settlement, secured, n/a), a handful of

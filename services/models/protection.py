@@ -27,8 +27,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Concat, Substr
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -529,57 +529,91 @@ PERSON_LISTS = {
 HEALTH_LISTS = frozenset({"sick_no_medical", "disability_living", "disability_care"})
 
 
-def province_of_settlement():
-    """Expression: the province code of the outer household's settlement (``52`` → ``520000``)."""
-    return Concat(Substr(OuterRef("settlement__county_id"), 1, 2), Value("0000"))
+def province_items(households):
+    """``households`` annotated with ``rights_items``: the active items of its province's checklist.
+
+    The number per province is read once (a handful of rows) and written into
+    the query as a ``CASE`` on the settlement's county code, so the database
+    computes nothing per household for it.
+    """
+    per_province = (
+        RightsItem.objects.active()
+        .values("category__province_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("category__province_id", "n")
+    )
+    return households.annotate(
+        rights_items=Case(
+            *(
+                When(settlement__county__pk__startswith=province[:2], then=Value(n))
+                for province, n in per_province
+            ),
+            default=Value(0),
+            output_field=models.IntegerField(),
+        )
+    )
 
 
-def with_rights(households, on_date):
-    """Households annotated with ``rights_applicable`` and ``rights_secured`` on ``on_date``.
+def rights_done(on_date, secured_only=False):
+    """Per outer household: its rows of active items recorded by ``on_date`` as secured or
+    not applicable, counted (``NULL`` for a household without such rows).
+
+    ``secured_only``: ``NULL`` too when none of them is secured.  One correlated
+    sub-query, one look at the household's rows.
+    """
+    rows = (
+        HouseholdRight.objects.filter(
+            household=OuterRef("pk"), item__active=True, recorded_on__lte=on_date
+        )
+        .order_by()
+        .values("household")
+        .annotate(
+            secured=Count("pk", filter=Q(state=RightState.SECURED)),
+            done=Count("pk", filter=Q(state__in=[RightState.SECURED, RightState.NOT_APPLICABLE])),
+        )
+    )
+    if secured_only:
+        rows = rows.filter(secured__gt=0)
+    return Subquery(rows.values("done")[:1], output_field=models.IntegerField())
+
+
+def rights_complete(households, on_date):
+    """适用权益全部落实 on ``on_date``: some item applies and every applicable item is secured.
 
     Applicable: the active items of the province's checklist less those recorded
     as not applicable by then; an item without a record counts as not yet
-    secured.  Secured: active items recorded as secured on or before the date.
+    secured.  Secured: active items recorded as secured by then.  With ``items``,
+    ``na`` and ``secured`` so counted, "items − na > 0 and secured = items − na" is
+    "secured > 0 and secured + na = items": one look at the household's rows.
+    The dashboards count the same (``services.indicators.protection.rights``).
     """
-    rows = HouseholdRight.objects.filter(
-        household=OuterRef("pk"), item__active=True, recorded_on__lte=on_date
+    # As a difference, not "done = items": PostgreSQL would take an equality between
+    # the household's sub-query and the settlement's CASE for a hash join key and run
+    # the sub-query for every household of the table before joining.
+    return (
+        province_items(households)
+        .alias(rights_open=F("rights_items") - rights_done(on_date, secured_only=True))
+        .filter(rights_open=0)
     )
 
-    def count(qs):
-        return Coalesce(
-            Subquery(qs.order_by().values("household").annotate(n=Count("pk")).values("n")[:1]),
-            0,
-        )
 
-    items = (
-        RightsItem.objects.active()
-        .filter(category__province_id=province_of_settlement())
-        .order_by()
-        .annotate(one=Value(1))
-        .values("one")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
+def rights_incomplete(households, on_date):
+    """尚有适用权益未落实 on ``on_date``: "items − na > 0 and secured < items − na".
+
+    That is "secured + na < items" (secured is never negative), which a
+    household without rows meets when its province has items.
+    """
+    return (
+        province_items(households)
+        .alias(rights_done=Coalesce(rights_done(on_date), 0))
+        .filter(rights_items__gt=0, rights_done__lt=F("rights_items"))
     )
-    return households.annotate(
-        rights_items=Coalesce(Subquery(items), 0),
-        rights_na=count(rows.filter(state=RightState.NOT_APPLICABLE)),
-        rights_secured=count(rows.filter(state=RightState.SECURED)),
-    ).annotate(rights_applicable=F("rights_items") - F("rights_na"))
 
 
 HOUSEHOLD_LISTS = {
-    "complete": (
-        _("适用权益全部落实"),
-        lambda qs, d: with_rights(qs, d).filter(
-            rights_applicable__gt=0, rights_secured=F("rights_applicable")
-        ),
-    ),
-    "incomplete": (
-        _("尚有适用权益未落实"),
-        lambda qs, d: with_rights(qs, d).filter(
-            rights_applicable__gt=0, rights_secured__lt=F("rights_applicable")
-        ),
-    ),
+    "complete": (_("适用权益全部落实"), rights_complete),
+    "incomplete": (_("尚有适用权益未落实"), rights_incomplete),
 }
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities import enums as cenums
-from communities.models import Region
+from communities.models import Household, Region
 from communities.tests.conftest import world  # noqa: F401
 from communities.tests.factories import PersonFactory, birth_date_for_age
 from employment.tests.conftest import form_post_data
@@ -31,6 +31,7 @@ from services.models import (
     RightState,
     TemporaryAssistance,
 )
+from services.models.protection import rights_complete, rights_incomplete
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +216,51 @@ def test_household_rights_list(client, world, prot):  # noqa: F811
     assert numbers("?rights=complete") == {"520201000001"}
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     assert numbers(f"?rights=complete&rights_on={yesterday}") == set()
+
+
+def test_rights_lists_by_hand(world, prot):  # noqa: F811
+    """适用权益全部落实 / 尚有适用权益未落实 (``rights_complete``, ``rights_incomplete``), by hand.
+
+    贵州's checklist: 承包地 and 林地.  C has 承包地 secured today; A has no row.
+    """
+    a, c = world.households["a"], world.households["c"]
+    both = Household.objects.filter(pk__in=[a.pk, c.pk])
+    today = timezone.localdate()
+
+    def lists(on_date=today):
+        return (
+            {h.number for h in rights_complete(both, on_date)},
+            {h.number for h in rights_incomplete(both, on_date)},
+        )
+
+    # Without a record, an item applies and is not secured.
+    assert lists() == (set(), {a.number, c.number})
+    forest = HouseholdRight.objects.create(
+        household=c, item=prot["forest"], state=RightState.NOT_APPLICABLE, recorded_on=today
+    )
+    assert lists() == ({c.number}, {a.number})
+    # Recorded later than the day asked for: as if there were no record.
+    assert lists(today - datetime.timedelta(days=1)) == (set(), {a.number, c.number})
+    # Nothing applies: in neither list.
+    HouseholdRight.objects.filter(pk=prot["right_c"].pk).update(state=RightState.NOT_APPLICABLE)
+    assert lists() == (set(), {a.number})
+    # A secured row of another province's item does not make the household complete:
+    # secured 2 of applicable 1 (2 items less 1 not applicable), as the dashboards count.
+    HouseholdRight.objects.filter(pk=prot["right_c"].pk).update(state=RightState.SECURED)
+    HouseholdRight.objects.create(
+        household=c, item=prot["foreign"], state=RightState.SECURED, recorded_on=today
+    )
+    assert lists() == (set(), {a.number})
+    # An inactive item counts neither in the checklist nor in the household's rows.
+    HouseholdRight.objects.filter(item=prot["foreign"]).delete()
+    forest.state = RightState.PENDING
+    forest.save()
+    assert lists() == (set(), {a.number, c.number})
+    RightsItem.objects.filter(pk=prot["forest"].pk).update(active=False)
+    assert lists() == ({c.number}, {a.number})
+    # A province without a checklist: in neither list.
+    RightsItem.objects.filter(pk=prot["land"].pk).update(active=False)
+    assert lists() == (set(), set())
 
 
 def test_recording_a_benefit_that_ends_before_it_starts_is_refused(client, world, prot):  # noqa: F811
