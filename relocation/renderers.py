@@ -85,9 +85,8 @@ def _out(value):
 
 def _s(value):
     """``{{ value|stringformat:'s' }}``."""
-    cls = type(value)
-    if cls is str or cls is int:
-        return html.escape(str(value))
+    if type(value) in (str, int):
+        return _out(str(value))
     return _out(stringformat(value, "s"))
 
 

@@ -230,13 +230,7 @@ def rights(settlements, window):
     )
     if not households:
         return {}
-    per_province = dict(
-        RightsItem.objects.active()
-        .values("category__province_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("category__province_id", "n")
-    )
+    per_province = RightsItem.objects.active_per_province()
     county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
     per_household = (
         HouseholdRight.objects.filter(

@@ -329,6 +329,16 @@ class RightsItemQuerySet(HistoryRecordingQuerySet):
     def active(self):
         return self.filter(active=True)
 
+    def active_per_province(self):
+        """{province code: number of active items of its checklist} (a handful of rows)."""
+        return dict(
+            self.active()
+            .values("category__province_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("category__province_id", "n")
+        )
+
 
 class RightsItem(models.Model):
     """权益事项: one right of a province's checklist (承包地, 户籍, 医保转移接续 …)."""
@@ -536,18 +546,12 @@ def province_items(households):
     the query as a ``CASE`` on the settlement's county code, so the database
     computes nothing per household for it.
     """
-    per_province = (
-        RightsItem.objects.active()
-        .values("category__province_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("category__province_id", "n")
-    )
+    per_province = RightsItem.objects.active_per_province()
     return households.annotate(
         rights_items=Case(
             *(
                 When(settlement__county__pk__startswith=province[:2], then=Value(n))
-                for province, n in per_province
+                for province, n in per_province.items()
             ),
             default=Value(0),
             output_field=models.IntegerField(),
