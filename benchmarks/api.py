@@ -6,6 +6,7 @@ prefecture and province officials with an API key each:
 * the first page of people (500 rows), and a page deep in the table (a cursor
   positioned 90 % of the way), against what ``OFFSET`` would cost for the same
   deep page (the query alone);
+* a synchronisation in step: people changed since now (none);
 * the first page of households and of employment records;
 * the indicators of the official's area for the running month.
 
@@ -23,6 +24,7 @@ end; it runs only on an unedited demo database (``benchmarks/guard.py``).
 """
 
 import base64
+import datetime
 import os
 import sys
 import time
@@ -43,6 +45,7 @@ from django.contrib.auth.models import Permission  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from timing import REPEAT, measure  # noqa: E402  (benchmarks/timing.py)
 
 from communities.audit import reveals  # noqa: E402
@@ -53,13 +56,17 @@ from relocation.api.models import ApiToken  # noqa: E402
 PAGE = 500
 
 
-def cursor_at(pk):
-    return base64.b64encode(f"p={pk}".encode()).decode()
+KEYS = ("household__settlement_id", "-household_id", "pk")  # the API's order of people
+
+
+def cursor_at(position):
+    text = ".".join(str(value) for value in position)  # the values of KEYS
+    return base64.b64encode(f"p={text}".encode()).decode()
 
 
 def offset_query_ms(user, offset):
     """What an OFFSET page would cost: the same rows by position (the query alone)."""
-    queryset = Person.objects.visible_to(user).order_by("pk")
+    queryset = Person.objects.visible_to(user).order_by(*KEYS)
     times = []
     for _ in range(max(3, REPEAT // 4)):
         start = time.perf_counter()
@@ -119,16 +126,26 @@ def main():
             token, key = ApiToken.issue(name=f"benchmark {role}", user=user)
             tokens.append(token.pk)
             client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
-            visible = Person.objects.visible_to(user).order_by("pk").values_list("pk", flat=True)
+            visible = (
+                Person.objects.visible_to(user)
+                .order_by(*KEYS)
+                .values_list(*(k.lstrip("-") for k in KEYS))
+            )
             count = visible.count()
             deep = int(count * 0.9)
-            deep_pk = visible[deep]
+            deep_position = visible[deep]
+            since = (timezone.now() + datetime.timedelta(minutes=1)).isoformat()
             scenarios = [
                 (f"{role}: people, first page of {count:,}", "/api/v1/people/", {}),
                 (
                     f"{role}: people, page at row {deep:,} (cursor)",
                     "/api/v1/people/",
-                    {"cursor": cursor_at(deep_pk)},
+                    {"cursor": cursor_at(deep_position)},
+                ),
+                (
+                    f"{role}: people changed since now (none: a sync in step)",
+                    "/api/v1/people/",
+                    {"updated_since": since},
                 ),
                 (f"{role}: households, first page", "/api/v1/households/", {}),
                 (f"{role}: employment records, first page", "/api/v1/employment-records/", {}),

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from communities.audit import Trail, reveals
 from communities.masking import MASKERS
 from communities.read_audit import AuditChannel
-from communities.scope import area_q, is_region_token, settlement_of_token
+from communities.scope import area_q, get_scope, is_region_token, settlement_of_token
 from relocation.dashboards import areas
 from relocation.dashboards.dashboard import build
 from relocation.dashboards.periods import PeriodKind
@@ -79,6 +79,9 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = super().get_queryset().visible_to(self.request.user)
         params = self.request.query_params
         token = params.get("area")
+        # Pages read settlement by settlement wherever rows are looked for by area
+        # (``KeysetPagination``); an account that sees everything pages by id.
+        self.by_settlement = bool(token) or not get_scope(self.request.user).unrestricted
         if token:
             q = area_q(queryset.model, token)
             if q is None:

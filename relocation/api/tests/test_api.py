@@ -157,27 +157,130 @@ def test_an_account_that_may_see_it_gets_it_and_is_audited(client, world, bearer
 # --- keyset pages ---------------------------------------------------------------------------
 
 
+def walk(client, url, headers, link="next"):
+    """Every page from ``url`` following ``link``: a list of pages of ids."""
+    pages = []
+    while url:
+        body = client.get(url, **headers).json()
+        pages.append([row["id"] for row in body["results"]])
+        url = body[link]
+    return pages
+
+
+def add_late_person(world):
+    """A person of settlement A written after settlement B's people (a higher id)."""
+    from communities import enums
+    from communities.tests.factories import PersonFactory
+
+    return PersonFactory(
+        household=world.households["a"], relationship=enums.Relationship.DAUGHTER, age=9
+    )
+
+
 def test_pages_follow_the_key_and_never_use_offset(client, world, bearer):
+    late = add_late_person(world)
     headers = bearer(world.province)
-    expected = set(Person.objects.exclude(household=world.orphan).values_list("pk", flat=True))
-    seen, url, pages = [], PEOPLE + "?page_size=2", 0
+    # Settlement by settlement, household by household (newest first), then by id:
+    # the late person of A comes before B's people, although its id is higher.
+    expected = list(
+        Person.objects.exclude(household=world.orphan)
+        .order_by("household__settlement_id", "-household_id", "pk")
+        .values_list("pk", flat=True)
+    )
+    assert expected != sorted(expected) and late.pk in expected
     with CaptureQueriesContext(connection) as queries:
-        while url:
-            body = client.get(url, **headers).json()
-            seen += [row["id"] for row in body["results"]]
-            url, pages = body["next"], pages + 1
-    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
-    assert pages == -(-len(expected) // 2)
+        pages = walk(client, PEOPLE + "?page_size=2", headers)
+    seen = [pk for page in pages for pk in page]
+    assert seen == expected
+    assert len(pages) == -(-len(expected) // 2)
     person_selects = [q["sql"] for q in queries if 'FROM "communities_person"' in q["sql"]]
     assert person_selects and not any("OFFSET" in sql.upper() for sql in person_selects)
 
 
-def test_a_forged_cursor_is_a_404_not_a_crash(client, world, bearer):
+def test_previous_links_lead_back_page_by_page(client, world, bearer):
+    add_late_person(world)
+    headers = bearer(world.province)
+    forward = walk(client, PEOPLE + "?page_size=3", headers)
+    last = client.get(PEOPLE + "?page_size=3", **headers).json()
+    while last["next"]:
+        last = client.get(last["next"], **headers).json()
+    backward = walk(client, last["previous"], headers, link="previous")
+    assert list(reversed(backward)) == forward[:-1]
+    assert len(forward) >= 3
+
+
+def test_employment_records_and_households_page_by_settlement(client, world, bearer):
+    from employment import enums
+    from employment.models import EmploymentRecord
+
+    records = [
+        EmploymentRecord.objects.create(
+            person=world.heads[key],
+            kind=enums.EmploymentKind.WAGE,
+            employer_name="帮扶车间",
+            place=enums.WorkPlace.IN_COUNTY,
+            start_date=datetime.date(2024, 3, 1),
+        )
+        for key in ("b", "a", "b", "a")
+    ]
+    headers = bearer(world.prefecture)
+    seen = [
+        pk
+        for page in walk(client, "/api/v1/employment-records/?page_size=1", headers)
+        for pk in page
+    ]
+    order = {world.a.pk: 0, world.b.pk: 1}
+    settlement = {r.pk: r.person.household.settlement_id for r in records}
+    assert seen == sorted(seen, key=lambda pk: (order[settlement[pk]], pk))
+    assert seen[:2] == [records[1].pk, records[3].pk]
+
+    from communities.tests.factories import HouseholdFactory
+
+    later = HouseholdFactory(settlement=world.a)
+    seen = [pk for page in walk(client, HOUSEHOLDS + "?page_size=1", headers) for pk in page]
+    assert seen == [later.pk, world.households["a"].pk, world.households["b"].pk]
+
+
+def test_an_account_that_sees_everything_pages_by_id_with_households_without_a_place(
+    client, world, bearer
+):
+    late = add_late_person(world)
+    seen = [
+        pk for page in walk(client, PEOPLE + "?page_size=2", bearer(world.admin)) for pk in page
+    ]
+    assert seen == list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    assert late.pk == seen[-1] and world.orphan.members.exists()
+    assert set(world.orphan.members.values_list("pk", flat=True)) <= set(seen)
+    # With an area it reads settlement by settlement like everyone else.
+    area = [
+        pk
+        for page in walk(client, PEOPLE + "?page_size=2&area=52", bearer(world.admin))
+        for pk in page
+    ]
+    assert area.index(late.pk) < area.index(world.heads["b"].pk)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        b"p=abc",
+        b"p=1",
+        b"p=1.2",
+        b"p=1.2.x",
+        b"p=1.2.3.4",
+        b"p=1.-2.3",
+        b"o=4&p=1.2.3",
+        b"p=1.2.99999999999999999999",
+        "p=1.2.\u0663".encode(),
+    ],
+)
+def test_a_forged_cursor_is_a_404_not_a_crash(client, world, bearer, cursor):
     import base64
 
-    forged = base64.b64encode(b"p=abc").decode()
+    forged = base64.b64encode(cursor).decode()
     response = client.get(PEOPLE, {"cursor": forged}, **bearer(world.county))
     assert response.status_code == 404
+    assert response.json()["detail"]
 
 
 def test_updated_since(client, world, bearer):
