@@ -9,6 +9,9 @@ officials and the community worker (``relocation/demo``, ``communities/demo``):
   its members), as the county official and the worker;
 * the household and person change lists: county, prefecture, province and the
   whole country (``admin``, the superuser of the demo);
+* drill-downs of the dashboards and the 工作清单: 适用权益全部落实, 尚有适用权益未落实
+  and 零就业家庭 on the household list, 未就业劳动力 on the person list (county,
+  prefecture, province);
 * the search on both lists: a full name and a full ID number (county,
   prefecture, whole country).
 
@@ -79,6 +82,22 @@ def scenarios(users):
     for level in ("county", "prefecture", "province", "admin"):
         yield f"household list {level}", level, households, None
         yield f"person list {level}", level, people, None
+    for level in ("county", "prefecture", "province"):
+        # Drill-downs of the dashboards' cards and the 工作清单.
+        for value in ("complete", "incomplete"):
+            yield f"household list rights={value} {level}", level, households, {"rights": value}
+        yield (
+            f"household list employment=zero_employment {level}",
+            level,
+            households,
+            {"employment": "zero_employment"},
+        )
+        yield (
+            f"person list employment=unemployed {level}",
+            level,
+            people,
+            {"employment": "unemployed"},
+        )
     for level in ("county", "prefecture", "admin"):
         person = sample_person(users[level])
         yield f"person search name {level}", level, people, {"q": person.name}

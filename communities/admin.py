@@ -323,7 +323,7 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
     # Followed by the filters apps add: employment's work lists (工作清单), whose
     # parameter names the dashboards link to.
     list_filter = household_page.extend("list_filter", list_filter)
-    # Grouped by settlement, newest first: index household_settlement_recent.
+    # Grouped by settlement, newest first: index household_settlement_order, backwards.
     ordering = ("-settlement_id", "-id")
     list_select_related = ("settlement", "building")
     search_fields = ("number",)
@@ -477,7 +477,7 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     # Followed by the filters apps add (employment's work lists; linked to by the dashboards).
     list_filter = person_page.extend("list_filter", list_filter)
     # Grouped by settlement, newest household first: starts from the
-    # household (settlement, -id) index, so a scoped list reads only its rows.
+    # household (settlement, id) index, so a scoped list reads only its rows.
     ordering = ("-household__settlement_id", "-household_id", "id")
     list_select_related = ("household__settlement",)
     search_fields = ("name",)

@@ -135,13 +135,20 @@ class CappedCountPaginator(Paginator):
     """Counts at most ``cap + 1`` rows, so a page never costs a full COUNT(*).
 
     Tables of millions are browsed by filtering and searching; beyond the cap
-    the list says "more than N" (see templates/admin/pagination.html).
+    the list says "more than N" (see templates/admin/pagination.html).  A count
+    known beforehand (``known_count``, from stored figures) is used as it is.
     """
 
     cap = 10_000
 
+    def __init__(self, *args, known_count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_count = known_count
+
     @cached_property
     def count(self):
+        if self.known_count is not None:
+            return self.known_count
         qs = self.object_list
         if not isinstance(qs, models.QuerySet):
             return len(qs)
@@ -157,7 +164,45 @@ class CappedCountPaginator(Paginator):
 
     @property
     def capped(self):
-        return self.count > self.cap
+        return self.known_count is None and self.count > self.cap
+
+
+class CountedChangeList(ScopedChangeList):
+    """A change list whose count one of its list filters may give from stored figures.
+
+    A list filter with ``stored_count(request, settlements, queryset)`` answers
+    how many rows of ``queryset`` (the list as filtered) there are, from
+    figures stored per settlement (``relocation.dashboards.live.stored_count``),
+    or None to have them counted.  It is asked only when nothing else narrows
+    the list but the area (``?area=``): no search, no other filter, no date
+    drill-down, nothing refused; ``settlements`` are then the user's in that
+    area.  The 权益保障 lists of a province read 500,000 households' rights rows
+    to count; their stored figures give the same number at once.
+    """
+
+    def get_results(self, request):
+        request.stored_result_count = self.stored_result_count(request)
+        super().get_results(request)
+
+    def stored_result_count(self, request):
+        from .models import Settlement
+
+        spec = next(
+            (s for s in self.filter_specs if s.used_parameters and hasattr(s, "stored_count")),
+            None,
+        )
+        if spec is None or self.query or self.refused_parameters:
+            return None
+        area = next((s for s in self.filter_specs if isinstance(s, AreaListFilter)), None)
+        allowed = set(spec.expected_parameters())
+        if area is not None:
+            allowed |= set(area.expected_parameters())
+        if not set(self.filter_params) <= allowed:
+            return None
+        settlements = Settlement.objects.visible_to(request.user)
+        if area is not None:
+            settlements = area.queryset(request, settlements)
+        return spec.stored_count(request, settlements, self.queryset)
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -286,7 +331,7 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         return [LIST_SWAPS.get(name, name) if isinstance(name, str) else name for name in shown]
 
     def get_changelist(self, request, **kwargs):
-        return ScopedChangeList
+        return CountedChangeList
 
     def lookup_allowed(self, lookup, value, request):
         # ScopedChangeList refuses every lookup no list filter consumed, which
@@ -350,7 +395,13 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         return formset
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
+        return CappedCountPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            known_count=getattr(request, "stored_result_count", None),
+        )
 
     # --- personal data ------------------------------------------------------
     def _sensitive_swaps(self, request, obj):

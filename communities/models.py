@@ -465,8 +465,10 @@ class Household(models.Model):
             ),
         ]
         indexes = [
-            # Household changelist filtered by settlement, newest first.
-            models.Index(fields=["settlement", "-id"], name="household_settlement_recent"),
+            # The lists, grouped by settlement and newest first (a backward scan: one
+            # settlement or many, PostgreSQL reads them in order and stops when the
+            # page is full); the API's pages, settlement by settlement (forward).
+            models.Index(fields=["settlement", "id"], name="household_settlement_order"),
             # Changelist filter "relocation year" inside a scope.
             models.Index(
                 fields=["relocation_year", "settlement"], name="household_year_settlement"

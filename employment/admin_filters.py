@@ -23,7 +23,7 @@ import calendar
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import DateField, PositiveSmallIntegerField, Q, Value
+from django.db.models import DateField, PositiveSmallIntegerField, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -34,7 +34,7 @@ from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
-from relocation.dashboards.live import stored_today
+from relocation.dashboards.live import live_part, stored_count, stored_today
 from relocation.dashboards.periods import income_year
 
 from .indicators import RECENTLY_ENDED
@@ -135,6 +135,22 @@ class EmploymentListFilter(admin.SimpleListFilter):
         """The date the list is counted on (see ``reference_date_for``); None if invalid."""
         return self.used_date
 
+    #: value → (keys, combine): the list's count from the dashboards' stored figures
+    #: of ``keys`` per settlement, where a source counts the same rows.
+    from_figures = {}
+
+    def figures(self, value):
+        return self.from_figures.get(value)
+
+    def stored_count(self, request, settlements, queryset):
+        """Today's list counted from today's figures (``CountedChangeList``), else None."""
+        figures = self.figures(self.value())
+        if figures is None or self.on_date() != timezone.localdate():
+            return None
+        keys, combine = figures
+        unrestricted = get_scope(request.user).unrestricted
+        return stored_count(queryset, settlements, keys, combine, unrestricted=unrestricted)
+
     def queryset(self, request, queryset):
         value = self.value()
         if value is None:
@@ -156,12 +172,31 @@ class EmploymentListFilter(admin.SimpleListFilter):
         return rule(queryset, on_date).annotate(employment_on=Value(on_date, DateField()))
 
 
+def _sum(key):
+    return (key,), lambda sums: sums[key]
+
+
 class PersonEmploymentFilter(EmploymentListFilter):
     lists = PERSON_LISTS
+    # The dashboards' cards that link to these lists (``employment.indicators``).
+    from_figures = {
+        "labour": _sum("labour_force"),
+        "employed": _sum("employed"),
+        "unemployed": (
+            ("labour_force", "employed"),
+            lambda sums: sums["labour_force"] - sums["employed"],
+        ),
+        "ended_30d": _sum(RECENTLY_ENDED),
+    }
 
 
 class HouseholdEmploymentFilter(EmploymentListFilter):
     lists = HOUSEHOLD_LISTS
+    from_figures = {
+        "with_labour": _sum("households_with_labour"),
+        "employed": _sum("households_employed"),
+        "zero_employment": _sum("zero_employment_households"),
+    }
 
 
 def income_years():
@@ -294,14 +329,14 @@ def live_rules(on_date, year):
     }
 
 
-# Each list's count from today's summed figures: 未就业劳动力 is the labour force
-# less the employed, the others are stored as they are (低于监测线 for the income
-# year of today's figures).
+# Each list's count from today's summed figures, as the list filters count them
+# (未就业劳动力 is the labour force less the employed); 低于监测线 for the income
+# year of today's figures.
 FROM_SUMS = {
-    "zero_employment": lambda sums: sums["zero_employment_households"],
-    "unemployed": lambda sums: sums["labour_force"] - sums["employed"],
-    "below_line": lambda sums: sums["households_below_line"],
-    "ended_30d": lambda sums: sums[RECENTLY_ENDED],
+    "zero_employment": HouseholdEmploymentFilter.from_figures["zero_employment"][1],
+    "unemployed": PersonEmploymentFilter.from_figures["unemployed"][1],
+    "below_line": _sum("households_below_line")[1],
+    "ended_30d": PersonEmploymentFilter.from_figures["ended_30d"][1],
 }
 
 
@@ -332,14 +367,11 @@ def running_counts(user, people, households, rules, on_date, year):
         return {}
     sums, live_ids = stored
     counts = {key: FROM_SUMS[key](sums) for key in keys}
-    in_households = Q(settlement_id__in=live_ids)
-    in_people = Q(household__settlement_id__in=live_ids)
-    if get_scope(user).unrestricted:
-        # Households outside any settlement have no figures: always counted live.
-        in_households |= Q(settlement__isnull=True)
-        in_people |= Q(household__settlement__isnull=True)
-    elif not live_ids:
+    unrestricted = get_scope(user).unrestricted
+    in_households = live_part("settlement", live_ids, unrestricted=unrestricted)
+    if in_households is None:
         return counts
+    in_people = live_part("household__settlement", live_ids, unrestricted=unrestricted)
     live_households, live_people = households.filter(in_households), people.filter(in_people)
     for key in keys:
         counts[key] += rules[key](live_households, live_people)

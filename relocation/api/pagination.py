@@ -26,24 +26,24 @@ MAX_KEY = 2**63
 def keys_for(queryset, by_settlement=True):
     """The ordering key of a scoped queryset: settlement, household (if any), id.
 
-    Within a settlement the households come newest first: that is the order of
-    the household index the lists already have (settlement, −id), so a page
-    reads one household's rows after another and sorts only those.  Without
+    That is the order of the household index (settlement, id), so a page reads
+    one household's rows after another and sorts only those.  Without
     ``by_settlement`` (an account that sees everything and asked for no area:
     nothing to look for, and households without a settlement are listed too)
     the key is the id alone.  Derived from the queryset's ``scope_path`` (the
     lookup to its settlement): ``""`` → ``(pk)``; ``settlement`` →
-    ``(settlement, −pk)``; ``household__settlement`` →
-    ``(household__settlement, −household, pk)``; ``person__household__settlement``
-    → ``(… settlement, −person__household, pk)``.
+    ``(settlement, pk)``; ``household__settlement`` →
+    ``(household__settlement, household, pk)``; ``person__household__settlement``
+    → ``(… settlement, person__household, pk)``.  A key written ``-name`` would
+    run backwards (``_beyond``).
     """
     path = getattr(queryset, "scope_path", None)
     if not path or not by_settlement:
         return ("pk",)
     parts = path.split("__")
     if len(parts) == 1:
-        return (f"{path}_id", "-pk")
-    return (f"{path}_id", "-" + "__".join(parts[:-1]) + "_id", "pk")
+        return (f"{path}_id", "pk")
+    return (f"{path}_id", "__".join(parts[:-1]) + "_id", "pk")
 
 
 def _beyond(key, value, reverse, strict):

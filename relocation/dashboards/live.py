@@ -8,7 +8,7 @@ import datetime
 import logging
 
 from django.db import OperationalError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from .engine import changed_settlements, refresh_live, setting
@@ -61,6 +61,40 @@ def stored_today(settlements, keys, *, now=None):
     sums = dict.fromkeys(keys, 0)
     sums.update((key, int(total)) for key, total in rows)
     return sums, live_ids
+
+
+def live_part(path, live_ids, *, unrestricted):
+    """Q for the rows ``stored_today`` leaves to count live, or None when there are none.
+
+    ``path`` is the lookup from the rows to their settlement (``settlement``,
+    ``household__settlement``).  Rows of a household outside any settlement have
+    no stored figures: for an account that sees them they are always live.
+    """
+    live = Q(**{f"{path}__in": live_ids})
+    if unrestricted:
+        return live | Q(**{f"{path}__isnull": True})
+    return live if live_ids else None
+
+
+def stored_count(queryset, settlements, keys, combine, *, unrestricted):
+    """How many rows of ``queryset`` one list has, from today's stored figures.
+
+    For a list whose rule a dashboard source also counts per settlement:
+    ``combine`` turns the summed figures of ``keys`` into the list's count
+    (``lambda sums: sums["a"] - sums["b"]``) over the settlements that did not
+    change, and the rows of the changed ones are counted live from
+    ``queryset`` (the list as filtered, which must keep only rows of
+    ``settlements``).  None when today's figures are not stored.
+    """
+    stored = stored_today(settlements, keys)
+    if stored is None:
+        return None
+    sums, live_ids = stored
+    count = combine(sums)
+    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
+    if live is not None:
+        count += queryset.filter(live).order_by().count()
+    return count
 
 
 def ensure_fresh(*, now=None):

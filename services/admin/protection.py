@@ -32,6 +32,7 @@ from employment.admin_filters import (
     ScopedSettlementFilter,
 )
 
+from ..indicators.protection import item_prefix
 from ..models import protection as rules
 from ..models.protection import (
     HEALTH_KINDS,
@@ -108,6 +109,19 @@ class HouseholdRightsFilter(ProtectionListFilter):
     exact_dates = True
     lists = rules.HOUSEHOLD_LISTS
 
+    #: The dashboards' 权益保障 figures per settlement count the same households
+    #: (``services.indicators.protection.rights``).
+    from_figures = {
+        "complete": (
+            ("rights_households_complete",),
+            lambda sums: sums["rights_households_complete"],
+        ),
+        "incomplete": (
+            ("rights_households", "rights_households_complete"),
+            lambda sums: sums["rights_households"] - sums["rights_households_complete"],
+        ),
+    }
+
 
 class HouseholdRightItemFilter(ProtectionListFilter):
     """``?rights_item=<pk>&rights_item_state=applicable|secured|open[&rights_item_on=YYYY-MM-DD]``.
@@ -140,6 +154,19 @@ class HouseholdRightItemFilter(ProtectionListFilter):
 
     def _rule(self, state):
         return lambda qs, on_date: rules.item_households(qs, self.item, state, on_date)
+
+    def figures(self, value):
+        """Today's per-item figures of an active item (an inactive one has none)."""
+        if self.item is None or not self.item.active or value not in rules.ITEM_STATES:
+            return None
+        prefix = item_prefix(self.item.pk)
+        applicable, secured = f"{prefix}applicable", f"{prefix}secured"
+        combine = {
+            "applicable": lambda sums: sums[applicable],
+            "secured": lambda sums: sums[secured],
+            "open": lambda sums: sums[applicable] - sums[secured],
+        }[value]
+        return (applicable, secured), combine
 
     def expected_parameters(self):
         return [*super().expected_parameters(), self.item_parameter]

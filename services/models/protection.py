@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -594,11 +594,15 @@ def rights_complete(households, on_date):
     """
     # As a difference, not "done = items": PostgreSQL would take an equality between
     # the household's sub-query and the settlement's CASE for a hash join key and run
-    # the sub-query for every household of the table before joining.
+    # the sub-query for every household of the table before joining.  And as
+    # "|difference| < 1", not "= 0": it guesses an equality on an expression true for
+    # one row in 200, so for a county's page of 50 it would compute the sub-query for
+    # all 67,000 households and sort them (1.4 s); for an inequality it guesses one in
+    # three, and reads the households in the list's order until the page is full (7 ms).
     return (
         province_items(households)
-        .alias(rights_open=F("rights_items") - rights_done(on_date, secured_only=True))
-        .filter(rights_open=0)
+        .alias(rights_open=Abs(F("rights_items") - rights_done(on_date, secured_only=True)))
+        .filter(rights_open__lt=1)
     )
 
 

@@ -180,11 +180,11 @@ def add_late_person(world):
 def test_pages_follow_the_key_and_never_use_offset(client, world, bearer):
     late = add_late_person(world)
     headers = bearer(world.province)
-    # Settlement by settlement, household by household (newest first), then by id:
-    # the late person of A comes before B's people, although its id is higher.
+    # Settlement by settlement, household by household, then by id: the late person
+    # of A comes before B's people, although its id is higher.
     expected = list(
         Person.objects.exclude(household=world.orphan)
-        .order_by("household__settlement_id", "-household_id", "pk")
+        .order_by("household__settlement_id", "household_id", "pk")
         .values_list("pk", flat=True)
     )
     assert expected != sorted(expected) and late.pk in expected
@@ -238,7 +238,7 @@ def test_employment_records_and_households_page_by_settlement(client, world, bea
 
     later = HouseholdFactory(settlement=world.a)
     seen = [pk for page in walk(client, HOUSEHOLDS + "?page_size=1", headers) for pk in page]
-    assert seen == [later.pk, world.households["a"].pk, world.households["b"].pk]
+    assert seen == [world.households["a"].pk, later.pk, world.households["b"].pk]
 
 
 def test_an_account_that_sees_everything_pages_by_id_with_households_without_a_place(
