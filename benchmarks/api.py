@@ -52,11 +52,12 @@ from communities.audit import reveals  # noqa: E402
 from communities.models import AreaScope, Person  # noqa: E402
 from relocation.api.auth import ApiRateThrottle  # noqa: E402
 from relocation.api.models import ApiToken  # noqa: E402
+from relocation.api.pagination import keys_for  # noqa: E402
 
 PAGE = 500
 
 
-KEYS = ("household__settlement_id", "household_id", "pk")  # the API's order of people
+KEYS = keys_for(Person.objects.all())  # the API's order of people
 
 
 def cursor_at(position):

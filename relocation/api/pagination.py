@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 
-MAX_KEY = 2**63
+from communities.admin_lookups import parse_id
 
 
 def keys_for(queryset, by_settlement=True):
@@ -34,8 +34,7 @@ def keys_for(queryset, by_settlement=True):
     lookup to its settlement): ``""`` → ``(pk)``; ``settlement`` →
     ``(settlement, pk)``; ``household__settlement`` →
     ``(household__settlement, household, pk)``; ``person__household__settlement``
-    → ``(… settlement, person__household, pk)``.  A key written ``-name`` would
-    run backwards (``_beyond``).
+    → ``(… settlement, person__household, pk)``.
     """
     path = getattr(queryset, "scope_path", None)
     if not path or not by_settlement:
@@ -46,29 +45,19 @@ def keys_for(queryset, by_settlement=True):
     return (f"{path}_id", "__".join(parts[:-1]) + "_id", "pk")
 
 
-def _beyond(key, value, reverse, strict):
-    """``key`` past ``value`` in its own direction (``-key`` descends)."""
-    descending = key.startswith("-") != reverse
-    lookup = ("lt" if descending else "gt") + ("" if strict else "e")
-    return Q(**{f"{key.lstrip('-')}__{lookup}": value})
-
-
-def _same(keys, position):
-    return Q(**{key.lstrip("-"): value for key, value in zip(keys, position, strict=True)})
-
-
 def after(keys, position, reverse=False):
     """Rows strictly after (before, if ``reverse``) ``position`` in the order of ``keys``.
 
-    ``(a, b, c) > (x, y, z)`` written out as ``a > x OR (a = x AND b > y) OR …``
-    (each key in its own direction), with ``a >= x`` beside it so that
-    PostgreSQL enters the settlement index at the cursor's settlement.
+    ``(a, b, c) > (x, y, z)`` written out as ``a > x OR (a = x AND b > y) OR …``,
+    with ``a >= x`` beside it so that PostgreSQL enters the settlement index at
+    the cursor's settlement.
     """
+    beyond = "lt" if reverse else "gt"
     condition = Q()
-    for depth in range(len(keys)):
-        step = _beyond(keys[depth], position[depth], reverse, strict=True)
-        condition |= _same(keys[:depth], position[:depth]) & step
-    return _beyond(keys[0], position[0], reverse, strict=False) & condition
+    for depth, key in enumerate(keys):
+        same = dict(zip(keys[:depth], position[:depth], strict=True))
+        condition |= Q(**same, **{f"{key}__{beyond}": position[depth]})
+    return Q(**{f"{keys[0]}__{beyond}e": position[0]}) & condition
 
 
 class KeysetPagination(CursorPagination):
@@ -90,14 +79,11 @@ class KeysetPagination(CursorPagination):
         # Each key read as an annotation, so the cursor can be written from a row.
         names = [f"_key{i}" for i in range(len(keys) - 1)] + ["pk"]
         queryset = queryset.annotate(
-            **{n: F(k.lstrip("-")) for n, k in zip(names, keys, strict=True) if n != "pk"}
+            **{n: F(k) for n, k in zip(names, keys, strict=True) if n != "pk"}
         )
         if position is not None:
             queryset = queryset.filter(after(keys, position, reverse))
-        order = [
-            f"{'' if key.startswith('-') == reverse else '-'}{name}"
-            for key, name in zip(keys, names, strict=True)
-        ]
+        order = [f"-{name}" if reverse else name for name in names]
         results = list(queryset.order_by(*order)[: self.page_size + 1])
         self.page = results[: self.page_size]
         has_more = len(results) > len(self.page)
@@ -130,12 +116,10 @@ class KeysetPagination(CursorPagination):
         return self._link(True, self.page[0] if self.page else None)
 
     def _parse_position(self, text, length):
-        parts = str(text).split(".")
-        if len(parts) != length or not all(
-            p.isascii() and p.isdigit() and int(p) < MAX_KEY for p in parts
-        ):
+        position = [parse_id(part) for part in str(text).split(".")]
+        if len(position) != length or None in position:
             raise NotFound(self.invalid_cursor_message)
-        return [int(p) for p in parts]
+        return position
 
     def decode_cursor(self, request):
         cursor = super().decode_cursor(request)

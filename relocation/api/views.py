@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from communities.admin_lookups import parse_id
 from communities.audit import Trail, reveals
 from communities.masking import MASKERS
 from communities.read_audit import AuditChannel
@@ -104,8 +105,7 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset
 
     def get_object(self):
-        value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-        if not (value.isascii() and value.isdigit() and int(value) < 2**63):
+        if parse_id(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)) is None:
             raise exceptions.NotFound()
         return super().get_object()
 
