@@ -150,7 +150,9 @@ def _parse_moment(text):
         return EARLIEST
     if moment.year > 9998:
         return LATEST
-    return moment
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of
+    # range"), which ISO 8601 allows up to ±23:59.
+    return moment.astimezone(datetime.UTC)
 
 
 def _area(user, token):

@@ -298,6 +298,24 @@ def test_updated_since(client, world, bearer):
     assert response.status_code == 400
 
 
+def test_updated_since_with_an_offset_postgresql_refuses(client, world, bearer):
+    # ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: the moment is the
+    # same instant in UTC, found by schemathesis as a 500 on PostgreSQL.
+    headers = bearer(world.county)
+    moment = timezone.now() + datetime.timedelta(minutes=5)
+    Household.objects.filter(pk=world.households["a"].pk).update(
+        updated_at=moment + datetime.timedelta(minutes=1)
+    )
+    far_west = datetime.timezone(-datetime.timedelta(hours=18, minutes=50))
+    for text in (moment.astimezone(far_west).isoformat(), "6825-03-23T22:56:44.6-18:50"):
+        response = client.get(HOUSEHOLDS, {"updated_since": text}, **headers)
+        assert response.status_code == 200, response.content
+    listed = rows(
+        client.get(HOUSEHOLDS, {"updated_since": moment.astimezone(far_west).isoformat()}, **headers)
+    )
+    assert [row["number"] for row in listed] == [world.households["a"].number]
+
+
 # --- the rate limit -------------------------------------------------------------------------
 
 
