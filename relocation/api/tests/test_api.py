@@ -311,7 +311,9 @@ def test_updated_since_with_an_offset_postgresql_refuses(client, world, bearer):
         response = client.get(HOUSEHOLDS, {"updated_since": text}, **headers)
         assert response.status_code == 200, response.content
     listed = rows(
-        client.get(HOUSEHOLDS, {"updated_since": moment.astimezone(far_west).isoformat()}, **headers)
+        client.get(
+            HOUSEHOLDS, {"updated_since": moment.astimezone(far_west).isoformat()}, **headers
+        )
     )
     assert [row["number"] for row in listed] == [world.households["a"].number]
 
