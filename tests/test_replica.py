@@ -60,6 +60,7 @@ with_replica = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALI
 #: How long the replica may take to start or to catch up (the base backup copies the whole
 #: primary cluster, every database on it; replay waits for what others wrote meanwhile).
 START_SECONDS = 600
+GIB = 1024**3
 #: Statements a replica may receive: reads, and the session setup psycopg/Django send.
 READ_ONLY = re.compile(r"^\s*(SELECT|WITH|SET|SHOW)\b", re.IGNORECASE)
 
@@ -139,25 +140,47 @@ def replica_cluster(django_db_setup, django_db_blocker):
     if os.geteuid() == 0 and not shutil.which("runuser"):
         _skip("running as root without runuser to start PostgreSQL as postgres")
 
+    # pg_basebackup copies every database of the primary cluster: a demo left beside the
+    # test database (10 GB at 2M people) would fill the disk or outlast the timeout.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT datname, pg_database_size(oid) FROM pg_database ORDER BY 2 DESC")
+        sizes = cursor.fetchall()
+    cluster_bytes = sum(size for _name, size in sizes)
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    if cluster_bytes + 2 * GIB > free:
+        largest = ", ".join(f"{name} {size / GIB:.1f} GB" for name, size in sizes[:3])
+        _skip(
+            f"a base backup copies the whole primary cluster ({cluster_bytes / GIB:.1f} GB: "
+            f"{largest}) and {tempfile.gettempdir()} has {free / GIB:.1f} GB free; drop the "
+            "databases the tests do not need (a demo built for benchmarks)"
+        )
     directory = Path(tempfile.mkdtemp(prefix="relocation-replica-"))
     data = directory / "data"
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
     port = _free_port()
     host = primary.get("HOST") or "127.0.0.1"
-    backup = subprocess.run(
-        _as_postgres(
-            [
-                programs["pg_basebackup"],
-                *("-h", host, "-p", str(primary.get("PORT") or 5432)),
-                *("-U", primary.get("USER") or "postgres"),
-                *("-D", str(data), "-R", "-X", "stream", "-c", "fast", "--no-sync"),
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    try:
+        backup = subprocess.run(
+            _as_postgres(
+                [
+                    programs["pg_basebackup"],
+                    *("-h", host, "-p", str(primary.get("PORT") or 5432)),
+                    *("-U", primary.get("USER") or "postgres"),
+                    *("-D", str(data), "-R", "-X", "stream", "-c", "fast", "--no-sync"),
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            # Five minutes, and a minute more for every 2 GB to copy.
+            timeout=300 + 30 * cluster_bytes / GIB,
+        )
+    except subprocess.TimeoutExpired:
+        shutil.rmtree(directory, ignore_errors=True)
+        pytest.fail(
+            f"pg_basebackup did not copy the primary cluster ({cluster_bytes / GIB:.1f} GB) "
+            "in time; the partial copy was deleted"
+        )
     if backup.returncode != 0:
         shutil.rmtree(directory, ignore_errors=True)
         _skip(
