@@ -6,7 +6,8 @@ prefecture and province officials with an API key each:
 * the first page of people (500 rows), and a page deep in the table (a cursor
   positioned 90 % of the way), against what ``OFFSET`` would cost for the same
   deep page (the query alone);
-* a synchronisation in step: people changed since now (none);
+* a synchronisation in step: people changed since now (none), and the first page of
+  a synchronisation a day behind (every demo row changed since);
 * the first page of households and of employment records;
 * the indicators of the official's area for the running month.
 
@@ -132,6 +133,7 @@ def main():
             deep = int(count * 0.9)
             deep_position = visible[deep]
             since = (timezone.now() + datetime.timedelta(minutes=1)).isoformat()
+            behind = (timezone.now() - datetime.timedelta(days=1)).isoformat()
             scenarios = [
                 (f"{role}: people, first page of {count:,}", "/api/v1/people/", {}),
                 (
@@ -143,6 +145,11 @@ def main():
                     f"{role}: people changed since now (none: a sync in step)",
                     "/api/v1/people/",
                     {"updated_since": since},
+                ),
+                (
+                    f"{role}: people changed in the last day, first page",
+                    "/api/v1/people/",
+                    {"updated_since": behind},
                 ),
                 (f"{role}: households, first page", "/api/v1/households/", {}),
                 (f"{role}: employment records, first page", "/api/v1/employment-records/", {}),

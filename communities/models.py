@@ -469,6 +469,9 @@ class Household(models.Model):
             # settlement or many, PostgreSQL reads them in order and stops when the
             # page is full); the API's pages, settlement by settlement (forward).
             models.Index(fields=["settlement", "id"], name="household_settlement_order"),
+            # The API's "changed since" (a synchronisation that finds nothing reads a few
+            # index entries instead of the table).
+            models.Index(fields=["updated_at"], name="household_updated"),
             # Changelist filter "relocation year" inside a scope.
             models.Index(
                 fields=["relocation_year", "settlement"], name="household_year_settlement"
@@ -659,6 +662,8 @@ class Person(models.Model):
         indexes = [
             # Labour-force and age-band counts filter on birth date.
             models.Index(fields=["birth_date"], name="person_birth_date"),
+            # The API's "changed since".
+            models.Index(fields=["updated_at"], name="person_updated"),
             # Search by the start of a name (name__startswith -> LIKE 'x%').
             models.Index(
                 fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]

@@ -244,6 +244,8 @@ class EmploymentRecord(models.Model):
             models.Index(fields=["person", "start_date"], name="employment_person_start"),
             # "Job ended in the last 30 days".
             models.Index(fields=["end_date"], name="employment_end_date"),
+            # The API's "changed since".
+            models.Index(fields=["updated_at"], name="employment_updated"),
         ]
 
     def __str__(self):
@@ -651,6 +653,8 @@ class HouseholdIncome(models.Model):
             models.Index(fields=["year", "household"], name="income_year_household"),
             # 低于监测线: the incomes of a year under a line (below_monitoring_line).
             models.Index(fields=["year", "per_capita_net"], name="income_year_per_capita"),
+            # The API's "changed since".
+            models.Index(fields=["updated_at"], name="income_updated"),
         ]
 
     def __str__(self):

@@ -157,7 +157,8 @@ def _parse_moment(text):
 
 def _area(user, token):
     if not token:
-        return areas.root_area(user)
+        # What the dashboards land on: a single region's page reads its stored roll-up.
+        return areas.home_area(user)
     settlement = settlement_of_token(token)
     if settlement is not None:
         return areas.settlement_area(user, settlement)

@@ -89,17 +89,32 @@ def root_area(user):
     return Area("root", _("我的管辖范围"), q, "scope", scope_entries=entries)
 
 
-def home_target(user):
-    """Where a user lands: their only area, or the overview of several."""
+def _only_area(user):
+    """("region", code) or ("settlement", pk) when the user's scope is that one area, else None."""
     scope = get_scope(user)
     if scope.unrestricted or scope.empty:
         return None
     if len(scope.region_prefixes) == 1 and not scope.settlement_ids:
-        prefix = scope.region_prefixes[0]
-        return reverse("dashboards:region", args=[prefix.ljust(6, "0")])
+        return "region", scope.region_prefixes[0].ljust(6, "0")
     if len(scope.settlement_ids) == 1 and not scope.region_prefixes:
-        return reverse("dashboards:settlement", args=[scope.settlement_ids[0]])
+        return "settlement", scope.settlement_ids[0]
     return None
+
+
+def home_target(user):
+    """Where a user lands: their only area, or the overview of several (None)."""
+    only = _only_area(user)
+    return reverse(f"dashboards:{only[0]}", args=[only[1]]) if only else None
+
+
+def home_area(user):
+    """The area a user lands on: their only region or settlement (whose figures are
+    stored rolled up), or else everything they may see (``root_area``)."""
+    only = _only_area(user)
+    if only is None:
+        return root_area(user)
+    kind, key = only
+    return region_area(user, key) if kind == "region" else settlement_area(user, key)
 
 
 def _crumbs(region, scope):
