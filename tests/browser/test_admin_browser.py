@@ -99,6 +99,11 @@ def select2_choose(page, field_id, term, choice):
 
 
 def test_worker_logs_in_through_chinese_login_page(transactional_db, live_server, world, page):
+    # The pages name their icon (a static file): the browser does not ask Django for
+    # /favicon.ico, whose 404 ran beside the next request and, on SQLite, shared its
+    # connection (a lost savepoint turned a form's error into a server error).
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
     page.goto(url(live_server, "/admin/login/"))
     expect(page.locator("#site-name")).to_have_text(SITE_HEADER)
     expect(page.get_by_label("用户名")).to_be_visible()
@@ -116,6 +121,10 @@ def test_worker_logs_in_through_chinese_login_page(transactional_db, live_server
     assert_styled(page)
     assert_chinese_only(page)
     shot(page, "01-index")
+    page.wait_for_timeout(300)
+    assert not [u for u in asked if u.endswith("/favicon.ico")], asked
+    icons = [u for u in asked if u.endswith("/relocation/favicon.svg")]
+    assert icons and page.request.get(icons[0]).status == 200
 
 
 def test_worker_household_list_is_scoped_and_masked(transactional_db, live_server, world, page):
