@@ -269,6 +269,27 @@ def window_counts(lookback, now, seen=None):
     return (before if seen is not None else None), current
 
 
+def late_commits(state, before):
+    """Whether a transaction stamped history rows in the look-back window before the last
+    refresh but committed after it: ``before``, the window's counts now, grew from what
+    the refresh counted (``state.window_counts``)."""
+    return before != state.window_counts
+
+
+def changes_since(state, lookback):
+    """From when the changes not yet in the stored figures are read: the last refresh, or
+    the look-back window before it when a late commit landed there (``late_commits``).
+
+    One count per watched model over the window; reading the window's changes instead
+    costs, after a large import or the demo, walking every row it wrote.
+    """
+    seen = state.changes_seen_until
+    if not lookback:
+        return seen
+    before, _current = window_counts(lookback, seen, seen)
+    return seen - lookback if late_commits(state, before) else seen
+
+
 def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
     """Bring the running year, quarter and month up to date.
 
@@ -302,8 +323,7 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
         if full:
             ids = None
         else:
-            late = before != state.window_counts
-            since = seen - lookback if late else seen
+            since = seen - lookback if late_commits(state, before) else seen
             ids = changed_settlements(since)
             if max_settlements is not None and len(ids) > max_settlements:
                 return {"deferred": len(ids)}

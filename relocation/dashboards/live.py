@@ -11,7 +11,7 @@ from django.db import OperationalError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from .engine import changed_settlements, refresh_live, setting
+from .engine import changed_settlements, changes_since, refresh_live, setting
 from .models import LiveState, Period, SettlementFigure
 from .periods import PeriodKind, period_containing
 from .tasks import recompute_stale_periods, refresh_live_figures
@@ -29,9 +29,10 @@ def stored_today(settlements, keys, *, now=None):
     A page that must show exact counts (the 工作清单) cannot show the running
     figures as they are: they follow the data by up to ``DASHBOARD_MAX_AGE``.
     It can show them corrected: every settlement whose data changed since the
-    last refresh, or in the look-back window before it (a transaction that
-    stamped its history rows earlier but committed later), is left out of the
-    stored sums and counted live by the caller, under the same rule.
+    last refresh (and, when a transaction stamped its history rows in the
+    look-back window before it but committed later, in that window:
+    ``engine.changes_since``) is left out of the stored sums and counted live by
+    the caller, under the same rule.
 
     Returns ``(sums, live_ids)``: ``{key: int}`` summed over the unchanged
     settlements among ``settlements`` (a Settlement QuerySet, e.g. the user's),
@@ -49,7 +50,7 @@ def stored_today(settlements, keys, *, now=None):
     if period is None:
         return None
     lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
-    changed = changed_settlements(state.changes_seen_until - lookback)
+    changed = changed_settlements(changes_since(state, lookback))
     live_ids = sorted(settlements.filter(pk__in=changed).values_list("pk", flat=True))
     rows = (
         SettlementFigure.objects.filter(period=period, key__in=keys, settlement__in=settlements)
