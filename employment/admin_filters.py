@@ -34,7 +34,7 @@ from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
-from relocation.dashboards.live import live_part, stored_count, stored_today
+from relocation.dashboards.live import difference, figure, live_part, stored_count, stored_today
 from relocation.dashboards.periods import income_year
 
 from .indicators import RECENTLY_ENDED
@@ -172,30 +172,23 @@ class EmploymentListFilter(admin.SimpleListFilter):
         return rule(queryset, on_date).annotate(employment_on=Value(on_date, DateField()))
 
 
-def _sum(key):
-    return (key,), lambda sums: sums[key]
-
-
 class PersonEmploymentFilter(EmploymentListFilter):
     lists = PERSON_LISTS
     # The dashboards' cards that link to these lists (``employment.indicators``).
     from_figures = {
-        "labour": _sum("labour_force"),
-        "employed": _sum("employed"),
-        "unemployed": (
-            ("labour_force", "employed"),
-            lambda sums: sums["labour_force"] - sums["employed"],
-        ),
-        "ended_30d": _sum(RECENTLY_ENDED),
+        "labour": figure("labour_force"),
+        "employed": figure("employed"),
+        "unemployed": difference("labour_force", "employed"),
+        "ended_30d": figure(RECENTLY_ENDED),
     }
 
 
 class HouseholdEmploymentFilter(EmploymentListFilter):
     lists = HOUSEHOLD_LISTS
     from_figures = {
-        "with_labour": _sum("households_with_labour"),
-        "employed": _sum("households_employed"),
-        "zero_employment": _sum("zero_employment_households"),
+        "with_labour": figure("households_with_labour"),
+        "employed": figure("households_employed"),
+        "zero_employment": figure("zero_employment_households"),
     }
 
 
@@ -335,7 +328,7 @@ def live_rules(on_date, year):
 FROM_SUMS = {
     "zero_employment": HouseholdEmploymentFilter.from_figures["zero_employment"][1],
     "unemployed": PersonEmploymentFilter.from_figures["unemployed"][1],
-    "below_line": _sum("households_below_line")[1],
+    "below_line": figure("households_below_line")[1],
     "ended_30d": PersonEmploymentFilter.from_figures["ended_30d"][1],
 }
 

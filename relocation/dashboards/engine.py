@@ -286,8 +286,8 @@ def changes_since(state, lookback):
     seen = state.changes_seen_until
     if not lookback:
         return seen
-    before, _current = window_counts(lookback, seen, seen)
-    return seen - lookback if late_commits(state, before) else seen
+    _none, counted_now = window_counts(lookback, seen)  # the window ending at ``seen``
+    return seen - lookback if late_commits(state, counted_now) else seen
 
 
 def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):

@@ -77,6 +77,16 @@ def live_part(path, live_ids, *, unrestricted):
     return live if live_ids else None
 
 
+def figure(key):
+    """``(keys, combine)`` for ``stored_count``: a list counted by one stored figure."""
+    return (key,), lambda sums: sums[key]
+
+
+def difference(total, part):
+    """``(keys, combine)`` for ``stored_count``: ``total`` less ``part`` (未就业 = 劳动力 − 已就业)."""
+    return (total, part), lambda sums: sums[total] - sums[part]
+
+
 def stored_count(queryset, settlements, keys, combine, *, unrestricted):
     """How many rows of ``queryset`` one list has, from today's stored figures.
 

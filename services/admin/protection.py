@@ -31,6 +31,7 @@ from employment.admin_filters import (
     HouseholdSettlementFilter,
     ScopedSettlementFilter,
 )
+from relocation.dashboards.live import difference, figure
 
 from ..indicators.protection import item_prefix
 from ..models import protection as rules
@@ -112,14 +113,8 @@ class HouseholdRightsFilter(ProtectionListFilter):
     #: The dashboards' 权益保障 figures per settlement count the same households
     #: (``services.indicators.protection.rights``).
     from_figures = {
-        "complete": (
-            ("rights_households_complete",),
-            lambda sums: sums["rights_households_complete"],
-        ),
-        "incomplete": (
-            ("rights_households", "rights_households_complete"),
-            lambda sums: sums["rights_households"] - sums["rights_households_complete"],
-        ),
+        "complete": figure("rights_households_complete"),
+        "incomplete": difference("rights_households", "rights_households_complete"),
     }
 
 
@@ -161,12 +156,9 @@ class HouseholdRightItemFilter(ProtectionListFilter):
             return None
         prefix = item_prefix(self.item.pk)
         applicable, secured = f"{prefix}applicable", f"{prefix}secured"
-        combine = {
-            "applicable": lambda sums: sums[applicable],
-            "secured": lambda sums: sums[secured],
-            "open": lambda sums: sums[applicable] - sums[secured],
-        }[value]
-        return (applicable, secured), combine
+        if value == "open":
+            return difference(applicable, secured)
+        return figure(applicable if value == "applicable" else secured)
 
     def expected_parameters(self):
         return [*super().expected_parameters(), self.item_parameter]
