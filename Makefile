@@ -57,10 +57,11 @@ serve: $(VENV)/.run-deps $(ECHARTS)
 test: $(VENV)/.test-deps .env $(ECHARTS) lint check
 	$(BIN)/python -m pytest
 
+# No caches: CI runs two `make test` side by side, and neither may read the other's half-written cache.
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports --no-logo
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 check: $(VENV)/.run-deps
 	$(BIN)/python manage.py check
