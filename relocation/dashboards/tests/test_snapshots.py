@@ -1,8 +1,10 @@
 """Snapshots of past periods, growth against them, and the live refresh."""
 
+import dataclasses
 import datetime
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -22,6 +24,7 @@ from relocation.dashboards.periods import (
     period_containing,
     recent_periods,
 )
+from relocation.dashboards.registry import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +319,98 @@ def test_the_workers_refresh_waits_for_a_page_holding_the_state():
     finally:
         release.set()
         thread.join(10)
+
+
+def test_the_look_back_window_is_counted_in_one_query(dash, django_assert_num_queries):
+    """Every page correcting the stored figures counts the window: one query for all
+    watched models (a UNION ALL), not one per model, with each model's own count."""
+    lookback = datetime.timedelta(minutes=15)
+
+    def counted(model, start, end):
+        return model.history.filter(history_date__gt=start, history_date__lte=end).count()
+
+    assert len(registry.watched_models) > 1
+    jobs = EmploymentRecord.history.count()
+    new_job(dash)
+    start = timezone.now()
+    with django_assert_num_queries(1):
+        before, current = engine.window_counts(lookback, start, start)
+    assert (
+        before
+        == current
+        == {
+            label: counted(model, start - lookback, start)
+            for label, model in registry.watched_models.items()
+        }
+    )
+    assert current["employment.EmploymentRecord"] == jobs + 1  # the fixture's and the new job
+    assert current["communities.Person"] > 0
+    # Twenty minutes on, the window before still holds them; the current one nothing.
+    later = start + datetime.timedelta(minutes=20)
+    with django_assert_num_queries(1):
+        before, current = engine.window_counts(lookback, later, start)
+    assert before["employment.EmploymentRecord"] == jobs + 1
+    assert set(current.values()) == {0}
+    _none, current = engine.window_counts(lookback, start)
+    assert _none is None and current["employment.EmploymentRecord"] == jobs + 1
+
+
+def test_only_sources_watching_a_changed_model_are_asked(dash, monkeypatch):
+    """A change to a job asks the sources that watch jobs, and no other: their answer
+    would read history tables that hold nothing since then."""
+    asked = []
+
+    def spy(key, changes):
+        def recorded(since):
+            asked.append(key)
+            return changes(since)
+
+        return recorded
+
+    for key, source in list(registry.sources.items()):
+        if source.changes is not None:
+            spied = dataclasses.replace(source, changes=spy(key, source.changes))
+            monkeypatch.setitem(registry.sources, key, spied)
+    start = timezone.now()
+    assert engine.changed_settlements(start) == set()
+    assert asked == []  # nothing changed: one count, no source asked
+    new_job(dash)
+    changed = engine.changed_settlements(start)
+    assert changed == {dash.s1.pk}
+    watching = {
+        key
+        for key, source in registry.sources.items()
+        if source.changes is not None and EmploymentRecord in source.watch
+    }
+    assert watching and set(asked) == watching
+
+
+def test_every_source_reads_only_the_history_it_watches(dash):
+    """``changed_settlements`` skips a source whose watched models are quiet: that is
+    exact only if its ``changes`` reads no other model's history."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tables = {
+        model.history.model._meta.db_table: label
+        for label, model in registry.watched_models.items()
+    }
+    every_history_table = {
+        model._meta.db_table
+        for model in apps.get_models()
+        if model._meta.db_table.split("_", 1)[-1].startswith("historical")
+    }
+    assert set(tables) <= every_history_table
+    since = timezone.now() - datetime.timedelta(days=1)
+    for key, source in registry.sources.items():
+        if source.changes is None:
+            continue
+        watched = {model.history.model._meta.db_table for model in source.watch}
+        with CaptureQueriesContext(connection) as queries:
+            source.changes(since)
+        # The scans by time (``changes.changed``); a lookup by id of what a scan found
+        # (a household's settlements) reads what it likes.
+        scans = [q["sql"] for q in queries if "history_date" in q["sql"]]
+        read = {table for table in every_history_table for sql in scans if f'"{table}"' in sql}
+        assert read, key
+        assert read <= watched, (key, read - watched)
