@@ -476,12 +476,9 @@ class Household(models.Model):
             models.Index(
                 fields=["relocation_year", "settlement"], name="household_year_settlement"
             ),
-            # Household search by the start of the household number.
-            models.Index(
-                fields=["number"],
-                name="household_number_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            # Household search by the start of the household number: the unique
+            # column's own index (and on PostgreSQL its ``varchar_pattern_ops``
+            # twin, which Django adds to every unique or indexed text column).
         ]
 
     def __str__(self):

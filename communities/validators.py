@@ -1,6 +1,7 @@
 """Validators for resident ID numbers (GB 11643) and phone numbers."""
 
 import datetime
+import operator
 import re
 import unicodedata
 
@@ -36,8 +37,10 @@ def normalize_resident_id(value):
 
 
 def check_digit(first17):
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    if len(first17) != 17:
+        raise ValueError("check_digit takes the first 17 digits")
+    # map() rather than a generator: called once per row of a 100,000-row roster.
+    return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def birth_date_from_id(value):

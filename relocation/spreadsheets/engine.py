@@ -212,18 +212,26 @@ def bulk_in(queryset, lookup, values):
     if not values:
         return []
     field = queryset.model._meta.get_field(lookup)
-    if getattr(field, "hash_field", None):  # encrypted: matched by its hash (communities.crypto)
+    hashed = bool(getattr(field, "hash_field", None))
+    if hashed:  # encrypted: matched by its hash (communities.crypto)
         lookup, values = field.hash_field, sorted({pii_hash(v) for v in values})
     if connection.vendor == "postgresql":
         target = field.target_field if field.is_relation else field
-        cast = (
-            "bigint[]"
-            if target.get_internal_type().endswith("AutoField")
-            or isinstance(target, models.IntegerField)
-            else "text[]"
+        numbers = target.get_internal_type().endswith("AutoField") or isinstance(
+            target, models.IntegerField
         )
-        subquery = RawSQL(f"SELECT unnest(%s::{cast})", [values])
-        return list(queryset.filter(**{f"{lookup}__in": subquery}))
+        if numbers or hashed:
+            # Digits and hex hashes never hold a comma: one text parameter
+            # split by the server (psycopg adapts a list of 100,000 values
+            # element by element in Python, a third of a second).
+            cast = "bigint[]" if numbers else "text[]"
+            array = RawSQL(
+                f"SELECT unnest(string_to_array(%s, ',')::{cast})",
+                [",".join(map(str, map(int, values) if numbers else values))],
+            )
+        else:
+            array = RawSQL("SELECT unnest(%s::text[])", [values])
+        return list(queryset.filter(**{f"{lookup}__in": array}))
     found = []
     for chunk in chunks(values):
         found.extend(queryset.filter(**{f"{lookup}__in": chunk}))

@@ -109,6 +109,8 @@ class ImportUpload(models.Model):
     content = models.BinaryField(_("文件内容"), help_text=_("zlib 压缩后的上传文件。"))
     #: The check's parsed cells (``engine.pack_rows``), so that a commit
     #: re-plans against the database without parsing the file a second time.
+    #: Only where no plan is kept (SQLite); a kept plan that no longer holds
+    #: is planned again from the file.
     parsed = models.BinaryField(_("解析结果"), null=True, blank=True)
     #: PostgreSQL: the checked plan itself, what it read and where the change
     #: history stood (``engine.pack_kept``), so that a commit writes it without

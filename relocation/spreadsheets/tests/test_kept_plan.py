@@ -56,27 +56,39 @@ def check(world, rows):
     job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
     job = ImportJob.objects.get(pk=job.pk)
     assert job.state == "ready", job.errors
-    assert ImportUpload.objects.get(job=job).kept is not None
+    stored = ImportUpload.objects.get(job=job)
+    # The plan is kept; the parsed cells are not stored a second time beside it.
+    assert stored.kept is not None and stored.parsed is None
     return job
 
 
 @pytest.fixture
 def planned(monkeypatch):
     """Which way each commit went: ["kept"] or ["planned again"]."""
-    ways = []
+    ways, committing = [], []
     kind = get_kind("roster")
-    original_plan, original_write = engine.plan_rows, kind.write_kept
+    original_plan, original_write = engine.plan_file, kind.write_kept
+    original_commit = services._job_commit
 
-    def plan_rows(*args, **kwargs):
-        ways.append("planned again")
+    def plan_file(*args, **kwargs):  # at commit: planned again, from the file
+        if committing:
+            ways.append("planned again")
         return original_plan(*args, **kwargs)
 
     def write_kept(data, ctx):
         ways.append("kept")
         return original_write(data, ctx)
 
-    monkeypatch.setattr(engine, "plan_rows", plan_rows)
+    def job_commit(job):
+        committing.append(job.pk)
+        try:
+            return original_commit(job)
+        finally:
+            committing.clear()
+
+    monkeypatch.setattr(engine, "plan_file", plan_file)
     monkeypatch.setattr(kind, "write_kept", write_kept)
+    monkeypatch.setattr(services, "_job_commit", job_commit)
     return ways
 
 

@@ -1,0 +1,107 @@
+"""The importer's fast paths keep their meaning: the cycle collector paused only
+while a job runs, and the bulk look-ups finding exactly the records asked for."""
+
+import gc
+
+import pytest
+
+from communities.models import Household, Person
+from relocation.spreadsheets import engine, services
+from relocation.spreadsheets.models import ImportUpload
+
+from .helpers import ROSTER_HEADERS, csv_bytes, person_row, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def collector_seen(monkeypatch):
+    """Whether the collector was on while each file was planned."""
+    seen = []
+    original = engine.plan_file
+
+    def plan_file(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "plan_file", plan_file)
+    return seen
+
+
+def test_the_collector_is_off_while_a_file_is_checked_and_on_again_after(world, collector_seen):
+    assert gc.isenabled()
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, [person_row("P001", "S1")]))
+    assert job.state in ("ready", "invalid")
+    assert collector_seen == [False]
+    assert gc.isenabled()
+
+
+def test_the_collector_is_on_again_when_a_check_fails(world, monkeypatch):
+    def broken(*args, **kwargs):
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "plan_file", broken)
+    with pytest.raises(RuntimeError):
+        upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, [person_row("P001", "S1")]))
+    assert gc.isenabled()
+
+
+def test_a_caller_that_paused_the_collector_finds_it_paused_after(world, collector_seen):
+    gc.disable()
+    try:
+        upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, [person_row("P001", "S1")]))
+        assert collector_seen == [False]
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_committed_roster_leaves_nothing_parsed_behind(world):
+    rows = [person_row("P001", world.a.code, seq=1), person_row("P002", world.a.code, seq=2)]
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
+    assert job.state == "ready", job.errors
+    stored = ImportUpload.objects.get(job=job)
+    # A kept plan (PostgreSQL) or the parsed cells (SQLite): one of the two, never both.
+    assert (stored.kept is None) != (stored.parsed is None)
+    job = services.job_confirm(job, world.admin)
+    assert job.state == "committed", job.failure
+    assert set(
+        Household.objects.filter(number__in=["P001", "P002"]).values_list("number", flat=True)
+    ) == {
+        "P001",
+        "P002",
+    }
+
+
+def test_bulk_in_by_id_finds_exactly_the_ids_asked_for(world):
+    households = list(Household.objects.order_by("pk"))
+    assert len(households) >= 3
+    wanted = {households[0].pk, households[2].pk}
+    found = engine.bulk_in(Household.objects.all(), "id", [*wanted, 10**12])
+    assert {h.pk for h in found} == wanted
+    assert engine.bulk_in(Household.objects.all(), "id", []) == []
+
+
+def test_bulk_in_by_an_encrypted_id_number_matches_its_hash(world):
+    people = list(Person.objects.order_by("pk")[:3])
+    wanted = [p.id_number for p in people[:2]]
+    found = engine.bulk_in(Person.objects.all(), "id_number", [*wanted, "110105194912310001"])
+    assert sorted(p.pk for p in found) == sorted(p.pk for p in people[:2])
+
+
+def test_bulk_in_by_text_keeps_a_value_with_a_comma_whole(world):
+    """Household numbers are people's text: "A,B" is one number, not "A" and "B"."""
+    first = Household.objects.order_by("pk").first()
+    odd = Household.objects.create(
+        number=f"{first.number},X", settlement=first.settlement, relocation_year=2018
+    )
+    found = engine.bulk_in(Household.objects.all(), "number", [f"{first.number},X"])
+    assert [h.pk for h in found] == [odd.pk]
+    found = engine.bulk_in(Household.objects.all(), "number", [first.number, "X"])
+    assert [h.pk for h in found] == [first.pk]
+
+
+def test_bulk_in_refuses_what_is_not_an_id(world):
+    with pytest.raises(ValueError):
+        engine.bulk_in(Household.objects.all(), "id", ["1,2"])
