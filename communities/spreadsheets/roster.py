@@ -375,9 +375,9 @@ class RosterKind(Kind):
         keys = [key for key in HOUSEHOLD_KEYS if key in present]
         for members in groups.values():
             first = members[0]
-            first_values = tuple(first.values.get(key) for key in keys)
+            first_values = list(map(first.values.get, keys))
             for row in members[1:]:
-                if tuple(row.values.get(key) for key in keys) == first_values:
+                if list(map(row.values.get, keys)) == first_values:
                     continue
                 for key in keys:
                     if (
@@ -503,6 +503,7 @@ class RosterKind(Kind):
             resolved[number] = household
 
         # People.
+        person_keys = [key for key in PERSON_FIELDS if key in present]
         new_people, changed_people, stepping_down = [], [], []
         final_heads = {}  # household number -> [row numbers of heads from the file]
         in_file = set()
@@ -529,7 +530,8 @@ class RosterKind(Kind):
                 continue
             if household is None or row.bad:
                 continue
-            values = {k: row.values[k] for k in PERSON_FIELDS if k in row.values}
+            # A row without a bad cell has a value for every column of the file.
+            values = {key: row.values[key] for key in person_keys}
             if person is None:
                 # Instances are built at write time: a check of 100,000 new
                 # people then constructs none of them.

@@ -145,10 +145,11 @@ def read_xlsx(content, columns=None):
         fill_vertical_merges(data, sheet.merged_cell_ranges or ())
         del workbook, sheet
         headers = [clean_header(v) for v in (data[0] if data else [])]
+        # Blank rows are left out: every cell "" or None (counted in C).
         rows = [
             (number, values)
             for number, values in enumerate(data[1:], start=2)
-            if any(v != "" and v is not None for v in values)
+            if values.count("") + values.count(None) < len(values)
         ]
         del data
     except FileRejected:
@@ -458,20 +459,19 @@ def too_many_rows(count, limit):
 # --- csv ----------------------------------------------------------------------
 
 
-def detect_encoding(content):
-    """The encoding of a CSV file: a BOM decides, else strict UTF-8, else GB18030."""
+def decode_csv(content):
+    """``(encoding, text)`` of a CSV file, decoded once: a BOM decides, else strict
+    UTF-8, else GB18030."""
     if content.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return "utf-8-sig", content.decode("utf-8-sig")
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", content.decode("utf-16")
     try:
-        content.decode("utf-8")
-        return "utf-8"
+        return "utf-8", content.decode("utf-8")
     except UnicodeDecodeError:
         pass
     try:
-        content.decode("gb18030")
-        return "gb18030"
+        return "gb18030", content.decode("gb18030")
     except UnicodeDecodeError:
         raise FileRejected(
             _(
@@ -481,8 +481,7 @@ def detect_encoding(content):
 
 
 def read_csv(content):
-    encoding = detect_encoding(content)
-    text = content.decode(encoding)
+    encoding, text = decode_csv(content)
     first_line = text.split("\n", 1)[0]
     # Excel's "Unicode text" is tab-separated; everything else here uses commas.
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
@@ -492,7 +491,7 @@ def read_csv(content):
         headers = [clean_header(v) for v in next(reader, [])]
         rows = []
         for values in reader:
-            if any(v.strip() for v in values):
+            if "".join(values).strip():  # not blank (one join instead of a strip per cell)
                 if len(rows) >= max_rows:
                     raise FileRejected(too_many_rows(len(rows) + 1, max_rows))
                 rows.append((reader.line_num, values))

@@ -119,6 +119,33 @@ def test_names_outside_gbk(world, encoding):
     assert names == {"王䶮", "李𬌗"}
 
 
+def test_excel_unicode_text_with_blank_rows_imports(world):
+    """Excel's "Unicode 文本" is UTF-16 with tabs; rows of nothing but spaces are skipped."""
+    rows = household_rows("U001", world.a.code, 2)
+    lines = ["\t".join(ROSTER_HEADERS)]
+    for row in rows:
+        lines.append("\t".join(row.get(h, "") for h in ROSTER_HEADERS))
+        lines.append("\t".join([" ", "\u3000"] + [""] * (len(ROSTER_HEADERS) - 2)))
+    content = "\r\n".join(lines).encode("utf-16")
+    job = import_file(world.admin, "roster", content, "花名册.txt.csv")
+    assert job.state == "committed", job.errors
+    assert job.encoding == "utf-16"
+    assert (job.total_rows, job.new_rows) == (2, 2)
+    assert Person.objects.filter(household__number="U001").count() == 2
+
+
+def test_blank_xlsx_rows_are_skipped_and_rows_keep_their_numbers(world):
+    rows = household_rows("U002", world.a.code, 2)
+    table = [[row.get(h) for h in ROSTER_HEADERS] for row in rows]
+    table.insert(1, [None] * len(ROSTER_HEADERS))  # an empty row between the two people
+    table[0][ROSTER_HEADERS.index("民族")] = "火星族"  # an error, to see its row number
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, table), "花名册.xlsx")
+    assert job.state == "invalid"
+    assert job.total_rows == 2
+    assert [e[0] for e in job.errors] == [2]
+    assert not Person.objects.filter(household__number="U002").exists()
+
+
 def test_one_bad_row_in_ten_thousand_writes_nothing(world, settings):
     settings.SPREADSHEET_INLINE_MAX_BYTES = 10 * 2**20
     rows = []

@@ -106,13 +106,16 @@ WORKER = (
 
 
 def test_a_worker_killed_mid_check_leaves_its_job_failed_with_a_message(database):
-    job = step(database, "enqueue", "40000")
-    assert job["background"] and job["state"] == "queued"
     worker = manage(database, *WORKER)
     try:
         wait_for(lambda: query(database, "SELECT pid FROM spreadsheets_workerheartbeat"))
         index = step(database, "page", "index")["content"]
         assert "后台任务进程运行中" in index and f"进程号 {worker.pid}" in index
+        # Queued only now, and large (a few seconds of checking even on a fast
+        # machine), so that the test sees the check under way however long the
+        # page above took.
+        job = step(database, "enqueue", "120000")
+        assert job["background"]
         # The worker has claimed the job and is checking it: kill it there.
         state = wait_for(lambda: (job_row(database, job["job"]) or [None])[0] == "validating")
         assert state
