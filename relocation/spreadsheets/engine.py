@@ -205,8 +205,9 @@ def chunks(values, size=CHUNK):
 def bulk_in(queryset, lookup, values):
     """All objects of ``queryset`` whose ``lookup`` is in ``values``, in few queries.
 
-    PostgreSQL gets one array parameter (``IN (SELECT unnest(%s))``) whatever the
-    number of values; other databases a chunk of ``IN (...)`` per query.
+    PostgreSQL gets one parameter whatever the number of values (``IN (SELECT
+    unnest(…))``: ids and hashes as one comma-joined text, other text as an
+    array); other databases a chunk of ``IN (...)`` per query.
     """
     values = sorted(set(values))
     if not values:
