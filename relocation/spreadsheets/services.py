@@ -36,7 +36,7 @@ class StalePlan(Exception):
 
 @contextlib.contextmanager
 def collector_paused():
-    """Python's cycle collector off while a file is checked or written.
+    """Python's cycle collector off while a file is checked or written (a decorator).
 
     A 100,000-row roster keeps about a million dicts, lists and rows alive at
     once; every few thousand new ones the collector walks them all again to
@@ -124,13 +124,9 @@ def _context(job):
     )
 
 
+@collector_paused()
 def job_check(job):
     """The dry run: parse, validate and plan; store counts, errors and the plan digest."""
-    with collector_paused():
-        return _job_check(job)
-
-
-def _job_check(job):
     kind = get_kind(job.kind)
     started = time.monotonic()
     job.state = JobState.VALIDATING
@@ -200,16 +196,8 @@ def job_confirm(job, user):
     return job_commit(job)
 
 
+@collector_paused()
 def job_commit(job):
-    """Write the previewed plan, all or nothing, only if it is still the one previewed.
-
-    (See ``_job_commit``.)
-    """
-    with collector_paused():
-        return _job_commit(job)
-
-
-def _job_commit(job):
     """Write the previewed plan, all or nothing, only if it is still the one previewed.
 
     PostgreSQL writes the plan kept since the check (``ImportUpload.kept``)

@@ -57,7 +57,7 @@ def test_a_caller_that_paused_the_collector_finds_it_paused_after(world, collect
         gc.enable()
 
 
-def test_a_committed_roster_leaves_nothing_parsed_behind(world):
+def test_a_check_stores_its_plan_or_its_parsed_cells_never_both(world):
     rows = [person_row("P001", world.a.code, seq=1), person_row("P002", world.a.code, seq=2)]
     job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
     assert job.state == "ready", job.errors

@@ -68,7 +68,7 @@ def planned(monkeypatch):
     ways, committing = [], []
     kind = get_kind("roster")
     original_plan, original_write = engine.plan_file, kind.write_kept
-    original_commit = services._job_commit
+    original_commit = services.job_commit
 
     def plan_file(*args, **kwargs):  # at commit: planned again, from the file
         if committing:
@@ -88,7 +88,7 @@ def planned(monkeypatch):
 
     monkeypatch.setattr(engine, "plan_file", plan_file)
     monkeypatch.setattr(kind, "write_kept", write_kept)
-    monkeypatch.setattr(services, "_job_commit", job_commit)
+    monkeypatch.setattr(services, "job_commit", job_commit)
     return ways
 
 
