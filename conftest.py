@@ -105,10 +105,13 @@ def superuser(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_dashboard_bodies():
-    """Each test starts without kept dashboard bodies (relocation/dashboards/pagecache.py):
-    their keys hold the periods' computation times, which a test may set to the same
-    instant as another test did."""
+    """Each test starts without kept dashboard bodies (relocation/dashboards/pagecache.py)
+    and without the page views' kept answer to "which settlements changed"
+    (``live.page_changes``): their keys hold times (the periods' computation, the last
+    refresh), which a test may set to the same instant as another test did."""
     from relocation.dashboards import pagecache
+    from relocation.dashboards.live import page_changes
 
     pagecache.clear()
+    page_changes.kept = None
     yield

@@ -3,8 +3,33 @@
 from contextlib import contextmanager
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 
 SQLITE_BATCH = 5000
+IN_CHUNK = 5000
+
+
+def in_lists(values, *, cast="bigint"):
+    """Right-hand sides of ``__in`` lookups that together match ``values`` (distinct and
+    sorted, ``None`` left out), for values that never hold a comma: integer ids
+    (``cast="bigint"``, each passed through ``int()``: "1,2" is refused, not split) or
+    hex hashes (``cast="text"``).
+
+    PostgreSQL gets one, whatever their number: ``IN (SELECT unnest(…))`` over one
+    comma-joined text that the server splits.  A list parameter is adapted value by
+    value in Python (a third of a second for 100,000), and literal lists cost a
+    round trip and a parse per chunk (100,000 ids: 1.6 s in chunks, 0.2 s as one
+    text).  Other databases get chunks of ``IN_CHUNK`` literals.
+    """
+    values = sorted({v for v in values if v is not None})
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        text = ",".join(map(str, map(int, values)) if cast == "bigint" else values)
+        yield RawSQL(f"SELECT unnest(string_to_array(%s, ',')::{cast}[])", [text])
+        return
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
 
 
 @contextmanager

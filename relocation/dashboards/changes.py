@@ -5,32 +5,66 @@ Every write path of the tracked models (single saves, deletes, ``bulk_create``,
 time (``communities.history``), so the history tables tell which settlements'
 figures need recomputing — including a household's previous settlement when
 it moved.  Each step is a range scan of a ``history_date`` index or a lookup
-of the ids found by the step before (usually a handful; evaluated into
-literal lists, in chunks, so that the planner never has to guess).
+of the ids found by the step before (usually a handful, after an import a
+hundred thousand: evaluated in Python and sent back as one parameter on
+PostgreSQL, ``rows.in_lists``, so that the planner never has to guess).
+
+Several sources ask the same questions (every source that watches people starts
+from ``person_settlements(changed(Person, since))``): inside ``shared_reads()``
+(``engine.changed_settlements``) each is read once.  After a 100,000-row import
+that is one walk of its 225,000 history rows instead of one per source.
 """
 
-CHUNK = 5000
+import contextlib
+import contextvars
+
+from relocation.rows import in_lists
+
+_reads = contextvars.ContextVar("dashboard_change_reads", default=None)
 
 
-def _chunks(values):
-    values = sorted(v for v in set(values) if v is not None)
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+@contextlib.contextmanager
+def shared_reads():
+    """Within the block, ``changed`` and ``related`` read each question once (the
+    answers are copies: a caller may change its set)."""
+    token = _reads.set({})
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+def _read_once(key, read):
+    memo = _reads.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = frozenset(read())
+    return set(memo[key])
 
 
 def changed(model, since, field="id"):
     """Distinct ``field`` values of ``model``'s history rows written at or after ``since``."""
-    rows = model.history.model.objects.filter(history_date__gte=since).order_by()
-    return set(rows.values_list(field, flat=True).distinct())
+
+    def read():
+        rows = model.history.model.objects.filter(history_date__gte=since).order_by()
+        return set(rows.values_list(field, flat=True).distinct())
+
+    return _read_once(("changed", model, since, field), read)
 
 
 def related(model, field, values, lookup="id"):
     """Distinct ``field`` of ``model`` rows whose ``lookup`` is in ``values``."""
-    found = set()
-    for chunk in _chunks(values):
-        rows = model.objects.filter(**{f"{lookup}__in": chunk}).order_by()
-        found |= set(rows.values_list(field, flat=True).distinct())
-    return found
+    values = frozenset(values)
+
+    def read():
+        found = set()
+        for ids in in_lists(values):
+            rows = model.objects.filter(**{f"{lookup}__in": ids}).order_by()
+            found |= set(rows.values_list(field, flat=True).distinct())
+        return found
+
+    return _read_once(("related", model, field, lookup, values), read)
 
 
 def household_settlements(household_ids):
@@ -53,15 +87,15 @@ def versions(model, since, fields):
     """``fields`` of every stored version (old and new) of the ``model`` rows changed since."""
     rows = set()
     history = model.history.model.objects
-    for chunk in _chunks(changed(model, since)):
-        rows |= set(history.filter(id__in=chunk).values_list(*fields).distinct().order_by())
+    for ids in in_lists(changed(model, since)):
+        rows |= set(history.filter(id__in=ids).values_list(*fields).distinct().order_by())
     return rows
 
 
 def _owners(model, ids, field):
     """{id: {``field`` values of any version}} of ``model``'s history."""
     found = {}
-    for chunk in _chunks(ids):
+    for chunk in in_lists(ids):
         rows = model.history.model.objects.filter(id__in=chunk).values_list("id", field)
         for pk, value in rows.distinct().order_by():
             if value is not None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from communities.models import Settlement
 from relocation.rows import rows_into
 
+from .changes import shared_reads
 from .models import AreaFigure, LiveState, Period, SettlementFigure, StaleFigure
 from .periods import PeriodKind, income_year, period_containing
 from .registry import Window, registry
@@ -260,22 +261,26 @@ def history_counts(windows):
     return counts
 
 
-def changed_settlements(since):
+def changed_settlements(since, counts=None):
     """Ids of the settlements whose figures may have changed since ``since``.
 
-    One count tells which watched models have history rows since then; a source is
-    asked (``source.changes``) only when one of the models it watches has: every
-    history table a source's ``changes`` reads is one it watches (a test holds every
-    source to that), so the others' answer is known to be empty.
+    One count tells which watched models have history rows since then (``counts``:
+    that count, when the caller has made it); a source is asked (``source.changes``)
+    only when one of the models it watches has: every history table a source's
+    ``changes`` reads is one it watches (a test holds every source to that), so the
+    others' answer is known to be empty.  The sources share their reads
+    (``changes.shared_reads``).
     """
-    counts = history_counts({"since": Q(history_date__gte=since)})["since"]
+    if counts is None:
+        counts = history_counts({"since": Q(history_date__gte=since)})["since"]
     ids = set()
-    for source in registry.sources.values():
-        if source.changes is None:
-            continue
-        if source.watch and not any(counts.get(model._meta.label) for model in source.watch):
-            continue
-        ids |= set(source.changes(since))
+    with shared_reads():
+        for source in registry.sources.values():
+            if source.changes is None:
+                continue
+            if source.watch and not any(counts.get(model._meta.label) for model in source.watch):
+                continue
+            ids |= set(source.changes(since))
     ids.discard(None)
     return ids
 

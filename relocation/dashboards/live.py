@@ -6,12 +6,13 @@ engine and the worker's jobs (``tasks``) do not import each other.
 
 import datetime
 import logging
+from typing import NamedTuple
 
 from django.db import OperationalError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from .engine import changed_settlements, changes_since, refresh_live, setting
+from .engine import changed_settlements, changes_since, history_counts, refresh_live, setting
 from .models import LiveState, Period, SettlementFigure
 from .periods import PeriodKind, period_containing
 from .tasks import recompute_stale_periods, refresh_live_figures
@@ -21,6 +22,76 @@ log = logging.getLogger(__name__)
 
 def live_state():
     return LiveState.objects.filter(pk=1).first()
+
+
+class _Read(NamedTuple):
+    since: datetime.datetime
+    upto: datetime.datetime
+    counts: dict  # history rows per watched model in [since, upto), counted before reading
+    ids: frozenset
+
+
+def _nonzero(counts):
+    return {label: n for label, n in counts.items() if n}
+
+
+class PageChanges:
+    """``engine.changed_settlements(since)`` for the page views of one process, carried
+    from one request to the next.
+
+    Until the job worker's next refresh, every page that corrects the stored figures
+    asks which settlements changed since the same time.  Asked afresh, that walks
+    every history row written since then: after a 100,000-row import, its 225,000
+    rows, seconds on every page view (the burst of the load test of 2026-12-02).
+    Here the answer is kept with the time ``upto`` it covers and the number of
+    history rows per model in [since, upto) as counted before it was read; the
+    next page counts that range again in the same query as the rows after
+    ``upto``.  The same counts: no row was added in or removed from the range
+    (a transaction that stamped its rows before ``upto`` and committed later
+    would add to them), so only the rows from ``upto`` on are read.  Other
+    counts, or another ``since`` (a refresh ran): read afresh.  Exact whatever
+    the look-back window.  ``upto`` stays ``MARGIN`` behind the clock, so that
+    a save committing a moment after its rows were stamped does not force a
+    fresh read.  One tuple, replaced whole: threads of one process may share it.
+    """
+
+    MARGIN = datetime.timedelta(seconds=5)
+
+    def __init__(self):
+        self.kept = None
+
+    def __call__(self, since, *, now=None):
+        now = now or timezone.now()
+        upto = max(since, now - self.MARGIN)
+        kept = self.kept
+        if kept is not None and kept.since == since and kept.upto <= upto:
+            counts = history_counts(
+                {
+                    "kept": Q(history_date__gte=since, history_date__lt=kept.upto),
+                    "new": Q(history_date__gte=kept.upto, history_date__lt=upto),
+                    "after": Q(history_date__gte=kept.upto),
+                }
+            )
+            if _nonzero(counts["kept"]) == kept.counts:
+                ids = kept.ids | changed_settlements(kept.upto, counts["after"])
+                covered = {
+                    label: counts["kept"].get(label, 0) + counts["new"].get(label, 0)
+                    for label in counts["kept"].keys() | counts["new"].keys()
+                }
+                self.kept = _Read(since, upto, _nonzero(covered), frozenset(ids))
+                return set(ids)
+        counts = history_counts(
+            {
+                "covered": Q(history_date__gte=since, history_date__lt=upto),
+                "since": Q(history_date__gte=since),
+            }
+        )
+        ids = changed_settlements(since, counts["since"])
+        self.kept = _Read(since, upto, _nonzero(counts["covered"]), frozenset(ids))
+        return ids
+
+
+page_changes = PageChanges()
 
 
 def stored_today(settlements, keys, *, now=None):
@@ -50,7 +121,7 @@ def stored_today(settlements, keys, *, now=None):
     if period is None:
         return None
     lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
-    changed = changed_settlements(changes_since(state, lookback))
+    changed = page_changes(changes_since(state, lookback), now=now)
     live_ids = sorted(settlements.filter(pk__in=changed).values_list("pk", flat=True))
     rows = (
         SettlementFigure.objects.filter(period=period, key__in=keys, settlement__in=settlements)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from communities.crypto import pii_hash
 from communities.scope import get_scope
+from relocation.rows import in_lists
 
 from .columns import EXAMPLE_MARK, CellError, find_header_row, headers_for_matching
 
@@ -206,36 +207,27 @@ def bulk_in(queryset, lookup, values):
     """All objects of ``queryset`` whose ``lookup`` is in ``values``, in few queries.
 
     PostgreSQL gets one parameter whatever the number of values (``IN (SELECT
-    unnest(…))``: ids and hashes as one comma-joined text, other text as an
-    array); other databases a chunk of ``IN (...)`` per query.
+    unnest(…))``: ids and hashes as one comma-joined text (``rows.in_lists``),
+    other text as an array); other databases a chunk of ``IN (...)`` per query.
     """
-    values = sorted(set(values))
+    values = set(values)
     if not values:
         return []
     field = queryset.model._meta.get_field(lookup)
     hashed = bool(getattr(field, "hash_field", None))
     if hashed:  # encrypted: matched by its hash (communities.crypto)
-        lookup, values = field.hash_field, sorted({pii_hash(v) for v in values})
-    if connection.vendor == "postgresql":
-        target = field.target_field if field.is_relation else field
-        numbers = target.get_internal_type().endswith("AutoField") or isinstance(
-            target, models.IntegerField
-        )
-        if numbers or hashed:
-            # Digits and hex hashes never hold a comma: one text parameter
-            # split by the server (psycopg adapts a list of 100,000 values
-            # element by element in Python, a third of a second).
-            cast = "bigint[]" if numbers else "text[]"
-            array = RawSQL(
-                f"SELECT unnest(string_to_array(%s, ',')::{cast})",
-                [",".join(map(str, map(int, values) if numbers else values))],
-            )
-        else:
-            array = RawSQL("SELECT unnest(%s::text[])", [values])
+        lookup, values = field.hash_field, {pii_hash(v) for v in values}
+    target = field.target_field if field.is_relation else field
+    numbers = target.get_internal_type().endswith("AutoField") or isinstance(
+        target, models.IntegerField
+    )
+    if connection.vendor == "postgresql" and not (numbers or hashed):
+        # A user's text may hold a comma: an array parameter.
+        array = RawSQL("SELECT unnest(%s::text[])", [sorted(values)])
         return list(queryset.filter(**{f"{lookup}__in": array}))
     found = []
-    for chunk in chunks(values):
-        found.extend(queryset.filter(**{f"{lookup}__in": chunk}))
+    for rhs in in_lists(values, cast="bigint" if numbers else "text"):
+        found.extend(queryset.filter(**{f"{lookup}__in": rhs}))
     return found
 
 

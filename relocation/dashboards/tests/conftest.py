@@ -19,6 +19,7 @@ H1 24,000 net / 4 people (Y−1: 18,000 / 4), H2 13,000 / 1 (nothing for Y−1),
 H3 4,000 / 4 (Y−1: 4,000 / 4) → H3 is under the line.
 """
 
+import dataclasses
 import datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -39,6 +40,7 @@ from employment.models import (
     Referral,
 )
 from relocation.dashboards.periods import income_year
+from relocation.dashboards.registry import registry
 
 
 def _person(household, name, age, relationship=enums.Relationship.SON, **kw):
@@ -161,3 +163,22 @@ def live(dash):
 
     engine.refresh_live(full=True)
     return dash
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """``(source key, since)`` of every call of a source's ``changes``, in order."""
+    calls = []
+
+    def spy(key, changes):
+        def recorded(since):
+            calls.append((key, since))
+            return changes(since)
+
+        return recorded
+
+    for key, source in list(registry.sources.items()):
+        if source.changes is not None:
+            spied = dataclasses.replace(source, changes=spy(key, source.changes))
+            monkeypatch.setitem(registry.sources, key, spied)
+    return calls
