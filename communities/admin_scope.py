@@ -166,6 +166,36 @@ class CappedCountPaginator(Paginator):
     def capped(self):
         return self.known_count is None and self.count > self.cap
 
+    def page(self, number):
+        """A page; one in the second half of a list whose count is exact is read from the
+        list's end.
+
+        ``OFFSET n`` makes the database produce and throw away n rows: the last page of
+        a county's 19,650 households took 2.0 s.  Read in reverse order, the last page
+        is the first (``OFFSET 0``) and no page skips more than half the list.  Only
+        the page's keys are read so, then its rows in the list's own order (the result
+        stays a QuerySet of the list, with its annotations).  The admin's lists are
+        totally ordered (it adds ``-pk``), so the reverse order is exactly the list
+        read backwards.
+        """
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        from_end = self.count - top
+        if (
+            from_end < bottom
+            and isinstance(rows, models.QuerySet)
+            and rows.ordered
+            and not rows.query.distinct
+            and not self.capped
+        ):
+            keys = list(rows.reverse().values_list("pk", flat=True)[from_end : self.count - bottom])
+            return self._get_page(rows.filter(pk__in=keys), number, self)
+        return super().page(number)
+
 
 class CountedChangeList(ScopedChangeList):
     """A change list whose count one of its list filters may give from stored figures.

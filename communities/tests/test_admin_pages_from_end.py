@@ -1,0 +1,105 @@
+"""The second half of a long list is read from its end (``CappedCountPaginator.page``).
+
+Every page must hold exactly the rows Django's own paginator gives it, in the same
+order, whatever the count's source (counted, or known from stored figures), the
+orphans, or an ordering that ties; and no page of the second half asks the database
+to skip more than half the list.
+"""
+
+import re
+
+import pytest
+from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from communities.admin_scope import CappedCountPaginator
+from communities.models import Household
+
+from .factories import HouseholdFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many(world):
+    """The world's four households and 13 more: 17, in three settlements and none."""
+    for i in range(13):
+        HouseholdFactory(settlement=(world.a, world.b, world.c)[i % 3])
+    assert Household.objects.count() == 17
+    return world
+
+
+def keys(page):
+    return [h.pk for h in page.object_list]
+
+
+def offsets(queries):
+    return [int(n) for q in queries for n in re.findall(r"OFFSET (\d+)", q["sql"])]
+
+
+@pytest.mark.parametrize("orphans", [0, 1, 2])
+@pytest.mark.parametrize(
+    "ordering", [("-pk",), ("settlement__name", "-pk"), ("relocation_year", "number", "pk")]
+)
+def test_every_page_holds_the_rows_of_djangos_paginator(many, ordering, orphans):
+    rows = Household.objects.select_related("settlement").order_by(*ordering)
+    expected = Paginator(rows, 3, orphans)
+    counted = CappedCountPaginator(rows, 3, orphans)
+    known = CappedCountPaginator(rows, 3, orphans, known_count=17)
+    assert counted.num_pages == known.num_pages == expected.num_pages
+    for number in expected.page_range:
+        want = keys(expected.page(number))
+        assert keys(counted.page(number)) == want, (number, ordering, orphans)
+        assert keys(known.page(number)) == want, (number, ordering, orphans)
+
+
+def test_no_page_of_the_second_half_skips_more_than_half_the_list(many):
+    rows = Household.objects.order_by("-pk")
+    paginator = CappedCountPaginator(rows, 3)
+    assert paginator.count == 17
+    with CaptureQueriesContext(connection) as last:
+        assert keys(paginator.page(6)) == list(rows.values_list("pk", flat=True))[15:]
+    assert offsets(last) == []  # the last page is the first one read backwards
+    with CaptureQueriesContext(connection) as late:
+        keys(paginator.page(5))  # rows 13–15: two from the end
+    assert offsets(late) == [2]
+    with CaptureQueriesContext(connection) as early:
+        keys(paginator.page(2))  # rows 4–6: read forwards
+    assert offsets(early) == [3]
+
+
+def test_a_capped_count_is_not_read_backwards(many):
+    """Above the cap the count is not exact ("more than N"): only forwards is right."""
+    rows = Household.objects.order_by("-pk")
+    paginator = CappedCountPaginator(rows, 3)
+    paginator.cap = 10
+    assert paginator.capped and paginator.count == 11
+    with CaptureQueriesContext(connection) as queries:
+        page = keys(paginator.page(3))  # rows 7–9 of "more than 10"
+    assert page == list(rows.values_list("pk", flat=True))[6:9]
+    assert offsets(queries) == [6]
+
+
+def test_the_last_page_of_the_household_list(client, many, monkeypatch):
+    from communities.admin import HouseholdAdmin
+
+    monkeypatch.setattr(HouseholdAdmin, "list_per_page", 4)
+    client.force_login(many.admin)
+    url = reverse("admin:communities_household_changelist")
+    first = client.get(url).context["cl"]
+    listed = list(first.queryset.values_list("pk", flat=True))
+    assert len(listed) == 17
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"p": 5})
+    cl = response.context["cl"]
+    assert [h.pk for h in cl.result_list] == listed[16:]
+    assert max(offsets(queries), default=0) == 0
+    # Page 4 of 5: rows 13–16, one from the end; its members' counts shown as on page 1.
+    cl = client.get(url, {"p": 4}).context["cl"]
+    assert [h.pk for h in cl.result_list] == listed[12:16]
+    assert {h.pk: h.n_members for h in cl.result_list} == {
+        h.pk: h.n_members for h in first.queryset.filter(pk__in=listed[12:16])
+    }
+    assert sum(h.n_members for h in cl.result_list) > 0
