@@ -14,19 +14,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities import enums
 from communities.admin_scope import CappedCountPaginator
 from communities.models import Household
 
-from .factories import HouseholdFactory
+from .factories import HouseholdFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def many(world):
-    """The world's four households and 13 more: 17, in three settlements and none."""
+    """The world's four households and 13 more of one or two people: 17, in three
+    settlements and none."""
     for i in range(13):
-        HouseholdFactory(settlement=(world.a, world.b, world.c)[i % 3])
+        household = HouseholdFactory(settlement=(world.a, world.b, world.c)[i % 3])
+        PersonFactory(household=household, relationship=enums.Relationship.HEAD)
+        if i % 2:
+            PersonFactory(household=household, relationship=enums.Relationship.SPOUSE)
     assert Household.objects.count() == 17
     return world
 
