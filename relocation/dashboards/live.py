@@ -64,31 +64,25 @@ class PageChanges:
         now = now or timezone.now()
         upto = max(since, now - self.MARGIN)
         kept = self.kept
-        if kept is not None and kept.since == since and kept.upto <= upto:
-            counts = history_counts(
-                {
-                    "kept": Q(history_date__gte=since, history_date__lt=kept.upto),
-                    "new": Q(history_date__gte=kept.upto, history_date__lt=upto),
-                    "after": Q(history_date__gte=kept.upto),
-                }
-            )
-            if _nonzero(counts["kept"]) == kept.counts:
-                ids = kept.ids | changed_settlements(kept.upto, counts["after"])
-                covered = {
-                    label: counts["kept"].get(label, 0) + counts["new"].get(label, 0)
-                    for label in counts["kept"].keys() | counts["new"].keys()
-                }
-                self.kept = _Read(since, upto, _nonzero(covered), frozenset(ids))
-                return set(ids)
-        counts = history_counts(
-            {
-                "covered": Q(history_date__gte=since, history_date__lt=upto),
-                "since": Q(history_date__gte=since),
-            }
-        )
-        ids = changed_settlements(since, counts["since"])
+        if kept is not None and (kept.since != since or kept.upto > upto):
+            kept = None
+        # One count: the range the next answer covers, everything since ``since`` (which
+        # sources to ask when reading afresh) and, with a kept answer, the range it
+        # covered and the rows after it.
+        windows = {
+            "covered": Q(history_date__gte=since, history_date__lt=upto),
+            "since": Q(history_date__gte=since),
+        }
+        if kept is not None:
+            windows["kept"] = Q(history_date__gte=since, history_date__lt=kept.upto)
+            windows["after"] = Q(history_date__gte=kept.upto)
+        counts = history_counts(windows)
+        if kept is not None and _nonzero(counts["kept"]) == kept.counts:
+            ids = kept.ids | changed_settlements(kept.upto, counts["after"])
+        else:
+            ids = changed_settlements(since, counts["since"])
         self.kept = _Read(since, upto, _nonzero(counts["covered"]), frozenset(ids))
-        return ids
+        return set(ids)
 
 
 page_changes = PageChanges()
