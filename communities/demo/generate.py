@@ -27,6 +27,8 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from relocation.rows import reserve_ids
+
 from .. import enums
 from ..crypto import seal_writer
 from ..history_pii import tokenizing_writer
@@ -1178,11 +1180,7 @@ class _Builder:
         table = model._meta.db_table
         if self.postgres:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, n],
-                )
-                return [row[0] for row in cursor.fetchall()]
+                return reserve_ids(cursor, table, n)
         start = self.next_ids.get(table)
         if start is None:
             start = (model._base_manager.aggregate(m=models.Max("id"))["m"] or 0) + 1

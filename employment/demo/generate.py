@@ -22,6 +22,7 @@ from communities.demo import (
     write_with_history_orm,
 )
 from communities.models import Household, Person, Region, shift_years
+from relocation.rows import reserve_ids
 
 from .. import enums
 from ..models import (
@@ -520,12 +521,7 @@ class _Builder:
         if not block:
             if self.postgres:
                 with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                        "FROM generate_series(1, 10000)",
-                        [model._meta.db_table],
-                    )
-                    block = [row[0] for row in cursor.fetchall()]
+                    block = reserve_ids(cursor, model._meta.db_table, 10000)
                 block.reverse()
             else:
                 start = getattr(self, f"_sqlite_next_{model.__name__}", None)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from communities.crypto import seal_writer
 from communities.history_pii import tokenizing_writer
-from relocation.rows import rows_into
+from relocation.rows import reserve_ids, rows_into
 
 
 def _raw_inserts_possible():
@@ -128,11 +128,7 @@ def _history(model, ctx, now):
 def _reserve_ids(cursor, model, count):
     table, column = model._meta.db_table, model._meta.pk.column
     if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
-        )
-        return [pk for (pk,) in cursor.fetchall()]
+        return reserve_ids(cursor, table, count, column)
     quote = connection.ops.quote_name
     cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")
     top = cursor.fetchone()[0] or 0

@@ -43,6 +43,7 @@ from communities.demo.generate import copy_with_history
 from communities.enums import Health
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
+from relocation.rows import reserve_ids
 
 from ..models.protection import (
     BenefitKind,
@@ -250,11 +251,7 @@ def _write(model, objs, now):
         model.objects.bulk_create(objs, batch_size=1000, history_reason=DEMO_REASON)
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, len(objs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = reserve_ids(cursor, model._meta.db_table, len(objs))
     fields = [f.attname for f in model._meta.concrete_fields]
     rows = []
     for pk, obj in zip(ids, objs, strict=True):
