@@ -19,6 +19,7 @@
 import codecs
 import csv
 import datetime
+import functools
 import io
 import posixpath
 import re
@@ -145,11 +146,13 @@ def read_xlsx(content, columns=None):
         fill_vertical_merges(data, sheet.merged_cell_ranges or ())
         del workbook, sheet
         headers = [clean_header(v) for v in (data[0] if data else [])]
-        # Blank rows are left out: every cell "" or None (counted in C).
+        # Blank rows are left out: every cell "" or None.  ``any`` (in C, stopping
+        # at the first filled cell) settles almost every row; only a row of
+        # falsy cells (0, False, "", None) is counted.
         rows = [
             (number, values)
             for number, values in enumerate(data[1:], start=2)
-            if values.count("") + values.count(None) < len(values)
+            if any(values) or values.count("") + values.count(None) < len(values)
         ]
         del data
     except FileRejected:
@@ -235,16 +238,21 @@ class _Irregular(Exception):
 
 
 def scan_sheet(archive, member, max_row, max_column, max_cells):
-    """The furthest row and column of any cell of a worksheet part.
+    """Refuse a worksheet part with a cell beyond the limits, before reading on.
 
-    Raises ``FileRejected`` at the first limit crossed, before reading on.
     Every ``<c>`` counts, with or without a value (the reader may place it).
-    The quick scan matches the ``<c r="…">`` tags every spreadsheet program
-    writes, chunk by chunk, in C; if any cell tag is written otherwise
-    (a prefix, no ``r``, attributes in another order, a character reference),
-    the part is parsed again by expat, where cells without ``r`` follow the
-    previous one as the file format says.
+    First the bounded scan (``_within_bounds``): one search, in C, for any cell
+    tag that is not a plain ``<c r="…">`` inside a row and column bound whose
+    product is within the cell limit; it finds none in what spreadsheet
+    programs write.  If it finds one, or the sheet declares no usable bound,
+    the sheet is scanned again for its furthest cell: the quick scan matches
+    the ``<c r="…">`` tags chunk by chunk, in C; if any cell tag is written
+    otherwise (a prefix, no ``r``, attributes in another order, a character
+    reference), the part is parsed again by expat, where cells without ``r``
+    follow the previous one as the file format says.
     """
+    if _within_bounds(archive, member, max_row, max_column, max_cells):
+        return
     state = {"row": 0, "column": 0, "rows": 0, "columns": 0}
 
     def reached(row, column):
@@ -264,7 +272,98 @@ def scan_sheet(archive, member, max_row, max_column, max_cells):
             _exact_scan(archive, member, state, reached)
     except _TooLarge:
         raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells)) from None
-    return state["rows"], state["columns"]
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The sheet's own statement of its extent, near the top of the part (not trusted:
+#: it only proposes the bound that the bounded scan then checks every cell against).
+DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def numerals_up_to(limit, alphabet):
+    """A regular expression for the numerals 1 … ``limit`` written in ``alphabet``.
+
+    Decimal rows: ``alphabet`` "0123456789", no leading zero.  Column letters:
+    ``LETTERS``, bijective base 26 (A = 1, Z = 26, AA = 27), where numerals of
+    one length sort as their values.  The shorter numerals, then those of the
+    limit's length that are not above it, position by position.
+    """
+    lowest = 1 if alphabet[0] == "0" else 0  # the smallest first character
+
+    def chars(lo, hi):
+        return alphabet[lo] if lo == hi else f"[{alphabet[lo]}-{alphabet[hi]}]"
+
+    every = chars(0, len(alphabet) - 1)
+    length = len(limit)
+    options = []
+    if length > 1:
+        options.append(chars(lowest, len(alphabet) - 1) + (f"{every}{{0,{length - 2}}}"))
+    for index, char in enumerate(limit):
+        top = alphabet.index(char) - 1
+        bottom = lowest if index == 0 else 0
+        if top >= bottom:
+            rest = length - index - 1
+            options.append(
+                limit[:index] + chars(bottom, top) + (f"{every}{{{rest}}}" if rest else "")
+            )
+    options.append(limit)
+    return "(?:" + "|".join(options) + ")"
+
+
+@functools.lru_cache(maxsize=16)
+def _outside(rows, columns):
+    """A cell start tag other than ``<c r="…">`` with a column ≤ ``columns``, a row ≤ ``rows``.
+
+    A row of zeros only, or with leading zeros, is placed as its value (as the
+    quick scan does); a reference without a row number is not plain.
+    """
+    plain = (
+        f'r="{numerals_up_to(column_letters(columns), LETTERS)}'
+        f'(?=[0-9])0*{numerals_up_to(str(rows), "0123456789")}?"'
+    )
+    return re.compile(rf"<c(?:[\t\n\r\f\v/>]| (?!{plain}))".encode())
+
+
+def _bounds(head, max_row, max_column, max_cells):
+    """The (rows, columns) a sheet is checked against, or None when none fits the limits.
+
+    Those its ``<dimension>`` states when they are within the limits; otherwise
+    (openpyxl's streaming writer states none) the furthest column of the first
+    chunk's cells, and as many rows as the cell limit leaves those columns.
+    """
+    found = DIMENSION.search(head)
+    if found:
+        rows, columns = int(found[2]), _cell_position(found[1].decode() + "1")[1]
+        if rows <= max_row and columns <= max_column and rows * columns <= max_cells:
+            return max(rows, 1), columns
+    letters = {ref[0] for ref in CELL_REF.findall(head)}
+    columns = max((_cell_position(c.decode() + "1")[1] for c in letters), default=1)
+    rows = min(max_row, max_cells // columns)
+    return (rows, columns) if columns <= max_column and rows >= 1 else None
+
+
+def _within_bounds(archive, member, max_row, max_column, max_cells):
+    """True if every cell tag of the part is a plain ``<c r="…">`` within the bounds.
+
+    False says nothing about the sheet, only that it must be scanned cell by cell.
+    Chunks are cut after their last ``>``: a plain reference holds none, so a tag
+    whose reference is cut off is searched in the next chunk, whole.
+    """
+    tail = b""
+    pattern = None
+    with archive.open(member) as handle:
+        while chunk := handle.read(CHUNK):
+            buffer = tail + chunk
+            cut = buffer.rfind(b">") + 1
+            head, tail = buffer[:cut], buffer[cut:]
+            if pattern is None:
+                bounds = _bounds(head, max_row, max_column, max_cells)
+                if bounds is None:
+                    return False
+                pattern = _outside(*bounds)
+            if pattern.search(head) or PREFIXED_CELL_START.search(head):
+                return False
+    return not (CELL_START.search(tail) or PREFIXED_CELL_START.search(tail))
 
 
 def _quick_scan(archive, member, reached):

@@ -198,3 +198,92 @@ def test_the_default_column_limit_is_wider_than_every_kind():
     from relocation.spreadsheets.kinds import kinds
 
     assert max(len(kind.columns) for kind in kinds()) < reading.DEFAULT_COLUMNS
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 39, 99, 100, 101, 1000, 200051, 1048576])
+def test_numerals_up_to_a_row_limit_match_exactly_the_rows_not_above_it(limit):
+    import re
+
+    pattern = re.compile(f"{reading.numerals_up_to(str(limit), '0123456789')}$")
+    near = range(max(1, limit - 120), limit + 120)
+    spread = range(1, 3 * limit + 2, max(1, limit // 500))
+    for number in {*near, *spread, 10 ** len(str(limit))}:
+        assert bool(pattern.match(str(number))) == (number <= limit), number
+
+
+@pytest.mark.parametrize("limit", [1, 26, 27, 39, 52, 96, 702, 703, 16384])
+def test_numerals_up_to_a_column_match_exactly_the_columns_not_after_it(limit):
+    import re
+
+    pattern = re.compile(
+        f"{reading.numerals_up_to(reading.column_letters(limit), reading.LETTERS)}$"
+    )
+    for number in range(1, 20000):
+        assert bool(pattern.match(reading.column_letters(number))) == (number <= limit), number
+
+
+def _sheet_part(sheet):
+    import io
+    import zipfile
+
+    content = hostile_xlsx.workbook(sheet)
+    return zipfile.ZipFile(io.BytesIO(content)), "xl/worksheets/sheet1.xml"
+
+
+def test_the_bounded_scan_passes_what_spreadsheet_programs_write(world):
+    """A real workbook is checked by one search, with or without a <dimension>."""
+    import io
+    import zipfile
+
+    content = xlsx_bytes(ROSTER_HEADERS, [person_row("N001", world.a.code)] * 3)
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    assert reading._within_bounds(archive, "xl/worksheets/sheet1.xml", 200051, 96, 8_000_000)
+    for dimension in ("A1:CR3", None, "A1"):
+        cells = [("A1", 1), ("CR2", 2), ("B3", 3)]
+        archive, member = _sheet_part(hostile_xlsx.sheet_xml(cells, dimension))
+        # 96 columns: within the dimension's bound; without one, within the first
+        # chunk's columns (and 83,333 rows); a dimension of "A1" does not hold.
+        assert reading._within_bounds(archive, member, 200051, 96, 8_000_000) is (dimension != "A1")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<c r="A1"><v>1</v></c><c><v>2</v></c>',  # no r
+        '<c r="A1"/><c s="0" r="B1"/>',  # r not first
+        '<c r="A1"/><c r="&#66;1"/>',  # a character reference
+        '<c r="A1"/><c r="b1"/>',  # lower case
+        '<c r="A1"/><c r="B"/>',  # no row number
+        '<c r="A1"/><c\tr="B1"/>',  # a tab before r
+        '<c r="A1"/><c r="AN1"/>',  # column 40, beyond 39
+        '<c r="A1"/><c r="A200052"/>',  # row beyond the limit
+        '<c r="A1"/><c r="A0200052"/>',  # ... with a leading zero
+        '<c r="A1"/><x:c r="B1"/>',  # a prefix
+    ],
+)
+def test_the_bounded_scan_sends_anything_else_to_the_cell_by_cell_scan(cells):
+    # The bound stated: 39 columns and 200,051 rows (7.8 million cells, within 8 million).
+    sheet = hostile_xlsx.sheet_xml([], "A1:AM200051").replace(
+        "<sheetData></sheetData>", f'<sheetData><row r="1">{cells}</row></sheetData>'
+    )
+    archive, member = _sheet_part(sheet)
+    assert not reading._within_bounds(archive, member, 200051, 96, 8_000_000)
+    assert reading._within_bounds(
+        *_sheet_part(sheet.replace(cells, '<c r="A1"/><c r="AM200051"/><c r="A00007"/>')),
+        200051,
+        96,
+        8_000_000,
+    )
+
+
+def test_a_tag_cut_between_two_chunks_is_searched_whole(monkeypatch):
+    cells = "".join(f'<c r="A{n}"><v>{n}</v></c>' for n in range(1, 400))
+    plain = hostile_xlsx.sheet_xml([], "A1:A399").replace(
+        "<sheetData></sheetData>", f'<sheetData><row r="1">{cells}</row></sheetData>'
+    )
+    sheet = plain.replace("</row>", '<c r="ZZ9"/></row>')  # beyond the stated column A
+    cut_inside = sheet.index('<c r="ZZ9"/>') + 7  # <c r="Z | Z9"/>
+    for chunk in (cut_inside, 7, 64, 4096):
+        monkeypatch.setattr(reading, "CHUNK", chunk)
+        assert not reading._within_bounds(*_sheet_part(sheet), 200051, 96, 8_000_000), chunk
+        assert reading._within_bounds(*_sheet_part(plain), 200051, 96, 8_000_000), chunk
