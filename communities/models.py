@@ -353,6 +353,9 @@ class Household(models.Model):
         related_name="households",
         null=True,
         blank=True,
+        # Indexed first in ``household_settlement_order`` (settlement, id), which
+        # serves every lookup by settlement; a second index would only cost writes.
+        db_index=False,
     )
     building = models.ForeignKey(
         Building,
@@ -388,6 +391,7 @@ class Household(models.Model):
         blank=True,
         related_name="+",
         limit_choices_to={"level": enums.RegionLevel.COUNTY},
+        db_index=False,  # indexed in Meta, without the LIKE twin (see there)
     )
     origin_township = models.ForeignKey(
         Region,
@@ -397,6 +401,7 @@ class Household(models.Model):
         blank=True,
         related_name="+",
         limit_choices_to={"level": enums.RegionLevel.TOWNSHIP},
+        db_index=False,  # indexed in Meta, without the LIKE twin (see there)
     )
     origin_village = models.CharField(_("迁出村"), max_length=50, blank=True)
     relocation_year = models.PositiveSmallIntegerField(
@@ -446,6 +451,9 @@ class Household(models.Model):
         verbose_name=_("搬迁户历史"),
         excluded_fields=["created_at", "updated_at"],
         pii_fields={"phone": "phone"},
+        # History is read by the record's id, its date and its settlement; an index
+        # on the other links would be written for every change and never read.
+        no_db_index=["building", "grid", "origin_county", "origin_township", "ten_group"],
     )
 
     class Meta:
@@ -479,6 +487,12 @@ class Household(models.Model):
             # Household search by the start of the household number: the unique
             # column's own index (and on PostgreSQL its ``varchar_pattern_ops``
             # twin, which Django adds to every unique or indexed text column).
+            # Households by where they moved from.  Declared here, not as the
+            # foreign keys' ``db_index``: Django would add a ``varchar_pattern_ops``
+            # twin to each (region codes are text), which no query uses and every
+            # new household writes.
+            models.Index(fields=["origin_county"], name="household_origin_county"),
+            models.Index(fields=["origin_township"], name="household_origin_township"),
         ]
 
     def __str__(self):
@@ -572,6 +586,8 @@ class Person(models.Model):
         _("身份证号"), max_length=18, validators=[validate_resident_id], hash_field="id_number_hash"
     )
     # HMAC of the ID number (communities.crypto): exact search, uniqueness, import matching.
+    # Only ever matched whole: migration 0009 drops the LIKE (varchar_pattern_ops)
+    # index PostgreSQL would otherwise keep beside the unique one.
     id_number_hash = models.CharField(
         _("身份证号检索码"),
         max_length=64,

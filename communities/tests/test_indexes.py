@@ -1,0 +1,63 @@
+"""The indexes every new household and person writes: each one is read by something.
+
+A roster import writes 25,000 households and 100,000 people with their history
+rows; every index on those tables is paid for on each of them.  These tests
+keep out the ones nothing reads (migration 0009).
+"""
+
+import pytest
+from django.db import connection
+
+from communities.models import Household, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def indexes(model):
+    """{index name: (columns, is unique)} of the model's table, as the database has them."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {
+        name: (tuple(info["columns"]), info["unique"])
+        for name, info in found.items()
+        if info["index"] or info["unique"]
+    }
+
+
+def test_households_by_settlement_use_the_ordered_index_alone():
+    columns = [c for c, _u in indexes(Household).values()]
+    assert ("settlement_id", "id") in columns
+    assert ("settlement_id",) not in columns
+
+
+def test_where_households_moved_from_is_indexed_once_each():
+    columns = [c for c, _u in indexes(Household).values()]
+    assert columns.count(("origin_county_id",)) == 1
+    assert columns.count(("origin_township_id",)) == 1
+
+
+def test_household_history_indexes_only_what_history_is_read_by():
+    columns = {c for c, _u in indexes(Household.history.model).values()}
+    for unread in ("building_id", "grid_id", "origin_county_id", "origin_township_id"):
+        assert (unread,) not in columns
+    for read in ("id", "history_date", "settlement_id"):
+        assert (read,) in columns
+
+
+def test_the_id_number_hash_has_its_unique_index_and_no_other():
+    on_hash = [u for c, u in indexes(Person).values() if c == ("id_number_hash",)]
+    assert on_hash == [True]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LIKE twins exist on PostgreSQL only")
+def test_no_like_twin_is_written_for_codes_and_hashes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) "
+            "AND indexdef LIKE '%%pattern_ops%%'",
+            [[Household._meta.db_table, Person._meta.db_table, "communities_historicalhousehold"]],
+        )
+        twins = sorted(name for (name,) in cursor.fetchall())
+    # Searches by the start of a household number and of a name use theirs.
+    assert all("number" in name or name == "person_name_prefix" for name in twins), twins
+    assert "person_name_prefix" in twins
