@@ -105,3 +105,57 @@ def test_bulk_in_by_text_keeps_a_value_with_a_comma_whole(world):
 def test_bulk_in_refuses_what_is_not_an_id(world):
     with pytest.raises(ValueError):
         engine.bulk_in(Household.objects.all(), "id", ["1,2"])
+
+
+def reference_parse(kind, headers, cells):
+    """What each cell of a row means, parsed one by one: {key: value} and the failed keys."""
+    mapping = {c.header: c for c in kind.columns}
+    values, bad = {}, set()
+    for index, header in enumerate(headers):
+        column = mapping.get(header)
+        if column is None or column.export_only:
+            continue
+        try:
+            values[column.key] = column.parse(cells[index] if index < len(cells) else None)
+        except engine.CellError:
+            bad.add(column.key)
+    return values, bad
+
+
+def test_remembered_and_repeated_cells_mean_what_each_cell_means_alone(world):
+    """Equal cells of other types (True, 1, 1.0, "1") are parsed apart; errors stay per row."""
+    import datetime
+
+    from relocation.spreadsheets.kinds import get_kind
+    from relocation.spreadsheets.reading import SheetData
+
+    kind = get_kind("roster")
+    headers = list(ROSTER_HEADERS)
+    base = [person_row("P001", "S1").get(h, "") for h in headers]
+    variants = {
+        "单元": [1, 1.0, True, "1", "一", None, "", 2.5],
+        "搬迁年度": [2018, 2018.0, "2018", "二〇一八", True, None, 2031],
+        "入住日期": ["2019-12-20", datetime.datetime(2019, 12, 20), 43819, "2019年12月", None],
+        "参加医保": ["是", True, 1, 1.0, "否", False, 0, "也许", None],
+        "住房面积（㎡）": [80, 80.0, "80", "80.5", "八十", -1, None],
+    }
+    rows, number = [], 2
+    for header, cells in variants.items():
+        if header not in headers:
+            continue
+        for cell in cells:
+            row = list(base)
+            row[headers.index(header)] = cell
+            rows.append((number, row))
+            number += 1
+    rows.append((number, base[:3]))  # a short row: the rest are blank
+    expected = {n: reference_parse(kind, headers, cells) for n, cells in rows}
+    plan = engine.Plan(kind)
+    parsed = engine.parse_rows(kind, SheetData(headers, rows), plan, engine.Context(world.admin))
+    assert len(parsed) == len(rows) > 30
+    for row in parsed:
+        values, bad = expected[row.number]
+        assert (row.values, row.bad) == (values, bad), row.number
+    failed = {(n, key) for n, (_v, bad) in expected.items() for key in bad}
+    assert len(plan.errors.items) == len(failed) > 5
+    assert {n for n, _h, _m in plan.errors.items} == {n for n, _k in failed}
