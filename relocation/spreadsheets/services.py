@@ -76,8 +76,7 @@ def job_create(*, user, kind_key, upload):
     # database a fraction of the time to store (and PostgreSQL no TOAST work).
     # An .xlsx is a zip archive, deflated already: stored as it is (level 0),
     # not compressed again for 15 % in a quarter of a second.
-    level = 0 if fmt == "xlsx" else 1
-    ImportUpload.objects.create(job=job, content=zlib.compress(content, level))
+    _store_upload(job, zlib.compress(content, 0 if fmt == "xlsx" else 1))
     # Uploads of files never committed are kept for a week (to fix and compare), then dropped.
     ImportUpload.objects.filter(
         job__created_at__lt=timezone.now() - datetime.timedelta(days=UPLOAD_KEEP_DAYS)
@@ -87,6 +86,24 @@ def job_create(*, user, kind_key, upload):
     else:
         job_check(job)
     return job
+
+
+def _store_upload(job, payload):
+    """The upload's bytes, sent to PostgreSQL as one binary parameter.
+
+    Django's psycopg cursors bind parameters on the client, which writes bytes
+    into the SQL text as hex: twice the size, scanned again by the server (a
+    13 MB workbook: 0.46 s, against 0.1 s sent as binary).
+    """
+    if connection.vendor != "postgresql":
+        ImportUpload.objects.create(job=job, content=payload)
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    table = connection.ops.quote_name(ImportUpload._meta.db_table)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"INSERT INTO {table} (job_id, content) VALUES (%s, %b)", [job.pk, payload])
 
 
 def _enqueue(action, job):
