@@ -242,3 +242,25 @@ class TestUpdate:
         obj.save()
         kind.model.objects.filter(pk=obj.pk).update(phone="13911110000")
         assert kind.history_of(obj).last().history_user == request_user
+
+
+def test_deleting_a_user_keeps_the_history_they_wrote_without_naming_them(request_user):
+    """The history's user column has no database constraint; Django's on_delete clears it."""
+    household = HouseholdFactory(settlement=SettlementFactory(), phone="13800000000")
+    household.notes = "改过"
+    household.save()
+    written = Household.history.filter(id=household.pk)
+    assert written.count() == 2
+    assert set(written.values_list("history_user_id", flat=True)) == {request_user.pk}
+    del HistoricalRecords.context.request
+    request_user.delete()
+    HistoricalRecords.context.request = SimpleNamespace(user=None)
+    assert written.count() == 2
+    assert set(written.values_list("history_user_id", flat=True)) == {None}
+
+
+def test_the_history_user_link_is_kept_by_django_not_by_a_constraint():
+    """No check per history row at commit; deleting a user clears the link (SET_NULL)."""
+    field = Household.history.model._meta.get_field("history_user")
+    assert field.db_constraint is False
+    assert field.remote_field.on_delete.__name__ == "SET_NULL"
