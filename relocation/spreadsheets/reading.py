@@ -6,8 +6,9 @@
   a DTD (the "billion laughs" family) is refused; only then does calamine (a
   Rust reader that neither expands entities nor builds a DOM) read the sheet.
 * Before calamine builds a sheet's dense range, the sheet XML (and the shared
-  strings) are streamed through a defused expat parser that counts the cells
-  and finds the furthest one: a 12 KB file with cells at A1 and XFD200000 would
+  strings) are streamed and every cell tag is placed (``scan_sheet``: one search
+  for a cell outside a bound, else a scan for the furthest cell, in C or with a
+  defused expat parser): a 12 KB file with cells at A1 and XFD200000 would
   otherwise ask for billions of cells and kill the process.
 * Vertically merged cells (a household's 户编号 merged down its members' rows)
   count on every row they cover.
