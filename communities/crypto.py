@@ -290,11 +290,13 @@ class EncryptedIn(In):
 _LOOKUPS = {"exact": EncryptedExact, "in": EncryptedIn, "isnull": IsNull}
 
 
-def seal_writer(write_row, fields):
+def seal_writer(write_row, fields, hashes=None):
     """``write_row`` for raw inserts (COPY) of rows whose columns are ``fields``.
 
     Rows come in with clear values; encrypted columns go out as ciphertext and
     each hash column as the hash of its clear value, whatever the row held.
+    ``hashes`` (a dict), if given, keeps each hash by its clear value, for the
+    history rows' tokens of the same values (``history_pii.tokenizing_writer``).
     """
     positions = {f.attname: i for i, f in enumerate(fields)}
     encrypted = [i for i, f in enumerate(fields) if isinstance(f, EncryptedCharField)]
@@ -310,7 +312,13 @@ def seal_writer(write_row, fields):
     def write(row):
         row = list(row)
         for target, source in hashed:
-            row[target] = ring.hash(row[source]) if row[source] else row[source]
+            value = row[source]
+            if value:
+                row[target] = ring.hash(value)
+                if hashes is not None:
+                    hashes[value] = row[target]
+            else:
+                row[target] = value
         for i in encrypted:
             if row[i]:
                 row[i] = ring.encrypt(row[i])

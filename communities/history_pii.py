@@ -47,12 +47,16 @@ def is_token(value):
     return isinstance(value, str) and TOKEN_RE.match(value) is not None
 
 
-def tokenize(kind, value):
-    """The history form of ``value`` (an ID number if ``kind`` is "id", else a phone)."""
+def tokenize(kind, value, hashes=None):
+    """The history form of ``value`` (an ID number if ``kind`` is "id", else a phone).
+
+    ``hashes``: keyed hashes already computed, by clear value (``crypto.seal_writer``).
+    """
     if not value or is_token(value):
         return value
     value = str(value)
-    return f"{MASKERS[kind](value)}{SEPARATOR}{keyed_hash(value)[:DIGEST_LENGTH]}"
+    digest = hashes.get(value) if hashes else None
+    return f"{MASKERS[kind](value)}{SEPARATOR}{(digest or keyed_hash(value))[:DIGEST_LENGTH]}"
 
 
 def shown(value):
@@ -110,8 +114,12 @@ def token_fields(model):
     return {f.attname: f for f in model._meta.concrete_fields if isinstance(f, HistoryTokenField)}
 
 
-def tokenizing_writer(write_row, fields):
-    """Wrap a COPY ``write_row`` whose rows follow ``fields``, tokenizing PII columns."""
+def tokenizing_writer(write_row, fields, hashes=None):
+    """Wrap a COPY ``write_row`` whose rows follow ``fields``, tokenizing PII columns.
+
+    ``hashes``: what ``crypto.seal_writer`` kept while writing the live rows of
+    the same values (their keyed hash is the token's digest: computed once).
+    """
     positions = [
         (index, field.kind)
         for index, field in enumerate(fields)
@@ -123,7 +131,7 @@ def tokenizing_writer(write_row, fields):
     def write(values):
         values = list(values)
         for index, kind in positions:
-            values[index] = tokenize(kind, values[index])
+            values[index] = tokenize(kind, values[index], hashes)
         return write_row(values)
 
     return write

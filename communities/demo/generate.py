@@ -1235,6 +1235,7 @@ def copy_with_history(model, rows, now):
         history_user_id=None,
     )
     quote = connection.ops.quote_name
+    hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
     with connection.cursor() as cursor:
         for target, target_fields, target_defaults in (
             (model, fields, defaults),
@@ -1245,7 +1246,11 @@ def copy_with_history(model, rows, now):
             spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
             sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
             with cursor.copy(sql) as copy:
-                write = seal_writer(tokenizing_writer(copy.write_row, target_fields), target_fields)
+                write = seal_writer(
+                    tokenizing_writer(copy.write_row, target_fields, hashes),
+                    target_fields,
+                    hashes,
+                )
                 for row in rows:
                     get = row.get
                     write([get(a, d) for a, d in spec])

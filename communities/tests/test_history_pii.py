@@ -211,6 +211,25 @@ def test_copy_writer_tokenizes_history_columns_only():
     assert tokenizing_writer(plain.append, live) == plain.append  # live tables untouched
 
 
+def test_history_tokens_reuse_the_live_rows_hashes_and_equal_fresh_ones():
+    from communities.crypto import pii_hash, seal_writer
+
+    id_number = "52230119800101001X"
+    live = [f for f in Person._meta.concrete_fields if f.attname in ("id_number", "id_number_hash")]
+    hashes, sealed = {}, []
+    seal_writer(sealed.append, live, hashes)([id_number, ""])
+    assert hashes == {id_number: pii_hash(id_number)}
+    assert sealed[0][[f.attname for f in live].index("id_number_hash")] == pii_hash(id_number)
+    history = Person.history.model
+    fields = [f for f in history._meta.concrete_fields if f.attname == "id_number"]
+    written = []
+    tokenizing_writer(written.append, fields, hashes)([id_number])
+    assert written == [[tokenize("id", id_number)]]
+    # The digest is taken from what the live rows computed, not computed again.
+    assert tokenize("id", id_number, {id_number: "f" * 64}).endswith(" #" + "f" * 16)
+    assert tokenize("id", id_number, {}) == tokenize("id", id_number)
+
+
 # --- existing rows (the data migration) ---------------------------------------------------
 
 

@@ -59,14 +59,17 @@ def insert(model, objs, ctx, *, batch_size=2000):
             obj._state.adding = False
             obj._state.db = connection.alias
         names = [f.attname for f in [pk, *fields]]
+        hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
         with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
-            write = seal_writer(write_row, [pk, *fields])
+            write = seal_writer(write_row, [pk, *fields], hashes)
             for obj in objs:
                 write([getattr(obj, name) for name in names])
         history_fields, extra = _history(model, ctx, now)
         getters = [(f.attname, extra.get(f.attname)) for f in history_fields]
         with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
-            write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
+            write = seal_writer(
+                tokenizing_writer(write_row, history_fields, hashes), history_fields
+            )
             for obj in objs:
                 write([extra[a] if a in extra else getattr(obj, a) for a, _d in getters])
 
@@ -102,12 +105,15 @@ def insert_rows(model, rows, ctx):
             for name in stamped:
                 row[name] = now
         all_names = [f.attname for f in [pk, *fields]]
+        hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
         with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
-            write = seal_writer(write_row, [pk, *fields])
+            write = seal_writer(write_row, [pk, *fields], hashes)
             for row in rows:
                 write([row[name] for name in all_names])
         with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
-            write = seal_writer(tokenizing_writer(write_row, history_fields), history_fields)
+            write = seal_writer(
+                tokenizing_writer(write_row, history_fields, hashes), history_fields
+            )
             for row in rows:
                 row.update(extra)
                 write([row[name] for name in history_names])
