@@ -227,7 +227,12 @@ def sheet_limits(columns=None):
 
 
 #: A cell's start tag as Excel, LibreOffice, WPS and openpyxl write it ...
-CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+#: ... with ``r`` first and then only the other attributes a cell has (ECMA-376
+#: CT_Cell), double-quoted, up to the tag's end: a second ``r`` (which calamine
+#: would follow) or anything else sends the part to the expat scan, which
+#: refuses a duplicate attribute ...
+CELL_ATTRIBUTES = rb'(?: (?:s|t|cm|vm|ph)="[^"<>]*+")*+ ?/?>'
+CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"' + CELL_ATTRIBUTES)
 #: ... and any cell start tag at all (also prefixed ones, or without ``r``);
 #: two patterns with a literal start, which the regex engine searches fast.
 CELL_START = re.compile(rb"<c[\s/>]")
@@ -313,7 +318,8 @@ def numerals_up_to(limit, alphabet):
 
 @functools.lru_cache(maxsize=16)
 def _outside(rows, columns):
-    """A cell start tag other than ``<c r="…">`` with a column ≤ ``columns``, a row ≤ ``rows``.
+    """A cell start tag other than ``<c r="…" …>`` with a column ≤ ``columns``, a row
+    ≤ ``rows`` and then only a cell's other attributes (``CELL_ATTRIBUTES``).
 
     A row of zeros only, or with leading zeros, is placed as its value (as the
     quick scan does); a reference without a row number is not plain.
@@ -321,8 +327,8 @@ def _outside(rows, columns):
     plain = (
         f'r="{numerals_up_to(column_letters(columns), LETTERS)}'
         f'(?=[0-9])0*{numerals_up_to(str(rows), "0123456789")}?"'
-    )
-    return re.compile(rf"<c(?:[\t\n\r\f\v/>]| (?!{plain}))".encode())
+    ).encode() + CELL_ATTRIBUTES
+    return re.compile(rb"<c(?:[\t\n\r\f\v/>]| (?!" + plain + rb"))")
 
 
 def _bounds(head, max_row, max_column, max_cells):

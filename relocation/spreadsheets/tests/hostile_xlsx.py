@@ -97,3 +97,13 @@ def many_shared_strings(count):
         'count="1" uniqueCount="1">' + "<si><t/></si>" * count + "</sst>"
     )
     return workbook(sheet_xml([("A1", 1)]), sst)
+
+
+def second_reference(attribute='r="XFD200000"'):
+    """A cell at B1 whose tag carries a second reference (A1 first, for a quick scan)."""
+    sheet = sheet_xml([]).replace(
+        "<sheetData></sheetData>",
+        '<sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        f'<c r="B1" {attribute}><v>2</v></c></row></sheetData>',
+    )
+    return workbook(sheet)

@@ -111,6 +111,29 @@ def test_a_shared_strings_table_declaring_billions_is_refused_before_opening(nam
     assert "共享字符串表过大" in message
 
 
+@pytest.mark.parametrize(
+    "attribute",
+    ['r="XFD200000"', "r='XFD200000'", 'r = "XFD200000"', 's="1"  r="XFD2"'],
+    ids=["double-quoted", "single-quoted", "spaced", "after-another"],
+)
+def test_a_cell_with_a_second_reference_is_refused_without_allocating(attribute):
+    """calamine follows the last ``r``: every scan must see past the first one."""
+    message = rejected(read_in_child("second_reference", attribute))
+    assert "无法读取该工作簿" in message or "XFD 列" in message
+
+
+def test_a_prefixed_attribute_is_not_a_reference_and_the_sheet_reads():
+    result = read_in_child("second_reference", 'x:r="XFD200000"')
+    assert rejected(result) == ""
+    assert json.loads(result.stdout.strip().splitlines()[-1])["rows"] == 0  # one header row
+
+
+def test_without_the_guard_a_second_reference_kills_the_reader():
+    result = read_in_child("second_reference", guard=False)
+    assert result.returncode != 0
+    assert "memory allocation" in result.stderr or "MemoryError" in result.stderr
+
+
 def test_a_shared_strings_table_with_more_strings_than_cells_is_refused():
     message = rejected(read_in_child("many_shared_strings", 2001, SPREADSHEET_MAX_CELLS="2000"))
     assert "超过 2000 项" in message
