@@ -2,7 +2,9 @@
 
 A roster import writes 25,000 households and 100,000 people with their history
 rows; every index on those tables is paid for on each of them.  These tests
-keep out the ones nothing reads (migration 0009).
+keep out the ones nothing reads (migration 0009).  On PostgreSQL a LIKE twin
+(``varchar_pattern_ops``) is one more index on the same column, so the counts
+below catch those too.
 """
 
 import pytest
@@ -47,17 +49,3 @@ def test_household_history_indexes_only_what_history_is_read_by():
 def test_the_id_number_hash_has_its_unique_index_and_no_other():
     on_hash = [u for c, u in indexes(Person).values() if c == ("id_number_hash",)]
     assert on_hash == [True]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="LIKE twins exist on PostgreSQL only")
-def test_no_like_twin_is_written_for_codes_and_hashes():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) "
-            "AND indexdef LIKE '%%pattern_ops%%'",
-            [[Household._meta.db_table, Person._meta.db_table, "communities_historicalhousehold"]],
-        )
-        twins = sorted(name for (name,) in cursor.fetchall())
-    # Searches by the start of a household number and of a name use theirs.
-    assert all("number" in name or name == "person_name_prefix" for name in twins), twins
-    assert "person_name_prefix" in twins

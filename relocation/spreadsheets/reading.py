@@ -349,47 +349,49 @@ def _bounds(head, max_row, max_column, max_cells):
     return (rows, columns) if columns <= max_column and rows >= 1 else None
 
 
+def _tag_chunks(archive, member):
+    """A part's bytes in chunks that end after a tag's ``>`` (then what is left).
+
+    A plain cell tag holds no ``>`` before its own end, so a tag cut off at the end
+    of one chunk is found whole at the start of the next.
+    """
+    tail = b""
+    with archive.open(member) as handle:
+        while chunk := handle.read(CHUNK):
+            buffer = tail + chunk
+            cut = buffer.rfind(b">") + 1
+            yield buffer[:cut]
+            tail = buffer[cut:]
+    yield tail
+
+
 def _within_bounds(archive, member, max_row, max_column, max_cells):
     """True if every cell tag of the part is a plain ``<c r="…">`` within the bounds.
 
     False says nothing about the sheet, only that it must be scanned cell by cell.
-    Chunks are cut after their last ``>``: a plain reference holds none, so a tag
-    whose reference is cut off is searched in the next chunk, whole.
     """
-    tail = b""
     pattern = None
-    with archive.open(member) as handle:
-        while chunk := handle.read(CHUNK):
-            buffer = tail + chunk
-            cut = buffer.rfind(b">") + 1
-            head, tail = buffer[:cut], buffer[cut:]
-            if pattern is None:
-                bounds = _bounds(head, max_row, max_column, max_cells)
-                if bounds is None:
-                    return False
-                pattern = _outside(*bounds)
-            if pattern.search(head) or PREFIXED_CELL_START.search(head):
+    for head in _tag_chunks(archive, member):
+        if pattern is None:
+            bounds = _bounds(head, max_row, max_column, max_cells)
+            if bounds is None:
                 return False
-    return not (CELL_START.search(tail) or PREFIXED_CELL_START.search(tail))
+            pattern = _outside(*bounds)
+        if pattern.search(head) or PREFIXED_CELL_START.search(head):
+            return False
+    return True
 
 
 def _quick_scan(archive, member, reached):
-    tail = b""
-    with archive.open(member) as handle:
-        while chunk := handle.read(CHUNK):
-            buffer = tail + chunk
-            cut = buffer.rfind(b">") + 1
-            head, tail = buffer[:cut], buffer[cut:]
-            refs = CELL_REF.findall(head)
-            starts = len(CELL_START.findall(head)) + len(PREFIXED_CELL_START.findall(head))
-            if len(refs) != starts:
-                raise _Irregular
-            if refs:
-                letters = max(set(map(itemgetter(0), refs)), key=lambda c: (len(c), c))
-                row = max(map(int, set(map(itemgetter(1), refs))))
-                reached(row, _cell_position(letters.decode() + "1")[1])
-    if CELL_START.search(tail) or PREFIXED_CELL_START.search(tail):
-        raise _Irregular
+    for head in _tag_chunks(archive, member):
+        refs = CELL_REF.findall(head)
+        starts = len(CELL_START.findall(head)) + len(PREFIXED_CELL_START.findall(head))
+        if len(refs) != starts:
+            raise _Irregular
+        if refs:
+            letters = max(set(map(itemgetter(0), refs)), key=lambda c: (len(c), c))
+            row = max(map(int, set(map(itemgetter(1), refs))))
+            reached(row, _cell_position(letters.decode() + "1")[1])
 
 
 def _exact_scan(archive, member, state, reached):

@@ -59,19 +59,16 @@ def insert(model, objs, ctx, *, batch_size=2000):
             obj._state.adding = False
             obj._state.db = connection.alias
         names = [f.attname for f in [pk, *fields]]
-        hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
-        with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
-            write = seal_writer(write_row, [pk, *fields], hashes)
-            for obj in objs:
-                write([getattr(obj, name) for name in names])
         history_fields, extra = _history(model, ctx, now)
-        getters = [(f.attname, extra.get(f.attname)) for f in history_fields]
-        with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
-            write = seal_writer(
-                tokenizing_writer(write_row, history_fields, hashes), history_fields
-            )
-            for obj in objs:
-                write([extra[a] if a in extra else getattr(obj, a) for a, _d in getters])
+        history_names = [f.attname for f in history_fields]
+        _copy_with_history(
+            cursor,
+            model,
+            [pk, *fields],
+            ([getattr(obj, name) for name in names] for obj in objs),
+            history_fields,
+            ([extra[a] if a in extra else getattr(obj, a) for a in history_names] for obj in objs),
+        )
 
 
 def insert_rows(model, rows, ctx):
@@ -105,18 +102,31 @@ def insert_rows(model, rows, ctx):
             for name in stamped:
                 row[name] = now
         all_names = [f.attname for f in [pk, *fields]]
-        hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
-        with rows_into(cursor, model._meta.db_table, [pk, *fields]) as write_row:
-            write = seal_writer(write_row, [pk, *fields], hashes)
-            for row in rows:
-                write([row[name] for name in all_names])
-        with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
-            write = seal_writer(
-                tokenizing_writer(write_row, history_fields, hashes), history_fields
-            )
-            for row in rows:
-                row.update(extra)
-                write([row[name] for name in history_names])
+        _copy_with_history(
+            cursor,
+            model,
+            [pk, *fields],
+            ([row[name] for name in all_names] for row in rows),
+            history_fields,
+            ([extra[a] if a in extra else row[a] for a in history_names] for row in rows),
+        )
+
+
+def _copy_with_history(cursor, model, fields, values, history_fields, history_values):
+    """Stream the rows, then their history rows (values in the fields' order).
+
+    Encrypted columns are sealed; the history's ID numbers and phones are
+    tokenized with the keyed hashes the live rows just computed (one HMAC each).
+    """
+    hashes = {}
+    with rows_into(cursor, model._meta.db_table, fields) as write_row:
+        write = seal_writer(write_row, fields, hashes)
+        for row in values:
+            write(row)
+    with rows_into(cursor, model.history.model._meta.db_table, history_fields) as write_row:
+        write = seal_writer(tokenizing_writer(write_row, history_fields, hashes), history_fields)
+        for row in history_values:
+            write(row)
 
 
 def _history(model, ctx, now):
