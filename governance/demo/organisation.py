@@ -15,8 +15,9 @@ few overdue.
 
 Deterministic: one ``random.Random`` per settlement seeded from the seed and
 the settlement code, households in number order, dates relative to today.
-Every row is written with ``bulk_create`` and its history row carries
-``DEMO_REASON``; ``delete_organisation_demo`` removes it all again.
+Every row is written with its history row, which carries ``DEMO_REASON``
+(``COPY`` on PostgreSQL, ``bulk_create`` elsewhere: ``write_rows``);
+``delete_organisation_demo`` removes it all again.
 """
 
 import datetime
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON, demo_settlements
+from communities.demo.generate import delete_with_history, write_rows
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
 
@@ -94,6 +96,7 @@ def build_organisation_demo(seed):
     if organisation_demo_exists():
         return None
     today = timezone.localdate()
+    now = timezone.now()
     counts = dict.fromkeys(
         ("orgs", "members", "stair_leaders", "cadres", "pairings", "visits", "petitions"), 0
     )
@@ -101,16 +104,27 @@ def build_organisation_demo(seed):
         categories = _categories()
         for settlement in demo_settlements().order_by("code"):
             rng = random.Random(f"{seed}-governance-{settlement.code}")
-            households = list(Household.objects.filter(settlement=settlement).order_by("number"))
+            households = list(
+                Household.objects.filter(settlement=settlement)
+                .order_by("number")
+                .values_list("pk", flat=True)
+            )
             if not households:
                 continue
-            for key, n in _build_settlement(rng, settlement, households, categories, today).items():
+            built = _build_settlement(rng, settlement, households, categories, today, now)
+            for key, n in built.items():
                 counts[key] += n
     return counts
 
 
-def _build_settlement(rng, settlement, households, categories, today):
+def _build_settlement(rng, settlement, households, categories, today, now):
+    """One settlement's data; ``households`` are its household ids in number order."""
     counts = {}
+
+    def write(model, rows):
+        write_rows(model, rows, now)
+        return len(rows)
+
     # --- party tree and members
     (wc,) = _bulk(
         PartyOrganisation,
@@ -148,7 +162,7 @@ def _build_settlement(rng, settlement, households, categories, today):
     counts["orgs"] = 2 + len(branches)
     adults = list(
         Person.objects.filter(
-            household__in=households, birth_date__lte=today.replace(year=today.year - 25)
+            household__settlement=settlement, birth_date__lte=today.replace(year=today.year - 25)
         )
         .order_by("household__number", "pk")
         .values_list("pk", "name")
@@ -163,15 +177,15 @@ def _build_settlement(rng, settlement, households, categories, today):
             else today - datetime.timedelta(days=rng.randint(3000, 12000))
         )
         members.append(
-            PartyMember(
-                organisation=rng.choice(branches),
-                person_id=pk,
-                name=name,
-                joined_on=joined,
-                origin=MemberOrigin.DEVELOPED if developed else MemberOrigin.MOVED_IN,
-            )
+            {
+                "organisation_id": rng.choice(branches).pk,
+                "person_id": pk,
+                "name": name,
+                "joined_on": joined,
+                "origin": MemberOrigin.DEVELOPED if developed else MemberOrigin.MOVED_IN,
+            }
         )
-    counts["members"] = len(_bulk(PartyMember, members))
+    counts["members"] = write(PartyMember, members)
     # --- 居民小组: one per four buildings
     buildings = list(Building.objects.filter(settlement=settlement).order_by("name"))
     groups = _bulk(
@@ -181,47 +195,56 @@ def _build_settlement(rng, settlement, households, categories, today):
             for i in range(max(1, (len(buildings) + 3) // 4))
         ],
     )
-    for i, building in enumerate(buildings):
-        groups[i // 4].buildings.add(building)
+    for i, group in enumerate(groups):
+        group.buildings.add(*buildings[4 * i : 4 * i + 4])
     # --- 总楼长 per building, 分楼长 per unit
     leaders = []
     for building in buildings:
-        leaders.append(StairLeader(building=building, role=StairLeaderRole.CHIEF, name=_name(rng)))
+        leaders.append(
+            {"building_id": building.pk, "role": StairLeaderRole.CHIEF, "name": _name(rng)}
+        )
         leaders += [
-            StairLeader(building=building, role=StairLeaderRole.UNIT, unit=u, name=_name(rng))
+            {
+                "building_id": building.pk,
+                "role": StairLeaderRole.UNIT,
+                "unit": u,
+                "name": _name(rng),
+            }
             for u in range(1, building.units + 1)
         ]
-    counts["stair_leaders"] = len(_bulk(StairLeader, leaders))
+    counts["stair_leaders"] = write(StairLeader, leaders)
     # --- cadres and pairings (every household but one in twenty)
-    cadres = _bulk(
-        Cadre,
-        [
-            Cadre(
-                name=_name(rng) + str(i + 1),
-                unit=rng.choice(UNITS),
-                position=rng.choice(("科员", "副局长", "主任科员", "")),
-                settlement=settlement,
-            )
-            for i in range(max(1, round(len(households) / 2.3)))
-        ],
-    )
-    counts["cadres"] = len(cadres)
+    cadres = [
+        {
+            "name": _name(rng) + str(i + 1),
+            "unit": rng.choice(UNITS),
+            "position": rng.choice(("科员", "副局长", "主任科员", "")),
+            "settlement_id": settlement.pk,
+        }
+        for i in range(max(1, round(len(households) / 2.3)))
+    ]
+    counts["cadres"] = write(Cadre, cadres)
+    cadres = [cadre["id"] for cadre in cadres]
     pairings, paired = [], []
     for i, household in enumerate(households):
         if i % 20 == 19:
             continue
         cadre = cadres[i % len(cadres)]
         pairings.append(
-            Pairing(
-                cadre=cadre,
-                household=household,
-                start_date=today - datetime.timedelta(days=rng.randint(120, 900)),
-            )
+            {
+                "cadre_id": cadre,
+                "household_id": household,
+                "start_date": today - datetime.timedelta(days=rng.randint(120, 900)),
+            }
         )
         paired.append((household, cadre))
-    counts["pairings"] = len(_bulk(Pairing, pairings))
+    counts["pairings"] = write(Pairing, pairings)
     # --- visits: about every 60 days over the last year; one in ten not for 90+ days
-    workers = list(GridWorker.objects.filter(grid__settlement=settlement).order_by("pk"))
+    workers = list(
+        GridWorker.objects.filter(grid__settlement=settlement)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     visits = []
     for household, cadre in paired:
         stale = rng.random() < 0.1
@@ -238,20 +261,22 @@ def _build_settlement(rng, settlement, households, categories, today):
                 state = FollowUpState.NONE
             worker = workers[0] if workers and rng.random() < 0.4 else None
             visits.append(
-                Visit(
-                    household=household,
-                    cadre=None if worker else cadre,
-                    grid_worker=worker,
-                    visited_on=today - datetime.timedelta(days=last),
-                    way=rng.choice((VisitWay.HOME, VisitWay.HOME, VisitWay.PHONE, VisitWay.WECHAT)),
-                    findings="家中情况正常" if not needs else "了解到新的困难",
-                    needs=needs,
-                    follow_up="已转相关部门办理" if state == FollowUpState.DONE else "",
-                    follow_up_state=state,
-                )
+                {
+                    "household_id": household,
+                    "cadre_id": None if worker else cadre,
+                    "grid_worker_id": worker,
+                    "visited_on": today - datetime.timedelta(days=last),
+                    "way": rng.choice(
+                        (VisitWay.HOME, VisitWay.HOME, VisitWay.PHONE, VisitWay.WECHAT)
+                    ),
+                    "findings": "家中情况正常" if not needs else "了解到新的困难",
+                    "needs": needs,
+                    "follow_up": "已转相关部门办理" if state == FollowUpState.DONE else "",
+                    "follow_up_state": state,
+                }
             )
             last += rng.randint(40, 80)
-    counts["visits"] = len(_bulk(Visit, visits))
+    counts["visits"] = write(Visit, visits)
     # --- petitions over the last two years
     n = max(3, round(len(households) * PETITIONS_PER_HOUSEHOLD_YEAR * 2))
     petitions, paths = [], []
@@ -262,23 +287,23 @@ def _build_settlement(rng, settlement, households, categories, today):
         received = today - datetime.timedelta(days=age)
         household = rng.choice(households)
         group = rng.random() < 0.1
-        petition = Petition(
-            settlement=settlement,
-            number=f"{received:%Y%m%d}-{i + 1:04d}",
-            household=None if group else household,
-            group=f"{rng.randint(2, 15)}户居民联名" if group else "",
-            category=category,
-            channel=rng.choice(PetitionChannel.values),
-            received_on=received,
-            due_on=received + datetime.timedelta(days=category.due_days),
-            summary=f"{category.name}诉求",
-            handler=rng.choice(UNITS),
-        )
+        petition = {
+            "settlement_id": settlement.pk,
+            "number": f"{received:%Y%m%d}-{i + 1:04d}",
+            "household_id": None if group else household,
+            "group": f"{rng.randint(2, 15)}户居民联名" if group else "",
+            "category_id": category.pk,
+            "channel": rng.choice(PetitionChannel.values),
+            "received_on": received,
+            "due_on": received + datetime.timedelta(days=category.due_days),
+            "summary": f"{category.name}诉求",
+            "handler": rng.choice(UNITS),
+        }
         path = [(PetitionState.ACCEPTED, received)]
         if rng.random() < 0.04:
-            petition.state = PetitionState.REJECTED
-            petition.reject_reason = "不属于受理范围，已告知其他渠道"
-            petition.closed_on = received
+            petition["state"] = PetitionState.REJECTED
+            petition["reject_reason"] = "不属于受理范围，已告知其他渠道"
+            petition["closed_on"] = received
             path.append((PetitionState.REJECTED, received))
         else:
             # Handling time: mostly within the limit, one in eight late.
@@ -287,42 +312,48 @@ def _build_settlement(rng, settlement, households, categories, today):
                 rng.randint(1, limit) if rng.random() < 0.875 else rng.randint(limit + 1, 2 * limit)
             )
             if age > 0:
-                petition.state = PetitionState.IN_PROGRESS
+                petition["state"] = PetitionState.IN_PROGRESS
                 path.append((PetitionState.IN_PROGRESS, received + datetime.timedelta(days=1)))
             # A few recent ones are stuck past their limit: the overdue work list.
             stuck = i == 0 or (limit < age <= 90 and rng.random() < 0.3)
             if days < age and not stuck:
                 closed = received + datetime.timedelta(days=days)
-                petition.state = PetitionState.RESOLVED
-                petition.resolution = "已协调解决"
-                petition.closed_on = closed
-                petition.handling_days = days
+                petition["state"] = PetitionState.RESOLVED
+                petition["resolution"] = "已协调解决"
+                petition["closed_on"] = closed
+                petition["handling_days"] = days
                 path.append((PetitionState.RESOLVED, closed))
                 follow = closed + datetime.timedelta(days=rng.randint(3, 10))
                 if follow <= today:
-                    petition.state = PetitionState.FOLLOWED_UP
-                    petition.followed_up_on = follow
-                    petition.satisfaction = rng.choices(Satisfaction.values, weights=(80, 15, 5))[0]
+                    petition["state"] = PetitionState.FOLLOWED_UP
+                    petition["followed_up_on"] = follow
+                    petition["satisfaction"] = rng.choices(
+                        Satisfaction.values, weights=(80, 15, 5)
+                    )[0]
                     path.append((PetitionState.FOLLOWED_UP, follow))
         petitions.append(petition)
         paths.append(path)
-    created = _bulk(Petition, petitions)
+    write(Petition, petitions)
     transitions = []
-    for petition, path in zip(created, paths, strict=True):
+    for petition, path in zip(petitions, paths, strict=True):
         previous = ""
         for state, on in path:
             transitions.append(
-                PetitionTransition(
-                    petition=petition, from_state=previous, to_state=state, on_date=on
-                )
+                {
+                    "petition_id": petition["id"],
+                    "from_state": previous,
+                    "to_state": state,
+                    "on_date": on,
+                }
             )
             previous = state
-    PetitionTransition.objects.bulk_create(transitions)
-    counts["petitions"] = len(created)
+    write(PetitionTransition, transitions)
+    counts["petitions"] = len(petitions)
     return counts
 
 
 def _delete_with_history(model, qs):
+    """For the small tables, with many-to-many fields or a tree: Django's ``delete()``."""
     ids = list(qs.values_list("pk", flat=True))
     model.history.model._base_manager.filter(id__in=ids).delete()
     model._base_manager.filter(pk__in=ids).delete()
@@ -336,24 +367,29 @@ def delete_organisation_demo():
     deleted = 0
     with transaction.atomic():
         on_households = {"household__settlement_id__in": settlements}
-        deleted += _delete_with_history(
-            Petition, Petition.objects.filter(settlement_id__in=settlements)
+        petitions = Petition._base_manager.filter(settlement_id__in=settlements)
+        delete_with_history(
+            PetitionTransition, PetitionTransition._base_manager.filter(petition__in=petitions)
         )
-        deleted += _delete_with_history(Visit, Visit.objects.filter(**on_households))
-        deleted += _delete_with_history(Pairing, Pairing.objects.filter(**on_households))
-        deleted += _delete_with_history(Cadre, Cadre.objects.filter(settlement_id__in=settlements))
-        deleted += _delete_with_history(
-            PartyMember, PartyMember.objects.filter(organisation__settlement_id__in=settlements)
+        deleted += delete_with_history(Petition, petitions)
+        deleted += delete_with_history(Visit, Visit._base_manager.filter(**on_households))
+        deleted += delete_with_history(Pairing, Pairing._base_manager.filter(**on_households))
+        deleted += delete_with_history(
+            Cadre, Cadre._base_manager.filter(settlement_id__in=settlements)
         )
-        orgs = PartyOrganisation.objects.filter(settlement_id__in=settlements)
+        deleted += delete_with_history(
+            PartyMember,
+            PartyMember._base_manager.filter(organisation__settlement_id__in=settlements),
+        )
+        orgs = PartyOrganisation._base_manager.filter(settlement_id__in=settlements)
         # Children before parents (PROTECT): lowest level first.
         for kind in reversed(PartyOrgKind.values):
-            deleted += _delete_with_history(PartyOrganisation, orgs.filter(kind=kind))
+            deleted += delete_with_history(PartyOrganisation, orgs.filter(kind=kind))
         deleted += _delete_with_history(
             ResidentGroup, ResidentGroup.objects.filter(settlement_id__in=settlements)
         )
-        deleted += _delete_with_history(
-            StairLeader, StairLeader.objects.filter(building__settlement_id__in=settlements)
+        deleted += delete_with_history(
+            StairLeader, StairLeader._base_manager.filter(building__settlement_id__in=settlements)
         )
         demo_categories = PetitionCategory.history.filter(
             history_type="+", history_change_reason=DEMO_REASON
@@ -361,7 +397,7 @@ def delete_organisation_demo():
         unused = PetitionCategory.objects.filter(pk__in=demo_categories).exclude(
             pk__in=Petition.objects.values("category_id")
         )
-        deleted += _delete_with_history(PetitionCategory, unused)
+        deleted += delete_with_history(PetitionCategory, unused)
     return deleted
 
 

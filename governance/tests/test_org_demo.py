@@ -20,6 +20,8 @@ from governance.models.organisation import (
     PetitionCategory,
     PetitionState,
     PetitionTransition,
+    ResidentGroup,
+    StairLeader,
     Visit,
 )
 
@@ -88,5 +90,10 @@ def test_demo_proportions_determinism_and_removal():
     assert not PartyOrganisation.objects.exists() and not Petition.objects.exists()
     assert not PetitionTransition.objects.exists() and not PetitionCategory.objects.exists()
     assert not Pairing.history.exists() and not Petition.history.exists()
+    # Deleted without a "-" history row per object, and their "+" rows gone too.
+    for model in (Visit, Cadre, PartyMember, PartyOrganisation, StairLeader, ResidentGroup):
+        assert not model.objects.exists(), model
+        assert not model.history.exists(), model
+    assert Household.objects.count() == households  # nothing it did not build
     build_organisation_demo(7)
     assert snapshot() == first

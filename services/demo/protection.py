@@ -35,15 +35,14 @@ import datetime
 import random
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.demo.generate import copy_with_history
+from communities.demo.generate import delete_with_history, write_rows
 from communities.enums import Health
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
-from relocation.rows import reserve_ids
 
 from ..models.protection import (
     BenefitKind,
@@ -138,13 +137,6 @@ def protection_demo_counts():
     }
 
 
-def _delete(model, qs):
-    pks = list(qs.values_list("pk", flat=True))
-    history = model.history.model._base_manager.filter(id__in=pks)
-    history._raw_delete(history.db)
-    return model._base_manager.filter(pk__in=pks)._raw_delete(history.db) or 0
-
-
 def delete_protection_demo():
     """Delete the records of demo people and households, and the demo's unused checklists."""
     ids = list(demo_settlements().values_list("pk", flat=True))
@@ -152,21 +144,23 @@ def delete_protection_demo():
     households = Household._base_manager.filter(settlement_id__in=ids).values("pk")
     deleted = 0
     with transaction.atomic():
-        deleted += _delete(BenefitRecord, BenefitRecord._base_manager.filter(person_id__in=people))
-        deleted += _delete(
+        deleted += delete_with_history(
+            BenefitRecord, BenefitRecord._base_manager.filter(person_id__in=people)
+        )
+        deleted += delete_with_history(
             TemporaryAssistance, TemporaryAssistance._base_manager.filter(person_id__in=people)
         )
-        deleted += _delete(
+        deleted += delete_with_history(
             HouseholdRight, HouseholdRight._base_manager.filter(household_id__in=households)
         )
         items = RightsItem._base_manager.filter(pk__in=_demo_ids(RightsItem)).exclude(
             pk__in=HouseholdRight._base_manager.values("item_id")
         )
-        deleted += _delete(RightsItem, items)
+        deleted += delete_with_history(RightsItem, items)
         categories = RightsCategory._base_manager.filter(pk__in=_demo_ids(RightsCategory)).exclude(
             pk__in=RightsItem._base_manager.values("category_id")
         )
-        deleted += _delete(RightsCategory, categories)
+        deleted += delete_with_history(RightsCategory, categories)
     return deleted
 
 
@@ -201,20 +195,34 @@ def _start(household, today):
     return min(start, today)
 
 
+#: What the records are drawn from (named tuples: no model instance is built).
+HOUSEHOLD_FIELDS = ("pk", "moved_in_date", "relocation_year")
+PERSON_FIELDS = (
+    "pk",
+    "household_id",
+    "medical_insurance",
+    "health",
+    "pension_insurance",
+    "dibao",
+    "extreme_poverty_support",
+    "disability_grade",
+)
+
+
 def _benefits(person, start, today, rng):
-    """The records behind one person's fields (see the module docstring)."""
+    """The records behind one person's fields (see the module docstring), as rows."""
     last_month_end = today.replace(day=1) - datetime.timedelta(days=1)
     records = []
 
     def add(kind, begin, end=None, amount=None):
         records.append(
-            BenefitRecord(
-                person_id=person.pk,
-                kind=kind,
-                start_date=begin,
-                end_date=end,
-                monthly_amount=amount,
-            )
+            {
+                "person_id": person.pk,
+                "kind": kind,
+                "start_date": begin,
+                "end_date": end,
+                "monthly_amount": amount,
+            }
         )
 
     if person.medical_insurance:
@@ -243,23 +251,6 @@ def _benefits(person, start, today, rng):
     return records
 
 
-def _write(model, objs, now):
-    """Create ``objs`` with their '+' history rows: COPY on PostgreSQL, bulk_create elsewhere."""
-    if not objs:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=1000, history_reason=DEMO_REASON)
-        return
-    with connection.cursor() as cursor:
-        ids = reserve_ids(cursor, model._meta.db_table, len(objs))
-    fields = [f.attname for f in model._meta.concrete_fields]
-    rows = []
-    for pk, obj in zip(ids, objs, strict=True):
-        obj.pk = pk
-        rows.append({name: getattr(obj, name) for name in fields})
-    copy_with_history(model, rows, now)
-
-
 def build_protection_demo(seed=DEFAULT_SEED, today=None):
     """Create the demo's records; returns the counts (nothing when the demo already has them)."""
     if protection_demo_exists():
@@ -271,15 +262,19 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
         checklists = _checklists({f"{s.county_id[:2]}0000" for s in settlements})
         for settlement in settlements:
             rng = random.Random(f"{seed}:protection:{settlement.code}")
-            households = list(
-                Household.objects.filter(settlement=settlement).order_by("number", "pk")
+            households = (
+                Household.objects.filter(settlement=settlement)
+                .order_by("number", "pk")
+                .values_list(*HOUSEHOLD_FIELDS, named=True)
             )
             members = {}
-            for person in Person.objects.filter(household__settlement=settlement).order_by(
-                "household__number", "pk"
+            for person in (
+                Person.objects.filter(household__settlement=settlement)
+                .order_by("household__number", "pk")
+                .values_list(*PERSON_FIELDS, named=True)
             ):
                 members.setdefault(person.household_id, []).append(person)
-            items = checklists[f"{settlement.county_id[:2]}0000"]
+            items = [item.pk for item in checklists[f"{settlement.county_id[:2]}0000"]]
             benefits, aid, rights, payments = [], [], [], set()
             for household in households:
                 start = _start(household, today)
@@ -289,22 +284,23 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
                 for year_back in (0, 1):
                     if people and rng.random() < 0.03:
                         day = today - datetime.timedelta(days=rng.randint(0, 364) + 365 * year_back)
-                        payment = TemporaryAssistance(
-                            person_id=rng.choice(people).pk,
-                            granted_on=max(day, start),
-                            amount=Decimal(rng.randrange(500, 3001, 100)),
-                            reason=rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
-                        )
+                        payment = {
+                            "person_id": rng.choice(people).pk,
+                            "granted_on": max(day, start),
+                            "amount": Decimal(rng.randrange(500, 3001, 100)),
+                            "reason": rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
+                        }
                         # One payment per person, day and amount (the import's natural key).
-                        paid = (payment.person_id, payment.granted_on, payment.amount)
+                        paid = (payment["person_id"], payment["granted_on"], payment["amount"])
                         if paid not in payments:
                             payments.add(paid)
                             aid.append(payment)
                 if rng.random() < 0.05:
                     continue  # not yet checked
                 span = max((today - start).days, 0)
+                random_, randint = rng.random, rng.randint
                 for item in items:
-                    draw = rng.random()
+                    draw = random_()
                     state = (
                         RightState.NOT_APPLICABLE
                         if draw < 0.10
@@ -313,19 +309,19 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
                         else RightState.SECURED
                     )
                     rights.append(
-                        HouseholdRight(
-                            household_id=household.pk,
-                            item_id=item.pk,
-                            state=state,
-                            recorded_on=start + datetime.timedelta(days=rng.randint(0, span)),
-                        )
+                        {
+                            "household_id": household.pk,
+                            "item_id": item,
+                            "state": state,
+                            "recorded_on": start + datetime.timedelta(days=randint(0, span)),
+                        }
                     )
-            for model, objs in (
+            for model, rows in (
                 (BenefitRecord, benefits),
                 (TemporaryAssistance, aid),
                 (HouseholdRight, rights),
             ):
-                _write(model, objs, now)
+                write_rows(model, rows, now)
     return protection_demo_counts()
 
 
