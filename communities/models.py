@@ -453,7 +453,7 @@ class Household(models.Model):
         pii_fields={"phone": "phone"},
         # History is read by the record's id, its date and its settlement; an index
         # on the other links would be written for every change and never read.
-        no_db_index=["building", "grid", "origin_county", "origin_township", "ten_group"],
+        no_db_index=["building", "grid", "number", "origin_county", "origin_township", "ten_group"],
     )
 
     class Meta:
@@ -646,6 +646,8 @@ class Person(models.Model):
         # The ID number is kept as a token (mask + keyed hash); the search hash is the live row's.
         excluded_fields=["created_at", "updated_at", "id_number_hash"],
         pii_fields={"id_number": "id", "phone": "phone"},
+        # Read by the record's id and its date (see the household's history).
+        no_db_index=["household"],
     )
 
     SENSITIVE_FIELDS = ("id_number", "phone")

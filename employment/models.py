@@ -184,7 +184,12 @@ class EmploymentRecord(models.Model):
     """就业台账: one person's job over a period; an open record is a current job."""
 
     person = models.ForeignKey(
-        Person, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="jobs"
+        Person,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     kind = models.CharField(_("就业类型"), max_length=20, choices=enums.EmploymentKind.choices)
     employer = models.ForeignKey(
@@ -216,7 +221,9 @@ class EmploymentRecord(models.Model):
 
     objects = EmploymentRecordQuerySet.as_manager()
     history = HistoricalRecords(
-        verbose_name=_("就业台账历史"), excluded_fields=["created_at", "updated_at"]
+        verbose_name=_("就业台账历史"),
+        excluded_fields=["created_at", "updated_at"],
+        no_db_index=["person", "employer"],
     )
 
     class Meta:
@@ -586,7 +593,12 @@ class HouseholdIncome(models.Model):
     """
 
     household = models.ForeignKey(
-        Household, verbose_name=_("搬迁户"), on_delete=models.CASCADE, related_name="incomes"
+        Household,
+        verbose_name=_("搬迁户"),
+        on_delete=models.CASCADE,
+        related_name="incomes",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     wage_income = models.DecimalField(_("工资性收入"), **MONEY, default=0, validators=NON_NEGATIVE)
@@ -611,7 +623,9 @@ class HouseholdIncome(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = HouseholdIncomeQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("家庭收入历史"), excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        verbose_name=_("家庭收入历史"), excluded_fields=["updated_at"], no_db_index=["household"]
+    )
 
     PARTS = ("wage_income", "business_income", "transfer_income", "property_income")
 

@@ -364,14 +364,21 @@ class Pairing(models.Model):
         Cadre, verbose_name=_("帮扶干部"), on_delete=models.PROTECT, related_name="pairings"
     )
     household = models.ForeignKey(
-        Household, verbose_name=_("结对户"), on_delete=models.CASCADE, related_name="pairings"
+        Household,
+        verbose_name=_("结对户"),
+        on_delete=models.CASCADE,
+        related_name="pairings",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     start_date = models.DateField(_("结对日期"))
     end_date = models.DateField(_("结束日期"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
 
     objects = HouseholdScopedQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("结对帮扶历史"))
+    history = HistoricalRecords(
+        verbose_name=_("结对帮扶历史"), no_db_index=["cadre", "household"]
+    )
 
     class Meta:
         verbose_name = _("结对帮扶")
@@ -432,7 +439,12 @@ class Visit(models.Model):
     """走访 of a household by a cadre or a grid worker."""
 
     household = models.ForeignKey(
-        Household, verbose_name=_("走访户"), on_delete=models.CASCADE, related_name="visits"
+        Household,
+        verbose_name=_("走访户"),
+        on_delete=models.CASCADE,
+        related_name="visits",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     cadre = models.ForeignKey(
         Cadre,
@@ -460,7 +472,9 @@ class Visit(models.Model):
     )
 
     objects = HouseholdScopedQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("走访历史"))
+    history = HistoricalRecords(
+        verbose_name=_("走访历史"), no_db_index=["household", "cadre", "grid_worker"]
+    )
 
     class Meta:
         verbose_name = _("走访记录")

@@ -55,7 +55,12 @@ class SettlementFigure(models.Model):
     """One component of the indicators for one settlement and period."""
 
     period = models.ForeignKey(
-        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="figures"
+        Period,
+        verbose_name=_("统计期"),
+        on_delete=models.CASCADE,
+        related_name="figures",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     settlement = models.ForeignKey(
         Settlement, verbose_name=_("安置点"), on_delete=models.CASCADE, related_name="+"
@@ -97,7 +102,12 @@ class AreaFigure(models.Model):
     """
 
     period = models.ForeignKey(
-        Period, verbose_name=_("统计期"), on_delete=models.CASCADE, related_name="area_figures"
+        Period,
+        verbose_name=_("统计期"),
+        on_delete=models.CASCADE,
+        related_name="area_figures",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     level = models.CharField(_("区划级别"), max_length=12)
     area_code = models.CharField(_("区划代码"), max_length=12)

@@ -111,7 +111,12 @@ class BenefitRecord(models.Model):
     """待遇记录: one benefit of one person from the day it starts to the day it stops."""
 
     person = models.ForeignKey(
-        Person, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="benefits"
+        Person,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="benefits",
+        # Served by the composite index that starts with it (below): no index of its own.
+        db_index=False,
     )
     kind = models.CharField(_("待遇类型"), max_length=20, choices=BenefitKind.choices)
     start_date = models.DateField(_("开始日期"))
@@ -129,7 +134,7 @@ class BenefitRecord(models.Model):
     notes = models.CharField(_("备注"), max_length=200, blank=True)
 
     objects = BenefitRecordQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("待遇记录历史"))
+    history = HistoricalRecords(verbose_name=_("待遇记录历史"), no_db_index=["person"])
 
     class Meta:
         verbose_name = _("待遇记录")
@@ -392,7 +397,12 @@ class HouseholdRight(models.Model):
     """One household's state of one right: secured, pending or not applicable, and since when."""
 
     household = models.ForeignKey(
-        Household, verbose_name=_("搬迁户"), on_delete=models.CASCADE, related_name="rights"
+        Household,
+        verbose_name=_("搬迁户"),
+        on_delete=models.CASCADE,
+        related_name="rights",
+        # Served by the unique (household, item) index: no index of its own.
+        db_index=False,
     )
     item = models.ForeignKey(
         RightsItem, verbose_name=_("权益事项"), on_delete=models.PROTECT, related_name="households"
@@ -402,7 +412,7 @@ class HouseholdRight(models.Model):
     notes = models.CharField(_("说明"), max_length=200, blank=True)
 
     objects = HouseholdRightQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("权益落实历史"))
+    history = HistoricalRecords(verbose_name=_("权益落实历史"), no_db_index=["household", "item"])
 
     class Meta:
         verbose_name = _("权益落实情况")
