@@ -59,3 +59,14 @@ def test_load_demo_refuses_impossible_sizes(args):
     with pytest.raises(CommandError, match="必须"):
         call_command("load_demo", *args, stdout=io.StringIO())
     assert not Household.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_step_that_builds_says_how_long_it_took():
+    from relocation.demo import steps
+
+    out = io.StringIO()
+    call_command("load_demo", "--households=30", stdout=out)
+    lines = out.getvalue().splitlines()
+    # One 用时 line per step (the dashboards' in its one report line).
+    assert sum("用时" in line for line in lines) == len(steps())

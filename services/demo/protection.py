@@ -33,6 +33,7 @@ removes what the demo created.
 
 import datetime
 import random
+import time
 from decimal import Decimal
 
 from django.db import transaction
@@ -327,16 +328,18 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
 
 def demo_step(context):
     """``load_demo``'s step after the communities demo: social protection and rights."""
+    started = time.monotonic()
     counts = build_protection_demo(seed=context.seed)
     if counts is None:
         yield "社会保障与权益保障演示数据已存在，未重复生成。"
         return
     context.created.add("services_protection")
     yield (
-        f"社会保障与权益保障：待遇记录 {counts['benefit_records']} 条，"
-        f"临时救助 {counts['temporary_assistance']} 笔，"
-        f"权益落实记录 {counts['household_rights']} 条（清单事项 {counts['rights_items']} 项）。"
+        f"社会保障与权益保障：待遇记录 {counts['benefit_records']:,} 条，"
+        f"临时救助 {counts['temporary_assistance']:,} 笔，"
+        f"权益落实记录 {counts['household_rights']:,} 条（清单事项 {counts['rights_items']} 项）。"
     )
+    yield f"  用时 {time.monotonic() - started:.1f} 秒"
 
 
 register(
