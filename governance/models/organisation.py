@@ -376,9 +376,7 @@ class Pairing(models.Model):
     notes = models.TextField(_("备注"), blank=True)
 
     objects = HouseholdScopedQuerySet.as_manager()
-    history = HistoricalRecords(
-        verbose_name=_("结对帮扶历史"), no_db_index=["cadre", "household"]
-    )
+    history = HistoricalRecords(verbose_name=_("结对帮扶历史"), no_db_index=["cadre", "household"])
 
     class Meta:
         verbose_name = _("结对帮扶")
