@@ -1247,23 +1247,37 @@ def write_rows(model, rows, now):
 
 
 def delete_with_history(model, queryset):
-    """Delete ``queryset``'s rows of ``model`` and all their history rows; returns how many.
+    """Delete ``queryset``'s rows of ``model``, their many-to-many links and all their
+    history rows (with the history of those links); returns how many rows of ``model``.
 
-    Two ``DELETE`` statements: no instance is loaded and no signal sent (a
+    Plain ``DELETE`` statements: no instance is loaded and no signal sent (a
     queryset's ``delete()`` writes a "-" history row per object first, one
     ``INSERT`` each: 280,000 visits took two minutes).  The caller deletes the
-    rows that refer to these first; the database's foreign keys refuse a
-    forgotten one.  Not for a model with many-to-many fields.  The ids are
-    read first: ``queryset`` may be told by the history rows this deletes.
+    rows of other models that refer to these first; the database's foreign keys
+    refuse a forgotten one.  The ids are read first: ``queryset`` may be told by
+    the history rows this deletes.
     """
+    history = model.history.model if _keeps_history(model) else None
+    tracked = {f.name for f in getattr(history, "_history_m2m_fields", ())}
     deleted = 0
     for ids in in_lists(queryset.values_list("pk", flat=True)):
-        if _keeps_history(model):
-            history = model.history.model._base_manager.filter(id__in=ids)
-            history._raw_delete(history.db)
-        live = model._base_manager.filter(pk__in=ids)
-        deleted += live._raw_delete(live.db) or 0
+        versions = history._base_manager.filter(id__in=ids) if history else None
+        for field in model._meta.many_to_many:
+            through = field.remote_field.through
+            _raw_delete(through._base_manager.filter(**{f"{field.m2m_field_name()}_id__in": ids}))
+            if field.name in tracked:
+                linked = apps.get_model(model._meta.app_label, f"{history.__name__}_{field.name}")
+                _raw_delete(
+                    linked._base_manager.filter(history_id__in=versions.values("history_id"))
+                )
+        if versions is not None:
+            _raw_delete(versions)
+        deleted += _raw_delete(model._base_manager.filter(pk__in=ids))
     return deleted
+
+
+def _raw_delete(queryset):
+    return queryset._raw_delete(queryset.db) or 0
 
 
 def copy_with_history(model, rows, now):

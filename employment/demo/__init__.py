@@ -43,6 +43,7 @@ from communities.demo import (
     DEMO_REASON,
     demo_settlements,
 )
+from communities.demo.generate import delete_with_history
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
 
@@ -168,9 +169,7 @@ def _delete_with_history(model, qs):
             linked.delete()
     if model is EmploymentRecord:  # referrals of people outside the demo keep their rows
         Referral._base_manager.filter(employment__in=pks).update(employment=None)
-    history = model.history.model._base_manager.filter(id__in=pks)
-    history._raw_delete(history.db)
-    return qs._raw_delete(qs.db) or 0
+    return delete_with_history(model, qs)
 
 
 _SMALL_MODELS = (JobPosting, TrainingCourse, Employer, MonitoringLine)

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
+from communities.demo.generate import delete_with_history
 from communities.models import Household, Region
 from relocation.demo import DemoStep, register
 
@@ -272,33 +273,19 @@ def delete_monitoring_demo():
     deleted = 0
     with transaction.atomic():
         records = MonitoringRecord._base_manager.filter(household__settlement_id__in=ids)
-        record_ids = list(records.values_list("pk", flat=True))
-        alerts = EarlyWarningAlert._base_manager.filter(household__settlement_id__in=ids)
-        alert_ids = list(alerts.values_list("pk", flat=True))
         for model in (WorkflowStep, MonitoringRisk, AssistanceRecord):
-            rows = model._base_manager.filter(record_id__in=record_ids)
-            _delete_history(model, rows)
-            deleted += rows._raw_delete(rows.db) or 0
-        _delete_history(MonitoringRecord, records)
-        deleted += records._raw_delete(records.db) or 0
-        alerts = EarlyWarningAlert._base_manager.filter(pk__in=alert_ids)
-        _delete_history(EarlyWarningAlert, alerts)
-        deleted += alerts._raw_delete(alerts.db) or 0
+            deleted += delete_with_history(model, model._base_manager.filter(record__in=records))
+        deleted += delete_with_history(MonitoringRecord, records)
+        deleted += delete_with_history(
+            EarlyWarningAlert,
+            EarlyWarningAlert._base_manager.filter(household__settlement_id__in=ids),
+        )
         # Rules the demo made, unless alerts outside the demo came from them.
         rules = EarlyWarningRule._base_manager.filter(
             pk__in=_demo_ids(EarlyWarningRule), source=RULE_SOURCE
         ).exclude(alerts__isnull=False)
-        rules = EarlyWarningRule._base_manager.filter(
-            pk__in=list(rules.values_list("pk", flat=True))
-        )
-        _delete_history(EarlyWarningRule, rules)
-        deleted += rules._raw_delete(rules.db) or 0
+        deleted += delete_with_history(EarlyWarningRule, rules)
     return deleted
-
-
-def _delete_history(model, qs):
-    history = model.history.model._base_manager.filter(id__in=list(qs.values_list("pk", flat=True)))
-    history._raw_delete(history.db)
 
 
 COUNT_LABELS = (

@@ -88,10 +88,6 @@ def _categories():
     return [found[n] for n, _d in CATEGORIES]
 
 
-def _bulk(model, rows):
-    return model.objects.bulk_create(rows, history_reason=DEMO_REASON) if rows else []
-
-
 def build_organisation_demo(seed):
     """Create the demo's governance data; returns counts, or None when it already exists."""
     if organisation_demo_exists():
@@ -127,39 +123,29 @@ def _build_settlement(rng, settlement, households, categories, today, now):
         return len(rows)
 
     # --- party tree and members
-    (wc,) = _bulk(
-        PartyOrganisation,
-        [
-            PartyOrganisation(
-                name=f"{settlement.name}街道党工委",
-                kind=PartyOrgKind.WORKING_COMMITTEE,
-                settlement=settlement,
-            )
-        ],
-    )
-    (gb,) = _bulk(
-        PartyOrganisation,
-        [
-            PartyOrganisation(
-                name=f"{settlement.name}社区党总支",
-                kind=PartyOrgKind.GENERAL_BRANCH,
-                settlement=settlement,
-                parent=wc,
-            )
-        ],
-    )
-    branches = _bulk(
-        PartyOrganisation,
-        [
-            PartyOrganisation(
-                name=f"{settlement.name}第{i + 1}党支部",
-                kind=PartyOrgKind.BRANCH,
-                settlement=settlement,
-                parent=gb,
-            )
-            for i in range(max(1, round(len(households) / 100)))
-        ],
-    )
+    wc = {
+        "name": f"{settlement.name}街道党工委",
+        "kind": PartyOrgKind.WORKING_COMMITTEE,
+        "settlement_id": settlement.pk,
+    }
+    write(PartyOrganisation, [wc])
+    gb = {
+        "name": f"{settlement.name}社区党总支",
+        "kind": PartyOrgKind.GENERAL_BRANCH,
+        "settlement_id": settlement.pk,
+        "parent_id": wc["id"],
+    }
+    write(PartyOrganisation, [gb])
+    branches = [
+        {
+            "name": f"{settlement.name}第{i + 1}党支部",
+            "kind": PartyOrgKind.BRANCH,
+            "settlement_id": settlement.pk,
+            "parent_id": gb["id"],
+        }
+        for i in range(max(1, round(len(households) / 100)))
+    ]
+    write(PartyOrganisation, branches)
     counts["orgs"] = 2 + len(branches)
     adults = list(
         Person.objects.filter(
@@ -179,7 +165,7 @@ def _build_settlement(rng, settlement, households, categories, today, now):
         )
         members.append(
             {
-                "organisation_id": rng.choice(branches).pk,
+                "organisation_id": rng.choice(branches)["id"],
                 "person_id": pk,
                 "name": name,
                 "joined_on": joined,
@@ -189,12 +175,13 @@ def _build_settlement(rng, settlement, households, categories, today, now):
     counts["members"] = write(PartyMember, members)
     # --- 居民小组: one per four buildings
     buildings = list(Building.objects.filter(settlement=settlement).order_by("name"))
-    groups = _bulk(
-        ResidentGroup,
+    # Instances: the buildings are linked through the ORM, which records the links' history.
+    groups = ResidentGroup.objects.bulk_create(
         [
             ResidentGroup(settlement=settlement, name=f"第{i + 1}居民小组", leader_name=_name(rng))
             for i in range(max(1, (len(buildings) + 3) // 4))
         ],
+        history_reason=DEMO_REASON,
     )
     for i, group in enumerate(groups):
         group.buildings.add(*buildings[4 * i : 4 * i + 4])
@@ -353,15 +340,6 @@ def _build_settlement(rng, settlement, households, categories, today, now):
     return counts
 
 
-def _delete_with_history(model, qs):
-    """For the small tables, with many-to-many fields or a tree: Django's ``delete()``."""
-    ids = list(qs.values_list("pk", flat=True))
-    model.history.model._base_manager.filter(id__in=ids).delete()
-    model._base_manager.filter(pk__in=ids).delete()
-    model.history.model._base_manager.filter(id__in=ids).delete()
-    return len(ids)
-
-
 def delete_organisation_demo():
     """Remove what ``build_organisation_demo`` created, with its history rows."""
     settlements = list(demo_settlements().values_list("pk", flat=True))
@@ -382,12 +360,12 @@ def delete_organisation_demo():
             PartyMember,
             PartyMember._base_manager.filter(organisation__settlement_id__in=settlements),
         )
-        orgs = PartyOrganisation._base_manager.filter(settlement_id__in=settlements)
-        # Children before parents (PROTECT): lowest level first.
-        for kind in reversed(PartyOrgKind.values):
-            deleted += delete_with_history(PartyOrganisation, orgs.filter(kind=kind))
-        deleted += _delete_with_history(
-            ResidentGroup, ResidentGroup.objects.filter(settlement_id__in=settlements)
+        # The tree at once: the foreign keys are checked at commit, when none is left.
+        deleted += delete_with_history(
+            PartyOrganisation, PartyOrganisation._base_manager.filter(settlement_id__in=settlements)
+        )
+        deleted += delete_with_history(
+            ResidentGroup, ResidentGroup._base_manager.filter(settlement_id__in=settlements)
         )
         deleted += delete_with_history(
             StairLeader, StairLeader._base_manager.filter(building__settlement_id__in=settlements)

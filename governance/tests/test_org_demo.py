@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -84,6 +85,7 @@ def test_demo_proportions_determinism_and_removal():
     assert Petition.objects.filter(state__in=OPEN_PETITION).count() < Petition.objects.count()
 
     first = snapshot()
+    assert ResidentGroup.buildings.through.objects.exists()
     # Built again: nothing doubled.
     assert build_organisation_demo(7) is None
     delete_organisation_demo()
@@ -94,6 +96,12 @@ def test_demo_proportions_determinism_and_removal():
     for model in (Visit, Cadre, PartyMember, PartyOrganisation, StairLeader, ResidentGroup):
         assert not model.objects.exists(), model
         assert not model.history.exists(), model
+    # The groups' links to their buildings and the links' history went with them.
+    assert not ResidentGroup.buildings.through.objects.exists()
+    links_history = apps.get_model(
+        "governance", f"{ResidentGroup.history.model.__name__}_buildings"
+    )
+    assert not links_history.objects.exists()
     assert Household.objects.count() == households  # nothing it did not build
     build_organisation_demo(7)
     assert snapshot() == first

@@ -29,12 +29,12 @@ import random
 import time
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
+from communities.demo.generate import delete_with_history
 from communities.models import Household, Person, Region
 from relocation.demo import DemoStep, register
 
@@ -156,30 +156,6 @@ def places_demo_counts():
     }
 
 
-def _raw_delete(queryset):
-    return queryset._raw_delete(queryset.db) or 0
-
-
-def _delete_rows(model, pks):
-    """Delete rows ``pks`` of ``model``, their link-table rows and all their history, in plain
-    DELETE statements (no per-row signals: the ORM's delete would write a '-' history row each)."""
-    deleted = 0
-    history = model.history.model
-    for start in range(0, len(pks), 5000):
-        chunk = pks[start : start + 5000]
-        history_ids = history._base_manager.filter(id__in=chunk).values("history_id")
-        for field in model._meta.many_to_many:
-            through = field.remote_field.through
-            _raw_delete(through.objects.filter(**{f"{field.m2m_field_name()}_id__in": chunk}))
-            linked_history = apps.get_model(
-                model._meta.app_label, f"{history.__name__}_{field.name}"
-            )
-            _raw_delete(linked_history.objects.filter(history_id__in=history_ids))
-        deleted += _raw_delete(model._base_manager.filter(pk__in=chunk))
-        _raw_delete(history._base_manager.filter(id__in=chunk))
-    return deleted
-
-
 def delete_places_demo():
     """Delete every places record of the demo settlements, the demo standards and their history."""
     ids = list(demo_settlements().values_list("pk", flat=True))
@@ -194,16 +170,12 @@ def delete_places_demo():
             (Facility, {"settlement_id__in": ids}),
         )
         for model, lookup in selections:
-            pks = list(model._base_manager.filter(**lookup).values_list("pk", flat=True))
-            deleted += _delete_rows(model, pks)
+            deleted += delete_with_history(model, model._base_manager.filter(**lookup))
         # Facilities of other settlements that served a demo settlement keep their own rows.
-        _raw_delete(Facility.also_serves.through.objects.filter(settlement_id__in=ids))
-        standards = list(
-            ServiceStandard._base_manager.filter(pk__in=_demo_ids(ServiceStandard)).values_list(
-                "pk", flat=True
-            )
-        )
-        deleted += _delete_rows(ServiceStandard, standards)
+        links = Facility.also_serves.through.objects.filter(settlement_id__in=ids)
+        links._raw_delete(links.db)
+        standards = ServiceStandard._base_manager.filter(pk__in=_demo_ids(ServiceStandard))
+        deleted += delete_with_history(ServiceStandard, standards)
     return deleted
 
 
