@@ -138,11 +138,11 @@ def test_negative_income_part(worker_person):
     assert not HouseholdIncome.objects.exists()
 
 
-@pytest.mark.parametrize("year", [2015, timezone.localdate().year + 1])
+@pytest.mark.parametrize("year", [lambda this_year: 2015, lambda this_year: this_year + 1])
 def test_income_year_out_of_range(worker_person, year):
-    with pytest.raises(ValidationError) as exc:
-        income(worker_person.household, year=year).full_clean()
     this_year = timezone.localdate().year
+    with pytest.raises(ValidationError) as exc:
+        income(worker_person.household, year=year(this_year)).full_clean()
     assert exc.value.message_dict["year"] == [f"收入年度应在2016年至{this_year}年之间。"]
 
 

@@ -30,7 +30,12 @@ from governance.models.organisation import (
     Visit,
 )
 
-TODAY = timezone.localdate()
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -44,8 +49,10 @@ def world(region_tree, make_user):
         name="本点干部", unit="兴义市民政局", settlement=s1, phone="13800001111"
     )
     c2 = Cadre.objects.create(name="他点干部", unit="兴仁市民政局", settlement=s2)
-    Pairing.objects.create(cadre=c1, household=h1, start_date=TODAY - datetime.timedelta(days=200))
-    Pairing.objects.create(cadre=c2, household=h2, start_date=TODAY)
+    Pairing.objects.create(
+        cadre=c1, household=h1, start_date=today() - datetime.timedelta(days=200)
+    )
+    Pairing.objects.create(cadre=c2, household=h2, start_date=today())
     worker = GridWorkerFactory(grid=GridUnitFactory(settlement=s1), name="网格员甲")
     org2 = PartyOrganisation.objects.create(
         name="二号党支部", kind=PartyOrgKind.BRANCH, settlement=s2
@@ -56,7 +63,7 @@ def world(region_tree, make_user):
         household=h1,
         category=cat,
         channel="window",
-        received_on=TODAY - datetime.timedelta(days=30),
+        received_on=today() - datetime.timedelta(days=30),
         summary="电梯坏了",
         phone="13912345678",
     )
@@ -65,7 +72,7 @@ def world(region_tree, make_user):
         group="5栋住户",
         category=cat,
         channel="grid",
-        received_on=TODAY,
+        received_on=today(),
         summary="路灯",
     )
     other = Petition.objects.create(
@@ -73,7 +80,7 @@ def world(region_tree, make_user):
         group="他点住户",
         category=cat,
         channel="phone",
-        received_on=TODAY,
+        received_on=today(),
         summary="x",
     )
     worker_user = make_user(role=Role.COMMUNITY_WORKER, settlements=[s1])
@@ -122,7 +129,7 @@ def test_fk_choices_refuse_another_settlements_household(client, world):
     client.force_login(world["worker_user"])
     response = client.post(
         "/admin/governance/pairing/add/",
-        {"cadre": world["c1"].pk, "household": world["h2"].pk, "start_date": TODAY.isoformat()},
+        {"cadre": world["c1"].pk, "household": world["h2"].pk, "start_date": today().isoformat()},
     )
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.content.decode()
@@ -135,7 +142,7 @@ def test_visit_in_the_future_posted_is_refused(client, world):
         "/admin/governance/visit/add/",
         {
             "household": world["h1"].pk,
-            "visited_on": (TODAY + datetime.timedelta(days=1)).isoformat(),
+            "visited_on": (today() + datetime.timedelta(days=1)).isoformat(),
             "way": "home",
             "grid_worker": world["worker"].pk,
             "follow_up_state": "none",
@@ -176,7 +183,7 @@ def test_petition_transition_through_the_form_is_logged(client, world):
         "received_on": p.received_on.isoformat(),
         "summary": "电梯坏了",
         "handler": "物业公司",
-        "action_date": TODAY.isoformat(),
+        "action_date": today().isoformat(),
         "transitions-TOTAL_FORMS": "0",
         "transitions-INITIAL_FORMS": "0",
     }
@@ -212,7 +219,7 @@ def test_household_work_lists(client, world, settings):
     Visit.objects.create(
         household=world["h1"],
         grid_worker=world["worker"],
-        visited_on=TODAY - datetime.timedelta(days=100),
+        visited_on=today() - datetime.timedelta(days=100),
         way="home",
     )
     html = client.get("/admin/communities/household/?pairing=unvisited").content.decode()

@@ -27,8 +27,16 @@ from governance.models.organisation import (
     Visit,
 )
 
-TODAY = timezone.localdate()
-TOMORROW = TODAY + datetime.timedelta(days=1)
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
+
+
+def tomorrow():
+    return today() + datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -50,36 +58,42 @@ def errors_of(obj):
 
 
 def test_pairing_outside_the_cadres_area_is_refused(world):
-    pairing = Pairing(cadre=world["cadre"], household=world["h2"], start_date=TODAY)
+    pairing = Pairing(cadre=world["cadre"], household=world["h2"], start_date=today())
     assert "不在该干部的帮扶安置点" in errors_of(pairing)["household"][0]
 
 
 def test_visit_in_the_future_is_refused(world):
-    visit = Visit(household=world["h1"], cadre=world["cadre"], visited_on=TOMORROW, way="home")
+    visit = Visit(household=world["h1"], cadre=world["cadre"], visited_on=tomorrow(), way="home")
     assert errors_of(visit)["visited_on"] == ["走访日期不能晚于今天。"]
 
 
 def test_visit_needs_a_visitor_and_one_only(world):
-    none = Visit(household=world["h1"], visited_on=TODAY, way="home")
+    none = Visit(household=world["h1"], visited_on=today(), way="home")
     assert "二者选一" in errors_of(none)["cadre"][0]
     both = Visit(
         household=world["h1"],
         cadre=world["cadre"],
         grid_worker=world["worker"],
-        visited_on=TODAY,
+        visited_on=today(),
         way="home",
     )
     assert "二者选一" in errors_of(both)["cadre"][0]
 
 
 def test_visit_by_a_worker_of_another_settlement_is_refused(world):
-    visit = Visit(household=world["h2"], grid_worker=world["worker"], visited_on=TODAY, way="home")
+    visit = Visit(
+        household=world["h2"], grid_worker=world["worker"], visited_on=today(), way="home"
+    )
     assert errors_of(visit)["grid_worker"] == ["该网格员不属于该户所在安置点。"]
 
 
 def test_needs_raised_need_a_follow_up_state(world):
     visit = Visit(
-        household=world["h1"], cadre=world["cadre"], visited_on=TODAY, way="home", needs="想找工作"
+        household=world["h1"],
+        cadre=world["cadre"],
+        visited_on=today(),
+        way="home",
+        needs="想找工作",
     )
     assert "须选择跟进状态" in errors_of(visit)["follow_up_state"][0]
 
@@ -113,7 +127,7 @@ def _petition(world):
         household=world["h1"],
         category=world["cat"],
         channel="window",
-        received_on=TODAY - datetime.timedelta(days=3),
+        received_on=today() - datetime.timedelta(days=3),
         summary="求职",
     )
     p.full_clean()
@@ -131,7 +145,7 @@ def test_petition_without_a_petitioner_is_refused(world):
         settlement=world["s1"],
         category=world["cat"],
         channel="window",
-        received_on=TODAY,
+        received_on=today(),
         summary="x",
     )
     assert "请填写诉求人" in errors_of(p)["group"][0]
@@ -141,7 +155,7 @@ def test_transitions_only_in_order(world, make_user):
     user = make_user(role=Role.COMMUNITY_WORKER, settlements=[world["s1"]])
     p = _petition(world)
     with pytest.raises(ValidationError) as caught:
-        p.transition(PetitionState.RESOLVED, user=user, on_date=TODAY, resolution="已解决")
+        p.transition(PetitionState.RESOLVED, user=user, on_date=today(), resolution="已解决")
     assert "只能转为：办理中、不予受理" in caught.value.message_dict["next_state"][0]
     p.refresh_from_db()
     assert p.state == PetitionState.ACCEPTED and not p.transitions.exists()
@@ -150,9 +164,9 @@ def test_transitions_only_in_order(world, make_user):
 def test_closing_needs_a_resolution_and_nothing_is_saved(world, make_user):
     user = make_user(role=Role.COMMUNITY_WORKER, settlements=[world["s1"]])
     p = _petition(world)
-    p.transition(PetitionState.IN_PROGRESS, user=user, on_date=TODAY)
+    p.transition(PetitionState.IN_PROGRESS, user=user, on_date=today())
     with pytest.raises(ValidationError) as caught:
-        p.transition(PetitionState.RESOLVED, user=user, on_date=TODAY, resolution="  ")
+        p.transition(PetitionState.RESOLVED, user=user, on_date=today(), resolution="  ")
     assert caught.value.message_dict["resolution"] == ["办结须填写办理结果。"]
     p.refresh_from_db()
     assert p.state == PetitionState.IN_PROGRESS and p.closed_on is None
@@ -163,21 +177,21 @@ def test_rejection_needs_a_reason(world, make_user):
     user = make_user(role=Role.COMMUNITY_WORKER, settlements=[world["s1"]])
     p = _petition(world)
     with pytest.raises(ValidationError) as caught:
-        p.transition(PetitionState.REJECTED, user=user, on_date=TODAY)
+        p.transition(PetitionState.REJECTED, user=user, on_date=today())
     assert caught.value.message_dict["reject_reason"] == ["不予受理须填写理由。"]
 
 
 def test_full_path_is_logged_with_who_and_when(world, make_user):
     user = make_user(role=Role.COMMUNITY_WORKER, settlements=[world["s1"]])
     p = _petition(world)
-    p.transition(PetitionState.IN_PROGRESS, user=user, on_date=TODAY)
-    p.transition(PetitionState.RESOLVED, user=user, on_date=TODAY, resolution="推荐到车间")
+    p.transition(PetitionState.IN_PROGRESS, user=user, on_date=today())
+    p.transition(PetitionState.RESOLVED, user=user, on_date=today(), resolution="推荐到车间")
     with pytest.raises(ValidationError) as caught:
-        p.transition(PetitionState.FOLLOWED_UP, user=user, on_date=TODAY)
+        p.transition(PetitionState.FOLLOWED_UP, user=user, on_date=today())
     assert caught.value.message_dict["satisfaction"] == ["回访须选择满意度。"]
-    p.transition(PetitionState.FOLLOWED_UP, user=user, on_date=TODAY, satisfaction="satisfied")
+    p.transition(PetitionState.FOLLOWED_UP, user=user, on_date=today(), satisfaction="satisfied")
     p.refresh_from_db()
-    assert (p.state, p.closed_on, p.handling_days) == (PetitionState.FOLLOWED_UP, TODAY, 3)
+    assert (p.state, p.closed_on, p.handling_days) == (PetitionState.FOLLOWED_UP, today(), 3)
     steps = list(PetitionTransition.objects.filter(petition=p).values_list("to_state", "by"))
     assert steps == [("in_progress", user.pk), ("resolved", user.pk), ("followed_up", user.pk)]
     assert p.history.count() == 4  # created + three moves

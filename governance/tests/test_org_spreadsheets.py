@@ -29,7 +29,12 @@ from relocation.spreadsheets.tests.helpers import csv_bytes, import_file, upload
 from relocation.spreadsheets.workbooks import export_xlsx
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
 
 
 def headers(kind):
@@ -136,7 +141,7 @@ def test_cadres_pairings_and_visits(world):
     assert not Pairing.objects.exists()
     job = import_file(world["admin"], "pairing", csv_bytes(headers("pairing"), pairings[:1]))
     assert job.state == "committed", job.errors
-    future = (TODAY + datetime.timedelta(days=1)).isoformat()
+    future = (today() + datetime.timedelta(days=1)).isoformat()
     visits = [
         {"户编号": "A0001", "走访日期": "2025-05-10", "走访方式": "入户", "帮扶干部": "李干部"},
         {
@@ -244,7 +249,7 @@ def test_scope_of_imports_and_exports(world):
         group="乙住户",
         category=PetitionCategory.objects.get(),
         channel="phone",
-        received_on=TODAY,
+        received_on=today(),
         summary="x",
         number="B-1",
     )
@@ -264,7 +269,7 @@ def test_exported_phone_is_masked_without_the_permission(world, make_user):
         household=world["h1"],
         category=PetitionCategory.objects.get(),
         channel="phone",
-        received_on=TODAY,
+        received_on=today(),
         summary="x",
         number="A-1",
         phone="13912345678",

@@ -22,9 +22,20 @@ from services.models import AssetIncome, CollectiveAsset
 from .places_world import places_world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
-TOMORROW = (TODAY + datetime.timedelta(days=1)).isoformat()
-NEXT_YEAR = str(TODAY.year + 1)
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
+
+
+def tomorrow():
+    return (today() + datetime.timedelta(days=1)).isoformat()
+
+
+def next_year():
+    return str(today().year + 1)
 
 
 def headers(kind):
@@ -134,7 +145,7 @@ def test_bad_asset_rows_name_row_and_column_and_save_nothing(places_world, count
     rows = [
         asset_row(w.s1, "新商铺"),  # 2: fine
         asset_row(w.s3, "三号厂房", "厂房/车间"),  # 3: another county
-        asset_row(w.s1, "未来资产", 形成日期=TOMORROW),  # 4: formed tomorrow
+        asset_row(w.s1, "未来资产", 形成日期=tomorrow()),  # 4: formed tomorrow
         asset_row(w.s1, "负值", **{"资产价值（万元）": "-5"}),  # 5
         asset_row(w.s1, "元当万元", **{"资产价值（万元）": "3600000"}),  # 6: 360万元 typed in 元
         asset_row(w.s1, "游泳池", "游泳池"),  # 7: not a kind
@@ -163,7 +174,7 @@ def test_incomes_import_update_and_round_trip(places_world, county_admin, stored
     rows = [
         income_row(w.s1, "一号商铺", 2024, "30", "12", "按户分红"),  # the stored year, changed
         income_row(w.s1, "一号商铺", 2025, "32.5", "32.5", "按户分红"),  # all shared out
-        income_row(w.s2, "二号厂房", TODAY.year, "8"),  # this year so far, nothing shared yet
+        income_row(w.s2, "二号厂房", today().year, "8"),  # this year so far, nothing shared yet
     ]
     job = import_file(county_admin, "asset_income", csv_bytes(headers("asset_income"), rows))
     assert (job.state, job.new_rows, job.updated_rows) == ("committed", 2, 1), job.errors
@@ -171,7 +182,7 @@ def test_incomes_import_update_and_round_trip(places_world, county_admin, stored
         ("一号商铺", 2024, Decimal("30.00"), Decimal("12.00"), "按户分红"),
         ("一号商铺", 2025, Decimal("32.50"), Decimal("32.50"), "按户分红"),
         ("三号厂房", 2024, Decimal("80.00"), Decimal("0.00"), ""),
-        ("二号厂房", TODAY.year, Decimal("8.00"), Decimal("0.00"), ""),
+        ("二号厂房", today().year, Decimal("8.00"), Decimal("0.00"), ""),
     ]
     changed = AssetIncome.objects.get(asset__name="一号商铺", year=2024)
     assert changed.history.count() == 2
@@ -195,7 +206,7 @@ def test_bad_income_rows_name_row_and_column_and_save_nothing(places_world, coun
         income_row(w.s1, "一号商铺", 2023, "40", "45"),  # 3: shares more than the income
         income_row(w.s1, "一号商铺", 2022, "-1"),  # 4: negative
         income_row(w.s1, "一号商铺", 2021, "360000"),  # 5: 36万元 typed in 元
-        income_row(w.s1, "一号商铺", NEXT_YEAR, "10"),  # 6: a year still to come
+        income_row(w.s1, "一号商铺", next_year(), "10"),  # 6: a year still to come
         income_row(w.s1, "一号商铺", 1999, "10"),  # 7: before 2000
         income_row(w.s1, "没有的资产", 2025, "10"),  # 8: not registered
         income_row(w.s3, "三号厂房", 2024, "99"),  # 9: another county
@@ -225,14 +236,14 @@ def test_bad_income_rows_name_row_and_column_and_save_nothing(places_world, coun
 def test_the_same_rules_hold_in_the_admin(places_world):
     """What the import refuses, the asset's page refuses (the rules are the models')."""
     w = places_world
-    asset = CollectiveAsset(settlement=w.s1, name="x", kind="shop", acquired_on=TODAY)
+    asset = CollectiveAsset(settlement=w.s1, name="x", kind="shop", acquired_on=today())
     asset.full_clean()
-    asset.acquired_on = TODAY + datetime.timedelta(days=1)
+    asset.acquired_on = today() + datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as caught:
         asset.full_clean()
     assert caught.value.message_dict == {"acquired_on": ["形成日期不能晚于今天。"]}
     asset.save()
-    income = AssetIncome(asset=asset, year=TODAY.year + 1, income=5, distributed=6)
+    income = AssetIncome(asset=asset, year=today().year + 1, income=5, distributed=6)
     with pytest.raises(ValidationError) as caught:
         income.full_clean()
     assert caught.value.message_dict == {

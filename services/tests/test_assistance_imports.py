@@ -23,8 +23,18 @@ from services.models import TemporaryAssistance
 
 pytestmark = pytest.mark.django_db
 KIND = "temporary_assistance"
-TODAY = timezone.localdate()
-TOMORROW = (TODAY + datetime.timedelta(days=1)).isoformat()
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
+
+
+def tomorrow():
+    return (today() + datetime.timedelta(days=1)).isoformat()
+
+
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 
@@ -115,7 +125,7 @@ def test_bad_rows_name_row_and_column_and_save_nothing(world, importer):  # noqa
         aid_row(head_a, amount="0"),  # 4: zero
         aid_row(head_a, amount="250000"),  # 5: absurd for one payment (元)
         aid_row(head_a, amount="abc"),  # 6: not a number
-        aid_row(head_a, day=TOMORROW),  # 7: in the future
+        aid_row(head_a, day=tomorrow()),  # 7: in the future
         aid_row(head_c, "2025-01-01", "900"),  # 8: another county's person (and payment)
         {**aid_row(head_b), "身份证号": unknown},  # 9: wrong check digit
         aid_row(head_b, "2025-05-05", "600"),  # 10 and 11: the same payment twice

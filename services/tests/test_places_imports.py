@@ -20,7 +20,12 @@ from services.models import Activity, Facility, FacilityKind, FundedProject, Hon
 from .places_world import places_world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def tomorrow():
+    return (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
 
 
 def headers(kind):
@@ -137,7 +142,7 @@ def test_activities_import_and_bad_rows(places_world, county_admin):
     }
     rows = [
         good,
-        {**good, "活动名称": "明天的活动", "活动日期": TOMORROW},
+        {**good, "活动名称": "明天的活动", "活动日期": tomorrow()},
         {**good, "活动名称": "负数", "参与人次": "-3"},
         {**good, "安置点编码": w.s3.code, "活动名称": "外县"},
         {**good, "活动种类": "不存在的活动"},
@@ -176,7 +181,7 @@ def test_funded_projects_import_and_bad_rows(places_world, county_admin):
         good,
         {**good, "项目名称/用途": "负数", "金额（万元）": "-1"},
         {**good, "项目名称/用途": "来源", "资金来源": "外资"},
-        {**good, "项目名称/用途": "未来", "下达日期": TOMORROW},
+        {**good, "项目名称/用途": "未来", "下达日期": tomorrow()},
     ]
     before = FundedProject.objects.count()
     job = upload(county_admin, "fundedproject", csv_bytes(headers("fundedproject"), rows))
@@ -208,7 +213,7 @@ def test_honours_import_and_bad_rows(places_world, county_admin, make_user):
             "表彰日期": "2026-02-01",
         },
         {"户编号": w.h3.number, "表彰种类": "文明家庭", "表彰日期": "2026-02-01"},
-        {**good, "表彰种类": "勤劳致富模范户", "表彰日期": TOMORROW},
+        {**good, "表彰种类": "勤劳致富模范户", "表彰日期": tomorrow()},
     ]
     before = Honour.objects.count()
     job = upload(county_admin, "honour", csv_bytes(headers("honour"), rows))

@@ -18,7 +18,12 @@ from governance.models.organisation import Petition, PetitionCategory, Visit
 from tests.browser.conftest import login, shot
 
 pytestmark = pytest.mark.browser
-TODAY = timezone.localdate()
+# Dates are read when a test runs, not when the module is imported: a run
+# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
+
+
+def today():
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def gov_world(transactional_db, region_tree, make_user):
         household=household,
         category=category,
         channel="window",
-        received_on=TODAY - datetime.timedelta(days=20),
+        received_on=today() - datetime.timedelta(days=20),
         summary="电梯坏了",
         number="LATE-1",
     )
@@ -44,7 +49,7 @@ def gov_world(transactional_db, region_tree, make_user):
         group="5栋住户",
         category=category,
         channel="grid",
-        received_on=TODAY,
+        received_on=today(),
         summary="路灯不亮",
         number="NEW-1",
     )
@@ -57,7 +62,7 @@ def test_grid_worker_records_a_visit(live_server, gov_world, page):
     page.goto(f"{live_server.url}/admin/governance/visit/add/?household={w['household'].pk}")
     # The grid worker is the signed-in user's own grid role, the date today.
     expect(page.locator("#id_grid_worker")).to_have_value(str(w["worker"].pk))
-    expect(page.locator("#id_visited_on")).to_have_value(TODAY.strftime("%Y/%m/%d"))
+    expect(page.locator("#id_visited_on")).to_have_value(today().strftime("%Y/%m/%d"))
     page.select_option("#id_way", label="入户")
     page.fill("#id_findings", "一家人身体都好，儿子在车间上班")
     page.fill("#id_needs", "女儿想报名技能培训")
