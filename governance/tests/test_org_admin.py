@@ -9,9 +9,9 @@ through the forms is refused with the field named and nothing saved.
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from communities.roles import Role
+from communities.tests.dates import today
 from communities.tests.factories import (
     GridUnitFactory,
     GridWorkerFactory,
@@ -29,13 +29,6 @@ from governance.models.organisation import (
     PetitionTransition,
     Visit,
 )
-
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture

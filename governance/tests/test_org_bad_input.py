@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from communities.roles import Role
+from communities.tests.dates import today, tomorrow
 from communities.tests.factories import (
     GridUnitFactory,
     GridWorkerFactory,
@@ -26,17 +26,6 @@ from governance.models.organisation import (
     PetitionTransition,
     Visit,
 )
-
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
-
-
-def tomorrow():
-    return today() + datetime.timedelta(days=1)
 
 
 @pytest.fixture

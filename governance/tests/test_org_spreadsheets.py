@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from communities.roles import Role
+from communities.tests.dates import today
 from communities.tests.factories import (
     GridUnitFactory,
     GridWorkerFactory,
@@ -29,12 +29,6 @@ from relocation.spreadsheets.tests.helpers import csv_bytes, import_file, upload
 from relocation.spreadsheets.workbooks import export_xlsx
 
 pytestmark = pytest.mark.django_db
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
 
 
 def headers(kind):

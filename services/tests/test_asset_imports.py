@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from communities.roles import Role
+from communities.tests.dates import today, tomorrow
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.tests.helpers import csv_bytes, import_file, upload
 from relocation.spreadsheets.workbooks import export_csv, export_xlsx, template_workbook
@@ -22,20 +22,6 @@ from services.models import AssetIncome, CollectiveAsset
 from .places_world import places_world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
-
-
-def tomorrow():
-    return (today() + datetime.timedelta(days=1)).isoformat()
-
-
-def next_year():
-    return str(today().year + 1)
 
 
 def headers(kind):
@@ -145,7 +131,7 @@ def test_bad_asset_rows_name_row_and_column_and_save_nothing(places_world, count
     rows = [
         asset_row(w.s1, "新商铺"),  # 2: fine
         asset_row(w.s3, "三号厂房", "厂房/车间"),  # 3: another county
-        asset_row(w.s1, "未来资产", 形成日期=tomorrow()),  # 4: formed tomorrow
+        asset_row(w.s1, "未来资产", 形成日期=tomorrow().isoformat()),  # 4: formed tomorrow
         asset_row(w.s1, "负值", **{"资产价值（万元）": "-5"}),  # 5
         asset_row(w.s1, "元当万元", **{"资产价值（万元）": "3600000"}),  # 6: 360万元 typed in 元
         asset_row(w.s1, "游泳池", "游泳池"),  # 7: not a kind
@@ -206,7 +192,7 @@ def test_bad_income_rows_name_row_and_column_and_save_nothing(places_world, coun
         income_row(w.s1, "一号商铺", 2023, "40", "45"),  # 3: shares more than the income
         income_row(w.s1, "一号商铺", 2022, "-1"),  # 4: negative
         income_row(w.s1, "一号商铺", 2021, "360000"),  # 5: 36万元 typed in 元
-        income_row(w.s1, "一号商铺", next_year(), "10"),  # 6: a year still to come
+        income_row(w.s1, "一号商铺", str(today().year + 1), "10"),  # 6: a year still to come
         income_row(w.s1, "一号商铺", 1999, "10"),  # 7: before 2000
         income_row(w.s1, "没有的资产", 2025, "10"),  # 8: not registered
         income_row(w.s3, "三号厂房", 2024, "99"),  # 9: another county

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from communities.roles import Role
 from communities.tests.conftest import world  # noqa: F401
+from communities.tests.dates import tomorrow
 from communities.tests.factories import make_id_number
 from communities.tests.test_entry_check_digit import MESSAGE as CHECK_DIGIT_MESSAGE
 from communities.tests.test_entry_check_digit import wrong
@@ -23,16 +23,6 @@ from services.models import TemporaryAssistance
 
 pytestmark = pytest.mark.django_db
 KIND = "temporary_assistance"
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
-
-
-def tomorrow():
-    return (today() + datetime.timedelta(days=1)).isoformat()
 
 
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
@@ -125,7 +115,7 @@ def test_bad_rows_name_row_and_column_and_save_nothing(world, importer):  # noqa
         aid_row(head_a, amount="0"),  # 4: zero
         aid_row(head_a, amount="250000"),  # 5: absurd for one payment (元)
         aid_row(head_a, amount="abc"),  # 6: not a number
-        aid_row(head_a, day=tomorrow()),  # 7: in the future
+        aid_row(head_a, day=tomorrow().isoformat()),  # 7: in the future
         aid_row(head_c, "2025-01-01", "900"),  # 8: another county's person (and payment)
         {**aid_row(head_b), "身份证号": unknown},  # 9: wrong check digit
         aid_row(head_b, "2025-05-05", "600"),  # 10 and 11: the same payment twice

@@ -4,14 +4,13 @@ The importing users are administrators (only they import) of 兴义市 or of the
 whole province; ``places_world`` gives the settlements and records.
 """
 
-import datetime
 import io
 
 import pytest
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from communities.roles import Role
+from communities.tests.dates import tomorrow
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.tests.helpers import csv_bytes, import_file, upload
 from relocation.spreadsheets.workbooks import export_csv, export_xlsx, template_workbook
@@ -20,12 +19,6 @@ from services.models import Activity, Facility, FacilityKind, FundedProject, Hon
 from .places_world import places_world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def tomorrow():
-    return (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
 
 
 def headers(kind):
@@ -142,7 +135,7 @@ def test_activities_import_and_bad_rows(places_world, county_admin):
     }
     rows = [
         good,
-        {**good, "活动名称": "明天的活动", "活动日期": tomorrow()},
+        {**good, "活动名称": "明天的活动", "活动日期": tomorrow().isoformat()},
         {**good, "活动名称": "负数", "参与人次": "-3"},
         {**good, "安置点编码": w.s3.code, "活动名称": "外县"},
         {**good, "活动种类": "不存在的活动"},
@@ -181,7 +174,7 @@ def test_funded_projects_import_and_bad_rows(places_world, county_admin):
         good,
         {**good, "项目名称/用途": "负数", "金额（万元）": "-1"},
         {**good, "项目名称/用途": "来源", "资金来源": "外资"},
-        {**good, "项目名称/用途": "未来", "下达日期": tomorrow()},
+        {**good, "项目名称/用途": "未来", "下达日期": tomorrow().isoformat()},
     ]
     before = FundedProject.objects.count()
     job = upload(county_admin, "fundedproject", csv_bytes(headers("fundedproject"), rows))
@@ -213,7 +206,7 @@ def test_honours_import_and_bad_rows(places_world, county_admin, make_user):
             "表彰日期": "2026-02-01",
         },
         {"户编号": w.h3.number, "表彰种类": "文明家庭", "表彰日期": "2026-02-01"},
-        {**good, "表彰种类": "勤劳致富模范户", "表彰日期": tomorrow()},
+        {**good, "表彰种类": "勤劳致富模范户", "表彰日期": tomorrow().isoformat()},
     ]
     before = Honour.objects.count()
     job = upload(county_admin, "honour", csv_bytes(headers("honour"), rows))

@@ -4,10 +4,10 @@ shows an overdue petition highlighted (issue 12)."""
 import datetime
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from communities.roles import Role
+from communities.tests.dates import today
 from communities.tests.factories import (
     GridUnitFactory,
     GridWorkerFactory,
@@ -18,12 +18,6 @@ from governance.models.organisation import Petition, PetitionCategory, Visit
 from tests.browser.conftest import login, shot
 
 pytestmark = pytest.mark.browser
-# Dates are read when a test runs, not when the module is imported: a run
-# that crosses midnight in Asia/Shanghai would otherwise compare with yesterday.
-
-
-def today():
-    return timezone.localdate()
 
 
 @pytest.fixture
