@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tasks import task
@@ -175,3 +176,69 @@ def _wait(check, what, workers, seconds=120):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stopped_inside_a_transaction_releases_it_before_waiting_for_its_heartbeat(
+    monkeypatch,
+):
+    """SIGTERM's ``SystemExit`` can leave ``db_worker`` between ``BEGIN`` and its atomic block.
+
+    The transaction it left open holds a lock on the worker's heartbeat row (SQLite: the
+    write lock).  ``job_worker`` rolls it back before it waits for the heartbeat thread,
+    which then deletes its row; before, the thread waited on the lock and the worker
+    gave up on it after 30 s, leaving the row behind.
+    """
+    from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+    from relocation.spreadsheets.models import WorkerHeartbeat
+
+    def interrupted(self, *args, **options):
+        deadline = time.monotonic() + 30
+        while not WorkerHeartbeat.objects.filter(worker_id="stopped-worker").exists():
+            assert time.monotonic() < deadline, "the heartbeat never wrote its row"
+            time.sleep(0.05)
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")  # begun and never ended, as SystemExit may leave it
+        locked = WorkerHeartbeat.objects.filter(worker_id="stopped-worker")
+        assert locked.update(pid=os.getpid()) == 1  # the lock the heartbeat's delete waits for
+        raise SystemExit(0)
+
+    monkeypatch.setattr(DbWorkerCommand, "handle", interrupted)
+    started = time.monotonic()
+    with pytest.raises(SystemExit):
+        call_command("job_worker", "--no-reload", "--worker-id", "stopped-worker")
+    stopped = time.monotonic() - started
+    assert not WorkerHeartbeat.objects.filter(worker_id="stopped-worker").exists()
+    assert stopped < 25, f"the worker took {stopped:.0f} s to stop"
+
+
+def test_run_worker_stops_a_worker_it_was_starting_when_the_signal_came(monkeypatch):
+    """SIGTERM between ``run_worker``'s check and ``Popen``'s return: the new worker stops too."""
+    from relocation.spreadsheets.management.commands import run_worker
+
+    started = []
+
+    class Child:
+        pid = 4242
+
+        def __init__(self, *args, **kwargs):
+            started.append(self)
+            self.terminated = False
+            command.stop(signal.SIGTERM, None)  # arrives before ``self.child`` is this one
+
+        def poll(self):
+            return -15 if self.terminated else None
+
+        def terminate(self):
+            self.terminated = True
+
+        def wait(self):
+            assert self.terminated, "run_worker would wait for ever on a worker nobody stops"
+            return -15
+
+    monkeypatch.setattr(run_worker.subprocess, "Popen", Child)
+    monkeypatch.setattr(run_worker.signal, "signal", lambda *args: None)
+    command = run_worker.Command()
+    command.handle(queue_name="*", delay=0.1, verbosity=1)
+    assert len(started) == 1 and started[0].terminated

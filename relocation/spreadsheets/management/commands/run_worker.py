@@ -48,6 +48,8 @@ class Command(BaseCommand):
                 ],
                 cwd=settings.BASE_DIR,
             )
+            if self.stopping:  # the signal came while the child was being started
+                self.child.terminate()
             code = self.child.wait()
             if self.stopping:
                 break
