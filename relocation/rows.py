@@ -104,3 +104,106 @@ def _sqlite_adapter(field):
     if isinstance(field, models.JSONField | models.UUIDField):
         return lambda v: field.get_db_prep_save(v, connection)
     return None
+
+
+#: How long ``empty_tables_loaded_whole`` waits for another session's lock on a table.
+BULK_LOCK_TIMEOUT = "5s"
+
+
+@contextmanager
+def empty_tables_loaded_whole(tables):
+    """Fill ``tables`` (names) inside the caller's transaction, building their indexes once.
+
+    PostgreSQL updates every index of a table for every row ``COPY`` writes, and
+    queues a check for every foreign key of the row until the transaction commits
+    (Django's foreign keys are ``DEFERRABLE INITIALLY DEFERRED``).  A table filled
+    whole from empty gets them faster at the end, as ``pg_restore`` does it: this
+    drops the tables' foreign keys and their indexes that are neither unique nor
+    behind a constraint, and creates them again when the block ends, with the same
+    names and definitions.  Adding a foreign key checks every row with one join
+    instead of one lookup per row.  The demo's social-protection step at 50,000
+    households: 38.4 s -> 24.9 s.
+
+    Only tables that hold no row are changed, only on PostgreSQL, and only when
+    their locks come within ``BULK_LOCK_TIMEOUT`` (a session reading them would
+    otherwise wait for the whole load); any other table is filled as usual.  The
+    block must not read the tables through a dropped index (it would scan them).
+    An error rolls the caller's transaction back, and with it the dropped
+    definitions, which PostgreSQL keeps transactionally.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not tables:
+        yield []
+        return
+    dropped = _drop_for_loading(list(tables))
+    yield sorted({table for table, _kind, _name, _definition in dropped})
+    with connection.cursor() as cursor:
+        quote = connection.ops.quote_name
+        for table, kind, name, definition in dropped:
+            if kind == "index":
+                cursor.execute(definition)
+            else:
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                )
+
+
+def _drop_for_loading(tables):
+    """Drop the empty ``tables``' plain indexes and foreign keys; returns what was dropped.
+
+    ``[(table, "index" or "foreign key", name, definition)]``, indexes first (they
+    are created again in that order, before the foreign keys are checked).
+    """
+    from django.db import OperationalError, transaction
+
+    class InUse(Exception):
+        pass
+
+    quote = connection.ops.quote_name
+    dropped, checked = [], False
+    with connection.cursor() as cursor:
+        for table in sorted(set(tables)):
+            # In a savepoint: rolled back, it lets the lock go again.
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+                    cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
+                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+                    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")
+                    if cursor.fetchone()[0]:
+                        raise InUse
+            except (OperationalError, InUse):
+                continue  # holds rows, or another session holds it: left as it is
+            cursor.execute(
+                """
+                SELECT c.relname, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+                ORDER BY c.relname
+                """,
+                [quote(table)],
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                """
+                SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname
+                """,
+                [quote(table)],
+            )
+            keys = cursor.fetchall()
+            if keys and not checked:
+                # A table whose rows this transaction wrote cannot lose a foreign key's
+                # triggers while their checks wait for the commit: check them now (as
+                # the commit would), then defer again, as Django's keys are declared.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                checked = True
+            for name, definition in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+                dropped.append((table, "index", name, definition))
+            for name, definition in keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                dropped.append((table, "foreign key", name, definition))
+    dropped.sort(key=lambda entry: entry[1] != "index")
+    return dropped

@@ -50,6 +50,7 @@ from .generate import (  # noqa: F401  (DEFAULT_SEED and the writers are used by
     _Builder,
     _startswith_any,
     copy_with_history,
+    loading,
     write_with_history_orm,
 )
 
@@ -286,7 +287,9 @@ def build_demo(
         created = builder.counts["settlements"] > 0
     elif not demo_settlements().exists():
         t = time.monotonic()
-        with transaction.atomic():
+        # Both prefectures' rows before the indexes are built (each part alone
+        # would build them after the first).
+        with transaction.atomic(), loading(Household, Person):
             builder = _Builder(seed, households, n_settlements, stdout=stdout)
             builder.run()
             timings["generate"] = time.monotonic() - t

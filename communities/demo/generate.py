@@ -27,7 +27,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from relocation.rows import in_lists, reserve_ids
+from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids
 
 from .. import enums
 from ..crypto import seal_writer
@@ -587,7 +587,7 @@ class _Builder:
                 continue
             before = Counter(self.counts)
             t = time.monotonic()
-            with transaction.atomic():
+            with transaction.atomic(), loading(Household, Person):
                 self._write_part(part)
             done = self.counts - before
             self._say(
@@ -1210,6 +1210,22 @@ class _Builder:
 
 def _keeps_history(model):
     return getattr(model._meta, "simple_history_manager_attribute", None) is not None
+
+
+def loading(*models):
+    """Fill ``models``' empty tables, and their history tables, building their indexes once.
+
+    ``relocation.rows.empty_tables_loaded_whole``: the foreign keys and plain
+    indexes of the tables that hold no row yet are dropped and created again at
+    the end of the block, inside the caller's transaction.  For a demo step's
+    ``COPY`` of millions of rows that it does not read back before the block ends.
+    """
+    tables = []
+    for model in models:
+        tables.append(model._meta.db_table)
+        if _keeps_history(model):
+            tables.append(model.history.model._meta.db_table)
+    return empty_tables_loaded_whole(tables)
 
 
 def write_with_history_orm(model, rows):

@@ -43,7 +43,7 @@ from communities.demo import (
     DEMO_REASON,
     demo_settlements,
 )
-from communities.demo.generate import delete_with_history
+from communities.demo.generate import delete_with_history, loading
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
 
@@ -60,7 +60,7 @@ from ..models import (
     TrainingCourse,
 )
 from ..querysets import employment_figures, income_figures
-from .generate import _DELETE_ORDER, LINE_SOURCE, _Builder
+from .generate import _DELETE_ORDER, LINE_SOURCE, LOADED, _Builder
 
 
 @dataclass
@@ -189,7 +189,7 @@ def build_employment_demo(seed=DEFAULT_SEED, today=None, stdout=None):
         return EmploymentDemoResult(
             created=False, counts=employment_demo_counts(), elapsed=time.monotonic() - started
         )
-    with transaction.atomic():
+    with transaction.atomic(), loading(*LOADED):
         builder = _Builder(seed, today or timezone.localdate(), stdout)
         builder.run()
     return EmploymentDemoResult(

@@ -259,6 +259,18 @@ _DELETE_ORDER = (
 )
 
 
+#: The models a settlement's rows go to, in the order they are written (``_flush``);
+#: the step fills their tables without reading them back (``communities.demo.generate.loading``).
+LOADED = (
+    EmploymentRecord,
+    Referral,
+    TrainingAttendance,
+    InsuranceClaim,
+    BusinessLoan,
+    HouseholdIncome,
+)
+
+
 class _Builder:
     def __init__(self, seed, today, stdout):
         self.seed = seed
@@ -540,9 +552,7 @@ class _Builder:
 
     def _flush(self):
         started = time.monotonic()
-        for model in (EmploymentRecord, Referral, TrainingAttendance, InsuranceClaim):
-            self._write(model, self.pending.pop(model, []))
-        for model in (BusinessLoan, HouseholdIncome):
+        for model in LOADED:
             self._write(model, self.pending.pop(model, []))
         self.pending_size = 0
         self.timings["write"] += time.monotonic() - started

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history, write_rows
+from communities.demo.generate import delete_with_history, loading, write_rows
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
 
@@ -88,6 +88,19 @@ def _categories():
     return [found[n] for n, _d in CATEGORIES]
 
 
+#: What ``_build_settlement`` writes with ``COPY`` and never reads back while it runs.
+LOADED = (
+    PartyOrganisation,
+    PartyMember,
+    StairLeader,
+    Cadre,
+    Pairing,
+    Visit,
+    Petition,
+    PetitionTransition,
+)
+
+
 def build_organisation_demo(seed):
     """Create the demo's governance data; returns counts, or None when it already exists."""
     if organisation_demo_exists():
@@ -97,7 +110,7 @@ def build_organisation_demo(seed):
     counts = dict.fromkeys(
         ("orgs", "members", "stair_leaders", "cadres", "pairings", "visits", "petitions"), 0
     )
-    with transaction.atomic():
+    with transaction.atomic(), loading(*LOADED):
         categories = _categories()
         for settlement in demo_settlements().order_by("code"):
             rng = random.Random(f"{seed}-governance-{settlement.code}")

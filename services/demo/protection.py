@@ -40,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history, write_rows
+from communities.demo.generate import delete_with_history, loading, write_rows
 from communities.enums import Health
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
@@ -261,69 +261,75 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
     settlements = list(demo_settlements().order_by("code"))
     with transaction.atomic():
         checklists = _checklists({f"{s.county_id[:2]}0000" for s in settlements})
-        for settlement in settlements:
-            rng = random.Random(f"{seed}:protection:{settlement.code}")
-            households = (
-                Household.objects.filter(settlement=settlement)
-                .order_by("number", "pk")
-                .values_list(*HOUSEHOLD_FIELDS, named=True)
-            )
-            members = {}
-            for person in (
-                Person.objects.filter(household__settlement=settlement)
-                .order_by("household__number", "pk")
-                .values_list(*PERSON_FIELDS, named=True)
-            ):
-                members.setdefault(person.household_id, []).append(person)
-            items = [item.pk for item in checklists[f"{settlement.county_id[:2]}0000"]]
-            benefits, aid, rights, payments = [], [], [], set()
-            for household in households:
-                start = _start(household, today)
-                people = members.get(household.pk, [])
-                for person in people:
-                    benefits += _benefits(person, start, today, rng)
-                for year_back in (0, 1):
-                    if people and rng.random() < 0.03:
-                        day = today - datetime.timedelta(days=rng.randint(0, 364) + 365 * year_back)
-                        payment = {
-                            "person_id": rng.choice(people).pk,
-                            "granted_on": max(day, start),
-                            "amount": Decimal(rng.randrange(500, 3001, 100)),
-                            "reason": rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
-                        }
-                        # One payment per person, day and amount (the import's natural key).
-                        paid = (payment["person_id"], payment["granted_on"], payment["amount"])
-                        if paid not in payments:
-                            payments.add(paid)
-                            aid.append(payment)
-                if rng.random() < 0.05:
-                    continue  # not yet checked
-                span = max((today - start).days, 0)
-                random_, randint = rng.random, rng.randint
-                for item in items:
-                    draw = random_()
-                    state = (
-                        RightState.NOT_APPLICABLE
-                        if draw < 0.10
-                        else RightState.PENDING
-                        if draw < 0.15
-                        else RightState.SECURED
-                    )
-                    rights.append(
-                        {
-                            "household_id": household.pk,
-                            "item_id": item,
-                            "state": state,
-                            "recorded_on": start + datetime.timedelta(days=randint(0, span)),
-                        }
-                    )
-            for model, rows in (
-                (BenefitRecord, benefits),
-                (TemporaryAssistance, aid),
-                (HouseholdRight, rights),
-            ):
-                write_rows(model, rows, now)
+        with loading(BenefitRecord, TemporaryAssistance, HouseholdRight):
+            _write_records(settlements, checklists, seed, today, now)
     return protection_demo_counts()
+
+
+def _write_records(settlements, checklists, seed, today, now):
+    """Each settlement's benefit records, assistance and rights (see the module docstring)."""
+    for settlement in settlements:
+        rng = random.Random(f"{seed}:protection:{settlement.code}")
+        households = (
+            Household.objects.filter(settlement=settlement)
+            .order_by("number", "pk")
+            .values_list(*HOUSEHOLD_FIELDS, named=True)
+        )
+        members = {}
+        for person in (
+            Person.objects.filter(household__settlement=settlement)
+            .order_by("household__number", "pk")
+            .values_list(*PERSON_FIELDS, named=True)
+        ):
+            members.setdefault(person.household_id, []).append(person)
+        items = [item.pk for item in checklists[f"{settlement.county_id[:2]}0000"]]
+        benefits, aid, rights, payments = [], [], [], set()
+        for household in households:
+            start = _start(household, today)
+            people = members.get(household.pk, [])
+            for person in people:
+                benefits += _benefits(person, start, today, rng)
+            for year_back in (0, 1):
+                if people and rng.random() < 0.03:
+                    day = today - datetime.timedelta(days=rng.randint(0, 364) + 365 * year_back)
+                    payment = {
+                        "person_id": rng.choice(people).pk,
+                        "granted_on": max(day, start),
+                        "amount": Decimal(rng.randrange(500, 3001, 100)),
+                        "reason": rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
+                    }
+                    # One payment per person, day and amount (the import's natural key).
+                    paid = (payment["person_id"], payment["granted_on"], payment["amount"])
+                    if paid not in payments:
+                        payments.add(paid)
+                        aid.append(payment)
+            if rng.random() < 0.05:
+                continue  # not yet checked
+            span = max((today - start).days, 0)
+            random_, randint = rng.random, rng.randint
+            for item in items:
+                draw = random_()
+                state = (
+                    RightState.NOT_APPLICABLE
+                    if draw < 0.10
+                    else RightState.PENDING
+                    if draw < 0.15
+                    else RightState.SECURED
+                )
+                rights.append(
+                    {
+                        "household_id": household.pk,
+                        "item_id": item,
+                        "state": state,
+                        "recorded_on": start + datetime.timedelta(days=randint(0, span)),
+                    }
+                )
+        for model, rows in (
+            (BenefitRecord, benefits),
+            (TemporaryAssistance, aid),
+            (HouseholdRight, rights),
+        ):
+            write_rows(model, rows, now)
 
 
 def demo_step(context):

@@ -1,0 +1,172 @@
+"""``relocation.rows.empty_tables_loaded_whole``: bulk loads that build indexes once.
+
+The demo steps fill empty tables with millions of rows inside one transaction.
+On PostgreSQL the helper drops those tables' foreign keys and plain indexes for
+the load and creates them again, with the same names and definitions, before
+the transaction commits; the foreign keys are then checked over every row, so a
+row that breaks one still fails the whole load.  Tables with rows, tables
+another session holds, SQLite and code outside a transaction are left alone.
+"""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from communities.models import Settlement
+from relocation import rows
+from relocation.rows import empty_tables_loaded_whole
+
+SETTLEMENTS = Settlement._meta.db_table
+REGIONS = "communities_region"
+
+
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes and foreign keys are dropped only on PostgreSQL (see the SQLite test)")
+
+
+def definitions(table):
+    """{name: definition} of ``table``'s indexes and constraints, as PostgreSQL prints them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        found = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass",
+            [table],
+        )
+        found.update(cursor.fetchall())
+    return found
+
+
+def foreign_keys(table):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_an_empty_table_loads_without_its_foreign_keys_and_plain_indexes_then_gets_them_back(
+    region_tree,
+):
+    _postgresql_only()
+    before = definitions(SETTLEMENTS)
+    keys = foreign_keys(SETTLEMENTS)
+    assert keys and len(before) > len(keys) + 1  # foreign keys, and indexes besides the key
+    with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
+        assert loaded == [SETTLEMENTS]
+        during = definitions(SETTLEMENTS)
+        assert not foreign_keys(SETTLEMENTS)
+        assert f"{SETTLEMENTS}_pkey" in during  # the primary key, unique and checks stay
+        assert all(
+            d.startswith(("UNIQUE", "PRIMARY KEY", "CHECK")) or " UNIQUE " in d
+            for d in during.values()
+        )
+        assert {n for n, d in before.items() if "UNIQUE" in d or "CHECK" in d} <= set(during)
+        Settlement.objects.create(
+            code="AZD1", name="测试安置点", county=region_tree.xingyi, township=region_tree.xingtai
+        )
+    assert definitions(SETTLEMENTS) == before
+    assert Settlement.objects.filter(code="AZD1").exists()
+
+
+@pytest.mark.django_db
+def test_a_row_that_breaks_a_dropped_foreign_key_still_fails_the_load(region_tree):
+    _postgresql_only()
+    before = definitions(SETTLEMENTS)
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        empty_tables_loaded_whole([SETTLEMENTS]),
+    ):
+        Settlement.objects.create(
+            code="AZD1", name="测试安置点", county_id="999999", township=region_tree.xingtai
+        )
+    assert not Settlement.objects.exists()  # nothing of the load is kept
+    assert definitions(SETTLEMENTS) == before  # and the definitions are back
+
+
+@pytest.mark.django_db
+def test_a_table_that_holds_rows_is_left_alone(region_tree):
+    _postgresql_only()
+    before = definitions(REGIONS)
+    with empty_tables_loaded_whole([REGIONS]) as loaded:
+        assert loaded == []
+        assert definitions(REGIONS) == before
+
+
+@pytest.mark.django_db
+def test_a_table_another_session_uses_is_left_alone_and_not_locked(monkeypatch, region_tree):
+    """The other session's read is not made to wait for the load, nor the load for it."""
+    _postgresql_only()
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        other.execute(f"SELECT count(*) FROM {SETTLEMENTS}")  # holds ACCESS SHARE until rollback
+        monkeypatch.setattr(rows, "BULK_LOCK_TIMEOUT", "200ms")
+        before = definitions(SETTLEMENTS)
+        with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
+            assert loaded == []
+            assert definitions(SETTLEMENTS) == before
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+                    "AND relation = %s::regclass AND mode = 'AccessExclusiveLock'",
+                    [SETTLEMENTS],
+                )
+                assert cursor.fetchone()[0] == 0  # the savepoint gave the lock attempt up
+            read = {}
+            thread = threading.Thread(
+                target=lambda: read.update(
+                    n=other.execute(f"SELECT count(*) FROM {SETTLEMENTS}").fetchone()[0]
+                )
+            )
+            thread.start()
+            thread.join(timeout=10)
+            assert read == {"n": 0}
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_and_on_sqlite_nothing_is_dropped(region_tree):
+    keys = {f.column for f in Settlement._meta.concrete_fields if f.is_relation}
+    with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:  # autocommit: no transaction
+        assert loaded == []
+    with transaction.atomic(), empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
+        assert loaded == ([SETTLEMENTS] if connection.vendor == "postgresql" else [])
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, SETTLEMENTS)
+        found = {col for c in constraints.values() if c["foreign_key"] for col in c["columns"]}
+        assert found == (set() if connection.vendor == "postgresql" else keys)
+
+
+@pytest.mark.django_db
+def test_keys_to_rows_this_transaction_wrote_are_checked_then_dropped(region_tree):
+    """The regions above were written in this transaction: their checks wait for the commit.
+
+    PostgreSQL refuses to drop a foreign key whose referenced table has such checks
+    pending; they are run first, whichever of the loaded tables comes first.
+    """
+    _postgresql_only()
+    history = Settlement.history.model._meta.db_table  # sorted first: indexes, no keys
+    with empty_tables_loaded_whole([SETTLEMENTS, history]) as loaded:
+        assert loaded == sorted([SETTLEMENTS, history])
+        assert not foreign_keys(SETTLEMENTS)
+    assert foreign_keys(SETTLEMENTS)
