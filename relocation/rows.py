@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 from django.db.models.expressions import RawSQL
 
 SQLITE_BATCH = 5000
@@ -121,12 +121,14 @@ def empty_tables_loaded_whole(tables):
     drops the tables' foreign keys and their indexes that are neither unique nor
     behind a constraint, and creates them again when the block ends, with the same
     names and definitions.  Adding a foreign key checks every row with one join
-    instead of one lookup per row.  The demo's social-protection step at 50,000
-    households: 38.4 s -> 24.9 s.
+    instead of one lookup per row.  The demo's social-protection step: 38.4 s ->
+    22.0 s at 50,000 households, 321 s -> 246 s at 500,000.
 
     Only tables that hold no row are changed, only on PostgreSQL, and only when
     their locks come within ``BULK_LOCK_TIMEOUT`` (a session reading them would
-    otherwise wait for the whole load); any other table is filled as usual.  The
+    otherwise wait for the whole load); any other table is filled as usual.
+    Dropping a foreign key also locks the table it refers to until the caller's
+    transaction ends: a demo step, run before the server starts.  The
     block must not read the tables through a dropped index (it would scan them).
     An error rolls the caller's transaction back, and with it the dropped
     definitions, which PostgreSQL keeps transactionally.
@@ -147,17 +149,16 @@ def empty_tables_loaded_whole(tables):
                 )
 
 
+class _HoldsRows(Exception):
+    """A table ``empty_tables_loaded_whole`` was given is not empty (its savepoint rolls back)."""
+
+
 def _drop_for_loading(tables):
     """Drop the empty ``tables``' plain indexes and foreign keys; returns what was dropped.
 
     ``[(table, "index" or "foreign key", name, definition)]``, indexes first (they
     are created again in that order, before the foreign keys are checked).
     """
-    from django.db import OperationalError, transaction
-
-    class InUse(Exception):
-        pass
-
     quote = connection.ops.quote_name
     dropped, checked = [], False
     with connection.cursor() as cursor:
@@ -170,8 +171,8 @@ def _drop_for_loading(tables):
                     cursor.execute("SET LOCAL lock_timeout = DEFAULT")
                     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")
                     if cursor.fetchone()[0]:
-                        raise InUse
-            except (OperationalError, InUse):
+                        raise _HoldsRows
+            except (OperationalError, _HoldsRows):
                 continue  # holds rows, or another session holds it: left as it is
             cursor.execute(
                 """
