@@ -136,17 +136,14 @@ def empty_tables_loaded_whole(tables):
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not tables:
         yield []
         return
-    dropped = _drop_for_loading(list(tables))
-    yield sorted({table for table, _kind, _name, _definition in dropped})
+    indexes, keys = _drop_for_loading(list(tables))
+    yield sorted({table for table, _name, _definition in indexes + keys})
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        quote = connection.ops.quote_name
-        for table, kind, name, definition in dropped:
-            if kind == "index":
-                cursor.execute(definition)
-            else:
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                )
+        for _table, _name, definition in indexes:  # before the keys check the rows
+            cursor.execute(definition)
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 class _HoldsRows(Exception):
@@ -154,14 +151,18 @@ class _HoldsRows(Exception):
 
 
 def _drop_for_loading(tables):
-    """Drop the empty ``tables``' plain indexes and foreign keys; returns what was dropped.
+    """Drop the empty ``tables``' plain indexes and foreign keys.
 
-    ``[(table, "index" or "foreign key", name, definition)]``, indexes first (they
-    are created again in that order, before the foreign keys are checked).
+    Returns ``(indexes, keys)``, each a list of ``(table, name, definition)``.
     """
     quote = connection.ops.quote_name
-    dropped, checked = [], False
+    indexes, keys = [], []
     with connection.cursor() as cursor:
+        # A foreign key's triggers cannot be dropped while checks of rows this
+        # transaction wrote wait for the commit: run them now (as the commit would),
+        # then defer again, as Django declares its keys.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for table in sorted(set(tables)):
             # In a savepoint: rolled back, it lets the lock go again.
             try:
@@ -184,7 +185,9 @@ def _drop_for_loading(tables):
                 """,
                 [quote(table)],
             )
-            indexes = cursor.fetchall()
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {quote(name)}")
+                indexes.append((table, name, definition))
             cursor.execute(
                 """
                 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -192,19 +195,7 @@ def _drop_for_loading(tables):
                 """,
                 [quote(table)],
             )
-            keys = cursor.fetchall()
-            if keys and not checked:
-                # A table whose rows this transaction wrote cannot lose a foreign key's
-                # triggers while their checks wait for the commit: check them now (as
-                # the commit would), then defer again, as Django's keys are declared.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-                checked = True
-            for name, definition in indexes:
-                cursor.execute(f"DROP INDEX {quote(name)}")
-                dropped.append((table, "index", name, definition))
-            for name, definition in keys:
+            for name, definition in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                dropped.append((table, "foreign key", name, definition))
-    dropped.sort(key=lambda entry: entry[1] != "index")
-    return dropped
+                keys.append((table, name, definition))
+    return indexes, keys
