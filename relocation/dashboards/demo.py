@@ -1,10 +1,7 @@
 """Dashboard figures for the demo: the running periods and a year of history."""
 
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection
 from django.utils import timezone
 
 from relocation.demo import DemoStep, register
@@ -21,36 +18,11 @@ DEMO_HISTORY = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 3}
 PAST_PERIOD_WORKERS = 2
 
 
-def _store_dates(specs):
-    """Store ``specs`` (periods sharing a reference date: one cache), on this thread's connection."""
-    cache = {}
-    for spec in specs:
-        engine.store_period(spec, spec.end, cache=cache)
-
-
 def _store_past(specs, workers=PAST_PERIOD_WORKERS):
-    """Store past periods, by reference date, on ``workers`` connections when that is safe.
-
-    Inside a transaction (a test's, a caller's) the other connections would not
-    see its rows: then, and on SQLite (one writer at a time), one connection.
-    """
-    by_date = defaultdict(list)
-    for spec in specs:
-        by_date[spec.end].append(spec)
-    groups = sorted(by_date.values(), key=len, reverse=True)
-    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        for group in groups:
-            _store_dates(group)
-        return
-
-    def run(group):
-        try:
-            _store_dates(group)
-        finally:
-            connection.close()  # this thread's own connection
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="demo-periods") as pool:
-        list(pool.map(run, groups))
+    """Store past periods as of their last day (``engine.store_periods``)."""
+    engine.store_periods(
+        [(spec, spec.end) for spec in specs], workers=workers, thread_name_prefix="demo-periods"
+    )
 
 
 def snapshot_demo_periods(stdout=None, rebuild=False, history=True):

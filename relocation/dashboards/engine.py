@@ -15,6 +15,7 @@ import functools
 import logging
 import operator
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings as django_settings
@@ -74,6 +75,77 @@ def compute(settlements, window, cache=None):
         for settlement_id, values in result.items():
             figures[settlement_id].update(values)
     return figures
+
+
+def date_batches(windows, settlements=None, run=map):
+    """{source key: figures_for(window)} of the sources that count several dates in one
+    pass (``Source.dates``), for ``windows`` with two or more reference dates (else {}).
+
+    ``run`` maps a function over the sources (a thread pool's ``map``: each source
+    on its own connection).
+    """
+    windows = list({(w.reference_date, w.income_year): w for w in windows}.values())
+    sources = [source for source in registry.sources.values() if source.dates is not None]
+    if len(windows) < 2 or not sources:
+        return {}
+    if settlements is None:
+        settlements = Settlement.objects.all()
+    results = run(lambda source: source.dates(settlements, windows), sources)
+    return {source.key: figures_for for source, figures_for in zip(sources, results, strict=True)}
+
+
+def cache_for(batches, window):
+    """A ``compute`` cache holding ``window``'s figures from ``date_batches``."""
+    return {
+        (key, window.reference_date, window.income_year): figures_for(window)
+        for key, figures_for in batches.items()
+    }
+
+
+def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None):
+    """Store every ``(spec, reference_date)`` of ``pairs`` for all settlements.
+
+    The sources that count several dates at once (``date_batches``) scan their
+    records once for all the dates; the periods sharing a reference date share
+    one cache.  With ``workers`` > 1, on PostgreSQL and outside a transaction,
+    the work runs on that many connections at once (the sources' grouped queries
+    run in the database: two connections use both cores of a 2-core machine).
+    Inside a transaction (a test's, a caller's) the other connections would not
+    see its rows: then, and on SQLite (one writer at a time), one connection.
+    ``stored(spec, reference_date)`` is called after each period.
+    """
+    by_date = defaultdict(list)
+    for spec, reference_date in pairs:
+        by_date[reference_date].append(spec)
+    groups = sorted(by_date.items(), key=lambda item: len(item[1]), reverse=True)
+
+    def store(group):
+        reference_date, specs = group
+        cache = cache_for(batches, window_for(specs[0], reference_date))
+        for spec in specs:
+            store_period(spec, reference_date, cache=cache)
+            if stored is not None:
+                stored(spec, reference_date)
+
+    windows = [window_for(specs[0], reference_date) for reference_date, specs in groups]
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        batches = date_batches(windows)
+        for group in groups:
+            store(group)
+        return
+
+    def closing(function):
+        def run(item):
+            try:
+                return function(item)
+            finally:
+                connection.close()  # this thread's own connection
+
+        return run
+
+    with ThreadPoolExecutor(workers, thread_name_prefix=thread_name_prefix) as pool:
+        batches = date_batches(windows, run=lambda f, items: list(pool.map(closing(f), items)))
+        list(pool.map(closing(store), groups))
 
 
 def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=None):

@@ -32,6 +32,8 @@ from decimal import Decimal
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
+from .bydate import one_date
+
 PERCENT = "%"
 
 # Which way an indicator should move: the dashboards colour a change by it.
@@ -93,6 +95,7 @@ class Source:
     corrections: Callable | None = None
     # Components named from data (``rights_item_<pk>_secured``): their common prefixes.
     prefixes: tuple = ()
+    dates: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -252,22 +255,37 @@ class Registry:
         self.sections[key] = Section(key, label, theme, order)
 
     def source(
-        self, key, components, changes=None, flow=False, watch=(), corrections=None, prefixes=()
+        self,
+        key,
+        components,
+        changes=None,
+        flow=False,
+        watch=(),
+        corrections=None,
+        prefixes=(),
+        by_dates=False,
     ):
-        """Decorator registering a component source."""
+        """Decorator registering a component source.
 
-        def decorate(compute):
+        ``by_dates``: the decorated function is the several-dates form
+        (``Source.dates``, stocks only); ``compute`` is that form for one date.
+        """
+
+        def decorate(function):
+            if by_dates and flow:
+                raise ImproperlyConfigured(f"source {key!r}: only a stock source counts dates")
             self.sources[key] = Source(
                 key,
                 tuple(components),
-                compute,
+                one_date(function) if by_dates else function,
                 changes,
                 flow,
                 tuple(watch),
                 corrections,
                 tuple(prefixes),
+                function if by_dates else None,
             )
-            return compute
+            return function
 
         return decorate
 

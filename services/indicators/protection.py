@@ -10,12 +10,14 @@ the dated records (a person without records of a benefit from their field);
 call whatever the number of settlements.
 """
 
+from collections import defaultdict
+
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Household, Person, Settlement
-from relocation.dashboards import links
+from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import changed, household_settlements, person_settlements
 from relocation.dashboards.registry import (
     DOWN,
@@ -38,6 +40,7 @@ from ..models.protection import (
     RightsItem,
     RightState,
     TemporaryAssistance,
+    covering_q,
     pension_base_q,
     provinces_of_user,
     school_age_q,
@@ -80,6 +83,15 @@ def _group_of(kind):
     return [kind]
 
 
+def _shadowed(kind, field, value, only=None):
+    """People whose ``field`` says ``value`` and who have records of that field (``only``: and match it)."""
+    return Count(
+        "person",
+        distinct=True,
+        filter=Q(kind__in=_group_of(kind), **{f"person__{field}": value}) & (only or Q()),
+    )
+
+
 def protection_changes(since):
     return person_settlements(changed(Person, since)) | person_settlements(
         changed(BenefitRecord, since, "person_id")
@@ -91,64 +103,99 @@ def protection_changes(since):
     components=STOCK_KEYS,
     changes=protection_changes,
     watch=(Person, BenefitRecord),
+    by_dates=True,
 )
-def social_protection(settlements, window):
-    """Three grouped queries; a benefit count is the rule of ``has_benefit_q``, in sums:
+def social_protection(settlements, windows):
+    """Three grouped queries whatever the number of dates; a benefit count is the rule of
+    ``has_benefit_q``, in sums:
 
     covered = people with a record of the kind covering the day
             + people whose field says so
             − people whose field says so but who have records of that field (the records decide).
+
+    Counts that depend on the day (ages, records covering it) are repeated per
+    date (``bydate``); the others are counted once.
     """
-    day = window.reference_date
-    school_age = school_age_q(day)
-    base = pension_base_q(day)
-    people = {
-        "protection_people": Count("pk"),
-        "pension_base": Count("pk", filter=base),
-        "school_age_children": Count("pk", filter=school_age),
-        "school_age_in_school": Count("pk", filter=school_age & ~Q(school_stage="")),
-        "school_age_out_of_school": Count("pk", filter=school_age & Q(school_stage="")),
-    }
-    covering, shadowed = {}, {}
-    person_base = pension_base_q(day, "person__")
+    people = {"protection_people": Count("pk")}
+    shadowed = {}
     for component, (kind, field, value, in_base) in BENEFIT_COMPONENTS.items():
-        only_base = person_base if in_base else Q()
-        covering[component] = Count("person", distinct=True, filter=Q(kind=kind) & only_base)
-        if field is not None:
-            people[f"field_{component}"] = Count(
-                "pk", filter=Q(**{field: value}) & (base if in_base else Q())
-            )
-            shadowed[component] = Count(
+        if field is not None and not in_base:
+            people[f"field_{component}"] = Count("pk", filter=Q(**{field: value}))
+            shadowed[component] = _shadowed(kind, field, value)
+
+    def people_on(day):
+        school_age = school_age_q(day)
+        base = pension_base_q(day)
+        counts = {
+            "pension_base": Count("pk", filter=base),
+            "school_age_children": Count("pk", filter=school_age),
+            "school_age_in_school": Count("pk", filter=school_age & ~Q(school_stage="")),
+            "school_age_out_of_school": Count("pk", filter=school_age & Q(school_stage="")),
+        }
+        for component, (_kind, field, value, in_base) in BENEFIT_COMPONENTS.items():
+            if field is not None and in_base:
+                counts[f"field_{component}"] = Count("pk", filter=Q(**{field: value}) & base)
+        return counts
+
+    def covering_on(day):
+        person_base = pension_base_q(day, "person__")
+        return {
+            component: Count(
                 "person",
                 distinct=True,
-                filter=Q(kind__in=_group_of(kind), **{f"person__{field}": value}) & only_base,
+                filter=Q(kind=kind) & covering_q(day) & (person_base if in_base else Q()),
             )
+            for component, (kind, _field, _value, in_base) in BENEFIT_COMPONENTS.items()
+        }
+
+    def shadowed_on(day):
+        person_base = pension_base_q(day, "person__")
+        return {
+            component: _shadowed(kind, field, value, person_base)
+            for component, (kind, field, value, in_base) in BENEFIT_COMPONENTS.items()
+            if field is not None and in_base
+        }
+
     in_area = {"person__household__settlement__in": settlements}
     key = "person__household__settlement_id"
-    figures = {}
-    for row in (
-        Person.objects.filter(household__settlement__in=settlements)
-        .values("household__settlement_id")
-        .annotate(**people)
-        .order_by()
-    ):
-        figures[row.pop("household__settlement_id")] = row
+    last = max(window.reference_date for window in windows)
     queries = (
-        (1, BenefitRecord.objects.filter(**in_area).covering(day), covering),
-        (-1, BenefitRecord.objects.filter(**in_area), shadowed),
+        (
+            1,
+            Person.objects.filter(household__settlement__in=settlements),
+            "household__settlement_id",
+            {**people, **bydate.per_date(windows, people_on)},
+        ),
+        (
+            1,
+            BenefitRecord.objects.filter(**in_area, start_date__lte=last),
+            key,
+            bydate.per_date(windows, covering_on),
+        ),
+        (
+            -1,
+            BenefitRecord.objects.filter(**in_area),
+            key,
+            {**shadowed, **bydate.per_date(windows, shadowed_on)},
+        ),
     )
-    for sign, qs, counts in queries:
-        for row in qs.values(key).annotate(**counts).order_by():
-            target = figures.setdefault(row.pop(key), {})
-            for component, n in row.items():
-                target[component] = target.get(component, 0) + sign * n
-    for row in figures.values():
-        for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():
-            if field is not None:
-                row[component] = row.get(component, 0) + row.pop(f"field_{component}", 0)
-        for component in STOCK_KEYS:
-            row.setdefault(component, 0)
-    return figures
+    # {reference date: {settlement: {component: count}}}
+    figures = {window.reference_date: {} for window in windows}
+    for sign, qs, group, counts in queries:
+        for row in qs.values(group).annotate(**counts).order_by():
+            settlement_id = row.pop(group)
+            for day, values in bydate.split(row, windows).items():
+                target = figures[day].setdefault(settlement_id, {})
+                for component, n in values.items():
+                    target[component] = target.get(component, 0) + sign * n
+    for on_day in figures.values():
+        for row in on_day.values():
+            for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():
+                if field is not None:
+                    row[component] = row.get(component, 0) + row.pop(f"field_{component}", 0)
+            for component in STOCK_KEYS:
+                row.setdefault(component, 0)
+    return lambda window: figures[window.reference_date]
 
 
 def assistance_changes(since):
@@ -211,16 +258,18 @@ def rights_changes(since):
     components=RIGHTS_KEYS,
     changes=rights_changes,
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
+    by_dates=True,
 )
-def rights(settlements, window):
-    """The rule of ``rights_complete`` (the work lists') in four queries, whatever the number of settlements.
+def rights(settlements, windows):
+    """The rule of ``rights_complete`` (the work lists') in four queries, whatever the
+    number of settlements and dates.
 
-    Per household, the rows recorded by the day give ``secured`` and ``n/a``
-    counts; they are grouped again by (settlement, secured, n/a), a handful of
-    rows per settlement.  A household without rows has every item applicable
-    and none secured.  ``items`` is the number of active items of the province.
+    Per household, the rows recorded by each day give ``secured`` and ``n/a``
+    counts; they are grouped again by (day, settlement, secured, n/a), a handful
+    of rows per settlement and day.  A household without rows by the day has
+    every item applicable and none secured.  ``items`` is the number of active
+    items of the province.
     """
-    day = window.reference_date
     households = dict(
         Household.objects.filter(settlement__in=settlements)
         .values("settlement_id")
@@ -229,41 +278,56 @@ def rights(settlements, window):
         .values_list("settlement_id", "n")
     )
     if not households:
-        return {}
+        return lambda window: {}
     per_province = RightsItem.objects.active_per_province()
     county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
+    counts = bydate.per_date(
+        windows,
+        lambda day: {
+            "secured": Count("pk", filter=Q(state=RightState.SECURED, recorded_on__lte=day)),
+            "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE, recorded_on__lte=day)),
+        },
+    )
     per_household = (
         HouseholdRight.objects.filter(
-            household__settlement__in=settlements, item__active=True, recorded_on__lte=day
+            household__settlement__in=settlements,
+            item__active=True,
+            recorded_on__lte=max(window.reference_date for window in windows),
         )
         .values("household_id")
-        .annotate(
-            settlement=F("household__settlement_id"),
-            secured=Count("pk", filter=Q(state=RightState.SECURED)),
-            na=Count("pk", filter=Q(state=RightState.NOT_APPLICABLE)),
-        )
+        .annotate(settlement=F("household__settlement_id"), **counts)
         .order_by()
     )
     sql, params = per_household.query.sql_with_params()
     q = connection.ops.quote_name
-    grouped = (
-        f"SELECT t.{q('settlement')}, t.{q('secured')}, t.{q('na')}, COUNT(*) FROM ({sql}) t "
-        f"GROUP BY t.{q('settlement')}, t.{q('secured')}, t.{q('na')}"
+    grouped = " UNION ALL ".join(
+        f"SELECT {i}, t.{q('settlement')}, t.{q(secured)}, t.{q(na)}, COUNT(*) FROM t "
+        f"GROUP BY t.{q('settlement')}, t.{q(secured)}, t.{q(na)}"
+        for i, secured, na in (
+            (i, f"secured{bydate.suffix(i)}", f"na{bydate.suffix(i)}") for i in range(len(windows))
+        )
     )
     with connection.cursor() as cursor:
-        cursor.execute(grouped, params)
-        combos = cursor.fetchall()
-    figures = {}
-    recorded = {}
-    for settlement_id, secured, na, n in combos:
-        recorded[settlement_id] = recorded.get(settlement_id, 0) + n
-        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
-        _add_households(figures, settlement_id, items - na, secured, n)
-    for settlement_id, n in households.items():
-        items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
-        unrecorded = n - recorded.get(settlement_id, 0)
-        _add_households(figures, settlement_id, items, 0, unrecorded)
-    return figures
+        cursor.execute(f"WITH t AS ({sql}) {grouped}", params)
+        combos = defaultdict(list)
+        for i, *combo in cursor.fetchall():
+            combos[windows[i].reference_date].append(combo)
+    combos = dict(combos)
+
+    def figures_for(window):
+        figures = {}
+        recorded = {}
+        for settlement_id, secured, na, n in combos.get(window.reference_date, ()):
+            recorded[settlement_id] = recorded.get(settlement_id, 0) + n
+            items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+            _add_households(figures, settlement_id, items - na, secured, n)
+        for settlement_id, n in households.items():
+            items = per_province.get(f"{county[settlement_id][:2]}0000", 0)
+            unrecorded = n - recorded.get(settlement_id, 0)
+            _add_households(figures, settlement_id, items, 0, unrecorded)
+        return figures
+
+    return figures_for
 
 
 def _add_households(figures, settlement_id, applicable, secured, n):
@@ -292,57 +356,73 @@ def item_prefix(item_id):
     prefixes=(ITEM_PREFIX,),
     changes=rights_changes,
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
+    by_dates=True,
 )
-def rights_items(settlements, window):
+def rights_items(settlements, windows):
     """Per settlement and active item of its province: households it applies to, and secured.
 
     The rule of ``item_households`` (the lists behind the figures) in three
-    queries whatever the number of settlements: the active items per province,
-    households per settlement, and the rows recorded by the day grouped by
-    (settlement, item).  Applicable: the households less those recorded as not
-    applicable; secured: those recorded as secured.
+    queries whatever the number of settlements and dates: the active items per
+    province, households per settlement, and the rows recorded by each day
+    grouped by (settlement, item).  Applicable: the households less those
+    recorded as not applicable; secured: those recorded as secured.
     """
-    day = window.reference_date
     items = {}
     for pk, province in RightsItem.objects.active().values_list("pk", "category__province_id"):
         items.setdefault(province, []).append(pk)
-    if not items:
-        return {}
-    households = {
-        sid: (county, n)
-        for sid, county, n in Household.objects.filter(settlement__in=settlements)
-        .values("settlement_id")
-        .annotate(county=F("settlement__county_id"), n=Count("pk"))
-        .order_by()
-        .values_list("settlement_id", "county", "n")
-    }
-    if not households:
-        return {}
-    recorded = {
-        (sid, item): (secured, na)
-        for sid, item, secured, na in HouseholdRight.objects.filter(
-            household__settlement__in=settlements,
-            item__active=True,
-            recorded_on__lte=day,
-            state__in=(RightState.SECURED, RightState.NOT_APPLICABLE),
+    households = {}
+    if items:
+        households = {
+            sid: (county, n)
+            for sid, county, n in Household.objects.filter(settlement__in=settlements)
+            .values("settlement_id")
+            .annotate(county=F("settlement__county_id"), n=Count("pk"))
+            .order_by()
+            .values_list("settlement_id", "county", "n")
+        }
+    recorded = []  # (settlement, item, (secured, n/a) per date)
+    if households:
+        counts = bydate.per_date(
+            windows,
+            lambda day: {
+                "secured": Count("pk", filter=Q(state=RightState.SECURED, recorded_on__lte=day)),
+                "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE, recorded_on__lte=day)),
+            },
         )
-        .values("household__settlement_id", "item_id")
-        .annotate(
-            secured=Count("pk", filter=Q(state=RightState.SECURED)),
-            na=Count("pk", filter=Q(state=RightState.NOT_APPLICABLE)),
+        recorded = list(
+            HouseholdRight.objects.filter(
+                household__settlement__in=settlements,
+                item__active=True,
+                recorded_on__lte=max(window.reference_date for window in windows),
+                state__in=(RightState.SECURED, RightState.NOT_APPLICABLE),
+            )
+            .values("household__settlement_id", "item_id")
+            .annotate(**counts)
+            .order_by()
+            .values_list("household__settlement_id", "item_id", *counts)
         )
-        .order_by()
-        .values_list("household__settlement_id", "item_id", "secured", "na")
+    index = {window.reference_date: 2 + 2 * i for i, window in enumerate(windows)}
+    # One string per component name, shared by every settlement and date.
+    names = {
+        item: (f"{item_prefix(item)}applicable", f"{item_prefix(item)}secured")
+        for province_items in items.values()
+        for item in province_items
     }
-    figures = {}
-    for sid, (county, n) in households.items():
-        row = figures[sid] = {}
-        for item in items.get(f"{county[:2]}0000", ()):
-            secured, na = recorded.get((sid, item), (0, 0))
-            prefix = item_prefix(item)
-            row[f"{prefix}applicable"] = n - na
-            row[f"{prefix}secured"] = secured
-    return figures
+
+    def figures_for(window):
+        at = index[window.reference_date]
+        on_day = {(row[0], row[1]): (row[at], row[at + 1]) for row in recorded}
+        figures = {}
+        for sid, (county, n) in households.items():
+            row = figures[sid] = {}
+            for item in items.get(f"{county[:2]}0000", ()):
+                secured, na = on_day.get((sid, item), (0, 0))
+                applicable, secured_key = names[item]
+                row[applicable] = n - na
+                row[secured_key] = secured
+        return figures
+
+    return figures_for
 
 
 def _area_provinces(area, user):

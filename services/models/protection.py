@@ -94,12 +94,17 @@ class PersonRecordQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "person__household__settlement"
 
 
+def covering_q(on_date, prefix=""):
+    """Q over BenefitRecord (through ``prefix``): its period includes ``on_date`` (both ends inclusive)."""
+    return Q(**{f"{prefix}start_date__lte": on_date}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": on_date})
+    )
+
+
 class BenefitRecordQuerySet(PersonRecordQuerySet):
     def covering(self, on_date):
         """Records whose period includes ``on_date`` (start and end inclusive)."""
-        return self.filter(start_date__lte=on_date).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=on_date)
-        )
+        return self.filter(covering_q(on_date))
 
     def readable_by(self, user):
         """In ``user``'s area; the disability subsidies only for users who may see health."""

@@ -332,3 +332,72 @@ def test_saving_a_record_keeps_the_person_field_in_step(protection_world):
     record.delete()
     w["p1"].refresh_from_db()
     assert w["p1"].dibao == ""
+
+
+DAYS = [D - datetime.timedelta(days=n) for n in (11, 1, 0, -1, -2)]
+DATED = ("social_protection", "rights", "rights_items")
+
+
+def windows(days=DAYS):
+    return [Window(start=WINDOW.start, reference_date=day, income_year=2025) for day in days]
+
+
+@pytest.mark.parametrize(("key", "queries"), [(key, 3 + (key == "rights")) for key in DATED])
+def test_several_dates_in_one_pass_give_each_date_its_own_figures(
+    protection_world, django_assert_num_queries, key, queries
+):
+    """``Source.dates``: the same number of queries for five dates as for one, and for each
+    date exactly what that date alone gives."""
+    from communities.models import Settlement
+
+    source = registry.sources[key]
+    settlements = Settlement.objects.all()
+    with django_assert_num_queries(queries):
+        figures_for = source.dates(settlements, windows())
+    alone = {window.reference_date: source.compute(settlements, window) for window in windows()}
+    # The dates differ (records start and end between them), so a date read from
+    # another date's columns would not pass.
+    assert len({repr(sorted(figures.items())) for figures in alone.values()}) >= 3
+    for window in reversed(windows()):
+        assert figures_for(window) == alone[window.reference_date], window.reference_date
+
+
+def test_several_dates_by_hand(protection_world):
+    """On D+1 h1's item C (recorded D+1) is secured: 5 of 5, both households complete;
+    on D-1 h2's item B (recorded D) is not yet: 3 of 5.  On D-1 p2's 医保 record still
+    covers; on D+1 p7's 生活补贴 has begun."""
+    from communities.models import Settlement
+
+    w = protection_world
+    after, before = D + datetime.timedelta(days=1), D - datetime.timedelta(days=1)
+    settlements = Settlement.objects.all()
+    rights_on = registry.sources["rights"].dates(settlements, windows([after, D, before]))
+    s1 = w["s1"].pk
+    assert rights_on(windows([after])[0])[s1] == {
+        "rights_applicable": 5,
+        "rights_secured": 5,
+        "rights_households": 2,
+        "rights_households_complete": 2,
+    }
+    assert rights_on(windows([before])[0])[s1] == {
+        "rights_applicable": 5,
+        "rights_secured": 3,
+        "rights_households": 2,
+        "rights_households_complete": 0,
+    }
+    stocks_on = registry.sources["social_protection"].dates(
+        settlements, windows([before, D, after])
+    )
+    assert [stocks_on(window)[s1]["medical_insured"] for window in windows([before, D, after])] == [
+        7,
+        6,
+        6,
+    ]
+    assert [
+        stocks_on(window)[s1]["disability_living"] for window in windows([before, D, after])
+    ] == [0, 0, 1]
+    items_on = registry.sources["rights_items"].dates(settlements, windows([before, after]))
+    c = f"rights_item_{w['c'].pk}_secured"
+    b = f"rights_item_{w['b'].pk}_secured"
+    assert (items_on(windows([before])[0])[s1][c], items_on(windows([after])[0])[s1][c]) == (1, 2)
+    assert (items_on(windows([before])[0])[s1][b], items_on(windows([after])[0])[s1][b]) == (0, 1)

@@ -1,6 +1,7 @@
 """The demo's past periods: computed on two connections at once on PostgreSQL,
-with the same figures as on one."""
+with the same figures as on one; the sources that count several dates run once for all."""
 
+import dataclasses
 import threading
 
 import pytest
@@ -69,3 +70,48 @@ def test_inside_a_transaction_one_connection(dash, threads_used):
     demo._store_past(past_specs(), workers=2)
     assert threads_used == {threading.current_thread().name}
     assert SettlementFigure.objects.filter(key="employed", value__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_several_periods_count_each_dated_source_once(dash, monkeypatch):
+    """``store_periods``: a source that counts dates (``Source.dates``) is run once for all
+    the reference dates, never once per period, and the stored figures are those of
+    storing each period alone."""
+    from relocation.dashboards.registry import registry
+
+    specs = past_specs()
+    for spec in specs:
+        engine.store_period(spec, spec.end)
+    alone = figures()
+    dated = [key for key, source in registry.sources.items() if source.dates is not None]
+    assert {"social_protection", "rights", "rights_items"} <= set(dated)
+    calls = []
+    for key in dated:
+        source = registry.sources[key]
+
+        def counting(settlements, windows, dates=source.dates, key=key):
+            calls.append((key, len(windows)))
+            return dates(settlements, windows)
+
+        def refused(settlements, window, key=key):
+            raise AssertionError(f"{key} computed one date alone")
+
+        monkeypatch.setitem(
+            registry.sources, key, dataclasses.replace(source, dates=counting, compute=refused)
+        )
+    engine.store_periods([(spec, spec.end) for spec in specs])
+    assert figures() == alone
+    dates = len({spec.end for spec in specs})
+    assert dates > 2
+    assert sorted(calls) == sorted((key, dates) for key in dated)
+
+
+def test_only_a_stock_source_counts_dates():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from relocation.dashboards.registry import Registry
+
+    with pytest.raises(ImproperlyConfigured):
+        Registry().source("flows", components=("n",), flow=True, by_dates=True)(
+            lambda settlements, windows: dict
+        )

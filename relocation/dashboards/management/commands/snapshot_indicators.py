@@ -19,6 +19,9 @@ from django.utils import timezone
 from relocation.dashboards import engine, stale
 from relocation.dashboards.periods import PeriodKind, parse_period, recent_periods
 
+#: Connections storing periods at once (PostgreSQL, ``engine.store_periods``).
+PERIOD_WORKERS = 2
+
 
 class Command(BaseCommand):
     help = "计算并保存数据看板各统计期（年、季、月）的安置点指标快照；不带参数时刷新当期并结转已结束的统计期。"
@@ -69,11 +72,13 @@ class Command(BaseCommand):
             self.stdout.write(f"已提交后台任务（{len(specs) or 1} 项）。")
             return
         started = time.monotonic()
-        cache = {}
-        for spec in specs:
-            reference_date = spec.reference_date(today)
-            engine.store_period(spec, reference_date, cache=cache)
-            self.stdout.write(f"已保存 {spec.label}（统计日期 {reference_date}）")
+        engine.store_periods(
+            [(spec, spec.reference_date(today)) for spec in specs],
+            workers=PERIOD_WORKERS,
+            stored=lambda spec, reference_date: self.stdout.write(
+                f"已保存 {spec.label}（统计日期 {reference_date}）"
+            ),
+        )
         if not specs:
             result = engine.refresh_live(full=not refresh)
             if result is None:

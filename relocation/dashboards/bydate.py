@@ -1,0 +1,51 @@
+"""Counting several reference dates in one pass over the records (``Source.dates``).
+
+A stock source writes its queries once, for a list of windows: each aggregate
+that depends on the day is repeated per date under a suffixed name
+(``per_date``) and read back per date (``split``).  Its plain ``compute`` is
+the same code for one window (``one_date``), so one date and many give the
+same figures by construction.
+"""
+
+import functools
+
+
+def suffix(index):
+    return f"__d{index}"
+
+
+def per_date(windows, aggregates):
+    """``{name + suffix(i): aggregate}`` for each window i; ``aggregates(day)`` -> {name: aggregate}."""
+    return {
+        f"{name}{suffix(i)}": aggregate
+        for i, window in enumerate(windows)
+        for name, aggregate in aggregates(window.reference_date).items()
+    }
+
+
+def split(row, windows):
+    """``{reference date: {name: value}}`` from a row of ``per_date`` columns; the row's
+    other columns are shared by every date."""
+    shared = {}
+    dated = {window.reference_date: {} for window in windows}
+    suffixes = {suffix(i): window.reference_date for i, window in enumerate(windows)}
+    for column, value in row.items():
+        name, mark, index = column.rpartition("__d")
+        day = suffixes.get(f"__d{index}") if mark and index.isdigit() else None
+        if day is None:
+            shared[column] = value
+        else:
+            dated[day][name] = value
+    for values in dated.values():
+        values.update(shared)
+    return dated
+
+
+def one_date(dates):
+    """``compute(settlements, window)`` of a source from its ``dates`` form."""
+
+    @functools.wraps(dates)
+    def compute(settlements, window):
+        return dates(settlements, [window])(window)
+
+    return compute
