@@ -1,5 +1,6 @@
 """Jobs for the worker (``manage.py db_worker``): refresh and snapshot figures."""
 
+from django.utils import timezone
 from django_tasks import task
 
 from . import engine, stale
@@ -27,11 +28,27 @@ def recompute_stale_periods():
     return stale.recompute()
 
 
+def _specs(codes):
+    specs = [parse_period(code) for code in codes]
+    for code, spec in zip(codes, specs, strict=True):
+        if spec is None or spec.kind not in PeriodKind.values:
+            raise ValueError(f"bad period {code!r}")
+    return specs
+
+
+@task()
+def snapshot_periods(codes):
+    """Store the figures of periods (``2026-10``, ``2026-Q3``, ``2025``) as of their last
+    day, or as of today while one runs (what ``snapshot_indicators`` stores).  One job for
+    many periods: the sources that count several dates scan their records once for all
+    (``engine.store_periods``)."""
+    today = timezone.localdate()
+    pairs = [(spec, spec.reference_date(today)) for spec in _specs(codes)]
+    engine.store_periods(pairs)
+    return [{"period": spec.code, "reference_date": day.isoformat()} for spec, day in pairs]
+
+
 @task()
 def snapshot_period(code):
-    """Store the figures of a past period as of its last day (``2026-10``, ``2026-Q3``, ``2025``)."""
-    spec = parse_period(code)
-    if spec is None or spec.kind not in PeriodKind.values:
-        raise ValueError(f"bad period {code!r}")
-    period = engine.store_period(spec, spec.end)
-    return {"period": spec.code, "reference_date": period.reference_date.isoformat()}
+    """One period (jobs queued before ``snapshot_periods``)."""
+    return snapshot_periods.call([code])[0]

@@ -262,9 +262,31 @@ def test_snapshot_command(dash, capsys):
     assert "重算安置点：0" in capsys.readouterr().out
 
 
-def test_snapshot_command_enqueue(dash):
-    call_command("snapshot_indicators", "--enqueue", "--period", "2025-Q4")
-    assert DBTaskResult.objects.get().args_kwargs["args"] == ["2025-Q4"]
+def test_snapshot_command_enqueue(dash, capsys):
+    """One job for every period asked for; it stores what the command would: a past
+    period as of its last day, the running one as of today (not its future last day)."""
+    from relocation.dashboards import tasks
+
+    running = period_containing(PeriodKind.MONTH, dash.today)
+    previous = running.previous()
+    call_command(
+        "snapshot_indicators", "--enqueue", "--period", previous.code, "--period", running.code
+    )
+    assert "保存 2 个统计期" in capsys.readouterr().out
+    job = DBTaskResult.objects.get()
+    assert job.args_kwargs["args"] == [[previous.code, running.code]]
+    done = tasks.snapshot_periods.call(*job.args_kwargs["args"])
+    assert done == [
+        {"period": previous.code, "reference_date": previous.end.isoformat()},
+        {"period": running.code, "reference_date": dash.today.isoformat()},
+    ]
+    stored = dict(Period.objects.values_list("start", "reference_date"))
+    assert stored == {previous.start: previous.end, running.start: dash.today}
+    assert SettlementFigure.objects.filter(key="settlements").count() == 8
+    # A job queued by the earlier one-period task still runs.
+    assert tasks.snapshot_period.call(previous.code)["reference_date"] == previous.end.isoformat()
+    with pytest.raises(ValueError, match="2025-13"):
+        tasks.snapshot_periods.call(["2025-13"])
 
 
 def test_periods():

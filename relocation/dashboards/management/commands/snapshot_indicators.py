@@ -63,13 +63,14 @@ class Command(BaseCommand):
                 raise CommandError("个数不能为负数。")
             specs += recent_periods(kind, today, count) if count else []
         if enqueue:
-            from relocation.dashboards.tasks import refresh_live_figures, snapshot_period
+            from relocation.dashboards.tasks import refresh_live_figures, snapshot_periods
 
-            for spec in specs:
-                snapshot_period.enqueue(spec.code)
-            if not specs:
+            if specs:
+                snapshot_periods.enqueue([spec.code for spec in specs])
+                self.stdout.write(f"已提交后台任务：保存 {len(specs)} 个统计期。")
+            else:
                 refresh_live_figures.enqueue(full=not refresh)
-            self.stdout.write(f"已提交后台任务（{len(specs) or 1} 项）。")
+                self.stdout.write("已提交后台任务：刷新当期指标。")
             return
         started = time.monotonic()
         engine.store_periods(
