@@ -51,8 +51,10 @@ def population_changes(since):
     ),
     changes=population_changes,
     watch=(Settlement, Household, Person),
+    by_dates=True,
 )
-def population(settlements, window):
+def population(settlements, windows):
+    """Who lives where, counted as it is now: the same figures for every date, counted once."""
     plans = {
         pk: (planned_households, planned_people)
         for pk, planned_households, planned_people in settlements.values_list(
@@ -103,7 +105,7 @@ def population(settlements, window):
         if planned_people:
             values["planned_people"] = planned_people
             values["persons_in_planned"] = values.get("persons", 0)
-    return figures
+    return lambda window: figures
 
 
 def _households(**params):

@@ -230,15 +230,18 @@ def income_corrections(since):
     changes=income_changes,
     watch=(HouseholdIncome, MonitoringLine),
     corrections=income_corrections,
+    by_dates=True,
 )
-def income(settlements, window):
-    summary = HouseholdIncome.objects.filter(household__settlement__in=settlements).income_summary(
-        window.income_year, "settlement"
-    )
-    return {
-        settlement_id: {component: row[key] for key, component in INCOME_KEYS.items()}
-        for settlement_id, row in summary.items()
-    }
+def income(settlements, windows):
+    """Income depends on the income year only: one query per distinct year of ``windows``."""
+    incomes = HouseholdIncome.objects.filter(household__settlement__in=settlements)
+    by_year = {}
+    for year in sorted({window.income_year for window in windows}):
+        by_year[year] = {
+            settlement_id: {component: row[key] for key, component in INCOME_KEYS.items()}
+            for settlement_id, row in incomes.income_summary(year, "settlement").items()
+        }
+    return lambda window: by_year[window.income_year]
 
 
 def _people(filter_value):

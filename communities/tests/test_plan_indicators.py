@@ -130,3 +130,28 @@ def test_settlement_page_shows_plan_against_actual(client, plan_world):
     assert match and match.group(2) == "2"
     listing = client.get(match.group(1).replace("&amp;", "&")).content.decode()
     assert listing.count('name="_selected_action"') == 2
+
+
+def test_population_is_counted_once_for_every_date(plan_world, django_assert_num_queries):
+    """Who lives where has no date: several reference dates (``Source.dates``) cost the
+    queries of one, and every date gets the same hand-counted figures."""
+    import datetime
+
+    from communities.models import Settlement
+    from relocation.dashboards.registry import Window
+
+    days = [datetime.date(2026, month, 1) for month in (1, 4, 7)]
+    windows = [Window(start=day, reference_date=day, income_year=2025) for day in days]
+    with django_assert_num_queries(3):
+        figures_for = registry.sources["population"].dates(Settlement.objects.all(), windows)
+    for window in windows:
+        p1 = figures_for(window)[plan_world.p1.pk]
+        assert (p1["households"], p1["persons"], p1["households_moved_in"]) == (3, 7, 2)
+        assert figures_for(window)[plan_world.p4.pk] == {
+            "settlements": 1,
+            "planned_households": 5,
+            "planned_people": 20,
+            "households_in_planned": 0,
+            "households_moved_in_in_planned": 0,
+            "persons_in_planned": 0,
+        }

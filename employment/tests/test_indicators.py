@@ -360,3 +360,22 @@ def test_monitoring_line_of_another_province_does_not_apply(income_world, region
     MonitoringLine.objects.filter(province=region_tree.guizhou).delete()
     MonitoringLine.objects.create(province=shanxi, year=2025, amount=Decimal("50000"))
     assert numbers(Household.objects.below_monitoring_line(2025)) == []
+
+
+def test_income_source_counts_each_income_year_once(income_world, django_assert_num_queries):
+    """Several reference dates (``Source.dates``): one income summary per distinct income
+    year, each date given its own year's figures."""
+    from communities.models import Settlement
+    from relocation.dashboards.registry import Window, registry
+
+    w = income_world
+    days = [datetime.date(2025, 12, 31), datetime.date(2025, 6, 30), datetime.date(2026, 3, 31)]
+    windows = [
+        Window(start=day.replace(day=1), reference_date=day, income_year=year)
+        for day, year in zip(days, (2025, 2024, 2025), strict=True)
+    ]
+    with django_assert_num_queries(4):  # two years: the year's lines, then one aggregate
+        figures_for = registry.sources["income"].dates(Settlement.objects.all(), windows)
+    net = [figures_for(window)[w.s1.pk]["net_income"] for window in windows]
+    assert net == [Decimal("51000"), Decimal("32000"), Decimal("51000")]
+    assert figures_for(windows[1])[w.s1.pk]["income_households"] == 1
