@@ -558,9 +558,15 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
 
     def aged_between(self, low, high, on_date):
         """People aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
-        latest_birth = shift_years(on_date, -low)
-        earliest_birth = shift_years(on_date, -(high + 1))
-        return self.filter(birth_date__lte=latest_birth, birth_date__gt=earliest_birth)
+        return self.filter(aged_between_q(low, high, on_date))
+
+
+def aged_between_q(low, high, on_date):
+    """Q over Person: aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
+    return Q(
+        birth_date__lte=shift_years(on_date, -low),
+        birth_date__gt=shift_years(on_date, -(high + 1)),
+    )
 
 
 def shift_years(day, years):

@@ -110,23 +110,35 @@ RECENTLY_ENDED = "recently_ended"
     changes=employment_changes,
     watch=(Person, EmploymentRecord, Employer),
     corrections=employment_corrections,
+    by_dates=True,
 )
-def employment(settlements, window):
+def employment(settlements, windows):
+    """The employment summary of every date in one query (``employment_summaries``);
+    the few people whose job ended recently, one small query per date."""
     people = Person.objects.filter(household__settlement__in=settlements)
-    summary = people.employment_summary(window.reference_date, "settlement")
-    figures = {
-        settlement_id: {key: row[key] for key in EMPLOYMENT_KEYS}
-        for settlement_id, row in summary.items()
+    days = [window.reference_date for window in windows]
+    summaries = people.employment_summaries(days, "settlement")
+
+    ended = {
+        day: list(
+            recently_ended(people, day)
+            .values_list("household__settlement_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for day in days
     }
-    ended = (
-        recently_ended(people, window.reference_date)
-        .values_list("household__settlement_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for settlement_id, n in ended:
-        figures.setdefault(settlement_id, {})[RECENTLY_ENDED] = n
-    return figures
+
+    def figures_for(window):
+        figures = {
+            settlement_id: {key: row[key] for key in EMPLOYMENT_KEYS}
+            for settlement_id, row in summaries[window.reference_date].items()
+        }
+        for settlement_id, n in ended[window.reference_date]:
+            figures.setdefault(settlement_id, {})[RECENTLY_ENDED] = n
+        return figures
+
+    return figures_for
 
 
 def employment_flow_changes(since):

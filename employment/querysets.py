@@ -12,6 +12,8 @@ lazily because the employment app itself depends on communities.
 """
 
 import datetime
+import functools
+import operator
 from decimal import Decimal
 
 from django.apps import apps
@@ -98,16 +100,24 @@ def recently_ended(queryset, on_date, days=RECENT_DAYS):
     return queryset.filter(Exists(ended)).exclude(employed_exists(on_date))
 
 
+def labour_q(on_date):
+    """Q over Person: 劳动力 on ``on_date`` (age bounds, labour ability and students per settings)."""
+    from communities.models import aged_between_q
+
+    q = aged_between_q(settings.LABOUR_AGE_MIN, settings.LABOUR_AGE_MAX, on_date) & ~Q(
+        labour_ability__in=settings.LABOUR_EXCLUDED_ABILITIES
+    )
+    if settings.LABOUR_EXCLUDE_STUDENTS:
+        q &= Q(school_stage="")
+    return q
+
+
 class LabourPersonQuerySetMixin:
     """Labour force and employment of people (mixed into PersonQuerySet)."""
 
     def labour_force(self, on_date):
         """劳动力 on ``on_date``: age bounds, labour ability and students per settings."""
-        qs = self.aged_between(settings.LABOUR_AGE_MIN, settings.LABOUR_AGE_MAX, on_date)
-        qs = qs.exclude(labour_ability__in=settings.LABOUR_EXCLUDED_ABILITIES)
-        if settings.LABOUR_EXCLUDE_STUDENTS:
-            qs = qs.filter(school_stage="")
-        return qs
+        return self.filter(labour_q(on_date))
 
     def with_employment(self, on_date):
         """Annotate the employment flags of INDICATORS.md on ``on_date``."""
@@ -147,40 +157,76 @@ class LabourPersonQuerySetMixin:
         person with two current jobs counts once.  At 2 million people this is
         one hash join, several times faster than a correlated EXISTS per flag.
         """
-        from . import enums
+        return self.employment_summaries([on_date], level)[on_date]
 
-        covering = Q(jobs__start_date__lte=on_date) & (
-            Q(jobs__end_date__isnull=True) | Q(jobs__end_date__gte=on_date)
-        )
-        employed = covering & Q(jobs__kind__in=enums.EMPLOYED_KINDS)
+    def employment_summaries(self, on_dates, level=None):
+        """{date: ``employment_summary(date, level)``} for several dates, in one query.
 
-        def people(condition=None):
-            return Count("pk", distinct=True, filter=condition)
+        The people and their records are read and joined once; each figure is
+        counted per date under that date's filter, the labour force's included
+        (for one date it is the query's condition, as before).
+        """
+        on_dates = sorted(set(on_dates))
+        labour = {day: labour_q(day) for day in on_dates}
+        aggregates = {}
+        for i, day in enumerate(on_dates):
+            only = None if len(on_dates) == 1 else labour[day]
+            names = _employment_aggregates(day, only)
+            for name, aggregate in names.items():
+                aggregates[f"{name}_{i}"] = aggregate
+        people = self.filter(functools.reduce(operator.or_, labour.values()))
+        result = _grouped(people, level, "household__settlement", aggregates)
+        rows = result.values() if level is not None else [result]
+        summaries = {}
+        for i, day in enumerate(on_dates):
+            on_day = {}
+            for area, row in zip(result if level is not None else [None], rows, strict=True):
+                values = {name: row[f"{name}_{i}"] for name in names}
+                values["zero_employment_households"] = (
+                    values["households_with_labour"] - values["households_employed"]
+                )
+                # An area with nobody in the date's labour force has no row, as for one date.
+                if level is None or values["labour_force"]:
+                    on_day[area] = values
+            summaries[day] = on_day if level is not None else on_day[None]
+        return summaries
 
-        aggregates = {
-            "labour_force": people(),
-            "employed": people(employed),
-            "households_with_labour": Count("household_id", distinct=True),
-            "households_employed": Count("household_id", distinct=True, filter=employed),
-            "employed_nearby": people(employed & Q(jobs__place=enums.WorkPlace.IN_COUNTY)),
-            "employed_outside_province": people(
-                employed & Q(jobs__place=enums.WorkPlace.OUT_OF_PROVINCE)
-            ),
-            "public_welfare_posts": people(
-                covering & Q(jobs__kind=enums.EmploymentKind.PUBLIC_WELFARE)
-            ),
-            "self_employed": people(covering & Q(jobs__kind=enums.EmploymentKind.SELF_EMPLOYED)),
-            "workshop_employed": people(
-                employed & Q(jobs__employer__kind__in=enums.WORKSHOP_KINDS)
-            ),
-            "farming": people(covering & Q(jobs__kind=enums.EmploymentKind.FARMING)),
-        }
-        result = _grouped(self.labour_force(on_date), level, "household__settlement", aggregates)
-        for row in result.values() if level is not None else [result]:
-            row["zero_employment_households"] = (
-                row["households_with_labour"] - row["households_employed"]
-            )
-        return result
+
+def _employment_aggregates(on_date, only=None):
+    """The distinct counts of ``employment_summary`` on ``on_date`` (``only``: a further
+    filter on each, the date's labour force when several dates share a query)."""
+    from . import enums
+
+    covering = Q(jobs__start_date__lte=on_date) & (
+        Q(jobs__end_date__isnull=True) | Q(jobs__end_date__gte=on_date)
+    )
+    employed = covering & Q(jobs__kind__in=enums.EMPLOYED_KINDS)
+
+    def distinct(field, condition=None):
+        if only is not None:
+            condition = only if condition is None else condition & only
+        return Count(field, distinct=True, filter=condition)
+
+    return {
+        "labour_force": distinct("pk"),
+        "employed": distinct("pk", employed),
+        "households_with_labour": distinct("household_id"),
+        "households_employed": distinct("household_id", employed),
+        "employed_nearby": distinct("pk", employed & Q(jobs__place=enums.WorkPlace.IN_COUNTY)),
+        "employed_outside_province": distinct(
+            "pk", employed & Q(jobs__place=enums.WorkPlace.OUT_OF_PROVINCE)
+        ),
+        "public_welfare_posts": distinct(
+            "pk", covering & Q(jobs__kind=enums.EmploymentKind.PUBLIC_WELFARE)
+        ),
+        "self_employed": distinct(
+            "pk", covering & Q(jobs__kind=enums.EmploymentKind.SELF_EMPLOYED)
+        ),
+        "workshop_employed": distinct(
+            "pk", employed & Q(jobs__employer__kind__in=enums.WORKSHOP_KINDS)
+        ),
+        "farming": distinct("pk", covering & Q(jobs__kind=enums.EmploymentKind.FARMING)),
+    }
 
 
 class LabourHouseholdQuerySetMixin:

@@ -379,3 +379,33 @@ def test_income_source_counts_each_income_year_once(income_world, django_assert_
     net = [figures_for(window)[w.s1.pk]["net_income"] for window in windows]
     assert net == [Decimal("51000"), Decimal("32000"), Decimal("51000")]
     assert figures_for(windows[1])[w.s1.pk]["income_households"] == 1
+
+
+def test_employment_summaries_count_several_dates_in_one_query(
+    labour_world, django_assert_num_queries
+):
+    """The day before D p3 is 15 and p5 60 (labour force, his job covers it), and p6's job
+    (ended the day before D) still covers it.  The day after, p4 turns 16 (labour force)
+    and p6 61 (not: H2 has no labour left, so no zero-employment household in S1), and
+    p15's job has started.  Each date's figures are exactly those of
+    ``employment_summary`` for that date."""
+    w = labour_world
+    days = [YESTERDAY, D, TOMORROW]
+    with django_assert_num_queries(1):
+        summaries = Person.objects.employment_summaries(days, level="settlement")
+    s1 = [summaries[day][w.s1.pk] for day in days]
+    assert [row["labour_force"] for row in s1] == [4, 4, 4]
+    assert [row["employed"] for row in s1] == [3, 1, 1]
+    assert [row["households_with_labour"] for row in s1] == [2, 2, 1]
+    assert [row["zero_employment_households"] for row in s1] == [0, 1, 0]
+    s3 = [summaries[day][w.s3.pk] for day in days]
+    assert [row["employed"] for row in s3] == [0, 0, 1]
+    for day in days:
+        assert summaries[day] == Person.objects.employment_summary(day, level="settlement")
+    totals = Person.objects.employment_summaries(days)
+    for day in days:
+        assert totals[day] == Person.objects.employment_summary(day)
+    # Nobody of 钟山区's settlement in the labour force (p16 has no labour ability,
+    # p15 is) on a day before everyone was born: no row, as for one date.
+    long_ago = datetime.date(1950, 1, 1)
+    assert Person.objects.employment_summaries([long_ago, D], "settlement")[long_ago] == {}
