@@ -18,10 +18,14 @@ DEMO_HISTORY = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 3}
 PAST_PERIOD_WORKERS = 2
 
 
-def _store_past(specs, workers=PAST_PERIOD_WORKERS):
-    """Store past periods as of their last day (``engine.store_periods``)."""
-    engine.store_periods(
-        [(spec, spec.end) for spec in specs], workers=workers, thread_name_prefix="demo-periods"
+def _store_past(specs, workers=PAST_PERIOD_WORKERS, also=()):
+    """Store past periods as of their last day (``engine.store_periods``); ``also``: dates
+    counted in the same pass, whose compute caches are returned."""
+    return engine.store_periods(
+        [(spec, spec.end) for spec in specs],
+        workers=workers,
+        thread_name_prefix="demo-periods",
+        also=also,
     )
 
 
@@ -42,9 +46,10 @@ def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
         for spec in recent_periods(kind, today, n)
         if not spec.is_current(today) and (rebuild or (spec.kind, spec.start) not in stored)
     ]
-    _store_past(past)
+    # Today's figures are counted in the same pass, for the running periods.
+    caches = _store_past(past, also=[today])
     count = len(past)
-    engine.refresh_live(full=True)
+    engine.refresh_live(full=True, cache=caches.get(today))
     if stdout is not None:
         stdout.write(
             f"  数据看板：保存往期快照 {count} 期，刷新当期指标，用时 {time.monotonic() - started:.1f} 秒"

@@ -102,7 +102,7 @@ def cache_for(batches, window):
     }
 
 
-def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None):
+def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None, also=()):
     """Store every ``(spec, reference_date)`` of ``pairs`` for all settlements.
 
     The sources that count several dates at once (``date_batches``) scan their
@@ -113,6 +113,10 @@ def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None
     Inside a transaction (a test's, a caller's) the other connections would not
     see its rows: then, and on SQLite (one writer at a time), one connection.
     ``stored(spec, reference_date)`` is called after each period.
+
+    ``also``: more reference dates counted in the same pass but not stored;
+    returns ``{date: compute cache}`` for them (the demo then refreshes the
+    running periods with today's: ``refresh_live(cache=…)``).
     """
     by_date = defaultdict(list)
     for spec, reference_date in pairs:
@@ -127,12 +131,13 @@ def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None
             if stored is not None:
                 stored(spec, reference_date)
 
-    windows = [window_for(specs[0], reference_date) for reference_date, specs in groups]
+    extra = [Window(start=day, reference_date=day, income_year=income_year(day)) for day in also]
+    windows = [window_for(specs[0], day) for day, specs in groups] + extra
     if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
         batches = date_batches(windows)
         for group in groups:
             store(group)
-        return
+        return {window.reference_date: cache_for(batches, window) for window in extra}
 
     def closing(function):
         def run(item):
@@ -146,6 +151,7 @@ def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None
     with ThreadPoolExecutor(workers, thread_name_prefix=thread_name_prefix) as pool:
         batches = date_batches(windows, run=lambda f, items: list(pool.map(closing(f), items)))
         list(pool.map(closing(store), groups))
+    return {window.reference_date: cache_for(batches, window) for window in extra}
 
 
 def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=None):
@@ -395,7 +401,7 @@ def changes_since(state, lookback):
     return seen - lookback if late_commits(state, counted_now) else seen
 
 
-def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
+def refresh_live(*, now=None, full=False, max_settlements=None, wait=False, cache=None):
     """Bring the running year, quarter and month up to date.
 
     Recomputes only the settlements whose data changed since the last refresh,
@@ -411,6 +417,10 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
     ``None`` when another process is refreshing (unless ``wait``: the job
     worker waits for it, a page view does not), or ``{"deferred": n}`` when
     more than ``max_settlements`` changed (left to the job worker).
+
+    ``cache``: a ``compute`` cache already holding some sources' figures of
+    every settlement for today (``store_periods(also=[today])``), used when
+    every settlement is recomputed.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -443,7 +453,7 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False):
                 if old.end < today:
                     store_period(old, old.end, now=now)
                     closed.append(old.code)
-        cache = {}
+        cache = dict(cache or {}) if ids is None else {}
         for kind in PeriodKind.values:
             spec = period_containing(kind, today)
             if ids is None or ids:

@@ -115,3 +115,28 @@ def test_only_a_stock_source_counts_dates():
         Registry().source("flows", components=("n",), flow=True, by_dates=True)(
             lambda settlements, windows: dict
         )
+
+
+@pytest.mark.django_db
+def test_the_demo_counts_today_in_the_same_pass(dash, monkeypatch):
+    """The demo's history and its running periods: a source that counts dates is never run
+    for one date alone, and the running periods hold what a full refresh stores."""
+    from relocation.dashboards.models import Period
+    from relocation.dashboards.registry import registry
+
+    def refused(settlements, window):
+        raise AssertionError("a dated source computed one date alone")
+
+    with monkeypatch.context() as patched:
+        for key, source in list(registry.sources.items()):
+            if source.dates is not None:
+                patched.setitem(registry.sources, key, dataclasses.replace(source, compute=refused))
+        stored = demo.snapshot_demo_periods(rebuild=True)
+    assert stored == 16
+    today = timezone.localdate()
+    running = Period.objects.filter(reference_date=today)
+    assert running.count() == 3
+    by_demo = figures()
+    engine.refresh_live(full=True)
+    assert figures() == by_demo
+    assert SettlementFigure.objects.filter(period__in=running, key="employed", value__gt=0).exists()
