@@ -9,6 +9,8 @@ same figures by construction.
 
 import functools
 
+from django.db.models import Q
+
 
 def suffix(index):
     return f"__d{index}"
@@ -21,6 +23,19 @@ def per_date(windows, aggregates):
         for i, window in enumerate(windows)
         for name, aggregate in aggregates(window.reference_date).items()
     }
+
+
+def per_date_only(windows, condition):
+    """``condition`` (a day's) in a per-date filter when there are several dates; for one,
+    nothing: the query's own condition says it (``where``), which the database plans
+    better than a filter on each aggregate (the nightly refresh counts one date)."""
+    return condition if len(windows) > 1 else Q()
+
+
+def where(windows, condition, widest):
+    """The query's condition: ``condition(day)`` for one date, else ``widest`` (every row
+    any date may count)."""
+    return condition(windows[0].reference_date) if len(windows) == 1 else widest
 
 
 def split(row, windows):

@@ -143,7 +143,9 @@ def social_protection(settlements, windows):
             component: Count(
                 "person",
                 distinct=True,
-                filter=Q(kind=kind) & covering_q(day) & (person_base if in_base else Q()),
+                filter=Q(kind=kind)
+                & bydate.per_date_only(windows, covering_q(day))
+                & (person_base if in_base else Q()),
             )
             for component, (kind, _field, _value, in_base) in BENEFIT_COMPONENTS.items()
         }
@@ -168,7 +170,9 @@ def social_protection(settlements, windows):
         ),
         (
             1,
-            BenefitRecord.objects.filter(**in_area, start_date__lte=last),
+            BenefitRecord.objects.filter(
+                bydate.where(windows, covering_q, Q(start_date__lte=last)), **in_area
+            ),
             key,
             bydate.per_date(windows, covering_on),
         ),
@@ -281,11 +285,12 @@ def rights(settlements, windows):
         return lambda window: {}
     per_province = RightsItem.objects.active_per_province()
     county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
+    recorded_by = _recorded_by(windows)
     counts = bydate.per_date(
         windows,
         lambda day: {
-            "secured": Count("pk", filter=Q(state=RightState.SECURED, recorded_on__lte=day)),
-            "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE, recorded_on__lte=day)),
+            "secured": Count("pk", filter=Q(state=RightState.SECURED) & recorded_by(day)),
+            "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE) & recorded_by(day)),
         },
     )
     per_household = (
@@ -328,6 +333,11 @@ def rights(settlements, windows):
         return figures
 
     return figures_for
+
+
+def _recorded_by(windows):
+    """A day's condition on rights rows, per date only when several dates share a query."""
+    return lambda day: bydate.per_date_only(windows, Q(recorded_on__lte=day))
 
 
 def _add_households(figures, settlement_id, applicable, secured, n):
@@ -382,11 +392,12 @@ def rights_items(settlements, windows):
         }
     recorded = []  # (settlement, item, (secured, n/a) per date)
     if households:
+        recorded_by = _recorded_by(windows)
         counts = bydate.per_date(
             windows,
             lambda day: {
-                "secured": Count("pk", filter=Q(state=RightState.SECURED, recorded_on__lte=day)),
-                "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE, recorded_on__lte=day)),
+                "secured": Count("pk", filter=Q(state=RightState.SECURED) & recorded_by(day)),
+                "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE) & recorded_by(day)),
             },
         )
         recorded = list(
