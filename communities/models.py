@@ -561,12 +561,13 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
         return self.filter(aged_between_q(low, high, on_date))
 
 
-def aged_between_q(low, high, on_date):
-    """Q over Person: aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
-    return Q(
-        birth_date__lte=shift_years(on_date, -low),
-        birth_date__gt=shift_years(on_date, -(high + 1)),
-    )
+def aged_between_q(low, high, on_date, prefix=""):
+    """Q over Person (through ``prefix``): aged ``low``..``high`` whole years (inclusive)
+    on ``on_date``; ``high`` None: no upper bound."""
+    q = Q(**{f"{prefix}birth_date__lte": shift_years(on_date, -low)})
+    if high is not None:
+        q &= Q(**{f"{prefix}birth_date__gt": shift_years(on_date, -(high + 1))})
+    return q
 
 
 def shift_years(day, years):

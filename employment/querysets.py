@@ -176,11 +176,11 @@ class LabourPersonQuerySetMixin:
                 aggregates[f"{name}_{i}"] = aggregate
         people = self.filter(functools.reduce(operator.or_, labour.values()))
         result = _grouped(people, level, "household__settlement", aggregates)
-        rows = result.values() if level is not None else [result]
+        grouped = result if level is not None else {None: result}
         summaries = {}
         for i, day in enumerate(on_dates):
             on_day = {}
-            for area, row in zip(result if level is not None else [None], rows, strict=True):
+            for area, row in grouped.items():
                 values = {name: row[f"{name}_{i}"] for name in names}
                 values["zero_employment_households"] = (
                     values["households_with_labour"] - values["households_employed"]

@@ -11,9 +11,11 @@ import functools
 
 from django.db.models import Q
 
+SUFFIX = "__d"
+
 
 def suffix(index):
-    return f"__d{index}"
+    return f"{SUFFIX}{index}"
 
 
 def per_date(windows, aggregates):
@@ -43,14 +45,12 @@ def split(row, windows):
     other columns are shared by every date."""
     shared = {}
     dated = {window.reference_date: {} for window in windows}
-    suffixes = {suffix(i): window.reference_date for i, window in enumerate(windows)}
     for column, value in row.items():
-        name, mark, index = column.rpartition("__d")
-        day = suffixes.get(f"__d{index}") if mark and index.isdigit() else None
-        if day is None:
-            shared[column] = value
+        name, mark, index = column.rpartition(SUFFIX)
+        if mark and index.isdigit():
+            dated[windows[int(index)].reference_date][name] = value
         else:
-            dated[day][name] = value
+            shared[column] = value
     for values in dated.values():
         values.update(shared)
     return dated

@@ -285,14 +285,7 @@ def rights(settlements, windows):
         return lambda window: {}
     per_province = RightsItem.objects.active_per_province()
     county = dict(Settlement.objects.filter(pk__in=list(households)).values_list("pk", "county_id"))
-    recorded_by = _recorded_by(windows)
-    counts = bydate.per_date(
-        windows,
-        lambda day: {
-            "secured": Count("pk", filter=Q(state=RightState.SECURED) & recorded_by(day)),
-            "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE) & recorded_by(day)),
-        },
-    )
+    counts = _state_counts(windows)
     per_household = (
         HouseholdRight.objects.filter(
             household__settlement__in=settlements,
@@ -335,9 +328,18 @@ def rights(settlements, windows):
     return figures_for
 
 
-def _recorded_by(windows):
-    """A day's condition on rights rows, per date only when several dates share a query."""
-    return lambda day: bydate.per_date_only(windows, Q(recorded_on__lte=day))
+def _state_counts(windows):
+    """Rights rows secured and not applicable, recorded by each day (``secured``/``na``
+    per date); the day's condition per date only when several dates share a query."""
+
+    def on(day):
+        by_day = bydate.per_date_only(windows, Q(recorded_on__lte=day))
+        return {
+            "secured": Count("pk", filter=Q(state=RightState.SECURED) & by_day),
+            "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE) & by_day),
+        }
+
+    return bydate.per_date(windows, on)
 
 
 def _add_households(figures, settlement_id, applicable, secured, n):
@@ -392,14 +394,7 @@ def rights_items(settlements, windows):
         }
     recorded = []  # (settlement, item, (secured, n/a) per date)
     if households:
-        recorded_by = _recorded_by(windows)
-        counts = bydate.per_date(
-            windows,
-            lambda day: {
-                "secured": Count("pk", filter=Q(state=RightState.SECURED) & recorded_by(day)),
-                "na": Count("pk", filter=Q(state=RightState.NOT_APPLICABLE) & recorded_by(day)),
-            },
-        )
+        counts = _state_counts(windows)
         recorded = list(
             HouseholdRight.objects.filter(
                 household__settlement__in=settlements,

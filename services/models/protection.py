@@ -36,7 +36,7 @@ from django.utils.translation import pgettext_lazy
 from communities.enums import Health, RegionLevel
 from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.masking import may_view_sensitive
-from communities.models import Household, Person, Region, Settlement, shift_years
+from communities.models import Household, Person, Region, Settlement, aged_between_q
 from communities.scope import ScopedQuerySetMixin, get_scope
 
 __all__ = [
@@ -475,25 +475,14 @@ def has_benefit_q(kind, on_date):
 # --- the rules the work lists and the dashboards share -----------------------------------
 
 
-def born_between(low, high, on_date, prefix=""):
-    """Q over Person (through ``prefix``): aged ``low``..``high`` whole years on ``on_date``.
-
-    ``high`` None: no upper bound.
-    """
-    q = Q(**{f"{prefix}birth_date__lte": shift_years(on_date, -low)})
-    if high is not None:
-        q &= Q(**{f"{prefix}birth_date__gt": shift_years(on_date, -(high + 1))})
-    return q
-
-
 def school_age_q(on_date):
     """适龄儿童: aged 6 to 15 (inclusive) on ``on_date``; a sixth birthday on the day counts."""
-    return born_between(SCHOOL_AGE[0], SCHOOL_AGE[1], on_date)
+    return aged_between_q(SCHOOL_AGE[0], SCHOOL_AGE[1], on_date)
 
 
 def pension_base_q(on_date, prefix=""):
     """养老保险 denominator: aged 16 or over and not a full-time student (Person through ``prefix``)."""
-    return born_between(PENSION_AGE, None, on_date, prefix) & Q(**{f"{prefix}school_stage": ""})
+    return aged_between_q(PENSION_AGE, None, on_date, prefix) & Q(**{f"{prefix}school_stage": ""})
 
 
 SCHOOL_AGE = (6, 15)
@@ -520,7 +509,7 @@ PERSON_LISTS = {
     ),
     "elderly_no_pension": (
         _("60周岁以上未参加养老保险"),
-        lambda qs, d: qs.filter(born_between(ELDERLY_AGE, None, d)).exclude(
+        lambda qs, d: qs.filter(aged_between_q(ELDERLY_AGE, None, d)).exclude(
             has_benefit_q(BenefitKind.PENSION, d)
         ),
     ),
