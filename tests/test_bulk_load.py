@@ -1,10 +1,11 @@
 """``relocation.rows.empty_tables_loaded_whole``: bulk loads that build indexes once.
 
 The demo steps fill empty tables with millions of rows inside one transaction.
-On PostgreSQL the helper drops those tables' foreign keys and plain indexes for
-the load and creates them again, with the same names and definitions, before
-the transaction commits; the foreign keys are then checked over every row, so a
-row that breaks one still fails the whole load.  Tables with rows, tables
+On PostgreSQL the helper drops those tables' foreign keys and indexes (the
+primary keys and unique indexes too, unless another table's foreign key refers
+to them) for the load and creates them again, with the same names and
+definitions, before the transaction commits; the keys and unique indexes are
+then checked over every row, so a row that breaks one still fails the whole load.  Tables with rows, tables
 another session holds, SQLite and code outside a transaction are left alone.
 """
 
@@ -65,12 +66,13 @@ def test_an_empty_table_loads_without_its_foreign_keys_and_plain_indexes_then_ge
         assert loaded == [SETTLEMENTS]
         during = definitions(SETTLEMENTS)
         assert not foreign_keys(SETTLEMENTS)
-        assert f"{SETTLEMENTS}_pkey" in during  # the primary key, unique and checks stay
-        assert all(
-            d.startswith(("UNIQUE", "PRIMARY KEY", "CHECK")) or " UNIQUE " in d
-            for d in during.values()
-        )
-        assert {n for n, d in before.items() if "UNIQUE" in d or "CHECK" in d} <= set(during)
+        # Other tables' foreign keys refer to the primary key: it stays, as do the checks.
+        assert f"{SETTLEMENTS}_pkey" in during
+        assert {n for n, d in before.items() if d.startswith("CHECK")} <= set(during)
+        # No other key refers to the unique code: it is built again at the end.
+        assert set(during) == {f"{SETTLEMENTS}_pkey"} | {
+            n for n, d in before.items() if d.startswith("CHECK")
+        }
         Settlement.objects.create(
             code="AZD1", name="测试安置点", county=region_tree.xingyi, township=region_tree.xingtai
         )
@@ -79,7 +81,19 @@ def test_an_empty_table_loads_without_its_foreign_keys_and_plain_indexes_then_ge
 
 
 @pytest.mark.django_db
-def test_a_row_that_breaks_a_dropped_foreign_key_still_fails_the_load(region_tree):
+@pytest.mark.parametrize(
+    "settlements",
+    [
+        pytest.param([("AZD1", "测试安置点", "999999")], id="breaks-a-dropped-foreign-key"),
+        pytest.param(
+            [("AZD1", "测试安置点", "522301"), ("AZD1", "另一个安置点", "522301")],
+            id="duplicate-in-a-dropped-unique-index",
+        ),
+    ],
+)
+def test_a_row_that_breaks_a_dropped_key_or_unique_index_still_fails_the_load(
+    region_tree, settlements
+):
     _postgresql_only()
     before = definitions(SETTLEMENTS)
     with (
@@ -87,11 +101,27 @@ def test_a_row_that_breaks_a_dropped_foreign_key_still_fails_the_load(region_tre
         transaction.atomic(),
         empty_tables_loaded_whole([SETTLEMENTS]),
     ):
-        Settlement.objects.create(
-            code="AZD1", name="测试安置点", county_id="999999", township=region_tree.xingtai
-        )
+        for code, name, county in settlements:
+            Settlement.objects.create(code=code, name=name, county_id=county)
     assert not Settlement.objects.exists()  # nothing of the load is kept
     assert definitions(SETTLEMENTS) == before  # and the definitions are back
+
+
+@pytest.mark.django_db
+def test_a_primary_key_no_key_refers_to_is_built_again_at_the_end(region_tree):
+    _postgresql_only()
+    history = Settlement.history.model._meta.db_table
+    before = definitions(history)
+    assert f"{history}_pkey" in before
+    with empty_tables_loaded_whole([history]) as loaded:
+        assert loaded == [history]
+        # No index and no key left: only the checks.
+        assert definitions(history) == {n: d for n, d in before.items() if d.startswith("CHECK")}
+        Settlement.objects.create(
+            code="AZD1", name="测试安置点", county=region_tree.xingyi, township=region_tree.xingtai
+        )
+    assert definitions(history) == before
+    assert Settlement.history.get().code == "AZD1"
 
 
 @pytest.mark.django_db
