@@ -1364,9 +1364,9 @@ class _KeepingWriter(LibpqWriter):
 
 
 def _history_mirror(fields, history, hist_fields, hist_defaults):
-    """How to write the history rows of a model whose live rows hold no encrypted
-    value from the live rows' ``COPY`` data: (the history's ``COPY`` statement,
-    the bytes that replace each line's end); None for other models.
+    """For a model without encrypted columns, how its history rows are written
+    from its live rows' ``COPY`` data: (the history's ``COPY`` statement, the
+    bytes that replace each line's end).  None for other models.
 
     A "+" history row holds the live row's values and then its own columns
     (history_date …), the same for every row.  ``COPY`` text ends each row with
