@@ -140,19 +140,11 @@ def empty_tables_loaded_whole(tables):
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not tables:
         yield []
         return
-    unique, indexes, keys = _drop_for_loading(list(tables))
-    yield sorted({table for table, _name, _definition in unique + indexes + keys})
-    quote = connection.ops.quote_name
+    indexes, keys = _drop_for_loading(list(tables))
+    yield sorted({table for table, _statement in indexes + keys})
     with connection.cursor() as cursor:
-        # The keys' referenced unique indexes first, and every index before the
-        # keys check the rows.
-        for table, name, definition in unique + indexes + keys:
-            if definition.startswith("CREATE "):
-                cursor.execute(definition)
-            else:
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                )
+        for _table, statement in indexes + keys:  # the indexes before the keys check the rows
+            cursor.execute(statement)
 
 
 class _HoldsRows(Exception):
@@ -160,15 +152,15 @@ class _HoldsRows(Exception):
 
 
 def _drop_for_loading(tables):
-    """Drop what ``empty_tables_loaded_whole`` builds again for the empty ``tables``.
+    """Drop the empty ``tables``' foreign keys, then their indexes that no foreign key
+    left needs (with the primary key or unique constraint an index is behind).
 
-    Returns ``(unique, indexes, keys)``, each a list of ``(table, name,
-    definition)``: primary keys, unique constraints and unique indexes that no
-    foreign key refers to (a constraint's definition, or ``CREATE UNIQUE INDEX``);
-    the other indexes that no constraint owns; foreign keys.
+    Returns ``(indexes, keys)``, each a list of ``(table, statement)``: the
+    statements that create them again, with the names and definitions PostgreSQL
+    printed.
     """
     quote = connection.ops.quote_name
-    unique, indexes, keys, empty = [], [], [], []
+    indexes, keys, empty = [], [], []
     with connection.cursor() as cursor:
         # A foreign key's triggers cannot be dropped while checks of rows this
         # transaction wrote wait for the commit: run them now (as the commit would),
@@ -190,19 +182,6 @@ def _drop_for_loading(tables):
             empty.append(table)
             cursor.execute(
                 """
-                SELECT c.relname, pg_get_indexdef(i.indexrelid)
-                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique
-                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-                ORDER BY c.relname
-                """,
-                [quote(table)],
-            )
-            for name, definition in cursor.fetchall():
-                cursor.execute(f"DROP INDEX {quote(name)}")
-                indexes.append((table, name, definition))
-            cursor.execute(
-                """
                 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
                 WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname
                 """,
@@ -210,35 +189,35 @@ def _drop_for_loading(tables):
             )
             for name, definition in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                keys.append((table, name, definition))
-        # Then, the foreign keys of all the tables gone, the unique indexes that
-        # no other foreign key needs.
+                keys.append(
+                    (table, f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+                )
+        # The keys of all the tables gone, an index goes unless another table's
+        # key refers to it or an exclusion constraint owns it.
         for table in empty:
             cursor.execute(
                 """
-                SELECT c.relname, k.conname, pg_get_constraintdef(k.oid),
-                       pg_get_indexdef(i.indexrelid)
+                SELECT c.relname, pg_get_indexdef(i.indexrelid), k.conname,
+                       pg_get_constraintdef(k.oid)
                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.contype IN ('p', 'u')
-                WHERE i.indrelid = %s::regclass AND (i.indisprimary OR i.indisunique)
+                LEFT JOIN pg_constraint k
+                  ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype <> 'f'
+                WHERE i.indrelid = %s::regclass AND (k.oid IS NULL OR k.contype IN ('p', 'u'))
                   AND NOT EXISTS (
                       SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid
-                  )
-                  AND NOT EXISTS (
-                      SELECT 1 FROM pg_constraint x
-                      WHERE x.conindid = i.indexrelid AND x.contype NOT IN ('p', 'u')
                   )
                 ORDER BY c.relname
                 """,
                 [quote(table)],
             )
-            for index, constraint, constraint_definition, index_definition in cursor.fetchall():
+            for index, index_definition, constraint, definition in cursor.fetchall():
                 if constraint:
-                    cursor.execute(
-                        f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(constraint)}"
+                    alter = f"ALTER TABLE {quote(table)}"
+                    cursor.execute(f"{alter} DROP CONSTRAINT {quote(constraint)}")
+                    indexes.append(
+                        (table, f"{alter} ADD CONSTRAINT {quote(constraint)} {definition}")
                     )
-                    unique.append((table, constraint, constraint_definition))
                 else:
                     cursor.execute(f"DROP INDEX {quote(index)}")
-                    unique.append((table, index, index_definition))
-    return unique, indexes, keys
+                    indexes.append((table, index_definition))
+    return indexes, keys

@@ -14,6 +14,7 @@ ORM's ``bulk_create`` is used.
 import contextlib
 import datetime
 import heapq
+import io
 import queue
 import random
 import threading
@@ -26,7 +27,8 @@ from itertools import accumulate
 from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
-from psycopg.copy import LibpqWriter
+from psycopg import Copy
+from psycopg.copy import FileWriter, LibpqWriter
 
 from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids
 
@@ -1383,19 +1385,14 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
     own = [f for f in hist_fields if f.attname not in {g.attname for g in fields}]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(by_name[f.attname].column) for f in [*fields, *own])
-    values = [_copy_text(f.get_db_prep_save(hist_defaults[f.attname], connection)) for f in own]
-    end = "".join(f"\t{value}" for value in values) + "\n"
-    return f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN", end.encode()
-
-
-def _copy_text(value):
-    """``value`` as ``COPY``'s text format writes it (the history rows' own columns)."""
-    if value is None:
-        return "\\N"
-    text = value.isoformat() if isinstance(value, datetime.datetime) else str(value)
-    for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-        text = text.replace(char, escaped)
-    return text
+    # The history's own columns formatted by psycopg, as its COPY would send them.
+    formatted = io.BytesIO()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: nothing is sent to the server
+        with Copy(raw, binary=False, writer=FileWriter(formatted)) as copy:
+            copy.write_row([f.get_db_prep_save(hist_defaults[f.attname], connection) for f in own])
+    end = b"\t" + formatted.getvalue()  # ends with the line's newline
+    return f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN", end
 
 
 def _produce(iterable, depth=16):

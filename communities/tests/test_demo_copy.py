@@ -22,14 +22,6 @@ def _postgresql_only(db):
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 4, 5, 6, 7, 123456))
 
 
-def _values(model, **filters):
-    return {
-        f.attname: getattr(obj, f.attname)
-        for obj in model._base_manager.filter(**filters)
-        for f in model._meta.concrete_fields
-    }
-
-
 def test_history_rows_hold_the_live_values_even_with_tabs_newlines_and_backslashes():
     county = SettlementFactory().county
     rows = [
