@@ -11,7 +11,7 @@ officials and the community worker (``relocation/demo``, ``communities/demo``):
   whole country (``admin``, the superuser of the demo);
 * drill-downs of the dashboards and the 工作清单: 适用权益全部落实, 尚有适用权益未落实
   and 零就业家庭 on the household list, 未就业劳动力 on the person list (county,
-  prefecture, province);
+  prefecture, province), and the middle and last page of 适用权益全部落实;
 * the search on both lists: a full name and a full ID number (county,
   prefecture, whole country).
 
@@ -107,18 +107,17 @@ def scenarios(users):
             people,
             {"employment": "unemployed"},
         )
-        # The last page of the longest of them (its count is exact: stored figures).
+        # The middle and the last page of the longest of them (its count is exact:
+        # stored figures).
         complete = {"rights": "complete"}
         last = last_page(users[level], households, complete)
-        yield (
-            f"household list rights=complete last page ({last}) {level}",
-            level,
-            households,
-            {
-                **complete,
-                "p": last,
-            },
-        )
+        for name, number in (("middle", (last + 1) // 2), ("last", last)):
+            yield (
+                f"household list rights=complete {name} page ({number}) {level}",
+                level,
+                households,
+                {**complete, "p": number},
+            )
     for level in ("county", "prefecture", "admin"):
         person = sample_person(users[level])
         yield f"person search name {level}", level, people, {"q": person.name}

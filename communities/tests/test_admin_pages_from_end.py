@@ -1,12 +1,15 @@
-"""The second half of a long list is read from its end (``CappedCountPaginator.page``).
+"""The second half of a long list is read from its end, and a list whose rows per
+settlement are known from the settlements that hold a page (``CappedCountPaginator.page``).
 
 Every page must hold exactly the rows Django's own paginator gives it, in the same
 order, whatever the count's source (counted, or known from stored figures), the
-orphans, or an ordering that ties; and no page of the second half asks the database
-to skip more than half the list.
+orphans, or an ordering that ties; no page of the second half asks the database
+to skip more than half the list, and no page of a list known per settlement reads
+another settlement or skips more rows than its first settlement holds.
 """
 
 import re
+from collections import Counter
 
 import pytest
 from django.core.paginator import Paginator
@@ -52,7 +55,11 @@ def test_every_page_holds_the_rows_of_djangos_paginator(many, ordering, orphans)
     rows = Household.objects.select_related("settlement").order_by(*ordering)
     expected = Paginator(rows, 3, orphans)
     counted = CappedCountPaginator(rows, 3, orphans)
-    known = CappedCountPaginator(rows, 3, orphans, known_count=17)
+    # Known per settlement (the superuser's household without one among them): read
+    # from the end as a counted list is.
+    per_settlement = Counter(rows.values_list("settlement_id", flat=True))
+    assert per_settlement[None] == 1
+    known = CappedCountPaginator(rows, 3, orphans, known_counts=per_settlement)
     assert counted.num_pages == known.num_pages == expected.num_pages
     for number in expected.page_range:
         want = keys(expected.page(number))
@@ -108,3 +115,49 @@ def test_the_last_page_of_the_household_list(client, many, monkeypatch):
         h.pk: h.n_members for h in first.queryset.filter(pk__in=listed[12:16])
     }
     assert sum(h.n_members for h in cl.result_list) > 0
+
+
+def settlements_read(queries):
+    """The settlement ids each query of a page was limited to (``IN (…)``)."""
+    found = []
+    for q in queries:
+        match = re.search(r'"settlement_id" IN \(([^)]*)\)', q["sql"])
+        if match:
+            found.append(sorted(int(n) for n in match.group(1).split(",")))
+    return found
+
+
+@pytest.mark.parametrize("orphans", [0, 1, 2])
+def test_a_list_known_per_settlement_reads_each_page_from_its_settlements(many, orphans):
+    rows = Household.objects.filter(settlement__isnull=False).order_by("-settlement_id", "-id")
+    per_settlement = Counter(rows.values_list("settlement_id", flat=True))
+    assert sorted(per_settlement.values()) == [5, 5, 6]  # 16 households in three settlements
+    expected = Paginator(rows, 3, orphans)
+    known = CappedCountPaginator(rows, 3, orphans, known_counts=per_settlement)
+    assert known.count == 16 and known.num_pages == expected.num_pages
+    order = list(rows.values_list("settlement_id", flat=True))
+    for number in expected.page_range:
+        want = keys(expected.page(number))
+        with CaptureQueriesContext(connection) as queries:
+            assert keys(known.page(number)) == want, (number, orphans)
+        page = expected.page(number)
+        held = sorted(set(order[page.start_index() - 1 : page.end_index()]))
+        assert settlements_read(queries) == [held], number
+        # It skips only rows of its first settlement, never a whole settlement.
+        assert max(offsets(queries), default=0) < max(per_settlement.values()), number
+
+
+def test_a_list_in_another_order_or_with_rows_outside_settlements_is_not_read_so(many):
+    """Sorted by another column the settlements are not the list's leading key; and
+    rows without a settlement sort first on PostgreSQL, last on SQLite."""
+    for rows in (
+        Household.objects.filter(settlement__isnull=False).order_by("number", "-id"),
+        Household.objects.order_by("-settlement_id", "-id"),
+    ):
+        counts = Counter(rows.values_list("settlement_id", flat=True))
+        paginator = CappedCountPaginator(rows, 3, known_counts=counts)
+        expected = Paginator(rows, 3)
+        for number in expected.page_range:
+            with CaptureQueriesContext(connection) as queries:
+                assert keys(paginator.page(number)) == keys(expected.page(number))
+            assert settlements_read(queries) == []

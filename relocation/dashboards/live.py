@@ -9,7 +9,7 @@ import logging
 from typing import NamedTuple
 
 from django.db import OperationalError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from .engine import changed_settlements, changes_since, history_counts, refresh_live, setting
@@ -88,7 +88,7 @@ class PageChanges:
 page_changes = PageChanges()
 
 
-def stored_today(settlements, keys, *, now=None):
+def stored_today(settlements, keys, *, now=None, per_settlement=False):
     """Today's stored figures of ``keys`` over ``settlements``, for exact counts read fast.
 
     A page that must show exact counts (the 工作清单) cannot show the running
@@ -103,7 +103,9 @@ def stored_today(settlements, keys, *, now=None):
     settlements among ``settlements`` (a Settlement QuerySet, e.g. the user's),
     and the ids of the changed ones to count live.  ``None`` when today's
     figures are not stored (before the first refresh, or on a new day before
-    the nightly job): the caller counts everything live.
+    the nightly job): the caller counts everything live.  ``per_settlement``:
+    the sums are ``{settlement id: {key: int}}`` instead, one per unchanged
+    settlement with a stored figure.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -121,9 +123,13 @@ def stored_today(settlements, keys, *, now=None):
         SettlementFigure.objects.filter(period=period, key__in=keys, settlement__in=settlements)
         .exclude(settlement_id__in=live_ids)
         .order_by()
-        .values_list("key")
-        .annotate(total=Sum("value"))
     )
+    if per_settlement:
+        by_settlement = {}
+        for settlement, key, value in rows.values_list("settlement_id", "key", "value"):
+            by_settlement.setdefault(settlement, dict.fromkeys(keys, 0))[key] = int(value)
+        return by_settlement, live_ids
+    rows = rows.values_list("key").annotate(total=Sum("value"))
     sums = dict.fromkeys(keys, 0)
     sums.update((key, int(total)) for key, total in rows)
     return sums, live_ids
@@ -143,34 +149,51 @@ def live_part(path, live_ids, *, unrestricted):
 
 
 def figure(key):
-    """``(keys, combine)`` for ``stored_count``: a list counted by one stored figure."""
+    """``(keys, combine)`` for ``stored_counts``: a list counted by one stored figure."""
     return (key,), lambda sums: sums[key]
 
 
 def difference(total, part):
-    """``(keys, combine)`` for ``stored_count``: ``total`` less ``part`` (未就业 = 劳动力 − 已就业)."""
+    """``(keys, combine)`` for ``stored_counts``: ``total`` less ``part`` (未就业 = 劳动力 − 已就业)."""
     return (total, part), lambda sums: sums[total] - sums[part]
 
 
-def stored_count(queryset, settlements, keys, combine, *, unrestricted):
-    """How many rows of ``queryset`` one list has, from today's stored figures.
+def stored_counts(queryset, settlements, keys, combine, *, unrestricted):
+    """How many rows of ``queryset`` one list has in each settlement, from today's stored figures.
 
     For a list whose rule a dashboard source also counts per settlement:
-    ``combine`` turns the summed figures of ``keys`` into the list's count
-    (``lambda sums: sums["a"] - sums["b"]``) over the settlements that did not
-    change, and the rows of the changed ones are counted live from
+    ``combine`` turns a settlement's figures of ``keys`` into its rows of the
+    list (``lambda sums: sums["a"] - sums["b"]``) for the settlements that did
+    not change, and the rows of the changed ones are counted live from
     ``queryset`` (the list as filtered, which must keep only rows of
-    ``settlements``).  None when today's figures are not stored.
+    ``settlements``).  Returns ``{settlement id: rows}`` for the settlements
+    with rows (the key ``None``: rows outside any settlement, which only an
+    unrestricted account sees), or None when today's figures are not stored.
+    The list's count is their sum; ``CappedCountPaginator`` also finds a page's
+    rows with them.
     """
-    stored = stored_today(settlements, keys)
+    stored = stored_today(settlements, keys, per_settlement=True)
     if stored is None:
         return None
-    sums, live_ids = stored
-    count = combine(sums)
+    by_settlement, live_ids = stored
+    counts = {}
+    for settlement, sums in by_settlement.items():
+        rows = combine(sums)
+        if rows:
+            counts[settlement] = rows
     live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
     if live is not None:
-        count += queryset.filter(live).order_by().count()
-    return count
+        # Counted on the list's keys alone: its annotations (a household's member
+        # count …) may join rows that a count grouped by settlement would repeat.
+        keys_of_list = queryset.filter(live).order_by().values("pk")
+        live_rows = (
+            queryset.model._default_manager.filter(pk__in=keys_of_list)
+            .order_by()
+            .values_list(queryset.scope_path)
+            .annotate(rows=Count("pk"))
+        )
+        counts.update((settlement, rows) for settlement, rows in live_rows if rows)
+    return counts
 
 
 def ensure_fresh(*, now=None):

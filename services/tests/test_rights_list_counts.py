@@ -156,3 +156,28 @@ def test_the_item_lists_read_their_figures(client, world, stored):  # noqa: F811
     # An item no longer on the checklist has no figures: its rows are counted.
     type(land).objects.filter(pk=land.pk).update(active=False)
     assert listed(client, world.county, query + "open")[:2] == (1, numbers(world, "b"))
+
+
+def test_each_page_is_read_from_its_settlements(client, world, stored, monkeypatch):  # noqa: F811
+    """One household a page: each page holds the list's row in its place, read from
+    the stored figures (栗坪, 钟山区's settlement) or live (阳光新区, changed since)."""
+    from communities.admin import HouseholdAdmin
+
+    right = HouseholdRight.objects.get(household=world.households["a"], item=stored["land"])
+    right.state = RightState.PENDING
+    right.save()  # 阳光新区 changed since the figures: counted live
+    monkeypatch.setattr(HouseholdAdmin, "list_per_page", 1)
+    client.force_login(world.province)
+    first = client.get(HOUSEHOLDS + "?rights=incomplete").context["cl"]
+    in_order = list(first.queryset.values_list("number", flat=True))
+    assert sorted(in_order) == sorted(numbers(world, "a", "b", "c"))
+    assert first.result_count == 3 and first.paginator.known_counts == {
+        world.a.pk: 1,
+        world.b.pk: 1,
+        world.c.pk: 1,
+    }
+    pages = []
+    for page in (1, 2, 3):
+        cl = client.get(HOUSEHOLDS + f"?rights=incomplete&p={page}").context["cl"]
+        pages += [h.number for h in cl.result_list]
+    assert pages == in_order
