@@ -170,9 +170,9 @@ class CappedCountPaginator(Paginator):
         return self.known_count is None and self.count > self.cap
 
     def page(self, number):
-        """A page: read from the settlements that hold its rows when their rows are known
-        (``_settlements_page``); else one in the second half of a list whose count is
-        exact is read from the list's end.
+        """A page, read from the settlements that hold its rows when their rows are known
+        (``_held``), and from the end of the list (or of those settlements) when it lies
+        in the second half and the count is exact.
 
         ``OFFSET n`` makes the database produce and throw away n rows: the last page of
         a county's 19,650 households took 2.0 s.  Read in reverse order, the last page
@@ -185,36 +185,41 @@ class CappedCountPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        count = self.count
+        if top + self.orphans >= count:
+            top = count
         rows = self.object_list
-        seek = self._settlements_page(bottom, top)
-        if seek is not None:
-            return self._get_page(seek, number, self)
-        from_end = self.count - top
+        held = self._held(bottom, top)
+        if held is not None:
+            rows, first, count = held
+            bottom, top = bottom - first, top - first
+        from_end = count - top
         if (
             from_end < bottom
             and isinstance(rows, models.QuerySet)
             and rows.ordered
             and not rows.query.distinct
-            and not self.capped
+            and (held is not None or not self.capped)
         ):
-            keys = list(rows.reverse().values_list("pk", flat=True)[from_end : self.count - bottom])
+            keys = list(rows.reverse().values_list("pk", flat=True)[from_end : count - bottom])
             return self._get_page(rows.filter(pk__in=keys), number, self)
+        if held is not None:
+            return self._get_page(rows[bottom:top], number, self)
         return super().page(number)
 
-    def _settlements_page(self, bottom, top):
-        """Rows ``bottom:top`` read from the settlements that hold them, or None.
+    def _held(self, bottom, top):
+        """The settlements that hold rows ``bottom:top``: ``(their rows, the rows before
+        them, how many they hold)``, or None.
 
         For a list in its own order (the settlement first, newest first: the
         household and person lists) whose rows per settlement are known: the
         counts of the settlements before the page tell which settlements hold
-        its rows and how many of the first of them to skip.  A page then reads
-        those settlements only, wherever it lies: the 零就业家庭 of a county (0.3 %
-        of households) no longer reads 19,000 households to find its first 50,
-        nor does a page in the middle of a county's 适用权益全部落实 skip 10,000.
-        Not for rows outside any settlement (the superuser's), whose place in
-        the order differs between databases.
+        its rows and where in them it lies.  A page then reads those settlements
+        only, wherever it lies: a page in the middle of a province's
+        适用权益全部落实 no longer skips 350,000 rows (37 s at 2 million people),
+        and later pages of a sparse list (零就业家庭, 0.3 % of households) do not
+        read every household before them.  Not for rows outside any settlement
+        (the superuser's), whose place in the order differs between databases.
         """
         counts, rows = self.known_counts, self.object_list
         path = getattr(rows, "scope_path", None)
@@ -236,7 +241,7 @@ class CappedCountPaginator(Paginator):
                     first = seen
                 held.append(settlement)
             seen += counts[settlement]
-        return rows.filter(**{f"{path}__in": held})[bottom - first : top - first]
+        return rows.filter(**{f"{path}__in": held}), first, seen - first
 
 
 class CountedChangeList(ScopedChangeList):

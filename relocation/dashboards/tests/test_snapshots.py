@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from simple_history.models import HistoricalChanges
@@ -375,6 +376,41 @@ def test_the_look_back_window_is_counted_in_one_query(dash, django_assert_num_qu
     assert set(current.values()) == {0}
     _none, current = engine.window_counts(lookback, start)
     assert _none is None and current["employment.EmploymentRecord"] == jobs + 1
+
+
+def test_the_window_counts_keep_each_bound_open_or_closed(dash):
+    """``history_counts`` writes its SQL once per process: a window's bounds are kept as
+    written (a row stamped exactly on a bound is in ``__gte`` / ``__lte`` and not in
+    ``__gt`` / ``__lt``), and anything but history_date bounds joined by AND is refused."""
+    new_job(dash)
+    stamp = EmploymentRecord.history.latest("history_date").history_date
+    on_stamp = EmploymentRecord.history.filter(history_date=stamp).count()
+    before = EmploymentRecord.history.filter(history_date__lt=stamp).count()
+    label = "employment.EmploymentRecord"
+    windows = {
+        "from": Q(history_date__gte=stamp),
+        "after": Q(history_date__gt=stamp),
+        "upto": Q(history_date__lte=stamp),
+        "before": Q(history_date__lt=stamp),
+        "on": Q(history_date__gte=stamp, history_date__lte=stamp),
+    }
+    for _ in range(2):  # the second call reuses the SQL written by the first
+        counts = engine.history_counts(windows)
+        assert {name: counts[name][label] for name in windows} == {
+            "from": on_stamp,
+            "after": 0,
+            "upto": before + on_stamp,
+            "before": before,
+            "on": on_stamp,
+        }
+    for bad in (
+        Q(history_date__gte=stamp) | Q(history_date__lt=stamp),
+        ~Q(history_date__gte=stamp),
+        Q(history_id__gte=1),
+        Q(Q(history_date__gte=stamp)),
+    ):
+        with pytest.raises(ValueError, match="history_date bounds"):
+            engine.history_counts({"bad": bad})
 
 
 def test_only_sources_watching_a_changed_model_are_asked(dash, asked):
