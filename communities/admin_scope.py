@@ -135,18 +135,20 @@ class CappedCountPaginator(Paginator):
     """Counts at most ``cap + 1`` rows, so a page never costs a full COUNT(*).
 
     Tables of millions are browsed by filtering and searching; beyond the cap
-    the list says "more than N" (see templates/admin/pagination.html).  Rows
-    known beforehand per settlement (``known_counts``, ``{settlement id: rows}``
-    from stored figures) give the count, and the settlements a page's rows are
-    in (``page``).
+    the list says "more than N" (see templates/admin/pagination.html).  A count
+    known beforehand (``known_count``, from stored figures) is used as it is;
+    rows known per settlement (``known_counts``, ``{settlement id: rows}``) give
+    the count and the settlements a page's rows are in (``page``).
     """
 
     cap = 10_000
 
-    def __init__(self, *args, known_counts=None, **kwargs):
+    def __init__(self, *args, known_count=None, known_counts=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.known_counts = known_counts
-        self.known_count = None if known_counts is None else sum(known_counts.values())
+        if known_counts is not None:
+            known_count = sum(known_counts.values())
+        self.known_count = known_count
 
     @cached_property
     def count(self):
@@ -247,8 +249,9 @@ class CappedCountPaginator(Paginator):
 class CountedChangeList(ScopedChangeList):
     """A change list whose count one of its list filters may give from stored figures.
 
-    A list filter with ``stored_counts(request, settlements, queryset)`` answers
-    how many rows of ``queryset`` (the list as filtered) each settlement holds,
+    A list filter with ``stored_counts(request, settlements, queryset,
+    per_settlement)`` answers how many rows of ``queryset`` (the list as
+    filtered) there are, or past the first page how many each settlement holds,
     from figures stored per settlement (``relocation.dashboards.live.stored_counts``),
     or None to have them counted.  It is asked only when nothing else narrows
     the list but the area (``?area=``): no search, no other filter, no date
@@ -259,10 +262,14 @@ class CountedChangeList(ScopedChangeList):
     """
 
     def get_results(self, request):
-        request.stored_result_counts = self.stored_result_counts(request)
+        # Per settlement only past the first page, which reads the list from its start
+        # anyway: a province's or the country's figures one by one cost more than the sum.
+        counts = self.stored_result_counts(request, per_settlement=self.page_num > 1)
+        request.stored_result_count = counts if isinstance(counts, int) else None
+        request.stored_result_counts = counts if isinstance(counts, dict) else None
         super().get_results(request)
 
-    def stored_result_counts(self, request):
+    def stored_result_counts(self, request, per_settlement=True):
         from .models import Settlement
 
         spec = next(
@@ -280,7 +287,9 @@ class CountedChangeList(ScopedChangeList):
         settlements = Settlement.objects.visible_to(request.user)
         if area is not None:
             settlements = area.queryset(request, settlements)
-        return spec.stored_counts(request, settlements, self.queryset)
+        return spec.stored_counts(
+            request, settlements, self.queryset, per_settlement=per_settlement
+        )
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -478,6 +487,7 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
             per_page,
             orphans,
             allow_empty_first_page,
+            known_count=getattr(request, "stored_result_count", None),
             known_counts=getattr(request, "stored_result_counts", None),
         )
 

@@ -142,15 +142,22 @@ class EmploymentListFilter(admin.SimpleListFilter):
     def figures(self, value):
         return self.from_figures.get(value)
 
-    def stored_counts(self, request, settlements, queryset):
-        """Today's list counted per settlement from today's figures (``CountedChangeList``),
-        else None."""
+    def stored_counts(self, request, settlements, queryset, per_settlement=True):
+        """Today's list counted (per settlement) from today's figures
+        (``CountedChangeList``), else None."""
         figures = self.figures(self.value())
         if figures is None or self.on_date() != timezone.localdate():
             return None
         keys, combine = figures
         unrestricted = get_scope(request.user).unrestricted
-        return stored_counts(queryset, settlements, keys, combine, unrestricted=unrestricted)
+        return stored_counts(
+            queryset,
+            settlements,
+            keys,
+            combine,
+            unrestricted=unrestricted,
+            per_settlement=per_settlement,
+        )
 
     def queryset(self, request, queryset):
         value = self.value()

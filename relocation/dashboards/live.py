@@ -158,7 +158,7 @@ def difference(total, part):
     return (total, part), lambda sums: sums[total] - sums[part]
 
 
-def stored_counts(queryset, settlements, keys, combine, *, unrestricted):
+def stored_counts(queryset, settlements, keys, combine, *, unrestricted, per_settlement=True):
     """How many rows of ``queryset`` one list has in each settlement, from today's stored figures.
 
     For a list whose rule a dashboard source also counts per settlement:
@@ -170,18 +170,25 @@ def stored_counts(queryset, settlements, keys, combine, *, unrestricted):
     with rows (the key ``None``: rows outside any settlement, which only an
     unrestricted account sees), or None when today's figures are not stored.
     The list's count is their sum; ``CappedCountPaginator`` also finds a page's
-    rows with them.
+    rows with them.  ``per_settlement=False``: the count alone, summed by the
+    database (a list's first page needs no more; read one by one, the figures
+    cost about 2 µs a row, 70,000 rows for the whole country's settlements).
     """
-    stored = stored_today(settlements, keys, per_settlement=True)
+    stored = stored_today(settlements, keys, per_settlement=per_settlement)
     if stored is None:
         return None
     by_settlement, live_ids = stored
+    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
+    if not per_settlement:
+        count = combine(by_settlement)
+        if live is not None:
+            count += queryset.filter(live).order_by().count()
+        return count
     counts = {}
     for settlement, sums in by_settlement.items():
         rows = combine(sums)
         if rows:
             counts[settlement] = rows
-    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
     if live is not None:
         # Counted on the list's keys alone: its annotations (a household's member
         # count …) may join rows that a count grouped by settlement would repeat.
