@@ -201,7 +201,7 @@ class CappedCountPaginator(Paginator):
             and isinstance(rows, models.QuerySet)
             and rows.ordered
             and not rows.query.distinct
-            and (held is not None or not self.capped)
+            and not self.capped
         ):
             keys = list(rows.reverse().values_list("pk", flat=True)[from_end : count - bottom])
             return self._get_page(rows.filter(pk__in=keys), number, self)
@@ -249,31 +249,40 @@ class CappedCountPaginator(Paginator):
 class CountedChangeList(ScopedChangeList):
     """A change list whose count one of its list filters may give from stored figures.
 
-    A list filter with ``stored_counts(request, settlements, queryset,
-    per_settlement)`` answers how many rows of ``queryset`` (the list as
-    filtered) there are, or past the first page how many each settlement holds,
-    from figures stored per settlement (``relocation.dashboards.live.stored_counts``),
-    or None to have them counted.  It is asked only when nothing else narrows
-    the list but the area (``?area=``): no search, no other filter, no date
-    drill-down, nothing refused; ``settlements`` are then the user's in that
-    area.  The 权益保障 lists of a province read 500,000 households' rights rows
-    to count; their stored figures give the same number at once, and the
-    paginator reads each page from the settlements that hold its rows.
+    A list filter with ``stored_count(request, settlements, queryset)`` answers
+    how many rows of ``queryset`` (the list as filtered) there are, from
+    figures stored per settlement (``relocation.dashboards.live.stored_count``),
+    or None to have them counted; its ``stored_counts`` (same arguments) how
+    many each settlement holds, which past the first page tell the paginator
+    where the page lies (a first page reads the list from its start anyway, and
+    a province's or the country's figures one by one cost more than their sum).
+    It is asked only when nothing else narrows the list but the area
+    (``?area=``): no search, no other filter, no date drill-down, nothing
+    refused; ``settlements`` are then the user's in that area.  The 权益保障
+    lists of a province read 500,000 households' rights rows to count; their
+    stored figures give the same number at once.
     """
 
     def get_results(self, request):
-        # Per settlement only past the first page, which reads the list from its start
-        # anyway: a province's or the country's figures one by one cost more than the sum.
-        counts = self.stored_result_counts(request, per_settlement=self.page_num > 1)
-        request.stored_result_count = counts if isinstance(counts, int) else None
-        request.stored_result_counts = counts if isinstance(counts, dict) else None
+        request.stored_result_count = request.stored_result_counts = None
+        counted = self.counted_by(request)
+        if counted is not None:
+            spec, settlements = counted
+            if self.page_num > 1:
+                request.stored_result_counts = spec.stored_counts(
+                    request, settlements, self.queryset
+                )
+            else:
+                request.stored_result_count = spec.stored_count(request, settlements, self.queryset)
         super().get_results(request)
 
-    def stored_result_counts(self, request, per_settlement=True):
+    def counted_by(self, request):
+        """``(the list filter that counts the list, the user's settlements in its area)``,
+        or None."""
         from .models import Settlement
 
         spec = next(
-            (s for s in self.filter_specs if s.used_parameters and hasattr(s, "stored_counts")),
+            (s for s in self.filter_specs if s.used_parameters and hasattr(s, "stored_count")),
             None,
         )
         if spec is None or self.query or self.refused_parameters:
@@ -287,9 +296,7 @@ class CountedChangeList(ScopedChangeList):
         settlements = Settlement.objects.visible_to(request.user)
         if area is not None:
             settlements = area.queryset(request, settlements)
-        return spec.stored_counts(
-            request, settlements, self.queryset, per_settlement=per_settlement
-        )
+        return spec, settlements
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

@@ -34,7 +34,14 @@ from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
-from relocation.dashboards.live import difference, figure, live_part, stored_counts, stored_today
+from relocation.dashboards.live import (
+    difference,
+    figure,
+    live_part,
+    stored_count,
+    stored_counts,
+    stored_today,
+)
 from relocation.dashboards.periods import income_year
 
 from .indicators import RECENTLY_ENDED
@@ -135,29 +142,28 @@ class EmploymentListFilter(admin.SimpleListFilter):
         """The date the list is counted on (see ``reference_date_for``); None if invalid."""
         return self.used_date
 
-    #: value → (keys, combine): the list's rows per settlement from the dashboards' stored
-    #: figures of ``keys``, where a source counts the same rows.
+    #: value → (keys, combine): the list's count from the dashboards' stored figures
+    #: of ``keys`` per settlement, where a source counts the same rows.
     from_figures = {}
 
     def figures(self, value):
         return self.from_figures.get(value)
 
-    def stored_counts(self, request, settlements, queryset, per_settlement=True):
-        """Today's list counted (per settlement) from today's figures
-        (``CountedChangeList``), else None."""
+    def stored_count(self, request, settlements, queryset):
+        """Today's list counted from today's figures (``CountedChangeList``), else None."""
+        return self._stored(stored_count, request, settlements, queryset)
+
+    def stored_counts(self, request, settlements, queryset):
+        """The same per settlement (``{settlement id: rows}``), else None."""
+        return self._stored(stored_counts, request, settlements, queryset)
+
+    def _stored(self, count, request, settlements, queryset):
         figures = self.figures(self.value())
         if figures is None or self.on_date() != timezone.localdate():
             return None
         keys, combine = figures
         unrestricted = get_scope(request.user).unrestricted
-        return stored_counts(
-            queryset,
-            settlements,
-            keys,
-            combine,
-            unrestricted=unrestricted,
-            per_settlement=per_settlement,
-        )
+        return count(queryset, settlements, keys, combine, unrestricted=unrestricted)
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -26,6 +26,7 @@ every database.
 """
 
 import contextlib
+import datetime
 import io
 import os
 import re
@@ -45,11 +46,14 @@ from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Q
 from django.urls import resolve, reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from communities.models import AreaScope, Household, Region, Settlement
 from relocation import db_router
+from relocation.dashboards import engine
 from relocation.dashboards.models import LiveState
 from relocation.db_router import REPLICA, ReplicaRouter, reads_from_replica
 from relocation.spreadsheets.models import ImportJob
@@ -390,6 +394,29 @@ def test_exports_read_from_the_replica(client, demo, replica):
     assert any("communities_settlement" in sql for sql in on_replica)
     text = response.content.decode("utf-8-sig")
     assert settlement.name in text and "主库上刚改的名字" not in text
+
+
+@with_replica
+def test_the_look_back_window_is_counted_where_the_orm_would_read(demo, replica):
+    """``history_counts`` writes its own SQL; it still goes where the router sends the
+    history's reads: the replica inside a dashboard or export request, the primary
+    everywhere else, with the same counts once the replica has caught up."""
+    caught_up(replica)
+    windows = {"day": Q(history_date__gte=timezone.now() - datetime.timedelta(days=1))}
+    token = db_router._current.set(
+        db_router._ReplicaReads(depth=len(connections[DEFAULT_DB_ALIAS].atomic_blocks))
+    )
+    try:
+        with statements(REPLICA) as on_replica, statements(DEFAULT_DB_ALIAS) as on_primary:
+            inside = engine.history_counts(windows)
+    finally:
+        db_router._current.reset(token)
+    assert [sql for sql in on_replica if "model_label" in sql]
+    assert not [sql for sql in on_primary if "model_label" in sql]
+    with statements(REPLICA) as on_replica:
+        outside = engine.history_counts(windows)
+    assert not on_replica
+    assert inside == outside and inside["day"]["communities.Household"] == 30
 
 
 @with_replica

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Case, CharField, F, Q, Sum, Value, When
 from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
@@ -338,16 +338,18 @@ def _window_bounds(q):
 
 
 @functools.cache
-def _history_table(model):
+def _history_model(model):
     # ``model.history`` builds a manager on every access (0.8 ms each).
-    return model.history.model._meta.db_table
+    return model.history.model
 
 
 @functools.lru_cache(maxsize=64)
-def _history_counts_sql(tables, shape, aggregate_filter):
-    """The ``UNION ALL`` of ``history_counts`` for ``tables`` and windows of ``shape``
-    (``((name, (operator, …)), …)``): written once per process, the times are parameters."""
-    quote = connection.ops.quote_name
+def _history_counts_sql(alias, tables, shape):
+    """The ``UNION ALL`` of ``history_counts`` on database ``alias`` for ``tables`` and
+    windows of ``shape`` (``((name, (operator, …)), …)``): written once per process,
+    the times are parameters."""
+    quote = connections[alias].ops.quote_name
+    aggregate_filter = connections[alias].features.supports_aggregate_filter_clause
     column = quote("history_date")
 
     def condition(operators):
@@ -384,17 +386,16 @@ def history_counts(windows):
         return counts
     bounds = {name: _window_bounds(q) for name, q in windows.items()}
     shape = tuple((name, tuple(op for op, _time in b)) for name, b in bounds.items())
-    sql = _history_counts_sql(
-        tuple(_history_table(model) for _label, model in watched),
-        shape,
-        connection.features.supports_aggregate_filter_clause,
-    )
-    adapt = connection.ops.adapt_datetimefield_value
+    history = [_history_model(model) for _label, model in watched]
+    # Where the ORM would read them (a dashboard page's or an export's reads: the replica).
+    alias = router.db_for_read(history[0])
+    sql = _history_counts_sql(alias, tuple(h._meta.db_table for h in history), shape)
+    adapt = connections[alias].ops.adapt_datetimefield_value
     times = [adapt(time) for b in bounds.values() for _op, time in b]
     params = []
     for label, _model in watched:
         params += [label, *times, *times]
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         for label, *values in cursor.fetchall():
             for name, value in zip(windows, values, strict=True):

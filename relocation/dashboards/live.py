@@ -149,46 +149,56 @@ def live_part(path, live_ids, *, unrestricted):
 
 
 def figure(key):
-    """``(keys, combine)`` for ``stored_counts``: a list counted by one stored figure."""
+    """``(keys, combine)`` for ``stored_count``: a list counted by one stored figure."""
     return (key,), lambda sums: sums[key]
 
 
 def difference(total, part):
-    """``(keys, combine)`` for ``stored_counts``: ``total`` less ``part`` (未就业 = 劳动力 − 已就业)."""
+    """``(keys, combine)`` for ``stored_count``: ``total`` less ``part`` (未就业 = 劳动力 − 已就业)."""
     return (total, part), lambda sums: sums[total] - sums[part]
 
 
-def stored_counts(queryset, settlements, keys, combine, *, unrestricted, per_settlement=True):
-    """How many rows of ``queryset`` one list has in each settlement, from today's stored figures.
+def stored_count(queryset, settlements, keys, combine, *, unrestricted):
+    """How many rows of ``queryset`` one list has, from today's stored figures.
 
     For a list whose rule a dashboard source also counts per settlement:
-    ``combine`` turns a settlement's figures of ``keys`` into its rows of the
-    list (``lambda sums: sums["a"] - sums["b"]``) for the settlements that did
-    not change, and the rows of the changed ones are counted live from
+    ``combine`` turns the summed figures of ``keys`` into the list's count
+    (``lambda sums: sums["a"] - sums["b"]``) over the settlements that did not
+    change, and the rows of the changed ones are counted live from
     ``queryset`` (the list as filtered, which must keep only rows of
-    ``settlements``).  Returns ``{settlement id: rows}`` for the settlements
-    with rows (the key ``None``: rows outside any settlement, which only an
-    unrestricted account sees), or None when today's figures are not stored.
-    The list's count is their sum; ``CappedCountPaginator`` also finds a page's
-    rows with them.  ``per_settlement=False``: the count alone, summed by the
-    database (a list's first page needs no more; read one by one, the figures
-    cost about 2 µs a row, 70,000 rows for the whole country's settlements).
+    ``settlements``).  None when today's figures are not stored.
     """
-    stored = stored_today(settlements, keys, per_settlement=per_settlement)
+    stored = stored_today(settlements, keys)
+    if stored is None:
+        return None
+    sums, live_ids = stored
+    count = combine(sums)
+    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
+    if live is not None:
+        count += queryset.filter(live).order_by().count()
+    return count
+
+
+def stored_counts(queryset, settlements, keys, combine, *, unrestricted):
+    """``stored_count`` per settlement: ``{settlement id: rows}`` for the settlements with
+    rows of the list (the key ``None``: rows outside any settlement, which only an
+    unrestricted account sees), or None when today's figures are not stored.
+
+    ``combine`` is applied to each settlement's figures.  ``CappedCountPaginator``
+    finds a page's rows with them; a first page takes ``stored_count`` instead,
+    summed by the database (read one by one, the figures cost about 2 µs a row,
+    70,000 rows for the whole country's settlements).
+    """
+    stored = stored_today(settlements, keys, per_settlement=True)
     if stored is None:
         return None
     by_settlement, live_ids = stored
-    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
-    if not per_settlement:
-        count = combine(by_settlement)
-        if live is not None:
-            count += queryset.filter(live).order_by().count()
-        return count
     counts = {}
     for settlement, sums in by_settlement.items():
         rows = combine(sums)
         if rows:
             counts[settlement] = rows
+    live = live_part(queryset.scope_path, live_ids, unrestricted=unrestricted)
     if live is not None:
         # Counted on the list's keys alone: its annotations (a household's member
         # count …) may join rows that a count grouped by settlement would repeat.
