@@ -1,6 +1,7 @@
 """Benchmark: dashboards at 2 million people, against a hand-written SQL reference.
 
-Measures, on whatever database ``DATABASE_URL`` points at:
+Measures, on whatever database ``DATABASE_URL`` points at (and prints its size
+on disk, PostgreSQL):
 
 1. the full refresh of the running year/quarter/month (the nightly job) and,
    if asked, the snapshots of past periods (``--snapshot N`` months);
@@ -190,6 +191,10 @@ def main():
         f"{EmploymentRecord.objects.count():,}  settlements: {Settlement.objects.count():,}  "
         f"repetitions: {REPEAT}"
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            print(f"database size on disk: {cursor.fetchone()[0]}")
     today = timezone.localdate()
     if options.sources:
         time_sources(today)
