@@ -272,6 +272,9 @@ LABOUR_EXCLUDE_STUDENTS = env.bool("LABOUR_EXCLUDE_STUDENTS", default=True)
 DASHBOARD_MAX_AGE = env.int("DASHBOARD_MAX_AGE", default=60)
 DASHBOARD_INLINE_LIMIT = env.int("DASHBOARD_INLINE_LIMIT", default=60)
 DASHBOARD_CHANGE_LOOKBACK = env.int("DASHBOARD_CHANGE_LOOKBACK", default=900)
+# Connections the nightly refresh and a snapshot of several periods compute on at once
+# (PostgreSQL): the sources' grouped queries run in the database, one core each.
+DASHBOARD_WORKERS = env.int("DASHBOARD_WORKERS", default=2)
 # A dashboard page's body is rendered once per area, scope, language, period and
 # figures' computation time, and kept this many seconds at most (0: never kept), in
 # the "dashboards" cache: each web process's memory unless DASHBOARD_CACHE_URL names a

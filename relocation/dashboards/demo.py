@@ -12,18 +12,13 @@ from .periods import PeriodKind, recent_periods
 
 DEMO_HISTORY = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 3}
 
-#: Connections computing past periods at once on PostgreSQL.  The sources'
-#: grouped queries run in the database, so two connections use both cores of
-#: a 2-core machine: the step on a 50,000-household demo 39.7 s -> 29.7 s.
-PAST_PERIOD_WORKERS = 2
 
-
-def _store_past(specs, workers=PAST_PERIOD_WORKERS, also=()):
+def _store_past(specs, workers=None, also=()):
     """Store past periods as of their last day (``engine.store_periods``); ``also``: dates
     counted in the same pass, whose compute caches are returned."""
     return engine.store_periods(
         [(spec, spec.end) for spec in specs],
-        workers=workers,
+        workers=engine.setting("DASHBOARD_WORKERS") if workers is None else workers,
         thread_name_prefix="demo-periods",
         also=also,
     )
@@ -49,7 +44,9 @@ def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
     # Today's figures are counted in the same pass, for the running periods.
     caches = _store_past(past, also=[today])
     count = len(past)
-    engine.refresh_live(full=True, cache=caches.get(today))
+    engine.refresh_live(
+        full=True, cache=caches.get(today), workers=engine.setting("DASHBOARD_WORKERS")
+    )
     if stdout is not None:
         stdout.write(
             f"  数据看板：保存往期快照 {count} 期，刷新当期指标，用时 {time.monotonic() - started:.1f} 秒"

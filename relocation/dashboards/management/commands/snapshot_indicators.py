@@ -19,9 +19,6 @@ from django.utils import timezone
 from relocation.dashboards import engine, stale
 from relocation.dashboards.periods import PeriodKind, parse_period, recent_periods
 
-#: Connections storing periods at once (PostgreSQL, ``engine.store_periods``).
-PERIOD_WORKERS = 2
-
 
 class Command(BaseCommand):
     help = "计算并保存数据看板各统计期（年、季、月）的安置点指标快照；不带参数时刷新当期并结转已结束的统计期。"
@@ -75,13 +72,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         engine.store_periods(
             [(spec, spec.reference_date(today)) for spec in specs],
-            workers=PERIOD_WORKERS,
+            workers=engine.setting("DASHBOARD_WORKERS"),
             stored=lambda spec, reference_date: self.stdout.write(
                 f"已保存 {spec.label}（统计日期 {reference_date}）"
             ),
         )
         if not specs:
-            result = engine.refresh_live(full=not refresh)
+            result = engine.refresh_live(
+                full=not refresh, workers=engine.setting("DASHBOARD_WORKERS")
+            )
             if result is None:
                 self.stdout.write("另一进程正在刷新，本次跳过。")
             else:

@@ -1,0 +1,103 @@
+"""The nightly full refresh computes its sources on several connections at once
+(PostgreSQL, outside a transaction), with the figures of one connection; a flow is
+computed once per start, whatever the number of periods sharing it."""
+
+import dataclasses
+import datetime
+import io
+import threading
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from communities.models import Settlement
+from relocation.dashboards import engine
+from relocation.dashboards.models import AreaFigure, SettlementFigure
+from relocation.dashboards.registry import Window, registry
+
+
+def figures():
+    settlement = SettlementFigure.objects.values_list(
+        "period__kind", "period__start", "settlement_id", "key", "value"
+    )
+    area = AreaFigure.objects.values_list(
+        "period__kind", "period__start", "level", "area_code", "key", "value"
+    )
+    return sorted(settlement), sorted(area)
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """Counter of (source key, thread name, window) for every source computation."""
+    calls = Counter()
+    for key, source in list(registry.sources.items()):
+
+        def recording(settlements, window, compute=source.compute, key=key):
+            calls[key, threading.current_thread().name, window] += 1
+            return compute(settlements, window)
+
+        monkeypatch.setitem(registry.sources, key, dataclasses.replace(source, compute=recording))
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(DASHBOARD_WORKERS=2)
+def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, computed):
+    engine.refresh_live(full=True, workers=1)
+    one = figures()
+    main = threading.current_thread().name
+    assert {thread for _key, thread, _window in computed} == {main}
+    # Employment of this world: 户主一's job counts in the running periods.
+    assert any(key == "employed" and value > 0 for *_p, key, value in one[0])
+    computed.clear()
+    call_command("snapshot_indicators", stdout=io.StringIO())
+    assert figures() == one
+    threads = {thread for _key, thread, _window in computed}
+    if connection.vendor == "postgresql":
+        assert threads and all(name.startswith("refresh") for name in threads)
+        assert len(threads) == 2
+    else:  # SQLite takes one writer at a time
+        assert threads == {main}
+    # Each stock once (one reference date), each flow once per running period's start.
+    flows = {key for key, source in registry.sources.items() if source.flow}
+    starts = {window.start for _key, _thread, window in computed}
+    for key in registry.sources:
+        runs = sum(n for (k, _thread, _window), n in computed.items() if k == key)
+        assert runs == (len(starts) if key in flows else 1), key
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_one_connection(dash, computed):
+    """Other connections would not see the transaction's rows: no thread is used."""
+    engine.refresh_live(full=True, workers=2)
+    assert {thread for _key, thread, _window in computed} == {threading.current_thread().name}
+    assert SettlementFigure.objects.filter(key="employed", value__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_a_flow_is_cached_by_its_start(dash, computed):
+    """Periods sharing a start share a flow's figures; another start is counted again,
+    with its own figures (a flow cached by its reference date alone would give the
+    quarter the year's)."""
+    today = timezone.localdate()
+    year = Window(start=datetime.date(today.year, 1, 1), reference_date=today, income_year=2025)
+    again = Window(start=year.start, reference_date=today, income_year=2025)
+    month = Window(start=today.replace(day=1), reference_date=today, income_year=2025)
+    flows = [key for key, source in registry.sources.items() if source.flow]
+    assert flows
+    cache = {}
+    engine.compute_ahead([year, again, month], cache, workers=1)
+    for key in flows:
+        assert sum(n for (k, _t, _w), n in computed.items() if k == key) == 2
+    computed.clear()
+    alone = {window: engine.compute(Settlement.objects.all(), window) for window in (year, month)}
+    assert {key for key, _t, _w in computed} == set(registry.sources)
+    computed.clear()
+    for window in (year, again, month):
+        reference = alone[month if window is month else year]
+        assert engine.compute(Settlement.objects.all(), window, cache) == reference
+    assert not computed  # all from the cache
