@@ -17,6 +17,8 @@ from communities.enums import RegionLevel
 from communities.models import Region, Settlement
 from communities.scope import get_scope
 
+from .engine import code_prefix_q
+
 CHILD_LEVEL = {
     RegionLevel.PROVINCE: "prefecture",
     RegionLevel.PREFECTURE: "county",
@@ -36,7 +38,7 @@ CHILD_LABEL = {
 def region_q(code):
     if len(code) > 6:
         return Q(township_code=code)
-    return Q(county_code__startswith=code)
+    return code_prefix_q(code, "county_code")
 
 
 @dataclass

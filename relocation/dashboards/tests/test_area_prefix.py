@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from relocation.dashboards import engine
+from relocation.dashboards import areas, engine
 from relocation.dashboards.models import AreaFigure, Period
 
 CODES = [
@@ -70,3 +70,28 @@ def test_a_county_page_reads_its_townships_and_its_own_series(period):
     assert set(children) == {"522301001", "522301999", "5223019"}
     assert series[period.pk]["persons"] == 5
     assert set(engine.region_children(period, county, "township")) == set(children)
+
+
+@pytest.mark.parametrize("prefix", ["522301", "5223", "52", "5299", "99"])
+def test_settlement_rows_by_county_code(period, prefix):
+    """A region's settlement rows (``areas.region_q``: a scope of several areas, the
+    settlements of a county) by the range on ``county_code`` too, the same rows."""
+    from communities.tests.factories import SettlementFactory
+    from relocation.dashboards.models import SettlementFigure
+
+    counties = ["522300", "522301", "522302", "529999", "530101"]
+    for county in counties:
+        SettlementFigure.objects.create(
+            period=period,
+            settlement=SettlementFactory(),
+            county_code=county,
+            key="persons",
+            value=Decimal(1),
+        )
+    q = areas.region_q(prefix)
+    assert dict(q.children)["county_code__gte"] == prefix
+    rows = SettlementFigure.objects.filter(period=period)
+    found = set(rows.filter(q).values_list("county_code", flat=True))
+    assert found == {county for county in counties if county.startswith(prefix)}
+    township = areas.region_q("522301001")
+    assert township == Q(township_code="522301001")
