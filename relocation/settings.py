@@ -275,6 +275,8 @@ DASHBOARD_CHANGE_LOOKBACK = env.int("DASHBOARD_CHANGE_LOOKBACK", default=900)
 # Connections the nightly refresh and a snapshot of several periods compute on at once
 # (PostgreSQL): the sources' grouped queries run in the database, one core each.
 DASHBOARD_WORKERS = env.int("DASHBOARD_WORKERS", default=2)
+# PostgreSQL's work_mem on those connections ("" keeps the server's setting).
+DASHBOARD_WORK_MEM = env.str("DASHBOARD_WORK_MEM", default="256MB")
 # A dashboard page's body is rendered once per area, scope, language, period and
 # figures' computation time, and kept this many seconds at most (0: never kept), in
 # the "dashboards" cache: each web process's memory unless DASHBOARD_CACHE_URL names a

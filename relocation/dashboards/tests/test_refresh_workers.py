@@ -30,14 +30,25 @@ def figures():
     return sorted(settlement), sorted(area)
 
 
+def work_mem():
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture
 def computed(monkeypatch):
-    """Counter of (source key, thread name, window) for every source computation."""
+    """Counter of (source key, thread name, window) for every source computation;
+    ``computed.work_mem``: the connections' work_mem seen by the sources."""
     calls = Counter()
+    calls.work_mem = set()
     for key, source in list(registry.sources.items()):
 
         def recording(settlements, window, compute=source.compute, key=key):
             calls[key, threading.current_thread().name, window] += 1
+            calls.work_mem.add(work_mem())
             return compute(settlements, window)
 
         monkeypatch.setitem(registry.sources, key, dataclasses.replace(source, compute=recording))
@@ -45,12 +56,15 @@ def computed(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(DASHBOARD_WORKERS=2)
+@override_settings(DASHBOARD_WORKERS=2, DASHBOARD_WORK_MEM="48MB")
 def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, computed):
     engine.refresh_live(full=True, workers=1)
     one = figures()
     main = threading.current_thread().name
     assert {thread for _key, thread, _window in computed} == {main}
+    server = work_mem()
+    assert server != "48MB"  # the session's own connection keeps the server's
+    computed.work_mem.clear()
     # Employment of this world: 户主一's job counts in the running periods.
     assert any(key == "employed" and value > 0 for *_p, key, value in one[0])
     computed.clear()
@@ -60,6 +74,8 @@ def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, 
     if connection.vendor == "postgresql":
         assert threads and all(name.startswith("refresh") for name in threads)
         assert len(threads) == 2
+        assert computed.work_mem == {"48MB"}
+        assert work_mem() == server
     else:  # SQLite takes one writer at a time
         assert threads == {main}
     # Each stock once (one reference date), each flow once per running period's start.
