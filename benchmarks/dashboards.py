@@ -3,7 +3,8 @@
 Measures, on whatever database ``DATABASE_URL`` points at (and prints its size
 on disk, PostgreSQL):
 
-1. the full refresh of the running year/quarter/month (the nightly job) and,
+1. the full refresh of the running year/quarter/month (the nightly job, on
+   ``DASHBOARD_WORKERS`` connections as ``snapshot_indicators`` runs it) and,
    if asked, the snapshots of past periods (``--snapshot N`` months);
 2. server time (Django test client, no network) and SQL queries of the
    province, prefecture, county and settlement dashboards and the county's
@@ -202,7 +203,14 @@ def main():
     for spec in recent_periods(PeriodKind.MONTH, today, options.snapshot)[:-1]:
         timed(f"snapshot {spec.code}", engine.store_period, spec, spec.end, cache=cache)
     if not options.skip_refresh:
-        timed("full refresh of the running year, quarter and month", engine.refresh_live, full=True)
+        workers = engine.setting("DASHBOARD_WORKERS")
+        timed(
+            f"full refresh of the running year, quarter and month (the nightly job, "
+            f"{workers} connections)",
+            engine.refresh_live,
+            full=True,
+            workers=workers,
+        )
     print(f"stored periods: {Period.objects.count()}")
 
     from django.contrib.auth import get_user_model

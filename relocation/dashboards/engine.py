@@ -126,15 +126,21 @@ def on_own_connection(function):
 
     def run(item):
         try:
-            work_mem = setting("DASHBOARD_WORK_MEM")
-            if work_mem and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('work_mem', %s, false)", [work_mem])
+            set_work_mem()
             return function(item)
         finally:
             connection.close()
 
     return run
+
+
+def set_work_mem(local=False):
+    """Give this thread's connection ``DASHBOARD_WORK_MEM`` (PostgreSQL); ``local``: for
+    the transaction only."""
+    work_mem = setting("DASHBOARD_WORK_MEM")
+    if work_mem and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, %s)", [work_mem, local])
 
 
 def parallel(workers):
@@ -580,6 +586,8 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False, cach
                     store_period(old, old.end, now=now)
                     closed.append(old.code)
         cache = dict(cache or {}) if ids is None else {}
+        if ids is None:
+            set_work_mem(local=True)  # writing and summing the whole country's rows
         running = [period_containing(kind, today) for kind in PeriodKind.values]
         if ids is None and ahead:
             compute_ahead([window_for(spec, today) for spec in running], cache, workers=workers)

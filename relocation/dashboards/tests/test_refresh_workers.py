@@ -57,7 +57,9 @@ def computed(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(DASHBOARD_WORKERS=2, DASHBOARD_WORK_MEM="48MB")
-def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, computed):
+def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(
+    dash, computed, monkeypatch
+):
     engine.refresh_live(full=True, workers=1)
     one = figures()
     main = threading.current_thread().name
@@ -68,6 +70,13 @@ def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, 
     # Employment of this world: 户主一's job counts in the running periods.
     assert any(key == "employed" and value > 0 for *_p, key, value in one[0])
     computed.clear()
+    rollup, summed_with = engine.rollup, set()
+
+    def recording(*args, **kwargs):
+        summed_with.add(work_mem())
+        return rollup(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "rollup", recording)
     call_command("snapshot_indicators", stdout=io.StringIO())
     assert figures() == one
     threads = {thread for _key, thread, _window in computed}
@@ -75,6 +84,8 @@ def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(dash, 
         assert threads and all(name.startswith("refresh") for name in threads)
         assert len(threads) == 2
         assert computed.work_mem == {"48MB"}
+        # The transaction writing and summing the rows too, and no longer than it.
+        assert summed_with == {"48MB"}
         assert work_mem() == server
     else:  # SQLite takes one writer at a time
         assert threads == {main}
