@@ -326,14 +326,17 @@ def rollup(period, touched=None):
     figures = SettlementFigure.objects.filter(period=period)
     areas = AreaFigure.objects.filter(period=period)
     _sum_into(period, "county", figures, "county_code", F("county_code"), counties)
-    _sum_into(
-        period,
-        "township",
-        figures.exclude(township_code=""),
-        "township_code",
-        F("township_code"),
-        townships,
-    )
+    in_townships = figures.exclude(township_code="")
+    if townships:
+        # No index leads with the township: the rows of these townships are found
+        # under their counties (the index on period and county; the whole country's
+        # period was read otherwise, 2–3 s each).  Those the touched settlements
+        # were and are in, and those of every settlement now in the townships.
+        held = Settlement.objects.filter(township_id__in=townships).values_list("county_id")
+        in_townships = in_townships.filter(
+            county_code__in=sorted({*counties, *(county for (county,) in held)})
+        )
+    _sum_into(period, "township", in_townships, "township_code", F("township_code"), townships)
     for level, below, codes in (
         ("prefecture", "county", prefectures),
         ("province", "prefecture", provinces),

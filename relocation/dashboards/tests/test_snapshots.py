@@ -171,8 +171,12 @@ def test_refresh_of_some_settlements_sums_only_their_areas_again(dash, monkeypat
     summed = []
     original = engine._sum_into
 
+    township_sql = []
+
     def spy(period, level, rows, code_field, group, codes, suffix=""):
         summed.append((level, codes))
+        if level == "township":
+            township_sql.append(str(rows.query))
         return original(period, level, rows, code_field, group, codes, suffix)
 
     monkeypatch.setattr(engine, "_sum_into", spy)
@@ -185,6 +189,8 @@ def test_refresh_of_some_settlements_sums_only_their_areas_again(dash, monkeypat
         ("prefecture", ("5202", "5223")),
         ("province", ("52",)),
     }
+    # The townships' rows are found under their counties (the index on period and county).
+    assert township_sql and all('"county_code" IN' in sql for sql in township_sql)
     assert _persons(dash, "522301") == before["522301"] - 4 + 1
     assert _persons(dash, "520201") == before["520201"] + 4
     assert _persons(dash, "522300") == before["522300"] - 4 + 1
