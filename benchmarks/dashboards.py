@@ -209,7 +209,6 @@ def main():
             f"{workers} connections)",
             engine.refresh_live,
             full=True,
-            workers=workers,
         )
     print(f"stored periods: {Period.objects.count()}")
 

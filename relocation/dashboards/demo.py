@@ -18,7 +18,7 @@ def _store_past(specs, workers=None, also=()):
     counted in the same pass, whose compute caches are returned."""
     return engine.store_periods(
         [(spec, spec.end) for spec in specs],
-        workers=engine.setting("DASHBOARD_WORKERS") if workers is None else workers,
+        workers=workers,
         thread_name_prefix="demo-periods",
         also=also,
     )
@@ -44,9 +44,7 @@ def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
     # Today's figures are counted in the same pass, for the running periods.
     caches = _store_past(past, also=[today])
     count = len(past)
-    engine.refresh_live(
-        full=True, cache=caches.get(today), workers=engine.setting("DASHBOARD_WORKERS")
-    )
+    engine.refresh_live(full=True, cache=caches.get(today))
     if stdout is not None:
         stdout.write(
             f"  数据看板：保存往期快照 {count} 期，刷新当期指标，用时 {time.monotonic() - started:.1f} 秒"

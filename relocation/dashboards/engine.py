@@ -174,12 +174,13 @@ def cache_for(batches, window):
     }
 
 
-def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None, also=()):
+def store_periods(pairs, *, workers=None, thread_name_prefix="periods", stored=None, also=()):
     """Store every ``(spec, reference_date)`` of ``pairs`` for all settlements.
 
     The sources that count several dates at once (``date_batches``) scan their
     records once for all the dates; the periods sharing a reference date share
-    one cache.  With ``workers`` > 1, on PostgreSQL and outside a transaction,
+    one cache.  With ``workers`` > 1 (None: ``DASHBOARD_WORKERS``), on PostgreSQL and
+    outside a transaction,
     the work runs on that many connections at once (the sources' grouped queries
     run in the database: two connections use both cores of a 2-core machine).
     Inside a transaction (a test's, a caller's) the other connections would not
@@ -205,6 +206,7 @@ def store_periods(pairs, *, workers=1, thread_name_prefix="periods", stored=None
 
     extra = [Window(start=day, reference_date=day, income_year=income_year(day)) for day in also]
     windows = [window_for(specs[0], day) for day, specs in groups] + extra
+    workers = setting("DASHBOARD_WORKERS") if workers is None else workers
     if not parallel(workers):
         batches = date_batches(windows)
         for group in groups:
@@ -531,7 +533,9 @@ def changes_since(state, lookback):
     return seen - lookback if late_commits(state, counted_now) else seen
 
 
-def refresh_live(*, now=None, full=False, max_settlements=None, wait=False, cache=None, workers=1):
+def refresh_live(
+    *, now=None, full=False, max_settlements=None, wait=False, cache=None, workers=None
+):
     """Bring the running year, quarter and month up to date.
 
     Recomputes only the settlements whose data changed since the last refresh,
@@ -552,13 +556,15 @@ def refresh_live(*, now=None, full=False, max_settlements=None, wait=False, cach
     every settlement for today (``store_periods(also=[today])``), used when
     every settlement is recomputed.
 
-    ``workers``: when every settlement is recomputed, on PostgreSQL and outside a
-    transaction, the sources are computed that many at once (``compute_ahead``), each
-    on its own connection (the nightly job and the job worker: both cores).
+    ``workers`` (None: ``DASHBOARD_WORKERS``): when every settlement is recomputed, on
+    PostgreSQL and outside a transaction, the sources are computed that many at once
+    (``compute_ahead``), each on its own connection (the nightly job and the job worker:
+    both cores; a page view's refresh runs inside its transaction, on its connection).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
+    workers = setting("DASHBOARD_WORKERS") if workers is None else workers
     ahead = parallel(workers)  # decided outside the transaction opened below
     with transaction.atomic():
         LiveState.objects.get_or_create(pk=1)

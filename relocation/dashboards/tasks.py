@@ -15,7 +15,7 @@ def refresh_live_figures(full=False):
     # Waits for a page view that holds the state row (an inline refresh, or the
     # request asking for this one): skipping it would leave the figures stale
     # until the next request, ten minutes on.
-    result = engine.refresh_live(full=full, wait=True, workers=engine.setting("DASHBOARD_WORKERS"))
+    result = engine.refresh_live(full=full, wait=True)
     if result is not None:
         result["recomputed"] = stale.recompute()
     return result

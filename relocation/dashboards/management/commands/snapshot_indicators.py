@@ -72,15 +72,12 @@ class Command(BaseCommand):
         started = time.monotonic()
         engine.store_periods(
             [(spec, spec.reference_date(today)) for spec in specs],
-            workers=engine.setting("DASHBOARD_WORKERS"),
             stored=lambda spec, reference_date: self.stdout.write(
                 f"已保存 {spec.label}（统计日期 {reference_date}）"
             ),
         )
         if not specs:
-            result = engine.refresh_live(
-                full=not refresh, workers=engine.setting("DASHBOARD_WORKERS")
-            )
+            result = engine.refresh_live(full=not refresh)
             if result is None:
                 self.stdout.write("另一进程正在刷新，本次跳过。")
             else:
