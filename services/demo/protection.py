@@ -25,22 +25,32 @@ settlements of ``communities.demo``.
   has about 85 % of its items secured, 10 % not applicable, the rest pending,
   and one household in twenty has no record yet.
 
-Deterministic: every draw comes from ``random.Random`` seeded from the seed and
-a settlement code; people and households are visited in number order.  Every
+Deterministic: every draw of the records and the assistance comes from
+``random.Random`` seeded from the seed and a settlement code, people and
+households visited in number order; the rights' draws come from the MD5 of
+the seed, the household's number and the item's place in the checklist, which
+PostgreSQL computes itself (``_RIGHTS_SQL``: no row of the 11 million of the
+2-million-people demo passes through Python) and Python the same way elsewhere.  Every
 row gets a '+' history row with ``DEMO_REASON``; ``delete_protection_demo``
 removes what the demo created.
 """
 
 import datetime
+import hashlib
 import random
 import time
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history, loading, write_rows
+from communities.demo.generate import (
+    delete_with_history,
+    insert_with_history,
+    loading,
+    write_rows,
+)
 from communities.enums import Health
 from communities.models import Household, Person
 from relocation.demo import DemoStep, register
@@ -197,7 +207,7 @@ def _start(household, today):
 
 
 #: What the records are drawn from (named tuples: no model instance is built).
-HOUSEHOLD_FIELDS = ("pk", "moved_in_date", "relocation_year")
+HOUSEHOLD_FIELDS = ("pk", "number", "moved_in_date", "relocation_year")
 PERSON_FIELDS = (
     "pk",
     "household_id",
@@ -252,6 +262,81 @@ def _benefits(person, start, today, rng):
     return records
 
 
+#: The rights checklist (see the module docstring): the share of households not
+#: yet checked, and the draws under which an item is not applicable or pending.
+UNCHECKED = 0.05
+_STATES = (
+    0.10,
+    RightState.NOT_APPLICABLE.value,
+    0.15,
+    RightState.PENDING.value,
+    RightState.SECURED.value,
+)
+
+
+def _uniforms(key):
+    """Two draws in [0, 1) from ``key``: the first 24 hex digits of its MD5, as two
+    48-bit fractions (exact in a double).  PostgreSQL's ``md5()`` gives the same
+    digits, so ``_RIGHTS_SQL`` draws the same numbers as ``_right_rows``.
+    """
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:12], 16) / 2**48, int(digest[12:24], 16) / 2**48
+
+
+def _right_rows(seed, household, start, today, items):
+    """One household's rights (``items``: ids in checklist order), as rows.
+
+    A household is unchecked when the first draw of ``"<seed>:rights:<number>"``
+    is under ``UNCHECKED``; each item's state and date come from the draws of
+    ``"<seed>:rights:<number>:<position>"`` (the position from 1).
+    """
+    prefix = f"{seed}:rights:{household.number}"
+    if _uniforms(prefix)[0] < UNCHECKED:
+        return []
+    span = max((today - start).days, 0)
+    below_na, not_applicable, below_pending, pending, secured = _STATES
+    rows = []
+    for position, item in enumerate(items, start=1):
+        draw, when = _uniforms(f"{prefix}:{position}")
+        state = not_applicable if draw < below_na else pending if draw < below_pending else secured
+        rows.append(
+            {
+                "household_id": household.pk,
+                "item_id": item,
+                "state": state,
+                "recorded_on": start + datetime.timedelta(days=int(when * (span + 1))),
+                "notes": "",
+            }
+        )
+    return rows
+
+
+def _draw(digest, offset):
+    """SQL of ``_uniforms``' draw at hex ``offset`` (1 or 13) of the text ``digest``."""
+    return f"('x' || substr({digest}, {offset}, 12))::bit(48)::bigint::float8 / 2 ^ 48"
+
+
+#: ``_right_rows`` for all the households of some settlements, in PostgreSQL.
+#: Parameters: ``_STATES``, today, the key prefix ``"<seed>:rights:"``, today, the
+#: settlement ids, the item ids in checklist order, ``UNCHECKED``.
+_RIGHTS_SQL = f"""
+    SELECT h.id, i.item_id,
+           CASE WHEN d.draw < %s THEN %s WHEN d.draw < %s THEN %s ELSE %s END,
+           h.start + floor(d.when_ * (greatest(%s::date - h.start, 0) + 1))::int,
+           ''
+    FROM (
+        SELECT id, %s || number AS prefix,
+               least(coalesce(moved_in_date, make_date(relocation_year, 1, 1)), %s::date)
+                   AS start
+        FROM {Household._meta.db_table} WHERE settlement_id = ANY(%s)
+    ) h
+    CROSS JOIN unnest(%s::bigint[]) WITH ORDINALITY AS i(item_id, position)
+    CROSS JOIN LATERAL (SELECT md5(h.prefix || ':' || i.position) AS m) m
+    CROSS JOIN LATERAL (SELECT {_draw("m.m", 1)} AS draw, {_draw("m.m", 13)} AS when_) d
+    WHERE {_draw("md5(h.prefix)", 1)} >= %s
+"""
+
+
 def build_protection_demo(seed=DEFAULT_SEED, today=None):
     """Create the demo's records; returns the counts (nothing when the demo already has them)."""
     if protection_demo_exists():
@@ -267,7 +352,12 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
 
 
 def _write_records(settlements, checklists, seed, today, now):
-    """Each settlement's benefit records, assistance and rights (see the module docstring)."""
+    """Each settlement's benefit records, assistance and rights (see the module docstring).
+
+    On PostgreSQL the rights are made by ``_RIGHTS_SQL``, per province, after
+    the rest; elsewhere by ``_right_rows``, which draws the same numbers.
+    """
+    postgres = connection.vendor == "postgresql"
     for settlement in settlements:
         rng = random.Random(f"{seed}:protection:{settlement.code}")
         households = (
@@ -303,33 +393,26 @@ def _write_records(settlements, checklists, seed, today, now):
                     if paid not in payments:
                         payments.add(paid)
                         aid.append(payment)
-            if rng.random() < 0.05:
-                continue  # not yet checked
-            span = max((today - start).days, 0)
-            random_, randint = rng.random, rng.randint
-            for item in items:
-                draw = random_()
-                state = (
-                    RightState.NOT_APPLICABLE
-                    if draw < 0.10
-                    else RightState.PENDING
-                    if draw < 0.15
-                    else RightState.SECURED
-                )
-                rights.append(
-                    {
-                        "household_id": household.pk,
-                        "item_id": item,
-                        "state": state,
-                        "recorded_on": start + datetime.timedelta(days=randint(0, span)),
-                    }
-                )
+            if not postgres:
+                rights += _right_rows(seed, household, start, today, items)
         for model, rows in (
             (BenefitRecord, benefits),
             (TemporaryAssistance, aid),
             (HouseholdRight, rights),
         ):
             write_rows(model, rows, now)
+    if postgres:
+        by_province = {}
+        for settlement in settlements:
+            by_province.setdefault(f"{settlement.county_id[:2]}0000", []).append(settlement.pk)
+        for province, ids in sorted(by_province.items()):
+            items = [item.pk for item in checklists[province]]
+            insert_with_history(
+                HouseholdRight,
+                _RIGHTS_SQL,
+                [*_STATES, today, f"{seed}:rights:", today, ids, items, UNCHECKED],
+                now,
+            )
 
 
 def demo_step(context):

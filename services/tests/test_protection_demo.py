@@ -1,22 +1,28 @@
 """The protection demo: the seeds' proportions, every work list filled, deterministic, removable."""
 
+import hashlib
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from communities.demo import delete_demo_data
+from communities.demo import DEMO_REASON, delete_demo_data
 from communities.models import Household, Person, Settlement
 from relocation.dashboards.registry import Window, registry
 from services.demo.protection import (
     CHECKLIST,
+    HOUSEHOLD_FIELDS,
+    _right_rows,
+    _start,
+    _uniforms,
     build_protection_demo,
     delete_protection_demo,
     protection_demo_counts,
 )
 from services.indicators.protection import BENEFIT_COMPONENTS
-from services.models import BenefitKind, BenefitRecord, HouseholdRight, RightsItem
+from services.models import BenefitKind, BenefitRecord, HouseholdRight, RightsItem, RightState
 from services.models.protection import (
     HEALTH_LISTS,
     HOUSEHOLD_LISTS,
@@ -113,3 +119,53 @@ def test_demo_is_deterministic_and_removable(demo):
     delete_demo_data()  # the communities demo removes this step first
     assert BenefitRecord.objects.count() == 0
     assert BenefitRecord.history.count() == 0
+
+
+def test_rights_drawn_by_the_database_are_the_reference_draws(demo):
+    """On PostgreSQL ``_RIGHTS_SQL`` makes the rights; ``_right_rows`` (SQLite's path)
+    must make exactly the same rows from the same households, and both keep the
+    checklist's shares and dates."""
+    today = timezone.localdate()
+    checklist = list(RightsItem.objects.filter(category__province_id="520000").order_by("pk"))
+    assert len(checklist) == 23
+    items = [item.pk for item in checklist]
+    expected, households = [], 0
+    for household in Household.objects.order_by("number").values_list(
+        *HOUSEHOLD_FIELDS, named=True
+    ):
+        households += 1
+        expected += _right_rows(SEED, household, _start(household, today), today, items)
+    stored = HouseholdRight.objects.values_list("household_id", "item_id", "state", "recorded_on")
+    assert sorted(stored) == sorted(
+        (r["household_id"], r["item_id"], r["state"], r["recorded_on"]) for r in expected
+    )
+    # Every stored right has its "+" history row with the same values.
+    history = HouseholdRight.history.filter(history_type="+", history_change_reason=DEMO_REASON)
+    assert sorted(history.values_list("id", "household_id", "item_id", "state", "recorded_on")) == (
+        sorted(
+            HouseholdRight.objects.values_list(
+                "id", "household_id", "item_id", "state", "recorded_on"
+            )
+        )
+    )
+    # The shares of the module docstring (300 households, 23 items: wide bounds).
+    checked = len({r["household_id"] for r in expected})
+    assert 0.88 * households <= checked < households
+    states = Counter(r["state"] for r in expected)
+    assert 0.05 <= states[RightState.NOT_APPLICABLE] / len(expected) <= 0.15
+    assert 0.02 <= states[RightState.PENDING] / len(expected) <= 0.08
+    starts = {
+        h.pk: _start(h, today) for h in Household.objects.values_list(*HOUSEHOLD_FIELDS, named=True)
+    }
+    assert all(starts[r["household_id"]] <= r["recorded_on"] <= today for r in expected)
+    assert len({r["recorded_on"] for r in expected}) > 100  # spread over the years, not one day
+
+
+def test_a_draw_is_the_md5_of_its_key():
+    digest = hashlib.md5(b"5:rights:520102000001:3").hexdigest()
+    assert _uniforms("5:rights:520102000001:3") == (
+        int(digest[:12], 16) / 2**48,
+        int(digest[12:24], 16) / 2**48,
+    )
+    first, second = _uniforms("x")
+    assert 0 <= first < 1 and 0 <= second < 1 and first != second
