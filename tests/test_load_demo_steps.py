@@ -70,3 +70,40 @@ def test_every_step_that_builds_says_how_long_it_took():
     lines = out.getvalue().splitlines()
     # One 用时 line per step (the dashboards' in its one report line).
     assert sum("用时" in line for line in lines) == len(steps())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_step_only_the_tables_it_changed_are_analysed(request):
+    """``analyze`` (after each step): every table whose size changed, and no other."""
+    from django.db import connection
+
+    from relocation.demo.management.commands.load_demo import analyze, table_sizes
+
+    if connection.vendor != "postgresql":
+        assert table_sizes() == {} and analyze({}) == []
+        return
+    call_command("load_demo", "--households=30", "--only=communities", stdout=io.StringIO())
+    untouched = "public.demo_analyse_canary"  # a table nobody writes to
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {untouched} (n integer)")
+    request.addfinalizer(lambda: connection.cursor().execute(f"DROP TABLE {untouched}"))
+    sizes = table_sizes()
+    household = f"public.{Household._meta.db_table}"
+    assert sizes[household] > 0 and sizes[untouched] == 0
+    template = Household.objects.order_by("pk").first()
+    rows = []
+    for n in range(400):  # more than the table's free space: it grows
+        template.pk = None
+        template.number = f"T{n:06d}"
+        rows.append(
+            Household(
+                **{f.attname: getattr(template, f.attname) for f in Household._meta.concrete_fields}
+            )
+        )
+    Household.objects.bulk_create(rows)
+    analysed = analyze(sizes)
+    assert household in analysed
+    assert untouched not in analysed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [household])
+        assert cursor.fetchone()[0] == Household.objects.count()  # the statistics are fresh
