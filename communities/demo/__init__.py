@@ -242,6 +242,7 @@ def build_demo(
     reset=False,
     stdout=None,
     national=False,
+    workers=1,
 ):
     """Build the demo dataset; returns a ``DemoResult``.
 
@@ -249,7 +250,8 @@ def build_demo(
     generated again (the demo users are still refreshed).  ``national``: the
     country's scale over 22 provinces (2,400,000 households in 35,000
     settlements unless given), one province per transaction; a run that was
-    interrupted is resumed by running it again.
+    interrupted is resumed by running it again.  ``workers`` processes make the
+    settlements (the same data for any number).
     """
     started = time.monotonic()
     timings = {}
@@ -280,7 +282,9 @@ def build_demo(
     if national:
         # Each province commits on its own; provinces already written are skipped.
         t = time.monotonic()
-        builder = _Builder(seed, households, n_settlements, stdout=stdout, national=True)
+        builder = _Builder(
+            seed, households, n_settlements, stdout=stdout, national=True, workers=workers
+        )
         builder.run()
         timings["generate"] = time.monotonic() - t
         timings["commit"] = 0.0
@@ -290,7 +294,7 @@ def build_demo(
         # Both prefectures' rows before the indexes are built (each part alone
         # would build them after the first).
         with transaction.atomic(), loading(Household, Person):
-            builder = _Builder(seed, households, n_settlements, stdout=stdout)
+            builder = _Builder(seed, households, n_settlements, stdout=stdout, workers=workers)
             builder.run()
             timings["generate"] = time.monotonic() - t
             t = time.monotonic()
@@ -337,6 +341,7 @@ def demo_step(context):
         settlements=context.settlements,
         stdout=context.stdout,
         national=context.national,
+        workers=context.workers,
     )
     if context.reset_seconds is not None:
         result.timings["reset"] = context.reset_seconds

@@ -11,10 +11,12 @@ On PostgreSQL households, people and their history rows are written with
 ORM's ``bulk_create`` is used.
 """
 
+import collections
 import contextlib
 import datetime
 import heapq
 import io
+import multiprocessing
 import queue
 import random
 import threading
@@ -511,8 +513,9 @@ class _Builder:
     stopped (the plan is the same on every run, so the result is too).
     """
 
-    def __init__(self, seed, households, settlements, stdout=None, national=False):
+    def __init__(self, seed, households, settlements, stdout=None, national=False, workers=1):
         self.seed = seed
+        self.workers = workers
         self.national = national
         self.prefixes = tuple(NATIONAL_PROVINCES) if national else DEMO_PREFECTURES
         self.total_households = households
@@ -621,9 +624,14 @@ class _Builder:
 
     def _write_part(self, plans):
         started = time.monotonic()
-        # Generation is pure Python and runs in a producer thread; this thread
-        # writes, so that the database works while the next settlement is made.
-        for index, data in enumerate(_produce(self._generate(plans))):
+        # Generation is pure Python: in other processes, or in a producer thread;
+        # this thread writes, so that the database works while the next
+        # settlements are made.
+        if self.workers > 1:
+            made = in_processes(self._generate, enumerate(plans), self.workers)
+        else:
+            made = _produce(map(self._generate, enumerate(plans)))
+        for index, data in enumerate(made):
             self._write_settlement(data)
             if len(self.pending_people) >= COPY_FLUSH_PEOPLE or not self.postgres:
                 self._flush()
@@ -719,9 +727,9 @@ class _Builder:
         return plans
 
     # ----------------------------------------------------------------- one settlement
-    def _generate(self, plans):
-        for index, plan in enumerate(plans):
-            yield self._generate_settlement(index, plan)
+    def _generate(self, task):
+        index, plan = task
+        return self._generate_settlement(index, plan)
 
     def _generate_settlement(self, index, plan):
         """Everything about one settlement, without touching the database."""
@@ -894,13 +902,19 @@ class _Builder:
         # Ids for households and people (needed by 十联户 and the history rows).
         households = data["households"]
         person_ids = iter(self._alloc(Person, data["people"]))
+        county = data["settlement"]["county"].code
         for h, hid in zip(households, self._alloc(Household, len(households)), strict=True):
+            self.household_seq[county] += 1
             h["row"].update(
-                id=hid, settlement_id=settlement.pk, building_id=buildings[h["flat"][0]].pk
+                id=hid,
+                number=f"{county}{self.household_seq[county]:06d}",
+                settlement_id=settlement.pk,
+                building_id=buildings[h["flat"][0]].pk,
             )
             for member in h["members"]:
                 member["id"] = next(person_ids)
                 member["household_id"] = hid
+                member["id_number"] = self._id_number(*member["_id"])
 
         workers, groups = [], []
         for grid, g in zip(grids, data["grids"], strict=True):
@@ -1005,10 +1019,8 @@ class _Builder:
         if rng.random() < 0.05:
             phone = ""
         area = {1: 40, 2: 50, 3: 60, 4: 80, 5: 100, 6: 120}.get(size, 125)
-        seq_key = plan["county"]
-        self.household_seq[seq_key] += 1
         row = {
-            "number": f"{seq_key}{self.household_seq[seq_key]:06d}",
+            "number": None,  # given in order by ``_write_settlement``
             "unit": unit,
             "room": f"{floor}{pos:02d}",
             "origin_county_id": origin.code,
@@ -1038,7 +1050,9 @@ class _Builder:
 
     def _person(self, rng, origin_code, rel, sex, age, eth, family_name, hukou, dibao):
         born = self._birth_date(rng, age)
-        id_number = self._id_number(rng, origin_code, born, sex)
+        # The ID number is given in order by ``_write_settlement``: its order code
+        # must be unique across settlements made in other processes.
+        first_order = rng.randrange(0, 200) * 2 + (1 if sex == M else 2)
         # School, education, health and labour follow the age.
         stage = ""
         x = rng.random()
@@ -1133,7 +1147,8 @@ class _Builder:
         adult = age >= 16 and not stage
         return {
             "name": family_name + self.names.given(rng, sex),
-            "id_number": id_number,
+            "id_number": None,
+            "_id": (origin_code, born, sex == M, first_order),
             "birth_date": born,
             "sex": str(sex),
             "relationship": str(rel),
@@ -1159,12 +1174,16 @@ class _Builder:
         # Day 2 onwards: whole years of age on 1 January of the current year.
         return datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(1, days - 1))
 
-    def _id_number(self, rng, region, born, sex):
-        """A valid, dataset-unique ID: order codes odd for men, even for women."""
-        key = (int(region) * 1_000_000 + born.toordinal()) * 2 + (sex == M)
+    def _id_number(self, region, born, male, first_order):
+        """A valid, dataset-unique ID: order codes odd for men, even for women.
+
+        The first person of a region, birth date and sex gets ``first_order`` (a
+        draw), the next ones the following free codes of their sex.
+        """
+        key = (int(region) * 1_000_000 + born.toordinal()) * 2 + male
         order = self.id_orders.get(key)
         if order is None:
-            order = rng.randrange(0, 200) * 2 + (1 if sex == M else 2)
+            order = first_order
         date_part = f"{born.year:04d}{born.month:02d}{born.day:02d}"
         while True:
             if order > 999:
@@ -1435,6 +1454,123 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
             copy.write_row([f.get_db_prep_save(hist_defaults[f.attname], connection) for f in own])
     end = b"\t" + formatted.getvalue()  # ends with the line's newline
     return f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN", end
+
+
+_forked = None  # the function the processes of ``in_processes`` run
+
+
+def _run_forked(task):
+    return _forked(task)
+
+
+def in_processes(function, tasks, workers, depth=8):
+    """``function(task)`` for each of ``tasks``, in order, made by ``workers`` processes.
+
+    For the pure Python that makes a demo step's rows: at the 2-million-people
+    demo a step's generation kept one core busy while the database waited.  The
+    processes are forked when this starts, so that ``function`` sees everything
+    the caller has built; only tasks and results are pickled.  They never touch
+    the database: their copy of this process's connection is left alone (a
+    forked worker leaves by ``os._exit``), and ``tasks`` is consumed in this
+    thread, so it may read the database with this thread's connection and
+    transaction.  At most ``depth`` tasks are in flight.  With one worker, or
+    where processes cannot be forked, everything runs here, in the same order:
+    the rows are the same either way.
+    """
+    global _forked
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for task in tasks:
+            yield function(task)
+        return
+    _forked = function
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            flight = collections.deque()
+            for task in tasks:
+                flight.append(pool.apply_async(_run_forked, (task,)))
+                if len(flight) >= depth:
+                    yield flight.popleft().get()
+            while flight:
+                yield flight.popleft().get()
+    finally:
+        _forked = None
+
+
+class PendingRows:
+    """The rows of ``in_processes``' results, given their tables' ids and written in batches.
+
+    A task's result is ``{model: [rows]}``, each row a dict of column values
+    whose ``id`` is its place among the task's rows of its model (from 1), and
+    whose fields named in ``references`` (``{model: {field: target model}}``)
+    hold such places among the task's rows of the target model (or None).
+    ``take`` gives them the tables' ids, in the order of the results (so the ids
+    are those of one process making everything in that order), and ``flush``
+    writes them with their "+" history rows, the models in ``order`` (the
+    models a row refers to first), when ``flush_rows`` are waiting; on SQLite
+    after every result.
+    """
+
+    BLOCK = 10_000
+
+    def __init__(self, now, order, references=None, flush_rows=60_000):
+        self.now = now
+        self.order = order
+        self.references = references or {}
+        self.flush_rows = flush_rows
+        self.postgres = connection.vendor == "postgresql"
+        self.rows = {model: [] for model in order}
+        self.size = 0
+        self.blocks = {}
+        self.next_sqlite = {}
+        self.seconds = 0.0  # spent writing
+
+    def ids(self, model, count):
+        """``count`` new ids of ``model``, in order (taken from the sequence in blocks)."""
+        block = self.blocks.setdefault(model, [])
+        while len(block) < count:
+            if self.postgres:
+                with connection.cursor() as cursor:
+                    more = reserve_ids(cursor, model._meta.db_table, self.BLOCK)
+            else:
+                start = self.next_sqlite.get(model)
+                if start is None:
+                    start = (model._base_manager.aggregate(m=models.Max("id"))["m"] or 0) + 1
+                self.next_sqlite[model] = start + self.BLOCK
+                more = list(range(start, start + self.BLOCK))
+            block.extend(more)
+        taken, self.blocks[model] = block[:count], block[count:]
+        return taken
+
+    def take(self, made):
+        """Give one result's rows their ids; write when enough are waiting."""
+        new = {model: self.ids(model, len(rows)) for model, rows in made.items()}
+        for model, fields in self.references.items():
+            for row in made.get(model, ()):
+                for field, target in fields.items():
+                    place = row[field]
+                    if place is not None:
+                        row[field] = new[target][place - 1]
+        for model, rows in made.items():
+            ids = new[model]
+            for row in rows:
+                row["id"] = ids[row["id"] - 1]
+            self.rows[model] += rows
+            self.size += len(rows)
+        if self.size >= self.flush_rows or not self.postgres:
+            self.flush()
+
+    def flush(self):
+        started = time.monotonic()
+        for model in self.order:
+            rows, self.rows[model] = self.rows[model], []
+            if not rows:
+                continue
+            if self.postgres:
+                copy_with_history(model, rows, self.now)
+            else:
+                write_with_history_orm(model, rows)
+        self.size = 0
+        self.seconds += time.monotonic() - started
 
 
 def _produce(iterable, depth=16):

@@ -178,11 +178,12 @@ _SMALL_MODELS = (JobPosting, TrainingCourse, Employer, MonitoringLine)
 # --------------------------------------------------------------------------- build
 
 
-def build_employment_demo(seed=DEFAULT_SEED, today=None, stdout=None):
+def build_employment_demo(seed=DEFAULT_SEED, today=None, stdout=None, workers=1):
     """Create the employment demo for the existing demo settlements (idempotent).
 
     Nothing happens when the employment demo already exists or there are no
-    demo settlements.  Returns an ``EmploymentDemoResult``.
+    demo settlements.  ``workers`` processes make the rows (the same rows for any
+    number).  Returns an ``EmploymentDemoResult``.
     """
     started = time.monotonic()
     if employment_demo_exists() or not demo_settlements().exists():
@@ -190,7 +191,7 @@ def build_employment_demo(seed=DEFAULT_SEED, today=None, stdout=None):
             created=False, counts=employment_demo_counts(), elapsed=time.monotonic() - started
         )
     with transaction.atomic(), loading(*LOADED):
-        builder = _Builder(seed, today or timezone.localdate(), stdout)
+        builder = _Builder(seed, today or timezone.localdate(), stdout, workers=workers)
         builder.run()
     return EmploymentDemoResult(
         created=True,
@@ -266,7 +267,9 @@ def employment_report(result):
 
 def demo_step(context):
     """``load_demo``'s step after the communities demo: employment and income."""
-    result = build_employment_demo(seed=context.seed, stdout=context.stdout)
+    result = build_employment_demo(
+        seed=context.seed, stdout=context.stdout, workers=context.workers
+    )
     if result.created:
         context.created.add("employment")
     yield from employment_report(result)

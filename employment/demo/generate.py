@@ -12,17 +12,15 @@ from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
 
 from communities.demo import (
     DEMO_REASON,
-    copy_with_history,
     demo_settlements,
-    write_with_history_orm,
 )
+from communities.demo.generate import PendingRows, in_processes
 from communities.models import Household, Person, Region, shift_years
-from relocation.rows import reserve_ids
 
 from .. import enums
 from ..models import (
@@ -45,7 +43,6 @@ V = enums.FoundVia
 EK = enums.EmployerKind
 EL = enums.EmployerLocation
 
-FLUSH_ROWS = 60_000
 # Illustrative 防返贫监测线 (元/人/年) for the last two complete years: the order of
 # magnitude of published lines (云南 2023 8,050, 2025 8,700; 福建 2023 10,560), not
 # Guizhou's published figure.
@@ -259,7 +256,7 @@ _DELETE_ORDER = (
 )
 
 
-#: The models a settlement's rows go to, in the order they are written (``_flush``);
+#: The models a settlement's rows go to, in the order they are written (``PendingRows``);
 #: the step fills their tables without reading them back (``communities.demo.generate.loading``).
 LOADED = (
     EmploymentRecord,
@@ -272,16 +269,18 @@ LOADED = (
 
 
 class _Builder:
-    def __init__(self, seed, today, stdout):
+    def __init__(self, seed, today, stdout, workers=1):
         self.seed = seed
+        self.workers = workers
         self.today = today
         self.year = today.year - 1  # the last complete year
         self.stdout = stdout
         self.postgres = connection.vendor == "postgresql"
         self.now = timezone.now()
-        self.pending = defaultdict(list)
-        self.pending_size = 0
-        self.id_blocks = {}
+        self.pending = PendingRows(
+            self.now, LOADED, references={Referral: {"employment_id": EmploymentRecord}}
+        )
+        self.made = None  # a settlement's rows as they are made: {model: [rows]}
         self.timings = Counter()
         self.credit_codes = set(
             Employer.objects.exclude(credit_code="").values_list("credit_code", flat=True)
@@ -303,17 +302,20 @@ class _Builder:
         self._postings(counties, settlements)
         self._courses(counties, settlements)
         started = time.monotonic()
-        for index, settlement in enumerate(settlements):
-            self._settlement(index, settlement)
-            if self.pending_size >= FLUSH_ROWS or not self.postgres:
-                self._flush()
+        self.settlements = settlements
+        # The rows are made in other processes (``in_processes``), each
+        # settlement's people read here, in this transaction.
+        tasks = ((index, self._people(s)) for index, s in enumerate(settlements))
+        for index, made in enumerate(in_processes(self._make, tasks, self.workers)):
+            self._take(made)
             step = max(1, len(settlements) // 10)
             if self.stdout and len(settlements) >= 50 and (index + 1) % step == 0:
                 self.stdout.write(
                     f"  就业与收入：已处理 {index + 1}/{len(settlements)} 个安置点"
                     f"（{time.monotonic() - started:.0f} 秒）"
                 )
-        self._flush()
+        self.pending.flush()
+        self.timings["write"] = self.pending.seconds
         if self.postgres:  # fresh statistics, or the first indicator queries plan badly
             started = time.monotonic()
             with connection.cursor() as cursor:
@@ -528,42 +530,30 @@ class _Builder:
         self.course_certificates = {name: cert for _k, name, cert, _h in COURSES}
 
     # ----------------------------------------------------------------- ids and writing
-    def _next_id(self, model):
-        block = self.id_blocks.get(model)
-        if not block:
-            if self.postgres:
-                with connection.cursor() as cursor:
-                    block = reserve_ids(cursor, model._meta.db_table, 10000)
-                block.reverse()
-            else:
-                start = getattr(self, f"_sqlite_next_{model.__name__}", None)
-                if start is None:
-                    start = (model._base_manager.aggregate(m=models.Max("id"))["m"] or 0) + 1
-                setattr(self, f"_sqlite_next_{model.__name__}", start + 10_000)
-                block = list(range(start + 9_999, start - 1, -1))
-            self.id_blocks[model] = block
-        return block.pop()
-
     def _add(self, model, row):
-        row["id"] = self._next_id(model)
-        self.pending[model].append(row)
-        self.pending_size += 1
+        """Keep ``row`` of the settlement being made; its ``id`` is its place among the
+        settlement's rows of ``model``, from 1, until ``_take`` gives it the table's."""
+        rows = self.made[model]
+        rows.append(row)
+        row["id"] = len(rows)
         return row["id"]
 
-    def _flush(self):
-        started = time.monotonic()
-        for model in LOADED:
-            self._write(model, self.pending.pop(model, []))
-        self.pending_size = 0
-        self.timings["write"] += time.monotonic() - started
+    def _make(self, task):
+        """The rows of one settlement (``in_processes``' function): {model: [rows]}."""
+        index, households = task
+        self.made = defaultdict(list)
+        self._settlement(index, self.settlements[index], households)
+        made, self.made = self.made, None
+        return made
 
-    def _write(self, model, rows):
-        if not rows:
-            return
-        if self.postgres:
-            copy_with_history(model, rows, self.now)
-        else:
-            write_with_history_orm(model, rows)
+    def _take(self, made):
+        """Give a settlement's rows their ids, and claims their numbers, in order."""
+        for claim in made.get(InsuranceClaim, ()):
+            self.claims += 1
+            claim["policy_number"] = (
+                f"JYX{claim['claimed_on'].year}{self.seed % 1000:03d}{self.claims:07d}"
+            )
+        self.pending.take(made)
 
     # ----------------------------------------------------------------- one settlement
     def _people(self, settlement):
@@ -596,9 +586,8 @@ class _Builder:
             return False
         return not (settings.LABOUR_EXCLUDE_STUDENTS and stage)
 
-    def _settlement(self, index, settlement):
+    def _settlement(self, index, settlement, households):
         rng = random.Random(f"{self.seed}:employment:{settlement.code}")
-        households = self._people(settlement)
         county = settlement.county_id
         # 1. Who works: a status per labour-force member.
         plans = []
@@ -964,7 +953,6 @@ class _Builder:
         )
 
     def _claim(self, rng, person, reason, occurred):
-        self.claims += 1
         claimed = min(self.today, occurred + datetime.timedelta(days=rng.randint(2, 40)))
         amount = Decimal(rng.randrange(1000, 6001, 100))
         age = (self.today - claimed).days
@@ -982,7 +970,7 @@ class _Builder:
             InsuranceClaim,
             {
                 "person_id": person[0],
-                "policy_number": f"JYX{claimed.year}{self.seed % 1000:03d}{self.claims:07d}",
+                "policy_number": "",  # numbered in order by ``_take``
                 "reason": reason,
                 "occurred_on": occurred,
                 "claimed_on": claimed,

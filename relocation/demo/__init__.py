@@ -42,6 +42,8 @@ class DemoContext:
     national: bool = False
     #: store a year of past dashboard periods besides the running ones
     history: bool = True
+    #: processes that make a step's rows, for the steps that can (the same rows for any number)
+    workers: int = 1
     stdout: object = None
     style: object = None
     #: seconds ``--reset`` took to remove the old demo (None without it)

@@ -4,6 +4,7 @@
 Runs the demo steps that apps declare in ``<app>/demo.py`` (see ``relocation.demo``).
 """
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -96,14 +97,32 @@ class Command(BaseCommand):
             help="只生成这些步骤（逗号分隔，如 communities,employment,dashboards；所依赖的步骤自动加入）。",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=max(1, min(4, os.cpu_count() or 1)),
+            help="生成数据的进程数（默认为处理器核数，最多4个；1 表示只用本进程）。数据与进程数无关。",
+        )
+        parser.add_argument(
             "--no-history",
             action="store_true",
             help="数据看板只计算当期指标，不保存往期快照。",
         )
 
     def handle(
-        self, *args, seed, households, settlements, reset, national, only, no_history, **options
+        self,
+        *args,
+        seed,
+        households,
+        settlements,
+        reset,
+        national,
+        only,
+        no_history,
+        workers,
+        **options,
     ):
+        if workers < 1:
+            raise CommandError("--workers 必须大于0。")
         if households is not None and households < 1:
             raise CommandError("--households 必须大于0。")
         if settlements is not None and (
@@ -125,6 +144,7 @@ class Command(BaseCommand):
             reset=reset,
             national=national,
             history=not no_history,
+            workers=workers,
             stdout=self.stdout,
             style=self.style,
         )
