@@ -1502,7 +1502,8 @@ class PendingRows:
     A task's result is ``{model: [rows]}``, each row a dict of column values
     whose ``id`` is its place among the task's rows of its model (from 1), and
     whose fields named in ``references`` (``{model: {field: target model}}``)
-    hold such places among the task's rows of the target model (or None).
+    hold such places among the task's rows of the target model (or None, or
+    nothing).
     ``take`` gives them the tables' ids, in the order of the results (so the ids
     are those of one process making everything in that order), and ``flush``
     writes them with their "+" history rows, the models in ``order`` (the
@@ -1547,7 +1548,7 @@ class PendingRows:
         for model, fields in self.references.items():
             for row in made.get(model, ()):
                 for field, target in fields.items():
-                    place = row[field]
+                    place = row.get(field)
                     if place is not None:
                         row[field] = new[target][place - 1]
         for model, rows in made.items():

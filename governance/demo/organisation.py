@@ -15,8 +15,9 @@ few overdue.
 
 Deterministic: one ``random.Random`` per settlement seeded from the seed and
 the settlement code, households in number order, dates relative to today.
-Every row is written with its history row, which carries ``DEMO_REASON``
-(``COPY`` on PostgreSQL, ``bulk_create`` elsewhere: ``write_rows``);
+The rows are made in ``load_demo --workers`` processes and written in batches,
+each with its history row, which carries ``DEMO_REASON`` (``COPY`` on
+PostgreSQL, ``bulk_create`` elsewhere: ``PendingRows``);
 ``delete_organisation_demo`` removes it all again.
 """
 
@@ -28,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history, loading, write_rows
+from communities.demo.generate import PendingRows, delete_with_history, in_processes, loading
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
 
@@ -101,8 +102,22 @@ LOADED = (
 )
 
 
-def build_organisation_demo(seed):
-    """Create the demo's governance data; returns counts, or None when it already exists."""
+#: Rows of a settlement that refer to others of the same settlement (``PendingRows``).
+REFERENCES = {
+    PartyOrganisation: {"parent_id": PartyOrganisation},
+    PartyMember: {"organisation_id": PartyOrganisation},
+    Pairing: {"cadre_id": Cadre},
+    Visit: {"cadre_id": Cadre},
+    PetitionTransition: {"petition_id": Petition},
+}
+
+
+def build_organisation_demo(seed, workers=1):
+    """Create the demo's governance data; returns counts, or None when it already exists.
+
+    ``workers`` processes make the settlements' rows (``in_processes``: the same
+    rows for any number); this process reads what they are made from and writes them.
+    """
     if organisation_demo_exists():
         return None
     today = timezone.localdate()
@@ -112,27 +127,105 @@ def build_organisation_demo(seed):
     )
     with transaction.atomic(), loading(*LOADED):
         categories = _categories()
-        for settlement in demo_settlements().order_by("code"):
-            rng = random.Random(f"{seed}-governance-{settlement.code}")
-            households = list(
-                Household.objects.filter(settlement=settlement)
-                .order_by("number")
-                .values_list("pk", flat=True)
+        settlements = list(demo_settlements().order_by("code"))
+        pending = PendingRows(now, LOADED, references=REFERENCES)
+        maker = _Maker(seed, settlements, categories, today)
+        tasks = filter(None, (_read(index, s, today) for index, s in enumerate(settlements)))
+        for made in in_processes(maker.make, tasks, workers):
+            settlement = settlements[made.pop("index")]
+            buildings = made.pop("buildings")
+            # Through the ORM, which records the history of the links to the buildings.
+            groups = ResidentGroup.objects.bulk_create(
+                [
+                    ResidentGroup(settlement=settlement, name=name, leader_name=leader)
+                    for name, leader in made.pop("groups")
+                ],
+                history_reason=DEMO_REASON,
             )
-            if not households:
-                continue
-            built = _build_settlement(rng, settlement, households, categories, today, now)
-            for key, n in built.items():
-                counts[key] += n
+            for i, group in enumerate(groups):
+                group.buildings.add(*buildings[4 * i : 4 * i + 4])
+            pending.take(made)
+            for key, model in COUNTED.items():
+                counts[key] += len(made.get(model, ()))
+        pending.flush()
     return counts
 
 
-def _build_settlement(rng, settlement, households, categories, today, now):
-    """One settlement's data; ``households`` are its household ids in number order."""
-    counts = {}
+#: What ``build_organisation_demo`` counts: {key: model}.
+COUNTED = {
+    "orgs": PartyOrganisation,
+    "members": PartyMember,
+    "stair_leaders": StairLeader,
+    "cadres": Cadre,
+    "pairings": Pairing,
+    "visits": Visit,
+    "petitions": Petition,
+}
+
+
+def _read(index, settlement, today):
+    """What a settlement's rows are made from (read in the step's transaction), or None
+    for a settlement without households."""
+    households = list(
+        Household.objects.filter(settlement=settlement)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+    if not households:
+        return None
+    adults = list(
+        Person.objects.filter(
+            household__settlement=settlement, birth_date__lte=today.replace(year=today.year - 25)
+        )
+        .order_by("household__number", "pk")
+        .values_list("pk", "name")
+    )
+    buildings = list(
+        Building.objects.filter(settlement=settlement).order_by("name").values_list("pk", "units")
+    )
+    workers = list(
+        GridWorker.objects.filter(grid__settlement=settlement)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return index, households, adults, buildings, workers
+
+
+class _Maker:
+    """Makes a settlement's rows (``in_processes``' function), without the database."""
+
+    def __init__(self, seed, settlements, categories, today):
+        self.seed = seed
+        self.settlements = settlements
+        self.categories = categories
+        self.today = today
+
+    def make(self, task):
+        index, households, adults, buildings, workers = task
+        settlement = self.settlements[index]
+        rng = random.Random(f"{self.seed}-governance-{settlement.code}")
+        made = _build_settlement(
+            rng, settlement, households, adults, buildings, workers, self.categories, self.today
+        )
+        made.update(index=index, buildings=[pk for pk, _units in buildings])
+        return made
+
+
+def _build_settlement(rng, settlement, households, adults, buildings, workers, categories, today):
+    """One settlement's rows, ``{model: [rows]}`` with the places of ``PendingRows``
+    as ids, and ``"groups"``: the names and leaders of its 居民小组.
+
+    ``households``: its household ids in number order; ``adults``: (id, name) of
+    its people over 25; ``buildings``: (id, units) by name; ``workers``: its grid
+    workers' ids.
+    """
+    made = {}
 
     def write(model, rows):
-        write_rows(model, rows, now)
+        kept = made.setdefault(model, [])
+        for row in rows:
+            kept.append(row)
+            row["id"] = len(kept)
         return len(rows)
 
     # --- party tree and members
@@ -159,14 +252,6 @@ def _build_settlement(rng, settlement, households, categories, today, now):
         for i in range(max(1, round(len(households) / 100)))
     ]
     write(PartyOrganisation, branches)
-    counts["orgs"] = 2 + len(branches)
-    adults = list(
-        Person.objects.filter(
-            household__settlement=settlement, birth_date__lte=today.replace(year=today.year - 25)
-        )
-        .order_by("household__number", "pk")
-        .values_list("pk", "name")
-    )
     chosen = [p for p in adults if rng.random() < 0.07]
     members = []
     for pk, name in chosen:
@@ -185,35 +270,25 @@ def _build_settlement(rng, settlement, households, categories, today, now):
                 "origin": MemberOrigin.DEVELOPED if developed else MemberOrigin.MOVED_IN,
             }
         )
-    counts["members"] = write(PartyMember, members)
-    # --- 居民小组: one per four buildings
-    buildings = list(Building.objects.filter(settlement=settlement).order_by("name"))
-    # Instances: the buildings are linked through the ORM, which records the links' history.
-    groups = ResidentGroup.objects.bulk_create(
-        [
-            ResidentGroup(settlement=settlement, name=f"第{i + 1}居民小组", leader_name=_name(rng))
-            for i in range(max(1, (len(buildings) + 3) // 4))
-        ],
-        history_reason=DEMO_REASON,
-    )
-    for i, group in enumerate(groups):
-        group.buildings.add(*buildings[4 * i : 4 * i + 4])
+    write(PartyMember, members)
+    # --- 居民小组: one per four buildings (written by the caller, through the ORM)
+    made["groups"] = [
+        (f"第{i + 1}居民小组", _name(rng)) for i in range(max(1, (len(buildings) + 3) // 4))
+    ]
     # --- 总楼长 per building, 分楼长 per unit
     leaders = []
-    for building in buildings:
-        leaders.append(
-            {"building_id": building.pk, "role": StairLeaderRole.CHIEF, "name": _name(rng)}
-        )
+    for building, units in buildings:
+        leaders.append({"building_id": building, "role": StairLeaderRole.CHIEF, "name": _name(rng)})
         leaders += [
             {
-                "building_id": building.pk,
+                "building_id": building,
                 "role": StairLeaderRole.UNIT,
                 "unit": u,
                 "name": _name(rng),
             }
-            for u in range(1, building.units + 1)
+            for u in range(1, units + 1)
         ]
-    counts["stair_leaders"] = write(StairLeader, leaders)
+    write(StairLeader, leaders)
     # --- cadres and pairings (every household but one in twenty)
     cadres = [
         {
@@ -224,7 +299,7 @@ def _build_settlement(rng, settlement, households, categories, today, now):
         }
         for i in range(max(1, round(len(households) / 2.3)))
     ]
-    counts["cadres"] = write(Cadre, cadres)
+    write(Cadre, cadres)
     cadres = [cadre["id"] for cadre in cadres]
     pairings, paired = [], []
     for i, household in enumerate(households):
@@ -239,13 +314,8 @@ def _build_settlement(rng, settlement, households, categories, today, now):
             }
         )
         paired.append((household, cadre))
-    counts["pairings"] = write(Pairing, pairings)
+    write(Pairing, pairings)
     # --- visits: about every 60 days over the last year; one in ten not for 90+ days
-    workers = list(
-        GridWorker.objects.filter(grid__settlement=settlement)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     visits = []
     for household, cadre in paired:
         stale = rng.random() < 0.1
@@ -277,7 +347,7 @@ def _build_settlement(rng, settlement, households, categories, today, now):
                 }
             )
             last += rng.randint(40, 80)
-    counts["visits"] = write(Visit, visits)
+    write(Visit, visits)
     # --- petitions over the last two years
     n = max(3, round(len(households) * PETITIONS_PER_HOUSEHOLD_YEAR * 2))
     petitions, paths = [], []
@@ -349,8 +419,7 @@ def _build_settlement(rng, settlement, households, categories, today, now):
             )
             previous = state
     write(PetitionTransition, transitions)
-    counts["petitions"] = len(petitions)
-    return counts
+    return made
 
 
 def delete_organisation_demo():
@@ -406,7 +475,7 @@ LABELS = (
 
 def demo_step(context):
     started = time.monotonic()
-    counts = build_organisation_demo(context.seed)
+    counts = build_organisation_demo(context.seed, workers=context.workers)
     if counts is None:
         yield "已存在社区治理（组织、结对走访、利益诉求）演示数据，未重复生成。"
         return

@@ -30,7 +30,8 @@ Deterministic: every draw of the records and the assistance comes from
 households visited in number order; the rights' draws come from the MD5 of
 the seed, the household's number and the item's place in the checklist, which
 PostgreSQL computes itself (``_RIGHTS_SQL``: no row of the 11 million of the
-2-million-people demo passes through Python) and Python the same way elsewhere.  Every
+2-million-people demo passes through Python) and Python the same way elsewhere; the
+records and the assistance are made in ``load_demo --workers`` processes.  Every
 row gets a '+' history row with ``DEMO_REASON``; ``delete_protection_demo``
 removes what the demo created.
 """
@@ -46,10 +47,11 @@ from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
 from communities.demo.generate import (
+    PendingRows,
     delete_with_history,
+    in_processes,
     insert_with_history,
     loading,
-    write_rows,
 )
 from communities.enums import Health
 from communities.models import Household, Person
@@ -331,14 +333,18 @@ _RIGHTS_SQL = f"""
         FROM {Household._meta.db_table} WHERE settlement_id = ANY(%s)
     ) h
     CROSS JOIN unnest(%s::bigint[]) WITH ORDINALITY AS i(item_id, position)
-    CROSS JOIN LATERAL (SELECT md5(h.prefix || ':' || i.position) AS m) m
+    -- OFFSET 0 keeps the subquery: inlined, md5() would run once per draw.
+    CROSS JOIN LATERAL (SELECT md5(h.prefix || ':' || i.position) AS m OFFSET 0) m
     CROSS JOIN LATERAL (SELECT {_draw("m.m", 1)} AS draw, {_draw("m.m", 13)} AS when_) d
     WHERE {_draw("md5(h.prefix)", 1)} >= %s
 """
 
 
-def build_protection_demo(seed=DEFAULT_SEED, today=None):
-    """Create the demo's records; returns the counts (nothing when the demo already has them)."""
+def build_protection_demo(seed=DEFAULT_SEED, today=None, workers=1):
+    """Create the demo's records; returns the counts (nothing when the demo already has them).
+
+    ``workers``: the processes that make the records (``_write_records``).
+    """
     if protection_demo_exists():
         return None
     today = today or timezone.localdate()
@@ -347,32 +353,72 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None):
     with transaction.atomic():
         checklists = _checklists({f"{s.county_id[:2]}0000" for s in settlements})
         with loading(BenefitRecord, TemporaryAssistance, HouseholdRight):
-            _write_records(settlements, checklists, seed, today, now)
+            _write_records(settlements, checklists, seed, today, now, workers)
     return protection_demo_counts()
 
 
-def _write_records(settlements, checklists, seed, today, now):
+def _write_records(settlements, checklists, seed, today, now, workers=1):
     """Each settlement's benefit records, assistance and rights (see the module docstring).
 
-    On PostgreSQL the rights are made by ``_RIGHTS_SQL``, per province, after
-    the rest; elsewhere by ``_right_rows``, which draws the same numbers.
+    ``workers`` processes make the rows (``in_processes``: the same rows for any
+    number) from the households and people this process reads.  On PostgreSQL
+    the rights are made by ``_RIGHTS_SQL``, per province, after the rest;
+    elsewhere by ``_right_rows``, which draws the same numbers.
     """
     postgres = connection.vendor == "postgresql"
-    for settlement in settlements:
+    pending = PendingRows(now, (BenefitRecord, TemporaryAssistance, HouseholdRight))
+    maker = _Maker(settlements, checklists, seed, today, rights=not postgres)
+    tasks = ((index, *_read(settlement)) for index, settlement in enumerate(settlements))
+    for made in in_processes(maker.make, tasks, workers):
+        pending.take(made)
+    pending.flush()
+    if postgres:
+        by_province = {}
+        for settlement in settlements:
+            by_province.setdefault(f"{settlement.county_id[:2]}0000", []).append(settlement.pk)
+        for province, ids in sorted(by_province.items()):
+            items = [item.pk for item in checklists[province]]
+            insert_with_history(
+                HouseholdRight,
+                _RIGHTS_SQL,
+                [*_STATES, today, f"{seed}:rights:", today, ids, items, UNCHECKED],
+                now,
+            )
+
+
+def _read(settlement):
+    """A settlement's households and {household id: its people}, in number order."""
+    households = list(
+        Household.objects.filter(settlement=settlement)
+        .order_by("number", "pk")
+        .values_list(*HOUSEHOLD_FIELDS, named=True)
+    )
+    members = {}
+    for person in (
+        Person.objects.filter(household__settlement=settlement)
+        .order_by("household__number", "pk")
+        .values_list(*PERSON_FIELDS, named=True)
+    ):
+        members.setdefault(person.household_id, []).append(person)
+    return households, members
+
+
+class _Maker:
+    """Makes a settlement's rows (``in_processes``' function), without the database:
+    ``{model: [rows]}``, each row's ``id`` its place (``PendingRows``)."""
+
+    def __init__(self, settlements, checklists, seed, today, rights):
+        self.settlements = settlements
+        self.checklists = checklists
+        self.seed = seed
+        self.today = today
+        self.rights = rights
+
+    def make(self, task):
+        index, households, members = task
+        settlement, seed, today = self.settlements[index], self.seed, self.today
         rng = random.Random(f"{seed}:protection:{settlement.code}")
-        households = (
-            Household.objects.filter(settlement=settlement)
-            .order_by("number", "pk")
-            .values_list(*HOUSEHOLD_FIELDS, named=True)
-        )
-        members = {}
-        for person in (
-            Person.objects.filter(household__settlement=settlement)
-            .order_by("household__number", "pk")
-            .values_list(*PERSON_FIELDS, named=True)
-        ):
-            members.setdefault(person.household_id, []).append(person)
-        items = [item.pk for item in checklists[f"{settlement.county_id[:2]}0000"]]
+        items = [item.pk for item in self.checklists[f"{settlement.county_id[:2]}0000"]]
         benefits, aid, rights, payments = [], [], [], set()
         for household in households:
             start = _start(household, today)
@@ -393,32 +439,19 @@ def _write_records(settlements, checklists, seed, today, now):
                     if paid not in payments:
                         payments.add(paid)
                         aid.append(payment)
-            if not postgres:
+            if self.rights:
                 rights += _right_rows(seed, household, start, today, items)
-        for model, rows in (
-            (BenefitRecord, benefits),
-            (TemporaryAssistance, aid),
-            (HouseholdRight, rights),
-        ):
-            write_rows(model, rows, now)
-    if postgres:
-        by_province = {}
-        for settlement in settlements:
-            by_province.setdefault(f"{settlement.county_id[:2]}0000", []).append(settlement.pk)
-        for province, ids in sorted(by_province.items()):
-            items = [item.pk for item in checklists[province]]
-            insert_with_history(
-                HouseholdRight,
-                _RIGHTS_SQL,
-                [*_STATES, today, f"{seed}:rights:", today, ids, items, UNCHECKED],
-                now,
-            )
+        made = {BenefitRecord: benefits, TemporaryAssistance: aid, HouseholdRight: rights}
+        for rows in made.values():
+            for place, row in enumerate(rows, start=1):
+                row["id"] = place
+        return made
 
 
 def demo_step(context):
     """``load_demo``'s step after the communities demo: social protection and rights."""
     started = time.monotonic()
-    counts = build_protection_demo(seed=context.seed)
+    counts = build_protection_demo(seed=context.seed, workers=context.workers)
     if counts is None:
         yield "社会保障与权益保障演示数据已存在，未重复生成。"
         return

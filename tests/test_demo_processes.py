@@ -11,6 +11,16 @@ from django.db import connection, transaction
 from communities.demo.generate import in_processes
 from communities.models import Household, Person
 from employment.models import EmploymentRecord, InsuranceClaim, Referral
+from governance.models import (
+    Pairing,
+    PartyMember,
+    PartyOrganisation,
+    PetitionTransition,
+    ResidentGroup,
+    Visit,
+)
+from services.models import TemporaryAssistance
+from services.tests.test_protection_demo import _snapshot as protection_snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -60,49 +70,63 @@ def test_the_processes_leave_the_database_connection_alone():
             assert cursor.fetchone() == (1,)
 
 
+#: What is compared, model by model: rows sorted in Python (ID numbers and phones are
+#: stored encrypted, with a random nonce: ordering by them in SQL orders ciphertexts).
+COMPARED = (
+    (Household, ("number", "room", "origin_village", "moved_in_date", "phone")),
+    (Person, ("household__number", "name", "id_number", "birth_date", "phone", "health")),
+    (
+        EmploymentRecord,
+        ("person__id_number", "kind", "start_date", "end_date", "monthly_income"),
+    ),
+    (Referral, ("person__id_number", "posting__title", "outcome", "employment__start_date")),
+    (InsuranceClaim, ("policy_number", "person__id_number")),
+    (PartyOrganisation, ("settlement__code", "name", "parent__name")),
+    (PartyMember, ("organisation__name", "person__id_number", "joined_on")),
+    (Pairing, ("cadre__name", "household__number", "start_date")),
+    (Visit, ("household__number", "cadre__name", "grid_worker__name", "visited_on", "needs")),
+    (PetitionTransition, ("petition__number", "petition__household__number", "to_state")),
+    (TemporaryAssistance, ("person__id_number", "granted_on", "amount")),
+)
+
+
 def _snapshot():
+    groups = sorted(
+        (group.name, group.leader_name, sorted(b.name for b in group.buildings.all()))
+        for group in ResidentGroup.objects.prefetch_related("buildings")
+    )
     return (
-        list(
-            Household.objects.order_by("number").values_list(
-                "number", "room", "origin_village", "moved_in_date", "phone"
-            )
-        ),
-        sorted(  # in Python: ID numbers and phones are stored encrypted
-            Person.objects.values_list(
-                "household__number", "name", "id_number", "birth_date", "phone", "health"
-            ),
-            key=str,
-        ),
-        sorted(
-            EmploymentRecord.objects.values_list(
-                "person__id_number", "kind", "start_date", "end_date", "monthly_income"
-            ),
-            key=str,
-        ),
-        sorted(
-            Referral.objects.values_list(
-                "person__id_number", "posting__title", "outcome", "employment__start_date"
-            ),
-            key=str,
-        ),
-        sorted(InsuranceClaim.objects.values_list("policy_number", "person__id_number"), key=str),
+        *(sorted(model.objects.values_list(*fields), key=str) for model, fields in COMPARED),
+        groups,
+        protection_snapshot(),  # benefit records and rights
     )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_is_the_same_for_any_number_of_workers():
-    args = ["--households=400", "--only=employment", "--seed=11"]
+    args = [
+        "--households=400",
+        "--only=employment,governance_org,services_protection",
+        "--seed=11",
+    ]
     call_command("load_demo", *args, "--workers=1", stdout=io.StringIO())
     alone = _snapshot()
-    assert alone[0] and alone[2] and alone[3]
+    assert all(alone), [len(part) for part in alone]
     # Every ID number is unique and valid though processes made the people.
     numbers = [row[2] for row in alone[1]]
     assert len(set(numbers)) == len(numbers)
     call_command("load_demo", *args, "--workers=2", "--reset", stdout=io.StringIO())
     assert _snapshot() == alone
-    # Referrals that led to a job point at that person's record.
+    # Rows that refer to rows made with them point at the right ones.
     for referral in Referral.objects.exclude(employment=None).select_related("employment"):
         assert referral.employment.person_id == referral.person_id
+    for org in PartyOrganisation.objects.exclude(parent=None).select_related("parent"):
+        assert org.parent.settlement_id == org.settlement_id
+    for visit in Visit.objects.exclude(cadre=None).select_related("cadre", "household"):
+        assert visit.cadre.settlement_id == visit.household.settlement_id
+        assert Pairing.objects.filter(cadre=visit.cadre, household=visit.household).exists()
+    for member in PartyMember.objects.select_related("organisation", "person__household"):
+        assert member.organisation.settlement_id == member.person.household.settlement_id
 
 
 def test_workers_must_be_positive():
