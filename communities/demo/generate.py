@@ -19,6 +19,7 @@ import io
 import multiprocessing
 import queue
 import random
+import sys
 import threading
 import time
 from bisect import bisect
@@ -1474,11 +1475,12 @@ def in_processes(function, tasks, workers, depth=8):
     forked worker leaves by ``os._exit``), and ``tasks`` is consumed in this
     thread, so it may read the database with this thread's connection and
     transaction.  At most ``depth`` tasks are in flight.  With one worker, or
-    where processes cannot be forked, everything runs here, in the same order:
-    the rows are the same either way.
+    off Linux (Python does not fork on macOS by default: system libraries may
+    not survive it), everything runs here, in the same order: the rows are the
+    same either way.
     """
     global _forked
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not sys.platform.startswith("linux"):  # macOS: fork is unsafe
         for task in tasks:
             yield function(task)
         return
