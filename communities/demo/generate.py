@@ -1265,28 +1265,6 @@ def write_with_history_orm(model, rows):
     return model.objects.bulk_create(objs, batch_size=500)
 
 
-def write_rows(model, rows, now):
-    """Create ``rows`` (dicts of attnames, in order) and their "+" history rows.
-
-    Each row gets its new ``id``.  PostgreSQL: ids from the sequence, then
-    ``COPY`` (``copy_with_history``); elsewhere ``bulk_create``.  No model
-    instance is built on PostgreSQL, which is where the big demos go: the
-    demo steps of millions of rows spent most of their time in ``Model.__init__``
-    and the ORM's ``INSERT`` compiler.  A model without history gets none.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        for row, obj in zip(rows, write_with_history_orm(model, rows), strict=True):
-            row["id"] = obj.pk
-        return
-    with connection.cursor() as cursor:
-        ids = reserve_ids(cursor, model._meta.db_table, len(rows))
-    for row, pk in zip(rows, ids, strict=True):
-        row["id"] = pk
-    copy_with_history(model, rows, now)
-
-
 def delete_with_history(model, queryset):
     """Delete ``queryset``'s rows of ``model``, their many-to-many links and all their
     history rows (with the history of those links); returns how many rows of ``model``.

@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON
-from communities.demo.generate import write_rows
-from communities.models import Person, Settlement
+from communities.demo.generate import PendingRows
+from communities.models import GridUnit, Person, Settlement
 
 from .factories import HouseholdFactory, SettlementFactory, make_id_number
 
@@ -20,6 +20,15 @@ def _postgresql_only(db):
 
 
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 4, 5, 6, 7, 123456))
+
+
+def write_rows(model, rows, references=None):
+    """Write ``rows`` as a demo step does (``PendingRows``): each row gets its id."""
+    for place, row in enumerate(rows, start=1):
+        row.setdefault("id", place)
+    pending = PendingRows(NOW, (model,), references=references)
+    pending.take({model: rows})
+    pending.flush()
 
 
 def test_history_rows_hold_the_live_values_even_with_tabs_newlines_and_backslashes():
@@ -35,7 +44,7 @@ def test_history_rows_hold_the_live_values_even_with_tabs_newlines_and_backslash
         },
         {"code": "AZD-COPY-2", "name": "新民小区\r", "county_id": county.pk, "kind": "rural"},
     ]
-    write_rows(Settlement, rows, NOW)
+    write_rows(Settlement, rows)
     assert all(row["id"] for row in rows)
     for row in rows:
         live = Settlement.objects.get(pk=row["id"])
@@ -64,7 +73,7 @@ def test_a_model_with_encrypted_columns_keeps_only_tokens_in_history():
             "phone": "13800000000",
         }
     ]
-    write_rows(Person, rows, NOW)
+    write_rows(Person, rows)
     person = Person.objects.get(pk=rows[0]["id"])
     assert person.id_number == id_number and person.phone == "13800000000"
     record = Person.history.get(id=person.pk)
@@ -75,3 +84,29 @@ def test_a_model_with_encrypted_columns_keeps_only_tokens_in_history():
             [person.pk, id_number],
         )
         assert cursor.fetchone() == (0,)  # encrypted at rest
+
+
+def test_rows_made_apart_get_the_tables_ids_in_order_and_their_references_follow():
+    county = SettlementFactory().county
+    pending = PendingRows(
+        NOW, (Settlement, GridUnit), references={GridUnit: {"settlement_id": Settlement}}
+    )
+    made = []
+    for task in range(2):  # two tasks, each numbering its rows from 1
+        settlements = [
+            {"id": n, "code": f"AZD-P{task}{n}", "name": f"{task}-{n}", "county_id": county.pk}
+            for n in (1, 2)
+        ]
+        grids = [{"id": 1, "settlement_id": 2, "name": f"{task}-grid"}]
+        made.append((settlements, grids))
+        pending.take({Settlement: settlements, GridUnit: grids})
+    pending.flush()
+    ids = [row["id"] for settlements, _grids in made for row in settlements]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    names = dict(Settlement.objects.filter(pk__in=ids).values_list("pk", "name"))
+    assert [names[pk] for pk in ids] == ["0-1", "0-2", "1-1", "1-2"]
+    # Each grid belongs to the second settlement of its own task.
+    assert dict(GridUnit.objects.values_list("name", "settlement__name")) == {
+        "0-grid": "0-2",
+        "1-grid": "1-2",
+    }
