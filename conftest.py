@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: a small region tree and users by role."""
 
 import itertools
+import signal
 from types import SimpleNamespace
 
 import pytest
@@ -10,6 +11,24 @@ from communities import enums
 TEST_PASSWORD = "Ceshi-mima-2024"
 
 _usernames = itertools.count(1)
+
+_HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored():
+    """Each test leaves this process's signal handlers as it found them.
+
+    Tests that run the job worker in this process (``db_worker`` catches SIGTERM,
+    SIGINT and SIGQUIT) left its handlers behind: Ctrl-C no longer stopped the
+    suite, and every later test ran in a process that ignored SIGTERM.
+    """
+    saved = {signum: signal.getsignal(signum) for signum in _HANDLED_SIGNALS}
+    yield
+    for signum, handler in saved.items():
+        if signal.getsignal(signum) is not handler:
+            signal.signal(signum, handler)
+
 
 # code, name, level, parent code: a hand-made slice of Guizhou (GB/T 2260 codes).
 REGION_ROWS = (

@@ -2,6 +2,7 @@
 
 import io
 import os
+import signal
 import threading
 
 import pytest
@@ -19,6 +20,7 @@ from governance.models import (
     ResidentGroup,
     Visit,
 )
+from relocation.demo import WorkerLost
 from services.models import TemporaryAssistance
 from services.tests.test_protection_demo import _snapshot as protection_snapshot
 
@@ -58,6 +60,60 @@ def test_an_error_in_a_process_reaches_the_caller():
 
     with pytest.raises(ValueError, match="bad task 3"):
         list(in_processes(fails, iter(range(10)), workers=2))
+
+
+def test_a_killed_worker_stops_the_step_with_a_clear_error():
+    """A worker killed by the system (out of memory) used to leave its parent waiting for ever."""
+
+    def dies_on_three(n):
+        if n == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n
+
+    made = []
+    with pytest.raises(WorkerLost, match="ended without finishing its task"):
+        for n in in_processes(dies_on_three, iter(range(10)), workers=2, depth=2):
+            made.append(n)
+    assert made == list(range(len(made))) and len(made) <= 3
+
+
+def _signal_handlers(n):
+    """Whether SIGTERM ends this process and SIGINT is ignored (handlers do not pickle)."""
+    term, interrupt = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    return n, term == signal.SIG_DFL, interrupt == signal.SIG_IGN
+
+
+def test_the_workers_stop_though_their_parent_catches_sigterm():
+    """A parent that handles SIGTERM (the job worker does) must not pass that on.
+
+    A worker that inherited such a handler outlived ``Pool.terminate``, and its
+    parent waited for it for ever: CI hung there once, after the job worker's tests.
+    """
+    caught = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
+    try:
+        made = list(in_processes(_signal_handlers, iter(range(6)), workers=2))
+        assert [n for n, _term, _int in made] == list(range(6))
+        assert all(term for _n, term, _int in made), "a worker kept its parent's SIGTERM handler"
+        assert all(interrupt for _n, _term, interrupt in made), "a worker would take Ctrl-C"
+
+        # A caller that stops reading early: its workers are terminated, and end.
+        stopped = threading.Event()
+
+        def read_one_and_stop():
+            results = in_processes(_signal_handlers, iter(range(200)), workers=2, depth=2)
+            assert next(results)[0] == 0
+            results.close()
+            stopped.set()
+
+        reader = threading.Thread(target=read_one_and_stop, daemon=True)
+        reader.start()
+        reader.join(60)
+        assert stopped.is_set(), "the terminated workers did not end"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert caught == []  # the parent itself was sent nothing
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # its own, untouched
 
 
 @pytest.mark.django_db
@@ -134,3 +190,24 @@ def test_workers_must_be_positive():
 
     with pytest.raises(CommandError, match="--workers"):
         call_command("load_demo", "--workers=0", stdout=io.StringIO())
+
+
+def _killed(task):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_says_which_step_lost_a_worker(monkeypatch):
+    from django.core.management import CommandError
+
+    from communities.demo import generate
+
+    monkeypatch.setattr(generate, "_run_forked", _killed)
+    with pytest.raises(CommandError, match=r"演示步骤 communities 中断.*更少的 --workers"):
+        call_command(
+            "load_demo",
+            "--households=40",
+            "--only=communities",
+            "--workers=2",
+            stdout=io.StringIO(),
+        )

@@ -12,6 +12,7 @@ ORM's ``bulk_create`` is used.
 """
 
 import collections
+import concurrent.futures
 import contextlib
 import datetime
 import heapq
@@ -19,6 +20,7 @@ import io
 import multiprocessing
 import queue
 import random
+import signal
 import sys
 import threading
 import time
@@ -33,6 +35,7 @@ from django.utils import timezone
 from psycopg import Copy
 from psycopg.copy import FileWriter, LibpqWriter
 
+from relocation.demo import WorkerLost
 from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids
 
 from .. import enums
@@ -1438,6 +1441,20 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
 _forked = None  # the function the processes of ``in_processes`` run
 
 
+def _worker_signals():
+    """A forked worker's signals: SIGTERM ends it, SIGINT is its parent's to handle.
+
+    A worker inherits its parent's handlers.  When the parent was a process that
+    catches SIGTERM (the job worker, ``db_worker``, or a test suite that ran one),
+    a worker whose SIGTERM only ran that handler outlived the ``terminate`` meant
+    to end it, and the parent waited for it for ever (``multiprocessing.Pool``,
+    used here before, ends its workers that way).  Ctrl-C reaches every process of the
+    terminal: the parent stops the workers itself.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_forked(task):
     return _forked(task)
 
@@ -1463,17 +1480,32 @@ def in_processes(function, tasks, workers, depth=8):
             yield function(task)
         return
     _forked = function
+    executor = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals
+    )
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            flight = collections.deque()
-            for task in tasks:
-                flight.append(pool.apply_async(_run_forked, (task,)))
-                if len(flight) >= depth:
-                    yield flight.popleft().get()
-            while flight:
-                yield flight.popleft().get()
+        flight = collections.deque()
+        for task in tasks:
+            flight.append(executor.submit(_run_forked, task))
+            if len(flight) >= depth:
+                yield _result(flight.popleft())
+        while flight:
+            yield _result(flight.popleft())
     finally:
+        # After an error, or a caller that stopped reading, the tasks not begun are
+        # dropped; the workers finish the ones they hold and leave.
+        executor.shutdown(wait=True, cancel_futures=True)
         _forked = None
+
+
+def _result(future):
+    try:
+        return future.result()
+    except concurrent.futures.process.BrokenProcessPool as exc:
+        raise WorkerLost(
+            "a process making demo rows ended without finishing its task "
+            "(killed, or out of memory?); the step stopped there"
+        ) from exc
 
 
 class PendingRows:

@@ -18,6 +18,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 
 
+class WorkerLost(RuntimeError):
+    """A process making a step's rows ended without its task (killed: out of memory?)."""
+
+
 @dataclass(frozen=True)
 class DemoStep:
     """``build(context)`` returns report lines; ``remove()`` deletes what it built."""

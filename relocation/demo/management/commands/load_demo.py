@@ -10,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from relocation.demo import DemoContext, remove_all, select, steps
+from relocation.demo import DemoContext, WorkerLost, remove_all, select, steps
 
 # The communities demo's defaults, repeated here so that this command imports no app.
 DEFAULT_SEED = 20241
@@ -154,8 +154,14 @@ class Command(BaseCommand):
             context.reset_seconds = time.monotonic() - started
         for step in ordered:
             before, sizes = len(context.created), table_sizes()
-            for line in step.build(context):
-                self.stdout.write(line)
+            try:
+                for line in step.build(context):
+                    self.stdout.write(line)
+            except WorkerLost:
+                raise CommandError(
+                    f"演示步骤 {step.key} 中断：一个生成数据的进程未完成任务就结束了"
+                    f"（可能被系统终止，如内存不足）。请用 --reset 和更少的 --workers 重新运行。"
+                ) from None
             if len(context.created) > before:
                 analyze(sizes)
         for line in context.closing:
