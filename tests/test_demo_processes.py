@@ -86,8 +86,9 @@ def _signal_handlers(n):
 def test_the_workers_stop_though_their_parent_catches_sigterm():
     """A parent that handles SIGTERM (the job worker does) must not pass that on.
 
-    A worker that inherited such a handler outlived ``Pool.terminate``, and its
-    parent waited for it for ever: CI hung there once, after the job worker's tests.
+    A worker that inherited such a handler outlived the ``terminate`` meant to end
+    it, and its parent waited for it for ever: CI hung there once, after the job
+    worker's tests.
     """
     caught = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
@@ -97,7 +98,7 @@ def test_the_workers_stop_though_their_parent_catches_sigterm():
         assert all(term for _n, term, _int in made), "a worker kept its parent's SIGTERM handler"
         assert all(interrupt for _n, _term, interrupt in made), "a worker would take Ctrl-C"
 
-        # A caller that stops reading early: its workers are terminated, and end.
+        # A caller that stops reading early: the tasks not begun are dropped, the workers end.
         stopped = threading.Event()
 
         def read_one_and_stop():

@@ -1444,12 +1444,13 @@ _forked = None  # the function the processes of ``in_processes`` run
 def _worker_signals():
     """A forked worker's signals: SIGTERM ends it, SIGINT is its parent's to handle.
 
-    A worker inherits its parent's handlers.  When the parent was a process that
-    catches SIGTERM (the job worker, ``db_worker``, or a test suite that ran one),
-    a worker whose SIGTERM only ran that handler outlived the ``terminate`` meant
-    to end it, and the parent waited for it for ever (``multiprocessing.Pool``,
-    used here before, ends its workers that way).  Ctrl-C reaches every process of the
-    terminal: the parent stops the workers itself.
+    A worker inherits its parent's handlers.  When the parent catches SIGTERM
+    (the job worker, ``db_worker``, or a test suite that ran one), a worker whose
+    SIGTERM only ran that handler outlives the ``terminate`` meant to end it, and
+    the parent waits for it for ever: the executor terminates the other workers
+    when one is lost (``multiprocessing.Pool``, used here before, did so at every
+    end, and hung CI).  Ctrl-C reaches every process of the terminal: the parent
+    stops the workers itself, after the tasks they hold.
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
