@@ -30,7 +30,9 @@ from decimal import Decimal
 from itertools import accumulate
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg import Copy
 from psycopg.copy import FileWriter, LibpqWriter
@@ -1277,25 +1279,57 @@ def delete_with_history(model, queryset):
     ``INSERT`` each: 280,000 visits took two minutes).  The caller deletes the
     rows of other models that refer to these first; the database's foreign keys
     refuse a forgotten one.  The ids are read first: ``queryset`` may be told by
-    the history rows this deletes.
+    the history rows this deletes.  On PostgreSQL they stay on the server, in a
+    temporary table the planner has statistics for, so that each ``DELETE`` is a
+    hash join: sent as one list, whose size the planner guesses at 10, the rights
+    of the 2-million-people demo (11 million) were looked up one by one in the
+    primary keys and their removal took over ten minutes.
     """
+    if connection.vendor == "postgresql":
+        try:
+            select = queryset.values_list("pk", flat=True).query.sql_with_params()
+        except EmptyResultSet:  # a query that cannot match (``pk__in=[]``)
+            return 0
+        with _ids_on_server(model, *select) as ids:
+            return _delete_ids_with_history(model, ids)
+    return sum(
+        _delete_ids_with_history(model, ids)
+        for ids in in_lists(queryset.values_list("pk", flat=True))
+    )
+
+
+@contextlib.contextmanager
+def _ids_on_server(model, sql, params):
+    """The primary keys of ``model`` that ``sql`` selects in a temporary table, as the
+    right-hand side of an ``__in`` lookup (PostgreSQL); the table is dropped when the
+    block ends.  After an error it is left to the rollback (or, outside a transaction,
+    to the next call): a statement in an aborted transaction would hide the error."""
+    table = connection.ops.quote_name(f"doomed_{model._meta.db_table}")
+    column = model._meta.pk.rel_db_type(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id {column})")
+        cursor.execute(f"INSERT INTO {table} (id) {sql}", params)
+        cursor.execute(f"ANALYZE {table}")
+        yield RawSQL(f"SELECT id FROM {table}", [])
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def _delete_ids_with_history(model, ids):
+    """``delete_with_history`` of the rows whose primary keys ``ids`` gives (the
+    right-hand side of an ``__in`` lookup); returns how many rows of ``model``."""
     history = model.history.model if _keeps_history(model) else None
     tracked = {f.name for f in getattr(history, "_history_m2m_fields", ())}
-    deleted = 0
-    for ids in in_lists(queryset.values_list("pk", flat=True)):
-        versions = history._base_manager.filter(id__in=ids) if history else None
-        for field in model._meta.many_to_many:
-            through = field.remote_field.through
-            _raw_delete(through._base_manager.filter(**{f"{field.m2m_field_name()}_id__in": ids}))
-            if field.name in tracked:
-                linked = apps.get_model(model._meta.app_label, f"{history.__name__}_{field.name}")
-                _raw_delete(
-                    linked._base_manager.filter(history_id__in=versions.values("history_id"))
-                )
-        if versions is not None:
-            _raw_delete(versions)
-        deleted += _raw_delete(model._base_manager.filter(pk__in=ids))
-    return deleted
+    versions = history._base_manager.filter(id__in=ids) if history else None
+    for field in model._meta.many_to_many:
+        through = field.remote_field.through
+        _raw_delete(through._base_manager.filter(**{f"{field.m2m_field_name()}_id__in": ids}))
+        if field.name in tracked:
+            linked = apps.get_model(model._meta.app_label, f"{history.__name__}_{field.name}")
+            _raw_delete(linked._base_manager.filter(history_id__in=versions.values("history_id")))
+    if versions is not None:
+        _raw_delete(versions)
+    return _raw_delete(model._base_manager.filter(pk__in=ids))
 
 
 def _raw_delete(queryset):
