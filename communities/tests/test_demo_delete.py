@@ -3,11 +3,12 @@ and nothing else (``load_demo --reset``)."""
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from communities.demo import DEMO_REASON
 from communities.demo.generate import delete_with_history
-from communities.models import Building, GridUnit
+from communities.models import AreaScope, Building, GridUnit
 
 from .factories import BuildingFactory, SettlementFactory
 
@@ -83,3 +84,46 @@ def test_postgresql_keeps_the_ids_on_the_server_and_drops_them_after(estate):
     assert list(Building.objects.values_list("pk", flat=True)) == [kept.pk]
     assert Building.history.filter(id=kept.pk).exists()
     assert _temporary_tables() == []
+
+
+def _file_of(model):
+    """The table's file: ``TRUNCATE`` gives it a new one, ``DELETE`` keeps it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_filenode(%s)", [model._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def test_postgresql_empties_a_whole_unreferenced_table_with_truncate(estate):
+    """A table that loses every row and that no key refers to is truncated; one that
+    keeps a row, or that another table's key refers to, loses its rows by DELETE."""
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE is used on PostgreSQL only")
+    kept, made, kept_grid, gone_grid = estate
+    delete_with_history(GridUnit, GridUnit._base_manager.all())
+    history = Building.history.model
+    files = {model: _file_of(model) for model in (Building, history)}
+
+    # One building and its history row stay: DELETE.
+    assert delete_with_history(Building, _demo_buildings()) == 2
+    assert {model: _file_of(model) for model in files} == files
+    assert history.objects.count() == 1
+
+    assert delete_with_history(Building, Building._base_manager.all()) == 1
+    assert Building.objects.count() == 0 and history.objects.count() == 0
+    assert _file_of(history) != files[history]  # every history row went: TRUNCATE
+    assert _file_of(Building) == files[Building]  # households' and grids' keys refer to it
+
+
+def test_postgresql_deletes_when_the_transaction_still_checks_keys_there(estate):
+    """PostgreSQL refuses to truncate a table whose new rows' keys the transaction
+    checks at commit ("pending trigger events"): the rows are deleted instead."""
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE is used on PostgreSQL only")
+    user = get_user_model().objects.create_user("scoped", password="x")
+    AreaScope.objects.create(user=user, settlement=estate[0].settlement)
+    before = _file_of(AreaScope)
+
+    assert delete_with_history(AreaScope, AreaScope._base_manager.all()) == 1
+    assert not AreaScope.objects.exists() and not AreaScope.history.exists()
+    assert _file_of(AreaScope) == before
+    assert get_user_model().objects.filter(username="scoped").exists()
