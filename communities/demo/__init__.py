@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
 from relocation.demo import DemoStep, register, remove_dependents
+from relocation.rows import keys_referring_checked_once
 
 from ..models import (
     AreaScope,
@@ -167,9 +168,10 @@ def _delete_own_demo_data():
             hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
                 hist.objects.db
             )
-        # The records themselves; foreign keys are checked at commit.
-        for qs in scoped.values():
-            qs._raw_delete(qs.db)
+        # The records themselves; the keys that may refer to them are checked once, after.
+        with keys_referring_checked_once([model._meta.db_table for model in scoped]):
+            for qs in scoped.values():
+                qs._raw_delete(qs.db)
     return len(ids)
 
 
