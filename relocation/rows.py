@@ -170,7 +170,7 @@ def keys_referring_checked_once(tables):
     quote = connection.ops.quote_name
     keys = []
     with connection.cursor() as cursor:
-        _run_waiting_checks(cursor)
+        run_waiting_checks(cursor)
         cursor.execute(
             """
             SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
@@ -190,12 +190,12 @@ def keys_referring_checked_once(tables):
             keys.append(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
     yield
     with connection.cursor() as cursor:
-        _run_waiting_checks(cursor)  # those of the keys left in place
+        run_waiting_checks(cursor)  # those of the keys left in place
         for statement in keys:
             cursor.execute(statement)
 
 
-def _run_waiting_checks(cursor):
+def run_waiting_checks(cursor):
     """Run the key checks this transaction queued for its commit, now, as the commit
     would (a table with checks waiting cannot be altered: its keys' triggers cannot
     be dropped or added), then defer the keys again, as Django declares them."""
@@ -218,7 +218,7 @@ def _drop_for_loading(tables):
     quote = connection.ops.quote_name
     indexes, keys, empty = [], [], []
     with connection.cursor() as cursor:
-        _run_waiting_checks(cursor)
+        run_waiting_checks(cursor)
         for table in sorted(set(tables)):
             # In a savepoint: rolled back, it lets the lock go again.
             try:

@@ -31,15 +31,14 @@ from itertools import accumulate
 
 from django.apps import apps
 from django.core.exceptions import EmptyResultSet
-from django.db import OperationalError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg import Copy
 from psycopg.copy import FileWriter, LibpqWriter
-from psycopg.errors import ObjectInUse
 
 from relocation.demo import WorkerLost
-from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids
+from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids, run_waiting_checks
 
 from .. import enums
 from ..crypto import EncryptedCharField, seal_writer
@@ -1343,20 +1342,17 @@ def _delete_ids_with_history(model, ids, doomed=None):
 def _remove(queryset, column, doomed):
     """Delete ``queryset``'s rows, those whose ``column`` is in the temporary table
     ``doomed`` (or None); returns how many.  ``TRUNCATE`` when that is every row of
-    the table and no other table's foreign key refers to it (PostgreSQL), unless the
-    transaction still has to check keys of rows it wrote there (PostgreSQL refuses)."""
+    the table and no other table's foreign key refers to it (PostgreSQL), after the
+    key checks the transaction queued for its commit (PostgreSQL truncates no table
+    with checks waiting): a row that breaks a key still fails the transaction."""
     if doomed is None or not _loses_every_row(queryset.model, column, doomed):
         return _raw_delete(queryset)
     table = connection.ops.quote_name(queryset.model._meta.db_table)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            (count,) = cursor.fetchone()
-            cursor.execute(f"TRUNCATE {table}")
-    except OperationalError as exc:
-        if not isinstance(exc.__cause__, ObjectInUse):  # "pending trigger events"
-            raise
-        return _raw_delete(queryset)
+    with connection.cursor() as cursor:
+        run_waiting_checks(cursor)
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        (count,) = cursor.fetchone()
+        cursor.execute(f"TRUNCATE {table}")
     return count
 
 

@@ -4,7 +4,7 @@ and nothing else (``load_demo --reset``)."""
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from communities.demo import DEMO_REASON
 from communities.demo.generate import delete_with_history
@@ -114,9 +114,10 @@ def test_postgresql_empties_a_whole_unreferenced_table_with_truncate(estate):
     assert _file_of(Building) == files[Building]  # households' and grids' keys refer to it
 
 
-def test_postgresql_deletes_when_the_transaction_still_checks_keys_there(estate):
-    """PostgreSQL refuses to truncate a table whose new rows' keys the transaction
-    checks at commit ("pending trigger events"): the rows are deleted instead."""
+def test_postgresql_checks_the_keys_of_rows_written_earlier_then_truncates(estate):
+    """PostgreSQL truncates no table whose new rows' keys the transaction checks at
+    commit ("pending trigger events"): those checks run first, then the table is
+    truncated; a row that breaks a key still fails, and nothing is removed."""
     if connection.vendor != "postgresql":
         pytest.skip("TRUNCATE is used on PostgreSQL only")
     user = get_user_model().objects.create_user("scoped", password="x")
@@ -125,5 +126,11 @@ def test_postgresql_deletes_when_the_transaction_still_checks_keys_there(estate)
 
     assert delete_with_history(AreaScope, AreaScope._base_manager.all()) == 1
     assert not AreaScope.objects.exists() and not AreaScope.history.exists()
-    assert _file_of(AreaScope) == before
+    assert _file_of(AreaScope) != before
     assert get_user_model().objects.filter(username="scoped").exists()
+
+    AreaScope.objects.create(user=user, settlement=estate[0].settlement)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AreaScope.objects.create(user_id=user.pk + 1000, settlement=estate[0].settlement)
+        delete_with_history(AreaScope, AreaScope._base_manager.all())
+    assert AreaScope.objects.count() == 1
