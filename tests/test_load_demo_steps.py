@@ -70,3 +70,65 @@ def test_every_step_that_builds_says_how_long_it_took():
     lines = out.getvalue().splitlines()
     # One 用时 line per step (the dashboards' in its one report line).
     assert sum("用时" in line for line in lines) == len(steps())
+
+
+@pytest.mark.django_db
+def test_verbosity_2_marks_where_each_step_starts_and_ends():
+    import re
+
+    from relocation.demo import steps
+
+    out = io.StringIO()
+    call_command("load_demo", "--households=30", "--only=employment", verbosity=2, stdout=out)
+    marks = re.findall(r"^\[步骤 (\w+)\] (开始|结束：[\d.]+ 秒)", out.getvalue(), re.M)
+    keys = [step.key for step in steps() if step.key in ("communities", "employment")]
+    expected = [(key, mark) for key in keys for mark in ("开始", "结束")]
+    assert [(key, mark[:2]) for key, mark in marks] == expected
+    # The employment report comes between its own marks.
+    text = out.getvalue()
+    start, end = text.index("[步骤 employment] 开始"), text.index("[步骤 employment] 结束")
+    assert "就业与收入演示数据已生成" in text[start:end]
+
+
+@pytest.mark.django_db
+def test_default_verbosity_prints_no_step_marks():
+    out = io.StringIO()
+    call_command("load_demo", "--households=30", "--only=communities", stdout=out)
+    assert "[步骤" not in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_long_steps_say_how_far_they_are():
+    """A step over 50 settlements or more prints a line at each tenth of them, so that
+    the 2-million-people demo's minutes-long steps are never silent."""
+    import re
+
+    out = io.StringIO()
+    call_command(
+        "load_demo",
+        "--households=100",
+        "--settlements=50",
+        "--only=employment,services_protection,governance_org,dashboards",
+        stdout=out,
+    )
+    text = out.getvalue()
+    for label in ("就业与收入", "社会保障待遇记录", "社区治理"):
+        done = [int(n) for n in re.findall(rf"  {label}：已处理 (\d+)/50 个安置点（\d+ 秒）", text)]
+        assert done == list(range(5, 51, 5)), (label, done)
+    assert "数据看板：正在计算往期快照 16 期和当期指标……" in text
+
+
+def test_progress_is_silent_for_a_small_step_or_without_stdout():
+    from communities.demo.generate import progress
+
+    out = io.StringIO()
+    tick = progress(out, "社区治理", 49)
+    for done in range(1, 50):
+        tick(done)
+    assert out.getvalue() == ""
+    tick = progress(None, "社区治理", 500)
+    tick(50)  # nothing to write to, and no error
+    tick = progress(out, "社区治理", 500)
+    tick(49)
+    tick(50)
+    assert out.getvalue() == "  社区治理：已处理 50/500 个安置点（0 秒）"

@@ -1577,6 +1577,22 @@ def in_processes(function, tasks, workers, depth=8):
         _forked = None
 
 
+def progress(stdout, label, total, every=10, least=50):
+    """``tick(done)`` that prints ``"  <label>：已处理 <done>/<total> 个安置点（<s> 秒）"`` each
+    time another ``every``-th of ``total`` settlements is done, for a step of at least
+    ``least`` settlements (a smaller one is quick) and a ``stdout`` (None: silent)."""
+    started = time.monotonic()
+    step = max(1, total // every)
+
+    def tick(done):
+        if stdout is not None and total >= least and done % step == 0:
+            stdout.write(
+                f"  {label}：已处理 {done}/{total} 个安置点（{time.monotonic() - started:.0f} 秒）"
+            )
+
+    return tick
+
+
 def _result(future):
     try:
         return future.result()

@@ -19,7 +19,7 @@ from communities.demo import (
     DEMO_REASON,
     demo_settlements,
 )
-from communities.demo.generate import PendingRows, in_processes
+from communities.demo.generate import PendingRows, in_processes, progress
 from communities.models import Household, Person, Region, shift_years
 
 from .. import enums
@@ -301,19 +301,14 @@ class _Builder:
             self._county_employers(county, [s for s in settlements if s.county_id == code])
         self._postings(counties, settlements)
         self._courses(counties, settlements)
-        started = time.monotonic()
         self.settlements = settlements
+        tick = progress(self.stdout, "就业与收入", len(settlements))
         # The rows are made in other processes (``in_processes``), each
         # settlement's people read here, in this transaction.
         tasks = ((index, self._people(s)) for index, s in enumerate(settlements))
         for index, made in enumerate(in_processes(self._make, tasks, self.workers)):
             self._take(made)
-            step = max(1, len(settlements) // 10)
-            if self.stdout and len(settlements) >= 50 and (index + 1) % step == 0:
-                self.stdout.write(
-                    f"  就业与收入：已处理 {index + 1}/{len(settlements)} 个安置点"
-                    f"（{time.monotonic() - started:.0f} 秒）"
-                )
+            tick(index + 1)
         self.pending.flush()
         self.timings["write"] = self.pending.seconds
         if self.postgres:  # fresh statistics, or the first indicator queries plan badly

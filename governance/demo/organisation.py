@@ -29,7 +29,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON, demo_settlements
-from communities.demo.generate import PendingRows, delete_with_history, in_processes, loading
+from communities.demo.generate import (
+    PendingRows,
+    delete_with_history,
+    in_processes,
+    loading,
+    progress,
+)
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
 
@@ -112,11 +118,12 @@ REFERENCES = {
 }
 
 
-def build_organisation_demo(seed, workers=1):
+def build_organisation_demo(seed, workers=1, stdout=None):
     """Create the demo's governance data; returns counts, or None when it already exists.
 
     ``workers`` processes make the settlements' rows (``in_processes``: the same
     rows for any number); this process reads what they are made from and writes them.
+    ``stdout``: where its progress goes (None: silent).
     """
     if organisation_demo_exists():
         return None
@@ -131,8 +138,10 @@ def build_organisation_demo(seed, workers=1):
         pending = PendingRows(now, LOADED, references=REFERENCES)
         maker = _Maker(seed, settlements, categories, today)
         tasks = filter(None, (_read(index, s, today) for index, s in enumerate(settlements)))
+        tick = progress(stdout, "社区治理", len(settlements))
         for made in in_processes(maker.make, tasks, workers):
-            settlement = settlements[made.pop("index")]
+            made_index = made.pop("index")
+            settlement = settlements[made_index]
             buildings = made.pop("buildings")
             # Through the ORM, which records the history of the links to the buildings.
             groups = ResidentGroup.objects.bulk_create(
@@ -147,6 +156,7 @@ def build_organisation_demo(seed, workers=1):
             pending.take(made)
             for key, model in COUNTED.items():
                 counts[key] += len(made.get(model, ()))
+            tick(made_index + 1)
         pending.flush()
     return counts
 
@@ -475,7 +485,7 @@ LABELS = (
 
 def demo_step(context):
     started = time.monotonic()
-    counts = build_organisation_demo(context.seed, workers=context.workers)
+    counts = build_organisation_demo(context.seed, workers=context.workers, stdout=context.stdout)
     if counts is None:
         yield "已存在社区治理（组织、结对走访、利益诉求）演示数据，未重复生成。"
         return

@@ -41,6 +41,8 @@ def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
         for spec in recent_periods(kind, today, n)
         if not spec.is_current(today) and (rebuild or (spec.kind, spec.start) not in stored)
     ]
+    if stdout is not None:
+        stdout.write(f"  数据看板：正在计算往期快照 {len(past)} 期和当期指标……")
     # Today's figures are counted in the same pass, for the running periods.
     caches = _store_past(past, also=[today])
     count = len(past)

@@ -52,6 +52,7 @@ from communities.demo.generate import (
     in_processes,
     insert_with_history,
     loading,
+    progress,
 )
 from communities.enums import Health
 from communities.models import Household, Person
@@ -340,10 +341,11 @@ _RIGHTS_SQL = f"""
 """
 
 
-def build_protection_demo(seed=DEFAULT_SEED, today=None, workers=1):
+def build_protection_demo(seed=DEFAULT_SEED, today=None, workers=1, stdout=None):
     """Create the demo's records; returns the counts (nothing when the demo already has them).
 
-    ``workers``: the processes that make the records (``_write_records``).
+    ``workers``: the processes that make the records (``_write_records``); ``stdout``:
+    where its progress goes (None: silent).
     """
     if protection_demo_exists():
         return None
@@ -353,11 +355,11 @@ def build_protection_demo(seed=DEFAULT_SEED, today=None, workers=1):
     with transaction.atomic():
         checklists = _checklists({f"{s.county_id[:2]}0000" for s in settlements})
         with loading(BenefitRecord, TemporaryAssistance, HouseholdRight):
-            _write_records(settlements, checklists, seed, today, now, workers)
+            _write_records(settlements, checklists, seed, today, now, workers, stdout)
     return protection_demo_counts()
 
 
-def _write_records(settlements, checklists, seed, today, now, workers=1):
+def _write_records(settlements, checklists, seed, today, now, workers=1, stdout=None):
     """Each settlement's benefit records, assistance and rights (see the module docstring).
 
     ``workers`` processes make the rows (``in_processes``: the same rows for any
@@ -369,10 +371,15 @@ def _write_records(settlements, checklists, seed, today, now, workers=1):
     pending = PendingRows(now, (BenefitRecord, TemporaryAssistance, HouseholdRight))
     maker = _Maker(settlements, checklists, seed, today, rights=not postgres)
     tasks = ((index, *_read(settlement)) for index, settlement in enumerate(settlements))
-    for made in in_processes(maker.make, tasks, workers):
+    tick = progress(stdout, "社会保障待遇记录", len(settlements))
+    for index, made in enumerate(in_processes(maker.make, tasks, workers), start=1):
         pending.take(made)
+        tick(index)
     pending.flush()
     if postgres:
+        if stdout is not None and len(settlements) >= 50:
+            stdout.write("  权益落实记录：由数据库逐户生成……")
+        started = time.monotonic()
         by_province = {}
         for settlement in settlements:
             by_province.setdefault(f"{settlement.county_id[:2]}0000", []).append(settlement.pk)
@@ -384,6 +391,8 @@ def _write_records(settlements, checklists, seed, today, now, workers=1):
                 [*_STATES, today, f"{seed}:rights:", today, ids, items, UNCHECKED],
                 now,
             )
+        if stdout is not None and len(settlements) >= 50:
+            stdout.write(f"  权益落实记录：已生成（{time.monotonic() - started:.0f} 秒）")
 
 
 def _read(settlement):
@@ -451,7 +460,9 @@ class _Maker:
 def demo_step(context):
     """``load_demo``'s step after the communities demo: social protection and rights."""
     started = time.monotonic()
-    counts = build_protection_demo(seed=context.seed, workers=context.workers)
+    counts = build_protection_demo(
+        seed=context.seed, workers=context.workers, stdout=context.stdout
+    )
     if counts is None:
         yield "社会保障与权益保障演示数据已存在，未重复生成。"
         return

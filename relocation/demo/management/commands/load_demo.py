@@ -152,8 +152,13 @@ class Command(BaseCommand):
             started = time.monotonic()
             remove_all()
             context.reset_seconds = time.monotonic() - started
+        # -v 2: each step's start and end, for the eye and for benchmarks/demo_build.py.
+        verbose = options.get("verbosity", 1) >= 2
         for step in ordered:
             before, sizes = len(context.created), table_sizes()
+            started = time.monotonic()
+            if verbose:
+                self.stdout.write(f"[步骤 {step.key}] 开始")
             try:
                 for line in step.build(context):
                     self.stdout.write(line)
@@ -162,7 +167,14 @@ class Command(BaseCommand):
                     f"演示步骤 {step.key} 中断：一个生成数据的进程未完成任务就结束了"
                     f"（可能被系统终止，如内存不足）。请用 --reset 和更少的 --workers 重新运行。"
                 ) from None
+            analysed = time.monotonic()
             if len(context.created) > before:
                 analyze(sizes)
+            if verbose:
+                done = time.monotonic()
+                self.stdout.write(
+                    f"[步骤 {step.key}] 结束：{done - started:.1f} 秒"
+                    f"（其中更新统计信息 {done - analysed:.1f} 秒）"
+                )
         for line in context.closing:
             self.stdout.write(line)

@@ -1,0 +1,199 @@
+"""Benchmark: how long ``load_demo`` takes, step by step, and what kept the machine busy.
+
+On the PostgreSQL server of ``DATABASE_URL`` it creates a database of its own
+(``--database``, default ``relocation_demo_build``; it refuses one that exists, so
+it never touches data), migrates it, runs ``load_demo -v 2`` there and prints, for
+each step between the command's ``[步骤 …] 开始`` and ``结束`` lines:
+
+* the wall seconds;
+* the CPU seconds of PostgreSQL (every server process, with the backends that
+  ended: the postmaster's reaped children) and of Python (``load_demo`` and the
+  worker processes it forks, with those that ended);
+* the idle core-seconds of the whole machine (``/proc/stat``: nothing else should run);
+* the WAL the step wrote (MB) and the checkpoints it caused.
+
+The last lines give the total and the least wall time those CPU seconds allow on
+this machine's cores if nothing ever waited (``CPU seconds / cores``): the build
+cannot be faster than that without doing less work.  Linux only (``/proc``).
+The database is dropped at the end unless ``--keep``.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/demo_build.py --households 500000
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid):
+    """(name, parent pid, own CPU seconds, reaped children's CPU seconds) of ``pid``."""
+    with open(f"/proc/{pid}/stat") as f:
+        text = f.read()
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    # fields[0] is the state (field 3 of proc(5)): utime is field 14, cstime field 17.
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return name, int(fields[1]), (utime + stime) / TICK, (cutime + cstime) / TICK
+
+
+def cpu_snapshot(root_pid):
+    """{"postgres": s, "python": s, "idle": core-s} now: PostgreSQL's processes, the
+    process tree of ``root_pid``, and the machine's idle time."""
+    processes = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                processes[int(entry)] = _stat(entry)
+            except (OSError, ValueError):
+                continue  # ended while we looked
+    tree, grew = {root_pid}, True
+    while grew:
+        grew = False
+        for pid, (_name, parent, _own, _reaped) in processes.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    postgres = python = 0.0
+    for pid, (name, _parent, own, reaped) in processes.items():
+        if pid in tree:
+            python += own + reaped
+        elif name.startswith("postgres"):
+            postgres += own + reaped
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return {"postgres": postgres, "python": python, "idle": (ticks[3] + ticks[4]) / TICK}
+
+
+def wal_snapshot(conninfo):
+    """(WAL bytes written since the server's statistics reset, checkpoints so far)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        wal = conn.execute("SELECT wal_bytes FROM pg_stat_wal").fetchone()[0]
+        checkpoints = conn.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()[0]
+    return float(wal), checkpoints
+
+
+def _url_for(url, database):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=None, help="load_demo --workers")
+    parser.add_argument("--database", default="relocation_demo_build")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("DATABASE_URL must point at a PostgreSQL server (any database on it).")
+    if not Path("/proc/stat").exists():
+        sys.exit("this benchmark reads /proc: Linux only.")
+    server = _url_for(url, "postgres")
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [options.database]
+        ).fetchone()
+        if exists:
+            sys.exit(
+                f"refusing to run: database {options.database!r} exists. Drop it "
+                f"(dropdb {options.database}) or name another with --database."
+            )
+        conn.execute(f'CREATE DATABASE "{options.database}"')
+    target = _url_for(url, options.database)
+    env = {**os.environ, "DATABASE_URL": target, "PYTHONUNBUFFERED": "1"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    try:
+        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        command = [*manage, "load_demo", "-v", "2", "--households", str(options.households)]
+        if options.workers:
+            command += ["--workers", str(options.workers)]
+        rows = run(command, env, server)
+        with psycopg.connect(target, autocommit=True) as conn:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        print()
+        print(report(rows, options.households, os.cpu_count() or 1, size))
+    finally:
+        if not options.keep:
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{options.database}"')
+
+
+def run(command, env, server):
+    """Run ``command`` (load_demo -v 2), echoing its output; returns one row per step:
+    (key, wall, postgres CPU, python CPU, idle core-seconds, WAL bytes, checkpoints)."""
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    rows, open_steps = [], {}
+    for line in process.stdout:
+        sys.stdout.write(line)
+        if not line.startswith("[步骤 "):
+            continue
+        key = line[len("[步骤 ") : line.index("]")]
+        now = (time.monotonic(), cpu_snapshot(process.pid), wal_snapshot(server))
+        if "] 开始" in line:
+            open_steps[key] = now
+        elif key in open_steps:
+            (t0, cpu0, wal0), (t1, cpu1, wal1) = open_steps.pop(key), now
+            rows.append(
+                (
+                    key,
+                    t1 - t0,
+                    cpu1["postgres"] - cpu0["postgres"],
+                    cpu1["python"] - cpu0["python"],
+                    cpu1["idle"] - cpu0["idle"],
+                    wal1[0] - wal0[0],
+                    wal1[1] - wal0[1],
+                )
+            )
+    if process.wait():
+        sys.exit(f"load_demo failed (exit status {process.returncode})")
+    return rows
+
+
+def report(rows, households, cores, size):
+    """The figures of ``run``'s rows as a Markdown table and a closing paragraph."""
+    header = ("step", "wall s", "PostgreSQL CPU s", "Python CPU s", "idle core-s", "WAL MB", "ckpt")
+    lines = [
+        f"load_demo --households {households:,} on {cores} cores",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
+    totals = [0.0] * 6
+    for key, *values in rows:
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        lines.append(_row(key, *values))
+    lines.append(_row("all steps", *totals))
+    wall, postgres, python, idle, _wal, _checkpoints = totals
+    cpu = postgres + python
+    lines.append(
+        f"CPU {cpu:.0f} s over {cores} cores: no less than {cpu / cores:.0f} s of wall time "
+        f"for this work (PostgreSQL's share alone: {postgres / cores:.0f} s); the machine "
+        f"was idle {idle / (wall * cores) if wall else 0:.0%} of the time."
+    )
+    lines.append(f"database size {size / 2**30:.2f} GB")
+    return "\n".join(lines)
+
+
+def _row(key, wall, postgres, python, idle, wal, checkpoints):
+    return (
+        f"| {key} | {wall:.1f} | {postgres:.1f} | {python:.1f} | {idle:.1f} "
+        f"| {wal / 2**20:,.0f} | {checkpoints:.0f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""benchmarks/demo_build.py: whose CPU it counts, the floor it prints, and that it
+never builds into a database that exists."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import demo_build  # noqa: E402
+
+BURN = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+
+
+def test_an_ended_child_counts_for_python_not_postgresql():
+    before = demo_build.cpu_snapshot(os.getpid())
+    subprocess.run([sys.executable, "-c", BURN], check=True)  # waited for: reaped
+    after = demo_build.cpu_snapshot(os.getpid())
+    assert after["python"] - before["python"] >= 0.45
+    # The child is ours, so none of its time is PostgreSQL's (which other tests may use).
+    assert after["python"] - before["python"] < 5
+
+
+def test_a_process_outside_the_tree_is_not_counted():
+    child = subprocess.Popen([sys.executable, "-c", BURN])
+    before = demo_build.cpu_snapshot(child.pid)
+    # A process that is not the root's descendant: our own parent-side work.
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    child.wait()
+    after = demo_build.cpu_snapshot(child.pid)  # the pid is gone: nothing of the tree left
+    assert after["python"] == 0.0
+    assert before["python"] <= 0.6
+
+
+@pytest.mark.django_db
+def test_postgresql_backends_count_for_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's server processes")
+    before = demo_build.cpu_snapshot(os.getpid())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM generate_series(1, 3000000) g WHERE md5(g::text) > ''")
+    after = demo_build.cpu_snapshot(os.getpid())
+    assert after["postgres"] - before["postgres"] >= 0.2
+    assert after["python"] - before["python"] < after["postgres"] - before["postgres"]
+
+
+def test_the_report_adds_the_steps_and_prints_the_floor():
+    rows = [
+        ("communities", 10.0, 6.0, 8.0, 6.0, 2 * 2**20, 1),
+        ("dashboards", 5.0, 7.0, 1.0, 2.0, 1 * 2**20, 0),
+    ]
+    text = demo_build.report(rows, 500_000, 2, 3 * 2**30)
+    lines = text.splitlines()
+    assert lines[0] == "load_demo --households 500,000 on 2 cores"
+    assert "| communities | 10.0 | 6.0 | 8.0 | 6.0 | 2 | 1 |" in lines
+    assert "| all steps | 15.0 | 13.0 | 9.0 | 8.0 | 3 | 1 |" in lines
+    # 22 CPU seconds over 2 cores: at least 11 s; PostgreSQL's 13 s alone: 6.5 -> 6 s;
+    # idle 8 of 30 core-seconds.
+    assert (
+        "CPU 22 s over 2 cores: no less than 11 s of wall time for this work "
+        "(PostgreSQL's share alone: 6 s); the machine was idle 27% of the time."
+    ) in lines
+    assert lines[-1] == "database size 3.00 GB"
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_database_that_exists(monkeypatch):
+    """Never harm data: it builds only into a database it created."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs the PostgreSQL server")
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT'] or 5432}/postgres"
+    name = settings["NAME"]  # the test database: it exists
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(sys, "argv", ["demo_build.py", "--database", name, "--households", "5"])
+    with pytest.raises(SystemExit, match="refusing to run: database .* exists"):
+        demo_build.main()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        assert cursor.fetchone() == (1,)
+
+
+def test_it_needs_postgresql(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///db.sqlite3")
+    monkeypatch.setattr(sys, "argv", ["demo_build.py"])
+    with pytest.raises(SystemExit, match="PostgreSQL"):
+        demo_build.main()
