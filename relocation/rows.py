@@ -180,11 +180,9 @@ def keys_referring_checked_once(tables):
             [[quote(table) for table in sorted(set(tables))]],
         )
         for table, name, definition in cursor.fetchall():
-            try:  # in a savepoint: rolled back, it lets the lock go again
-                with transaction.atomic():
-                    cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+            try:
+                with _locks_waited_for_briefly(cursor):
                     cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
             except OperationalError:
                 continue  # another session holds the table: this key is checked per row
             keys.append(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
@@ -193,6 +191,17 @@ def keys_referring_checked_once(tables):
         run_waiting_checks(cursor)  # those of the keys left in place
         for statement in keys:
             cursor.execute(statement)
+
+
+@contextmanager
+def _locks_waited_for_briefly(cursor):
+    """A savepoint whose statements wait at most ``BULK_LOCK_TIMEOUT`` for another
+    session's lock (``OperationalError`` past it); rolled back, it lets the locks it
+    took go again."""
+    with transaction.atomic():
+        cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+        yield
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
 
 
 def run_waiting_checks(cursor):
@@ -220,12 +229,9 @@ def _drop_for_loading(tables):
     with connection.cursor() as cursor:
         run_waiting_checks(cursor)
         for table in sorted(set(tables)):
-            # In a savepoint: rolled back, it lets the lock go again.
             try:
-                with transaction.atomic():
-                    cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+                with _locks_waited_for_briefly(cursor):
                     cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
                     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")
                     if cursor.fetchone()[0]:
                         raise _HoldsRows

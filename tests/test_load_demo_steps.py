@@ -119,16 +119,19 @@ def test_long_steps_say_how_far_they_are():
 
 
 def test_progress_is_silent_for_a_small_step_or_without_stdout():
-    from communities.demo.generate import progress
+    from communities.demo.generate import Progress
 
     out = io.StringIO()
-    tick = progress(out, "社区治理", 49)
+    small = Progress(out, "社区治理", 49)
     for done in range(1, 50):
-        tick(done)
+        small.tick(done)
+    small.say("  权益落实记录：由数据库逐户生成……")
     assert out.getvalue() == ""
-    tick = progress(None, "社区治理", 500)
-    tick(50)  # nothing to write to, and no error
-    tick = progress(out, "社区治理", 500)
-    tick(49)
-    tick(50)
-    assert out.getvalue() == "  社区治理：已处理 50/500 个安置点（0 秒）"
+    silent = Progress(None, "社区治理", 500)
+    silent.tick(50)  # nothing to write to, and no error
+    silent.say("line")
+    progress = Progress(out, "社区治理", 500)
+    progress.tick(49)
+    progress.tick(50)
+    progress.say("|own line")
+    assert out.getvalue() == "  社区治理：已处理 50/500 个安置点（0 秒）|own line"

@@ -1577,20 +1577,30 @@ def in_processes(function, tasks, workers, depth=8):
         _forked = None
 
 
-def progress(stdout, label, total, every=10, least=50):
-    """``tick(done)`` that prints ``"  <label>：已处理 <done>/<total> 个安置点（<s> 秒）"`` each
-    time another ``every``-th of ``total`` settlements is done, for a step of at least
-    ``least`` settlements (a smaller one is quick) and a ``stdout`` (None: silent)."""
-    started = time.monotonic()
-    step = max(1, total // every)
+class Progress:
+    """What a step over settlements says while it runs: ``tick(done)`` prints
+    ``"  <label>：已处理 <done>/<total> 个安置点（<s> 秒）"`` each time another ``every``-th
+    of the ``total`` settlements is done, and ``say(line)`` prints a line of its own; both
+    only for a step of at least ``least`` settlements (a smaller one is quick) and with a
+    ``stdout`` (None: silent)."""
 
-    def tick(done):
-        if stdout is not None and total >= least and done % step == 0:
-            stdout.write(
-                f"  {label}：已处理 {done}/{total} 个安置点（{time.monotonic() - started:.0f} 秒）"
+    def __init__(self, stdout, label, total, every=10, least=50):
+        self.stdout = stdout if total >= least else None
+        self.label = label
+        self.total = total
+        self.step = max(1, total // every)
+        self.started = time.monotonic()
+
+    def say(self, line):
+        if self.stdout is not None:
+            self.stdout.write(line)
+
+    def tick(self, done):
+        if done % self.step == 0:
+            self.say(
+                f"  {self.label}：已处理 {done}/{self.total} 个安置点"
+                f"（{time.monotonic() - self.started:.0f} 秒）"
             )
-
-    return tick
 
 
 def _result(future):

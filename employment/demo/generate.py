@@ -19,7 +19,7 @@ from communities.demo import (
     DEMO_REASON,
     demo_settlements,
 )
-from communities.demo.generate import PendingRows, in_processes, progress
+from communities.demo.generate import PendingRows, Progress, in_processes
 from communities.models import Household, Person, Region, shift_years
 
 from .. import enums
@@ -302,13 +302,13 @@ class _Builder:
         self._postings(counties, settlements)
         self._courses(counties, settlements)
         self.settlements = settlements
-        tick = progress(self.stdout, "就业与收入", len(settlements))
+        progress = Progress(self.stdout, "就业与收入", len(settlements))
         # The rows are made in other processes (``in_processes``), each
         # settlement's people read here, in this transaction.
         tasks = ((index, self._people(s)) for index, s in enumerate(settlements))
         for index, made in enumerate(in_processes(self._make, tasks, self.workers)):
             self._take(made)
-            tick(index + 1)
+            progress.tick(index + 1)
         self.pending.flush()
         self.timings["write"] = self.pending.seconds
         if self.postgres:  # fresh statistics, or the first indicator queries plan badly

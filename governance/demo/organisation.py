@@ -31,10 +31,10 @@ from django.utils import timezone
 from communities.demo import DEMO_REASON, demo_settlements
 from communities.demo.generate import (
     PendingRows,
+    Progress,
     delete_with_history,
     in_processes,
     loading,
-    progress,
 )
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
@@ -138,7 +138,7 @@ def build_organisation_demo(seed, workers=1, stdout=None):
         pending = PendingRows(now, LOADED, references=REFERENCES)
         maker = _Maker(seed, settlements, categories, today)
         tasks = filter(None, (_read(index, s, today) for index, s in enumerate(settlements)))
-        tick = progress(stdout, "社区治理", len(settlements))
+        progress = Progress(stdout, "社区治理", len(settlements))
         for made in in_processes(maker.make, tasks, workers):
             made_index = made.pop("index")
             settlement = settlements[made_index]
@@ -156,7 +156,7 @@ def build_organisation_demo(seed, workers=1, stdout=None):
             pending.take(made)
             for key, model in COUNTED.items():
                 counts[key] += len(made.get(model, ()))
-            tick(made_index + 1)
+            progress.tick(made_index + 1)
         pending.flush()
     return counts
 

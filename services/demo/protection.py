@@ -48,11 +48,11 @@ from django.utils import timezone
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
 from communities.demo.generate import (
     PendingRows,
+    Progress,
     delete_with_history,
     in_processes,
     insert_with_history,
     loading,
-    progress,
 )
 from communities.enums import Health
 from communities.models import Household, Person
@@ -371,14 +371,13 @@ def _write_records(settlements, checklists, seed, today, now, workers=1, stdout=
     pending = PendingRows(now, (BenefitRecord, TemporaryAssistance, HouseholdRight))
     maker = _Maker(settlements, checklists, seed, today, rights=not postgres)
     tasks = ((index, *_read(settlement)) for index, settlement in enumerate(settlements))
-    tick = progress(stdout, "社会保障待遇记录", len(settlements))
+    progress = Progress(stdout, "社会保障待遇记录", len(settlements))
     for index, made in enumerate(in_processes(maker.make, tasks, workers), start=1):
         pending.take(made)
-        tick(index)
+        progress.tick(index)
     pending.flush()
     if postgres:
-        if stdout is not None and len(settlements) >= 50:
-            stdout.write("  权益落实记录：由数据库逐户生成……")
+        progress.say("  权益落实记录：由数据库逐户生成……")
         started = time.monotonic()
         by_province = {}
         for settlement in settlements:
@@ -391,8 +390,7 @@ def _write_records(settlements, checklists, seed, today, now, workers=1, stdout=
                 [*_STATES, today, f"{seed}:rights:", today, ids, items, UNCHECKED],
                 now,
             )
-        if stdout is not None and len(settlements) >= 50:
-            stdout.write(f"  权益落实记录：已生成（{time.monotonic() - started:.0f} 秒）")
+        progress.say(f"  权益落实记录：已生成（{time.monotonic() - started:.0f} 秒）")
 
 
 def _read(settlement):
