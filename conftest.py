@@ -30,6 +30,29 @@ def _signal_handlers_restored():
             signal.signal(signum, handler)
 
 
+@pytest.fixture
+def other_session(db):
+    """A second PostgreSQL session on the test database (psycopg, its own transaction),
+    for tests of what another user's open transaction does to ours; closed after."""
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a second session on the same database: PostgreSQL only")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 # code, name, level, parent code: a hand-made slice of Guizhou (GB/T 2260 codes).
 REGION_ROWS = (
     ("520000", "贵州省", enums.RegionLevel.PROVINCE, None),

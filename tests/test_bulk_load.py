@@ -134,44 +134,33 @@ def test_a_table_that_holds_rows_is_left_alone(region_tree):
 
 
 @pytest.mark.django_db
-def test_a_table_another_session_uses_is_left_alone_and_not_locked(monkeypatch, region_tree):
+def test_a_table_another_session_uses_is_left_alone_and_not_locked(
+    monkeypatch, region_tree, other_session
+):
     """The other session's read is not made to wait for the load, nor the load for it."""
     _postgresql_only()
-    import psycopg
-
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        password=settings["PASSWORD"] or None,
-    )
-    try:
-        other.execute(f"SELECT count(*) FROM {SETTLEMENTS}")  # holds ACCESS SHARE until rollback
-        monkeypatch.setattr(rows, "BULK_LOCK_TIMEOUT", "200ms")
-        before = definitions(SETTLEMENTS)
-        with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
-            assert loaded == []
-            assert definitions(SETTLEMENTS) == before
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
-                    "AND relation = %s::regclass AND mode = 'AccessExclusiveLock'",
-                    [SETTLEMENTS],
-                )
-                assert cursor.fetchone()[0] == 0  # the savepoint gave the lock attempt up
-            read = {}
-            thread = threading.Thread(
-                target=lambda: read.update(
-                    n=other.execute(f"SELECT count(*) FROM {SETTLEMENTS}").fetchone()[0]
-                )
+    other_session.execute(f"SELECT count(*) FROM {SETTLEMENTS}")  # ACCESS SHARE until rollback
+    monkeypatch.setattr(rows, "BULK_LOCK_TIMEOUT", "200ms")
+    before = definitions(SETTLEMENTS)
+    with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
+        assert loaded == []
+        assert definitions(SETTLEMENTS) == before
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND relation = %s::regclass AND mode = 'AccessExclusiveLock'",
+                [SETTLEMENTS],
             )
-            thread.start()
-            thread.join(timeout=10)
-            assert read == {"n": 0}
-    finally:
-        other.close()
+            assert cursor.fetchone()[0] == 0  # the savepoint gave the lock attempt up
+        read = {}
+        thread = threading.Thread(
+            target=lambda: read.update(
+                n=other_session.execute(f"SELECT count(*) FROM {SETTLEMENTS}").fetchone()[0]
+            )
+        )
+        thread.start()
+        thread.join(timeout=10)
+        assert read == {"n": 0}
 
 
 @pytest.mark.django_db(transaction=True)

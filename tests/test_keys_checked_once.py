@@ -73,3 +73,31 @@ def test_rows_written_earlier_in_the_transaction_are_checked_first():
         with keys_referring_checked_once([SETTLEMENTS]):
             pass
     assert not Building.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_key_of_a_table_another_session_uses_stays_and_is_checked_per_row(
+    monkeypatch, other_session
+):
+    """The key of a table another session reads is left in place (its lock would make that
+    session wait for the whole removal): the others are still dropped and added again,
+    and a row left referring to a deleted one still fails, through the kept key."""
+    _postgresql_only()
+    from relocation import rows
+
+    building = BuildingFactory()
+    keys = referring_keys(SETTLEMENTS)
+    building_key = next(name for table, name, _d in keys if table == "communities_building")
+    other_session.execute("SELECT count(*) FROM communities_building")  # ACCESS SHARE held
+    monkeypatch.setattr(rows, "BULK_LOCK_TIMEOUT", "200ms")
+    with (
+        pytest.raises(IntegrityError, match=building_key),
+        transaction.atomic(),
+        keys_referring_checked_once([SETTLEMENTS]),
+    ):
+        inside = referring_keys(SETTLEMENTS)
+        assert [table for table, _n, _d in inside] == ["communities_building"]
+        assert len(keys) > 1  # the other tables' keys were dropped
+        Settlement.objects.filter(pk=building.settlement_id)._raw_delete(connection.alias)
+    assert Settlement.objects.filter(pk=building.settlement_id).exists()
+    assert referring_keys(SETTLEMENTS) == keys
