@@ -595,6 +595,14 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
 class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """History pages that obey scope and masking like every other page."""
 
+    def get_inlines(self, request, obj):
+        """Without the inlines that need the saved record (``on_add_page = False``) on the add
+        page.  Their permissions must not refuse a missing record themselves: Django reads an
+        inline's rows after asking for its view permission without the record."""
+        if obj is None:
+            return [inline for inline in self.inlines if getattr(inline, "on_add_page", True)]
+        return self.inlines
+
     def history_view(self, request, object_id, extra_context=None):
         if not is_valid_object_id(self.model, object_id):
             raise Http404  # ``abc`` or 2**70 would reach the database and fail there

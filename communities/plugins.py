@@ -6,7 +6,9 @@ The core never imports a satellite.  A satellite adds instead:
   and person admin pages: ``household_page.add("employment", inlines=…)`` in the
   satellite's ``admin.py`` (discovered by ``django.contrib.admin``).  The
   pages' ``inlines``, ``list_filter`` and ``resource_classes`` are the core's
-  own followed by every registered section, in registration order;
+  own followed by every registered section, in registration order.  An inline
+  that needs the saved record says ``on_add_page = False`` and is left off the
+  add page (``ScopedHistoryAdmin.get_inlines``);
 * **QuerySet methods** on core models — ``add_queryset_methods(Person, Mixin)``
   from the satellite's ``AppConfig.ready()``, so that its rules (the labour
   force, zero-employment households …) are written once, in the satellite,

@@ -436,18 +436,7 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
 
     model = HouseholdRight
     extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        return obj is not None and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return obj is not None and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return obj is not None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return obj is not None and super().has_delete_permission(request, obj)
+    on_add_page = False  # communities.admin_scope.ScopedHistoryAdmin.get_inlines
 
     fields = ("item", "state", "recorded_on", "notes")
     verbose_name_plural = _("权益保障（迁出地、迁入地权益落实情况）")

@@ -79,4 +79,11 @@ def test_worker_fills_the_rights_checklist(transactional_db, live_server, world,
     assert HouseholdRight.objects.get(household=household, item=land).recorded_on == (
         timezone.localdate()
     )
+    # The page opened again shows the saved checklist, as saved.
+    group = page.locator("#rights-group")
+    expect(group.locator("tr.form-row:not(.empty-form)")).to_have_count(3)
+    expect(page.locator("select[name='rights-0-state']")).to_have_value(RightState.SECURED.value)
+    expect(page.locator("select[name='rights-2-state']")).to_have_value(
+        RightState.NOT_APPLICABLE.value
+    )
     shot(page, "73-worker-rights-saved")
