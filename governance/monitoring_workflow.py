@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Settlement
 from communities.scope import get_scope
+from relocation.accounts.names import display_name
 
 from .models.monitoring import (
     NOTICE_MIN_DAYS,
@@ -149,12 +150,6 @@ def next_step(record):
     return Step(last.step + 1) if last.step < Step.COUNTY else None
 
 
-def _user_name(user):
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def check_lead(household, user, taken_on):
     """Raise ValidationError unless ``user`` may record a lead for ``household`` on the date."""
     settlement = Settlement.objects.filter(pk=household.settlement_id).first()
@@ -198,7 +193,7 @@ def start_identification(
         step=Step.LEAD,
         taken_on=taken_on,
         taken_by=user,
-        taken_by_name=_user_name(user),
+        taken_by_name=display_name(user),
         document_number=document_number,
         notes=str(LeadSource(lead_source).label),
     )
@@ -228,7 +223,7 @@ def start_removal(record, *, user, taken_on, document_number="", notes=""):
         step=Step.LEAD,
         taken_on=taken_on,
         taken_by=user,
-        taken_by_name=_user_name(user),
+        taken_by_name=display_name(user),
         document_number=document_number,
         notes=notes,
     )
@@ -304,7 +299,7 @@ def take_step(
         step=step,
         taken_on=taken_on,
         taken_by=user,
-        taken_by_name=_user_name(user),
+        taken_by_name=display_name(user),
         document_number=document_number.strip(),
         approved=approved,
         notice_start=notice_start if step == Step.VILLAGE else None,

@@ -60,6 +60,15 @@ class TestIdentification:
         )
         assert wf.next_step(record) == Step.VILLAGE
 
+    def test_step_keeps_the_name_as_chinese_write_it(self, gov):
+        gov.worker.first_name, gov.worker.last_name = "秀梅", "杨"
+        gov.worker.save()
+        record = open_record(gov)
+        step = wf.take_step(
+            record, Step.VISIT, user=gov.worker, taken_on=day(1), document_number="SQ-001"
+        )
+        assert step.taken_by_name == "杨秀梅"
+
     def test_village_step_with_five_day_notice(self, gov):
         record = walk(gov, open_record(gov), upto=Step.VISIT)
         step = wf.take_step(

@@ -61,3 +61,20 @@ def test_csrf_failure_page_is_chinese(xingyi_official):
     body = response.content.decode()
     assert "请求未被接受" in body and "刷新后重新提交" in body
     assert "CSRF verification failed" not in body
+
+
+def test_list_and_form_titles_are_in_chinese_word_order(client, xingyi_admin):
+    client.force_login(xingyi_admin)
+    listing = client.get(reverse("admin:communities_household_changelist")).content.decode()
+    assert "<h1>搬迁户列表</h1>" in listing and "<title>搬迁户列表 |" in listing
+    assert "按入住状态" in listing
+    for django_order in ("选择 搬迁户 来修改", "以 入住状态"):
+        assert django_order not in listing, django_order
+    adding = client.get(reverse("admin:communities_household_add")).content.decode()
+    assert "<h1>增加搬迁户</h1>" in adding
+
+
+def test_read_only_list_title_is_the_same(client, xingyi_official):
+    client.force_login(xingyi_official)  # may view households, not change them
+    listing = client.get(reverse("admin:communities_household_changelist")).content.decode()
+    assert "<h1>搬迁户列表</h1>" in listing and "选择搬迁户查看" not in listing
