@@ -228,8 +228,8 @@ class TenHouseholdGroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class PersonInline(ScopedAdminMixin, admin.TabularInline):
     model = Person
     form = PersonForm
-    # A table on a computer, one card per member on a phone.
-    template = "admin/edit_inline/member_cards.html"
+    # A table on a computer, one card per member on a phone (templates/admin/edit_inline/tabular.html).
+    cards = True
     formset = MembersFormSet
     extra = 1
     min_num = 1

@@ -82,6 +82,9 @@ def test_worker_fills_the_rights_checklist(transactional_db, live_server, world,
     # The page opened again shows the saved checklist, as saved.
     group = page.locator("#rights-group")
     expect(group.locator("tr.form-row:not(.empty-form)")).to_have_count(3)
+    # Saved rows, not new ones: no remove link (inlines.js adds it to unsaved rows only).
+    expect(group.locator("tr.has_original")).to_have_count(3)
+    expect(group.locator(".inline-deletelink")).to_have_count(0)
     expect(page.locator("select[name='rights-0-state']")).to_have_value(RightState.SECURED.value)
     expect(page.locator("select[name='rights-2-state']")).to_have_value(
         RightState.NOT_APPLICABLE.value
