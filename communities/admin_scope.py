@@ -11,7 +11,7 @@ import dataclasses
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteMixin
+from django.contrib.admin.widgets import AutocompleteMixin, AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
@@ -398,6 +398,80 @@ def share_select_choices(form_class):
         field.choices = SharedChoices(field)
 
 
+class RowsAutocompleteSelect(AutocompleteSelect):
+    """The autocomplete of a foreign key, whose chosen record an inline formset reads
+    once for all its rows (``known``, set by ``ParentKnownFormSet``).
+
+    Django's widget reads the chosen record when it renders, once per row: a job
+    posting's 50 referrals read their people and jobs 260 times.  Without
+    ``known``, or for a value it lacks, the widget reads as Django's does.
+    """
+
+    known = None  # {str(key): (key, label)}
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if self.known is None or not selected <= self.known.keys():
+            return super().optgroups(name, value, attr)
+        default = (None, [], 0)
+        if not self.is_required:
+            default[1].append(self.create_option(name, "", "", False, 0))
+        for key in sorted(selected):
+            option_value, label = self.known[key]
+            default[1].append(
+                self.create_option(name, option_value, label, selected, len(default[1]))
+            )
+        return [default]
+
+
+def _key_attname(widget):
+    """The attribute of the related record an autocomplete's values are (its to_field)."""
+    opts = widget.field.remote_field.model._meta
+    return opts.get_field(getattr(widget.field.remote_field, "field_name", opts.pk.attname)).attname
+
+
+class ParentKnownFormSet(forms.BaseInlineFormSet):
+    """An inline formset whose rows do not read, row by row, what the page already has.
+
+    * Each row's record knows the page's record as its parent object: Django sets
+      only the foreign key's id, so a row's label (str(job) naming its person) read
+      the parent again, once per row.
+    * The records chosen in the rows' autocompletes are read once for all rows
+      (``RowsAutocompleteSelect``).
+    """
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        parent = self.instance
+        if parent.pk is not None and getattr(form.instance, self.fk.attname) == parent.pk:
+            self.fk.set_cached_value(form.instance, parent)
+        return form
+
+    @cached_property
+    def forms(self):
+        forms = super().forms
+        for name in self.form.base_fields:
+            widgets = []
+            for form in forms:
+                widget = form.fields[name].widget
+                widget = getattr(widget, "widget", widget)  # inside the admin's wrapper
+                if isinstance(widget, RowsAutocompleteSelect):
+                    widgets.append((form, widget))
+            if len(widgets) < 2:
+                continue
+            keys = {str(form[name].value()) for form, _widget in widgets} - {"", "None"}
+            form, widget = widgets[0]
+            field, key = form.fields[name], _key_attname(widget)
+            records = field.queryset.using(widget.db).filter(**{f"{key}__in": keys})
+            known = {
+                str(getattr(record, key)): (getattr(record, key), field.label_from_instance(record))
+                for record in records
+            }
+            for _form, widget in widgets:
+                widget.known = known
+        return forms
+
+
 class ScopedAdminMixin(ReadAuditAdminMixin):
     """Scope and masking for a ModelAdmin; put it first in the bases."""
 
@@ -472,6 +546,11 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name not in self.unscoped_fk_fields and "queryset" not in kwargs:
             kwargs["queryset"] = self._choice_queryset(db_field, request)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            # Django's autocomplete, whose chosen record an inline reads once for all rows.
+            kwargs["widget"] = RowsAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -486,7 +565,7 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         # Inlines only: a ModelAdmin has no formset of its own.
         formset = super().get_formset(request, obj, **kwargs)
         share_select_choices(formset.form)
-        return formset
+        return type(formset.__name__, (ParentKnownFormSet, formset), {})
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(

@@ -361,6 +361,11 @@ class ReferralInline(ScopedAdminMixin, admin.TabularInline):
     fields = ("person", "referred_on", "outcome", "employment", "notes")
     autocomplete_fields = ("person", "employment")
 
+    def _choice_queryset(self, db_field, request):
+        queryset = super()._choice_queryset(db_field, request)
+        # A chosen job is shown as str(job), which names its person.
+        return queryset.select_related("person") if db_field.name == "employment" else queryset
+
 
 @admin.register(JobPosting)
 class JobPostingAdmin(EmploymentAdmin):

@@ -468,3 +468,45 @@ def test_list_exports_in_the_import_layout_reimport_unchanged(client, world):
         job = upload(world.admin, kind, response.content, f"{model}.csv")
         assert job.errors == []
         assert (job.new_rows, job.updated_rows, job.unchanged_rows) == (0, 0, 1)
+
+
+def test_posting_page_reads_its_referrals_in_the_same_queries_for_any_number(client, world, jobs):
+    """Each referral row shows its person and job in autocompletes; those are read once for
+    all rows (communities.admin_scope.RowsAutocompleteSelect), not once per row (a posting
+    of 50 referrals took 386 queries)."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.tests.factories import PersonFactory
+    from employment.models import Referral
+
+    client.force_login(world.worker)
+    page = url("jobposting", "change", jobs.posting_a.pk)
+
+    def refer(n):
+        for i in range(n):
+            person = PersonFactory(household=world.households["a"], name=f"推荐{i}")
+            job = EmploymentRecord.objects.create(
+                person=person,
+                kind=enums.EmploymentKind.WAGE,
+                employer_name="某厂",
+                place=enums.WorkPlace.IN_COUNTY,
+                start_date=datetime.date(2024, 3, 1),
+            )
+            Referral.objects.create(person=person, posting=jobs.posting_a, employment=job)
+        client.get(page)  # warm the session and permission caches
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(page)
+        return len(ctx.captured_queries), response.content.decode()
+
+    few, _ = refer(2)
+    many, body = refer(6)
+    assert many == few
+    for referral in Referral.objects.filter(posting=jobs.posting_a, employment__isnull=False):
+        person, job = referral.person, referral.employment
+        assert f'<option value="{person.pk}" selected>{person.name}</option>' in body
+        assert f'<option value="{job.pk}" selected>{job}</option>' in body
+    # The referral of 配偶C (another settlement) stays out of the worker's page.
+    assert jobs.referral_c.person.name not in body
