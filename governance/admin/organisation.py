@@ -121,14 +121,33 @@ class PartyMemberAdmin(GovernanceAdmin):
         return (queryset.filter(name__startswith=term) if term else queryset), False
 
 
+class ResidentGroupForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        settlement, buildings = cleaned.get("settlement"), cleaned.get("buildings")
+        if settlement and buildings:
+            others = [b.name for b in buildings if b.settlement_id != settlement.pk]
+            if others:
+                self.add_error(
+                    "buildings",
+                    _(
+                        "楼栋「%(names)s」不属于安置点「%(settlement)s」，居民小组只能包含本安置点的楼栋。"
+                    )
+                    % {"names": "、".join(others), "settlement": settlement.name},
+                )
+        return cleaned
+
+
 @admin.register(ResidentGroup)
 class ResidentGroupAdmin(GovernanceAdmin):
+    form = ResidentGroupForm
     list_display = ("name", "settlement", "leader_name")
     list_filter = ("settlement",)
     list_select_related = ("settlement",)
     search_fields = ("name",)
-    autocomplete_fields = ("settlement",)
-    filter_horizontal = ("buildings",)
+    # Searched, not listed: the two-box picker put every building in scope on the page
+    # (a province's tens of thousands), each reading its settlement for its label.
+    autocomplete_fields = ("settlement", "buildings")
 
 
 class BuildingSettlementFilter(SettlementChoiceFilter):

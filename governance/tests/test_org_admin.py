@@ -260,3 +260,49 @@ def test_stair_leaders_in_scope(client, world):
     assert "本点总楼长" in html and "他点总楼长" not in html
     assert client.get(f"/admin/governance/stairleader/{other.pk}/change/").status_code == 404
     assert client.get(f"/admin/governance/stairleader/{mine.pk}/change/").status_code == 200
+
+
+def test_resident_group_takes_only_its_settlements_buildings(client, world, make_user):
+    """A 居民小组 groups buildings of its own settlement; the buildings are searched, not
+    listed, so the page does not grow with the buildings in scope."""
+    from communities.tests.factories import BuildingFactory
+    from governance.models.organisation import ResidentGroup
+
+    s1, s3 = world["s1"], SettlementFactory(name="三号安置点", county=world["s1"].county)
+    own = BuildingFactory(settlement=s1, name="1栋")
+    across = BuildingFactory(settlement=s3, name="9栋")
+    many = [BuildingFactory(settlement=s1, name=f"{n}号楼") for n in range(10, 40)]
+    user = make_user(role=Role.COMMUNITY_WORKER, settlements=[s1, s3])
+    client.force_login(user)
+    response = client.post(
+        "/admin/governance/residentgroup/add/",
+        {"settlement": s1.pk, "name": "第一居民小组", "buildings": [own.pk, across.pk]},
+    )
+    assert response.status_code == 200
+    assert "楼栋「9栋」不属于安置点「一号安置点」，居民小组只能包含本安置点的楼栋。" in (
+        response.content.decode()
+    )
+    assert not ResidentGroup.objects.exists()
+    response = client.post(
+        "/admin/governance/residentgroup/add/",
+        {"settlement": s1.pk, "name": "第一居民小组", "buildings": [own.pk]},
+    )
+    assert response.status_code == 302
+    group = ResidentGroup.objects.get()
+    assert list(group.buildings.all()) == [own]
+    page = client.get(f"/admin/governance/residentgroup/{group.pk}/change/").content.decode()
+    assert "1栋" in page
+    assert not [b.name for b in many if b.name in page]  # only the chosen one is on the page
+    # The search offers the user's buildings, not another county's.
+    elsewhere = BuildingFactory(settlement=world["s2"], name="1栋")
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "governance",
+            "model_name": "residentgroup",
+            "field_name": "buildings",
+            "term": "1栋",
+        },
+    )
+    ids = {int(r["id"]) for r in response.json()["results"]}
+    assert own.pk in ids and elsewhere.pk not in ids
