@@ -13,6 +13,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -163,18 +164,19 @@ class NextStepFilter(admin.SimpleListFilter):
         value = self.value()
         if not value or not value.isdigit() or int(value) not in Step.values:
             return queryset
-        from django.db.models import OuterRef, Subquery
+        return queryset.filter(
+            state__in=(RecordState.IDENTIFYING, RecordState.REMOVING), _last_step=int(value) - 1
+        )
 
-        latest = (
-            WorkflowStep.objects.filter(record=OuterRef("pk"))
-            .order_by("-procedure", "-round", "-step")
-            .values("step")[:1]
-        )
-        return (
-            queryset.filter(state__in=("identifying", "removing"))
-            .annotate(_last=Subquery(latest))
-            .filter(_last=int(value) - 1)
-        )
+
+def latest_step():
+    """The step last taken in the record's procedure (``workflow.last_step`` in SQL): a
+    removal sorts after the identification ("remove" > "identify"), its latest round first."""
+    return Subquery(
+        WorkflowStep.objects.filter(record=OuterRef("pk"))
+        .order_by("-procedure", "-round", "-step")
+        .values("step")[:1]
+    )
 
 
 # --- records ------------------------------------------------------------------------------
@@ -399,10 +401,16 @@ class MonitoringRecordAdmin(MonitoringAdmin):
             return obj.due_on
         return "—"
 
+    def get_queryset(self, request):
+        # 待办环节 of each row and its filter, without a query per row.
+        return super().get_queryset(request).annotate(_last_step=latest_step())
+
     @admin.display(description=_("待办环节"))
     def waiting_step(self, obj):
-        step = workflow.next_step(obj)
-        return step.label if step else "—"
+        if obj.state not in (RecordState.IDENTIFYING, RecordState.REMOVING):
+            return "—"
+        last = obj._last_step
+        return Step(last + 1).label if last is not None and last < Step.COUNTY else "—"
 
     # --- steps ----------------------------------------------------------------------------
     def get_urls(self):

@@ -3,6 +3,7 @@ step buttons and forms of every level, bad input through the pages, overdue
 highlighting, masking, history and the on-demand scan."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -279,6 +280,56 @@ class TestWorkLists:
         client.force_login(gov.county)
         assert rows(client, "monitoringrecord", waiting=int(Step.TOWNSHIP)) == {records["a"]}
         assert rows(client, "monitoringrecord", waiting=int(Step.VISIT)) == {records["b"]}
+
+    def test_waiting_step_column_follows_the_workflow_without_a_query_per_row(
+        self, client, gov, records
+    ):
+        """待办环节 of each row is workflow.next_step, read with the rows: a removal's latest
+        round counts, not an earlier round's later steps."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from governance import monitoring_workflow as wf
+
+        a = walk(gov, records["a"])  # 监测中
+        wf.start_removal(a, user=gov.worker, taken_on=day(40))
+        walk(gov, a, upto=Step.VILLAGE, procedure_day=40)
+        wf.take_step(
+            a,
+            Step.TOWNSHIP,
+            user=gov.township,
+            taken_on=day(48),
+            document_number="X",
+            approved=False,
+            notes="仍有大病支出",
+        )
+        wf.start_removal(a, user=gov.worker, taken_on=day(60))  # round 2: its lead only
+        a.refresh_from_db()
+        assert a.state == RecordState.REMOVING and wf.next_step(a) == Step.VISIT
+        client.force_login(gov.admin)
+        client.get(url("monitoringrecord"))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url("monitoringrecord"))
+        body = response.content.decode()
+        shown = dict(
+            re.findall(
+                r'/monitoringrecord/(\d+)/change/.*?<td class="field-waiting_step">(.*?)</td>',
+                body,
+                re.S,
+            )
+        )
+        expected = {
+            str(r.pk): (wf.next_step(r).label if wf.next_step(r) else "—")
+            for r in MonitoringRecord.objects.all()
+        }
+        assert shown == expected and len(shown) == 3
+        # The steps are read inside the list's own query, not by a query of their own per row.
+        assert not [
+            q
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "governance_workflowstep"')
+        ]
+        assert rows(client, "monitoringrecord", waiting=int(Step.VISIT)) == set(records.values())
 
     def test_bad_filter_values_list_nothing(self, client, gov, records):
         client.force_login(gov.county)
