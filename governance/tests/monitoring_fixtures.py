@@ -253,3 +253,19 @@ def warn_fixture(region_tree, make_user):
         county=make_user(Role.COUNTY_OFFICIAL, regions=[rt.xingyi], username="warn_county"),
         other_county=make_user(Role.COUNTY_OFFICIAL, regions=[rt.zhongshan], username="warn_other"),
     )
+
+
+def refuse_removal(gov, record):
+    """A record in monitoring through a removal (round 1) that the township refuses on day 48."""
+    wf.start_removal(record, user=gov.worker, taken_on=day(40))
+    walk(gov, record, upto=Step.VILLAGE, procedure_day=40)
+    wf.take_step(
+        record,
+        Step.TOWNSHIP,
+        user=gov.township,
+        taken_on=day(48),
+        document_number="X",
+        approved=False,
+        notes="仍有大病支出",
+    )
+    return record

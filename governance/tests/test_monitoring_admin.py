@@ -20,7 +20,15 @@ from governance.models import (
     WorkflowStep,
 )
 
-from .monitoring_fixtures import D0, day, gov_fixture, open_record, walk, world  # noqa: F401
+from .monitoring_fixtures import (  # noqa: F401
+    D0,
+    day,
+    gov_fixture,
+    open_record,
+    refuse_removal,
+    walk,
+    world,
+)
 
 
 def url(model, action="changelist", *args):
@@ -291,18 +299,7 @@ class TestWorkLists:
 
         from governance import monitoring_workflow as wf
 
-        a = walk(gov, records["a"])  # 监测中
-        wf.start_removal(a, user=gov.worker, taken_on=day(40))
-        walk(gov, a, upto=Step.VILLAGE, procedure_day=40)
-        wf.take_step(
-            a,
-            Step.TOWNSHIP,
-            user=gov.township,
-            taken_on=day(48),
-            document_number="X",
-            approved=False,
-            notes="仍有大病支出",
-        )
+        a = refuse_removal(gov, walk(gov, records["a"]))  # 监测中 again
         wf.start_removal(a, user=gov.worker, taken_on=day(60))  # round 2: its lead only
         a.refresh_from_db()
         assert a.state == RecordState.REMOVING and wf.next_step(a) == Step.VISIT

@@ -17,7 +17,15 @@ from governance.models import (
     WorkflowStep,
 )
 
-from .monitoring_fixtures import D0, day, gov_fixture, open_record, walk, world  # noqa: F401
+from .monitoring_fixtures import (  # noqa: F401
+    D0,
+    day,
+    gov_fixture,
+    open_record,
+    refuse_removal,
+    walk,
+    world,
+)
 
 
 def messages(error):
@@ -141,18 +149,7 @@ class TestRemoval:
         assert record.steps.filter(procedure=Procedure.REMOVE).count() == 5
 
     def test_refused_removal_keeps_monitoring_and_may_start_again(self, gov):
-        record = walk(gov, open_record(gov))
-        wf.start_removal(record, user=gov.worker, taken_on=day(40))
-        walk(gov, record, upto=Step.VILLAGE, procedure_day=40)
-        wf.take_step(
-            record,
-            Step.TOWNSHIP,
-            user=gov.township,
-            taken_on=day(48),
-            document_number="X",
-            approved=False,
-            notes="仍有大病支出",
-        )
+        record = refuse_removal(gov, walk(gov, open_record(gov)))
         record.refresh_from_db()
         assert (record.state, record.risk_eliminated) == (RecordState.MONITORED, False)
         wf.start_removal(record, user=gov.worker, taken_on=day(60))
