@@ -62,6 +62,20 @@ def _has_field(model, name):
     return True
 
 
+def _shown_foreign_keys(inline):
+    """The foreign keys among the fields an inline shows."""
+    names = inline.fields or [f.name for f in inline.model._meta.concrete_fields]
+    shown = []
+    for name in names:
+        try:
+            field = inline.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue  # a method or a form-only field
+        if isinstance(field, models.ForeignKey):
+            shown.append(name)
+    return shown
+
+
 def scoped_queryset(model, user):
     qs = model._default_manager.all()
     return qs.visible_to(user) if hasattr(qs, "visible_to") else qs
@@ -490,6 +504,10 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         if refuses_id_search(request):
             # Lists, exports and autocompletes alike: no confirming a guessed ID number.
             return qs.none()
+        if isinstance(self, admin.options.InlineModelAdmin):
+            # An inline's rows show the records their foreign keys name (a read-only row as
+            # text, str(record)): read with the rows, not once per row.
+            qs = qs.select_related(*_shown_foreign_keys(self))
         return qs.visible_to(request.user) if hasattr(qs, "visible_to") else qs
 
     def get_list_display(self, request):

@@ -361,9 +361,13 @@ class ReferralInline(ScopedAdminMixin, admin.TabularInline):
     fields = ("person", "referred_on", "outcome", "employment", "notes")
     autocomplete_fields = ("person", "employment")
 
+    # A job is shown as str(job), which names its person: in a read-only row and as the
+    # chosen option of an editable one.
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("employment__person")
+
     def _choice_queryset(self, db_field, request):
         queryset = super()._choice_queryset(db_field, request)
-        # A chosen job is shown as str(job), which names its person.
         return queryset.select_related("person") if db_field.name == "employment" else queryset
 
 
