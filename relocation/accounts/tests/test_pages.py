@@ -1,6 +1,8 @@
 """The 403 page and the admin's own strings are Chinese."""
 
+import html
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -72,6 +74,8 @@ def test_list_and_form_titles_are_in_chinese_word_order(client, xingyi_admin):
         assert django_order not in listing, django_order
     adding = client.get(reverse("admin:communities_household_add")).content.decode()
     assert "<h1>增加搬迁户</h1>" in adding
+    members = re.search(r'id="members-group".*?data-inline-formset="([^"]*)"', adding, re.S)
+    assert json.loads(html.unescape(members[1]))["options"]["addText"] == "添加另一个家庭成员"
 
 
 def test_read_only_list_title_is_the_same(client, xingyi_official):
