@@ -8,6 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from communities.models import Household
+from communities.tests.factories import HouseholdFactory, SettlementFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -65,11 +68,20 @@ def test_csrf_failure_page_is_chinese(xingyi_official):
     assert "CSRF verification failed" not in body
 
 
-def test_list_and_form_titles_are_in_chinese_word_order(client, xingyi_admin):
+def test_list_and_form_titles_are_in_chinese_word_order(client, xingyi_admin, region_tree):
+    settlement = SettlementFactory(county=region_tree.xingyi)
+    HouseholdFactory.create_batch(3, settlement=settlement)
     client.force_login(xingyi_admin)
     listing = client.get(reverse("admin:communities_household_changelist")).content.decode()
     assert "<h1>搬迁户列表</h1>" in listing and "<title>搬迁户列表 |" in listing
     assert "按入住状态" in listing
+    count = Household.objects.visible_to(xingyi_admin).count()
+    assert count == 3
+    assert f"共 {count} 条" in listing  # the footer, not 「1 搬迁户」
+    english = client.get(
+        reverse("admin:communities_household_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert f"{count} records" in english
     for django_order in ("选择 搬迁户 来修改", "以 入住状态"):
         assert django_order not in listing, django_order
     adding = client.get(reverse("admin:communities_household_add")).content.decode()
