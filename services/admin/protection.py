@@ -275,8 +275,7 @@ class BenefitRecordAdmin(BenefitKindFormMixin, PersonColumnsMixin, ProtectionAdm
     fields = ("person", "kind", "start_date", "end_date", "monthly_amount", "notes")
 
     def get_queryset(self, request):
-        # Each row's label (str(record)) names the person: read with the rows, not per row.
-        qs = super().get_queryset(request).select_related("person")
+        qs = super().get_queryset(request)
         return qs if may_view_sensitive(request.user) else qs.exclude(kind__in=HEALTH_KINDS)
 
 
@@ -311,9 +310,6 @@ class TemporaryAssistanceInline(ScopedAdminMixin, admin.TabularInline):
     fk_name = "person"
     extra = 0
     fields = ("granted_on", "amount", "reason")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person")  # each row's label
 
 
 # --- rights checklist ------------------------------------------------------------------
@@ -448,9 +444,8 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
     formset = HouseholdRightFormSet
 
     def get_queryset(self, request):
-        # Each row's label (str(right): household, category·item, state) is read with the
-        # rows: 3 queries per row before, 70 for a household's 23 items.
-        return super().get_queryset(request).select_related("household", "item__category")
+        # A read-only row shows str(item), which names its category: read with the rows.
+        return super().get_queryset(request).select_related("item__category")
 
     def get_formset(self, request, obj=None, **kwargs):
         self._household = obj
