@@ -28,6 +28,7 @@ removal may start later (``round`` counts the attempts).
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -142,12 +143,26 @@ def last_step(record):
     return record.steps.filter(procedure=procedure, round=round_).order_by("-step").first()
 
 
+def last_step_number():
+    """``last_step(record).step`` of the outer record in SQL, for a record in a procedure
+    (``IN_PROCEDURE``): its latest procedure's latest round, a removal sorting after the
+    identification ("remove" > "identify").  Lists annotate it instead of asking per row."""
+    return Subquery(
+        WorkflowStep.objects.filter(record=OuterRef("pk"))
+        .order_by("-procedure", "-round", "-step")
+        .values("step")[:1]
+    )
+
+
+def step_after(last):
+    """The step that follows step number ``last`` of a procedure, or None after the county's."""
+    return Step(last + 1) if last < Step.COUNTY else None
+
+
 def next_step(record):
     """The step to take next (a ``Step``), or None when no procedure is under way."""
     last = last_step(record)
-    if last is None:
-        return None
-    return Step(last.step + 1) if last.step < Step.COUNTY else None
+    return None if last is None else step_after(last.step)
 
 
 def check_lead(household, user, taken_on):

@@ -13,7 +13,6 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,6 +28,7 @@ from communities.models import Region
 
 from .. import monitoring_workflow as workflow
 from ..models.monitoring import (
+    IN_PROCEDURE,
     OPEN_ALERT_STATES,
     AlertState,
     AssistanceRecord,
@@ -164,19 +164,8 @@ class NextStepFilter(admin.SimpleListFilter):
         value = self.value()
         if not value or not value.isdigit() or int(value) not in Step.values:
             return queryset
-        return queryset.filter(
-            state__in=(RecordState.IDENTIFYING, RecordState.REMOVING), _last_step=int(value) - 1
-        )
-
-
-def latest_step():
-    """The step last taken in the record's procedure (``workflow.last_step`` in SQL): a
-    removal sorts after the identification ("remove" > "identify"), its latest round first."""
-    return Subquery(
-        WorkflowStep.objects.filter(record=OuterRef("pk"))
-        .order_by("-procedure", "-round", "-step")
-        .values("step")[:1]
-    )
+        # _last_step: MonitoringRecordAdmin's list annotates it.
+        return queryset.filter(state__in=IN_PROCEDURE, _last_step=int(value) - 1)
 
 
 # --- records ------------------------------------------------------------------------------
@@ -397,20 +386,20 @@ class MonitoringRecordAdmin(MonitoringAdmin):
                 obj.due_on,
                 _("（逾期）"),
             )
-        if obj.state in (RecordState.IDENTIFYING, RecordState.REMOVING):
+        if obj.state in IN_PROCEDURE:
             return obj.due_on
         return "—"
 
     def get_queryset(self, request):
         # 待办环节 of each row and its filter, without a query per row.
-        return super().get_queryset(request).annotate(_last_step=latest_step())
+        return super().get_queryset(request).annotate(_last_step=workflow.last_step_number())
 
     @admin.display(description=_("待办环节"))
     def waiting_step(self, obj):
-        if obj.state not in (RecordState.IDENTIFYING, RecordState.REMOVING):
-            return "—"
-        last = obj._last_step
-        return Step(last + 1).label if last is not None and last < Step.COUNTY else "—"
+        step = None
+        if obj.state in IN_PROCEDURE and obj._last_step is not None:
+            step = workflow.step_after(obj._last_step)
+        return step.label if step else "—"
 
     # --- steps ----------------------------------------------------------------------------
     def get_urls(self):
