@@ -388,6 +388,11 @@ class SharedChoices(BaseChoiceIterator):
         return sum(1 for _choice in self)
 
 
+def _inner(widget):
+    """The widget inside the admin's related-field wrapper."""
+    return getattr(widget, "widget", widget)
+
+
 def share_select_choices(form_class):
     """Read each drop-down's options once for all the forms of an inline formset.
 
@@ -403,7 +408,7 @@ def share_select_choices(form_class):
     for field in form_class.base_fields.values():
         if not isinstance(field, forms.ModelChoiceField):
             continue
-        widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+        widget = _inner(field.widget)
         if isinstance(widget, AutocompleteMixin) or not isinstance(widget, forms.Select):
             continue
         # Each form narrows its copy by the foreign key's limit_choices_to when it is
@@ -414,7 +419,7 @@ def share_select_choices(form_class):
 
 class RowsAutocompleteSelect(AutocompleteSelect):
     """The autocomplete of a foreign key, whose chosen record an inline formset reads
-    once for all its rows (``known``, set by ``ParentKnownFormSet``).
+    once for all its rows (``known``, set by ``RowsReadOnceFormSet``).
 
     Django's widget reads the chosen record when it renders, once per row: a job
     posting's 50 referrals read their people and jobs 260 times.  Without
@@ -438,13 +443,7 @@ class RowsAutocompleteSelect(AutocompleteSelect):
         return [default]
 
 
-def _key_attname(widget):
-    """The attribute of the related record an autocomplete's values are (its to_field)."""
-    opts = widget.field.remote_field.model._meta
-    return opts.get_field(getattr(widget.field.remote_field, "field_name", opts.pk.attname)).attname
-
-
-class ParentKnownFormSet(forms.BaseInlineFormSet):
+class RowsReadOnceFormSet(forms.BaseInlineFormSet):
     """An inline formset whose rows do not read, row by row, what the page already has.
 
     * Each row's record knows the page's record as its parent object: Django sets
@@ -464,24 +463,18 @@ class ParentKnownFormSet(forms.BaseInlineFormSet):
     @cached_property
     def forms(self):
         forms = super().forms
-        for name in self.form.base_fields:
-            widgets = []
-            for form in forms:
-                widget = form.fields[name].widget
-                widget = getattr(widget, "widget", widget)  # inside the admin's wrapper
-                if isinstance(widget, RowsAutocompleteSelect):
-                    widgets.append((form, widget))
-            if len(widgets) < 2:
+        for name, field in self.form.base_fields.items():
+            if len(forms) < 2 or not isinstance(_inner(field.widget), RowsAutocompleteSelect):
                 continue
-            keys = {str(form[name].value()) for form, _widget in widgets} - {"", "None"}
-            form, widget = widgets[0]
-            field, key = form.fields[name], _key_attname(widget)
-            records = field.queryset.using(widget.db).filter(**{f"{key}__in": keys})
+            widgets = [_inner(form.fields[name].widget) for form in forms]
+            keys = {str(form[name].value()) for form in forms} - {"", "None"}
+            choices, key = forms[0].fields[name], widgets[0].field.target_field.attname  # to_field
+            records = choices.queryset.using(widgets[0].db).filter(**{f"{key}__in": keys})
             known = {
-                str(getattr(record, key)): (getattr(record, key), field.label_from_instance(record))
-                for record in records
+                str(getattr(r, key)): (getattr(r, key), choices.label_from_instance(r))
+                for r in records
             }
-            for _form, widget in widgets:
+            for widget in widgets:
                 widget.known = known
         return forms
 
@@ -583,7 +576,7 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         # Inlines only: a ModelAdmin has no formset of its own.
         formset = super().get_formset(request, obj, **kwargs)
         share_select_choices(formset.form)
-        return type(formset.__name__, (ParentKnownFormSet, formset), {})
+        return type(formset.__name__, (RowsReadOnceFormSet, formset), {})
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(
