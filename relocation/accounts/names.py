@@ -7,7 +7,8 @@ without a space; a name in Latin letters keeps Django's order.
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Han characters, those beyond the Basic Multilingual Plane too (𠮷, 𬌗).
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def display_name(user):

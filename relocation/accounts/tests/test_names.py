@@ -18,6 +18,7 @@ def _no_language_leaks():
     ("first", "last", "expected"),
     [
         ("文军", "罗", "罗文军"),
+        ("𬌗", "𠮷", "𠮷𬌗"),  # both beyond the Basic Multilingual Plane
         ("文军", "", "文军"),
         ("", "欧阳", "欧阳"),
         (" 晓燕 ", " 吴", "吴晓燕"),
