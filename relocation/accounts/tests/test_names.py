@@ -41,10 +41,11 @@ def test_pages_greet_the_official_by_the_chinese_name(client, xingyi_official):
     xingyi_official.save()
     client.force_login(xingyi_official)
     body = client.get(reverse("admin:index")).content.decode()
-    assert "欢迎，<strong>罗文军</strong>" in body
+    # Set off from the links beside it as they are from each other.
+    assert "欢迎，<strong>罗文军</strong> /" in body
     assert "文军 罗" not in body and "<strong>文军</strong>" not in body
     english = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Welcome, <strong>罗文军</strong>." in english
+    assert "Welcome, <strong>罗文军</strong> /" in english
 
 
 @pytest.mark.django_db
