@@ -31,7 +31,13 @@ from .reading import excel_date
 
 TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "参加", "享受", "持有"}
 FALSE_WORDS = {"否", "无", "×", "n", "no", "false", "0", "未参加", "不", "未享受"}
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
+# strptime reads "%Y%m%d" without zeros too ("201912" as 2019-01-02): eight digits only.
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+_EIGHT_DIGITS = re.compile(r"^\d{8}$")
+# A month without its day: 2019年5月, 2019.05, 2019-5, 2019/05, 201905.
+_YEAR_MONTH = re.compile(
+    r"^(?P<year>(?:19|20)\d\d)(?:\s*[年./-]\s*(?P<m1>\d{1,2})\s*月?|(?P<m2>\d{2}))$"
+)
 _EXCEL_SCI = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
 
 
@@ -297,6 +303,15 @@ def parse_date(raw):
         return raw
     if isinstance(raw, float | int) and not isinstance(raw, bool) and 20000 < raw < 80000:
         return excel_date(raw)  # an Excel serial day number
+    if isinstance(raw, float) and not raw.is_integer():
+        # 2019.05 typed into a number cell: 2019.10 became 2019.1, the month is lost.
+        raise CellError(
+            _(
+                "“%(value)s”是数字格式，Excel 把 2019.10 存成 2019.1，无法确定月份。"
+                "请写成 2019-10-01 或 2019年10月，或把该列设置为“文本”格式后重新录入。"
+            )
+            % {"value": repr(raw)}
+        )
     text = cell_text(raw)
     if not text:
         return None
@@ -304,12 +319,21 @@ def parse_date(raw):
         return datetime.date.fromisoformat(text)
     except ValueError:
         pass
-    for fmt in DATE_FORMATS:
+    formats = ("%Y%m%d",) if _EIGHT_DIGITS.match(text) else DATE_FORMATS
+    for fmt in formats:
         try:
             return datetime.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise CellError(_("“%(value)s”不是有效日期，请写成 2020-05-01 的形式。") % {"value": text})
+    found = _YEAR_MONTH.match(text)
+    month = int(found["m1"] or found["m2"]) if found else 0
+    if 1 <= month <= 12:
+        # Counties' ledgers often keep only the month: the first day of it.
+        return datetime.date(int(found["year"]), month, 1)
+    raise CellError(
+        _("“%(value)s”不是有效日期，请写成 2020-05-01 的形式（只知道年月的写 2020年5月）。")
+        % {"value": text}
+    )
 
 
 def parse_bool(raw, default):

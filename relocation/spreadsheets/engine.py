@@ -13,6 +13,7 @@ change history with the importer and the reason ``导入：<file name>``.
 import datetime
 import hashlib
 import marshal
+import re
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -74,6 +75,7 @@ class Plan:
         self._digest = hashlib.sha256()
         self.total_rows = 0
         self.skipped_examples = 0  # the template's example rows, never imported
+        self.skipped_totals = []  # numbers of the 合计/小计 rows, never imported
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
         self.settlements = set()
@@ -129,6 +131,8 @@ class Plan:
         }
         if self.skipped_examples:
             changes["examples"] = self.skipped_examples
+        if self.skipped_totals:
+            changes["totals"] = self.skipped_totals
         return changes
 
     def digest_extra(self, item):
@@ -348,8 +352,17 @@ def parse_rows(kind, sheet, plan, ctx):
     above = [(_MISSING, None)] * len(columns)
     for done, (number, cells) in enumerate(raw_rows):
         raw_rows[done] = None  # the raw cells are not needed again: free them as we go
-        if cells and cells[0].__class__ is str and cells[0].lstrip().startswith(marks):
-            plan.skipped_examples += 1
+        first = cells[0] if cells else None
+        if first.__class__ is str:
+            first = first.lstrip()
+            if first.startswith(marks):
+                plan.skipped_examples += 1
+                continue
+            maybe_total = not first or first[:1] in TOTAL_STARTS
+        else:
+            maybe_total = first is None
+        if maybe_total and is_total_row(cells):
+            plan.skipped_totals.append(number)
             continue
         values, bad = {}, set()
         width = len(cells)
@@ -384,6 +397,26 @@ def parse_rows(kind, sheet, plan, ctx):
     return rows
 
 
+#: What a county's file writes in the first filled cell of a row that sums the
+#: rows above it (合计, 小计 per settlement, 总计): such a row is no record.
+TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计", "总合计", "total", "subtotal"})
+TOTAL_STARTS = frozenset(word[0] for word in TOTAL_WORDS) | {"T", "S"}  # "Total" too
+_SPACES = re.compile(r"\s+")
+
+
+def is_total_row(cells):
+    """Whether the first filled cell of ``cells`` is a total's label alone
+    (「合　计」, 「小计：」 and "Total" too)."""
+    for cell in cells:
+        if cell is None or cell == "":
+            continue
+        if cell.__class__ is not str or cell.lstrip()[:1] not in TOTAL_STARTS:
+            return False
+        word = _SPACES.sub("", cell).rstrip(":：").lower()
+        return word in TOTAL_WORDS
+    return False
+
+
 def example_marks():
     """The marks that begin an example row's first cell, in every language offered."""
     marks = set()
@@ -402,7 +435,7 @@ def plan_file(kind, sheet, ctx):
         kind.plan(rows, plan, ctx)
     else:
         # Example rows are not counted: the template uploaded as downloaded has none.
-        plan.total_rows = count - plan.skipped_examples
+        plan.total_rows = count - plan.skipped_examples - len(plan.skipped_totals)
     if not count and not plan.errors:
         plan.errors.add(2, "", _("文件中没有数据行。"))
     plan.rows = rows

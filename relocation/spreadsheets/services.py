@@ -251,8 +251,9 @@ def job_commit(job):
             )
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
-            if parsed:  # the example rows were left out when the check packed the rows
+            if parsed:  # the example and total rows were left out when the check packed the rows
                 plan.skipped_examples = (job.changes or {}).get("examples", 0)
+                plan.skipped_totals = (job.changes or {}).get("totals", [])
             return plan
 
         plan = marks = None

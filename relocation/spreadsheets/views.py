@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from . import reading, services, workers
@@ -104,6 +105,7 @@ def job_detail(request, pk):
             kind=kind,
             errors=job.errors[:ERRORS_SHOWN],
             errors_more=max(len(job.errors) - ERRORS_SHOWN, 0),
+            total_rows=_row_numbers((job.changes or {}).get("totals", [])),
             may_confirm=job.state == JobState.READY
             and job.user_id == request.user.pk
             and (job.new_rows or job.updated_rows),
@@ -112,6 +114,16 @@ def job_detail(request, pk):
             has_error_file=job.state == JobState.INVALID and job.errors,
         ),
     )
+
+
+def _row_numbers(numbers, shown=20):
+    """「第 10、25 行」 for the rows ``numbers`` (the first ``shown``, then 「等」)."""
+    if not numbers:
+        return ""
+    listed = pgettext("list of row numbers", "、").join(str(n) for n in numbers[:shown])
+    if len(numbers) > shown:
+        return _("第 %(rows)s 行等") % {"rows": listed}
+    return _("第 %(rows)s 行") % {"rows": listed}
 
 
 def job_progress(request, pk):

@@ -1,6 +1,9 @@
-"""Counties' own files: a title above the column names, and other names for columns."""
+"""Counties' own files: a title above the column names, other names for columns,
+total rows and months without their day."""
 
+import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -11,7 +14,7 @@ from relocation.spreadsheets.columns import HEADER_ALIASES, find_header_row, hea
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.models import ImportJob
 
-from .helpers import ROSTER_HEADERS, person_row, upload, xlsx_bytes
+from .helpers import ROSTER_HEADERS, csv_bytes, import_file, person_row, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,106 @@ def test_unknown_words_still_get_the_list_of_choices(world):
     job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [row]), "w.xlsx")
     (error,) = [e for e in job.errors if e[1] == "与户主关系"]
     assert error[2].startswith("“远房亲戚”不是可选值。可选：户主、配偶、子、女")
+
+
+def _numbered(rows, totals):
+    """Rows under a 序号 column, with ``totals`` ({place: cells}) put in among them."""
+    headers = ["序号", *ROSTER_HEADERS]
+    lines = [[index, *(row.get(h) for h in ROSTER_HEADERS)] for index, row in enumerate(rows, 1)]
+    for place, cells in sorted(totals.items(), reverse=True):
+        lines.insert(place, cells)
+    return xlsx_bytes(headers, lines)
+
+
+def test_total_rows_are_skipped_and_named_on_the_preview(client, world):
+    """A county's 小计 per settlement and 合计 at the bottom are no records: skipped,
+    counted and named by row number; the households around them import."""
+    rows = [
+        person_row("S001", world.a.code, name="户主丙", sex="M", seq=21),
+        person_row("S001", world.a.code, relationship="配偶", name="妻子丙", seq=22),
+        person_row("S002", world.a.code, name="户主丁", sex="M", seq=23),
+    ]
+    content = _numbered(
+        rows,
+        {
+            2: [None, "小　计：", None, None, None, "2人"],  # under the first household
+            3: ["合计", None, None, 3],
+        },
+    )
+    world.admin.first_name, world.admin.last_name = "海峰", "王"
+    world.admin.save()
+    before, people = Household.objects.count(), Person.objects.count()
+    job = upload(world.admin, "roster", content, "带合计行.xlsx")
+    assert job.errors == []
+    assert (job.total_rows, job.new_rows) == (3, 3)
+    assert job.changes["totals"] == [4, 6]  # the header is row 1
+    client.force_login(world.admin)
+    page = client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+    assert "已跳过合计行 2 行（第 4、6 行" in page
+    # The changes read as one sentence, and the importer by name and account.
+    # (in the order the database keeps them: PostgreSQL's jsonb puts shorter keys first)
+    sentence = re.search(r"新增(\S+ \d+) 条；新增(\S+ \d+) 条。", page)
+    assert sentence and sorted(sentence.groups()) == ["家庭成员 3", "搬迁户 2"]
+    assert "王海峰（admin），" in page
+    job = upload_and_confirm(world, job)
+    assert job.state == "committed"
+    assert job.changes["totals"] == [4, 6]
+    households = Household.objects.filter(number__in=["S001", "S002"])
+    assert sorted(
+        Person.objects.filter(household__in=households).values_list("name", flat=True)
+    ) == [
+        "妻子丙",
+        "户主丁",
+        "户主丙",
+    ]
+    assert Household.objects.count() == before + 2
+    assert Person.objects.count() == people + 3
+
+
+def test_a_row_that_only_begins_like_a_total_is_imported(world):
+    """Only a label alone is a total: a household number such as 合计01 is data."""
+    rows = [person_row("合计01", world.a.code, name="户主戊", sex="M", seq=24)]
+    job = upload(world.admin, "roster", _numbered(rows, {}), "户号.xlsx")
+    assert (job.errors, job.new_rows, job.changes.get("totals")) == ([], 1, None)
+    rows = [person_row("T9", world.a.code, name="小计", sex="M", seq=25)]
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "小计.xlsx")
+    assert (job.errors, job.new_rows, job.changes.get("totals")) == ([], 1, None)
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("2019年5月", datetime.date(2019, 5, 1)),
+        ("2019.05", datetime.date(2019, 5, 1)),
+        ("2019.10", datetime.date(2019, 10, 1)),
+        ("2019-5", datetime.date(2019, 5, 1)),
+        ("201912", datetime.date(2019, 12, 1)),  # strptime alone read 2019-01-02
+        ("20191201", datetime.date(2019, 12, 1)),
+        ("2019年5月3日", datetime.date(2019, 5, 3)),
+    ],
+)
+def test_a_month_without_its_day_is_the_first_of_the_month(world, written, stored):
+    rows = [person_row("D001", world.a.code, name="户主己", sex="M", seq=26, 入住日期=written)]
+    job = import_file(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "入住日期.csv")
+    assert job.state == "committed", job.errors
+    assert Household.objects.get(number="D001").moved_in_date == stored
+
+
+@pytest.mark.parametrize("written", ["201913", "2019.13", "2019121", "2019"])
+def test_dates_that_say_no_month_clearly_are_refused(world, written):
+    rows = [person_row("D002", world.a.code, name="户主庚", sex="M", seq=27, 入住日期=written)]
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "入住日期.csv")
+    assert [(e[0], e[1]) for e in job.errors] == [(2, "入住日期")]
+    assert f"“{written}”不是有效日期" in job.errors[0][2]
+    assert "只知道年月的写 2020年5月" in job.errors[0][2]
+    assert not Household.objects.filter(number="D002").exists()
+
+
+def test_a_year_and_month_typed_into_a_number_cell_is_refused(world):
+    """Excel keeps 2019.10 typed into a number cell as 2019.1: the month cannot be known."""
+    rows = [person_row("D003", world.a.code, name="户主辛", sex="M", seq=28, 入住日期=2019.1)]
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "入住日期.xlsx")
+    assert [(e[0], e[1]) for e in job.errors] == [(2, "入住日期")]
+    assert "“2019.1”是数字格式" in job.errors[0][2]
+    assert "无法确定月份" in job.errors[0][2]
+    assert not Household.objects.filter(number="D003").exists()
