@@ -22,3 +22,12 @@ def display_name(user):
     if _CJK.search(given + family):
         return family + given
     return f"{given} {family}".strip()
+
+
+def name_and_username(user):
+    """「吴晓燕（manager）」: the name people know and the account it belongs to; the
+    user name alone when no name is recorded."""
+    if user is None:
+        return ""
+    name, username = display_name(user), user.get_username()
+    return name if name == username else f"{name}（{username}）"

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import translation
 
-from relocation.accounts.names import display_name
+from relocation.accounts.names import display_name, name_and_username
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +33,14 @@ def test_display_name(first, last, expected):
 
 def test_display_name_of_nobody_is_empty():
     assert display_name(None) == ""
+
+
+def test_name_and_username_names_the_account_beside_the_person():
+    assert name_and_username(User(username="manager", first_name="晓燕", last_name="吴")) == (
+        "吴晓燕（manager）"
+    )
+    assert name_and_username(User(username="manager")) == "manager"
+    assert name_and_username(None) == ""
 
 
 @pytest.mark.django_db
