@@ -429,13 +429,17 @@ CHOICE_ALIASES = {
     "农村": "农村低保",
     **dict.fromkeys(("城市", "城镇低保"), "城市低保"),
     # 就业类型, 就业地点
-    **dict.fromkeys(("外出务工", "务工就业"), "务工"),
-    "创业": "自主创业",
+    **dict.fromkeys(("外出务工", "务工就业", "务工人员"), "务工"),
+    **dict.fromkeys(("创业", "个体经营", "个体工商户", "个体户", "自主经营"), "自主创业"),
     **dict.fromkeys(("公益岗", "公益性岗位就业"), "公益性岗位"),
-    **dict.fromkeys(("种养殖", "农业"), "务农"),
-    **dict.fromkeys(("本县", "县内就业"), "县内"),
-    **dict.fromkeys(("省内", "县外省内"), "省内县外"),
-    "外省": "省外",
+    **dict.fromkeys(("零工", "打零工", "灵活就业人员"), "灵活就业"),
+    **dict.fromkeys(("种养殖", "农业", "种植", "养殖", "种植业", "养殖业", "种养业"), "务农"),
+    **dict.fromkeys(("本县", "县内就业", "县内务工"), "县内"),
+    **dict.fromkeys(
+        ("省内", "县外省内", "省内务工", "州内县外", "市内县外", "州外省内", "市外省内"),
+        "省内县外",
+    ),
+    **dict.fromkeys(("外省", "省外务工", "跨省务工", "跨省"), "省外"),
 }
 
 # Other names counties' own spreadsheets give the same column (after spaces are

@@ -127,6 +127,33 @@ def test_employers_employment_and_income(world):
     assert Employer.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "place", "stored_kind", "stored_place"),
+    [
+        ("个体经营", "县内务工", "self_employed", "in_county"),
+        ("打零工", "州内县外", "flexible", "in_province"),
+        ("务工", "省外务工", "wage", "out_of_province"),
+        ("种植", "县内", "farming", "in_county"),
+    ],
+)
+def test_counties_words_for_employment_kinds_and_places(
+    world, kind, place, stored_kind, stored_place
+):
+    head = world.heads["a"]
+    row = {
+        "身份证号": head.id_number,
+        "姓名": head.name,
+        "就业类型": kind,
+        "就业地点": place,
+        "开始日期": "2024年3月",
+    }
+    job = import_file(world.admin, "employment", csv_bytes(headers("employment"), [row]))
+    assert job.state == "committed", job.errors
+    record = EmploymentRecord.objects.get(person=head)
+    assert (record.kind, record.place) == (stored_kind, stored_place)
+    assert record.start_date == datetime.date(2024, 3, 1)
+
+
 @pytest.fixture
 def manager_a(world, make_user):
     from communities.roles import Role
