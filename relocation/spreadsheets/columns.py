@@ -465,6 +465,9 @@ HEADER_ALIASES = {
     "手机号码": "联系电话",
     "手机号": "联系电话",
     "联系方式": "联系电话",
+    **dict.fromkeys(
+        ("户主联系电话", "户主电话", "联系电话（户主）", "家庭联系电话", "户联系方式"), "户联系电话"
+    ),
     "搬迁年份": "搬迁年度",
     "搬迁时间（年）": "搬迁年度",
     "户类型": "搬迁户类别",
@@ -478,13 +481,45 @@ HEADER_ALIASES = {
     "就业地区": "就业地点",
     "月均收入（元）": "月收入（元）",
     "月工资（元）": "月收入（元）",
+    **dict.fromkeys(("月工资", "月均工资", "月均收入", "月平均工资"), "月收入（元）"),
     "收入年度": "年度",
+    **dict.fromkeys(("家庭人口", "家庭人口数", "家庭人数", "年末人口"), "年末家庭人口"),
+    # 就业台账 as counties keep it
+    "就业方式": "就业类型",
+    **dict.fromkeys(("务工单位", "就业单位", "工作单位", "单位名称"), "单位名称（未登记）"),
+    **dict.fromkeys(("岗位", "工种", "从事工种", "务工岗位"), "岗位/工种"),
+    **dict.fromkeys(("务工地点", "务工地址", "务工所在地", "务工地区", "就业地址"), "务工地"),
+    **dict.fromkeys(
+        ("务工时间", "外出务工时间", "务工开始时间", "就业时间", "就业开始时间", "开始时间"),
+        "开始日期",
+    ),
+    **dict.fromkeys(("务工结束时间", "就业结束时间", "结束时间"), "结束日期"),
 }
+
+# A unit (or a 必填 mark) in brackets at the end of a header: 月收入（元）, 住房面积(㎡).
+# Other words in brackets say which thing is meant (联系电话（户主）): never dropped.
+_UNIT = re.compile(
+    r"[（(](?:元|万元|千元|元/月|元/年|㎡|m²|m2|平方米|平米|人|户|个|岁|%|％|亩|必填|选填)[）)]$"
+)
+
+
+class HeaderMap(dict):
+    """{header: column}, where a header also finds its column with a unit we do not
+    write (工资性收入（元）) or without the one we write (月收入 for 月收入（元）)."""
+
+    def get(self, header, default=None):
+        found = super().get(header)
+        if found is None and header:
+            found = super().get(_UNIT.sub("", header))
+        return default if found is None else found
+
+    def __contains__(self, header):
+        return self.get(header) is not None
 
 
 def headers_for_matching(columns):
     """{header text in any supported language, or a known alias: column}."""
-    mapping = {}
+    mapping = HeaderMap()
     for column in columns:
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
@@ -492,8 +527,17 @@ def headers_for_matching(columns):
     with translation.override("zh-hans"):
         chinese = {str(c.header).replace(" ", ""): c for c in columns}
     for alias, header in HEADER_ALIASES.items():
-        if header in chinese and alias not in mapping:
+        if header in chinese and not dict.__contains__(mapping, alias):
             mapping[alias] = chinese[header]
+    # Our headers without their unit, where no other column reads the same.
+    bare = {}
+    for header, column in list(mapping.items()):
+        if _UNIT.search(header):
+            bare.setdefault(_UNIT.sub("", header), set()).add(column.key)
+    for header, keys in bare.items():
+        if len(keys) == 1 and not dict.__contains__(mapping, header):
+            (key,) = keys
+            mapping[header] = next(c for c in columns if c.key == key)
     return mapping
 
 

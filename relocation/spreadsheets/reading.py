@@ -611,7 +611,8 @@ def read_csv(content):
 def clean_header(value):
     if value is None:
         return ""
-    text = str(value).replace("\n", "").replace(" ", "").replace("\u3000", "").strip()
+    text = "".join(str(value).split())  # spaces, full-width ones and line breaks
+    text = text.replace("(", "（").replace(")", "）")  # the brackets our headers use
     # "身份证号*" marks a required column in the templates.
     return text.rstrip("*＊")
 

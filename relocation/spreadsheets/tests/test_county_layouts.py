@@ -4,15 +4,18 @@ total rows and months without their day."""
 import datetime
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from communities.models import Household, Person
+from employment.models import EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.columns import HEADER_ALIASES, find_header_row, headers_for_matching
 from relocation.spreadsheets.kinds import get_kind
 from relocation.spreadsheets.models import ImportJob
+from relocation.spreadsheets.reading import clean_header
 
 from .helpers import ROSTER_HEADERS, csv_bytes, import_file, person_row, upload, xlsx_bytes
 
@@ -275,3 +278,64 @@ def test_a_year_and_month_typed_into_a_number_cell_is_refused(world):
     assert "“2019.1”是数字格式" in job.errors[0][2]
     assert "无法确定月份" in job.errors[0][2]
     assert not Household.objects.filter(number="D003").exists()
+
+
+def test_an_employment_ledger_as_a_county_keeps_it(world):
+    """就业台账 with the county's own column names, half-width brackets and units."""
+    head = world.heads["a"]
+    headers = ["序号", "姓名", "身份证号码", "就业方式", "务工单位", "工种", "就业地点"]
+    headers += ["务工地点", "月收入(元)", "务工时间", "住房面积(㎡)"]
+    row = [1, head.name, head.id_number, "打零工", "东莞市长安镇某电子厂", "普工", "省外务工"]
+    row += ["广东省东莞市", 4500, "2024年3月", 80]
+    job = upload(world.admin, "employment", xlsx_bytes(headers, [row]), "就业台账.xlsx")
+    assert job.errors == []
+    upload_and_confirm(world, job)
+    record = EmploymentRecord.objects.get(person=head)
+    assert (record.kind, record.place, record.position) == ("flexible", "out_of_province", "普工")
+    assert (record.employer_name, record.work_location) == ("东莞市长安镇某电子厂", "广东省东莞市")
+    assert (record.monthly_income, record.start_date) == (4500, datetime.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("月收入", "monthly_income"),
+        ("月收入(元)", "monthly_income"),
+        ("月收入（元/月）", "monthly_income"),
+        ("身份证号(必填)", "id_number"),
+        ("单位名称(未登记)", "employer_name"),
+    ],
+)
+def test_headers_with_or_without_their_unit(header, key):
+    mapping = headers_for_matching(get_kind("employment").columns)
+    assert mapping.get(clean_header(header)).key == key
+
+
+def test_an_income_ledger_as_a_county_keeps_it(world):
+    """GB18030 CSV, a title, units in the headers, thousands separators and a 合计 row."""
+    number = world.households["a"].number
+    lines = [
+        "兴义市2025年度搬迁户家庭收入台账,,,,,,",
+        "序号,年度,户编号,家庭人口(人),工资性收入(元),转移性收入(元),生产经营费用支出(元)",
+        f'1,2025,{number},4,"36,000","6,500.50",500',
+        "合计,,,4,36000,6500.5,500",
+    ]
+    content = ("\r\n".join(lines) + "\r\n").encode("gb18030")
+    job = upload(world.admin, "income", content, "收入台账.csv")
+    assert (job.errors, job.new_rows, job.changes["totals"]) == ([], 1, [4])
+    upload_and_confirm(world, job)
+    income = HouseholdIncome.objects.get(household__number=number, year=2025)
+    assert (income.wage_income, income.transfer_income) == (36000, Decimal("6500.50"))
+    assert income.household_size == 4  # the file's, not the 3 members registered
+    assert income.net_income == Decimal("42000.50")
+
+
+def test_words_in_brackets_that_are_no_unit_are_kept():
+    """联系电话（户主） is the household's phone and 联系电话（配偶） nobody's: neither may
+    fill each member's 联系电话."""
+    mapping = headers_for_matching(get_kind("roster").columns)
+    assert mapping.get(clean_header("联系电话（户主）")).key == "household_phone"
+    assert mapping.get(clean_header("联系电话(户主)")).key == "household_phone"
+    assert mapping.get(clean_header("联系电话（配偶）")) is None
+    assert clean_header("联系电话（配偶）") not in mapping
+    assert mapping.get(clean_header("住房面积(平方米)")).key == "housing_area"
