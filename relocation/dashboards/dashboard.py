@@ -56,6 +56,15 @@ def in_brackets(text, note):
     return _("%(text)s（%(note)s）") % {"text": text, "note": note}
 
 
+def with_unit(label, unit):
+    """「就业率（%）」, 「劳动力人数（人）」; a label that ends with its unit already
+    (「投入资金（万元）」, as the indicator catalogue names it) is left as it is."""
+    label, unit = str(label), str(unit or "")
+    if not unit or label.endswith((f"（{unit}）", f"({unit})")):
+        return label
+    return in_brackets(label, unit)
+
+
 def change_text(indicator, value, previous):
     """Change against the previous period, or "" when either is empty."""
     if value is None or previous is None:
@@ -338,8 +347,7 @@ class Dashboard:
         labels = []
         for key in TREND_INDICATORS:
             indicator = registry.localized()[key]
-            unit = "%" if indicator.unit == PERCENT else indicator.unit
-            labels.append(in_brackets(indicator.label, unit))
+            labels.append(with_unit(indicator.label, indicator.unit))
         return labels
 
     @property

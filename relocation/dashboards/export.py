@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from relocation.spreadsheets.cells import Workbook
 
-from .dashboard import change_text, in_brackets, rounded
+from .dashboard import change_text, rounded, with_unit
 from .registry import PERCENT
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -81,7 +81,7 @@ def workbook(dash, user):
         ws.append([str(view.table.label)])
         ws.cell(ws.max_row, 1).font = BOLD
         ws.append(
-            [str(view.table.row_label), *(in_brackets(c.label, _unit(c)) for c in view.columns)]
+            [str(view.table.row_label), *(with_unit(c.label, _unit(c)) for c in view.columns)]
         )
         _style_header(ws)
         for group, rows in view.groups:
@@ -92,7 +92,7 @@ def workbook(dash, user):
                 ws.append([str(label), *(_number(c.indicator, c.value) for c in cells)])
     if dash.rows:
         ws.append([])
-        ws.append([str(area.child_label), *(in_brackets(c.label, _unit(c)) for c in dash.columns)])
+        ws.append([str(area.child_label), *(with_unit(c.label, _unit(c)) for c in dash.columns)])
         _style_header(ws)
         for row in [*dash.rows, dash.total]:
             ws.append([str(row.name), *(_number(c.indicator, c.value) for c in row.cells)])

@@ -259,3 +259,24 @@ def test_every_breakdown_an_app_declares_is_on_the_page(client, users, live):
         assert f'data-breakdown="{indicator.key}"' in body, indicator.key
         for label, _component in indicator.breakdown:
             assert f"<th>{label}</th>" in body, (indicator.key, label)
+
+
+def test_a_label_that_names_its_unit_gets_it_once(client, users, live):
+    """投入资金按来源（万元） is the catalogue's label: its table, the columns and the
+    export say 万元 once; a label without its unit gets it in brackets."""
+    from relocation.dashboards.dashboard import with_unit
+
+    assert with_unit("投入资金（万元）", "万元") == "投入资金（万元）"
+    assert with_unit("投入资金(万元)", "万元") == "投入资金(万元)"
+    assert with_unit("就业率", "%") == "就业率（%）"
+    assert with_unit("劳动力人数", "人") == "劳动力人数（人）"
+    assert with_unit("指数", "") == "指数"
+    client.force_login(users["county"])
+    body = client.get("/dashboard/522301/").content.decode()
+    assert "<caption>投入资金按来源（万元）</caption>" in body
+    assert "就业率（%）" in body and "劳动力人数（人）" in body
+    assert not re.search(r"（([^（）]+)）（\1）", body)
+    sheet = load_workbook(io.BytesIO(client.get("/dashboard/522301/?format=xlsx").content)).active
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v]
+    assert not [c for c in cells if re.search(r"（([^（）]+)）（\1）", c)]
+    assert "就业率（%）" in cells
