@@ -7,6 +7,8 @@ without a space; a name in Latin letters keeps Django's order.
 
 import re
 
+from django.utils.translation import gettext as _
+
 # Han characters, those beyond the Basic Multilingual Plane too (𠮷, 𬌗).
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
@@ -30,4 +32,6 @@ def name_and_username(user):
     if user is None:
         return ""
     name, username = display_name(user), user.get_username()
-    return name if name == username else f"{name}（{username}）"
+    if name == username:
+        return name
+    return _("%(name)s（%(username)s）") % {"name": name, "username": username}

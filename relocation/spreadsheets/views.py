@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from . import reading, services, workers
@@ -123,7 +123,7 @@ def _row_numbers(numbers, shown=20):
     listed = pgettext("list of row numbers", "、").join(str(n) for n in numbers[:shown])
     if len(numbers) > shown:
         return _("第 %(rows)s 行等") % {"rows": listed}
-    return _("第 %(rows)s 行") % {"rows": listed}
+    return ngettext("第 %(rows)s 行", "第 %(rows)s 行", len(numbers)) % {"rows": listed}
 
 
 def job_progress(request, pk):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from communities.models import Household, Person
@@ -20,6 +21,14 @@ from relocation.spreadsheets.reading import clean_header
 from .helpers import ROSTER_HEADERS, csv_bytes, import_file, person_row, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_language_leaks():
+    # A page asked for in English leaves English active in this thread.
+    yield
+    translation.deactivate()
+
 
 # The names a county's roster often uses instead of ours.
 COUNTY_NAMES = {"户编号": "户号", "身份证号": "公民身份号码", "与户主关系": "与户主的关系"}
@@ -216,6 +225,11 @@ def test_total_rows_are_skipped_and_named_on_the_preview(client, world):
     sentence = re.search(r"新增(\S+ \d+) 条；新增(\S+ \d+) 条。", page)
     assert sentence and sorted(sentence.groups()) == ["家庭成员 3", "搬迁户 2"]
     assert "王海峰（admin），" in page
+    english = client.get(
+        reverse("spreadsheets:job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "2 total rows were skipped (rows 4, 6:" in english
+    assert "王海峰 (admin), " in english and "（" not in english.split("<dl")[1].split("</dl>")[0]
     job = upload_and_confirm(world, job)
     assert job.state == "committed"
     assert job.changes["totals"] == [4, 6]
