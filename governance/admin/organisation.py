@@ -393,6 +393,7 @@ class PetitionForm(forms.ModelForm):
 
 class PetitionTransitionInline(ScopedAdminMixin, admin.TabularInline):
     model = PetitionTransition
+    on_add_page = False  # the record's steps: none before it is saved
     extra = 0
     can_delete = False
     fields = ("from_state", "to_state", "on_date", "by", "at", "note")

@@ -306,3 +306,27 @@ def test_resident_group_takes_only_its_settlements_buildings(client, world, make
     )
     ids = {int(r["id"]) for r in response.json()["results"]}
     assert own.pk in ids and elsewhere.pk not in ids
+
+
+def test_the_petition_add_page_has_no_empty_log_and_saves_without_it(client, world):
+    """办理记录 lists what happened to a saved petition: the add page leaves it off
+    (it showed as an empty table), and the form saves without its management data."""
+    client.force_login(world["worker_user"])
+    adding = client.get("/admin/governance/petition/add/").content.decode()
+    assert "办理记录" not in adding and "transitions-TOTAL_FORMS" not in adding
+    assert "增加利益诉求" in adding and "增加 利益诉求" not in adding  # title and breadcrumb
+    response = client.post(
+        "/admin/governance/petition/add/",
+        {
+            "settlement": world["s1"].pk,
+            "household": world["h1"].pk,
+            "category": world["cat"].pk,
+            "channel": "window",
+            "received_on": today().isoformat(),
+            "summary": "楼道灯不亮",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    petition = Petition.objects.get(summary="楼道灯不亮")
+    changing = client.get(f"/admin/governance/petition/{petition.pk}/change/").content.decode()
+    assert "办理记录" in changing

@@ -82,8 +82,10 @@ def test_list_and_form_titles_are_in_chinese_word_order(client, xingyi_admin, re
         reverse("admin:communities_household_changelist"), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert f"{count} records" in english
-    for django_order in ("选择 搬迁户 来修改", "以 入住状态"):
+    for django_order in ("选择 搬迁户 来修改", "以 入住状态", "增加 搬迁户", "删除所选的 搬迁户"):
         assert django_order not in listing, django_order
+    assert "增加搬迁户" in listing  # the button above the list
+    assert "删除所选搬迁户" in listing  # the action
     adding = client.get(reverse("admin:communities_household_add")).content.decode()
     assert "<h1>增加搬迁户</h1>" in adding
     members = re.search(r'id="members-group".*?data-inline-formset="([^"]*)"', adding, re.S)
