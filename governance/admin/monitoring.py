@@ -46,6 +46,9 @@ from ..models.monitoring import (
 )
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Django's admin styles a choice list as one when it carries "radiolist" (its own
+# radio_fields do): each choice on one line, in columns (static/relocation/admin.css).
+CHOICE_GRID = forms.CheckboxSelectMultiple(attrs={"class": "radiolist choice-grid"})
 
 
 class MonitoringAdmin(ScopedHistoryAdmin):
@@ -214,7 +217,7 @@ class LeadForm(forms.ModelForm):
     risk_codes = forms.MultipleChoiceField(
         label=_("风险类型"),
         choices=RiskType.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CHOICE_GRID,
         required=False,
     )
 
@@ -532,7 +535,7 @@ class StepForm(WorkflowErrorsMixin, forms.Form):
         label=_("结论"),
         choices=[("yes", _("通过")), ("no", _("不通过"))],
         initial="yes",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
     )
     notes = forms.CharField(
         label=_("意见"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -796,7 +799,7 @@ class AlertReviewForm(WorkflowErrorsMixin, forms.Form):
             ("monitor", _("纳入监测")),
             ("exclude", _("排除")),
         ],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
     )
     reason = forms.CharField(label=_("排除理由"), max_length=300, required=False)
     category = forms.ChoiceField(
@@ -807,7 +810,7 @@ class AlertReviewForm(WorkflowErrorsMixin, forms.Form):
     risk_codes = forms.MultipleChoiceField(
         label=_("风险类型"),
         choices=RiskType.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CHOICE_GRID,
         required=False,
     )
 

@@ -128,6 +128,13 @@ class TestScope:
 
 @pytest.mark.django_db
 class TestLeadForm:
+    def test_risk_types_are_a_list_in_columns(self, client, gov):
+        """Each of the 17 风险类型 on one line: Django's admin gave the bare list
+        160-pixel labels, which broke 「0201 因自然灾害（洪涝）」 over two lines."""
+        client.force_login(gov.worker)
+        page = client.get(url("monitoringrecord", "add")).content.decode()
+        assert '<div id="id_risk_codes" class="radiolist choice-grid">' in page
+
     def test_worker_records_a_lead(self, client, gov):
         client.force_login(gov.worker)
         response = client.post(
