@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib import admin
 from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Subquery
@@ -57,10 +59,11 @@ def classify_search(term):
     indexed equality or prefix match and stays fast at millions of people.
     """
     term = term.strip()
-    compact = term.replace(" ", "").upper()
+    # Typed with a Chinese input method: full-width digits and letters (５２２３…, ＸＮ01).
+    compact = unicodedata.normalize("NFKC", term).replace(" ", "").upper()
     if not compact:
         return None, ""
-    if len(compact) == 18 and compact[:17].isdigit():
+    if len(compact) == 18 and compact[:17].isascii() and compact[:17].isdigit():
         return "id", compact
     if compact.isascii() and compact.isalnum():
         return "number", compact

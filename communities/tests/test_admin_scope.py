@@ -113,6 +113,22 @@ def test_search_by_full_id_number_respects_scope(client, world):
     assert "522301000001" in body
 
 
+def test_search_typed_with_full_width_digits(client, world):
+    """A Chinese input method types ５２２３… and ｘ: the same search, the same scope."""
+    full_width = str.maketrans("0123456789X", "０１２３４５６７８９ｘ")
+    own, other = world.heads["a"].id_number, world.heads["c"].id_number
+    login(client, world.worker)
+    body = client.get(changelist("person"), {"q": own.translate(full_width)}).content.decode()
+    assert "户主A" in body
+    body = client.get(changelist("household"), {"q": own.translate(full_width)}).content.decode()
+    assert "522301000001" in body
+    body = client.get(changelist("person"), {"q": other.translate(full_width)}).content.decode()
+    assert "户主C" not in body
+    number = world.households["a"].number.translate(full_width)
+    body = client.get(changelist("household"), {"q": number}).content.decode()
+    assert "522301000001" in body and "522301000002" not in body
+
+
 def test_search_by_name_prefix_and_household_number(client, world):
     login(client, world.county)
     body = client.get(changelist("household"), {"q": "户主B"}).content.decode()
