@@ -9,6 +9,7 @@ adjacent.  Import updates or creates; it never deletes members missing from the
 file, and a household ends with exactly one 户主.
 """
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -505,6 +506,7 @@ class RosterKind(Kind):
         # People.
         person_keys = [key for key in PERSON_FIELDS if key in present]
         new_people, changed_people, stepping_down = [], [], []
+        moving = {}  # person pk -> (household left, was its head, row, name)
         final_heads = {}  # household number -> [row numbers of heads from the file]
         in_file = set()
         for row in rows:
@@ -544,6 +546,7 @@ class RosterKind(Kind):
                 plan.note("new", Person, id_number, values, rows=(row.number,))
                 continue
             was_head = person.relationship == enums.Relationship.HEAD
+            left = person.household_id
             changed = apply(person, values, PERSON_FIELDS)
             if person.household_id != household.pk or household.pk is None:
                 person.household = household
@@ -552,6 +555,8 @@ class RosterKind(Kind):
                 if needs_clean(person.__dict__) and not run_clean(person, row, plan, headers):
                     continue
                 changed_people.append((person, changed, number))
+                if "household" in changed and left is not None:
+                    moving[person.pk] = (left, was_head, row, person.name)
                 if was_head and person.relationship != enums.Relationship.HEAD:
                     stepping_down.append(person)
                 noted = snapshot(person, [name for name in changed if name != "household"])
@@ -597,6 +602,9 @@ class RosterKind(Kind):
                     head_header,
                     _("户编号“%(number)s”没有户主：每户必须有一名“户主”。") % {"number": number},
                 )
+
+        self._heads_left_behind(moving, resolved, plan)
+        plan.moved_people = len(moving)
 
         # Households: outcome of their first row when only the household changed.
         new_households, changed_households = [], []
@@ -701,6 +709,38 @@ class RosterKind(Kind):
             [people[pk] for pk in data["stepping_down"]],
             ctx,
         )
+
+    def _heads_left_behind(self, moving, resolved, plan):
+        """A 户主 the file moves into another household must not leave the household
+        they head without one: the one-head rule above covers only the households
+        the file lists.  (A household every member leaves may stay empty.)"""
+        listed = {h.pk for h in resolved.values() if h is not None and h.pk is not None}
+        left = {pk: left for pk, (left, was_head, _r, _n) in moving.items() if was_head}
+        left = {pk: household for pk, household in left.items() if household not in listed}
+        if not left:
+            return
+        staying = dict(
+            Person.objects.filter(household_id__in=set(left.values()))
+            .exclude(pk__in=moving.keys())
+            .values_list("household_id")
+            .annotate(n=Count("pk"))
+        )
+        numbers = dict(
+            Household.objects.filter(pk__in=set(left.values())).values_list("pk", "number")
+        )
+        for pk, household in left.items():
+            if not staying.get(household):
+                continue
+            _left, _was_head, row, name = moving[pk]
+            plan.errors.add(
+                row.number,
+                self.column("number").header,
+                _(
+                    "%(name)s是户编号“%(old)s”的户主，迁入本户后原户还有 %(n)d 名成员却没有户主。"
+                    "请在文件中一并列出户编号“%(old)s”的成员并指定新户主，或先在系统中为原户更换户主。"
+                )
+                % {"name": name, "old": numbers[household], "n": staying[household]},
+            )
 
     def _household_values(self, row, settlements, buildings, grids, regions, plan, ctx):
         v = row.values

@@ -76,6 +76,7 @@ class Plan:
         self.total_rows = 0
         self.skipped_examples = 0  # the template's example rows, never imported
         self.skipped_totals = []  # numbers of the 合计/小计 rows, never imported
+        self.moved_people = 0  # registered people the file puts in another household
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
         self.settlements = set()
@@ -133,6 +134,8 @@ class Plan:
             changes["examples"] = self.skipped_examples
         if self.skipped_totals:
             changes["totals"] = self.skipped_totals
+        if self.moved_people:
+            changes["moved"] = self.moved_people
         return changes
 
     def digest_extra(self, item):

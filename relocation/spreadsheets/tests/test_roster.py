@@ -358,3 +358,76 @@ def test_a_cell_equal_to_the_one_above_is_checked_like_it(world):
     assert {(2, "搬迁年度"), (3, "搬迁年度")} <= errors
     assert (4, "搬迁年度") not in errors
     assert {(3, "身份证号"), (4, "身份证号")} <= errors  # a duplicate, on both rows
+
+
+def _registered(person, number, code, relationship):
+    """A roster row that puts an already registered person into household ``number``."""
+    return person_row(
+        number, code, name=person.name, relationship=relationship, 身份证号=person.id_number
+    )
+
+
+def test_a_head_moved_out_may_not_leave_members_without_a_head(world):
+    """户主A into a new household, the file silent on 户主A's own: the two members left
+    would have no head (the admin's form refuses that); nothing is written."""
+    hh, head = world.households["a"], world.heads["a"]
+    rows = [_registered(head, "N001", world.a.code, "户主")]
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
+    assert job.state == "invalid"
+    ((row, header, message),) = job.errors
+    assert (row, header) == (2, "户编号")
+    assert f"户主A是户编号“{hh.number}”的户主，迁入本户后原户还有 2 名成员却没有户主" in message
+    assert not Household.objects.filter(number="N001").exists()
+    head.refresh_from_db()
+    assert head.household == hh and head.relationship == enums.Relationship.HEAD
+
+
+def test_a_member_split_off_as_a_new_household_is_shown_on_the_preview(client, world):
+    """分户: the son heads a household of his own; the preview says one person moves."""
+    hh = world.households["a"]
+    son = hh.members.get(relationship=enums.Relationship.SON)
+    job = upload(
+        world.admin,
+        "roster",
+        csv_bytes(ROSTER_HEADERS, [_registered(son, "N002", world.a.code, "户主")]),
+    )
+    assert job.errors == [] and job.changes["moved"] == 1
+    client.force_login(world.admin)
+    page = client.get(f"/admin/imports/{job.pk}/").content.decode()
+    assert "其中 1 名已登记的人员将从原来的户迁入文件所列的户" in page
+    services.job_confirm(job, world.admin)
+    son.refresh_from_db()
+    assert son.household.number == "N002" and son.relationship == enums.Relationship.HEAD
+    assert hh.members.count() == 2
+    assert hh.members.filter(relationship=enums.Relationship.HEAD).count() == 1
+
+
+def test_a_head_may_move_when_the_file_gives_the_old_household_a_new_one(world):
+    hh, head = world.households["a"], world.heads["a"]
+    spouse = hh.members.get(relationship=enums.Relationship.SPOUSE)
+    son = hh.members.get(relationship=enums.Relationship.SON)
+    rows = [
+        _registered(spouse, hh.number, world.a.code, "户主"),
+        _registered(son, hh.number, world.a.code, "子"),
+        _registered(head, "N003", world.a.code, "户主"),
+    ]
+    job = import_file(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
+    assert job.state == "committed", job.errors
+    assert job.changes["moved"] == 1
+    assert hh.members.get(relationship=enums.Relationship.HEAD) == spouse
+    head.refresh_from_db()
+    assert head.household.number == "N003"
+
+
+def test_a_household_every_member_leaves_may_stay_empty(world):
+    """A corrected household number: all three move to N004, none is left headless."""
+    hh = world.households["b"]
+    rows = [
+        _registered(person, "N004", world.b.code, person.get_relationship_display())
+        for person in hh.members.order_by("pk")
+    ]
+    job = import_file(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows))
+    assert job.state == "committed", job.errors
+    assert job.changes["moved"] == 3
+    assert hh.members.count() == 0
+    assert Household.objects.get(number="N004").members.count() == 3
