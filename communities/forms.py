@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import InlineForeignKeyField
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scope import SensitiveFieldsFormMixin
@@ -35,6 +36,41 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
             "residence_permit",
             "notes",
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        self._household_keeps_its_head(cleaned)
+        return cleaned
+
+    def _household_keeps_its_head(self, cleaned):
+        """On the person's own page, the 户主 cannot stop being one, or move to another
+        household, while others live in the household: it would be left without a
+        head (the household page swaps heads; its members form counts them)."""
+        person = self.instance
+        field = self.fields.get("household")
+        if person.pk is None or field is None or isinstance(field, InlineForeignKeyField):
+            return  # a new person, or a row of the household page's members
+        if person.relationship != Relationship.HEAD:
+            return
+        household = cleaned.get("household")
+        stays = household is not None and household.pk == person.household_id
+        if stays and cleaned.get("relationship") == Relationship.HEAD:
+            return
+        others = Person.objects.filter(household_id=person.household_id).exclude(pk=person.pk)
+        count = others.count()
+        if count:
+            raise ValidationError(
+                _(
+                    "%(name)s是搬迁户 %(household)s 的户主，户内还有 %(count)d 名成员。"
+                    "请在搬迁户页面把另一名成员改为“户主”，再修改此人的关系或所属搬迁户。"
+                ),
+                code="head_leaves",
+                params={
+                    "name": person.name,
+                    "household": person.household.number,
+                    "count": count,
+                },
+            )
 
     def clean_id_number(self):
         value = normalize_resident_id(self.cleaned_data.get("id_number"))

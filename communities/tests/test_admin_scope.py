@@ -554,3 +554,68 @@ def test_shared_drop_down_options_keep_the_foreign_keys_limits(region_tree):
     for county in counties:
         assert f'value="{county.pk}"' in rendered[0]
     assert f'value="{region_tree.guizhou.pk}"' not in rendered[0]  # a province is not a county
+
+
+def _as_shown(response):
+    """The POST data of a change page as it was shown: every form of it, unchanged."""
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if value is True:
+                data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            else:
+                data[key] = str(value)
+    return data
+
+
+def test_the_head_cannot_leave_or_step_down_on_the_person_page(client, world):
+    """Moved to another household, or made 子, on their own page: the two others would
+    be left without a 户主 (the household page's members form counts heads; this page
+    saw only one person).  Refused in Chinese, nothing saved."""
+    head, other = world.heads["a"], world.households["b"]
+    login(client, world.admin)
+    url = reverse("admin:communities_person_change", args=[head.pk])
+    shown = _as_shown(client.get(url))
+    for change in ({"household": str(other.pk)}, {"relationship": "son"}):
+        response = client.post(url, {**shown, **change})
+        assert response.status_code == 200
+        errors = str(response.context["adminform"].form.non_field_errors())
+        assert f"户主A是搬迁户 {world.households['a'].number} 的户主，户内还有 2 名成员" in errors
+        head.refresh_from_db()
+        assert head.household == world.households["a"] and head.relationship == "head"
+    # Any other field of the head still saves.
+    response = client.post(url, {**shown, "notes": "已核实"})
+    assert response.status_code == 302
+    head.refresh_from_db()
+    assert head.notes == "已核实"
+
+
+def test_heads_are_still_swapped_on_the_household_page(client, world):
+    household, head = world.households["a"], world.heads["a"]
+    spouse = household.members.get(relationship="spouse")
+    login(client, world.admin)
+    url = reverse("admin:communities_household_change", args=[household.pk])
+    data = _as_shown(client.get(url))
+    for key, value in list(data.items()):
+        if key.startswith("members-") and key.endswith("-id"):
+            prefix = key[: -len("id")]
+            if value == str(head.pk):
+                data[prefix + "relationship"] = "spouse"
+            elif value == str(spouse.pk):
+                data[prefix + "relationship"] = "head"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and [
+        f.errors for f in response.context["inline_admin_formsets"]
+    ]
+    head.refresh_from_db()
+    spouse.refresh_from_db()
+    assert (head.relationship, spouse.relationship) == ("spouse", "head")
