@@ -1,10 +1,11 @@
 import unicodedata
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -30,6 +31,7 @@ from .forms import (
     HouseholdForm,
     MembersFormSet,
     PersonForm,
+    heads_left_alone,
     suggest_for_settlement,
 )
 from .import_resources import RosterResource
@@ -440,6 +442,18 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
         return " ".join(p for p in parts if p) or "—"
 
 
+def _heads_stay(blocked):
+    """Why the 户主 of ``heads_left_alone`` cannot be deleted: a line each."""
+    return [
+        _(
+            "不能删除户主%(name)s：搬迁户 %(household)s 还有 %(count)d 名成员。"
+            "请先在搬迁户页面把另一名成员改为“户主”。"
+        )
+        % {"name": head.name, "household": head.household.number, "count": count}
+        for head, count in blocked
+    ]
+
+
 @admin.register(Person)
 class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     form = PersonForm
@@ -551,6 +565,36 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         if may_view_sensitive(request.user):
             return shown
         return [f for f in shown if not (isinstance(f, str) and f in SWAP_ALWAYS)]
+
+    def delete_view(self, request, object_id, extra_context=None):
+        person = self.get_object(request, object_id)
+        if person is not None and self.has_delete_permission(request, person):
+            blocked = heads_left_alone([person.pk])
+            if blocked and request.method == "POST":
+                self._refuse_deleting_heads(request, blocked)
+                return redirect(reverse("admin:communities_person_change", args=[person.pk]))
+            if blocked:  # the page says why, without the button (delete_confirmation.html)
+                extra_context = {**(extra_context or {}), "heads_stay": _heads_stay(blocked)}
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            delete, name, description = actions["delete_selected"]
+
+            def delete_selected(modeladmin, request, queryset):
+                blocked = heads_left_alone(queryset.values_list("pk", flat=True))
+                if blocked:
+                    self._refuse_deleting_heads(request, blocked)
+                    return None  # back to the list, nothing deleted
+                return delete(modeladmin, request, queryset)
+
+            actions["delete_selected"] = (delete_selected, name, description)
+        return actions
+
+    def _refuse_deleting_heads(self, request, blocked):
+        for line in _heads_stay(blocked[:5]):
+            self.message_user(request, line, messages.ERROR)
 
     def get_search_results(self, request, queryset, search_term):
         kind, value = classify_search(search_term)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms.models import InlineForeignKeyField
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,27 @@ from .enums import Relationship
 from .models import Household, Person, Settlement
 from .scope import get_scope
 from .validators import normalize_resident_id
+
+
+def heads_left_alone(person_ids):
+    """The 户主 among ``person_ids`` whose households keep members who are not among
+    them, each with how many: ``[(head, count)]``.  Such a household would be left
+    without a head if those people left it or were deleted."""
+    person_ids = list(person_ids)
+    heads = list(
+        Person.objects.filter(pk__in=person_ids, relationship=Relationship.HEAD)
+        .select_related("household")
+        .order_by("household__number")
+    )
+    if not heads:
+        return []
+    staying = dict(
+        Person.objects.filter(household_id__in=[h.household_id for h in heads])
+        .exclude(pk__in=person_ids)
+        .values_list("household_id")
+        .annotate(n=Count("pk"))
+    )
+    return [(h, staying[h.household_id]) for h in heads if staying.get(h.household_id)]
 
 
 class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
@@ -56,8 +78,7 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
         stays = household is not None and household.pk == person.household_id
         if stays and cleaned.get("relationship") == Relationship.HEAD:
             return
-        others = Person.objects.filter(household_id=person.household_id).exclude(pk=person.pk)
-        count = others.count()
+        count = dict(heads_left_alone([person.pk])).get(person, 0)
         if count:
             raise ValidationError(
                 _(

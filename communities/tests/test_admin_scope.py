@@ -619,3 +619,31 @@ def test_heads_are_still_swapped_on_the_household_page(client, world):
     head.refresh_from_db()
     spouse.refresh_from_db()
     assert (head.relationship, spouse.relationship) == ("spouse", "head")
+
+
+def test_the_head_is_not_deleted_while_others_live_in_the_household(client, world):
+    """Nor from the list's delete action; a head deleted with every member of the
+    household, and any other member, still are."""
+    head = world.heads["a"]
+    login(client, world.admin)
+    url = reverse("admin:communities_person_delete", args=[head.pk])
+    page = client.get(url).content.decode()
+    assert f"不能删除户主户主A：搬迁户 {world.households['a'].number} 还有 2 名成员" in page
+    assert 'type="submit"' not in page.split('id="content-main"')[1]  # no button
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert f"不能删除户主户主A：搬迁户 {world.households['a'].number} 还有 2 名成员" in (
+        response.content.decode()
+    )
+    assert Person.objects.filter(pk=head.pk).exists()
+    changelist_url = reverse("admin:communities_person_changelist")
+    action = {"action": "delete_selected", "post": "yes", "_selected_action": [str(head.pk)]}
+    response = client.post(changelist_url, action, follow=True)
+    assert "不能删除户主户主A" in response.content.decode()
+    assert Person.objects.filter(pk=head.pk).exists()
+    son = world.households["a"].members.get(relationship="son")
+    response = client.post(changelist_url, {**action, "_selected_action": [str(son.pk)]})
+    assert response.status_code == 302 and not Person.objects.filter(pk=son.pk).exists()
+    members = [str(pk) for pk in world.households["b"].members.values_list("pk", flat=True)]
+    response = client.post(changelist_url, {**action, "_selected_action": members})
+    assert response.status_code == 302
+    assert not world.households["b"].members.exists()
