@@ -31,6 +31,7 @@ from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class FileRejected(Exception):
@@ -62,15 +63,55 @@ DEFAULT_COLUMNS = 64
 ROW_MARGIN = 50
 
 
+OLD_XLS = gettext_lazy(
+    "这是旧版 Excel（.xls）文件，不能直接导入。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
+)
+
+
 def file_format(name):
+    """The format the file's name says: "xlsx", "csv", or "xls" (looked into by
+    ``true_format``: often an .xlsx or a web page under that name)."""
     lowered = (name or "").lower()
     if lowered.endswith(".xlsx"):
         return "xlsx"
     if lowered.endswith(".csv"):
         return "csv"
-    raise FileRejected(
-        _("只能上传 .xlsx 或 .csv 文件（不支持旧版 .xls，请在 Excel 中另存为 .xlsx）。")
-    )
+    if lowered.endswith(".xls"):
+        return "xls"
+    raise FileRejected(_("只能上传 .xlsx 或 .csv 文件（旧版 .xls 请在 Excel 中另存为 .xlsx）。"))
+
+
+# What a file begins with: a zip archive (.xlsx), an OLE2 compound file (.xls, .et).
+_ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MARKUP = re.compile(rb"^(?:\xef\xbb\xbf|\s)*<(?:!doctype|html|table|\?xml|meta|head)", re.I)
+
+
+def true_format(named, content):
+    """The format to read ``content`` as, given the one its name says (``file_format``).
+
+    A file called .xls is read as the .xlsx it often is (saved by WPS or renamed);
+    an old binary .xls, or the web page (HTML, or Excel 2003 XML) that business
+    systems export under that name, is refused saying what it is.  A file called
+    .xlsx that is one of those says so too, instead of "broken".
+    """
+    if named == "csv":
+        return named
+    head = content[:512]
+    if head.startswith(_ZIP):
+        return "xlsx"
+    if head.startswith(_OLE2):
+        raise FileRejected(str(OLD_XLS))
+    if _MARKUP.match(head):
+        raise FileRejected(
+            _(
+                "该文件实际上是网页（HTML/XML）格式，只是扩展名为 .%(ext)s（常见于从业务系统导出的表格）。"
+                "请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
+            )
+            % {"ext": named}
+        )
+    if named == "xls":
+        raise FileRejected(str(OLD_XLS))
+    return named  # "xlsx": check_xlsx_archive says it is not a workbook
 
 
 def check_size(size):

@@ -63,6 +63,7 @@ def job_create(*, user, kind_key, upload):
     reading.check_size(upload.size)  # before a byte is read into memory
     content = upload.read()
     reading.check_size(len(content))
+    fmt = reading.true_format(fmt, content)
     job = ImportJob.objects.create(
         kind=kind.key,
         user=user,

@@ -1,6 +1,7 @@
 """The pages, permissions, file limits and hostile files, templates and error workbooks."""
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -8,12 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from communities.models import Person
+from communities.models import Household, Person
 from communities.roles import Role
 from relocation.spreadsheets import reading
 from relocation.spreadsheets.models import ImportJob
 
-from .helpers import ROSTER_HEADERS, csv_bytes, person_row, xlsx_bytes
+from .helpers import ROSTER_HEADERS, csv_bytes, import_file, person_row, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +151,38 @@ def test_billion_laughs_refused():
 def test_not_an_xlsx_and_wrong_extension(world):
     with pytest.raises(reading.FileRejected, match="不是有效的 .xlsx"):
         reading.read(b"plain text", "xlsx")
-    with pytest.raises(reading.FileRejected, match=".xls"):
-        reading.file_format("old.xls")
+    with pytest.raises(reading.FileRejected, match=r"只能上传 .xlsx 或 .csv"):
+        reading.file_format("roster.ods")
+
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # the start of a binary .xls
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("花名册.xls", OLE2, "这是旧版 Excel（.xls）文件"),
+        ("花名册.xlsx", OLE2, "这是旧版 Excel（.xls）文件"),  # renamed, not broken
+        ("导出.xls", b"<html><body><table><tr><td>x</td></tr></table>", "网页（HTML/XML）格式"),
+        ("导出.xls", "\ufeff<?xml version='1.0'?><Workbook>".encode(), "扩展名为 .xls"),
+        ("导出.xls", b"\r\n  <TABLE border=1>", "网页"),
+        ("空白.xls", b"some bytes", "这是旧版 Excel（.xls）文件"),
+    ],
+)
+def test_files_that_are_not_what_their_name_says_are_named(world, name, content, says):
+    before = (Household.objects.count(), ImportJob.objects.count())
+    with pytest.raises(reading.FileRejected, match=re.escape(says)):
+        upload(world.admin, "roster", content, name)
+    assert (Household.objects.count(), ImportJob.objects.count()) == before
+
+
+def test_an_xlsx_named_xls_imports_as_the_workbook_it_is(world):
+    """WPS and renamed files: a .xls that is a zip workbook is read as .xlsx."""
+    rows = [person_row("X001", world.a.code, name="户主壬", sex="M", seq=31)]
+    job = import_file(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "花名册.xls")
+    assert job.state == "committed", job.errors or job.failure
+    assert (job.file_name, job.file_format) == ("花名册.xls", "xlsx")
+    assert Household.objects.get(number="X001").members.get().name == "户主壬"
 
 
 def test_template_has_dropdowns_text_columns_and_instructions(client, world):
