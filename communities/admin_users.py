@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -140,6 +141,19 @@ admin.site.unregister(User)
 @admin.register(User)
 class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     inlines = (AreaScopeInline,)
+    # Without Django's 「基于密码的验证：禁用」: this product signs in with passwords
+    # only, so such an account could never sign in.  The name is asked at once: it
+    # greets the user and signs the steps of procedures they take (罗文军).
+    add_form = UserCreationForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "last_name", "first_name", "password1", "password2"),
+            },
+        ),
+    )
     list_display = (
         "username",
         "first_name",

@@ -153,7 +153,7 @@ def test_scoped_admin_is_not_offered_the_staff_flag(client, region_tree, xingyi_
         ("Ab1-xyz", "密码长度太短。密码必须包含至少 10 个字符。"),
         ("abcdefghijkl", "密码至少要包含以下四类字符中的 3 类"),
         ("abcdef123456", "密码至少要包含以下四类字符中的 3 类"),
-        ("1234567890123", "密码只包含数字。"),
+        ("1234567890123", "密码不能全是数字。"),
     ],
 )
 def test_weak_passwords_are_refused_when_an_admin_adds_a_user(

@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import translation
 
@@ -45,13 +46,37 @@ def test_user_add_form_has_no_english_left(client, xingyi_admin):
     client.force_login(xingyi_admin)
     response = client.post(
         reverse("admin:auth_user_add"),
-        {"username": "x", "usable_password": "true", "password1": "Ab1-x", "password2": "Ab1-x"},
+        {"username": "x", "password1": "Ab1-x", "password2": "Ab1-x"},
     )
     body = response.content.decode()
     for english in ("Error:", "This password is too short", "After you", "Change or view"):
         assert english not in body, english
     assert "密码长度太短。密码必须包含至少 10 个字符。" in body
     assert "创建用户后，即可编辑角色、管辖范围等更多选项。" in body
+
+
+def test_user_add_form_asks_the_name_and_offers_no_account_without_password(client, xingyi_admin):
+    """This product signs in with passwords only: Django's 「基于密码的验证：禁用」 made
+    accounts that could never sign in.  The rules speak to whoever sets the password."""
+    client.force_login(xingyi_admin)
+    page = client.get(reverse("admin:auth_user_add")).content.decode()
+    assert 'name="usable_password"' not in page and "基于密码的验证" not in page
+    assert 'name="last_name"' in page and 'name="first_name"' in page
+    assert "你的密码" not in page and "密码至少需要 10 个字符。" in page
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "luowenjun",
+            "last_name": "罗",
+            "first_name": "文军",
+            "password1": "Qianxi-2026-pass",
+            "password2": "Qianxi-2026-pass",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    user = User.objects.get(username="luowenjun")
+    assert (user.last_name, user.first_name, user.has_usable_password()) == ("罗", "文军", True)
+    assert user.check_password("Qianxi-2026-pass") and user.is_staff
 
 
 def test_csrf_failure_page_is_chinese(xingyi_official):
