@@ -176,15 +176,37 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
             return qs
         return qs.filter(pk__in=manageable_users(request.user).values("pk"))
 
+    # Written by sign-ins and by the account's creation, never typed.
+    readonly_fields = ("last_login", "date_joined")
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_superuser or obj is None:
+        if obj is None:
             return fieldsets
-        return (
-            (None, {"fields": ("username", "password")}),
-            (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-            (_("Permissions"), {"fields": ("is_active", "groups")}),
-            (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        if not request.user.is_superuser:
+            fieldsets = (
+                (None, {"fields": ("username", "password")}),
+                (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+                (_("Permissions"), {"fields": ("is_active", "groups")}),
+                (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+            )
+        # 姓 before 名, as Chinese names are written (罗文军).
+        return tuple(
+            (
+                title,
+                {
+                    **options,
+                    "fields": tuple(
+                        "last_name"
+                        if f == "first_name"
+                        else "first_name"
+                        if f == "last_name"
+                        else f
+                        for f in options["fields"]
+                    ),
+                },
+            )
+            for title, options in fieldsets
         )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -116,3 +116,29 @@ def test_scope_changes_are_recorded(client, world, county_admin):
     client.post(url, user_change_post(world.worker, scopes=[(None, world.b.pk)]))
     record = AreaScope.history.filter(settlement=world.b).get()
     assert record.history_type == "+" and record.history_user == county_admin
+
+
+@pytest.mark.parametrize("editor", ["county_admin", "superuser"])
+def test_user_page_asks_family_name_first_and_never_takes_sign_in_dates(
+    client, world, county_admin, superuser, editor
+):
+    """姓 before 名 (罗文军), for a scoped administrator and a superuser alike; the last
+    sign-in and the joining date are shown, not typed (a posted value changes nothing)."""
+    target = User.objects.create_user("target_user", is_staff=True)
+    AreaScope.objects.create(user=target, region=world.regions.xingyi)
+    joined = target.date_joined
+    client.force_login(county_admin if editor == "county_admin" else superuser)
+    url = reverse("admin:auth_user_change", args=[target.pk])
+    page = client.get(url).content.decode()
+    assert page.index('name="last_name"') < page.index('name="first_name"')
+    assert 'name="last_login_0"' not in page and 'name="date_joined_0"' not in page
+    data = user_change_post(target, last_name="罗", first_name="文军")
+    data.update({"last_login_0": "2020-01-01", "last_login_1": "08:00:00"})
+    data.update({"date_joined_0": "2000-01-01", "date_joined_1": "08:00:00"})
+    if editor == "superuser":
+        data["is_staff"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    target.refresh_from_db()
+    assert (target.last_name, target.first_name) == ("罗", "文军")
+    assert target.last_login is None and target.date_joined == joined
