@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relocation.accounts.models import UserCreator
+from relocation.accounts.names import display_name
 from relocation.accounts.services import lockout_release, user_creator_record
 
 from .admin_scope import ScopedAdminMixin
@@ -156,7 +157,7 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     )
     list_display = (
         "username",
-        "first_name",
+        "full_name",
         "role_names",
         "scope_names",
         "is_active",
@@ -254,6 +255,10 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
             target = compute_scope(form.instance)
             if not get_scope(editor).covers_scope(target):
                 raise PermissionDenied(_("授权范围超出您本人的管辖范围。"))
+
+    @admin.display(description=_("姓名"), ordering="last_name")
+    def full_name(self, obj):
+        return display_name(obj) if (obj.first_name or obj.last_name) else "—"
 
     @admin.display(description=_("角色"))
     def role_names(self, obj):

@@ -142,3 +142,11 @@ def test_user_page_asks_family_name_first_and_never_takes_sign_in_dates(
     target.refresh_from_db()
     assert (target.last_name, target.first_name) == ("罗", "文军")
     assert target.last_login is None and target.date_joined == joined
+
+
+def test_user_list_shows_the_whole_name(client, world, county_admin):
+    target = User.objects.create_user("luo_wj", first_name="文军", last_name="罗", is_staff=True)
+    AreaScope.objects.create(user=target, region=world.regions.xingyi)
+    client.force_login(county_admin)
+    page = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert '<td class="field-full_name">罗文军</td>' in page
