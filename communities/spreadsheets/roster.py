@@ -336,6 +336,13 @@ class RosterKind(Kind):
     label = gettext_lazy("搬迁户花名册")
     model = Person
     columns = HOUSEHOLD_COLUMNS + PERSON_COLUMNS
+    # Counties' rosters keep 性别 and 出生日期 beside the ID number.  Both come from
+    # the number; a row where they disagree with it most often holds someone else's
+    # number (a couple's numbers swapped), which the check digit cannot catch.
+    check_columns = (
+        Column("sex_check", gettext_lazy("性别"), "choice", choices=enums.Sex),
+        Column("birth_check", gettext_lazy("出生日期"), "date"),
+    )
     import_permissions = ("communities.import_household", "communities.import_person")
     export_permissions = ("communities.export_household", "communities.export_person")
     field_columns = {"phone": "phone"}
@@ -502,6 +509,8 @@ class RosterKind(Kind):
             household._import_changed = changed
             household._import_row = first
             resolved[number] = household
+
+        self._check_against_id_numbers(rows, present, plan)
 
         # People.
         person_keys = [key for key in PERSON_FIELDS if key in present]
@@ -709,6 +718,48 @@ class RosterKind(Kind):
             [people[pk] for pk in data["stepping_down"]],
             ctx,
         )
+
+    def _check_against_id_numbers(self, rows, present, plan):
+        """性别 and 出生日期, where the file has them, must be those of the ID number;
+        the row is an error otherwise (nothing of it is written)."""
+        checks = [key for key in ("sex_check", "birth_check") if key in present]
+        if not checks:
+            return
+        for row in rows:
+            id_number = row.values.get("id_number")
+            if not id_number or "id_number" in row.bad or len(id_number) != 18:
+                continue
+            sex = row.values.get("sex_check")
+            if sex and "sex_check" not in row.bad and sex != sex_from_id(id_number):
+                plan.errors.add(
+                    row.number,
+                    self.column("sex_check").header,
+                    _(
+                        "性别“%(sex)s”与身份证号不符（身份证号第17位表示%(by_id)s）。"
+                        "请核对身份证号是否填错，例如是否与家人的号码互换。"
+                    )
+                    % {
+                        "sex": enums.Sex(sex).label,
+                        "by_id": enums.Sex(sex_from_id(id_number)).label,
+                    },
+                )
+                row.bad.add("sex_check")
+            born = row.values.get("birth_check")
+            by_id = birth_date_from_id(id_number) if born else None
+            # A month without its day (1980.05) reads as the 1st: compared by month.
+            if born and born.day == 1 and (born.year, born.month) == (by_id.year, by_id.month):
+                born = by_id
+            if born and "birth_check" not in row.bad and born != by_id:
+                plan.errors.add(
+                    row.number,
+                    self.column("birth_check").header,
+                    _(
+                        "出生日期 %(born)s 与身份证号中的出生日期不符。"
+                        "请核对身份证号是否填错，例如是否与家人的号码互换。"
+                    )
+                    % {"born": born.isoformat()},
+                )
+                row.bad.add("birth_check")
 
     def _heads_left_behind(self, moving, resolved, plan):
         """A 户主 the file moves into another household must not leave the household

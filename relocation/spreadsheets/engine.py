@@ -316,7 +316,7 @@ def duplicates(rows, key_of, plan, header, what):
 
 def parse_rows(kind, sheet, plan, ctx):
     """Cells to values; header problems are errors of the header row."""
-    mapping = headers_for_matching(kind.columns)
+    mapping = headers_for_matching((*kind.columns, *kind.check_columns))
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     positions, seen = [], set()
     for index, header in enumerate(sheet.headers):

@@ -513,6 +513,7 @@ def job_error_workbook(job):
         )
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
-    mapping = headers_for_matching(get_kind(job.kind).columns)
+    kind = get_kind(job.kind)
+    mapping = headers_for_matching((*kind.columns, *kind.check_columns))
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)

@@ -18,6 +18,9 @@ class Kind:
     examples = ()
     #: Model field name -> column key, where they differ (for clean() errors).
     field_columns = {}
+    #: Columns a county's file may have that only check a row (性别 against the ID
+    #: number): parsed when present, never stored, exported or put in the template.
+    check_columns = ()
 
     def may_import(self, user):
         return user.is_active and user.is_staff and user.has_perms(self.import_permissions)
@@ -29,14 +32,14 @@ class Kind:
         return user.has_perm(SENSITIVE_PERMISSION)
 
     def column(self, key):
-        for column in self.columns:
+        for column in (*self.columns, *self.check_columns):
             if column.key == key:
                 return column
         raise KeyError(key)
 
     def headers(self):
         """Model field name (or column key) -> header, for attaching clean() errors."""
-        mapping = {c.key: c.header for c in self.columns}
+        mapping = {c.key: c.header for c in (*self.columns, *self.check_columns)}
         for field_name, key in self.field_columns.items():
             mapping[field_name] = self.column(key).header
         return mapping

@@ -353,3 +353,57 @@ def test_words_in_brackets_that_are_no_unit_are_kept():
     assert mapping.get(clean_header("联系电话（配偶）")) is None
     assert clean_header("联系电话（配偶）") not in mapping
     assert mapping.get(clean_header("住房面积(平方米)")).key == "housing_area"
+
+
+def _with_checks(rows, sex, born):
+    """Roster rows with the county's 性别 and 出生日期 columns ({row index: value})."""
+    headers = [*ROSTER_HEADERS, "性别", "出生日期"]
+    lines = [
+        [*(row.get(h) for h in ROSTER_HEADERS), sex.get(i), born.get(i)]
+        for i, row in enumerate(rows)
+    ]
+    return xlsx_bytes(headers, lines)
+
+
+def test_sex_and_birth_date_columns_are_checked_against_the_id_numbers(world):
+    """A couple's ID numbers swapped: each passes its check digit, and only the
+    county's 性别 column shows it.  Both rows are errors; nothing is written."""
+    husband = person_row("C001", world.a.code, name="户主癸", sex="M", seq=41)
+    wife = person_row("C001", world.a.code, relationship="配偶", name="妻子癸", seq=42)
+    husband["身份证号"], wife["身份证号"] = wife["身份证号"], husband["身份证号"]
+    content = _with_checks([husband, wife], {0: "男", 1: "女"}, {})
+    job = upload(world.admin, "roster", content, "性别.xlsx")
+    errors = {(e[0], e[1]): e[2] for e in job.errors}
+    assert set(errors) == {(2, "性别"), (3, "性别")}
+    assert errors[(2, "性别")].startswith("性别“男”与身份证号不符（身份证号第17位表示女）")
+    assert not Household.objects.filter(number="C001").exists()
+
+
+def test_a_birth_date_that_is_not_the_id_numbers_is_an_error(world):
+    row = person_row("C002", world.a.code, name="户主子", sex="M", seq=43)
+    born = datetime.date(1980, 1, 1)  # person_row's default birth date
+    wrong = _with_checks([row], {0: "男"}, {0: "1981-01-01"})
+    job = upload(world.admin, "roster", wrong, "出生日期.xlsx")
+    assert [(e[0], e[1]) for e in job.errors] == [(2, "出生日期")]
+    assert "出生日期 1981-01-01 与身份证号中的出生日期不符" in job.errors[0][2]
+    for written in (born, "1980-01-01", "1980.01", "198001", "1980年1月"):
+        job = upload(world.admin, "roster", _with_checks([row], {0: "男"}, {0: written}), "x.xlsx")
+        assert job.errors == [], written
+    assert not Household.objects.filter(number="C002").exists()  # only checked
+
+
+def test_check_columns_are_neither_exported_nor_in_the_template(client, world):
+    kind = get_kind("roster")
+    assert {c.key for c in kind.check_columns} == {"sex_check", "birth_check"}
+    client.force_login(world.admin)
+    template = load_workbook(
+        io.BytesIO(client.get(reverse("spreadsheets:template", args=["roster"])).content)
+    )
+    headers = [str(c.value).rstrip("*") for c in template["搬迁户花名册"][1]]
+    assert "性别" not in headers and "出生日期" not in headers
+    exported = csv_bytes(ROSTER_HEADERS, [])  # the layout the export writes
+    from relocation.spreadsheets.workbooks import export_csv
+
+    first_line = export_csv(kind, world.admin).decode("utf-8-sig").splitlines()[0]
+    assert "性别" not in first_line and "出生日期" not in first_line
+    assert exported.decode().splitlines()[0] == first_line
