@@ -58,7 +58,9 @@ HOUSEHOLD_COLUMNS = [
         required=True,
         allow_blank=True,
         example="AZD522301001",
-        help=gettext_lazy("须是已登记且在您管辖范围内的安置点。"),
+        help=gettext_lazy(
+            "须是已登记且在您管辖范围内的安置点；也可填安置点名称（范围内有同名安置点时须填编码）。"
+        ),
         width=16,
     ),
     Column(
@@ -343,6 +345,10 @@ class RosterKind(Kind):
         Column("sex_check", gettext_lazy("性别"), "choice", choices=enums.Sex),
         Column("birth_check", gettext_lazy("出生日期"), "date"),
     )
+    # A county's roster names the settlement; a name is read as well as a code.
+    header_aliases = dict.fromkeys(
+        ("安置点", "安置点名称", "安置区", "安置区名称", "安置小区", "集中安置点"), "安置点编码"
+    )
     import_permissions = ("communities.import_household", "communities.import_person")
     export_permissions = ("communities.export_household", "communities.export_person")
     field_columns = {"phone": "phone"}
@@ -412,13 +418,21 @@ class RosterKind(Kind):
         )
 
         # Bulk lookups: settlements, buildings, grids, regions, households, people.
+        written = {r.values["settlement"] for r in rows if r.values.get("settlement")}
         settlements = {
-            s.code: s
-            for s in bulk_in(
-                Settlement.objects.visible_to(ctx.user),
-                "code",
-                {r.values["settlement"] for r in rows if r.values.get("settlement")},
-            )
+            s.code: s for s in bulk_in(Settlement.objects.visible_to(ctx.user), "code", written)
+        }
+        # Counties' own rosters name the settlement (兴民新城) rather than give our code.
+        same_name = {}
+        for s in Settlement.objects.visible_to(ctx.user).filter(
+            name__in=written - settlements.keys()
+        ):
+            same_name.setdefault(s.name, []).append(s)
+        settlements.update((name, found[0]) for name, found in same_name.items() if len(found) == 1)
+        self._ambiguous_settlements = {
+            name: sorted(s.code for s in found)
+            for name, found in same_name.items()
+            if len(found) > 1
         }
         settlement_ids = [s.pk for s in settlements.values()]
         buildings = {
@@ -811,8 +825,19 @@ class RosterKind(Kind):
                 values["settlement"] = None  # 未入住 households without a settlement yet
             elif not v["settlement"]:
                 fail("settlement", _("必填，不能为空。"))
+            elif v["settlement"] in self._ambiguous_settlements:
+                fail(
+                    "settlement",
+                    _(
+                        "您的管辖范围内有多个名为“%(name)s”的安置点（编码 %(codes)s），请填写安置点编码。"
+                    )
+                    % {
+                        "name": v["settlement"],
+                        "codes": "、".join(self._ambiguous_settlements[v["settlement"]]),
+                    },
+                )
             elif settlement is None:
-                fail("settlement", self.not_found(_("安置点编码"), v["settlement"]))
+                fail("settlement", self.not_found(_("安置点"), v["settlement"]))
             else:
                 values["settlement"] = settlement
         for key, lookup in (("building", buildings), ("grid", grids)):

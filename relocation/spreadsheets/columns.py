@@ -517,8 +517,12 @@ class HeaderMap(dict):
         return self.get(header) is not None
 
 
-def headers_for_matching(columns):
-    """{header text in any supported language, or a known alias: column}."""
+def headers_for_matching(columns, aliases=None):
+    """{header text in any supported language, or a known alias: column}.
+
+    ``aliases``: a kind's own other names for its headers (``Kind.header_aliases``),
+    before the shared ``HEADER_ALIASES``.
+    """
     mapping = HeaderMap()
     for column in columns:
         for lang in ("zh-hans", "en"):
@@ -526,7 +530,7 @@ def headers_for_matching(columns):
                 mapping[str(column.header).replace(" ", "")] = column
     with translation.override("zh-hans"):
         chinese = {str(c.header).replace(" ", ""): c for c in columns}
-    for alias, header in HEADER_ALIASES.items():
+    for alias, header in {**(aliases or {}), **HEADER_ALIASES}.items():
         if header in chinese and not dict.__contains__(mapping, alias):
             mapping[alias] = chinese[header]
     # Our headers without their unit, where no other column reads the same.

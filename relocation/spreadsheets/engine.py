@@ -28,7 +28,7 @@ from communities.crypto import pii_hash
 from communities.scope import get_scope
 from relocation.rows import in_lists
 
-from .columns import EXAMPLE_MARK, CellError, find_header_row, headers_for_matching
+from .columns import EXAMPLE_MARK, CellError, find_header_row
 
 CHUNK = 5000
 MEMO_KINDS = ("choice", "bool", "date", "code", "int", "decimal")
@@ -316,7 +316,7 @@ def duplicates(rows, key_of, plan, header, what):
 
 def parse_rows(kind, sheet, plan, ctx):
     """Cells to values; header problems are errors of the header row."""
-    mapping = headers_for_matching((*kind.columns, *kind.check_columns))
+    mapping = kind.header_mapping()
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     positions, seen = [], set()
     for index, header in enumerate(sheet.headers):

@@ -499,7 +499,7 @@ def job_cancel(job, user):
 
 
 def job_error_workbook(job):
-    from .columns import find_header_row, headers_for_matching
+    from .columns import find_header_row
     from .workbooks import error_workbook
 
     upload = ImportUpload.objects.filter(job=job).first()
@@ -513,7 +513,6 @@ def job_error_workbook(job):
         )
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
-    kind = get_kind(job.kind)
-    mapping = headers_for_matching((*kind.columns, *kind.check_columns))
+    mapping = get_kind(job.kind).header_mapping()
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)

@@ -21,6 +21,14 @@ class Kind:
     #: Columns a county's file may have that only check a row (性别 against the ID
     #: number): parsed when present, never stored, exported or put in the template.
     check_columns = ()
+    #: Other names a county's file gives this kind's headers: {name: our header}.
+    header_aliases = {}
+
+    def header_mapping(self):
+        """{header as a file may write it: column} (``columns.headers_for_matching``)."""
+        from ..columns import headers_for_matching
+
+        return headers_for_matching((*self.columns, *self.check_columns), self.header_aliases)
 
     def may_import(self, user):
         return user.is_active and user.is_staff and user.has_perms(self.import_permissions)

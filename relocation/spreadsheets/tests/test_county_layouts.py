@@ -12,6 +12,7 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from communities.models import Household, Person
+from communities.roles import Role
 from employment.models import EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.columns import HEADER_ALIASES, find_header_row, headers_for_matching
 from relocation.spreadsheets.kinds import get_kind
@@ -407,3 +408,38 @@ def test_check_columns_are_neither_exported_nor_in_the_template(client, world):
     first_line = export_csv(kind, world.admin).decode("utf-8-sig").splitlines()[0]
     assert "性别" not in first_line and "出生日期" not in first_line
     assert exported.decode().splitlines()[0] == first_line
+
+
+def test_a_roster_may_name_the_settlement_instead_of_its_code(world, make_user):
+    """Counties' rosters write 安置点 阳光新区, not our code AZD522301001."""
+    rows = [person_row("P001", world.a.name, name="户主丑", sex="M", seq=51)]
+    headers = ["安置点" if h == "安置点编码" else h for h in ROSTER_HEADERS]
+    lines = [[row.get(h) for h in ROSTER_HEADERS] for row in rows]
+    job = import_file(world.admin, "roster", xlsx_bytes(headers, lines), "名称.xlsx")
+    assert job.state == "committed", job.errors
+    assert Household.objects.get(number="P001").settlement == world.a
+    # A name two settlements in the importer's scope share: the code is asked for.
+    world.b.name = world.a.name
+    world.b.save()
+    rows = [person_row("P002", world.a.name, name="户主寅", sex="M", seq=52)]
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "同名.csv")
+    ((row, header, message),) = job.errors
+    assert (row, header) == (2, "安置点编码")
+    assert message == (
+        f"您的管辖范围内有多个名为“{world.a.name}”的安置点"
+        f"（编码 {world.a.code}、{world.b.code}），请填写安置点编码。"
+    )
+    # A settlement outside the importer's scope is not found by its name either.
+    xingyi_admin = make_user(Role.ADMINISTRATOR, regions=[world.regions.xingyi])
+    rows = [person_row("P003", world.c.name, name="户主卯", sex="M", seq=53)]
+    job = upload(xingyi_admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "范围外.csv")
+    assert [e[2] for e in job.errors] == [f"安置点“{world.c.name}”不存在或不在您的管辖范围内。"]
+    assert not Household.objects.filter(number__in=["P002", "P003"]).exists()
+
+
+def test_settlement_names_are_the_rosters_alone(world):
+    """Another kind's 安置点 column is not taken for its code (a settlement's own
+    file names it in 安置点名称)."""
+    mapping = get_kind("settlement").header_mapping()
+    assert mapping.get("安置点名称").key != "code"
+    assert get_kind("roster").header_mapping().get("安置点").key == "settlement"
