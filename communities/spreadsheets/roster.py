@@ -346,9 +346,16 @@ class RosterKind(Kind):
         Column("birth_check", gettext_lazy("出生日期"), "date"),
     )
     # A county's roster names the settlement; a name is read as well as a code.
-    header_aliases = dict.fromkeys(
-        ("安置点", "安置点名称", "安置区", "安置区名称", "安置小区", "集中安置点"), "安置点编码"
-    )
+    # It names the county and township people moved from as well (晴隆县, 鸡场镇).
+    header_aliases = {
+        **dict.fromkeys(
+            ("安置点", "安置点名称", "安置区", "安置区名称", "安置小区", "集中安置点"), "安置点编码"
+        ),
+        **dict.fromkeys(("迁出县", "迁出县（市、区）", "迁出县名称", "迁出县区"), "迁出县代码"),
+        **dict.fromkeys(
+            ("迁出乡镇", "迁出乡（镇）", "迁出乡镇名称", "迁出乡镇（街道）"), "迁出乡镇代码"
+        ),
+    }
     import_permissions = ("communities.import_household", "communities.import_person")
     export_permissions = ("communities.export_household", "communities.export_person")
     field_columns = {"phone": "phone"}
@@ -447,6 +454,15 @@ class RosterKind(Kind):
         regions = {
             r.code: r for r in bulk_in(Region.objects.all(), "code", region_codes - {None, ""})
         }
+        # Counties' rosters name the county and township people moved from (晴隆县).
+        named = region_codes - regions.keys() - {None, ""}
+        self._region_names = {}
+        if named:
+            for region in Region.objects.filter(
+                name__in=named,
+                level__in=(enums.RegionLevel.COUNTY, enums.RegionLevel.TOWNSHIP),
+            ):
+                self._region_names.setdefault((region.level, region.name), []).append(region)
         # Timestamps are never compared or written here: not loaded (450,000
         # datetimes parsed for nothing on a 100,000-row re-import).
         households = {
@@ -775,6 +791,16 @@ class RosterKind(Kind):
                 )
                 row.bad.add("birth_check")
 
+    def _region_by_name(self, level, name, settlement, county):
+        """The county (or, within ``county``, the township) called ``name``; of counties
+        of that name, the one in the settlement's province; None when not one alone."""
+        found = self._region_names.get((level, name), [])
+        if level == enums.RegionLevel.TOWNSHIP:
+            found = [r for r in found if county is not None and r.parent_id == county.code]
+        elif len(found) > 1 and settlement is not None:
+            found = [r for r in found if r.code[:2] == settlement.county_id[:2]]
+        return found[0] if len(found) == 1 else None
+
     def _heads_left_behind(self, moving, resolved, plan):
         """A 户主 the file moves into another household must not leave the household
         they head without one: the one-head rule above covers only the households
@@ -868,12 +894,28 @@ class RosterKind(Kind):
                 if not v[key]:
                     values[key] = None
                 else:
-                    region = regions.get(v[key])
-                    if region is None or region.level != level:
+                    region = regions.get(v[key]) or self._region_by_name(
+                        level, v[key], settlement, values.get("origin_county")
+                    )
+                    if (region is None or region.level != level) and v[key].isdigit():
                         fail(
                             key,
                             _("“%(code)s”不是有效的%(what)s。")
                             % {"code": v[key], "what": header(key).header},
+                        )
+                    elif region is None and level == enums.RegionLevel.TOWNSHIP:
+                        fail(
+                            key,
+                            _("迁出县中没有名为“%(name)s”的乡镇（街道）；请核对，或填写乡镇代码。")
+                            % {"name": v[key]},
+                        )
+                    elif region is None:
+                        fail(
+                            key,
+                            _(
+                                "没有名为“%(name)s”的县级区划，或有多个同名的县；请填写县级区划代码。"
+                            )
+                            % {"name": v[key]},
                         )
                     else:
                         values[key] = region

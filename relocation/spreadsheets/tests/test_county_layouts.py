@@ -443,3 +443,37 @@ def test_settlement_names_are_the_rosters_alone(world):
     mapping = get_kind("settlement").header_mapping()
     assert mapping.get("安置点名称").key != "code"
     assert get_kind("roster").header_mapping().get("安置点").key == "settlement"
+
+
+def test_a_roster_may_name_where_people_moved_from(world):
+    """迁出县 兴义市 and 迁出乡镇 兴泰街道 by name; a township is looked for in that county
+    only, and a county name two provinces share is taken in the settlement's."""
+    from communities.enums import RegionLevel
+    from communities.models import Region
+
+    headers = ["迁出县（市、区）" if h == "迁出县代码" else h for h in ROSTER_HEADERS]
+    headers = ["迁出乡镇" if h == "迁出乡镇代码" else h for h in headers]
+    # Another province's 兴义市 (made up): ours is in 贵州, where the settlement is.
+    Region.objects.create(code="990101", name="兴义市", level=RegionLevel.COUNTY)
+    row = person_row("O001", world.a.code, name="户主辰", sex="M", seq=61)
+    row.update({"迁出县代码": "兴义市", "迁出乡镇代码": "兴泰街道"})
+    lines = [[row.get(h) for h in ROSTER_HEADERS]]
+    job = import_file(world.admin, "roster", xlsx_bytes(headers, lines), "迁出地.xlsx")
+    assert job.state == "committed", job.errors
+    household = Household.objects.get(number="O001")
+    assert (household.origin_county_id, household.origin_township_id) == ("522301", "522301002")
+    # 黄土坡街道 is a township of 钟山区, not of 兴义市.
+    row.update({"户编号": "O002", "身份证号": person_row("x", "y", seq=62)["身份证号"]})
+    row["迁出乡镇代码"] = "黄土坡街道"
+    lines = [[row.get(h) for h in ROSTER_HEADERS]]
+    job = upload(world.admin, "roster", xlsx_bytes(headers, lines), "迁出地.xlsx")
+    assert [(e[1], e[2]) for e in job.errors] == [
+        ("迁出乡镇代码", "迁出县中没有名为“黄土坡街道”的乡镇（街道）；请核对，或填写乡镇代码。")
+    ]
+    row.update({"迁出县代码": "兴义县", "迁出乡镇代码": ""})
+    lines = [[row.get(h) for h in ROSTER_HEADERS]]
+    job = upload(world.admin, "roster", xlsx_bytes(headers, lines), "迁出地.xlsx")
+    assert [e[2] for e in job.errors] == [
+        "没有名为“兴义县”的县级区划，或有多个同名的县；请填写县级区划代码。"
+    ]
+    assert not Household.objects.filter(number="O002").exists()
