@@ -89,10 +89,11 @@ _MARKUP = re.compile(rb"^(?:\xef\xbb\xbf|\s)*<(?:!doctype|html|table|\?xml|meta|
 def true_format(named, content):
     """The format to read ``content`` as, given the one its name says (``file_format``).
 
-    A file called .xls is read as the .xlsx it often is (saved by WPS or renamed);
-    an old binary .xls, or the web page (HTML, or Excel 2003 XML) that business
-    systems export under that name, is refused saying what it is.  A file called
-    .xlsx that is one of those says so too, instead of "broken".
+    A file called .xls is read as the .xlsx it often is (saved by WPS or renamed),
+    or as the text table business systems export under that name; an old binary
+    .xls, or the web page (HTML, or Excel 2003 XML) exported so, is refused saying
+    what it is.  A file called .xlsx that is one of those says so too, instead of
+    "broken".
     """
     if named == "csv":
         return named
@@ -110,7 +111,7 @@ def true_format(named, content):
             % {"ext": named}
         )
     if named == "xls":
-        raise FileRejected(str(OLD_XLS))
+        return "csv"  # text under that name (tab- or comma-separated exports): read_csv tells
     return named  # "xlsx": check_xlsx_archive says it is not a workbook
 
 
@@ -612,21 +613,19 @@ def decode_csv(content):
     """``(encoding, text)`` of a CSV file, decoded once: a BOM decides, else strict
     UTF-8, else GB18030."""
     if content.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", content.decode("utf-8-sig")
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", content.decode("utf-16")
-    try:
-        return "utf-8", content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return "gb18030", content.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileRejected(
-            _(
-                "无法识别文件的文字编码。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再上传。"
-            )
-        ) from None
+        tries = ("utf-8-sig",)  # a BOM decides: its bytes must all be that encoding
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tries = ("utf-16",)
+    else:
+        tries = ("utf-8", "gb18030")
+    for encoding in tries:
+        try:
+            return encoding, content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRejected(
+        _("无法识别文件的文字编码。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再上传。")
+    )
 
 
 def read_csv(content):

@@ -228,9 +228,12 @@ def test_file_types_and_encodings(world, importer):  # noqa: F811
         services.job_create(
             user=importer,
             kind_key=KIND,
-            upload=SimpleUploadedFile("临时救助.xls", csv_bytes(headers(), rows)),
+            upload=SimpleUploadedFile("临时救助.ods", csv_bytes(headers(), rows)),
         )
     assert "只能上传 .xlsx 或 .csv 文件" in str(caught.value)
+    # A text table exported under an .xls name is read as the CSV it is (checked only).
+    named_xls = upload(importer, KIND, csv_bytes(headers(), rows), "临时救助.xls")
+    assert (named_xls.file_format, named_xls.errors, named_xls.new_rows) == ("csv", [], 1)
     broken = upload(importer, KIND, b"PK\x03\x04 not really a workbook", "临时救助.xlsx")
     assert broken.state == "invalid" and "不是有效的 .xlsx 工作簿" in broken.errors[0][2]
     garbled = upload(importer, KIND, "身份证号,救助日期\n".encode() + b"\xff\xfe\xff\x00\xff\n")

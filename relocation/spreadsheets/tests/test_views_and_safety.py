@@ -166,7 +166,6 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # the start of a binary
         ("导出.xls", b"<html><body><table><tr><td>x</td></tr></table>", "网页（HTML/XML）格式"),
         ("导出.xls", "\ufeff<?xml version='1.0'?><Workbook>".encode(), "扩展名为 .xls"),
         ("导出.xls", b"\r\n  <TABLE border=1>", "网页"),
-        ("空白.xls", b"some bytes", "这是旧版 Excel（.xls）文件"),
     ],
 )
 def test_files_that_are_not_what_their_name_says_are_named(world, name, content, says):
@@ -183,6 +182,14 @@ def test_an_xlsx_named_xls_imports_as_the_workbook_it_is(world):
     assert job.state == "committed", job.errors or job.failure
     assert (job.file_name, job.file_format) == ("花名册.xls", "xlsx")
     assert Household.objects.get(number="X001").members.get().name == "户主壬"
+    # Text under an .xls name is read as CSV: a table imports, bytes that are no
+    # text say so, and nothing is written.
+    rows = [person_row("X002", world.a.code, name="户主癸", sex="M", seq=32)]
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "导出.xls")
+    assert (job.file_format, job.errors, job.new_rows) == ("csv", [], 1)
+    job = upload(world.admin, "roster", b"\xff\xfe\xff\x00\xff\x00\x81", "乱码.xls")
+    assert job.state == "invalid" and "无法识别文件的文字编码" in job.errors[0][2]
+    assert not Household.objects.filter(number="X002").exists()
 
 
 def test_template_has_dropdowns_text_columns_and_instructions(client, world):
@@ -246,3 +253,19 @@ def test_change_lists_link_to_import_for_administrators_only(client, world):
     client.force_login(world.county)
     page = client.get(reverse("admin:communities_household_changelist")).content.decode()
     assert "?kind=roster" not in page
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xef\xbb\xbf\xe8\xba\xab\xff,broken",  # a UTF-8 BOM, then bytes no UTF-8 has
+        b"\xff\xfe\x2b\x75\xfd",  # a UTF-16 BOM and an odd number of bytes after it
+    ],
+)
+def test_a_broken_file_behind_a_byte_order_mark_is_refused_in_chinese(world, content):
+    """It raised UnicodeDecodeError: a server error on the upload page."""
+    before = Household.objects.count()
+    job = upload(world.admin, "roster", content, "花名册.csv")
+    assert job.state == "invalid"
+    assert "无法识别文件的文字编码" in job.errors[0][2]
+    assert Household.objects.count() == before
