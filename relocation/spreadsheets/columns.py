@@ -527,10 +527,12 @@ def headers_for_matching(columns, aliases=None):
     for column in columns:
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
-                mapping[str(column.header).replace(" ", "")] = column
+                # As a file's header is cleaned: "Monthly income (yuan)" too.
+                mapping[clean_cell(str(column.header))] = column
     with translation.override("zh-hans"):
-        chinese = {str(c.header).replace(" ", ""): c for c in columns}
+        chinese = {clean_cell(str(c.header)): c for c in columns}
     for alias, header in {**(aliases or {}), **HEADER_ALIASES}.items():
+        alias = clean_cell(alias)
         if header in chinese and not dict.__contains__(mapping, alias):
             mapping[alias] = chinese[header]
     # Our headers without their unit, where no other column reads the same.

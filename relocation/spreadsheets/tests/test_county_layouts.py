@@ -477,3 +477,22 @@ def test_a_roster_may_name_where_people_moved_from(world):
         "没有名为“兴义县”的县级区划，或有多个同名的县；请填写县级区划代码。"
     ]
     assert not Household.objects.filter(number="O002").exists()
+
+
+def test_every_header_in_either_language_finds_its_column():
+    """A file's headers are cleaned (spaces out, brackets full-width); ours must be
+    matched the same way: 'Monthly income (yuan)' of an English template too."""
+    from relocation.spreadsheets.columns import clean_cell
+    from relocation.spreadsheets.kinds import kinds
+
+    lost = []
+    for kind in kinds():
+        mapping = kind.header_mapping()
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                for column in kind.columns:
+                    if not column.export_only:
+                        found = mapping.get(clean_cell(str(column.header)))
+                        if found is not column:
+                            lost.append((kind.key, lang, str(column.header)))
+    assert lost == []
