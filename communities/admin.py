@@ -31,7 +31,6 @@ from .forms import (
     HouseholdForm,
     MembersFormSet,
     PersonForm,
-    heads_left_alone,
     suggest_for_settlement,
 )
 from .import_resources import RosterResource
@@ -443,7 +442,7 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
 
 
 def _heads_stay(blocked):
-    """Why the 户主 of ``heads_left_alone`` cannot be deleted: a line each."""
+    """Why the 户主 of ``PersonQuerySet.heads_left_alone`` cannot be deleted: a line each."""
     return [
         _(
             "不能删除户主%(name)s：搬迁户 %(household)s 还有 %(count)d 名成员。"
@@ -569,7 +568,7 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         person = self.get_object(request, object_id)
         if person is not None and self.has_delete_permission(request, person):
-            blocked = heads_left_alone([person.pk])
+            blocked = Person.objects.filter(pk=person.pk).heads_left_alone()
             if blocked and request.method == "POST":
                 self._refuse_deleting_heads(request, blocked)
                 return redirect(reverse("admin:communities_person_change", args=[person.pk]))
@@ -583,7 +582,7 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
             delete, name, description = actions["delete_selected"]
 
             def delete_selected(modeladmin, request, queryset):
-                blocked = heads_left_alone(queryset.values_list("pk", flat=True))
+                blocked = queryset.heads_left_alone()
                 if blocked:
                     self._refuse_deleting_heads(request, blocked)
                     return None  # back to the list, nothing deleted

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.forms.models import InlineForeignKeyField
 from django.utils.translation import gettext_lazy as _
 
@@ -11,27 +10,6 @@ from .enums import Relationship
 from .models import Household, Person, Settlement
 from .scope import get_scope
 from .validators import normalize_resident_id
-
-
-def heads_left_alone(person_ids):
-    """The 户主 among ``person_ids`` whose households keep members who are not among
-    them, each with how many: ``[(head, count)]``.  Such a household would be left
-    without a head if those people left it or were deleted."""
-    person_ids = list(person_ids)
-    heads = list(
-        Person.objects.filter(pk__in=person_ids, relationship=Relationship.HEAD)
-        .select_related("household")
-        .order_by("household__number")
-    )
-    if not heads:
-        return []
-    staying = dict(
-        Person.objects.filter(household_id__in=[h.household_id for h in heads])
-        .exclude(pk__in=person_ids)
-        .values_list("household_id")
-        .annotate(n=Count("pk"))
-    )
-    return [(h, staying[h.household_id]) for h in heads if staying.get(h.household_id)]
 
 
 class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
@@ -78,19 +56,16 @@ class PersonForm(SensitiveFieldsFormMixin, forms.ModelForm):
         stays = household is not None and household.pk == person.household_id
         if stays and cleaned.get("relationship") == Relationship.HEAD:
             return
-        count = dict(heads_left_alone([person.pk])).get(person, 0)
-        if count:
+        blocked = Person.objects.filter(pk=person.pk).heads_left_alone()
+        if blocked:
+            ((head, count),) = blocked
             raise ValidationError(
                 _(
                     "%(name)s是搬迁户 %(household)s 的户主，户内还有 %(count)d 名成员。"
                     "请在搬迁户页面把另一名成员改为“户主”，再修改此人的关系或所属搬迁户。"
                 ),
                 code="head_leaves",
-                params={
-                    "name": person.name,
-                    "household": person.household.number,
-                    "count": count,
-                },
+                params={"name": head.name, "household": head.household.number, "count": count},
             )
 
     def clean_id_number(self):

@@ -560,6 +560,26 @@ class PersonQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
         """People aged ``low``..``high`` whole years (inclusive) on ``on_date``."""
         return self.filter(aged_between_q(low, high, on_date))
 
+    def heads_left_alone(self):
+        """The 户主 among these people whose households keep members who are not among
+        them, each with how many: ``[(head, count)]``, by household number.  Such a
+        household would be left without a head if these people left it or were
+        deleted (the person page, the delete action, a roster that moves people)."""
+        heads = list(
+            self.filter(relationship=enums.Relationship.HEAD)
+            .select_related("household")
+            .order_by("household__number")
+        )
+        if not heads:
+            return []
+        staying = dict(
+            self.model.objects.filter(household_id__in=[h.household_id for h in heads])
+            .exclude(pk__in=self.values("pk"))
+            .values_list("household_id")
+            .annotate(n=models.Count("pk"))
+        )
+        return [(h, staying[h.household_id]) for h in heads if staying.get(h.household_id)]
+
 
 def aged_between_q(low, high, on_date, prefix=""):
     """Q over Person (through ``prefix``): aged ``low``..``high`` whole years (inclusive)

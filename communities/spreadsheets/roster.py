@@ -9,7 +9,6 @@ adjacent.  Import updates or creates; it never deletes members missing from the
 file, and a household ends with exactly one 户主.
 """
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -545,7 +544,7 @@ class RosterKind(Kind):
         # People.
         person_keys = [key for key in PERSON_FIELDS if key in present]
         new_people, changed_people, stepping_down = [], [], []
-        moving = {}  # person pk -> (household left, was its head, row, name)
+        moving = {}  # pk of a registered person the file puts in another household -> row
         final_heads = {}  # household number -> [row numbers of heads from the file]
         in_file = set()
         for row in rows:
@@ -585,7 +584,6 @@ class RosterKind(Kind):
                 plan.note("new", Person, id_number, values, rows=(row.number,))
                 continue
             was_head = person.relationship == enums.Relationship.HEAD
-            left = person.household_id
             changed = apply(person, values, PERSON_FIELDS)
             if person.household_id != household.pk or household.pk is None:
                 person.household = household
@@ -594,8 +592,8 @@ class RosterKind(Kind):
                 if needs_clean(person.__dict__) and not run_clean(person, row, plan, headers):
                     continue
                 changed_people.append((person, changed, number))
-                if "household" in changed and left is not None:
-                    moving[person.pk] = (left, was_head, row, person.name)
+                if "household" in changed:
+                    moving[person.pk] = row
                 if was_head and person.relationship != enums.Relationship.HEAD:
                     stepping_down.append(person)
                 noted = snapshot(person, [name for name in changed if name != "household"])
@@ -805,32 +803,20 @@ class RosterKind(Kind):
         """A 户主 the file moves into another household must not leave the household
         they head without one: the one-head rule above covers only the households
         the file lists.  (A household every member leaves may stay empty.)"""
-        listed = {h.pk for h in resolved.values() if h is not None and h.pk is not None}
-        left = {pk: left for pk, (left, was_head, _r, _n) in moving.items() if was_head}
-        left = {pk: household for pk, household in left.items() if household not in listed}
-        if not left:
+        if not moving:
             return
-        staying = dict(
-            Person.objects.filter(household_id__in=set(left.values()))
-            .exclude(pk__in=moving.keys())
-            .values_list("household_id")
-            .annotate(n=Count("pk"))
-        )
-        numbers = dict(
-            Household.objects.filter(pk__in=set(left.values())).values_list("pk", "number")
-        )
-        for pk, household in left.items():
-            if not staying.get(household):
+        listed = {h.pk for h in resolved.values() if h is not None and h.pk is not None}
+        for head, count in Person.objects.filter(pk__in=moving).heads_left_alone():
+            if head.household_id in listed:
                 continue
-            _left, _was_head, row, name = moving[pk]
             plan.errors.add(
-                row.number,
+                moving[head.pk].number,
                 self.column("number").header,
                 _(
                     "%(name)s是户编号“%(old)s”的户主，迁入本户后原户还有 %(n)d 名成员却没有户主。"
                     "请在文件中一并列出户编号“%(old)s”的成员并指定新户主，或先在系统中为原户更换户主。"
                 )
-                % {"name": name, "old": numbers[household], "n": staying[household]},
+                % {"name": head.name, "old": head.household.number, "n": count},
             )
 
     def _household_values(self, row, settlements, buildings, grids, regions, plan, ctx):
