@@ -9,6 +9,8 @@ adjacent.  Import updates or creates; it never deletes members missing from the
 file, and a household ends with exactly one 户主.
 """
 
+from types import SimpleNamespace
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -435,7 +437,7 @@ class RosterKind(Kind):
         ):
             same_name.setdefault(s.name, []).append(s)
         settlements.update((name, found[0]) for name, found in same_name.items() if len(found) == 1)
-        self._ambiguous_settlements = {
+        ambiguous = {
             name: sorted(s.code for s in found)
             for name, found in same_name.items()
             if len(found) > 1
@@ -454,14 +456,21 @@ class RosterKind(Kind):
             r.code: r for r in bulk_in(Region.objects.all(), "code", region_codes - {None, ""})
         }
         # Counties' rosters name the county and township people moved from (晴隆县).
-        named = region_codes - regions.keys() - {None, ""}
-        self._region_names = {}
-        if named:
-            for region in Region.objects.filter(
-                name__in=named,
-                level__in=(enums.RegionLevel.COUNTY, enums.RegionLevel.TOWNSHIP),
-            ):
-                self._region_names.setdefault((region.level, region.name), []).append(region)
+        region_names = {}
+        for region in Region.objects.filter(
+            name__in=region_codes - regions.keys() - {None, ""},
+            level__in=(enums.RegionLevel.COUNTY, enums.RegionLevel.TOWNSHIP),
+        ):
+            region_names.setdefault((region.level, region.name), []).append(region)
+        # What a household's cells are looked up in (``_household_values``).
+        lookups = SimpleNamespace(
+            settlements=settlements,
+            ambiguous=ambiguous,
+            buildings=buildings,
+            grids=grids,
+            regions=regions,
+            region_names=region_names,
+        )
         # Timestamps are never compared or written here: not loaded (450,000
         # datetimes parsed for nothing on a 100,000-row re-import).
         households = {
@@ -520,9 +529,7 @@ class RosterKind(Kind):
                     )
                 resolved[number] = None
                 continue
-            values = self._household_values(
-                first, settlements, buildings, grids, regions, plan, ctx
-            )
+            values = self._household_values(first, lookups, plan, ctx)
             if values is None:
                 resolved[number] = None
                 continue
@@ -750,8 +757,7 @@ class RosterKind(Kind):
     def _check_against_id_numbers(self, rows, present, plan):
         """性别 and 出生日期, where the file has them, must be those of the ID number;
         the row is an error otherwise (nothing of it is written)."""
-        checks = [key for key in ("sex_check", "birth_check") if key in present]
-        if not checks:
+        if not present & {"sex_check", "birth_check"}:
             return
         for row in rows:
             id_number = row.values.get("id_number")
@@ -789,10 +795,11 @@ class RosterKind(Kind):
                 )
                 row.bad.add("birth_check")
 
-    def _region_by_name(self, level, name, settlement, county):
+    @staticmethod
+    def _region_by_name(region_names, level, name, settlement, county):
         """The county (or, within ``county``, the township) called ``name``; of counties
         of that name, the one in the settlement's province; None when not one alone."""
-        found = self._region_names.get((level, name), [])
+        found = region_names.get((level, name), [])
         if level == enums.RegionLevel.TOWNSHIP:
             found = [r for r in found if county is not None and r.parent_id == county.code]
         elif len(found) > 1 and settlement is not None:
@@ -819,7 +826,7 @@ class RosterKind(Kind):
                 % {"name": head.name, "old": head.household.number, "n": count},
             )
 
-    def _household_values(self, row, settlements, buildings, grids, regions, plan, ctx):
+    def _household_values(self, row, lookups, plan, ctx):
         v = row.values
         values = {}
         ok = True
@@ -831,13 +838,13 @@ class RosterKind(Kind):
             row.bad.add(key)
             ok = False
 
-        settlement = settlements.get(v.get("settlement"))
+        settlement = lookups.settlements.get(v.get("settlement"))
         if "settlement" in v and "settlement" not in row.bad:
             if not v["settlement"] and ctx.scope.unrestricted:
                 values["settlement"] = None  # 未入住 households without a settlement yet
             elif not v["settlement"]:
                 fail("settlement", _("必填，不能为空。"))
-            elif v["settlement"] in self._ambiguous_settlements:
+            elif v["settlement"] in lookups.ambiguous:
                 fail(
                     "settlement",
                     _(
@@ -845,14 +852,14 @@ class RosterKind(Kind):
                     )
                     % {
                         "name": v["settlement"],
-                        "codes": "、".join(self._ambiguous_settlements[v["settlement"]]),
+                        "codes": "、".join(lookups.ambiguous[v["settlement"]]),
                     },
                 )
             elif settlement is None:
                 fail("settlement", self.not_found(_("安置点"), v["settlement"]))
             else:
                 values["settlement"] = settlement
-        for key, lookup in (("building", buildings), ("grid", grids)):
+        for key, lookup in (("building", lookups.buildings), ("grid", lookups.grids)):
             if key in v and key not in row.bad:
                 if not v[key]:
                     values[key] = None
@@ -880,8 +887,8 @@ class RosterKind(Kind):
                 if not v[key]:
                     values[key] = None
                 else:
-                    region = regions.get(v[key]) or self._region_by_name(
-                        level, v[key], settlement, values.get("origin_county")
+                    region = lookups.regions.get(v[key]) or self._region_by_name(
+                        lookups.region_names, level, v[key], settlement, values.get("origin_county")
                     )
                     if (region is None or region.level != level) and v[key].isdigit():
                         fail(

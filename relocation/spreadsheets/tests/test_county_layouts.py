@@ -435,6 +435,8 @@ def test_a_roster_may_name_the_settlement_instead_of_its_code(world, make_user):
     job = upload(xingyi_admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "范围外.csv")
     assert [e[2] for e in job.errors] == [f"安置点“{world.c.name}”不存在或不在您的管辖范围内。"]
     assert not Household.objects.filter(number__in=["P002", "P003"]).exists()
+    # One kind serves every import of the process: a plan's lookups stay in the plan.
+    assert vars(get_kind("roster")) == {}
 
 
 def test_settlement_names_are_the_rosters_alone(world):
