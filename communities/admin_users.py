@@ -177,38 +177,30 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
             return qs
         return qs.filter(pk__in=manageable_users(request.user).values("pk"))
 
-    # Written by sign-ins and by the account's creation, never typed.
+    # Django's, with 姓 before 名 (罗文军); the last sign-in and the joining date are
+    # written by sign-ins and by the account's creation, never typed.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("last_name", "first_name", "email")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    # Other administrators: roles are groups; the flags and single permissions are a
+    # superuser's.
+    scoped_fieldsets = (
+        *fieldsets[:2],
+        (_("Permissions"), {"fields": ("is_active", "groups")}),
+        fieldsets[3],
+    )
     readonly_fields = ("last_login", "date_joined")
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return fieldsets
-        if not request.user.is_superuser:
-            fieldsets = (
-                (None, {"fields": ("username", "password")}),
-                (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-                (_("Permissions"), {"fields": ("is_active", "groups")}),
-                (_("Important dates"), {"fields": ("last_login", "date_joined")}),
-            )
-        # 姓 before 名, as Chinese names are written (罗文军).
-        return tuple(
-            (
-                title,
-                {
-                    **options,
-                    "fields": tuple(
-                        "last_name"
-                        if f == "first_name"
-                        else "first_name"
-                        if f == "last_name"
-                        else f
-                        for f in options["fields"]
-                    ),
-                },
-            )
-            for title, options in fieldsets
-        )
+        if obj is not None and not request.user.is_superuser:
+            return self.scoped_fieldsets
+        return super().get_fieldsets(request, obj)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":
