@@ -11,11 +11,15 @@ Exports write their rows with one ``bulk_create`` per export (in batches);
 README "Read audit" gives the measured cost.
 """
 
+from functools import partial
+
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from relocation.sqlite.base import write_after_reads
 
 from .masking import may_view_sensitive
 from .read_audit import AuditChannel, ReadAuditEntry
@@ -110,7 +114,13 @@ INSERT_COLUMNS = (
 
 
 def _insert(rows):
-    connection = connections[router.db_for_write(ReadAuditEntry)]
+    """Writes the rows; on SQLite, after a page's read transaction (``write_after_reads``)."""
+    using = router.db_for_write(ReadAuditEntry)
+    write_after_reads(partial(_insert_now, rows, using), using=using)
+
+
+def _insert_now(rows, using):
+    connection = connections[using]
     meta = ReadAuditEntry._meta
     quote = connection.ops.quote_name
     by_attname = {f.attname: f.column for f in meta.concrete_fields}

@@ -25,3 +25,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files straight from the apps (no collectstatic) in live-server tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "relocation.sqlite":  # noqa: F405
+    # The test database is a file, like the embedded default, not Django's
+    # shared-cache memory database: there a thread that touches a table
+    # another thread is writing fails at once with "database table is locked"
+    # (no busy timeout applies), so the live server's requests, the job
+    # worker's heartbeat and the tests' own queries broke each other at random.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}  # noqa: F405

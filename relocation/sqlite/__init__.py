@@ -11,8 +11,11 @@ transaction takes when it begins.
 * A request that only reads (GET, HEAD, OPTIONS; ``DeferredReadsMiddleware``)
   begins its transaction ``DEFERRED``: in WAL mode a reader never waits for
   the writer, so pages keep answering while the job worker commits a large
-  import.  A write inside such a request (rare: e.g. a dashboard refreshing
-  its figures) still works when the database is free; it is the one thing
-  that can meet "database is locked" while another process writes, and the
-  code doing it catches that.
+  import.  Such a transaction cannot turn its read lock into the write lock
+  once another connection has written since it began: SQLite answers
+  "database is locked" at once, without waiting.  A write such a request must
+  make goes through ``write_after_reads``, which runs it when the read
+  transaction commits, in a transaction of its own that waits for the lock
+  (the read audit of every page that shows personal data); a write it may
+  skip catches the error instead (a dashboard refreshing its figures).
 """

@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.sqlite3 import base
 
 _reads_only = ContextVar("sqlite_reads_only", default=False)
@@ -19,8 +20,43 @@ def deferred_transactions():
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    #: Whether the transaction begun last began DEFERRED (``write_after_reads``).
+    began_deferred = False
+
     def _start_transaction_under_autocommit(self):
-        if _reads_only.get():
+        self.began_deferred = _reads_only.get()
+        if self.began_deferred:
             self.cursor().execute("BEGIN DEFERRED")
         else:
             super()._start_transaction_under_autocommit()
+
+
+def write_after_reads(func, using=DEFAULT_DB_ALIAS):
+    """Call ``func`` (which writes) now, or when the read transaction it is in commits.
+
+    A transaction begun DEFERRED that has read cannot take SQLite's write lock
+    once another connection has written since it began: SQLite answers
+    "database is locked" at once (the busy timeout does not apply, its snapshot
+    is out of date).  A page that reads personal data and then records that it
+    showed it (``communities.audit``) met exactly that whenever two people
+    opened pages at once.  Inside such a transaction ``func`` therefore runs
+    when it commits, before the response leaves, in a transaction of its own
+    begun IMMEDIATE, which waits for the lock; an exception it raises still
+    fails the request.  Anywhere else (PostgreSQL, a request that writes, a
+    transaction begun IMMEDIATE) it runs now, inside the caller's transaction.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not _reads_only.get():
+        return func()
+    if connection.in_atomic_block and getattr(connection, "began_deferred", False):
+        transaction.on_commit(lambda: _immediately(func), using=using)
+        return None
+    return _immediately(func)
+
+
+def _immediately(func):
+    token = _reads_only.set(False)
+    try:
+        return func()
+    finally:
+        _reads_only.reset(token)
