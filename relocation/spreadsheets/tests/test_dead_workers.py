@@ -185,7 +185,10 @@ def test_the_sweep_fails_a_dead_workers_job_and_its_queue_row(world, dead_pid):
     assert live.status == far.status == young.status == TaskResultStatus.RUNNING
 
 
-def test_the_heartbeat_thread_sweeps(world, dead_pid, settings, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_sweeps(settings, monkeypatch):
+    """Outside a test transaction: on SQLite that holds the write lock, and the thread's
+    last act (deleting its row) waited for it until ``stop()`` gave up after 30 s."""
     swept = []
     monkeypatch.setattr(workers, "sweep", lambda: swept.append(1))
     monkeypatch.setattr(workers, "SWEEP_EVERY", 2)
@@ -199,4 +202,5 @@ def test_the_heartbeat_thread_sweeps(world, dead_pid, settings, monkeypatch):
     while len(swept) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     beat.stop()
+    assert not beat.is_alive()  # it ended, its row deleted, within stop()
     assert len(swept) >= 2  # on the first beat, then every SWEEP_EVERY beats
