@@ -42,8 +42,9 @@ def write_after_reads(func, using=DEFAULT_DB_ALIAS):
     opened pages at once.  Inside such a transaction ``func`` therefore runs
     when it commits, before the response leaves, in a transaction of its own
     begun IMMEDIATE, which waits for the lock; an exception it raises still
-    fails the request.  Anywhere else (PostgreSQL, a request that writes, a
-    transaction begun IMMEDIATE) it runs now, inside the caller's transaction.
+    fails the request.  Outside a transaction (a read request's streamed export)
+    it runs now, in its own IMMEDIATE transaction; anywhere else (PostgreSQL, a
+    request that writes, a test's own transaction) now, in the caller's.
     """
     connection = connections[using]
     if connection.vendor != "sqlite" or not _reads_only.get():
