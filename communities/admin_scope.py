@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteMixin, AutocompleteSelect
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models.functions import ExtractYear
@@ -387,6 +387,62 @@ class SharedChoices(BaseChoiceIterator):
     def __len__(self):
         return sum(1 for _choice in self)
 
+    def record(self, value):
+        """The option's record for a submitted ``value`` (its key as text), or None.
+
+        Read with the options, so that a formset's rows check their choices
+        against one read, not one query per row."""
+        if not hasattr(self, "_records"):
+            self._records = {
+                str(key.value): key.instance
+                for key, _label in self
+                if isinstance(key, forms.models.ModelChoiceIteratorValue)
+            }
+        return self._records.get(value) if isinstance(value, str) else None
+
+
+class ScopedModelChoiceField(forms.ModelChoiceField):
+    """A foreign key's drop-down whose submitted value an inline's rows check in one read.
+
+    Django's field looks each submitted key up in its queryset, one query per
+    row (the household page's 23 rights rows: 23 queries for their items).
+    Under ``share_select_choices`` the options are read once for all rows, and
+    a key among them is the record read with them; any other value is looked up
+    as Django does, so what is refused is refused with Django's message.
+    """
+
+    def to_python(self, value):
+        choices = getattr(self, "_choices", None)
+        if isinstance(choices, SharedChoices):
+            record = choices.record(value)
+            if record is not None:
+                return record
+        return super().to_python(value)
+
+
+class RowKeyField(forms.ModelChoiceField):
+    """The hidden key of a formset's saved row, found among the rows the formset read.
+
+    Django checks each row's key with a query of its own (23 for the rights
+    rows), although the formset has read its rows already (``_existing_object``,
+    from the inline's queryset: in scope, of this page's record).  A key among
+    them is that row; any other is looked up as Django does.
+    """
+
+    formset = None
+
+    def to_python(self, value):
+        if self.formset is not None and value not in self.empty_values:
+            formset = self.formset
+            try:
+                key = formset._get_to_python(formset.model._meta.pk)(value)
+            except (ValidationError, TypeError, ValueError):
+                key = None
+            row = formset._existing_object(key) if key is not None else None
+            if row is not None:
+                return row
+        return super().to_python(value)
+
 
 def _inner(widget):
     """The widget inside the admin's related-field wrapper."""
@@ -459,6 +515,17 @@ class RowsReadOnceFormSet(forms.BaseInlineFormSet):
         if parent.pk is not None and getattr(form.instance, self.fk.attname) == parent.pk:
             self.fk.set_cached_value(form.instance, parent)
         return form
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        name = self.model._meta.pk.name
+        field = form.fields.get(name)
+        if form.is_bound and type(field) is forms.ModelChoiceField:  # Django's hidden key
+            key = RowKeyField(
+                field.queryset, initial=field.initial, required=False, widget=field.widget
+            )
+            key.formset = self
+            form.fields[name] = key
 
     @cached_property
     def forms(self):
@@ -555,6 +622,7 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         return wrapped
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", ScopedModelChoiceField)
         if db_field.name not in self.unscoped_fk_fields and "queryset" not in kwargs:
             kwargs["queryset"] = self._choice_queryset(db_field, request)
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,7 +9,15 @@ class CommunitiesConfig(AppConfig):
     verbose_name = _("安置社区")
 
     def ready(self):
+        from .models import Settlement
         from .roles import sync_roles_after_migrate
+        from .scope import forget_visible_settlements
+
+        # A settlement written in a request is in (or out of) its scope at once.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_visible_settlements, sender=Settlement, dispatch_uid="visible_settlements"
+            )
 
         # Runs after every app's permissions exist, so later apps' models are covered.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="communities_role_groups")

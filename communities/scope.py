@@ -9,9 +9,13 @@ no scoped user.  Querysets call ``visible_to(user)``; the admin mixin in
 autocomplete and export.
 """
 
+import contextvars
 from dataclasses import dataclass
 
 from django.db.models import Q
+
+# {scope: [settlement id, …]} for the request being answered (VisibleSettlementsMiddleware).
+_visible_settlements = contextvars.ContextVar("visible_settlements", default=None)
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,43 @@ class ScopedQuerySetMixin:
         # A literal list (a thousand at most for a province) rather than a
         # subquery: PostgreSQL then estimates the rows in scope correctly and
         # starts from the settlement index instead of scanning the whole table.
-        visible = list(Settlement.objects.filter(scope.settlement_q()).values_list("pk", flat=True))
+        known = _visible_settlements.get()
+        visible = known.get(scope) if known is not None else None
+        if visible is None:
+            visible = list(
+                Settlement.objects.filter(scope.settlement_q()).values_list("pk", flat=True)
+            )
+            if known is not None:
+                known[scope] = visible
         return self.filter(**{f"{self.scope_path}__in": visible})
+
+
+class VisibleSettlementsMiddleware:
+    """Reads the settlements in a user's scope once per request, not once per queryset.
+
+    ``visible_to`` lists them for every scoped queryset: a household page and its
+    save asked 16 times for the same list.  Within a request the list is kept
+    (per scope); a settlement saved or deleted in the request clears it
+    (``forget_visible_settlements``, on Settlement's signals).  Outside requests
+    (the job worker, commands) nothing is kept: a job that writes settlements in
+    bulk and then reads by scope sees them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _visible_settlements.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _visible_settlements.reset(token)
+
+
+def forget_visible_settlements(**kwargs):
+    known = _visible_settlements.get()
+    if known:
+        known.clear()
 
 
 def area_q(model, token):

@@ -75,3 +75,49 @@ def test_covers_scope(world):
     assert not prefecture.covers_scope(get_scope(world.other_county))
     assert not get_scope(world.county).covers_scope(get_scope(world.prefecture))
     assert not prefecture.covers_scope(Scope(unrestricted=True))
+
+
+def settlement_list_reads(ctx):
+    return [q for q in ctx.captured_queries if 'SELECT "communities_settlement"."id"' in q["sql"]]
+
+
+def test_a_request_reads_the_settlements_in_scope_once(world):
+    """VisibleSettlementsMiddleware: every scoped queryset of a request uses one read of
+    the settlements in the user's scope; outside a request each reads them again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.scope import VisibleSettlementsMiddleware
+
+    def view(request):
+        with CaptureQueriesContext(connection) as ctx:
+            for _ in range(3):
+                assert numbers(world.county) == {"522301000001", "522301000002"}
+            assert numbers(world.worker) == {"522301000001"}
+        return ctx
+
+    inside = VisibleSettlementsMiddleware(view)(None)
+    # Once for the county's scope and once for the worker's: the two are kept apart.
+    assert len(settlement_list_reads(inside)) == 2
+    outside = view(None)
+    assert len(settlement_list_reads(outside)) == 4
+
+
+def test_a_settlement_written_in_the_request_is_in_scope_at_once(world):
+    """A settlement saved within the request clears what the request had read, so a
+    scoped list straight after shows its households (and a deleted one's are gone)."""
+    from communities.scope import VisibleSettlementsMiddleware
+    from communities.tests.factories import HouseholdFactory, SettlementFactory
+
+    def view(request):
+        assert numbers(world.county) == {"522301000001", "522301000002"}
+        new = SettlementFactory(name="新建安置点", code="AZD522301009", county=world.a.county)
+        HouseholdFactory(number="522301000077", settlement=new)
+        assert numbers(world.county) == {"522301000001", "522301000002", "522301000077"}
+        # Moved out of the county: out of scope at once.
+        new.county = world.c.county
+        new.save()
+        assert numbers(world.county) == {"522301000001", "522301000002"}
+        return True
+
+    assert VisibleSettlementsMiddleware(view)(None) is True
