@@ -18,7 +18,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Count, Q
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_reference import ProvinceReferenceAdminMixin
@@ -413,6 +415,71 @@ class HouseholdRightAdmin(ProtectionAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ChecklistItemWidget(forms.Widget):
+    """A checklist row's item, which the row does not change: its name (and its key).
+
+    A saved row's item is fixed (``SavedItemField``): only the name is shown.  A
+    row the page offers from the province's checklist sends its item's key with
+    the row, hidden, and shows the name.  Rendering a drop-down of the whole
+    checklist in every row was a third of the household page.
+    """
+
+    def __init__(self, name_of):
+        super().__init__()
+        self.name_of = name_of
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        shown = format_html('<span class="checklist-item">{}</span>', self.name_of(value) or "")
+        if attrs.get("disabled"):
+            return shown
+        return format_html(
+            '<input type="hidden" name="{}" value="{}"{}>{}',
+            name,
+            "" if value is None else value,
+            flatatt(attrs),
+            shown,
+        )
+
+
+class SavedItemField(forms.Field):
+    """The item of a saved row: shown, never taken from the request (``disabled``).
+
+    Also an item the province has since retired, which its drop-down no longer
+    offers: the row's other fields stay editable."""
+
+    def __init__(self, item, **kwargs):
+        self.item = item
+        super().__init__(
+            disabled=True,
+            required=False,
+            widget=ChecklistItemWidget(lambda _v: item.name),
+            **kwargs,
+        )
+
+    def clean(self, value):
+        return self.item
+
+
+class HouseholdRightRowForm(forms.ModelForm):
+    """A row of the rights section: the item is fixed once the row names it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("item")
+        if field is None:
+            return
+        if self.instance.pk is not None and self.instance.item_id is not None:
+            self.fields["item"] = SavedItemField(self.instance.item, label=field.label)
+        elif self.initial.get("item") is not None:  # offered from the province's checklist
+
+            def name_of(value, choices=field.choices):
+                record = choices.record(str(value)) if hasattr(choices, "record") else None
+                return record.name if record is not None else None
+
+            field.widget = ChecklistItemWidget(name_of)
+
+
 class HouseholdRightFormSet(forms.BaseInlineFormSet):
     """A household without records starts with its province's items, each 待落实."""
 
@@ -442,6 +509,7 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
     verbose_name_plural = _("权益保障（迁出地、迁入地权益落实情况）")
 
     formset = HouseholdRightFormSet
+    form = HouseholdRightRowForm
 
     def get_queryset(self, request):
         # A read-only row shows str(item), which names its category: read with the rows.
