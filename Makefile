@@ -67,5 +67,6 @@ check: $(VENV)/.run-deps
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The demo's database and the test suite's, with SQLite's journal files beside them.
 clean-db:
-	rm -f db.sqlite3
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-journal test-db.sqlite3 test-db.sqlite3-wal test-db.sqlite3-shm test-db.sqlite3-journal
