@@ -202,7 +202,20 @@ def read_xlsx(content, columns=None):
         raise
     except Exception:  # calamine raises its own errors for broken files
         raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
+    except BaseException as exc:
+        if not is_rust_panic(exc):
+            raise
+        # A panic inside calamine (a file it cannot make sense of) reaches Python as
+        # pyo3's PanicException, a BaseException like SystemExit: left alone it would
+        # end the job worker's check instead of telling the user.
+        raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
     return SheetData(headers=headers, rows=rows)
+
+
+def is_rust_panic(exc):
+    """True for pyo3's ``PanicException`` (a Rust library's panic raised in Python)."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
 
 
 # --- xlsx extent guard ----------------------------------------------------------

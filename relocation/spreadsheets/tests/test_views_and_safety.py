@@ -175,6 +175,35 @@ def test_files_that_are_not_what_their_name_says_are_named(world, name, content,
     assert (Household.objects.count(), ImportJob.objects.count()) == before
 
 
+def test_a_panic_inside_the_workbook_reader_is_a_refused_file(world, monkeypatch):
+    """calamine is Rust: a file it cannot make sense of may make it panic, which pyo3
+    raises as PanicException, a BaseException (like SystemExit) that ``except
+    Exception`` lets through to the job worker. The check says the workbook cannot be
+    read, and nothing is written."""
+    import python_calamine
+
+    panic = type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+
+    def panics(_handle):
+        raise panic("index out of bounds: the len is 4 but the index is 8")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panics)
+    rows = [person_row("P001", world.a.code, name="户主甲", sex="M", seq=41)]
+    before = (Household.objects.count(), Person.objects.count())
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "花名册.xlsx")
+    assert job.state == "invalid"
+    assert "无法读取该工作簿" in job.errors[0][2]
+    assert (Household.objects.count(), Person.objects.count()) == before
+    # Anything else that is no panic (the worker being stopped) still ends the check.
+    monkeypatch.setattr(
+        python_calamine.CalamineWorkbook,
+        "from_filelike",
+        lambda _h: (_ for _ in ()).throw(SystemExit(1)),
+    )
+    with pytest.raises(SystemExit):
+        upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, rows), "花名册.xlsx")
+
+
 def test_an_xlsx_named_xls_imports_as_the_workbook_it_is(world):
     """WPS and renamed files: a .xls that is a zip workbook is read as .xlsx."""
     rows = [person_row("X001", world.a.code, name="户主壬", sex="M", seq=31)]
