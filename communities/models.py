@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -11,7 +13,7 @@ from .crypto import EncryptedCharField, pii_hash
 from .history import HistoricalRecords, HistoryRecordingQuerySet
 from .history_pii import TokenizedHistoricalRecords
 from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
-from .scope import ScopedQuerySetMixin
+from .scope import ScopedQuerySetMixin, forget_visible_settlements
 from .validators import (
     after_today,
     birth_date_from_id,
@@ -110,8 +112,28 @@ class Region(models.Model):
         return "".join(reversed(names))
 
 
+def _then_forget_visible_settlements(method):
+    """``method``, after which a request forgets the settlements it listed as in scope
+    (``communities.scope.VisibleSettlementsMiddleware``), as after a save."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            forget_visible_settlements()
+
+    return wrapper
+
+
 class SettlementQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = ""
+
+    # An import checked and committed within a request adds and moves settlements so.
+    bulk_create = _then_forget_visible_settlements(HistoryRecordingQuerySet.bulk_create)
+    bulk_update = _then_forget_visible_settlements(HistoryRecordingQuerySet.bulk_update)
+    update = _then_forget_visible_settlements(HistoryRecordingQuerySet.update)
+    delete = _then_forget_visible_settlements(HistoryRecordingQuerySet.delete)
 
 
 class Settlement(models.Model):

@@ -121,3 +121,29 @@ def test_a_settlement_written_in_the_request_is_in_scope_at_once(world):
         return True
 
     assert VisibleSettlementsMiddleware(view)(None) is True
+
+
+def test_settlements_written_in_bulk_in_the_request_are_in_scope_at_once(world):
+    """An import checked and committed within the request writes settlements in bulk
+    (no signals): those writes clear what the request had read too."""
+    from communities.scope import VisibleSettlementsMiddleware
+    from communities.tests.factories import HouseholdFactory
+
+    def view(request):
+        assert numbers(world.county) == {"522301000001", "522301000002"}
+        (new,) = Settlement.objects.bulk_create(
+            [Settlement(name="批量安置点", code="AZD522301008", county=world.a.county)]
+        )
+        HouseholdFactory(number="522301000088", settlement=new)
+        assert numbers(world.county) == {"522301000001", "522301000002", "522301000088"}
+        Settlement.objects.filter(pk=new.pk).update(county=world.c.county)
+        assert numbers(world.county) == {"522301000001", "522301000002"}
+        new.county = world.a.county
+        Settlement.objects.bulk_update([new], ["county"])
+        assert "522301000088" in numbers(world.county)
+        Household.objects.filter(settlement=new).delete()
+        Settlement.objects.filter(pk=new.pk).delete()
+        assert numbers(world.county) == {"522301000001", "522301000002"}
+        return True
+
+    assert VisibleSettlementsMiddleware(view)(None) is True
