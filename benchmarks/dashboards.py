@@ -45,6 +45,7 @@ django.setup()
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import guard  # noqa: E402
+import machine  # noqa: E402  (benchmarks/machine.py)
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -187,6 +188,7 @@ def main():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     print(
+        f"{machine.describe()}\n"
         f"database: {connection.vendor}  households: {Household.objects.count():,}  "
         f"people: {Person.objects.count():,}  employment records: "
         f"{EmploymentRecord.objects.count():,}  settlements: {Settlement.objects.count():,}  "

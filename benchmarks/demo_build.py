@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import machine  # benchmarks/machine.py (the script's own folder)
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +102,7 @@ def main():
         sys.exit("DATABASE_URL must point at a PostgreSQL server (any database on it).")
     if not Path("/proc/stat").exists():
         sys.exit("this benchmark reads /proc: Linux only.")
+    print(machine.describe(), flush=True)
     server = _url_for(url, "postgres")
     with psycopg.connect(server, autocommit=True) as conn:
         exists = conn.execute(

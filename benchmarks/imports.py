@@ -53,6 +53,7 @@ from communities.validators import check_digit  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import guard  # noqa: E402
+import machine  # noqa: E402  (benchmarks/machine.py)
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 STOCK_ROWS = int(os.environ.get("BENCH_STOCK_ROWS", "10000"))
@@ -512,6 +513,7 @@ def main():
         print(json.dumps(result, ensure_ascii=False))
         return
     guard.require_own_data(PREFIX)
+    print(machine.describe())
     print(f"database: {connection.vendor}, rows: {ROWS}, stock rows: {STOCK_ROWS}")
     settlements = ensure_settlements()
     if os.environ.get("BENCH_REUSE_FILES") and (WORK / "roster-small.csv").exists():

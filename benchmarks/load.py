@@ -74,6 +74,8 @@ from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
+import machine  # benchmarks/machine.py (the script's own folder)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MARKER = "[负载测试]"
@@ -987,6 +989,7 @@ def main():
                 else:
                     users.append(Official(n, login, args, stats, stop))
                 n += 1
+        print(machine.describe())
         print(
             f"{args.users} users ({', '.join(f'{k} {v}' for k, v in counts.items())}), "
             f"think {args.think[0]:g}–{args.think[1]:g} s, {args.duration:g} s"

@@ -47,6 +47,7 @@ import django
 django.setup()
 
 import guard  # noqa: E402  (benchmarks/guard.py)
+import machine  # noqa: E402  (benchmarks/machine.py)
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -152,6 +153,7 @@ def main():
     missing = [name for name in LEVELS if name not in users]
     if missing:
         sys.exit(f"the demo logins {missing} are missing: run manage.py load_demo first")
+    print(machine.describe())
     print(
         f"database: {connection.vendor}  households: {Household.objects.count():,}  "
         f"people: {Person.objects.count():,}  settlements: {Settlement.objects.count():,}  "
