@@ -66,6 +66,7 @@ ROW_MARGIN = 50
 OLD_XLS = gettext_lazy(
     "这是旧版 Excel（.xls）文件，不能直接导入。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
 )
+UNREADABLE_XLSX = gettext_lazy("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")
 
 
 def file_format(name):
@@ -200,15 +201,13 @@ def read_xlsx(content, columns=None):
         del data
     except FileRejected:
         raise
-    except Exception:  # calamine raises its own errors for broken files
-        raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
     except BaseException as exc:
-        if not is_rust_panic(exc):
+        # calamine raises its own errors for broken files; where one makes it panic,
+        # pyo3 raises PanicException, a BaseException like SystemExit, which would end
+        # the job worker's check instead of telling the user.
+        if not isinstance(exc, Exception) and not is_rust_panic(exc):
             raise
-        # A panic inside calamine (a file it cannot make sense of) reaches Python as
-        # pyo3's PanicException, a BaseException like SystemExit: left alone it would
-        # end the job worker's check instead of telling the user.
-        raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
+        raise FileRejected(str(UNREADABLE_XLSX)) from None
     return SheetData(headers=headers, rows=rows)
 
 
@@ -252,7 +251,7 @@ def _stream(archive, member, start):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except expat.ExpatError:
-        raise FileRejected(_("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")) from None
+        raise FileRejected(str(UNREADABLE_XLSX)) from None
 
 
 def _local(name):
