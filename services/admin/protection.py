@@ -487,6 +487,7 @@ class HouseholdRightFormSet(forms.BaseInlineFormSet):
                 {"item": item.pk, "state": RightState.PENDING}
                 for item in self.province_items(instance)
             ]
+            self.extra = len(kwargs["initial"])  # a row for each (the inline's own extra is 0)
         super().__init__(data, *args, instance=instance, **kwargs)
 
 
@@ -516,12 +517,6 @@ class HouseholdRightInline(ScopedAdminMixin, admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.province_items = staticmethod(self._province_items)
         return formset
-
-    def get_extra(self, request, obj=None, **kwargs):
-        # A household without records shows its province's items to fill in.
-        if obj is None or obj.rights.exists():
-            return 0
-        return HouseholdRightInline._province_items(obj).count()
 
     @staticmethod
     def _province_items(household):
