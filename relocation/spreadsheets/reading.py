@@ -63,9 +63,6 @@ DEFAULT_COLUMNS = 64
 ROW_MARGIN = 50
 
 
-OLD_XLS = gettext_lazy(
-    "这是旧版 Excel（.xls）文件，不能直接导入。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
-)
 UNREADABLE_XLSX = gettext_lazy("无法读取该工作簿，请用 Excel 打开后另存为 .xlsx 再上传。")
 
 
@@ -79,7 +76,7 @@ def file_format(name):
         return "csv"
     if lowered.endswith(".xls"):
         return "xls"
-    raise FileRejected(_("只能上传 .xlsx 或 .csv 文件（旧版 .xls 请在 Excel 中另存为 .xlsx）。"))
+    raise FileRejected(_("只能上传 .xlsx、.xls 或 .csv 文件。"))
 
 
 # What a file begins with: a zip archive (.xlsx), an OLE2 compound file (.xls, .et).
@@ -90,11 +87,12 @@ _MARKUP = re.compile(rb"^(?:\xef\xbb\xbf|\s)*<(?:!doctype|html|table|\?xml|meta|
 def true_format(named, content):
     """The format to read ``content`` as, given the one its name says (``file_format``).
 
-    A file called .xls is read as the .xlsx it often is (saved by WPS or renamed),
-    or as the text table business systems export under that name; an old binary
-    .xls, or the web page (HTML, or Excel 2003 XML) exported so, is refused saying
-    what it is.  A file called .xlsx that is one of those says so too, instead of
-    "broken".
+    A workbook is read by what it holds, whatever its name: an .xlsx (a zip
+    archive) or an old binary .xls (an OLE2 compound file); a file called .xls
+    holding neither is the text table business systems export under that name
+    (read as CSV).  The web page (HTML, or Excel 2003 XML) exported so is
+    refused saying what it is, and so is a file called .xlsx that is one,
+    instead of "broken".
     """
     if named == "csv":
         return named
@@ -102,7 +100,7 @@ def true_format(named, content):
     if head.startswith(_ZIP):
         return "xlsx"
     if head.startswith(_OLE2):
-        raise FileRejected(str(OLD_XLS))
+        return "xls"
     if _MARKUP.match(head):
         raise FileRejected(
             _(
@@ -128,7 +126,7 @@ def check_size(size):
 
 
 def read(content, fmt, columns=None):
-    """``SheetData`` of the first sheet (xlsx) or the whole file (csv).
+    """``SheetData`` of the data sheet (xlsx, xls) or the whole file (csv).
 
     ``columns``: how many columns the kind has (a sheet may have
     ``COLUMN_MARGIN`` more); without it, ``DEFAULT_COLUMNS``.
@@ -136,6 +134,8 @@ def read(content, fmt, columns=None):
     check_size(len(content))
     if fmt == "xlsx":
         return read_xlsx(content, columns)
+    if fmt == "xls":
+        return read_xls(content, columns)
     return read_csv(content)
 
 
@@ -189,16 +189,7 @@ def read_xlsx(content, columns=None):
         data = sheet.to_python(skip_empty_area=False)
         fill_vertical_merges(data, sheet.merged_cell_ranges or ())
         del workbook, sheet
-        headers = [clean_header(v) for v in (data[0] if data else [])]
-        # Blank rows are left out: every cell "" or None.  ``any`` (in C, stopping
-        # at the first filled cell) settles almost every row; only a row of
-        # falsy cells (0, False, "", None) is counted.
-        rows = [
-            (number, values)
-            for number, values in enumerate(data[1:], start=2)
-            if any(values) or values.count("") + values.count(None) < len(values)
-        ]
-        del data
+        return sheet_data(data)
     except FileRejected:
         raise
     except BaseException as exc:
@@ -208,6 +199,28 @@ def read_xlsx(content, columns=None):
         if not isinstance(exc, Exception) and not is_rust_panic(exc):
             raise
         raise FileRejected(str(UNREADABLE_XLSX)) from None
+
+
+def read_xls(content, columns=None):
+    """The data sheet of an old binary .xls workbook (``biff.read_xls`` says how, safely)."""
+    from . import biff
+
+    data, merges = biff.read_xls(content, sheet_limits(columns), limits()["max_rows"])
+    fill_vertical_merges(data, merges)
+    return sheet_data(data)
+
+
+def sheet_data(data):
+    """``SheetData`` of a workbook sheet's rows of values: the first row is the header."""
+    headers = [clean_header(v) for v in (data[0] if data else [])]
+    # Blank rows are left out: every cell "" or None.  ``any`` (in C, stopping
+    # at the first filled cell) settles almost every row; only a row of
+    # falsy cells (0, False, "", None) is counted.
+    rows = [
+        (number, values)
+        for number, values in enumerate(data[1:], start=2)
+        if any(values) or values.count("") + values.count(None) < len(values)
+    ]
     return SheetData(headers=headers, rows=rows)
 
 
