@@ -96,3 +96,27 @@ def test_administrator_imports_a_roster(page, live_server, world, make_user, tmp
     assert names == {"龙国富", "韦秀芬", "龙小军"}
     page.get_by_role("link", name="表格导入导出").first.click()
     expect(page.locator(".imports-jobs")).to_contain_text(re.compile("花名册.csv"))
+
+
+def test_administrator_imports_an_old_xls_roster(page, live_server, world, make_user):
+    """The county's own .xls, as Excel 97–2003 saves it (an instructions sheet, a title,
+    its own column names, merged household cells): previewed and imported as it is."""
+    from relocation.spreadsheets.tests.test_xls import ROSTER_XLS
+
+    manager = make_user(Role.ADMINISTRATOR, regions=[world.regions.xingyi], username="manager")
+    login(page, live_server, manager)
+    page.get_by_role("link", name="表格导入导出").click()
+    expect(page.locator(".help").first).to_contain_text("旧版 .xls")
+    page.get_by_label("文件类型").select_option("roster")
+    page.get_by_label("文件", exact=True).set_input_files(
+        {"name": "兴义市花名册.xls", "mimeType": "application/vnd.ms-excel", "buffer": ROSTER_XLS}
+    )
+    page.get_by_role("button", name="上传并检查").click()
+    expect(page.locator("#job-state")).to_have_text("检查通过，待确认")
+    expect(page.locator("#count-new")).to_have_text("4")
+    expect(page.locator("#count-error")).to_have_text("0")
+    shot(page, "import-preview-xls")
+    page.locator("#confirm-import").click()
+    expect(page.locator("#job-state")).to_have_text("已导入")
+    members = Person.objects.filter(household__number="X001").values_list("name", flat=True)
+    assert sorted(members) == ["王秀英", "韦国强", "韦小龙"]
