@@ -33,7 +33,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from xlrd.compdoc import CompDoc
 
-from .reading import FileRejected, sheet_too_large, too_many_rows
+from .reading import (
+    FileRejected,
+    choose_sheet,
+    fill_vertical_merges,
+    sheet_order,
+    sheet_too_large,
+    too_many_rows,
+)
 
 UNREADABLE_XLS = gettext_lazy(
     "无法读取该 .xls 工作簿（文件可能已损坏）。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
@@ -79,8 +86,9 @@ class _Broken(Exception):
     pass
 
 
-def read_xls(content, sheet_limits, max_rows):
-    """``(headers row, data rows, merges)`` of the data sheet of an .xls file.
+def read_xls(content, sheet_limits, max_rows, known=None):
+    """The rows of values of the data sheet of an .xls file (``reading.choose_sheet``),
+    its vertically merged cells filled.
 
     ``sheet_limits``: the furthest row and column and the most cells allowed,
     as ``reading.sheet_limits`` gives them.  Raises ``FileRejected``.
@@ -88,29 +96,33 @@ def read_xls(content, sheet_limits, max_rows):
     max_row, max_column, max_cells = sheet_limits
     try:
         stream = workbook_stream(content)
-        positions = scan_globals(stream, max_cells)
+        sheets = scan_globals(stream, max_cells)
         book = xlrd.open_workbook(
             file_contents=content, logfile=_Silent(), on_demand=True, ragged_rows=True
         )
         try:
             names = book.sheet_names()
-            if len(names) != len(positions) or not names:
+            if len(names) != len(sheets) or not names:
                 raise _Broken
-            # The data sheet: the first one that is not the instructions sheet (as for .xlsx).
-            index = next(
-                (i for i, name in enumerate(names) if name not in ("说明", "Instructions")), 0
-            )
-            state = scan_sheet(stream, positions[index])
-            if (
-                state["rows"] > max_row
-                or state["columns"] > max_column
-                or state["cells"] > max_cells
-            ):
-                raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells))
-            sheet = book.sheet_by_index(index)
-            if sheet.nrows > max_rows + 1:
-                raise FileRejected(too_many_rows(sheet.nrows - 1, max_rows))
-            data = sheet_values(sheet, book.datemode)
+
+            def load(index):
+                state = scan_sheet(stream, sheets[index][0])
+                if (
+                    state["rows"] > max_row
+                    or state["columns"] > max_column
+                    or state["cells"] > max_cells
+                ):
+                    raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells))
+                sheet = book.sheet_by_index(index)
+                if sheet.nrows > max_rows + 1:
+                    raise FileRejected(too_many_rows(sheet.nrows - 1, max_rows))
+                data = sheet_values(sheet, book.datemode)
+                book.unload_sheet(index)
+                fill_vertical_merges(data, state["merges"])
+                return data
+
+            visible = [visibility == 0 for _position, visibility in sheets]
+            return choose_sheet(sheet_order(names, visible), load, known)
         finally:
             book.release_resources()
     except FileRejected:
@@ -134,7 +146,6 @@ def read_xls(content, sheet_limits, max_rows):
         # xlrd raises its own errors, and struct, index, assertion and recursion
         # errors, for a broken file; all of them mean the same to the user.
         raise FileRejected(str(UNREADABLE_XLS)) from None
-    return data, state["merges"]
 
 
 class _Encrypted(Exception):
@@ -198,7 +209,8 @@ def records(stream, start):
 
 
 def scan_globals(stream, max_cells):
-    """The stream positions of the worksheets, after checking the globals' own counts."""
+    """``(stream position, visibility)`` of each worksheet (0: visible), after checking
+    the globals' own counts."""
     found = records(stream, 0)
     code, data = next(found, (None, b""))
     if code != BOF:
@@ -210,7 +222,7 @@ def scan_globals(stream, max_cells):
     if _HEADER.unpack_from(data)[0] not in (0x0500, 0x0600):
         # xlrd would read such a file as BIFF2 to 4, with every sheet at once.
         raise _TooOld
-    positions = []
+    sheets = []
     strings = table = None  # the shared strings' declared count, and their bytes
     in_table = False
     for code, data in found:
@@ -225,9 +237,9 @@ def scan_globals(stream, max_cells):
         if code == BOUNDSHEET:
             if len(data) < 6:
                 raise _Broken
-            position, _visibility, kind = struct.unpack_from("<iBB", data)
+            position, visibility, kind = struct.unpack_from("<iBB", data)
             if kind == WORKSHEET:
-                positions.append(position)
+                sheets.append((position, visibility))
         elif code == SST:
             if len(data) < 8 or strings is not None:
                 raise _Broken
@@ -237,7 +249,7 @@ def scan_globals(stream, max_cells):
     # Each string takes three bytes at least (its length and its flags).
     if strings is not None and (strings > max_cells or strings * 3 > table):
         raise _Broken
-    return positions
+    return sheets
 
 
 def scan_sheet(stream, start):

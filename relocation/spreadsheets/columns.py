@@ -557,8 +557,10 @@ def find_header_row(headers, rows, mapping, scan=10):
     are dropped.
     """
 
+    from .reading import header_score
+
     def known(cells):
-        return sum(1 for cell in cells if clean_cell(cell) in mapping)
+        return header_score(cells, mapping)
 
     best, best_index = known(headers), None
     for index, (_number, values) in enumerate(rows[:scan]):

@@ -70,7 +70,7 @@ def file_format(name):
     """The format the file's name says: "xlsx", "csv", or "xls" (looked into by
     ``true_format``: often an .xlsx or a web page under that name)."""
     lowered = (name or "").lower()
-    if lowered.endswith(".xlsx"):
+    if lowered.endswith((".xlsx", ".xlsm")):  # .xlsm: the same workbook, with macros (never run)
         return "xlsx"
     if lowered.endswith(".csv"):
         return "csv"
@@ -125,17 +125,21 @@ def check_size(size):
         raise FileRejected(_("文件是空的。"))
 
 
-def read(content, fmt, columns=None):
+def read(content, fmt, columns=None, known=None):
     """``SheetData`` of the data sheet (xlsx, xls) or the whole file (csv).
 
     ``columns``: how many columns the kind has (a sheet may have
-    ``COLUMN_MARGIN`` more); without it, ``DEFAULT_COLUMNS``.
+    ``COLUMN_MARGIN`` more); without it, ``DEFAULT_COLUMNS``.  ``known``: the
+    kind's column names (its ``header_mapping``): the data sheet is the first
+    whose top rows name two of them (``choose_sheet``), wherever it is in the
+    workbook; without ``known``, the first visible sheet that is no
+    instructions sheet.
     """
     check_size(len(content))
     if fmt == "xlsx":
-        return read_xlsx(content, columns)
+        return read_xlsx(content, columns, known)
     if fmt == "xls":
-        return read_xls(content, columns)
+        return read_xls(content, columns, known)
     return read_csv(content)
 
 
@@ -171,25 +175,27 @@ def check_xlsx_archive(content):
                     raise FileRejected(_("工作簿包含不允许的 XML 声明（DTD/实体），已拒绝。"))
 
 
-def read_xlsx(content, columns=None):
-    from python_calamine import CalamineWorkbook
+def read_xlsx(content, columns=None, known=None):
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     check_xlsx_archive(content)
     check_shared_strings(content)
     max_rows = limits()["max_rows"]
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        # The data sheet: the first one that is not the instructions sheet.
-        names = [n for n in workbook.sheet_names if n not in ("说明", "Instructions")]
-        name = names[0] if names else workbook.sheet_names[0]
-        check_sheet_extent(content, name, columns)
-        sheet = workbook.get_sheet_by_name(name)
-        if sheet.total_height > max_rows + 1:
-            raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
-        data = sheet.to_python(skip_empty_area=False)
-        fill_vertical_merges(data, sheet.merged_cell_ranges or ())
-        del workbook, sheet
-        return sheet_data(data)
+        names = workbook.sheet_names
+        visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
+
+        def load(index):
+            check_sheet_extent(content, names[index], columns)
+            sheet = workbook.get_sheet_by_name(names[index])
+            if sheet.total_height > max_rows + 1:
+                raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
+            data = sheet.to_python(skip_empty_area=False)
+            fill_vertical_merges(data, sheet.merged_cell_ranges or ())
+            return data
+
+        return sheet_data(choose_sheet(sheet_order(names, visible), load, known))
     except FileRejected:
         raise
     except BaseException as exc:
@@ -201,13 +207,57 @@ def read_xlsx(content, columns=None):
         raise FileRejected(str(UNREADABLE_XLSX)) from None
 
 
-def read_xls(content, columns=None):
+def read_xls(content, columns=None, known=None):
     """The data sheet of an old binary .xls workbook (``biff.read_xls`` says how, safely)."""
     from . import biff
 
-    data, merges = biff.read_xls(content, sheet_limits(columns), limits()["max_rows"])
-    fill_vertical_merges(data, merges)
-    return sheet_data(data)
+    return sheet_data(biff.read_xls(content, sheet_limits(columns), limits()["max_rows"], known))
+
+
+# --- which sheet holds the data -------------------------------------------------
+
+#: Sheets that hold no data to import, by their names in either language: the
+#: template's instructions and hidden choices, an error workbook's list of errors
+#: (a clerk fixes the red cells in its data sheet and uploads it again), and a
+#: county's own 填表说明 / 填报说明.
+NOT_DATA_NAMES = frozenset(
+    {"说明", "选项", "错误清单", "Description", "Instructions", "Options", "Error list"}
+)
+#: The rows in which a sheet's column names are looked for (the header and ten below it,
+#: as ``columns.find_header_row`` does).
+HEADER_SCAN = 11
+
+
+def sheet_order(names, visible):
+    """The sheets' indexes in the order they are tried for data: visible sheets first,
+    then hidden ones, and last those whose names say they hold none."""
+
+    def not_data(name):
+        return name.strip() in NOT_DATA_NAMES or "说明" in name
+
+    indexes = range(len(names))
+    return sorted(indexes, key=lambda i: (not_data(names[i]), not visible[i], i))
+
+
+def choose_sheet(order, load, known):
+    """The rows of the first sheet (in ``order``) whose top rows name at least two
+    of the ``known`` column headers; without such a sheet, or without ``known``,
+    the first one.  ``load(index)`` reads a sheet (guards first)."""
+    first = None
+    for index in order:
+        data = load(index)
+        if known is None:
+            return data
+        if any(header_score(row, known) >= 2 for row in data[:HEADER_SCAN]):
+            return data
+        if first is None:
+            first = data
+    return first if first is not None else []
+
+
+def header_score(cells, known):
+    """How many of ``cells`` name a column in ``known`` (cleaned as headers are)."""
+    return sum(1 for cell in cells if clean_header(cell) in known)
 
 
 def sheet_data(data):

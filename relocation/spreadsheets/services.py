@@ -131,7 +131,10 @@ def _progress_writer(job):
 def _read(job, ctx):
     ctx.progress(1, _("正在读取文件"))
     content = zlib.decompress(bytes(ImportUpload.objects.get(job=job).content))
-    sheet = reading.read(content, job.file_format, columns=len(get_kind(job.kind).columns))
+    kind = get_kind(job.kind)
+    sheet = reading.read(
+        content, job.file_format, columns=len(kind.columns), known=kind.header_mapping()
+    )
     job.encoding = sheet.encoding
     ctx.progress(5, _("正在逐格检查"))
     return sheet
@@ -505,14 +508,16 @@ def job_error_workbook(job):
     upload = ImportUpload.objects.filter(job=job).first()
     if upload is None:
         return None
+    kind = get_kind(job.kind)
+    mapping = kind.header_mapping()
     try:
         sheet = reading.read(
             zlib.decompress(bytes(upload.content)),
             job.file_format,
-            columns=len(get_kind(job.kind).columns),
+            columns=len(kind.columns),
+            known=mapping,
         )
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
-    mapping = get_kind(job.kind).header_mapping()
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)

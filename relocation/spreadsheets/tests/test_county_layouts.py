@@ -498,3 +498,66 @@ def test_every_header_in_either_language_finds_its_column():
                         if found is not column:
                             lost.append((kind.key, lang, str(column.header)))
     assert lost == []
+
+
+def _saved(workbook):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_data_sheet_is_found_wherever_it_is(world):
+    """A county's 填表说明 first, an empty Sheet1, a hidden list of names: the sheet
+    whose top rows name the roster's columns is the one read."""
+    workbook = Workbook()
+    notes = workbook.active
+    notes.title = "填表说明"
+    notes.append(["每户成员连续填写，户主在前。"])
+    workbook.create_sheet("Sheet1")
+    lists = workbook.create_sheet("字典")
+    lists.append(["布依族", "苗族"])
+    lists.sheet_state = "hidden"
+    data = workbook.create_sheet("花名册")
+    data.append(["兴义市花名册"])
+    data.append(ROSTER_HEADERS)
+    row = person_row("S001", world.a.code, name="户主丁", sex="M", seq=51)
+    data.append([row.get(h) for h in ROSTER_HEADERS])
+    job = upload(world.admin, "roster", _saved(workbook), "兴义市.xlsx")
+    assert (job.errors, job.new_rows) == ([], 1)
+
+
+def test_a_fixed_error_workbook_imports(client, world):
+    """下载错误清单, fix the red cells in its data sheet, upload it again: the list of
+    errors in front of the data is passed over."""
+    client.force_login(world.admin)
+    bad = person_row("F001", world.a.code, name="户主戊", sex="M", seq=52, 民族="火星族")
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [bad]), "花名册.xlsx")
+    assert [(e[0], e[1]) for e in job.errors] == [(2, "民族")]
+    errors = load_workbook(
+        io.BytesIO(client.get(reverse("spreadsheets:errors", args=[job.pk])).content)
+    )
+    assert errors.sheetnames == ["错误清单", "数据"]
+    errors["数据"].cell(row=2, column=ROSTER_HEADERS.index("民族") + 1).value = "布依族"
+    fixed = upload(world.admin, "roster", _saved(errors), "花名册-错误清单.xlsx")
+    assert (fixed.errors, fixed.new_rows) == ([], 1)
+    upload_and_confirm(world, fixed)
+    assert Person.objects.get(household__number="F001").name == "户主戊"
+
+
+def test_the_english_template_filled_in_imports(world):
+    """In English the template's first sheet is "Description": the data sheet after it
+    is the one read."""
+    from relocation.spreadsheets.workbooks import template_workbook
+
+    kind = get_kind("roster")
+    with translation.override("en"):
+        workbook = load_workbook(io.BytesIO(template_workbook(kind)))
+        english = {clean_header(str(c.header)): c for c in kind.columns}
+    assert workbook.sheetnames[0] == "Description"
+    sheet = workbook[workbook.sheetnames[1]]
+    row = person_row("E101", world.a.code, name="户主己", sex="M", seq=53)
+    headers = [clean_header(cell.value) for cell in sheet[1]]
+    with translation.override("zh-hans"):
+        sheet.append([row.get(str(english[h].header)) if h in english else None for h in headers])
+    job = upload(world.admin, "roster", _saved(workbook), "roster.xlsx")
+    assert (job.errors, job.new_rows) == ([], 1)

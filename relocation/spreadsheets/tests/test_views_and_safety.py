@@ -293,3 +293,18 @@ def test_a_broken_file_behind_a_byte_order_mark_is_refused_in_chinese(world, con
     assert job.state == "invalid"
     assert "无法识别文件的文字编码" in job.errors[0][2]
     assert Household.objects.count() == before
+
+
+def test_a_macro_enabled_workbook_imports_and_its_macros_are_never_run(world):
+    """An .xlsm (a county template with macros) is the same workbook with a VBA project
+    inside: read as an .xlsx, the macros left as they are."""
+    content = xlsx_bytes(ROSTER_HEADERS, [person_row("M701", world.a.code, seq=71)])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for member in source.infolist():
+            target.writestr(member, source.read(member))
+        target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
+    assert reading.file_format("花名册（宏）.XLSM") == "xlsx"
+    job = import_file(world.admin, "roster", buffer.getvalue(), "花名册（宏）.xlsm")
+    assert (job.file_format, job.errors, job.new_rows) == ("xlsx", [], 1)
+    assert Household.objects.filter(number="M701").exists()

@@ -265,3 +265,24 @@ def test_a_biff8_header_that_says_another_version_is_refused():
     stream = bytearray(h.workbook_stream([], [("花名册", [h.number(65535, 255, 1)])]))
     struct.pack_into("<H", stream, 4, 0x0400)
     refused(h.compound_file(bytes(stream)), "Excel 5.0 之前的旧格式")
+
+
+def test_the_data_sheet_of_an_xls_is_found_by_its_column_names():
+    """A summary sheet first, a hidden one, then the roster: with the kind's column names
+    the roster is read; without them, the first visible sheet."""
+    from relocation.spreadsheets.kinds import get_kind
+
+    known = get_kind("roster").header_mapping()
+    stream = h.workbook_stream(
+        [h.sst(["汇总", "姓名", "身份证号", "韦国强"])],
+        [
+            ("汇总表", [h.label_sst(0, 0, 0), h.number(1, 0, 4)]),
+            ("字典", [h.label_sst(0, 0, 1)]),
+            ("花名册", [h.label_sst(0, 0, 1), h.label_sst(0, 1, 2), h.label_sst(1, 0, 3)]),
+        ],
+    )
+    hidden = stream.index("字典".encode("utf-16-le")) - 4  # BOUNDSHEET's visibility byte
+    stream = stream[:hidden] + b"\x01" + stream[hidden + 1 :]
+    content = h.compound_file(stream)
+    assert reading.read(content, "xls", columns=32, known=known).headers == ["姓名", "身份证号"]
+    assert reading.read(content, "xls", columns=32).headers == ["汇总"]
