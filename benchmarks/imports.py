@@ -15,6 +15,8 @@ Then, side by side on the same rows, a stock django-import-export
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py load_regions --province 52
     .venv/bin/python benchmarks/imports.py                 # 100k rows; stock on 10k rows
     BENCH_ROWS=20000 BENCH_STOCK_ROWS=4000 .venv/bin/python benchmarks/imports.py
+    # an old binary .xls of 65,000 rows, written by LibreOffice (soffice) from the .xlsx:
+    BENCH_SCENARIOS=cleanup,pages-xls,cleanup .venv/bin/python benchmarks/imports.py
     # some scenarios only, the files of an earlier run, a cProfile file per scenario:
     BENCH_SCENARIOS=cleanup,xlsx,cleanup,pages-xlsx,cleanup BENCH_REUSE_FILES=1 \
         BENCH_PROFILE=/tmp/imports .venv/bin/python benchmarks/imports.py
@@ -170,10 +172,48 @@ def write_files(headers, rows):
         cell.number_format = "@"
         sheet.append(row[:id_col] + [cell] + row[id_col + 1 :])
     workbook.save(WORK / "roster.xlsx")
+    (WORK / "roster.xls").unlink(missing_ok=True)  # written again from this .xlsx when asked
     with open(WORK / "roster.csv", "w", encoding="gb18030", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers)
         writer.writerows(rows)
+
+
+#: An old binary .xls holds 65,536 rows at most: its scenario imports this many.
+XLS_ROWS = 65_000
+
+
+def write_xls():
+    """``roster.xls``: the first ``XLS_ROWS`` rows of ``roster.xlsx``, saved as Excel 97–2003
+    by LibreOffice (as a county's office does), or None without LibreOffice."""
+    import shutil
+    import tempfile
+
+    from python_calamine import CalamineWorkbook
+
+    from relocation.spreadsheets.cells import Workbook
+
+    target = WORK / "roster.xls"
+    if target.exists():
+        return target
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        return None
+    rows = CalamineWorkbook.from_path(WORK / "roster.xlsx").get_sheet_by_index(0).to_python()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("花名册")
+    for row in rows[: XLS_ROWS + 1]:
+        sheet.append(row)
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "roster.xlsx"
+        workbook.save(source)
+        subprocess.run(
+            [soffice, "--headless", "--convert-to", "xls:MS Excel 97", "--outdir", work, source],
+            check=True,
+            capture_output=True,
+        )
+        shutil.move(Path(work) / "roster.xls", target)
+    return target
 
 
 def cleanup():
@@ -494,6 +534,15 @@ def main():
             result = run_pages(
                 WORK / "roster.csv",
                 f"ours via the pages and the worker, GB18030 .csv, {ROWS} rows",
+            )
+        elif scenario == "pages-xls":
+            path = write_xls()
+            if path is None:
+                sys.exit(
+                    "pages-xls needs LibreOffice (soffice) to write the .xls: apt-get install libreoffice-calc-nogui"
+                )
+            result = run_pages(
+                path, f"ours via the pages and the worker, .xls (Excel 97–2003), {XLS_ROWS} rows"
             )
         elif scenario == "recheck":
             result = run_recheck(
