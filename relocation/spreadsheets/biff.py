@@ -15,8 +15,10 @@ checked here first, walking the workbook's records ourselves:
 * the data sheet's furthest cell: each row is a list reaching its furthest
   column, so 65,536 rows each with a cell in column IV would be 16 million
   entries from a file of under a megabyte.  The sheet's cells are placed as in
-  ``reading.scan_sheet`` for .xlsx, against the same limits.  Blank cells
-  (formatting only, often down a whole column) are not read and not counted.
+  ``reading.scan_sheet`` for .xlsx, against the same limits (``beyond_limits``:
+  its rows × columns, since every row is then made as wide as the widest).
+  Blank cells (formatting only, often down a whole column) are not read and
+  not counted.
 
 The same walk finds the merged cells (xlrd gives them only when it reads every
 cell's formatting, which costs more), an encrypted workbook (FILEPASS), and a
@@ -29,12 +31,12 @@ encrypted .xlsx, a Word document or anything else says so.
 import struct
 
 import xlrd
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from xlrd.compdoc import CompDoc
 
 from .reading import (
     FileRejected,
+    beyond_limits,
     choose_sheet,
     fill_vertical_merges,
     sheet_order,
@@ -47,6 +49,13 @@ UNREADABLE_XLS = gettext_lazy(
 )
 ENCRYPTED = gettext_lazy(
     "工作簿设置了打开密码，无法读取。请在 Excel 或 WPS 中取消密码后另存，再上传。"
+)
+NOT_A_WORKBOOK = gettext_lazy(
+    "该文件不是 Excel 工作簿（可能是 Word 文档或其他 Office 文件，只是扩展名为 .xls）。"
+    "请上传 .xlsx、.xls 或 .csv 表格。"
+)
+TOO_OLD = gettext_lazy(
+    "该文件是 Excel 5.0 之前的旧格式，无法读取。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
 )
 
 # Record types (Microsoft [MS-XLS] 2.3).
@@ -107,11 +116,7 @@ def read_xls(content, sheet_limits, max_rows, known=None):
 
             def load(index):
                 state = scan_sheet(stream, sheets[index][0])
-                if (
-                    state["rows"] > max_row
-                    or state["columns"] > max_column
-                    or state["cells"] > max_cells
-                ):
+                if beyond_limits(state, max_row, max_column, max_cells):
                     raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells))
                 sheet = book.sheet_by_index(index)
                 if sheet.nrows > max_rows + 1:
@@ -127,37 +132,10 @@ def read_xls(content, sheet_limits, max_rows, known=None):
             book.release_resources()
     except FileRejected:
         raise
-    except _Encrypted:
-        raise FileRejected(str(ENCRYPTED)) from None
-    except _NotAWorkbook:
-        raise FileRejected(
-            _(
-                "该文件不是 Excel 工作簿（可能是 Word 文档或其他 Office 文件，只是扩展名为 .xls）。"
-                "请上传 .xlsx、.xls 或 .csv 表格。"
-            )
-        ) from None
-    except _TooOld:
-        raise FileRejected(
-            _(
-                "该文件是 Excel 5.0 之前的旧格式，无法读取。请用 Excel 或 WPS 打开，另存为 .xlsx 后再上传。"
-            )
-        ) from None
     except Exception:
         # xlrd raises its own errors, and struct, index, assertion and recursion
         # errors, for a broken file; all of them mean the same to the user.
         raise FileRejected(str(UNREADABLE_XLS)) from None
-
-
-class _Encrypted(Exception):
-    pass
-
-
-class _NotAWorkbook(Exception):
-    pass
-
-
-class _TooOld(Exception):
-    pass
 
 
 def workbook_stream(content):
@@ -169,8 +147,9 @@ def workbook_stream(content):
         if mem:
             return bytes(mem[base : base + size])
     if document.locate_named_stream("EncryptedPackage")[0]:
-        raise _Encrypted  # an .xlsx with an opening password is an OLE2 file holding this
-    raise _NotAWorkbook
+        # an .xlsx with an opening password is an OLE2 file holding this
+        raise FileRejected(str(ENCRYPTED))
+    raise FileRejected(str(NOT_A_WORKBOOK))
 
 
 def check_mini_chains(document):
@@ -215,13 +194,13 @@ def scan_globals(stream, max_cells):
     code, data = next(found, (None, b""))
     if code != BOF:
         if code in (0x0009, 0x0209, 0x0409):  # the BOF of BIFF2, 3 and 4
-            raise _TooOld
+            raise FileRejected(str(TOO_OLD))
         raise _Broken
     if len(data) < 4 or _HEADER.unpack_from(data)[1] != GLOBALS:
         raise _Broken
     if _HEADER.unpack_from(data)[0] not in (0x0500, 0x0600):
         # xlrd would read such a file as BIFF2 to 4, with every sheet at once.
-        raise _TooOld
+        raise FileRejected(str(TOO_OLD))
     sheets = []
     strings = table = None  # the shared strings' declared count, and their bytes
     in_table = False
@@ -233,7 +212,7 @@ def scan_globals(stream, max_cells):
         if code == EOF:
             break
         if code == FILEPASS:
-            raise _Encrypted
+            raise FileRejected(str(ENCRYPTED))
         if code == BOUNDSHEET:
             if len(data) < 6:
                 raise _Broken
@@ -255,8 +234,8 @@ def scan_globals(stream, max_cells):
 def scan_sheet(stream, start):
     """The extent of a worksheet's cells, and its merged cells, as xlrd will read them.
 
-    ``{"rows": furthest row, "columns": furthest column (both from 1), "cells":
-    how many, "merges": [((top, left), (bottom, right)), ...] (from 0)}``.
+    ``{"rows": furthest row, "columns": furthest column (both from 1), "merges":
+    [((top, left), (bottom, right)), ...] (from 0)}``.
     A substream inside the sheet (an embedded chart) is passed over up to its
     first EOF, as xlrd does.  One loop over the record headers, reading a
     cell's position with its header: a 65,000-row sheet in about a second.
@@ -266,7 +245,7 @@ def scan_sheet(stream, start):
     unpack = _RECORD_AND_CELL.unpack_from
     if not 0 <= start <= end - 4 or unpack(padded, start)[0] not in BOFS:
         raise _Broken  # the sheet's position is not its beginning
-    one_cell, last_row, last_column, cells, merges = ONE_CELL, -1, -1, 0, []
+    one_cell, last_row, last_column, merges = ONE_CELL, -1, -1, []
     embedded = False
     pos = start + 4 + unpack(padded, start)[1]
     while pos + 4 <= end:
@@ -279,18 +258,12 @@ def scan_sheet(stream, start):
         elif code in one_cell:
             if length < 4:
                 raise _Broken
-            cells += 1
             if row > last_row:
                 last_row = row
             if column > last_column:
                 last_column = column
         elif code == EOF:
-            return {
-                "rows": last_row + 1,
-                "columns": last_column + 1,
-                "cells": cells,
-                "merges": merges,
-            }
+            return {"rows": last_row + 1, "columns": last_column + 1, "merges": merges}
         elif code in BOFS:
             embedded = True
         elif code == MULRK:
@@ -299,7 +272,6 @@ def scan_sheet(stream, start):
                 raise _Broken
             last_row = max(last_row, row)
             last_column = max(last_column, column + count - 1)
-            cells += count
         elif code == MERGEDCELLS:
             count = struct.unpack_from("<H", padded, body)[0] if length >= 2 else 0
             if length < 2 + 8 * count:

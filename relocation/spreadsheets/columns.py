@@ -27,7 +27,7 @@ from communities.validators import (
 )
 
 from .cells import FORMULA_STARTS, escape_formula, unescape_formula  # noqa: F401
-from .reading import excel_date
+from .reading import KNOWN_HEADERS, ROWS_ABOVE_HEADER, excel_date, header_score
 
 TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "参加", "享受", "持有"}
 FALSE_WORDS = {"否", "无", "×", "n", "no", "false", "0", "未参加", "不", "未享受"}
@@ -547,25 +547,19 @@ def headers_for_matching(columns, aliases=None):
     return mapping
 
 
-def find_header_row(headers, rows, mapping, scan=10):
+def find_header_row(headers, rows, mapping, scan=ROWS_ABOVE_HEADER):
     """The header row: the first line, or a later one among the first ``scan``.
 
     Counties' files often start with a title ("××县易地扶贫搬迁花名册") or a
     note above the column names.  The row that names the most known columns
-    wins when it names more than the first line does (at least two).  Returns
-    ``(headers, data rows, header row number)``; rows above the header row
-    are dropped.
+    wins when it names more than the first line does (at least
+    ``KNOWN_HEADERS``).  Returns ``(headers, data rows, header row number)``;
+    rows above the header row are dropped.
     """
-
-    from .reading import header_score
-
-    def known(cells):
-        return header_score(cells, mapping)
-
-    best, best_index = known(headers), None
+    best, best_index = header_score(headers, mapping), None
     for index, (_number, values) in enumerate(rows[:scan]):
-        score = known(values)
-        if score > best and score >= 2:
+        score = header_score(values, mapping)
+        if score > best and score >= KNOWN_HEADERS:
             best, best_index = score, index
     if best_index is None:
         return headers, rows, 1

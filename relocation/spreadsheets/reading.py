@@ -223,9 +223,11 @@ def read_xls(content, columns=None, known=None):
 NOT_DATA_NAMES = frozenset(
     {"说明", "选项", "错误清单", "Description", "Instructions", "Options", "Error list"}
 )
-#: The rows in which a sheet's column names are looked for (the header and ten below it,
-#: as ``columns.find_header_row`` does).
-HEADER_SCAN = 11
+#: A sheet's column names are looked for in its first row and this many below it (a
+#: title or a note above them), and a row names them when it names this many known ones
+#: (here to choose the data sheet, in ``columns.find_header_row`` to find the header row).
+ROWS_ABOVE_HEADER = 10
+KNOWN_HEADERS = 2
 
 
 def sheet_order(names, visible):
@@ -248,7 +250,7 @@ def choose_sheet(order, load, known):
         data = load(index)
         if known is None:
             return data
-        if any(header_score(row, known) >= 2 for row in data[:HEADER_SCAN]):
+        if any(header_score(row, known) >= KNOWN_HEADERS for row in data[: 1 + ROWS_ABOVE_HEADER]):
             return data
         if first is None:
             first = data
@@ -381,11 +383,7 @@ def scan_sheet(archive, member, max_row, max_column, max_cells):
     def reached(row, column):
         state["rows"] = max(state["rows"], row)
         state["columns"] = max(state["columns"], column)
-        if (
-            state["rows"] > max_row
-            or state["columns"] > max_column
-            or state["rows"] * state["columns"] > max_cells
-        ):
+        if beyond_limits(state, max_row, max_column, max_cells):
             raise _TooLarge
 
     try:
@@ -527,6 +525,13 @@ def _exact_scan(archive, member, state, reached):
             reached(state["row"], state["column"])
 
     _stream(archive, member, start)
+
+
+def beyond_limits(state, max_row, max_column, max_cells):
+    """Whether a sheet reaching ``state["rows"]`` and ``state["columns"]`` is beyond the
+    limits: its rows × columns area is what a reader holds (every row as wide as the widest)."""
+    rows, columns = state["rows"], state["columns"]
+    return rows > max_row or columns > max_column or rows * columns > max_cells
 
 
 def sheet_too_large(state, max_row, max_column, max_cells):

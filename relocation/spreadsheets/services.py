@@ -130,14 +130,20 @@ def _progress_writer(job):
 
 def _read(job, ctx):
     ctx.progress(1, _("正在读取文件"))
-    content = zlib.decompress(bytes(ImportUpload.objects.get(job=job).content))
-    kind = get_kind(job.kind)
-    sheet = reading.read(
-        content, job.file_format, columns=len(kind.columns), known=kind.header_mapping()
-    )
+    sheet = read_upload(job, ImportUpload.objects.get(job=job))
     job.encoding = sheet.encoding
     ctx.progress(5, _("正在逐格检查"))
     return sheet
+
+
+def read_upload(job, upload):
+    """The job's stored file, read as its kind's (its columns size the guards; its column
+    names find the data sheet).  Raises ``reading.FileRejected``."""
+    kind = get_kind(job.kind)
+    content = zlib.decompress(bytes(upload.content))
+    return reading.read(
+        content, job.file_format, columns=len(kind.columns), known=kind.header_mapping()
+    )
 
 
 def _context(job):
@@ -508,16 +514,10 @@ def job_error_workbook(job):
     upload = ImportUpload.objects.filter(job=job).first()
     if upload is None:
         return None
-    kind = get_kind(job.kind)
-    mapping = kind.header_mapping()
     try:
-        sheet = reading.read(
-            zlib.decompress(bytes(upload.content)),
-            job.file_format,
-            columns=len(kind.columns),
-            known=mapping,
-        )
+        sheet = read_upload(job, upload)
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
+    mapping = get_kind(job.kind).header_mapping()
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
     return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)

@@ -160,6 +160,9 @@ def test_a_sheet_reaching_beyond_the_limits_is_refused(settings):
     )
     many = h.workbook([("花名册", [h.number(0, 0, 1), h.record(0x00BD, row_of_numbers)])])
     refused(many, "超过 50 个单元格")
+    # Two cells whose rows × columns pass the limit: the reader makes every row as wide.
+    corners = h.workbook([("花名册", [h.number(0, 0, 1), h.number(9, 9, 1)])])
+    refused(corners, "超过 50 个单元格")
 
 
 def test_blank_cells_down_a_whole_column_are_not_counted(settings):
