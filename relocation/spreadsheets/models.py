@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -51,6 +52,10 @@ class ImportJob(models.Model):
     file_format = models.CharField(_("文件格式"), max_length=8)
     encoding = models.CharField(_("文本编码"), max_length=16, blank=True)
     background = models.BooleanField(_("后台运行"), default=False)
+    #: The language of the uploader's pages: the check and the commit write their
+    #: messages (errors, progress, failure) in it, on the job worker as in the request.
+    #: Blank for jobs from before it was kept: the site's default language.
+    language = models.CharField(_("界面语言"), max_length=16, blank=True)
     state = models.CharField(
         _("状态"), max_length=16, choices=JobState.choices, default=JobState.QUEUED
     )
@@ -90,6 +95,10 @@ class ImportJob(models.Model):
     @property
     def running(self):
         return self.state in RUNNING_STATES
+
+    def in_its_language(self):
+        """The job's messages are written in its uploader's language inside this block."""
+        return translation.override(self.language or settings.LANGUAGE_CODE)
 
     @property
     def history_reason(self):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import engine, reading
@@ -72,6 +72,7 @@ def job_create(*, user, kind_key, upload):
         file_size=len(content),
         file_format=fmt,
         background=len(content) > settings.SPREADSHEET_INLINE_MAX_BYTES,
+        language=translation.get_language() or "",
     )
     # zlib level 1: a 100,000-row CSV is 12 MB of text; compressed it costs the
     # database a fraction of the time to store (and PostgreSQL no TOAST work).

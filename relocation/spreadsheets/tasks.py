@@ -17,16 +17,17 @@ def _run(job_id, expected, action):
     if job is None or job.state not in expected:
         return  # cancelled or already done: nothing to do
     claim_job(job)  # so that the job is marked failed if this process dies
-    try:
-        action(job)
-    except Exception:
-        logger.exception("import job %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            state=JobState.FAILED,
-            progress=100,
-            failure=_("后台任务发生内部错误，没有写入任何数据。请联系系统管理员。"),
-        )
-        raise
+    with job.in_its_language():
+        try:
+            action(job)
+        except Exception:
+            logger.exception("import job %s failed", job_id)
+            ImportJob.objects.filter(pk=job_id).update(
+                state=JobState.FAILED,
+                progress=100,
+                failure=_("后台任务发生内部错误，没有写入任何数据。请联系系统管理员。"),
+            )
+            raise
 
 
 @task()

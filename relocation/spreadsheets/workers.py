@@ -111,13 +111,15 @@ def fail_dead_jobs(jobs=None):
         state__in=WORKING_STATES, background=True, **({} if jobs is None else {"pk__in": jobs})
     )
     failed = 0
-    for job in jobs.only("pk", "state", "background", "worker_host", "worker_pid"):
+    for job in jobs.only("pk", "state", "background", "worker_host", "worker_pid", "language"):
         if not job_worker_gone(job):
             continue
+        with job.in_its_language():
+            message = dead_worker_message()
         try:
             with transaction.atomic():
                 failed += ImportJob.objects.filter(pk=job.pk, state=job.state).update(
-                    state=JobState.FAILED, progress=100, phase="", failure=dead_worker_message()
+                    state=JobState.FAILED, progress=100, phase="", failure=message
                 )
         except DatabaseError:
             logger.warning("could not mark import job %s failed yet", job.pk, exc_info=True)

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from communities.models import Person
 from relocation.spreadsheets.models import ImportJob
@@ -46,3 +47,57 @@ def test_large_file_is_checked_and_committed_by_the_worker(client, world, settin
     assert job.state == "committed", job.failure
     assert Person.objects.filter(name__startswith="后台").count() == 30
     assert "导入结果" in client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "accept, expected, other",
+    [
+        ("en", "An ID number has 18 characters; this one has 5.", "身份证号应为18位"),
+        ("zh-hans", "身份证号应为18位，当前为5位。", "An ID number has 18 characters"),
+    ],
+)
+def test_the_worker_writes_a_jobs_messages_in_its_uploaders_language(
+    client, world, settings, accept, expected, other
+):
+    """The job worker has no request: it writes the errors in the language of the
+    pages the file was uploaded from, not in the site's default."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.SPREADSHEET_INLINE_MAX_BYTES = 100  # every file counts as large
+    client.force_login(world.admin)
+    rows = [person_row("L001", world.a.code, seq=1, name="语言"), person_row("L002", world.a.code)]
+    rows[1]["身份证号"] = "52230"
+    client.post(
+        reverse("spreadsheets:upload"),
+        {"kind": "roster", "file": SimpleUploadedFile("big.csv", csv_bytes(ROSTER_HEADERS, rows))},
+        HTTP_ACCEPT_LANGUAGE=accept,
+    )
+    job = ImportJob.objects.get()
+    assert job.language == accept
+    # The worker runs in whatever language its process has: here the other one.
+    with translation.override("zh-hans" if accept == "en" else "en"):
+        run_worker()
+    job.refresh_from_db()
+    assert job.state == "invalid"
+    messages = [message for _row, _column, message in job.errors]
+    assert expected in messages and not any(other in m for m in messages), messages
+    assert not Person.objects.filter(name="语言").exists()
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_job_fails_in_its_uploaders_language(world):
+    from relocation.spreadsheets import workers
+
+    from .test_dead_workers import make_job
+
+    gone = 2**22 + 1  # above Linux's largest possible pid: never a live process
+    english = make_job(world.admin, pid=gone)
+    english.language = "en"
+    english.save(update_fields=["language"])
+    chinese = make_job(world.admin, pid=gone)
+    assert workers.fail_dead_jobs() == 2
+    english.refresh_from_db()
+    chinese.refresh_from_db()
+    assert english.failure.startswith("The job worker processing this file stopped")
+    assert chinese.failure.startswith("处理这个文件的后台任务进程意外终止")
