@@ -93,3 +93,22 @@ def test_it_needs_postgresql(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["demo_build.py"])
     with pytest.raises(SystemExit, match="PostgreSQL"):
         demo_build.main()
+
+
+def test_a_process_reaped_during_a_scan_is_counted_once():
+    """A scan that saw a backend end and its parent not yet hold its seconds (or the
+    other way round) is read again, until two scans agree."""
+    # (name, parent, own, reaped): postmaster 10, a backend 11 with 30 s of its own.
+    alive = {10: ("postgres", 1, 1.0, 5.0), 11: ("postgres", 10, 30.0, 0.0)}
+    reaped = {10: ("postgres", 1, 1.0, 35.0)}
+    missed = {10: ("postgres", 1, 1.0, 5.0)}  # parent read before the reap, child after
+    twice = {10: ("postgres", 1, 1.0, 35.0), 11: ("postgres", 10, 30.0, 0.0)}
+    for scans, expected in (
+        ([missed, reaped, reaped], 36.0),
+        ([twice, reaped, reaped], 36.0),
+        ([alive, alive], 36.0),
+    ):
+        reads = iter(scans)
+        snapshot = demo_build.cpu_snapshot(999_999, read=lambda reads=reads: next(reads))
+        assert snapshot["postgres"] == expected
+        assert next(reads, None) is None  # every scan was needed, and no more
