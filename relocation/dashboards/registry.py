@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
+from django.utils.text import capfirst
 
 from .bydate import one_date
 
@@ -123,6 +124,11 @@ class Indicator:
     # the token of relocation.dashboards.links (``s<pk>`` or a region's code prefix,
     # None for the user's whole scope). Breakdowns get the item's label as a third argument.
     link: Callable | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        # A label may be a model field's name, which English writes in lower case
+        # ("planned households"); a figure's label begins a card, a row or a heading.
+        object.__setattr__(self, "label", capfirst(self.label))
 
     @property
     def is_ratio(self):

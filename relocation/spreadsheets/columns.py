@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -97,6 +98,11 @@ class Column:
     aliases: dict = None  # extra words a choice column accepts: {word: value}
     _choice_map: dict = field(default=None, repr=False)
     _convert: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        # Headers are often a model field's name, which English writes in lower case
+        # ("household number"); a header heads a column as the others do.
+        self.header = capfirst(self.header)
 
     # --- import ----------------------------------------------------------
     def parse(self, raw):
@@ -504,12 +510,24 @@ _UNIT = re.compile(
 
 
 class HeaderMap(dict):
-    """{header: column}, where a header also finds its column with a unit we do not
-    write (工资性收入（元）) or without the one we write (月收入 for 月收入（元）)."""
+    """{header: column}, where a header finds its column whatever the case of its
+    letters ("Household number", "household number", "HOUSEHOLD NUMBER"), and also
+    with a unit we do not write (工资性收入（元）) or without the one we write (月收入
+    for 月收入（元）).  The keys are kept case-folded."""
+
+    def __setitem__(self, header, column):
+        super().__setitem__(header.casefold(), column)
+
+    def holds(self, header):
+        """Whether ``header`` itself (not without its unit) is a key."""
+        return super().__contains__(header.casefold())
 
     def get(self, header, default=None):
+        if not header:
+            return default
+        header = header.casefold()
         found = super().get(header)
-        if found is None and header:
+        if found is None:
             found = super().get(_UNIT.sub("", header))
         return default if found is None else found
 
@@ -533,7 +551,7 @@ def headers_for_matching(columns, aliases=None):
         chinese = {clean_cell(str(c.header)): c for c in columns}
     for alias, header in {**(aliases or {}), **HEADER_ALIASES}.items():
         alias = clean_cell(alias)
-        if header in chinese and not dict.__contains__(mapping, alias):
+        if header in chinese and not mapping.holds(alias):
             mapping[alias] = chinese[header]
     # Our headers without their unit, where no other column reads the same.
     bare = {}
@@ -541,7 +559,7 @@ def headers_for_matching(columns, aliases=None):
         if _UNIT.search(header):
             bare.setdefault(_UNIT.sub("", header), set()).add(column.key)
     for header, keys in bare.items():
-        if len(keys) == 1 and not dict.__contains__(mapping, header):
+        if len(keys) == 1 and not mapping.holds(header):
             (key,) = keys
             mapping[header] = next(c for c in columns if c.key == key)
     return mapping

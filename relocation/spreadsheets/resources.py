@@ -45,6 +45,6 @@ def kind_resource(key):
     resource = type(f"{key.title()}SheetResource", (KindResource,), attrs)
     # The admin's export form names a resource by this; use the file kind's name.
     resource.get_display_name = classmethod(
-        lambda cls: _("%(label)s（导入模板格式，可再导入）") % {"label": kind.label}
+        lambda cls: _("%(label)s（导入模板格式，可再导入）") % {"label": kind.title}
     )
     return resource

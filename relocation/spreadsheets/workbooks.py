@@ -38,7 +38,7 @@ def template_workbook(kind):
     """The kind's template: headers, example rows, drop-downs, text columns, 说明 sheet."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = str(kind.label)[:31]
+    sheet.title = str(kind.title)[:31]
     columns = import_columns(kind)
     options = workbook.create_sheet(_("选项"))
     for index, column in enumerate(columns, start=1):
@@ -95,10 +95,10 @@ def _instructions(sheet, kind, columns):
     limit_rows = settings.SPREADSHEET_MAX_ROWS
     limit_mb = settings.SPREADSHEET_MAX_UPLOAD_BYTES // 2**20
     lines = [
-        _("%(label)s导入模板说明") % {"label": kind.label},
+        _("%(label)s导入模板说明") % {"label": kind.title},
         "",
         _("1. 在“%(sheet)s”工作表中每行填写一条记录；第一行是列名，不要修改。带 * 的列必填。")
-        % {"sheet": str(kind.label)[:31]},
+        % {"sheet": str(kind.title)[:31]},
         _(
             "2. 示例行（灰色斜体，第一列以“%(mark)s”开头）仅供参考，导入时自动跳过，可保留或删除；"
             "真实数据请另起一行填写，第一列不要带“%(mark)s”。"
@@ -213,7 +213,7 @@ def export_rows(kind, user, export_format=""):
 
 def export_xlsx(kind, user):
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(kind.label)[:31])
+    sheet = workbook.create_sheet(str(kind.title)[:31])
     columns = kind.columns
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width

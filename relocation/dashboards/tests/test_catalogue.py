@@ -35,3 +35,21 @@ def test_check_fails_when_the_registry_changes(monkeypatch):
     assert "`zz_new_figure`" in catalogue.render()
     with pytest.raises(CommandError, match="write_indicator_docs"):
         call_command("write_indicator_docs", "--check")
+
+
+def test_every_english_label_of_the_dashboards_begins_with_a_capital():
+    """Labels that are a model field's name ("planned households") head cards, rows
+    and sections like the others ("Planned households")."""
+    from django.utils import translation
+
+    from relocation.dashboards.registry import registry
+
+    with translation.override("en"):
+        texts = [("section", s.key, str(s.label)) for s in registry.ordered_sections()]
+        for indicator in registry.localized().values():
+            texts.append(("indicator", indicator.key, indicator.label))
+            texts += [("item", indicator.key, str(x)) for x, _c in indicator.breakdown or ()]
+        texts += [("table", t.key, str(t.label)) for t in registry.tables.values()]
+    lower = [text for text in texts if text[2][:1].islower()]
+    assert lower == []
+    assert ("indicator", "planned_households", "Planned households") in texts

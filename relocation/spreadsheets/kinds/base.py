@@ -1,3 +1,4 @@
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from communities.roles import SENSITIVE_PERMISSION
@@ -23,6 +24,12 @@ class Kind:
     check_columns = ()
     #: Other names a county's file gives this kind's headers: {name: our header}.
     header_aliases = {}
+
+    @property
+    def title(self):
+        """The label where it heads a page, a cell or a sheet: capitalised in English,
+        where the models' names are lower case ("settlement")."""
+        return capfirst(self.label)
 
     def header_mapping(self):
         """{header as a file may write it: column} (``columns.headers_for_matching``)."""

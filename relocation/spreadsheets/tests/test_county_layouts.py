@@ -561,3 +561,40 @@ def test_the_english_template_filled_in_imports(world):
         sheet.append([row.get(str(english[h].header)) if h in english else None for h in headers])
     job = upload(world.admin, "roster", _saved(workbook), "roster.xlsx")
     assert (job.errors, job.new_rows) == ([], 1)
+
+
+def test_file_types_are_titles_in_english(client, world):
+    """The models' English names are lower case ("settlement"); where a file type heads
+    a page, a menu or a sheet it is capitalised, as the other file types are."""
+    from relocation.spreadsheets.workbooks import template_workbook
+
+    kind = get_kind("settlement")
+    with translation.override("en"):
+        assert str(kind.label) == "settlement"
+        sheets = load_workbook(io.BytesIO(template_workbook(kind))).sheetnames
+    assert "Settlement" in sheets and "settlement" not in sheets
+    client.force_login(world.admin)
+    page = client.get(reverse("spreadsheets:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Settlement</td>" in page and '">Settlement</option>' in page
+    assert "<td>settlement</td>" not in page
+    with translation.override("zh-hans"):
+        assert kind.title == "安置点"
+
+
+def test_english_headers_are_matched_whatever_their_case(world):
+    """A file whose English headers are written in capitals (or as our older English
+    templates wrote them, in lower case) is read as the template's."""
+    with translation.override("en"):
+        english = {str(c.header): str(c.header) for c in get_kind("roster").columns}
+    with translation.override("zh-hans"):
+        chinese = [str(c.header) for c in get_kind("roster").columns]
+    headers = list(english)
+    assert "Household number" in headers  # a model field's name, capitalised
+    shouting = [h.upper() for h in headers]
+    quiet = [h.lower() for h in headers]
+    for number, written in (("E201", shouting), ("E202", quiet)):
+        row = person_row(number, world.a.code, name=f"户主{number}", sex="M", seq=int(number[1:]))
+        values = [row.get(zh) for zh in chinese]
+        job = import_file(world.admin, "roster", csv_bytes(written, [values]), f"{number}.csv")
+        assert (job.errors, job.state) == ([], "committed")
+        assert Household.objects.filter(number=number).exists()
