@@ -10,6 +10,7 @@ numerators over summed denominators at every level.
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communities.models import Building, GridUnit, GridWorker
 from relocation.dashboards import links
@@ -226,13 +227,16 @@ def _count(key, label, unit, description, *, link=None, direction=NEUTRAL, basis
     )
 
 
-PERSONS, HOUSEHOLDS, ITEMS = _("人"), _("户"), _("个")
+PERSONS, HOUSEHOLDS = _("人"), _("户")
+#: The measure word 个, which English says by its noun (of settlements: "settlements").
+GRID_UNITS = pgettext_lazy("grid units", "个")
+ORGANISATIONS = pgettext_lazy("party organisations", "个")
 
 registry.register(
     _count(
         "grid_units",
         _("网格数"),
-        ITEMS,
+        GRID_UNITS,
         _("安置点划分的网格个数。"),
         link=_list("communities.gridunit"),
     ),
@@ -267,7 +271,7 @@ registry.register(
         key="party_orgs_by_kind",
         label=_("党组织数"),
         section="governance",
-        unit=ITEMS,
+        unit=ORGANISATIONS,
         breakdown=tuple((label, f"party_orgs_{kind}") for kind, label in PartyOrgKind.choices),
         headline=False,
         column=False,

@@ -25,6 +25,7 @@ Counting rules, written once here and in the indicator descriptions:
 from django.apps import apps
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communities.models import Settlement
 from relocation.dashboards import links
@@ -282,13 +283,15 @@ def _by_kind(key, label, section, unit, breakdown, description, link, **kwargs):
 
 
 FLOW = {"basis": "flow"}
+#: The measure word 个 of facilities (of settlements it is "settlements" in English).
+FACILITIES = pgettext_lazy("facilities", "个")
 
 registry.register(
     _total(
         "facilities",
         _("服务设施数"),
         "services",
-        _("个"),
+        FACILITIES,
         _(
             "统计日在用（状态为“在用”且启用日期不晚于统计日）的服务设施数。"
             "每个设施只计入所在安置点一次；同时服务的本县其他安置点不重复计数。"
@@ -299,7 +302,7 @@ registry.register(
         "facilities_by_kind",
         _("各类设施数"),
         "services",
-        _("个"),
+        FACILITIES,
         _breakdown("facility", FACILITY_KINDS),
         _("统计日在用的服务设施按种类计数；管理员新增的种类计入“其他”。"),
         _facilities,

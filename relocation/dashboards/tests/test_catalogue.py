@@ -53,3 +53,25 @@ def test_every_english_label_of_the_dashboards_begins_with_a_capital():
     lower = [text for text in texts if text[2][:1].islower()]
     assert lower == []
     assert ("indicator", "planned_households", "Planned households") in texts
+
+
+def test_english_units_name_what_the_figure_counts():
+    """个 counts settlements, facilities, grid units and party organisations alike;
+    English names each by its noun, and only settlements as "settlements"."""
+    from django.utils import translation
+
+    from relocation.dashboards.registry import registry
+
+    with translation.override("en"):
+        units = {key: indicator.unit for key, indicator in registry.localized().items()}
+    assert units["settlements"] == "settlements"
+    assert (units["facilities"], units["facilities_by_kind"]) == ("facilities", "facilities")
+    assert units["grid_units"] == "grid units"
+    assert units["party_orgs_by_kind"] == "organisations"
+    wrong = [
+        key for key, unit in units.items() if unit == "settlements" and "settlement" not in key
+    ]
+    assert wrong == []
+    with translation.override("zh-hans"):
+        chinese = {key: indicator.unit for key, indicator in registry.localized().items()}
+    assert {chinese[k] for k in ("settlements", "facilities", "grid_units")} == {"个"}
