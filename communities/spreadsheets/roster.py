@@ -12,7 +12,7 @@ file, and a household ends with exactly one 户主.
 from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from communities import enums
 from communities.models import Building, GridUnit, Household, Person, Region, Settlement
@@ -360,6 +360,18 @@ class RosterKind(Kind):
     import_permissions = ("communities.import_household", "communities.import_person")
     export_permissions = ("communities.export_household", "communities.export_person")
     field_columns = {"phone": "phone"}
+    # A row with 户编号 blank belongs to the household above, as when its cells were
+    # merged down the household's rows and then unmerged (``engine._fill_down``).
+    fill_down = tuple(column.key for column in HOUSEHOLD_COLUMNS)
+    filled_note = ngettext_lazy(
+        "%(count)s 行未填户编号（%(rows)s），已计入其上方最近一个填了户编号的行所在的户，"
+        "这些行空白的户信息也取自那一行（合并单元格取消合并后常见）。请核对；"
+        "如不对，请在文件中补填户编号后重新上传。",
+        "%(count)s 行未填户编号（%(rows)s），已计入其上方最近一个填了户编号的行所在的户，"
+        "这些行空白的户信息也取自那一行（合并单元格取消合并后常见）。请核对；"
+        "如不对，请在文件中补填户编号后重新上传。",
+        "count",
+    )
     notes = (
         gettext_lazy(
             "每行一名家庭成员；户信息（户编号至户联系电话各列）在该户每一行重复填写，同一户各行必须一致。"

@@ -76,6 +76,10 @@ class Plan:
         self.total_rows = 0
         self.skipped_examples = 0  # the template's example rows, never imported
         self.skipped_totals = []  # numbers of the 合计/小计 rows, never imported
+        # Rows whose blank ``kind.fill_down`` cells took those of the row above
+        # (their count, and the first ``FILLED_LISTED`` row numbers).
+        self.filled_down = 0
+        self.filled_rows = []
         self.moved_people = 0  # registered people the file puts in another household
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
@@ -134,6 +138,9 @@ class Plan:
             changes["examples"] = self.skipped_examples
         if self.skipped_totals:
             changes["totals"] = self.skipped_totals
+        if self.filled_down:
+            changes["filled"] = self.filled_down
+            changes["filled_rows"] = self.filled_rows
         if self.moved_people:
             changes["moved"] = self.moved_people
         return changes
@@ -349,6 +356,7 @@ def parse_rows(kind, sheet, plan, ctx):
         for index, column, header in positions
     ]
     marks = example_marks()
+    fill = _fill_down(kind, positions)
     # The cell above, per column, and its value: a household's columns repeat on
     # each member's row, so most of their cells equal the one above (one
     # comparison instead of a parse; a cell in error is never remembered).
@@ -367,6 +375,8 @@ def parse_rows(kind, sheet, plan, ctx):
         if maybe_total and is_total_row(cells):
             plan.skipped_totals.append(number)
             continue
+        if fill is not None:
+            cells = fill(number, cells, plan)
         values, bad = {}, set()
         width = len(cells)
         for position, (index, key, parse, header, memo) in enumerate(columns):
@@ -398,6 +408,58 @@ def parse_rows(kind, sheet, plan, ctx):
     plan.total_rows = len(rows)
     plan.present = seen
     return rows
+
+
+#: How many of the rows filled from above the preview lists by number.
+FILLED_LISTED = 20
+
+
+def _blank(cell):
+    return cell is None or (cell.__class__ is str and not cell.strip())
+
+
+def _fill_down(kind, positions):
+    """For a kind with ``fill_down`` columns present in the file, ``fill(number, cells,
+    plan)``: the row's cells, where its first fill-down column (the key: 户编号) is
+    blank, with each blank fill-down cell taken from the last row above whose key
+    was filled.
+
+    That is how the file read before its merged cells were unmerged: Excel and WPS
+    leave a merged block's value in its top cell only, so a roster whose household
+    columns were merged down each household's rows has them blank below the first.
+    A cell written on such a row is kept (and checked against its household's other
+    rows as usual).  Rows above the first filled key stay as they are (a required
+    key left blank is an error there).  Returns None when there is nothing to fill.
+    """
+    keys = getattr(kind, "fill_down", ())
+    if not keys:
+        return None
+    at = {column.key: index for index, column, _header in positions}
+    if keys[0] not in at:
+        return None
+    key_index = at[keys[0]]
+    indexes = [at[key] for key in keys if key in at]
+    above = None
+
+    def fill(number, cells, plan):
+        nonlocal above
+        width = len(cells)
+        if key_index < width and not _blank(cells[key_index]):
+            above = {i: cells[i] for i in indexes if i < width}
+            return cells
+        if above is None:
+            return cells
+        cells = list(cells)
+        cells.extend([None] * (max(above) + 1 - width))  # a short row: nothing if not
+        for i, value in above.items():
+            if _blank(cells[i]):
+                cells[i] = value
+        plan.filled_down += 1
+        if len(plan.filled_rows) < FILLED_LISTED:
+            plan.filled_rows.append(number)
+        return cells
+
+    return fill
 
 
 #: What a county's file writes in the first filled cell of a row that sums the

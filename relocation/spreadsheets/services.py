@@ -262,9 +262,13 @@ def job_commit(job):
             )
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
-            if parsed:  # the example and total rows were left out when the check packed the rows
-                plan.skipped_examples = (job.changes or {}).get("examples", 0)
-                plan.skipped_totals = (job.changes or {}).get("totals", [])
+            if parsed:  # the check packed the rows without the example and total rows,
+                # and with the rows filled from above filled
+                checked = job.changes or {}
+                plan.skipped_examples = checked.get("examples", 0)
+                plan.skipped_totals = checked.get("totals", [])
+                plan.filled_down = checked.get("filled", 0)
+                plan.filled_rows = checked.get("filled_rows", [])
             return plan
 
         plan = marks = None

@@ -106,6 +106,7 @@ def job_detail(request, pk):
             errors=job.errors[:ERRORS_SHOWN],
             errors_more=max(len(job.errors) - ERRORS_SHOWN, 0),
             total_rows=_row_numbers((job.changes or {}).get("totals", [])),
+            filled_note=_filled_note(kind, job.changes or {}),
             may_confirm=job.state == JobState.READY
             and job.user_id == request.user.pk
             and (job.new_rows or job.updated_rows),
@@ -116,14 +117,24 @@ def job_detail(request, pk):
     )
 
 
-def _row_numbers(numbers, shown=20):
-    """「第 10、25 行」 for the rows ``numbers`` (the first ``shown``, then 「等」)."""
+def _row_numbers(numbers, shown=20, more=False):
+    """「第 10、25 行」 for the rows ``numbers`` (the first ``shown``, then 「等」; 「等」
+    too when ``more`` rows were left out of ``numbers``)."""
     if not numbers:
         return ""
     listed = pgettext("list of row numbers", "、").join(str(n) for n in numbers[:shown])
-    if len(numbers) > shown:
+    if len(numbers) > shown or more:
         return _("第 %(rows)s 行等") % {"rows": listed}
     return ngettext("第 %(rows)s 行", "第 %(rows)s 行", len(numbers)) % {"rows": listed}
+
+
+def _filled_note(kind, changes):
+    """What the preview says of the rows whose blank cells were filled from above."""
+    count = changes.get("filled", 0)
+    if not count or kind is None or not kind.filled_note:
+        return ""
+    rows = changes.get("filled_rows", [])
+    return kind.filled_note % {"count": count, "rows": _row_numbers(rows, more=count > len(rows))}
 
 
 def job_progress(request, pk):

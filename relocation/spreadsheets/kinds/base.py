@@ -24,6 +24,12 @@ class Kind:
     check_columns = ()
     #: Other names a county's file gives this kind's headers: {name: our header}.
     header_aliases = {}
+    #: Column keys whose blank cells, on a row whose first of them is blank, take the
+    #: cells of the row above (``engine._fill_down``): none unless a kind says so.
+    fill_down = ()
+    #: What the preview says of those rows: a lazy ``ngettext`` on "count", with
+    #: %(count)s and %(rows)s (「第 3、4 行」).
+    filled_note = ""
 
     @property
     def title(self):

@@ -161,6 +161,98 @@ def test_household_cells_merged_down_the_members_rows(world):
     assert household.settlement == world.a
 
 
+HOUSEHOLD_HEADERS = [
+    "户编号",
+    "安置点编码",
+    "楼栋",
+    "网格",
+    "搬迁年度",
+    "搬迁户类别",
+    "入住状态",
+    "户籍状态",
+]
+
+
+def _unmerged(*households):
+    """Rows of households whose household cells are blank below the first row, as Excel
+    leaves them when merged cells are unmerged."""
+    rows = []
+    for members in households:
+        for index, row in enumerate(members):
+            rows.append(
+                {h: ("" if index and h in HOUSEHOLD_HEADERS else v) for h, v in row.items()}
+            )
+    return rows
+
+
+def test_household_cells_unmerged_count_for_the_household_above(client, world):
+    """户编号 and the household's cells blank below its first row belong to it; the
+    preview says which rows were counted so, and the commit writes what it previewed."""
+    first = [
+        person_row("U001", world.a.code, name="户主丁", sex="M", seq=71),
+        person_row("U001", world.a.code, relationship="配偶", name="妻子丁", seq=72),
+        person_row("U001", world.a.code, relationship="子", name="儿子丁", sex="M", seq=73),
+    ]
+    second = [
+        person_row("U002", world.b.code, name="户主戊", sex="M", seq=74),
+        person_row("U002", world.b.code, relationship="女", name="女儿戊", seq=75),
+    ]
+    rows = _unmerged(first, second)
+    rows[1]["楼栋"] = first[0]["楼栋"]  # a cell written on such a row is kept, and agrees
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(ROSTER_HEADERS)
+    for row in rows:
+        sheet.append([row.get(h) or None for h in ROSTER_HEADERS])
+    job = upload(world.admin, "roster", _saved(workbook), "取消合并.xlsx")
+    assert (job.errors, job.new_rows) == ([], 5)
+    assert (job.changes["filled"], job.changes["filled_rows"]) == (3, [3, 4, 6])
+    client.force_login(world.admin)
+    page = client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+    assert "3 行未填户编号（第 3、4、6 行），已计入其上方最近一个填了户编号的行所在的户" in page
+    job = upload_and_confirm(world, job)
+    assert job.state == "committed", job.failure
+    names = Household.objects.get(number="U001").members.values_list("name", flat=True)
+    assert sorted(names) == sorted(["户主丁", "妻子丁", "儿子丁"])
+    u002 = Household.objects.get(number="U002")
+    assert (u002.settlement, u002.members.count()) == (world.b, 2)
+    assert "filled-down" in client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+
+
+def test_unmerged_rows_that_disagree_or_lead_are_errors_and_nothing_is_written(world):
+    """Filling from above never hides a mistake: a blank 户编号 before any household, a
+    second 户主 taken into the household above, or a household cell written that
+    differs from the household's are errors, and nothing is written."""
+    head = person_row("U101", world.a.code, name="户主己", sex="M", seq=81)
+    wife = person_row("U101", world.a.code, relationship="配偶", name="妻子己", seq=82)
+    forgotten = person_row("U102", world.a.code, name="户主庚", sex="M", seq=83)
+    rows = _unmerged([head, wife], [head, forgotten])[1:]  # the wife first: nothing above her
+    rows[2]["户编号"] = ""  # a new household's head whose number was forgotten
+    other = person_row("U103", world.a.code, name="户主辛", sex="M", seq=84)
+    son = person_row("U103", world.a.code, relationship="子", name="儿子辛", sex="M", seq=85)
+    rows += _unmerged([other, son])
+    rows[-1]["搬迁年度"] = "2016"  # written, and not the household's 2018
+    before = Person.objects.count()
+    job = upload(world.admin, "roster", csv_bytes(ROSTER_HEADERS, rows), "u.csv")
+    by_row = {}
+    for number, header, message in job.errors:
+        by_row.setdefault(number, []).append((header, message))
+    assert by_row[2] == [("户编号", "必填，不能为空。"), ("搬迁年度", "必填，不能为空。")]
+    assert 4 in by_row and "户主" in by_row[4][0][1]  # a second 户主 in U101
+    assert 6 in by_row and "第5行" in by_row[6][0][1]  # 2016 against row 5's 2018
+    assert job.state == "invalid" and Person.objects.count() == before
+
+
+def test_a_kind_without_fill_down_leaves_blank_cells_blank(world):
+    """Only the roster fills from above: an income row with a blank 户编号 is an error
+    (one household's incomes of two years are two rows, each naming it)."""
+    number = world.households["a"].number
+    lines = ["年度,户编号,家庭人口(人),工资性收入(元)", f"2025,{number},4,36000", "2024,,4,30000"]
+    job = upload(world.admin, "income", "\n".join(lines).encode(), "收入.csv")
+    assert [(e[0], e[1]) for e in job.errors] == [(3, "户编号")]
+    assert "filled" not in job.changes and not HouseholdIncome.objects.exists()
+
+
 def test_counties_words_for_choices(world):
     head = person_row("W001", world.a.code, name="户主丙", sex="M", seq=21, 文化程度="文盲")
     wife = person_row(
