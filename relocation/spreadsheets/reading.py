@@ -74,9 +74,10 @@ def file_format(name):
         return "xlsx"
     if lowered.endswith(".csv"):
         return "csv"
-    if lowered.endswith(".xls"):
+    # .et: WPS Spreadsheets' own format, the BIFF8 of an .xls (``true_format`` looks in).
+    if lowered.endswith((".xls", ".et")):
         return "xls"
-    raise FileRejected(_("只能上传 .xlsx、.xls 或 .csv 文件。"))
+    raise FileRejected(_("只能上传 .xlsx、.xls、.et 或 .csv 文件。"))
 
 
 # What a file begins with: a zip archive (.xlsx), an OLE2 compound file (.xls, .et).

@@ -151,7 +151,7 @@ def test_billion_laughs_refused():
 def test_not_an_xlsx_and_wrong_extension(world):
     with pytest.raises(reading.FileRejected, match="不是有效的 .xlsx"):
         reading.read(b"plain text", "xlsx")
-    with pytest.raises(reading.FileRejected, match=r"只能上传 .xlsx、.xls 或 .csv"):
+    with pytest.raises(reading.FileRejected, match=r"只能上传 .xlsx、.xls、.et 或 .csv"):
         reading.file_format("roster.ods")
 
 

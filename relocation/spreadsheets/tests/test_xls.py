@@ -57,12 +57,22 @@ def test_a_renamed_xls_is_read_by_what_it_holds():
     assert reading.file_format("花名册.XLS") == "xls"
 
 
+def test_a_wps_et_file_is_read_by_what_it_holds():
+    """WPS Spreadsheets saves .et, which holds an .xls's BIFF8 (or, renamed, an .xlsx)."""
+    assert reading.file_format("花名册.et") == reading.file_format("花名册.ET") == "xls"
+    assert reading.true_format("xls", ROSTER_XLS) == "xls"
+    buffer = io.BytesIO()
+    xls_files.workbook().save(buffer)
+    assert reading.true_format(reading.file_format("花名册.et"), buffer.getvalue()) == "xlsx"
+
+
 @pytest.mark.django_db
-def test_an_xls_roster_imports_through_the_pages(client, world):
+@pytest.mark.parametrize("name", ["兴义市花名册.xls", "兴义市花名册.et"])
+def test_an_xls_roster_imports_through_the_pages(client, world, name):
     client.force_login(world.admin)
     response = client.post(
         reverse("spreadsheets:upload"),
-        {"kind": "roster", "file": SimpleUploadedFile("兴义市花名册.xls", ROSTER_XLS)},
+        {"kind": "roster", "file": SimpleUploadedFile(name, ROSTER_XLS)},
     )
     job = ImportJob.objects.get()
     assert job.file_format == "xls"
