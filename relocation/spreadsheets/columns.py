@@ -135,7 +135,7 @@ class Column:
             "text": _text,
             "person_name": parse_person_name,
             "code": _text,
-            "phone": _via_text(normalize_phone),
+            "phone": _via_text(_phone),
             "int": _via_text(parse_int),
             "decimal": _via_text(lambda text: parse_decimal(text, self.model_field)),
             "choice": _via_text(self.parse_choice),
@@ -235,11 +235,39 @@ class Column:
         return escape_formula(str(value))
 
 
+#: What people type before digits to keep them text: Excel's apostrophe, and the
+#: curly quotes and backtick a Chinese input method gives for it.  Excel keeps it out of
+#: the cell's value, but a CSV written by hand or pasted from another system holds it.
+TEXT_MARKS = frozenset("'‘’`")
+
+
+_MARKED_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
+
+
+def unmarked(text):
+    """``text`` without the text mark before it ('522301…): for ID numbers and phones,
+    which never begin with one."""
+    if len(text) > 1 and text[0] in TEXT_MARKS:
+        return text[1:].lstrip()
+    return text
+
+
+def _phone(text):
+    """A phone cell's text: without a text mark, or the ".0" of a number a system wrote
+    as a decimal (13800138000.0), as an ID number cell is."""
+    text = unmarked(text)
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return normalize_phone(text)
+
+
 def _text(raw):
     if raw.__class__ is str:
         text = raw.strip()
-        if text[:1] == "'":
+        if text[:1] in TEXT_MARKS:
             text = unescape_formula(text)
+            if text[:1] in TEXT_MARKS and _MARKED_CODE.fullmatch(text, 1):
+                text = text[1:]  # a code, a number kept text ('522301000101): without it
         return text or None
     return cell_text(raw) or None
 
@@ -368,7 +396,7 @@ def parse_id_number(raw):
             )
             % {"shown": f"{raw:.5E}" if raw >= 1e11 else str(raw)}
         )
-    text = normalize_resident_id(cell_text(raw))
+    text = normalize_resident_id(unmarked(cell_text(raw)))
     if not text:
         return ""
     if "*" in text:

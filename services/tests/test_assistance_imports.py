@@ -230,7 +230,7 @@ def test_file_types_and_encodings(world, importer):  # noqa: F811
             kind_key=KIND,
             upload=SimpleUploadedFile("临时救助.ods", csv_bytes(headers(), rows)),
         )
-    assert "只能上传 .xlsx、.xls 或 .csv 文件" in str(caught.value)
+    assert "只能上传 .xlsx、.xls、.et 或 .csv 文件" in str(caught.value)
     # A text table exported under an .xls name is read as the CSV it is (checked only).
     named_xls = upload(importer, KIND, csv_bytes(headers(), rows), "临时救助.xls")
     assert (named_xls.file_format, named_xls.errors, named_xls.new_rows) == ("csv", [], 1)

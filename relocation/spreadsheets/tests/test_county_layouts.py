@@ -690,3 +690,31 @@ def test_english_headers_are_matched_whatever_their_case(world):
         job = import_file(world.admin, "roster", csv_bytes(written, [values]), f"{number}.csv")
         assert (job.errors, job.state) == ([], "committed")
         assert Household.objects.filter(number=number).exists()
+
+
+def test_a_text_mark_before_a_number_is_not_part_of_it(world):
+    """A CSV written by hand or pasted from another system keeps the ' typed before
+    digits to hold them as text: '522301000001 is that household's number, not a new
+    household's, and an ID number or phone so marked is the number itself."""
+    row = person_row("M501", world.a.code, name="户主壬", sex="M", seq=91)
+    id_number = row["身份证号"]
+    row.update(
+        户编号="'M501",
+        安置点编码=f"'{world.a.code}",
+        身份证号=f"'{id_number}",
+        联系电话="’13800138000",  # the curly quote a Chinese input method types
+        户联系电话="13900139000.0",  # a number a system wrote as a decimal
+    )
+    job = import_file(world.admin, "roster", csv_bytes(ROSTER_HEADERS, [row]), "m.csv")
+    assert (job.errors, job.state) == ([], "committed")
+    household = Household.objects.get(number="M501")
+    assert (household.settlement, household.phone) == (world.a, "13900139000")
+    person = household.members.get()
+    assert (person.id_number, person.phone) == (id_number, "13800138000")
+    assert not Household.objects.filter(number__startswith="'").exists()
+
+    existing = world.households["a"]
+    lines = ["年度,户编号,家庭人口(人),工资性收入(元)", f"2025,'{existing.number},3,36000"]
+    job = import_file(world.admin, "income", "\n".join(lines).encode(), "收入.csv")
+    assert (job.errors, job.state) == ([], "committed")
+    assert HouseholdIncome.objects.get(year=2025).household == existing
