@@ -96,8 +96,8 @@ class _Broken(Exception):
 
 
 def read_xls(content, sheet_limits, max_rows, known=None):
-    """The rows of values of the data sheet of an .xls file (``reading.choose_sheet``),
-    its vertically merged cells filled.
+    """``(rows of values, sheet name, other sheets)`` of the data sheet of an .xls file
+    (``reading.choose_sheet``), its vertically merged cells filled.
 
     ``sheet_limits``: the furthest row and column and the most cells allowed,
     as ``reading.sheet_limits`` gives them.  Raises ``FileRejected``.
@@ -127,7 +127,7 @@ def read_xls(content, sheet_limits, max_rows, known=None):
                 return data
 
             visible = [visibility == 0 for _position, visibility in sheets]
-            return choose_sheet(sheet_order(names, visible), load, known)
+            return choose_sheet(sheet_order(names, visible), load, known, names)
         finally:
             book.release_resources()
     except FileRejected:

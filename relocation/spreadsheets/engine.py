@@ -80,6 +80,10 @@ class Plan:
         # (their count, and the first ``FILLED_LISTED`` row numbers).
         self.filled_down = 0
         self.filled_rows = []
+        # A workbook's sheet read, and its other sheets naming the kind's columns
+        # too, which are not read (``reading.choose_sheet``).
+        self.sheet_name = ""
+        self.other_sheets = []
         self.moved_people = 0  # registered people the file puts in another household
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
@@ -141,6 +145,9 @@ class Plan:
         if self.filled_down:
             changes["filled"] = self.filled_down
             changes["filled_rows"] = self.filled_rows
+        if self.other_sheets:
+            changes["sheet"] = self.sheet_name
+            changes["other_sheets"] = self.other_sheets
         if self.moved_people:
             changes["moved"] = self.moved_people
         return changes
@@ -493,6 +500,7 @@ def example_marks():
 
 def plan_file(kind, sheet, ctx):
     plan = Plan(kind)
+    plan.sheet_name, plan.other_sheets = sheet.sheet_name, list(sheet.other_sheets)
     rows = parse_rows(kind, sheet, plan, ctx)
     count = len(sheet.rows)  # data rows, below the header row
     if rows:

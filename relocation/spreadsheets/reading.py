@@ -25,7 +25,7 @@ import io
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from xml.parsers import expat
 
@@ -43,6 +43,10 @@ class SheetData:
     headers: list
     rows: list  # list of (row number in the file, list of cell values)
     encoding: str = ""
+    #: A workbook's: the sheet read, and the other sheets that name the kind's columns
+    #: as well (``choose_sheet``), which are not read.
+    sheet_name: str = ""
+    other_sheets: list = field(default_factory=list)
 
 
 def limits():
@@ -196,7 +200,7 @@ def read_xlsx(content, columns=None, known=None):
             fill_vertical_merges(data, sheet.merged_cell_ranges or ())
             return data
 
-        return sheet_data(choose_sheet(sheet_order(names, visible), load, known))
+        return sheet_data(*choose_sheet(sheet_order(names, visible), load, known, names))
     except FileRejected:
         raise
     except BaseException as exc:
@@ -212,7 +216,7 @@ def read_xls(content, columns=None, known=None):
     """The data sheet of an old binary .xls workbook (``biff.read_xls`` says how, safely)."""
     from . import biff
 
-    return sheet_data(biff.read_xls(content, sheet_limits(columns), limits()["max_rows"], known))
+    return sheet_data(*biff.read_xls(content, sheet_limits(columns), limits()["max_rows"], known))
 
 
 # --- which sheet holds the data -------------------------------------------------
@@ -231,31 +235,61 @@ ROWS_ABOVE_HEADER = 10
 KNOWN_HEADERS = 2
 
 
+def not_data(name):
+    """Whether a sheet's name says it holds no data to import."""
+    return name.strip() in NOT_DATA_NAMES or "说明" in name
+
+
 def sheet_order(names, visible):
     """The sheets' indexes in the order they are tried for data: visible sheets first,
     then hidden ones, and last those whose names say they hold none."""
-
-    def not_data(name):
-        return name.strip() in NOT_DATA_NAMES or "说明" in name
-
     indexes = range(len(names))
     return sorted(indexes, key=lambda i: (not_data(names[i]), not visible[i], i))
 
 
-def choose_sheet(order, load, known):
-    """The rows of the first sheet (in ``order``) whose top rows name at least two
-    of the ``known`` column headers; without such a sheet, or without ``known``,
-    the first one.  ``load(index)`` reads a sheet (guards first)."""
-    first = None
-    for index in order:
+def choose_sheet(order, load, known, names):
+    """``(rows, sheet name, other sheets)``: the rows of the first sheet (in ``order``)
+    whose top rows name at least two of the ``known`` column headers; without such a
+    sheet, or without ``known``, the first one.  ``load(index)`` reads a sheet (guards
+    first); ``names`` are the sheets' names.
+
+    The other sheets are those after it that name the kind's columns too (at least
+    half as many): a county's workbook with one sheet per settlement or group.  Only
+    the chosen sheet is read; the preview names the others, so that nobody takes their
+    rows for imported.  A sheet the guards refuse, or named as holding no data, is
+    not counted among them.
+    """
+    first = chosen = None
+    for position, index in enumerate(order):
         data = load(index)
         if known is None:
-            return data
-        if any(header_score(row, known) >= KNOWN_HEADERS for row in data[: 1 + ROWS_ABOVE_HEADER]):
-            return data
+            return data, names[index], []
+        score = best_header_score(data, known)
+        if score >= KNOWN_HEADERS:
+            chosen = (data, index, score, order[position + 1 :])
+            break
         if first is None:
-            first = data
-    return first if first is not None else []
+            first = (data, index)
+    if chosen is None:
+        data, index = first if first is not None else ([], None)
+        return data, names[index] if index is not None else "", []
+    data, index, score, rest = chosen
+    others = []
+    for other in rest:
+        if not_data(names[other]):
+            continue
+        try:
+            found = best_header_score(load(other), known)
+        except FileRejected:
+            continue
+        if found >= KNOWN_HEADERS and 2 * found >= score:
+            others.append(names[other])
+    return data, names[index], others
+
+
+def best_header_score(data, known):
+    """How many known column names the best of a sheet's top rows names."""
+    return max((header_score(row, known) for row in data[: 1 + ROWS_ABOVE_HEADER]), default=0)
 
 
 def header_score(cells, known):
@@ -263,7 +297,7 @@ def header_score(cells, known):
     return sum(1 for cell in cells if clean_header(cell) in known)
 
 
-def sheet_data(data):
+def sheet_data(data, sheet_name="", other_sheets=()):
     """``SheetData`` of a workbook sheet's rows of values: the first row is the header."""
     headers = [clean_header(v) for v in (data[0] if data else [])]
     # Blank rows are left out: every cell "" or None.  ``any`` (in C, stopping
@@ -274,7 +308,9 @@ def sheet_data(data):
         for number, values in enumerate(data[1:], start=2)
         if any(values) or values.count("") + values.count(None) < len(values)
     ]
-    return SheetData(headers=headers, rows=rows)
+    return SheetData(
+        headers=headers, rows=rows, sheet_name=sheet_name, other_sheets=list(other_sheets)
+    )
 
 
 def is_rust_panic(exc):

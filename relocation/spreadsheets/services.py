@@ -269,6 +269,8 @@ def job_commit(job):
                 plan.skipped_totals = checked.get("totals", [])
                 plan.filled_down = checked.get("filled", 0)
                 plan.filled_rows = checked.get("filled_rows", [])
+                plan.sheet_name = checked.get("sheet", "")
+                plan.other_sheets = checked.get("other_sheets", [])
             return plan
 
         plan = marks = None

@@ -107,6 +107,7 @@ def job_detail(request, pk):
             errors_more=max(len(job.errors) - ERRORS_SHOWN, 0),
             total_rows=_row_numbers((job.changes or {}).get("totals", [])),
             filled_note=_filled_note(kind, job.changes or {}),
+            other_sheets=_quoted((job.changes or {}).get("other_sheets", [])),
             may_confirm=job.state == JobState.READY
             and job.user_id == request.user.pk
             and (job.new_rows or job.updated_rows),
@@ -126,6 +127,11 @@ def _row_numbers(numbers, shown=20, more=False):
     if len(numbers) > shown or more:
         return _("第 %(rows)s 行等") % {"rows": listed}
     return ngettext("第 %(rows)s 行", "第 %(rows)s 行", len(numbers)) % {"rows": listed}
+
+
+def _quoted(names):
+    """「“二组”、“三组”」 for the sheet names ``names``."""
+    return pgettext("list of row numbers", "、").join(_("“%(name)s”") % {"name": n} for n in names)
 
 
 def _filled_note(kind, changes):

@@ -718,3 +718,57 @@ def test_a_text_mark_before_a_number_is_not_part_of_it(world):
     job = import_file(world.admin, "income", "\n".join(lines).encode(), "收入.csv")
     assert (job.errors, job.state) == ([], "committed")
     assert HouseholdIncome.objects.get(year=2025).household == existing
+
+
+def _roster_sheet(workbook, title, rows):
+    sheet = workbook.create_sheet(title)
+    sheet.append(ROSTER_HEADERS)
+    for row in rows:
+        sheet.append([row.get(h) for h in ROSTER_HEADERS])
+    return sheet
+
+
+def test_other_sheets_of_the_same_kind_are_named_in_the_preview(client, world):
+    """A county's workbook with one sheet per group: only the first is read, and the
+    preview says which others hold rows of the same kind, so that nobody takes them
+    for imported; the commit writes the first sheet's rows only."""
+    workbook = Workbook()
+    workbook.active.title = "填表说明"
+    workbook.active.append(["每组一个工作表。"])
+    groups = {"一组": ("G101", 101), "二组": ("G102", 103), "三组": ("G103", 105)}
+    for title, (number, seq) in groups.items():
+        head = person_row(number, world.a.code, name=f"户主{title}", sex="M", seq=seq)
+        _roster_sheet(workbook, title, [head])
+    income = workbook.create_sheet("收入")
+    income.append(["年度", "户编号", "家庭人口(人)", "工资性收入(元)"])  # another kind
+    income.append([2025, "G101", 1, 30000])
+    job = upload(world.admin, "roster", _saved(workbook), "分组花名册.xlsx")
+    assert (job.errors, job.new_rows) == ([], 1)
+    assert (job.changes["sheet"], job.changes["other_sheets"]) == ("一组", ["二组", "三组"])
+    client.force_login(world.admin)
+    page = client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+    assert (
+        "工作簿中另有 2 个工作表（“二组”、“三组”）也有本类表格的列名，但只检查了工作表“一组”"
+        in page
+    )
+    job = upload_and_confirm(world, job)
+    assert job.state == "committed", job.failure
+    assert list(
+        Household.objects.filter(number__startswith="G1").values_list("number", flat=True)
+    ) == ["G101"]
+    assert (
+        'id="other-sheets"'
+        in client.get(reverse("spreadsheets:job", args=[job.pk])).content.decode()
+    )
+
+
+def test_a_workbook_with_one_data_sheet_says_nothing_of_others(world):
+    workbook = Workbook()
+    _roster_sheet(
+        workbook, "花名册", [person_row("G201", world.a.code, name="户主", sex="M", seq=107)]
+    )
+    workbook.remove(workbook["Sheet"])
+    workbook.create_sheet("汇总").append(["安置点", "户数"])
+    job = upload(world.admin, "roster", _saved(workbook), "花名册.xlsx")
+    assert (job.errors, job.new_rows) == ([], 1)
+    assert "other_sheets" not in job.changes
