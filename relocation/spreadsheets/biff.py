@@ -114,16 +114,17 @@ def read_xls(content, sheet_limits, max_rows, known=None):
             if len(names) != len(sheets) or not names:
                 raise _Broken
 
-            def load(index):
+            def load(index, top=None):
                 state = scan_sheet(stream, sheets[index][0])
                 if beyond_limits(state, max_row, max_column, max_cells):
                     raise FileRejected(sheet_too_large(state, max_row, max_column, max_cells))
                 sheet = book.sheet_by_index(index)
                 if sheet.nrows > max_rows + 1:
                     raise FileRejected(too_many_rows(sheet.nrows - 1, max_rows))
-                data = sheet_values(sheet, book.datemode)
+                data = sheet_values(sheet, book.datemode, top)
                 book.unload_sheet(index)
-                fill_vertical_merges(data, state["merges"])
+                if top is None:
+                    fill_vertical_merges(data, state["merges"])
                 return data
 
             visible = [visibility == 0 for _position, visibility in sheets]
@@ -287,13 +288,13 @@ def scan_sheet(stream, start):
 _DATE, _BOOLEAN, _ERROR = xlrd.XL_CELL_DATE, xlrd.XL_CELL_BOOLEAN, xlrd.XL_CELL_ERROR
 
 
-def sheet_values(sheet, datemode):
-    """The sheet's rows as lists of the values calamine gives for an .xlsx: text,
-    floats, ``date`` / ``datetime`` / ``time``, ``bool``, and "" for an empty cell;
-    every row as wide as the widest."""
+def sheet_values(sheet, datemode, top=None):
+    """The sheet's rows (its first ``top`` only, if given) as lists of the values
+    calamine gives for an .xlsx: text, floats, ``date`` / ``datetime`` / ``time``,
+    ``bool``, and "" for an empty cell; every row as wide as the widest."""
     data = []
     width = 0
-    for index in range(sheet.nrows):
+    for index in range(sheet.nrows if top is None else min(sheet.nrows, top)):
         values = sheet.row_values(index)
         types = sheet.row_types(index)
         if _DATE in types or _BOOLEAN in types or _ERROR in types:

@@ -252,13 +252,16 @@ def unmarked(text):
     return text
 
 
-def _phone(text):
-    """A phone cell's text: without a text mark, or the ".0" of a number a system wrote
-    as a decimal (13800138000.0), as an ID number cell is."""
-    text = unmarked(text)
+def whole_digits(text):
+    """Digits a system wrote as a decimal (13800138000.0) without the ".0"."""
     if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    return normalize_phone(text)
+        return text[:-2]
+    return text
+
+
+def _phone(text):
+    """A phone cell's text, without a text mark or the ".0" of a decimal."""
+    return normalize_phone(whole_digits(unmarked(text)))
 
 
 def _text(raw):
@@ -409,8 +412,7 @@ def parse_id_number(raw):
             )
             % {"value": text}
         )
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
+    text = whole_digits(text)
     if len(text) == 18 and text.isdigit() and text.endswith("000"):
         from communities.validators import check_digit
 

@@ -63,6 +63,18 @@ class Row:
         return not self.bad
 
 
+#: What reading a file notes beside the counts, shown by the preview: the plan's
+#: attribute and its key in ``Plan.changes``.
+FILE_NOTES = {
+    "skipped_examples": "examples",
+    "skipped_totals": "totals",
+    "filled_down": "filled",
+    "filled_rows": "filled_rows",
+    "sheet_name": "sheet",  # set only with other sheets (``plan_file``)
+    "other_sheets": "other_sheets",
+}
+
+
 class Plan:
     """What a file would do; ``writes`` are run by ``commit`` in one transaction."""
 
@@ -138,19 +150,19 @@ class Plan:
             action: {str(model._meta.verbose_name): n for model, n in by_model.items()}
             for action, by_model in counts.items()
         }
-        if self.skipped_examples:
-            changes["examples"] = self.skipped_examples
-        if self.skipped_totals:
-            changes["totals"] = self.skipped_totals
-        if self.filled_down:
-            changes["filled"] = self.filled_down
-            changes["filled_rows"] = self.filled_rows
-        if self.other_sheets:
-            changes["sheet"] = self.sheet_name
-            changes["other_sheets"] = self.other_sheets
+        for attribute, key in FILE_NOTES.items():
+            value = getattr(self, attribute)
+            if value:
+                changes[key] = value
         if self.moved_people:
             changes["moved"] = self.moved_people
         return changes
+
+    def restore_file_notes(self, changes):
+        """Take what reading the file noted from a check's ``changes``: a plan made
+        from the check's parsed rows (``plan_rows``) reads no file."""
+        for attribute, key in FILE_NOTES.items():
+            setattr(self, attribute, changes.get(key, getattr(self, attribute)))
 
     def digest_extra(self, item):
         self._digest.update(repr(item).encode())
@@ -438,7 +450,7 @@ def _fill_down(kind, positions):
     rows as usual).  Rows above the first filled key stay as they are (a required
     key left blank is an error there).  Returns None when there is nothing to fill.
     """
-    keys = getattr(kind, "fill_down", ())
+    keys = kind.fill_down
     if not keys:
         return None
     at = {column.key: index for index, column, _header in positions}
@@ -500,7 +512,8 @@ def example_marks():
 
 def plan_file(kind, sheet, ctx):
     plan = Plan(kind)
-    plan.sheet_name, plan.other_sheets = sheet.sheet_name, list(sheet.other_sheets)
+    if sheet.other_sheets:  # the sheet read is named only beside the ones not read
+        plan.sheet_name, plan.other_sheets = sheet.sheet_name, list(sheet.other_sheets)
     rows = parse_rows(kind, sheet, plan, ctx)
     count = len(sheet.rows)  # data rows, below the header row
     if rows:

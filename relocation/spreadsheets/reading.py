@@ -191,13 +191,14 @@ def read_xlsx(content, columns=None, known=None):
         names = workbook.sheet_names
         visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
 
-        def load(index):
+        def load(index, top=None):
             check_sheet_extent(content, names[index], columns)
             sheet = workbook.get_sheet_by_name(names[index])
             if sheet.total_height > max_rows + 1:
                 raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
-            data = sheet.to_python(skip_empty_area=False)
-            fill_vertical_merges(data, sheet.merged_cell_ranges or ())
+            data = sheet.to_python(skip_empty_area=False, nrows=top)
+            if top is None:
+                fill_vertical_merges(data, sheet.merged_cell_ranges or ())
             return data
 
         return sheet_data(*choose_sheet(sheet_order(names, visible), load, known, names))
@@ -251,7 +252,8 @@ def choose_sheet(order, load, known, names):
     """``(rows, sheet name, other sheets)``: the rows of the first sheet (in ``order``)
     whose top rows name at least two of the ``known`` column headers; without such a
     sheet, or without ``known``, the first one.  ``load(index)`` reads a sheet (guards
-    first); ``names`` are the sheets' names.
+    first; ``load(index, top=n)`` only its first ``n`` rows, merges left as they are);
+    ``names`` are the sheets' names.
 
     The other sheets are those after it that name the kind's columns too (at least
     half as many): a county's workbook with one sheet per settlement or group.  Only
@@ -279,7 +281,7 @@ def choose_sheet(order, load, known, names):
         if not_data(names[other]):
             continue
         try:
-            found = best_header_score(load(other), known)
+            found = best_header_score(load(other, top=1 + ROWS_ABOVE_HEADER), known)
         except FileRejected:
             continue
         if found >= KNOWN_HEADERS and 2 * found >= score:

@@ -262,15 +262,8 @@ def job_commit(job):
             )
             if plan.errors or plan.digest != job.plan_digest:
                 raise StalePlan
-            if parsed:  # the check packed the rows without the example and total rows,
-                # and with the rows filled from above filled
-                checked = job.changes or {}
-                plan.skipped_examples = checked.get("examples", 0)
-                plan.skipped_totals = checked.get("totals", [])
-                plan.filled_down = checked.get("filled", 0)
-                plan.filled_rows = checked.get("filled_rows", [])
-                plan.sheet_name = checked.get("sheet", "")
-                plan.other_sheets = checked.get("other_sheets", [])
+            if parsed:  # packed by the check, after reading the file noted its rows
+                plan.restore_file_notes(job.changes or {})
             return plan
 
         plan = marks = None

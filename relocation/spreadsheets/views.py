@@ -123,15 +123,20 @@ def _row_numbers(numbers, shown=20, more=False):
     too when ``more`` rows were left out of ``numbers``)."""
     if not numbers:
         return ""
-    listed = pgettext("list of row numbers", "、").join(str(n) for n in numbers[:shown])
+    listed = _listed(str(n) for n in numbers[:shown])
     if len(numbers) > shown or more:
         return _("第 %(rows)s 行等") % {"rows": listed}
     return ngettext("第 %(rows)s 行", "第 %(rows)s 行", len(numbers)) % {"rows": listed}
 
 
+def _listed(items):
+    """「10、25」: ``items`` as the language lists them."""
+    return pgettext("list of row numbers", "、").join(items)
+
+
 def _quoted(names):
     """「“二组”、“三组”」 for the sheet names ``names``."""
-    return pgettext("list of row numbers", "、").join(_("“%(name)s”") % {"name": n} for n in names)
+    return _listed(_("“%(name)s”") % {"name": n} for n in names)
 
 
 def _filled_note(kind, changes):

@@ -299,3 +299,45 @@ def test_the_data_sheet_of_an_xls_is_found_by_its_column_names():
     content = h.compound_file(stream)
     assert reading.read(content, "xls", columns=32, known=known).headers == ["姓名", "身份证号"]
     assert reading.read(content, "xls", columns=32).headers == ["汇总"]
+
+
+def test_later_sheets_of_an_xls_that_name_the_columns_are_named():
+    """二组 names the roster's columns in its top rows: it is named beside 一组, the sheet
+    read.  三组 names them only below its top eleven rows, where no header row is looked
+    for, so it is not."""
+    from relocation.spreadsheets.kinds import get_kind
+
+    known = get_kind("roster").header_mapping()
+    headers = [h.label_sst(0, 0, 0), h.label_sst(0, 1, 1)]
+    late = [h.number(row, 0, row) for row in range(11)] + [
+        h.label_sst(11, 0, 0),
+        h.label_sst(11, 1, 1),
+    ]
+    stream = h.workbook_stream(
+        [h.sst(["姓名", "身份证号", "韦国强"])],
+        [
+            ("一组", [*headers, h.label_sst(1, 0, 2)]),
+            ("二组", headers),
+            ("三组", late),
+        ],
+    )
+    sheet = reading.read(h.compound_file(stream), "xls", columns=32, known=known)
+    assert (sheet.sheet_name, sheet.other_sheets) == ("一组", ["二组"])
+    assert sheet.rows == [(2, ["韦国强", ""])]
+
+
+def test_only_the_top_rows_of_the_sheets_after_the_data_sheet_are_read():
+    """Naming the other sheets costs their top rows, not their whole contents."""
+    from relocation.spreadsheets.kinds import get_kind
+
+    known = get_kind("roster").header_mapping()
+    sheets = {0: [["姓名", "身份证号"], ["韦国强", ""]], 1: [["说明"]], 2: [["姓名", "身份证号"]]}
+    asked = []
+
+    def load(index, top=None):
+        asked.append((index, top))
+        return sheets[index]
+
+    chosen = reading.choose_sheet([0, 2, 1], load, known, ["一组", "说明", "二组"])
+    assert chosen == (sheets[0], "一组", ["二组"])
+    assert asked == [(0, None), (2, 1 + reading.ROWS_ABOVE_HEADER)]  # 说明 not even opened
