@@ -65,6 +65,16 @@ def with_unit(label, unit):
     return in_brackets(label, unit)
 
 
+def without_unit(label, unit):
+    """「投入资金」 of 「投入资金（万元）」: the label to show beside a value that carries its
+    unit already (a card, the details table), so the unit is not said twice."""
+    label, unit = str(label), str(unit or "")
+    for suffix in (f"（{unit}）", f" ({unit})", f"({unit})"):
+        if unit and label.endswith(suffix) and len(label) > len(suffix):
+            return label[: -len(suffix)]
+    return label
+
+
 def change_text(indicator, value, previous):
     """Change against the previous period, or "" when either is empty."""
     if value is None or previous is None:

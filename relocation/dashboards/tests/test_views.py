@@ -280,3 +280,31 @@ def test_a_label_that_names_its_unit_gets_it_once(client, users, live):
     cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v]
     assert not [c for c in cells if re.search(r"（([^（）]+)）（\1）", c)]
     assert "就业率（%）" in cells
+
+
+def test_a_value_shown_with_its_unit_has_a_label_without_it(client, users, live):
+    """The card and the details row show 「456.26 万元」: their label is 「投入资金」, not
+    「投入资金（万元）」, so the unit is not said twice; a label without its unit is kept."""
+    from relocation.dashboards.dashboard import without_unit
+
+    assert without_unit("投入资金（万元）", "万元") == "投入资金"
+    assert without_unit("Funds (10,000 yuan)", "10,000 yuan") == "Funds"
+    assert without_unit("就业率", "%") == "就业率"
+    assert without_unit("（万元）", "万元") == "（万元）"
+    assert without_unit("指数", "") == "指数"
+    client.force_login(users["county"])
+    body = client.get("/dashboard/522301/").content.decode()
+    cards = re.findall(
+        r'data-key="funding_total"[^>]*>\s*<div class="dash-card-label">([^<]*)</div>', body
+    )
+    assert cards == ["投入资金"]
+    body = client.get(f"/dashboard/settlement/{live.s1.pk}/").content.decode()
+    row = re.search(
+        r'<tr data-key="funding_total">\s*<td>([^<]*)</td>\s*<td class="num">(.*?)</td>', body, re.S
+    )
+    assert row, "the details table lists the funds"
+    assert row.group(1) == "投入资金"
+    assert row.group(2).count("万元") == 1
+    assert "投入资金（万元）" not in re.sub(
+        r"<caption>.*?</caption>|<th[^>]*>.*?</th>", "", body, flags=re.S
+    )
