@@ -422,9 +422,9 @@ class RosterKind(Kind):
                         plan.errors.add(
                             row.number,
                             self.column(key).header,
-                            _("同一户的各行此列应一致：第%(row)d行为“%(value)s”。")
+                            _("同一户的各行此列应一致：%(row)s为“%(value)s”。")
                             % {
-                                "row": first.number,
+                                "row": plan.row_text(first.number),
                                 "value": self.column(key).format(first.values[key]),
                             },
                         )
@@ -642,11 +642,11 @@ class RosterKind(Kind):
                     )
             elif len(heads) > 1:
                 for row_number in heads:
-                    others = "、".join(str(n) for n in heads if n != row_number)
+                    others = plan.rows_text([n for n in heads if n != row_number])
                     plan.errors.add(
                         row_number,
                         head_header,
-                        _("每户只能有一名户主：第%(rows)s行也填了户主。") % {"rows": others},
+                        _("每户只能有一名户主：%(rows)s也填了户主。") % {"rows": others},
                     )
             elif (
                 not heads

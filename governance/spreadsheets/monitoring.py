@@ -221,7 +221,7 @@ class MonitoringRecordKind(SimpleKind):
                     plan.errors.add(
                         row.number,
                         self.column("number").header,
-                        _("该户在第%(row)d行已有未消除风险的记录。") % {"row": other},
+                        _("该户在%(row)s已有未消除风险的记录。") % {"row": plan.row_text(other)},
                     )
         ids = list(open_rows)
         taken = set(

@@ -37,7 +37,6 @@ from xlrd.compdoc import CompDoc
 from .reading import (
     FileRejected,
     beyond_limits,
-    choose_sheet,
     fill_vertical_merges,
     sheet_order,
     sheet_too_large,
@@ -95,9 +94,9 @@ class _Broken(Exception):
     pass
 
 
-def read_xls(content, sheet_limits, max_rows, known=None):
-    """``(rows of values, sheet name, other sheets)`` of the data sheet of an .xls file
-    (``reading.choose_sheet``), its vertically merged cells filled.
+def read_xls(content, sheet_limits, max_rows, pick):
+    """What ``pick(order, load, names)`` makes of an .xls file's sheets (``reading.read``:
+    the data sheet's ``SheetData``), each sheet read with its vertically merged cells filled.
 
     ``sheet_limits``: the furthest row and column and the most cells allowed,
     as ``reading.sheet_limits`` gives them.  Raises ``FileRejected``.
@@ -128,7 +127,7 @@ def read_xls(content, sheet_limits, max_rows, known=None):
                 return data
 
             visible = [visibility == 0 for _position, visibility in sheets]
-            return choose_sheet(sheet_order(names, visible), load, known, names)
+            return pick(sheet_order(names, visible), load, names)
         finally:
             book.release_resources()
     except FileRejected:

@@ -23,6 +23,7 @@ from django.db import connection, models
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from communities.crypto import pii_hash
 from communities.scope import get_scope
@@ -63,6 +64,61 @@ class Row:
         return not self.bad
 
 
+#: The rows of a workbook's sheets read together are numbered on: row n of the sheet at
+#: position i (from 0) is n + i × SHEET_STRIDE (a sheet has at most 1,048,576 rows), so
+#: that every row of the file has its own number; the first sheet's keep theirs.
+SHEET_STRIDE = 10_000_000
+
+
+def sheet_row(number, sheets=()):
+    """``(sheet name, row number in it)`` of a row ``number``; the name is "" unless
+    several ``sheets`` were read."""
+    index, row = divmod(number, SHEET_STRIDE)
+    if len(sheets) > 1 and index < len(sheets):
+        return sheets[index], row
+    return "", number
+
+
+def listed(items):
+    """「10、25」: ``items`` (text) as the language lists them."""
+    return pgettext("list of row numbers", "、").join(items)
+
+
+def in_sheet(where, sheet):
+    """「工作表“二组”第5行」: ``where`` (a row or rows) of ``sheet``; ``where`` alone without one."""
+    if not sheet:
+        return where
+    return _("工作表“%(sheet)s”%(where)s") % {"sheet": sheet, "where": where}
+
+
+def rows_text(numbers, sheets=(), template=None):
+    """「第3、4行」 for row ``numbers`` (``template``: the words around the list, with
+    %(rows)s, or a function of how many rows it lists), each sheet's rows named after it
+    when several ``sheets`` were read: 「工作表“一组”第3行；工作表“二组”第5、9行」."""
+    words = template if callable(template) else _rows_words(template)
+    groups = []
+    for number in numbers:
+        sheet, row = sheet_row(number, sheets)
+        if groups and groups[-1][0] == sheet:
+            groups[-1][1].append(str(row))
+        else:
+            groups.append((sheet, [str(row)]))
+    return pgettext("list of sheets' rows", "；").join(
+        in_sheet(words(len(rows)) % {"rows": listed(rows)}, sheet) for sheet, rows in groups
+    )
+
+
+def _rows_words(template):
+    """``rows_text``'s words for a count of rows: ``template``, or 「第%(rows)s行」."""
+
+    def words(count):
+        if template is not None:
+            return template
+        return ngettext("第%(rows)s行", "第%(rows)s行", count)
+
+    return words
+
+
 #: What reading a file notes beside the counts, shown by the preview: the plan's
 #: attribute and its key in ``Plan.changes``.
 FILE_NOTES = {
@@ -72,6 +128,7 @@ FILE_NOTES = {
     "filled_rows": "filled_rows",
     "sheet_name": "sheet",  # set only with other sheets (``plan_file``)
     "other_sheets": "other_sheets",
+    "sheets": "sheets",  # several sheets read together: their names, in row-number order
 }
 
 
@@ -96,6 +153,7 @@ class Plan:
         # too, which are not read (``reading.choose_sheet``).
         self.sheet_name = ""
         self.other_sheets = []
+        self.sheets = []  # the sheets read together, when the user asked for several
         self.moved_people = 0  # registered people the file puts in another household
         # What the plan read (see ``relies_on``); None: the kind did not say.
         self.relied_on = None
@@ -163,6 +221,15 @@ class Plan:
         from the check's parsed rows (``plan_rows``) reads no file."""
         for attribute, key in FILE_NOTES.items():
             setattr(self, attribute, changes.get(key, getattr(self, attribute)))
+
+    def row_text(self, number):
+        """「第5行」, or 「工作表“二组”第5行」 when several sheets are read: for messages
+        that name another row."""
+        return rows_text([number], self.sheets)
+
+    def rows_text(self, numbers):
+        """「第3、4行」 (``rows_text``) for messages that name other rows."""
+        return rows_text(numbers, self.sheets)
 
     def digest_extra(self, item):
         self._digest.update(repr(item).encode())
@@ -330,20 +397,30 @@ def duplicates(rows, key_of, plan, header, what):
         if key in first:
             other = first[key]
             plan.errors.add(
-                row.number, header, _("%(what)s与第%(row)d行重复。") % {"what": what, "row": other}
+                row.number,
+                header,
+                _("%(what)s与%(row)s重复。") % {"what": what, "row": plan.row_text(other)},
             )
             plan.errors.add(
-                other, header, _("%(what)s与第%(row)d行重复。") % {"what": what, "row": row.number}
+                other,
+                header,
+                _("%(what)s与%(row)s重复。") % {"what": what, "row": plan.row_text(row.number)},
             )
         else:
             first[key] = row.number
     return first
 
 
-def parse_rows(kind, sheet, plan, ctx):
-    """Cells to values; header problems are errors of the header row."""
+def parse_rows(kind, sheet, plan, ctx, offset=0, share=(5, 45)):
+    """Cells to values; header problems are errors of the header row.
+
+    ``offset`` is added to the sheet's row numbers (``SHEET_STRIDE``); ``share``: the
+    progress (start, span in percent) this sheet's rows take.
+    """
     mapping = kind.header_mapping()
     sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
+    header_row += offset
+    plan.header_row = header_row
     positions, seen = [], set()
     for index, header in enumerate(sheet.headers):
         column = mapping.get(header)
@@ -361,6 +438,7 @@ def parse_rows(kind, sheet, plan, ctx):
             column.header,
             _("缺少必填列“%(header)s”。请使用下载的模板。") % {"header": column.header},
         )
+    plan.present = seen
     if missing:
         return []
     rows = []
@@ -382,6 +460,7 @@ def parse_rows(kind, sheet, plan, ctx):
     above = [(_MISSING, None)] * len(columns)
     for done, (number, cells) in enumerate(raw_rows):
         raw_rows[done] = None  # the raw cells are not needed again: free them as we go
+        number += offset
         first = cells[0] if cells else None
         if first.__class__ is str:
             first = first.lstrip()
@@ -423,9 +502,8 @@ def parse_rows(kind, sheet, plan, ctx):
                 memo[memo_key] = value
         rows.append(Row(number, values, bad))
         if done % step == 0:
-            ctx.progress(5 + 45 * done // total, _("正在逐格检查"))
+            ctx.progress(share[0] + share[1] * done // total, _("正在逐格检查"))
     plan.total_rows = len(rows)
-    plan.present = seen
     return rows
 
 
@@ -512,10 +590,11 @@ def example_marks():
 
 def plan_file(kind, sheet, ctx):
     plan = Plan(kind)
-    if sheet.other_sheets:  # the sheet read is named only beside the ones not read
+    if sheet.more:  # the sheets the user asked for together
+        plan.sheets = [part.sheet_name for part in (sheet, *sheet.more)]
+    elif sheet.other_sheets:  # the sheet read is named only beside the ones not read
         plan.sheet_name, plan.other_sheets = sheet.sheet_name, list(sheet.other_sheets)
-    rows = parse_rows(kind, sheet, plan, ctx)
-    count = len(sheet.rows)  # data rows, below the header row
+    rows, count = _parse_sheets(kind, [sheet, *sheet.more], plan, ctx)
     if rows:
         ctx.progress(55, _("正在比对已有记录"))
         kind.plan(rows, plan, ctx)
@@ -526,6 +605,53 @@ def plan_file(kind, sheet, ctx):
         plan.errors.add(2, "", _("文件中没有数据行。"))
     plan.rows = rows
     return plan
+
+
+def _parse_sheets(kind, parts, plan, ctx):
+    """``(rows, data rows below the header rows)`` of every sheet of ``parts`` (``SheetData``),
+    the later ones numbered on (``SHEET_STRIDE``).  Sheets read together must have the
+    same columns: a row of one holds what the others' rows hold."""
+    rows, count, first = [], 0, None
+    for index, part in enumerate(parts):
+        share = (5 + 45 * index // len(parts), 45 // len(parts))
+        part_rows = parse_rows(kind, part, plan, ctx, offset=index * SHEET_STRIDE, share=share)
+        count += len(part.rows)
+        if first is None:
+            first = (part.sheet_name, plan.present)
+        elif plan.header_row in plan.errors.rows:
+            part_rows = []  # its header row's errors say what is wrong with its columns
+        elif plan.present != first[1]:
+            _columns_differ(kind, part.sheet_name, first, plan)
+            part_rows = []
+        rows.extend(part_rows)
+    plan.present = first[1]
+    plan.total_rows = len(rows)
+    return rows, count
+
+
+def _columns_differ(kind, sheet, first, plan):
+    """The error of a sheet whose columns are not the first sheet's (on its header row)."""
+    first_sheet, first_present = first
+    details = []
+    for template, keys in (
+        (_("缺少%(columns)s"), first_present - plan.present),
+        (_("多出%(columns)s"), plan.present - first_present),
+    ):
+        headers = [f"“{c.header}”" for c in (*kind.columns, *kind.check_columns) if c.key in keys]
+        if headers:
+            details.append(template % {"columns": listed(headers)})
+    plan.errors.add(
+        plan.header_row,
+        "",
+        _(
+            "工作表“%(sheet)s”的列与工作表“%(first)s”不同（%(details)s）：一起导入的工作表须有相同的列。"
+        )
+        % {
+            "sheet": sheet,
+            "first": first_sheet,
+            "details": pgettext("list of sheets' rows", "；").join(details),
+        },
+    )
 
 
 def plan_rows(kind, rows, present, ctx):

@@ -56,6 +56,9 @@ class ImportJob(models.Model):
     #: messages (errors, progress, failure) in it, on the job worker as in the request.
     #: Blank for jobs from before it was kept: the site's default language.
     language = models.CharField(_("界面语言"), max_length=16, blank=True)
+    #: The workbook's sheets to read together, by name, as the user chose them on the
+    #: preview of an earlier check of the same file; empty: the first data sheet alone.
+    sheets = models.JSONField(_("导入的工作表"), default=list, blank=True)
     state = models.CharField(
         _("状态"), max_length=16, choices=JobState.choices, default=JobState.QUEUED
     )

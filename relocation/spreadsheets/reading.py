@@ -47,6 +47,9 @@ class SheetData:
     #: as well (``choose_sheet``), which are not read.
     sheet_name: str = ""
     other_sheets: list = field(default_factory=list)
+    #: The sheets read after this one when the user asked for several (``ImportJob.sheets``):
+    #: a ``SheetData`` each, in the order asked.
+    more: list = field(default_factory=list)
 
 
 def limits():
@@ -130,7 +133,7 @@ def check_size(size):
         raise FileRejected(_("文件是空的。"))
 
 
-def read(content, fmt, columns=None, known=None):
+def read(content, fmt, columns=None, known=None, sheets=()):
     """``SheetData`` of the data sheet (xlsx, xls) or the whole file (csv).
 
     ``columns``: how many columns the kind has (a sheet may have
@@ -138,14 +141,48 @@ def read(content, fmt, columns=None, known=None):
     kind's column names (its ``header_mapping``): the data sheet is the first
     whose top rows name two of them (``choose_sheet``), wherever it is in the
     workbook; without ``known``, the first visible sheet that is no
-    instructions sheet.
+    instructions sheet.  ``sheets``: the names of the sheets to read instead,
+    whole, in that order (the user asked for a workbook's sheets together): the
+    first is returned, the others in its ``more``.
     """
     check_size(len(content))
+    pick = _picker(known, sheets)
     if fmt == "xlsx":
-        return read_xlsx(content, columns, known)
+        return read_xlsx(content, columns, pick)
     if fmt == "xls":
-        return read_xls(content, columns, known)
+        return read_xls(content, columns, pick)
     return read_csv(content)
+
+
+def _picker(known, wanted):
+    """``pick(order, load, names)``: the ``SheetData`` a workbook's reader returns, from its
+    sheets' ``order`` of trial, its ``load(index, top=None)`` and the sheets' ``names``."""
+
+    def pick(order, load, names):
+        if not wanted:
+            return sheet_data(*choose_sheet(order, load, known, names))
+        return sheets_data(wanted, load, names)
+
+    return pick
+
+
+def sheets_data(wanted, load, names):
+    """The sheets named ``wanted``, read whole: a ``SheetData`` of the first, with the
+    others in its ``more``.  Their rows together keep to the import's row limit."""
+    parts = []
+    for name in wanted:
+        if name not in names:
+            raise FileRejected(_("工作簿中没有名为“%(name)s”的工作表。") % {"name": name})
+        parts.append(sheet_data(load(names.index(name)), name))
+    total, max_rows = sum(len(part.rows) for part in parts), limits()["max_rows"]
+    if total > max_rows:
+        raise FileRejected(
+            _("这 %(sheets)d 个工作表共有 %(rows)d 行，超过单次导入上限 %(limit)d 行。请分批导入。")
+            % {"sheets": len(parts), "rows": total, "limit": max_rows}
+        )
+    first = parts[0]
+    first.more = parts[1:]
+    return first
 
 
 # --- xlsx ---------------------------------------------------------------------
@@ -180,7 +217,7 @@ def check_xlsx_archive(content):
                     raise FileRejected(_("工作簿包含不允许的 XML 声明（DTD/实体），已拒绝。"))
 
 
-def read_xlsx(content, columns=None, known=None):
+def read_xlsx(content, columns=None, pick=None):
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     check_xlsx_archive(content)
@@ -201,7 +238,7 @@ def read_xlsx(content, columns=None, known=None):
                 fill_vertical_merges(data, sheet.merged_cell_ranges or ())
             return data
 
-        return sheet_data(*choose_sheet(sheet_order(names, visible), load, known, names))
+        return (pick or _picker(None, ()))(sheet_order(names, visible), load, names)
     except FileRejected:
         raise
     except BaseException as exc:
@@ -213,11 +250,12 @@ def read_xlsx(content, columns=None, known=None):
         raise FileRejected(str(UNREADABLE_XLSX)) from None
 
 
-def read_xls(content, columns=None, known=None):
+def read_xls(content, columns=None, pick=None):
     """The data sheet of an old binary .xls workbook (``biff.read_xls`` says how, safely)."""
     from . import biff
 
-    return sheet_data(*biff.read_xls(content, sheet_limits(columns), limits()["max_rows"], known))
+    pick = pick or _picker(None, ())
+    return biff.read_xls(content, sheet_limits(columns), limits()["max_rows"], pick)
 
 
 # --- which sheet holds the data -------------------------------------------------

@@ -90,6 +90,46 @@ def job_create(*, user, kind_key, upload):
     return job
 
 
+def job_read_sheets(job, user):
+    """A new check of ``job``'s file reading together the sheet it read and the other
+    sheets its preview named (``changes["other_sheets"]``), which the user asked for on
+    that preview.  ``job`` is cancelled: its preview no longer stands for what would be
+    imported.  Only the uploader, and only before a commit."""
+    changes = job.changes or {}
+    kind = get_kind(job.kind)
+    if (
+        job.user_id != user.pk
+        or job.state not in (JobState.READY, JobState.INVALID)
+        or not changes.get("other_sheets")
+        or kind is None
+        or not kind.may_import(user)
+    ):
+        raise PermissionDenied
+    upload = ImportUpload.objects.filter(job=job).first()
+    if upload is None:
+        raise PermissionDenied
+    new = ImportJob.objects.create(
+        kind=job.kind,
+        user=user,
+        file_name=job.file_name,
+        file_sha256=job.file_sha256,
+        file_size=job.file_size,
+        file_format=job.file_format,
+        background=job.background,
+        language=translation.get_language() or job.language,
+        sheets=[changes["sheet"], *changes["other_sheets"]],
+    )
+    _store_upload(new, bytes(upload.content))
+    job.state = JobState.CANCELLED
+    job.save(update_fields=["state"])
+    upload.delete()
+    if new.background:
+        _enqueue("check", new)
+    else:
+        job_check(new)
+    return new
+
+
 def _store_upload(job, payload):
     """The upload's bytes, sent to PostgreSQL as one binary parameter.
 
@@ -143,7 +183,11 @@ def read_upload(job, upload):
     kind = get_kind(job.kind)
     content = zlib.decompress(bytes(upload.content))
     return reading.read(
-        content, job.file_format, columns=len(kind.columns), known=kind.header_mapping()
+        content,
+        job.file_format,
+        columns=len(kind.columns),
+        known=kind.header_mapping(),
+        sheets=job.sheets,
     )
 
 
@@ -519,5 +563,9 @@ def job_error_workbook(job):
     except reading.FileRejected:
         sheet = reading.SheetData(headers=[], rows=[])
     mapping = get_kind(job.kind).header_mapping()
-    sheet.headers, sheet.rows, header_row = find_header_row(sheet.headers, sheet.rows, mapping)
-    return error_workbook(sheet, [tuple(e) for e in job.errors], header_row=header_row)
+    parts = []
+    for part in (sheet, *sheet.more):
+        part.headers, part.rows, header_row = find_header_row(part.headers, part.rows, mapping)
+        parts.append((part, header_row))
+    sheets = (job.changes or {}).get("sheets", [])
+    return error_workbook(parts, [tuple(e) for e in job.errors], sheets=sheets)

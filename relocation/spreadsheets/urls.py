@@ -15,5 +15,6 @@ urlpatterns = [
     path("<uuid:pk>/progress/", wrap(views.job_progress), name="progress"),
     path("<uuid:pk>/confirm/", wrap(views.job_confirm), name="confirm"),
     path("<uuid:pk>/cancel/", wrap(views.job_cancel), name="cancel"),
+    path("<uuid:pk>/sheets/", wrap(views.job_sheets), name="sheets"),
     path("<uuid:pk>/errors.xlsx", wrap(views.job_errors), name="errors"),
 ]

@@ -11,10 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import reading, services, workers
+from . import engine, reading, services, workers
 from .kinds import get_kind, kinds
 from .models import ImportJob, JobState
 from .workbooks import export_csv, export_xlsx, template_workbook
@@ -95,6 +95,8 @@ def upload(request):
 def job_detail(request, pk):
     job = _visible_job(request, pk)
     kind = get_kind(job.kind)
+    changes = job.changes or {}
+    sheets = changes.get("sheets", [])
     return TemplateResponse(
         request,
         "spreadsheets/job.html",
@@ -103,11 +105,16 @@ def job_detail(request, pk):
             title=_("导入：%(name)s") % {"name": job.file_name},
             job=job,
             kind=kind,
-            errors=job.errors[:ERRORS_SHOWN],
+            errors=_sheet_errors(job.errors[:ERRORS_SHOWN], sheets),
             errors_more=max(len(job.errors) - ERRORS_SHOWN, 0),
-            total_rows=_row_numbers((job.changes or {}).get("totals", [])),
-            filled_note=_filled_note(kind, job.changes or {}),
-            other_sheets=_quoted((job.changes or {}).get("other_sheets", [])),
+            sheets=sheets,
+            sheets_read=_quoted(sheets),
+            total_rows=_row_numbers(changes.get("totals", []), sheets),
+            filled_note=_filled_note(kind, changes),
+            other_sheets=_quoted(changes.get("other_sheets", [])),
+            may_read_sheets=job.state in (JobState.READY, JobState.INVALID)
+            and job.user_id == request.user.pk
+            and bool(changes.get("other_sheets")),
             may_confirm=job.state == JobState.READY
             and job.user_id == request.user.pk
             and (job.new_rows or job.updated_rows),
@@ -118,25 +125,35 @@ def job_detail(request, pk):
     )
 
 
-def _row_numbers(numbers, shown=20, more=False):
+def _row_numbers(numbers, sheets=(), shown=20, more=False):
     """「第 10、25 行」 for the rows ``numbers`` (the first ``shown``, then 「等」; 「等」
-    too when ``more`` rows were left out of ``numbers``)."""
+    too when ``more`` rows were left out of ``numbers``); each sheet's named when several
+    ``sheets`` were read (``engine.rows_text``)."""
     if not numbers:
         return ""
-    listed = _listed(str(n) for n in numbers[:shown])
+    text = engine.rows_text(
+        numbers[:shown],
+        sheets,
+        template=lambda n: ngettext("第 %(rows)s 行", "第 %(rows)s 行", n),
+    )
     if len(numbers) > shown or more:
-        return _("第 %(rows)s 行等") % {"rows": listed}
-    return ngettext("第 %(rows)s 行", "第 %(rows)s 行", len(numbers)) % {"rows": listed}
+        return _("%(rows)s等") % {"rows": text}
+    return text
 
 
-def _listed(items):
-    """「10、25」: ``items`` as the language lists them."""
-    return pgettext("list of row numbers", "、").join(items)
+def _sheet_errors(errors, sheets):
+    """The errors as the table shows them: (sheet, row in it, column, reason); the sheet is
+    "" unless several were read."""
+    shown = []
+    for number, header, message in errors:
+        sheet, row = engine.sheet_row(number, sheets)
+        shown.append((sheet, row, header, message))
+    return shown
 
 
 def _quoted(names):
     """「“二组”、“三组”」 for the sheet names ``names``."""
-    return _listed(_("“%(name)s”") % {"name": n} for n in names)
+    return engine.listed(_("“%(name)s”") % {"name": n} for n in names)
 
 
 def _filled_note(kind, changes):
@@ -145,7 +162,8 @@ def _filled_note(kind, changes):
     if not count or kind is None or not kind.filled_note:
         return ""
     rows = changes.get("filled_rows", [])
-    return kind.filled_note % {"count": count, "rows": _row_numbers(rows, more=count > len(rows))}
+    rows_text = _row_numbers(rows, changes.get("sheets", []), more=count > len(rows))
+    return kind.filled_note % {"count": count, "rows": rows_text}
 
 
 def job_progress(request, pk):
@@ -172,6 +190,14 @@ def job_confirm(request, pk):
             % {"new": job.new_rows, "updated": job.updated_rows},
         )
     return redirect("spreadsheets:job", pk=job.pk)
+
+
+@require_POST
+def job_sheets(request, pk):
+    """Check the same file again with the sheets the preview named read together."""
+    job = _visible_job(request, pk)
+    new = services.job_read_sheets(job, request.user)
+    return redirect("spreadsheets:job", pk=new.pk)
 
 
 @require_POST

@@ -157,15 +157,51 @@ def _instructions(sheet, kind, columns):
     sheet.column_dimensions["D"].width = 60
 
 
-def error_workbook(sheet_data, errors, header_row=1):
+def error_workbook(parts, errors, sheets=()):
     """The uploaded rows with each bad cell filled red and its reason as a comment.
 
-    Rows keep their numbers in the uploaded file; the header row stays where it was
-    (a title above it is left out).
+    ``parts``: ``(SheetData, header row)`` of each sheet read; ``sheets``: their names
+    when several were read together (``engine.SHEET_STRIDE`` numbers their rows): each
+    gets a sheet of its own name, and the list of errors names the sheet.  Rows keep
+    their numbers in the uploaded file; the header row stays where it was (a title
+    above it is left out).
     """
+    from .engine import sheet_row
+
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("数据")
+    workbook.remove(workbook.active)
+    several = len(sheets) > 1
+    by_sheet = {}
+    for number, header, message in errors:
+        sheet_name, row = sheet_row(number, sheets)
+        by_sheet.setdefault(sheet_name, []).append((row, header, message))
+    for index, (sheet_data, header_row) in enumerate(parts):
+        name = sheets[index] if several and index < len(sheets) else ""
+        sheet = workbook.create_sheet(name or _("数据"))
+        _mark_errors(sheet, sheet_data, header_row, by_sheet.get(name, []))
+    listing = workbook.create_sheet(_("错误清单"), 0)
+    titles = (_("行号"), _("列名"), _("错误原因"))
+    if several:
+        titles = (_("工作表"), *titles)
+    for index, title in enumerate(titles, start=1):
+        listing.cell(row=1, column=index, value=title).font = HEADER_FONT
+    for offset, (number, header, message) in enumerate(errors, start=2):
+        sheet_name, row = sheet_row(number, sheets)
+        for index, value in enumerate(
+            (sheet_name, row, header, message) if several else (row, header, message), start=1
+        ):
+            listing.cell(row=offset, column=index, value=value)
+    widths = ("B", "C") if not several else ("C", "D")
+    listing.column_dimensions[widths[0]].width = 16
+    listing.column_dimensions[widths[1]].width = 90
+    if several:
+        listing.column_dimensions["A"].width = 16
+    return _save(workbook)
+
+
+def _mark_errors(sheet, sheet_data, header_row, errors):
+    """Write ``sheet_data``'s header and rows into ``sheet`` and mark the cells of ``errors``
+    ((row, column header, reason), row numbers of that sheet)."""
     headers = sheet_data.headers
     column_of = {header: index for index, header in enumerate(headers, start=1)}
     for index, header in enumerate(headers, start=1):
@@ -186,16 +222,6 @@ def error_workbook(sheet_data, errors, header_row=1):
         cell.font = ERROR_FONT
         cell.comment = Comment("\n".join(messages), _("系统"), width=300, height=120)
     sheet.freeze_panes = f"A{header_row + 1}"
-    listing = workbook.create_sheet(_("错误清单"), 0)
-    for index, title in enumerate((_("行号"), _("列名"), _("错误原因")), start=1):
-        listing.cell(row=1, column=index, value=title).font = HEADER_FONT
-    for offset, (row, header, message) in enumerate(errors, start=2):
-        listing.cell(row=offset, column=1, value=row)
-        listing.cell(row=offset, column=2, value=header)
-        listing.cell(row=offset, column=3, value=message)
-    listing.column_dimensions["B"].width = 16
-    listing.column_dimensions["C"].width = 90
-    return _save(workbook)
 
 
 def export_rows(kind, user, export_format=""):

@@ -101,3 +101,44 @@ def test_a_dead_workers_job_fails_in_its_uploaders_language(world):
     chinese.refresh_from_db()
     assert english.failure.startswith("The job worker processing this file stopped")
     assert chinese.failure.startswith("处理这个文件的后台任务进程意外终止")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_workbook_s_sheets_are_read_together_by_the_worker(client, world, settings):
+    """The second check of a large workbook runs on the worker too, in the language of the
+    page that asked for it."""
+    from .test_workbook_sheets import group_workbook
+
+    settings.SPREADSHEET_INLINE_MAX_BYTES = 100
+    groups = {
+        "一组": [person_row("B401", world.a.code, name="后台甲", seq=401)],
+        "二组": [person_row("B402", world.a.code, name="后台乙", seq=402, 民族="火星族")],
+    }
+    client.force_login(world.admin)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.post(
+        reverse("spreadsheets:upload"),
+        {"kind": "roster", "file": SimpleUploadedFile("分组.xlsx", group_workbook(groups))},
+    )
+    run_worker()
+    job = ImportJob.objects.get()
+    assert (job.state, job.changes["other_sheets"]) == ("ready", ["二组"])
+    response = client.post(
+        reverse("spreadsheets:sheets", args=[job.pk]), headers={"accept-language": "en"}
+    )
+    new = ImportJob.objects.exclude(pk=job.pk).get()
+    assert response.url == reverse("spreadsheets:job", args=[new.pk])
+    assert (new.state, new.background, new.sheets, new.language) == (
+        "queued",
+        True,
+        ["一组", "二组"],
+        "en",
+    )
+    run_worker()
+    new.refresh_from_db()
+    assert new.state == "invalid"
+    [(number, header, message)] = new.errors
+    assert (number, header) == (10_000_002, "民族")
+    assert not message.startswith("民族") and "火星族" in message
+    assert not Person.objects.filter(name__startswith="后台").exists()
