@@ -9,6 +9,11 @@ The core never imports a satellite.  A satellite adds instead:
   own followed by every registered section, in registration order.  An inline
   that needs the saved record says ``on_add_page = False`` and is left off the
   add page (``ScopedHistoryAdmin.get_inlines``);
+* **work lists** — rows of the 工作清单 page (the lists an official acts on):
+  ``work_lists.add("governance_monitoring", rows, order=…)`` in the satellite's
+  ``admin.py``, where ``rows(request, on_date)`` yields the rows
+  ``communities.worklists.work_row`` builds (counted over the linked list's own
+  admin queryset, so in the user's scope);
 * **QuerySet methods** on core models — ``add_queryset_methods(Person, Mixin)``
   from the satellite's ``AppConfig.ready()``, so that its rules (the labour
   force, zero-employment households …) are written once, in the satellite,
@@ -68,6 +73,33 @@ class _Extended:
 
 household_page = Page("household")
 person_page = Page("person")
+
+
+class WorkLists:
+    """The 工作清单 page's lists that apps add: ``add(key, rows, order)``; the page shows
+    every provider's rows by ``order`` (then key)."""
+
+    def __init__(self):
+        self._providers = {}
+
+    def add(self, key, rows, order=100):
+        """Add (or replace) ``rows(request, on_date)``: an iterable of row dicts (None skipped)."""
+        self._providers[key] = (order, rows)
+
+    def remove(self, key):
+        self._providers.pop(key, None)
+
+    def keys(self):
+        return [key for key, _ in sorted(self._providers.items(), key=lambda i: (i[1][0], i[0]))]
+
+    def rows(self, request, on_date):
+        found = []
+        for key in self.keys():
+            found.extend(row for row in self._providers[key][1](request, on_date) if row)
+        return found
+
+
+work_lists = WorkLists()
 
 
 def add_queryset_methods(model, mixin):

@@ -36,6 +36,7 @@ from communities.admin_scope import (
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
 from communities.plugins import household_page, person_page
+from communities.plugins import work_lists as plugin_work_lists
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
 
@@ -294,7 +295,8 @@ class EmploymentRecordAdmin(PersonColumnsMixin, ScopedExportMixin, EmploymentAdm
         return own + urls
 
     def worklists_view(self, request):
-        """工作清单: the four lists a worker acts on every week, counted in the user's scope."""
+        """工作清单: the lists a worker acts on every week, counted in the user's scope:
+        employment's four, and those other apps add (``communities.plugins.work_lists``)."""
         user = request.user
         if not (
             user.has_perm("communities.view_person") or user.has_perm("communities.view_household")
@@ -319,8 +321,8 @@ class EmploymentRecordAdmin(PersonColumnsMixin, ScopedExportMixin, EmploymentAdm
             **self.admin_site.each_context(request),
             "title": _("工作清单"),
             "app_label": self.opts.app_label,
-            "app_verbose_name": self.opts.app_config.verbose_name,
-            "rows": work_lists(user, on_date, year),
+            # Employment's own lists, then those other apps add (``communities.plugins``).
+            "rows": work_lists(user, on_date, year) + plugin_work_lists.rows(request, on_date),
             "on_date": on_date,
             "year": year,
             "years": years,

@@ -24,16 +24,15 @@ import calendar
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import DateField, PositiveSmallIntegerField, Value
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
+from communities.worklists import changelist_url, export_url
 from relocation.dashboards.live import (
     difference,
     figure,
@@ -306,16 +305,6 @@ class YearFilter(admin.SimpleListFilter):
 # --- the work-list page -------------------------------------------------------
 
 
-def _changelist_url(model, **params):
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?" + urlencode(params)
-
-
-def _export_url(model, **params):
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_export") + "?" + urlencode(params)
-
-
 # The running dashboard figures the work-list counts are read from (FROM_SUMS).
 RUNNING_KEYS = (
     "zero_employment_households",
@@ -453,8 +442,8 @@ def work_lists(user, on_date, year):
                 "label": label,
                 "description": description,
                 "count": count_of(key),
-                "url": _changelist_url(model, **params) if params else None,
-                "export_url": _export_url(model, **params) if params and may_export else None,
+                "url": changelist_url(model, **params) if params else None,
+                "export_url": export_url(model, **params) if params and may_export else None,
             }
         )
     return rows

@@ -196,7 +196,8 @@ def test_work_list_page_counts_on_the_date_used(client, world, jobs, teen):
     body = response.content.decode()
     assert f"{teen.month_end} 的工作清单" in body
     assert f"统计日期 {teen.birthday} 已改为 {teen.month_end}" in body
-    urls = [row["url"] for row in response.context["rows"] if row["key"] != "below_line"]
+    dated = ("zero_employment", "unemployed", "ended_30d")
+    urls = [row["url"] for row in response.context["rows"] if row["key"] in dated]
     assert urls and all(url.endswith(f"on={teen.month_end}") for url in urls)
     client.force_login(world.worker)
     response = client.get(WORKLISTS, {"on": teen.birthday})

@@ -25,6 +25,8 @@ from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin, may_vi
 from communities.enums import RegionLevel
 from communities.masking import HIDDEN
 from communities.models import Region
+from communities.plugins import work_lists
+from communities.worklists import work_row
 
 from .. import monitoring_workflow as workflow
 from ..models.monitoring import (
@@ -632,6 +634,11 @@ class OpenOnFilter(DateListFilter):
         return queryset.open_on(day)
 
 
+def open_alerts(alerts):
+    """待处理: new and verified alerts (as they stand today)."""
+    return alerts.filter(state__in=OPEN_ALERT_STATES)
+
+
 class OpenAlertFilter(admin.SimpleListFilter):
     title = _("待处理")
     parameter_name = "open"
@@ -641,7 +648,7 @@ class OpenAlertFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "1":
-            return queryset.filter(state__in=OPEN_ALERT_STATES)
+            return open_alerts(queryset)
         if self.value() == "gone":
             return queryset.filter(state=AlertState.VERIFIED, cause_gone_on__isnull=False)
         return queryset
@@ -823,3 +830,29 @@ class AlertReviewForm(WorkflowErrorsMixin, forms.Form):
         if cleaned.get("action") == "monitor" and not cleaned.get("category"):
             self.add_error("category", _("纳入监测时请选择监测对象类别。"))
         return cleaned
+
+
+def _monitoring_work_lists(request, on_date):
+    """The 工作清单's 防返贫 lists: procedures past their 15 days on ``on_date``, and the
+    alerts waiting for someone (today)."""
+    yield work_row(
+        request,
+        MonitoringRecord,
+        "monitoring_overdue",
+        _("超期未办结的监测对象"),
+        _("统计日识别或消除风险程序已超过15天仍未办结的防返贫监测对象。"),
+        lambda records: records.overdue(on_date),
+        {"overdue": on_date.isoformat()},
+    )
+    yield work_row(
+        request,
+        EarlyWarningAlert,
+        "alerts_open",
+        _("待处理预警"),
+        _("新产生和已核实、尚未处理完毕的预警（按当前情况，不随统计日期变化）。"),
+        open_alerts,
+        {"open": "1"},
+    )
+
+
+work_lists.add("governance_monitoring", _monitoring_work_lists, order=30)

@@ -21,8 +21,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
-from communities.models import Settlement
-from communities.plugins import household_page
+from communities.models import Household, Settlement
+from communities.plugins import household_page, work_lists
+from communities.worklists import work_row
 
 from ..models.organisation import (
     OPEN_FOLLOW_UP,
@@ -293,14 +294,23 @@ class HouseholdPairingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        paired = Exists(Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True))
         if self.value() == "none":
-            return queryset.filter(~paired)
+            return queryset.filter(~_paired())
         if self.value() == "unvisited":
-            since = timezone.localdate() - datetime.timedelta(days=visit_interval_days())
-            visited = Exists(Visit.objects.filter(household=OuterRef("pk"), visited_on__gt=since))
-            return queryset.filter(paired).filter(~visited)
+            return unvisited_households(queryset)
         return queryset
+
+
+def _paired():
+    return Exists(Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True))
+
+
+def unvisited_households(households):
+    """结对户超过N天未走访: households with an open pairing and no visit in the last
+    ``visit_interval_days()`` days (today)."""
+    since = timezone.localdate() - datetime.timedelta(days=visit_interval_days())
+    visited = Exists(Visit.objects.filter(household=OuterRef("pk"), visited_on__gt=since))
+    return households.filter(_paired()).filter(~visited)
 
 
 household_page.add("governance_org", list_filters=(HouseholdPairingFilter,))
@@ -331,10 +341,44 @@ class OverdueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "yes":
-            return queryset.filter(state__in=OPEN_PETITION, due_on__lt=today)
+            return overdue_petitions(queryset)
         if self.value() == "open":
             return queryset.filter(state__in=OPEN_PETITION, due_on__gte=today)
         return queryset
+
+
+def overdue_petitions(petitions):
+    """超期诉求: accepted or in progress, past their due date (today)."""
+    return petitions.filter(state__in=OPEN_PETITION, due_on__lt=timezone.localdate())
+
+
+def _organisation_work_lists(request, on_date):
+    """The 工作清单's governance lists of households and petitions (as they stand today)."""
+    days = visit_interval_days()
+    yield work_row(
+        request,
+        Household,
+        "pairing_unvisited",
+        _("结对户超过%(days)s天未走访") % {"days": days},
+        _(
+            "有在结的帮扶结对、但最近%(days)s天没有走访记录的搬迁户（按当前情况，不随统计日期变化）。"
+        )
+        % {"days": days},
+        unvisited_households,
+        {"pairing": "unvisited"},
+    )
+    yield work_row(
+        request,
+        Petition,
+        "petitions_overdue",
+        _("超期诉求"),
+        _("已过办理期限、仍在受理或办理中的利益诉求（按当前情况，不随统计日期变化）。"),
+        overdue_petitions,
+        {"overdue": "yes"},
+    )
+
+
+work_lists.add("governance_organisation", _organisation_work_lists, order=40)
 
 
 class PetitionForm(forms.ModelForm):

@@ -431,3 +431,35 @@ class TestScanButton:
         errors = response.context["adminform"].form.errors["parameters"]
         assert errors == ["参数“务工结束后天数”应在1至3650之间。"]
         assert not EarlyWarningRule.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_work_list_page_lists_overdue_records_and_open_alerts_in_scope(
+    client, gov, records, alerts
+):
+    """兴义市's official: A and B past their 15 days on day 16 (not on day 14), A's alert
+    waiting; 钟山区's official: C and C's alert.  Each count is the linked list's rows."""
+    worklists = reverse("admin:employment_worklists")
+
+    def work_rows(user, on):
+        client.force_login(user)
+        response = client.get(worklists, {"on": on.isoformat()})
+        found = {row["key"]: row for row in response.context["rows"]}
+        for key in ("monitoring_overdue", "alerts_open"):
+            listed = client.get(found[key]["url"])
+            assert listed.context["cl"].result_count == found[key]["count"], key
+        return response.context["on_date"], found
+
+    on_date, found = work_rows(gov.county, day(16))
+    assert on_date >= day(15)  # a month's end for an account that may not see birth dates
+    assert (found["monitoring_overdue"]["count"], found["alerts_open"]["count"]) == (2, 1)
+    assert found["monitoring_overdue"]["url"].endswith(f"?overdue={on_date.isoformat()}")
+    _on, found = work_rows(gov.other_county, day(16))
+    assert (found["monitoring_overdue"]["count"], found["alerts_open"]["count"]) == (1, 1)
+    _on, found = work_rows(gov.admin, day(14))
+    assert found["monitoring_overdue"]["count"] == 0
+    assert found["alerts_open"]["count"] == 2
+    alerts["a"].state = AlertState.EXCLUDED
+    alerts["a"].save()
+    _on, found = work_rows(gov.county, day(16))
+    assert found["alerts_open"]["count"] == 0

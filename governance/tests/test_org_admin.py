@@ -28,6 +28,7 @@ from governance.models.organisation import (
     PetitionState,
     PetitionTransition,
     Visit,
+    VisitWay,
 )
 
 
@@ -330,3 +331,50 @@ def test_the_petition_add_page_has_no_empty_log_and_saves_without_it(client, wor
     petition = Petition.objects.get(summary="楼道灯不亮")
     changing = client.get(f"/admin/governance/petition/{petition.pk}/change/").content.decode()
     assert "办理记录" in changing
+
+
+def _work_rows(client, user, **params):
+    """{key: row} of the 工作清单 page, each count checked against its linked list."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    rows = {
+        row["key"]: row
+        for row in client.get(reverse("admin:employment_worklists"), params).context["rows"]
+    }
+    for row in rows.values():
+        if row["url"] is None:  # 低于监测线 without a monitoring line: nothing to list
+            continue
+        listed = client.get(row["url"])
+        assert listed.status_code == 200, row["url"]
+        assert listed.context["cl"].result_count == row["count"], row
+    return rows
+
+
+def test_the_work_list_page_lists_unvisited_pairings_and_overdue_petitions_in_scope(
+    client, world, make_user
+):
+    """一号's worker and 兴义市's official see 一号's household paired 200 days ago and never
+    visited, and its petition past its 7 days; 二号's (兴仁市) are not counted, and a visit
+    takes the household off the list.  An account without the view permission gets no row."""
+    for user in (world["worker_user"], world["official"]):
+        rows = _work_rows(client, user)
+        assert (rows["pairing_unvisited"]["count"], rows["petitions_overdue"]["count"]) == (1, 1)
+        assert rows["pairing_unvisited"]["url"].endswith("?pairing=unvisited")
+    other = make_user(role=Role.COUNTY_OFFICIAL, regions=[world["s2"].county])
+    rows = _work_rows(client, other)
+    # 二号's household was paired today and not visited yet; its petition is not overdue.
+    assert (rows["pairing_unvisited"]["count"], rows["petitions_overdue"]["count"]) == (1, 0)
+
+    Visit.objects.create(
+        household=world["h1"], cadre=world["c1"], visited_on=today(), way=VisitWay.HOME
+    )
+    rows = _work_rows(client, world["official"])
+    assert rows["pairing_unvisited"]["count"] == 0
+
+    bare = make_user(
+        regions=[world["s1"].county],
+        perms=["communities.view_household", "communities.view_person"],
+    )
+    rows = _work_rows(client, bare)
+    assert "petitions_overdue" not in rows and "pairing_unvisited" in rows

@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
 from communities.masking import may_view_sensitive
-from communities.plugins import household_page, person_page
+from communities.models import Household
+from communities.plugins import household_page, person_page, work_lists
+from communities.worklists import work_row
 from employment.admin import PersonColumnsMixin
 from employment.admin_filters import (
     EmploymentListFilter,
@@ -552,3 +554,22 @@ person_page.add(
     inlines=(BenefitRecordInline, TemporaryAssistanceInline),
     list_filters=(PersonProtectionFilter,),
 )
+
+
+def _protection_work_lists(request, on_date):
+    """The 工作清单's rights list: households with an applicable right not secured on
+    ``on_date`` (today's count from the dashboards' stored 权益保障 figures)."""
+    yield work_row(
+        request,
+        Household,
+        "rights_incomplete",
+        _("尚有适用权益未落实的搬迁户"),
+        _("统计日本省权益清单中适用于该户的事项尚未全部落实的搬迁户。"),
+        lambda households: rules.rights_incomplete(households, on_date),
+        {"rights": "incomplete", "rights_on": on_date.isoformat()},
+        stored=HouseholdRightsFilter.from_figures["incomplete"],
+        on_date=on_date,
+    )
+
+
+work_lists.add("services_protection", _protection_work_lists, order=20)

@@ -182,3 +182,41 @@ def test_each_page_is_read_from_its_settlements(client, world, stored, monkeypat
         assert cl.paginator.known_counts == {world.a.pk: 1, world.b.pk: 1, world.c.pk: 1}
         pages += [h.number for h in cl.result_list]
     assert pages == in_order
+
+
+WORKLISTS = reverse("admin:employment_worklists")
+
+
+def work_count(client, user, **params):
+    """The 工作清单's 尚有适用权益未落实 count and link for ``user``."""
+    client.force_login(user)
+    rows = {row["key"]: row for row in client.get(WORKLISTS, params).context["rows"]}
+    row = rows["rights_incomplete"]
+    return row["count"], row["url"]
+
+
+def test_the_work_list_page_counts_the_households_with_rights_open(client, world, complete_a):  # noqa: F811
+    """Counted live (no figures stored yet), in each scope, as its linked list counts."""
+    for user, keys in (
+        (world.county, ("b",)),
+        (world.worker, ()),
+        (world.province, ("b", "c")),
+        (world.other_county, ("c",)),
+    ):
+        count, url = work_count(client, user)
+        assert count == len(keys), user.username
+        assert url.startswith(HOUSEHOLDS + "?rights=incomplete&rights_on=")
+        assert listed(client, user, url[len(HOUSEHOLDS) :])[:2] == (count, numbers(world, *keys))
+    # On a day before A's rights were recorded, A counts too.
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    count, url = work_count(client, world.admin, on=yesterday.isoformat())
+    assert count == 3 and url.endswith(f"rights_on={yesterday.isoformat()}")
+
+
+def test_the_work_list_page_reads_todays_stored_figures(client, world, stored):  # noqa: F811
+    """At a province's scale the count comes from today's 权益保障 figures, as the list's."""
+    assert work_count(client, world.province)[0] == 2
+    inflate(world.b, "rights_households", 30_000)
+    count, url = work_count(client, world.county)
+    assert count == 30_001 == listed(client, world.county, url[len(HOUSEHOLDS) :])[0]
+    assert work_count(client, world.other_county)[0] == 1
