@@ -321,3 +321,16 @@ def test_words_with_two_meanings_are_translated_by_context():
         assert str(Household._meta.verbose_name_plural) == "relocated households"
     with translation.override("zh-hans"):
         assert str(Relationship.DAUGHTER.label) == str(Sex.FEMALE.label) == "女"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", ["zh-hans", "en"])
+def test_the_language_switch_names_each_language_in_itself(client, superuser, accept):
+    """「简体中文」 and 「English」 whichever language the page is in: not 「英语」 on the Chinese
+    pages nor 「Simplified Chinese (简体中文)」 (a switch three times as wide) on the English."""
+    client.force_login(superuser)
+    html = client.get("/admin/", headers={"accept-language": accept}).content.decode()
+    switch = re.search(r'<select[^>]*id="language-select".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]+)" lang="[^"]+"[^>]*>([^<]+)</option>', switch)
+    assert options == [("zh-hans", "简体中文"), ("en", "English")]
+    assert re.search(rf'<option value="{accept}" lang="{accept}" selected>', switch)
