@@ -27,6 +27,7 @@ from communities.masking import HIDDEN
 from communities.models import Region
 from communities.plugins import work_lists
 from communities.worklists import work_row
+from relocation.dashboards.live import figure
 
 from .. import monitoring_workflow as workflow
 from ..models.monitoring import (
@@ -833,8 +834,8 @@ class AlertReviewForm(WorkflowErrorsMixin, forms.Form):
 
 
 def _monitoring_work_lists(request, on_date):
-    """The 工作清单's 防返贫 lists: procedures past their 15 days on ``on_date``, and the
-    alerts waiting for someone (today)."""
+    """The 工作清单's 防返贫 lists on ``on_date``: procedures past their 15 days, and the
+    alerts waiting for someone (today's counts from the dashboards' stored figures)."""
     yield work_row(
         request,
         MonitoringRecord,
@@ -843,15 +844,19 @@ def _monitoring_work_lists(request, on_date):
         _("统计日识别或消除风险程序已超过15天仍未办结的防返贫监测对象。"),
         lambda records: records.overdue(on_date),
         {"overdue": on_date.isoformat()},
+        stored=figure("overdue_identifications"),
+        on_date=on_date,
     )
     yield work_row(
         request,
         EarlyWarningAlert,
         "alerts_open",
         _("待处理预警"),
-        _("新产生和已核实、尚未处理完毕的预警（按当前情况，不随统计日期变化）。"),
-        open_alerts,
-        {"open": "1"},
+        _("统计日尚未处理完毕（新预警、已核实）的预警。"),
+        lambda alerts: alerts.open_on(on_date),
+        {"open_on": on_date.isoformat()},
+        stored=figure("open_alerts"),
+        on_date=on_date,
     )
 
 

@@ -10,10 +10,7 @@ state moves only through the 办理 form on its page, one step at a time, and
 every move is logged with who and when.
 """
 
-import datetime
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
@@ -24,6 +21,7 @@ from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
 from communities.models import Household, Settlement
 from communities.plugins import household_page, work_lists
 from communities.worklists import work_row
+from relocation.dashboards.live import figure
 
 from ..models.organisation import (
     OPEN_FOLLOW_UP,
@@ -41,12 +39,9 @@ from ..models.organisation import (
     Satisfaction,
     StairLeader,
     Visit,
+    unvisited_households,
+    visit_interval_days,
 )
-
-
-def visit_interval_days():
-    """N of the work list 「结对户超过N天未走访」 (settings.GOVERNANCE_VISIT_INTERVAL_DAYS)."""
-    return int(getattr(settings, "GOVERNANCE_VISIT_INTERVAL_DAYS", 90))
 
 
 class GovernanceAdmin(ScopedHistoryAdmin):
@@ -305,14 +300,6 @@ def _paired():
     return Exists(Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True))
 
 
-def unvisited_households(households):
-    """结对户超过N天未走访: households with an open pairing and no visit in the last
-    ``visit_interval_days()`` days (today)."""
-    since = timezone.localdate() - datetime.timedelta(days=visit_interval_days())
-    visited = Exists(Visit.objects.filter(household=OuterRef("pk"), visited_on__gt=since))
-    return households.filter(_paired()).filter(~visited)
-
-
 household_page.add("governance_org", list_filters=(HouseholdPairingFilter,))
 
 
@@ -348,8 +335,9 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 def overdue_petitions(petitions):
-    """超期诉求: accepted or in progress, past their due date (today)."""
-    return petitions.filter(state__in=OPEN_PETITION, due_on__lt=timezone.localdate())
+    """超期诉求: open today and past their due date (``PetitionQuerySet.overdue``, which the
+    dashboards' 超期未办结诉求 counts too)."""
+    return petitions.overdue()
 
 
 def _organisation_work_lists(request, on_date):
@@ -366,6 +354,8 @@ def _organisation_work_lists(request, on_date):
         % {"days": days},
         unvisited_households,
         {"pairing": "unvisited"},
+        stored=figure("pairings_unvisited"),
+        on_date=timezone.localdate(),
     )
     yield work_row(
         request,
@@ -375,6 +365,8 @@ def _organisation_work_lists(request, on_date):
         _("已过办理期限、仍在受理或办理中的利益诉求（按当前情况，不随统计日期变化）。"),
         overdue_petitions,
         {"overdue": "yes"},
+        stored=figure("petitions_overdue"),
+        on_date=timezone.localdate(),
     )
 
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communities.models import Building, GridUnit, GridWorker
+from communities.models import Building, GridUnit, GridWorker, Household
 from relocation.dashboards import links
 from relocation.dashboards.changes import changed, household_settlements, related
 from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
@@ -28,6 +28,7 @@ from ..models.organisation import (
     Petition,
     PetitionState,
     Visit,
+    unvisited_households,
 )
 
 ORG_KIND_COMPONENTS = tuple((kind, f"party_orgs_{kind}") for kind in PartyOrgKind.values)
@@ -41,6 +42,9 @@ STOCK_COMPONENTS = (
     "paired_cadres",
     "paired_households",
     "petitions_overdue",
+    # 结对户超过N天未走访 (``unvisited_households``): no indicator shows it; the 工作清单
+    # reads it, so that a province's count costs no scan of its visits.
+    "pairings_unvisited",
 )
 FLOW_COMPONENTS = (
     "visits",
@@ -70,6 +74,7 @@ def org_changes(since):
         | related(PartyOrganisation, "settlement_id", members)
         | changed(Cadre, since, "settlement_id")
         | household_settlements(changed(Pairing, since, "household_id"))
+        | household_settlements(changed(Visit, since, "household_id"))
         | changed(Petition, since, "settlement_id")
     )
 
@@ -79,7 +84,7 @@ def org_changes(since):
     components=STOCK_COMPONENTS,
     changes=org_changes,
     # Grid workers keep no history: their changes count from the next day's full refresh.
-    watch=(GridUnit, Building, PartyOrganisation, PartyMember, Cadre, Pairing, Petition),
+    watch=(GridUnit, Building, PartyOrganisation, PartyMember, Cadre, Pairing, Visit, Petition),
 )
 def governance_org(settlements, window):
     day = window.reference_date
@@ -130,6 +135,12 @@ def governance_org(settlements, window):
         "settlement_id",
         figures,
         petitions_overdue=Count("pk"),
+    )
+    _count_by(
+        unvisited_households(Household.objects.filter(settlement__in=settlements), day),
+        "settlement_id",
+        figures,
+        pairings_unvisited=Count("pk"),
     )
     return figures
 

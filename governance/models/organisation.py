@@ -414,6 +414,25 @@ class Pairing(models.Model):
             raise ValidationError(errors)
 
 
+def visit_interval_days():
+    """N of the work list 「结对户超过N天未走访」 (settings.GOVERNANCE_VISIT_INTERVAL_DAYS)."""
+    return int(getattr(settings, "GOVERNANCE_VISIT_INTERVAL_DAYS", 90))
+
+
+def unvisited_households(households, day=None):
+    """结对户超过N天未走访 on ``day`` (today): ``households`` with a pairing open that day
+    and no visit in the ``visit_interval_days()`` days up to it.  The list filter, the
+    工作清单 and the dashboards' stored count (``pairings_unvisited``) all use this."""
+    day = day or timezone.localdate()
+    since = day - datetime.timedelta(days=visit_interval_days())
+    open_on_day = Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+    paired = Pairing.objects.filter(open_on_day, household=models.OuterRef("pk"))
+    visited = Visit.objects.filter(
+        household=models.OuterRef("pk"), visited_on__gt=since, visited_on__lte=day
+    )
+    return households.filter(models.Exists(paired)).filter(~models.Exists(visited))
+
+
 class VisitWay(models.TextChoices):
     HOME = "home", _("入户")
     PHONE = "phone", _("电话")

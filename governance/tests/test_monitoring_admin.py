@@ -438,7 +438,8 @@ def test_the_work_list_page_lists_overdue_records_and_open_alerts_in_scope(
     client, gov, records, alerts
 ):
     """兴义市's official: A and B past their 15 days on day 16 (not on day 14), A's alert
-    waiting; 钟山区's official: C and C's alert.  Each count is the linked list's rows."""
+    open; 钟山区's official: C and C's alert.  Each count is the linked list's rows.  (The
+    counts of today read the stored figures: ``test_..._reads_todays_stored_figures``.)"""
     worklists = reverse("admin:employment_worklists")
 
     def work_rows(user, on):
@@ -459,7 +460,47 @@ def test_the_work_list_page_lists_overdue_records_and_open_alerts_in_scope(
     _on, found = work_rows(gov.admin, day(14))
     assert found["monitoring_overdue"]["count"] == 0
     assert found["alerts_open"]["count"] == 2
-    alerts["a"].state = AlertState.EXCLUDED
+    # Excluded on day 20: open on day 16 still, not on day 45 (a date, as the dashboards count).
+    alerts["a"].state, alerts["a"].reviewed_on = AlertState.EXCLUDED, day(20)
     alerts["a"].save()
-    _on, found = work_rows(gov.county, day(16))
-    assert found["alerts_open"]["count"] == 0
+    _on, found = work_rows(gov.admin, day(16))
+    assert found["alerts_open"]["count"] == 2
+    _on, found = work_rows(gov.admin, day(45))
+    assert found["alerts_open"]["count"] == 1
+    assert found["alerts_open"]["url"].endswith(f"?open_on={day(45).isoformat()}")
+
+
+@pytest.mark.django_db
+def test_the_work_list_page_reads_todays_stored_monitoring_figures(
+    client, gov, records, alerts, settings
+):
+    """On today's date the two counts are the dashboards' stored 逾期未办结 and 待处理预警
+    figures (equal to the lists' rows), read without counting the records."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from relocation.dashboards.engine import refresh_live
+    from relocation.dashboards.models import Period, SettlementFigure
+
+    settings.DASHBOARD_CHANGE_LOOKBACK = 0
+    refresh_live(full=True)
+    worklists = reverse("admin:employment_worklists")
+    client.force_login(gov.admin)
+
+    def counts():
+        rows = client.get(worklists).context["rows"]
+        return {row["key"]: row["count"] for row in rows}
+
+    found = counts()
+    assert (found["monitoring_overdue"], found["alerts_open"]) == (3, 2)
+    for key in ("monitoring_overdue", "alerts_open"):
+        row = next(r for r in client.get(worklists).context["rows"] if r["key"] == key)
+        assert client.get(row["url"]).context["cl"].result_count == row["count"]
+    period = Period.objects.get(kind="year", start=datetime.date(timezone.localdate().year, 1, 1))
+    settlement = gov.households["a"].settlement
+    for key in ("overdue_identifications", "open_alerts"):
+        SettlementFigure.objects.filter(period=period, settlement=settlement, key=key).update(
+            value=F("value") + 100
+        )
+    found = counts()
+    assert (found["monitoring_overdue"], found["alerts_open"]) == (103, 102)

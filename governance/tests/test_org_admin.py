@@ -378,3 +378,29 @@ def test_the_work_list_page_lists_unvisited_pairings_and_overdue_petitions_in_sc
     )
     rows = _work_rows(client, bare)
     assert "petitions_overdue" not in rows and "pairing_unvisited" in rows
+
+
+def test_the_work_list_page_reads_todays_stored_figures(client, world, settings):
+    """Today's counts come from the dashboards' stored figures (结对户超过N天未走访, 超期诉求),
+    equal to the live counts, so a province's page scans no visits."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from relocation.dashboards.engine import refresh_live
+    from relocation.dashboards.models import Period, SettlementFigure
+
+    settings.DASHBOARD_CHANGE_LOOKBACK = 0
+    refresh_live(full=True)
+    rows = _work_rows(client, world["official"])  # the lists agree with the stored counts
+    assert (rows["pairing_unvisited"]["count"], rows["petitions_overdue"]["count"]) == (1, 1)
+    period = Period.objects.get(kind="year", start=datetime.date(timezone.localdate().year, 1, 1))
+    for key in ("pairings_unvisited", "petitions_overdue"):
+        stored = SettlementFigure.objects.filter(period=period, settlement=world["s1"], key=key)
+        assert stored.exists(), key
+        stored.update(value=F("value") + 100)
+    client.force_login(world["official"])
+    from django.urls import reverse
+
+    page = client.get(reverse("admin:employment_worklists")).context["rows"]
+    counts = {row["key"]: row["count"] for row in page}
+    assert (counts["pairing_unvisited"], counts["petitions_overdue"]) == (101, 101)

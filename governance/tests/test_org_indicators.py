@@ -195,6 +195,11 @@ def test_stock_figures_per_settlement(org_world):
     assert (s2["paired_cadres"], s2["paired_households"]) == (1, 1)
     assert (s1["petitions_overdue"], s2.get("petitions_overdue", 0)) == (1, 0)
     assert s3["petitions_overdue"] == 1
+    # 结对户超过90天未走访 on D (visits after 2026-04-01 count): s1's h1_0 was visited on D,
+    # h1_1 last on START; s2's h2_0 (paired from D) last on 3-3; s1's h1_2 is paired
+    # only from 7-1, and B's pairing of h1_0 ended before D.
+    assert (s1["pairings_unvisited"], s2["pairings_unvisited"]) == (1, 1)
+    assert s3.get("pairings_unvisited", 0) == 0
 
 
 def test_flow_figures_per_settlement(org_world):
@@ -262,7 +267,7 @@ def test_grouped_queries_whatever_the_number_of_settlements(
 
     from ..indicators.organisation import governance_flows, governance_org
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         governance_org(Settlement.objects.all(), WINDOW)
     with django_assert_max_num_queries(4):
         governance_flows(Settlement.objects.all(), WINDOW)
@@ -279,6 +284,8 @@ def test_changes_name_the_settlements_touched(org_world):
         household=w.h2[1], cadre=Cadre.objects.get(name="E"), visited_on=D, way="home"
     )
     assert flow_changes(since) == {w.s2.pk}
+    assert org_changes(since) == {w.s2.pk}  # a visit changes 结对户超过N天未走访
+    since = timezone.now()
     member = PartyMember.objects.filter(name="乙").get()
     member.save()  # nothing changed: no history entry, nothing to refresh
     assert org_changes(since) == set()
