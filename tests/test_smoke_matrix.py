@@ -60,6 +60,7 @@ NOT_HERE = {
     "spreadsheets:upload": "POST only: relocation/spreadsheets/tests",
     "spreadsheets:confirm": "POST only: relocation/spreadsheets/tests",
     "spreadsheets:cancel": "POST only: relocation/spreadsheets/tests",
+    "spreadsheets:sheets": "POST only: relocation/spreadsheets/tests/test_workbook_sheets.py",
     "set_language": "POST only (language menu)",
     "csp_report": "POST only, no sign-in: tests/test_content_security.py",
     "accounts:otp_enrol": "only for roles that require a code: relocation/accounts/tests/test_second_factor.py",
