@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from relocation.dashboards.live import stored_count
+from relocation.dashboards.live import stored_basis, stored_count
 
 from .models import Settlement
 from .scope import get_scope
@@ -42,6 +42,31 @@ def list_queryset(request, model):
     return admin.site._registry[model].get_queryset(request)
 
 
+def row(user, model, key, label, description, count, params):
+    """The page's row of a list of ``model`` the user may view: its links are the list
+    (and its export, where the user may export) filtered by ``params``; no links
+    without ``params`` (nothing to list)."""
+    opts = model._meta
+    may_export = user.has_perm(f"{opts.app_label}.export_{opts.model_name}")
+    return {
+        "key": key,
+        "label": label,
+        "description": description,
+        "count": count,
+        "url": changelist_url(model, **params) if params is not None else None,
+        "export_url": export_url(model, **params) if params is not None and may_export else None,
+    }
+
+
+def _stored_basis(request):
+    """``stored_basis`` of the user's settlements, asked once per request (every row
+    reading stored figures shares it)."""
+    if not hasattr(request, "_work_list_basis"):
+        settlements = Settlement.objects.visible_to(request.user)
+        request._work_list_basis = (settlements, stored_basis(settlements))
+    return request._work_list_basis
+
+
 def work_row(request, model, key, label, description, rule, params, *, stored=None, on_date=None):
     """A row for a list of ``model`` (None when the user may not view it): its count is
     ``rule(queryset)`` over the list's own queryset, its links the list (and its export,
@@ -55,22 +80,16 @@ def work_row(request, model, key, label, description, rule, params, *, stored=No
     user = request.user
     if not may_view(user, model):
         return None
-    opts = model._meta
-    may_export = user.has_perm(f"{opts.app_label}.export_{opts.model_name}")
     listed = rule(list_queryset(request, model))
     count = None
     if stored is not None and on_date == timezone.localdate():
-        keys, combine = stored
-        unrestricted = get_scope(user).unrestricted
-        settlements = Settlement.objects.visible_to(user)
-        count = stored_count(listed, settlements, keys, combine, unrestricted=unrestricted)
+        settlements, basis = _stored_basis(request)
+        if basis is not None:
+            keys, combine = stored
+            unrestricted = get_scope(user).unrestricted
+            count = stored_count(
+                listed, settlements, keys, combine, unrestricted=unrestricted, basis=basis
+            )
     if count is None:
         count = listed.order_by().count()
-    return {
-        "key": key,
-        "label": label,
-        "description": description,
-        "count": count,
-        "url": changelist_url(model, **params),
-        "export_url": export_url(model, **params) if may_export else None,
-    }
+    return row(user, model, key, label, description, count, params)

@@ -32,7 +32,7 @@ from communities.admin_scope import settlement_choices
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
-from communities.worklists import changelist_url, export_url
+from communities.worklists import may_view, row
 from relocation.dashboards.live import (
     difference,
     figure,
@@ -432,18 +432,6 @@ def work_lists(user, on_date, year):
     ]
     rows = []
     for key, model, label, description, params in specs:
-        opts = model._meta
-        if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
-            continue
-        may_export = user.has_perm(f"{opts.app_label}.export_{opts.model_name}")
-        rows.append(
-            {
-                "key": key,
-                "label": label,
-                "description": description,
-                "count": count_of(key),
-                "url": changelist_url(model, **params) if params else None,
-                "export_url": export_url(model, **params) if params and may_export else None,
-            }
-        )
+        if may_view(user, model):
+            rows.append(row(user, model, key, label, description, count_of(key), params))
     return rows

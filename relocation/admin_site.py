@@ -18,31 +18,21 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
 
-def _menu(app_label):
-    """The ``admin_menu`` of the app ``app_label`` (None when it declares none)."""
-    try:
-        return getattr(apps.get_app_config(app_label), "admin_menu", None)
-    except LookupError:
-        return None
-
-
-def _installed_position(app_label):
-    labels = [config.label for config in apps.get_app_configs()]
-    return labels.index(app_label) if app_label in labels else len(labels)
-
-
 def menu_order(app_list):
     """``app_list`` (the admin's list of apps, each with its ``models``) in menu order."""
+    menus = {
+        config.label: (position, config.admin_menu)
+        for position, config in enumerate(apps.get_app_configs())
+        if hasattr(config, "admin_menu")
+    }
 
     def app_key(app):
-        menu = _menu(app["app_label"])
-        if menu is None:
-            return (1, 0, str(app["name"]).lower())
-        return (0, _installed_position(app["app_label"]), "")
+        position, _menu = menus.get(app["app_label"], (None, None))
+        return (1, 0, str(app["name"]).lower()) if position is None else (0, position, "")
 
     ordered = sorted(app_list, key=app_key)
     for app in ordered:
-        menu = _menu(app["app_label"]) or ()
+        menu = menus.get(app["app_label"], (None, ()))[1]
         place = {name: index for index, name in enumerate(menu)}
         app["models"].sort(
             key=lambda model: (

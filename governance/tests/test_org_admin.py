@@ -401,6 +401,14 @@ def test_the_work_list_page_reads_todays_stored_figures(client, world, settings)
     client.force_login(world["official"])
     from django.urls import reverse
 
-    page = client.get(reverse("admin:employment_worklists")).context["rows"]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("admin:employment_worklists")).context["rows"]
     counts = {row["key"]: row["count"] for row in page}
     assert (counts["pairing_unvisited"], counts["petitions_overdue"]) == (101, 101)
+    # Whether today's figures are stored, and which settlements changed since, is asked
+    # once by employment's lists and once for all the others', not once per list.
+    periods = [q["sql"] for q in ctx.captured_queries if 'FROM "dashboards_period"' in q["sql"]]
+    assert len(periods) == 2, periods

@@ -88,7 +88,29 @@ class PageChanges:
 page_changes = PageChanges()
 
 
-def stored_today(settlements, keys, *, now=None, per_settlement=False):
+_UNSET = object()
+
+
+def stored_basis(settlements, *, now=None):
+    """What ``stored_today`` reads before any figure: ``(today's year period, ids of the
+    changed settlements among settlements)``, or None when today's figures are not
+    stored.  A page reading several lists' figures asks once and passes it on."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    state = live_state()
+    if state is None or state.reference_date != today or state.changes_seen_until is None:
+        return None
+    spec = period_containing(PeriodKind.YEAR, today)
+    period = Period.objects.filter(kind=spec.kind, start=spec.start, reference_date=today).first()
+    if period is None:
+        return None
+    lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
+    changed = page_changes(changes_since(state, lookback), now=now)
+    live_ids = sorted(settlements.filter(pk__in=changed).values_list("pk", flat=True))
+    return period, live_ids
+
+
+def stored_today(settlements, keys, *, now=None, per_settlement=False, basis=_UNSET):
     """Today's stored figures of ``keys`` over ``settlements``, for exact counts read fast.
 
     A page that must show exact counts (the 工作清单) cannot show the running
@@ -107,18 +129,10 @@ def stored_today(settlements, keys, *, now=None, per_settlement=False):
     the sums are ``{settlement id: {key: int}}`` instead, one per unchanged
     settlement with a stored figure.
     """
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    state = live_state()
-    if state is None or state.reference_date != today or state.changes_seen_until is None:
+    basis = stored_basis(settlements, now=now) if basis is _UNSET else basis
+    if basis is None:
         return None
-    spec = period_containing(PeriodKind.YEAR, today)
-    period = Period.objects.filter(kind=spec.kind, start=spec.start, reference_date=today).first()
-    if period is None:
-        return None
-    lookback = datetime.timedelta(seconds=setting("DASHBOARD_CHANGE_LOOKBACK"))
-    changed = page_changes(changes_since(state, lookback), now=now)
-    live_ids = sorted(settlements.filter(pk__in=changed).values_list("pk", flat=True))
+    period, live_ids = basis
     rows = (
         SettlementFigure.objects.filter(period=period, key__in=keys, settlement__in=settlements)
         .exclude(settlement_id__in=live_ids)
@@ -158,7 +172,7 @@ def difference(total, part):
     return (total, part), lambda sums: sums[total] - sums[part]
 
 
-def stored_count(queryset, settlements, keys, combine, *, unrestricted):
+def stored_count(queryset, settlements, keys, combine, *, unrestricted, basis=_UNSET):
     """How many rows of ``queryset`` one list has, from today's stored figures.
 
     For a list whose rule a dashboard source also counts per settlement:
@@ -166,9 +180,10 @@ def stored_count(queryset, settlements, keys, combine, *, unrestricted):
     (``lambda sums: sums["a"] - sums["b"]``) over the settlements that did not
     change, and the rows of the changed ones are counted live from
     ``queryset`` (the list as filtered, which must keep only rows of
-    ``settlements``).  None when today's figures are not stored.
+    ``settlements``).  None when today's figures are not stored.  ``basis``: what
+    ``stored_basis(settlements)`` returned, when the caller asked already.
     """
-    stored = stored_today(settlements, keys)
+    stored = stored_today(settlements, keys, basis=basis)
     if stored is None:
         return None
     sums, live_ids = stored

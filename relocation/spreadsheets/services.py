@@ -83,11 +83,16 @@ def job_create(*, user, kind_key, upload):
     ImportUpload.objects.filter(
         job__created_at__lt=timezone.now() - datetime.timedelta(days=UPLOAD_KEEP_DAYS)
     ).delete()
+    _start_check(job)
+    return job
+
+
+def _start_check(job):
+    """Check a new job here, or on the job worker when its file is large."""
     if job.background:
         _enqueue("check", job)
     else:
         job_check(job)
-    return job
 
 
 def job_read_sheets(job, user):
@@ -123,10 +128,7 @@ def job_read_sheets(job, user):
     job.state = JobState.CANCELLED
     job.save(update_fields=["state"])
     upload.delete()
-    if new.background:
-        _enqueue("check", new)
-    else:
-        job_check(new)
+    _start_check(new)
     return new
 
 
