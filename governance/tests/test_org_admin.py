@@ -399,10 +399,9 @@ def test_the_work_list_page_reads_todays_stored_figures(client, world, settings)
         assert stored.exists(), key
         stored.update(value=F("value") + 100)
     client.force_login(world["official"])
-    from django.urls import reverse
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     with CaptureQueriesContext(connection) as ctx:
         page = client.get(reverse("admin:employment_worklists")).context["rows"]

@@ -91,11 +91,11 @@ def in_sheet(where, sheet):
     return _("工作表“%(sheet)s”%(where)s") % {"sheet": sheet, "where": where}
 
 
-def rows_text(numbers, sheets=(), template=None):
-    """「第3、4行」 for row ``numbers`` (``template``: the words around the list, with
-    %(rows)s, or a function of how many rows it lists), each sheet's rows named after it
-    when several ``sheets`` were read: 「工作表“一组”第3行；工作表“二组”第5、9行」."""
-    words = template if callable(template) else _rows_words(template)
+def rows_text(numbers, sheets=(), words=None):
+    """「第3、4行」 for row ``numbers`` (``words(count)``: the words around the list of
+    ``count`` rows, with %(rows)s), each sheet's rows named after it when several
+    ``sheets`` were read: 「工作表“一组”第3行；工作表“二组”第5、9行」."""
+    words = words or _row_words
     groups = []
     for number in numbers:
         sheet, row = sheet_row(number, sheets)
@@ -108,15 +108,8 @@ def rows_text(numbers, sheets=(), template=None):
     )
 
 
-def _rows_words(template):
-    """``rows_text``'s words for a count of rows: ``template``, or 「第%(rows)s行」."""
-
-    def words(count):
-        if template is not None:
-            return template
-        return ngettext("第%(rows)s行", "第%(rows)s行", count)
-
-    return words
+def _row_words(count):
+    return ngettext("第%(rows)s行", "第%(rows)s行", count)
 
 
 #: What reading a file notes beside the counts, shown by the preview: the plan's

@@ -134,7 +134,7 @@ def _row_numbers(numbers, sheets=(), shown=20, more=False):
     text = engine.rows_text(
         numbers[:shown],
         sheets,
-        template=lambda n: ngettext("第 %(rows)s 行", "第 %(rows)s 行", n),
+        words=lambda n: ngettext("第 %(rows)s 行", "第 %(rows)s 行", n),
     )
     if len(numbers) > shown or more:
         return _("%(rows)s等") % {"rows": text}
