@@ -218,7 +218,11 @@ def check_xlsx_archive(content):
 
 
 def read_xlsx(content, columns=None, pick=None):
+    """The data sheet of an .xlsx workbook; a large one is read in parts at once
+    (``sheetparts``), each checked first as a whole sheet is (``check_sheet_extent``)."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    from .sheetparts import read_in_parts
 
     check_xlsx_archive(content)
     check_shared_strings(content)
@@ -229,6 +233,14 @@ def read_xlsx(content, columns=None, pick=None):
         visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
 
         def load(index, top=None):
+            if top is None:
+                parts = read_in_parts(content, names[index], columns)
+                if parts is not None:
+                    data, merged, height = parts
+                    if height > max_rows + 1:
+                        raise FileRejected(too_many_rows(height - 1, max_rows))
+                    fill_vertical_merges(data, merged)
+                    return data
             check_sheet_extent(content, names[index], columns)
             sheet = workbook.get_sheet_by_name(names[index])
             if sheet.total_height > max_rows + 1:
@@ -562,16 +574,27 @@ def _within_bounds(archive, member, max_row, max_column, max_cells):
 
     False says nothing about the sheet, only that it must be scanned cell by cell.
     """
+    try:
+        for _chunk in _checked_chunks(archive, member, max_row, max_column, max_cells):
+            pass
+    except _Irregular:
+        return False
+    return True
+
+
+def _checked_chunks(archive, member, max_row, max_column, max_cells):
+    """The part's chunks (``_tag_chunks``), each once the bounded scan has found every cell
+    tag in it plain and within the bounds; ``_Irregular`` at the first where it has not."""
     pattern = None
     for head in _tag_chunks(archive, member):
         if pattern is None:
             bounds = _bounds(head, max_row, max_column, max_cells)
             if bounds is None:
-                return False
+                raise _Irregular
             pattern = _outside(*bounds)
         if pattern.search(head) or PREFIXED_CELL_START.search(head):
-            return False
-    return True
+            raise _Irregular
+        yield head
 
 
 def _quick_scan(archive, member, reached):

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from communities.models import Person
-from relocation.spreadsheets import reading
+from relocation.spreadsheets import reading, sheetparts
 from relocation.spreadsheets.models import ImportJob, ImportUpload
 
 from . import hostile_xlsx
@@ -26,10 +26,12 @@ from .helpers import ROSTER_HEADERS, person_row, xlsx_bytes
 ROOT = Path(__file__).resolve().parents[3]
 
 CHILD = """
-import json, resource, sys
+import json, os, resource, sys
 import django
 django.setup()
-from relocation.spreadsheets import reading
+from relocation.spreadsheets import reading, sheetparts
+if os.environ.get("SHEETPARTS_FROM"):
+    sheetparts.PARTS_FROM = int(os.environ["SHEETPARTS_FROM"])
 from relocation.spreadsheets.tests import hostile_xlsx
 
 builder, args, guard = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "on"
@@ -47,6 +49,14 @@ except reading.FileRejected as exc:
 else:
     print(json.dumps({"rows": len(sheet.rows), "bytes": len(content)}))
 """
+
+
+@pytest.fixture(autouse=True, params=["whole", "in-parts"])
+def read_way(request, monkeypatch):
+    """Every file is read both ways: whole, and as a large sheet is, in parts (``sheetparts``)."""
+    if request.param == "in-parts":
+        monkeypatch.setattr(sheetparts, "PARTS_FROM", 0)
+        monkeypatch.setenv("SHEETPARTS_FROM", "0")
 
 
 def read_in_child(builder, *args, guard=True, **env):
