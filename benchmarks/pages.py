@@ -80,7 +80,7 @@ def last_page(user, url, params):
 
 
 def scenarios(users):
-    worklists = reverse("admin:employment_worklists")
+    worklists = reverse("worklists")
     households = reverse("admin:communities_household_changelist")
     people = reverse("admin:communities_person_changelist")
     for level in ("county", "prefecture", "province", "worker"):

@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
@@ -282,52 +281,6 @@ class EmploymentRecordAdmin(PersonColumnsMixin, ScopedExportMixin, EmploymentAdm
     @admin.display(description=_("用工主体"))
     def employer_display(self, obj):
         return obj.employer_label or "—"
-
-    def get_urls(self):
-        urls = super().get_urls()
-        own = [
-            path(
-                "worklists/",
-                self.admin_site.admin_view(self.worklists_view),
-                name="employment_worklists",
-            )
-        ]
-        return own + urls
-
-    def worklists_view(self, request):
-        """工作清单: the lists a worker acts on every week, counted in the user's scope:
-        employment's four, and those other apps add (``communities.plugins.work_lists``)."""
-        user = request.user
-        if not (
-            user.has_perm("communities.view_person") or user.has_perm("communities.view_household")
-        ):
-            raise PermissionDenied
-        today = timezone.localdate()
-        on_raw = request.GET.get("on")
-        on_date = parse_on_date(on_raw) if on_raw else today
-        if on_date is None:
-            messages.error(
-                request,
-                _("日期“%(value)s”无效，请按“年-月-日”填写，如 2025-12-31。") % {"value": on_raw},
-            )
-            on_date = today
-        chosen, on_date = on_date, reference_date_for(user, on_date, today)
-        announce_reference_date(request, chosen, on_date)
-        years = income_years()
-        year_raw = request.GET.get("year", "")
-        year = int(year_raw) if year_raw.isdigit() and int(year_raw) in years else None
-        year = year or default_income_year(years, today)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("工作清单"),
-            "app_label": self.opts.app_label,
-            # Employment's own lists, then those other apps add (``communities.plugins``).
-            "rows": work_lists(user, on_date, year) + plugin_work_lists.rows(request, on_date),
-            "on_date": on_date,
-            "year": year,
-            "years": years,
-        }
-        return TemplateResponse(request, "admin/employment/worklists.html", context)
 
 
 class EmploymentRecordInline(ScopedAdminMixin, admin.TabularInline):
@@ -620,3 +573,40 @@ person_page.add(
     list_filters=(PersonEmploymentFilter,),
     export_resources=(PersonEmploymentResource,),
 )
+
+
+def worklists_view(request):
+    """工作清单 (``/admin/worklists/``, the URL named ``worklists``): the lists a worker acts
+    on every week, counted in the user's scope: employment's four, and those other apps add
+    (``communities.plugins.work_lists``).  Served beside the admin site, not under
+    就业台账's URL, so that the side menu marks no list as the page open."""
+    user = request.user
+    if not (
+        user.has_perm("communities.view_person") or user.has_perm("communities.view_household")
+    ):
+        raise PermissionDenied
+    today = timezone.localdate()
+    on_raw = request.GET.get("on")
+    on_date = parse_on_date(on_raw) if on_raw else today
+    if on_date is None:
+        messages.error(
+            request,
+            _("日期“%(value)s”无效，请按“年-月-日”填写，如 2025-12-31。") % {"value": on_raw},
+        )
+        on_date = today
+    chosen, on_date = on_date, reference_date_for(user, on_date, today)
+    announce_reference_date(request, chosen, on_date)
+    years = income_years()
+    year_raw = request.GET.get("year", "")
+    year = int(year_raw) if year_raw.isdigit() and int(year_raw) in years else None
+    year = year or default_income_year(years, today)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("工作清单"),
+        # Employment's own lists, then those other apps add (``communities.plugins``).
+        "rows": work_lists(user, on_date, year) + plugin_work_lists.rows(request, on_date),
+        "on_date": on_date,
+        "year": year,
+        "years": years,
+    }
+    return TemplateResponse(request, "admin/worklists.html", context)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from employment.admin import worklists_view
 from relocation import content_security
 
 urlpatterns = [
@@ -11,6 +12,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("relocation.accounts.urls")),
     path("admin/imports/", include("relocation.spreadsheets.urls")),
+    path("admin/worklists/", admin.site.admin_view(worklists_view), name="worklists"),
+    # Where the 工作清单 was until 2026-12 (bookmarks, links in old exports and mail).
+    path(
+        "admin/employment/employmentrecord/worklists/",
+        RedirectView.as_view(pattern_name="worklists", query_string=True, permanent=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("relocation.api.urls")),
     path(content_security.REPORT_PATH.strip("/") + "/", content_security.report, name="csp_report"),

@@ -80,7 +80,7 @@ def pages(world):  # noqa: F811
         (world.admin, "/admin/jsi18n/"),
         (world.county, "/admin/communities/household/"),
         (world.county, f"/admin/communities/person/{head.pk}/change/"),
-        (world.county, "/admin/employment/worklists/"),
+        (world.county, "/admin/worklists/"),
         (world.worker, "/admin/communities/person/"),
         (world.county, "/dashboard/"),
         (world.county, "/dashboard/522301/"),

@@ -371,15 +371,13 @@ def check_other_admin_pages(client, user):
             continue
         if _has_args(pattern):
             continue
-        expected = 200
-        if name == "admin:employment_worklists":
-            may = user.has_perm("communities.view_person") or user.has_perm(
-                "communities.view_household"
-            )
-            expected = 200 if may else 403
-        response = _check(client, reverse(name), expected, (user.username, name))
-        if name == "admin:employment_worklists" and expected == 200:
-            check_work_lists(client, user, response.context["rows"])
+        _check(client, reverse(name), 200, (user.username, name))
+    may = user.has_perm("communities.view_person") or user.has_perm("communities.view_household")
+    response = _check(
+        client, reverse("worklists"), 200 if may else 403, (user.username, "工作清单")
+    )
+    if may:
+        check_work_lists(client, user, response.context["rows"])
     for app_label in {m._meta.app_label for m in admin.site._registry}:
         expected = 200 if admin.site.get_app_list(request, app_label) else 404
         url = reverse("admin:app_list", args=[app_label])
@@ -445,6 +443,7 @@ MATRIX_URLS = {
     "spreadsheets:errors",
     "admin:app_list",
     "admin:communities_household_suggest_number",
+    "worklists",
 }
 
 

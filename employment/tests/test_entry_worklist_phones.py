@@ -90,7 +90,7 @@ def test_permitted_official_sees_the_household_phone_and_it_is_audited(
 
 def test_the_work_list_page_leads_to_lists_with_the_phone(client, world, jobs):
     client.force_login(world.worker)
-    page = client.get(reverse("admin:employment_worklists"))
+    page = client.get(reverse("worklists"))
     # The lists of households and people (a 监测对象 or 诉求 list has no phone column).
     urls = [
         row["url"]

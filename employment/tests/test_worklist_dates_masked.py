@@ -24,7 +24,7 @@ from relocation.dashboards.periods import PeriodKind, period_containing
 
 pytestmark = pytest.mark.django_db
 
-WORKLISTS = reverse("admin:employment_worklists")
+WORKLISTS = reverse("worklists")
 
 
 def _month_end(day):

@@ -31,7 +31,7 @@ from relocation.dashboards.periods import income_year
 
 pytestmark = pytest.mark.django_db
 
-WORKLISTS = reverse("admin:employment_worklists")
+WORKLISTS = reverse("worklists")
 EMPLOYMENT_KEYS = ("zero_employment", "unemployed", "ended_30d")
 COUNTED = (*EMPLOYMENT_KEYS, "below_line")
 

@@ -185,7 +185,7 @@ def test_filters_combine_with_settlement_and_search(client, world, jobs):
 
 # --- the work-list page ------------------------------------------------------------------
 
-WORKLISTS = reverse("admin:employment_worklists")
+WORKLISTS = reverse("worklists")
 
 
 EMPLOYMENT_LISTS = ("zero_employment", "unemployed", "below_line", "ended_30d")
@@ -376,7 +376,25 @@ def test_below_line_for_a_year_without_lines_is_empty(client, world, jobs):
 def test_every_admin_page_links_to_the_work_lists(client, world):
     from django.urls import reverse
 
-    link = reverse("admin:employment_worklists")
+    link = reverse("worklists")
     client.force_login(world.worker)
     assert f'href="{link}"' in client.get(reverse("admin:index")).content.decode()
     assert client.get(link).status_code == 200
+
+
+def test_the_work_lists_have_their_own_address_and_the_old_one_leads_there(client, world):
+    client.force_login(world.county)
+    assert WORKLISTS == "/admin/worklists/"
+    old = "/admin/employment/employmentrecord/worklists/?on=2025-06-30&year=2024"
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response.url == "/admin/worklists/?on=2025-06-30&year=2024"
+    page = client.get(response.url).content.decode()
+    # The side menu marks no list as the page open (it marked 就业台账 under the old address).
+    assert 'aria-current="page"' not in page and "current-model" not in page
+    assert "工作清单" in page
+
+
+def test_the_work_lists_address_asks_a_visitor_to_sign_in(client):
+    response = client.get(WORKLISTS)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))

@@ -440,7 +440,7 @@ def test_the_work_list_page_lists_overdue_records_and_open_alerts_in_scope(
     """兴义市's official: A and B past their 15 days on day 16 (not on day 14), A's alert
     open; 钟山区's official: C and C's alert.  Each count is the linked list's rows.  (The
     counts of today read the stored figures: ``test_..._reads_todays_stored_figures``.)"""
-    worklists = reverse("admin:employment_worklists")
+    worklists = reverse("worklists")
 
     def work_rows(user, on):
         client.force_login(user)
@@ -484,7 +484,7 @@ def test_the_work_list_page_reads_todays_stored_monitoring_figures(
 
     settings.DASHBOARD_CHANGE_LOOKBACK = 0
     refresh_live(full=True)
-    worklists = reverse("admin:employment_worklists")
+    worklists = reverse("worklists")
     client.force_login(gov.admin)
 
     def counts():

@@ -338,10 +338,7 @@ def _work_rows(client, user, **params):
     from django.urls import reverse
 
     client.force_login(user)
-    rows = {
-        row["key"]: row
-        for row in client.get(reverse("admin:employment_worklists"), params).context["rows"]
-    }
+    rows = {row["key"]: row for row in client.get(reverse("worklists"), params).context["rows"]}
     for row in rows.values():
         if row["url"] is None:  # 低于监测线 without a monitoring line: nothing to list
             continue
@@ -404,7 +401,7 @@ def test_the_work_list_page_reads_todays_stored_figures(client, world, settings)
     from django.urls import reverse
 
     with CaptureQueriesContext(connection) as ctx:
-        page = client.get(reverse("admin:employment_worklists")).context["rows"]
+        page = client.get(reverse("worklists")).context["rows"]
     counts = {row["key"]: row["count"] for row in page}
     assert (counts["pairing_unvisited"], counts["petitions_overdue"]) == (101, 101)
     # Whether today's figures are stored, and which settlements changed since, is asked

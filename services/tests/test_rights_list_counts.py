@@ -184,7 +184,7 @@ def test_each_page_is_read_from_its_settlements(client, world, stored, monkeypat
     assert pages == in_order
 
 
-WORKLISTS = reverse("admin:employment_worklists")
+WORKLISTS = reverse("worklists")
 
 
 def work_count(client, user, **params):

@@ -85,7 +85,7 @@ def test_admin_screens_have_no_violations(live_server, page, figures):
         "person list": "/admin/communities/person/",
         "person change": f"/admin/communities/person/{p2.pk}/change/",
         "person history": f"/admin/communities/person/{p2.pk}/history/",
-        "work lists": "/admin/employment/worklists/",
+        "work lists": "/admin/worklists/",
         "settlement change": f"/admin/communities/settlement/{figures.s1.pk}/change/",
         "not found": "/admin/communities/household/999999999/change/",
     }
