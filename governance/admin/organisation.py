@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
 from communities.models import Household, Settlement
 from communities.plugins import household_page, work_lists
+from communities.scope import get_scope
 from communities.worklists import work_row
-from relocation.dashboards.live import figure
+from relocation.dashboards.live import figure, stored_count, stored_counts
 
 from ..models.organisation import (
     OPEN_FOLLOW_UP,
@@ -294,6 +295,23 @@ class HouseholdPairingFilter(admin.SimpleListFilter):
         if self.value() == "unvisited":
             return unvisited_households(queryset)
         return queryset
+
+    #: The dashboards' stored figure that counts the same households (the 工作清单 reads
+    #: it too): the list's count from it (``communities.admin_scope.CountedChangeList``).
+    stored_figure = figure("pairings_unvisited")
+
+    def stored_count(self, request, settlements, queryset):
+        return self._stored(stored_count, request, settlements, queryset)
+
+    def stored_counts(self, request, settlements, queryset):
+        return self._stored(stored_counts, request, settlements, queryset)
+
+    def _stored(self, count, request, settlements, queryset):
+        if self.value() != "unvisited":
+            return None
+        keys, combine = self.stored_figure
+        unrestricted = get_scope(request.user).unrestricted
+        return count(queryset, settlements, keys, combine, unrestricted=unrestricted)
 
 
 def _paired():

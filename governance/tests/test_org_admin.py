@@ -408,3 +408,39 @@ def test_the_work_list_page_reads_todays_stored_figures(client, world, settings)
     # once by employment's lists and once for all the others', not once per list.
     periods = [q["sql"] for q in ctx.captured_queries if 'FROM "dashboards_period"' in q["sql"]]
     assert len(periods) == 2, periods
+
+
+def test_the_household_list_of_unvisited_pairings_is_counted_from_todays_figure(
+    client, world, settings
+):
+    """结对户超过N天未走访 on the household list: when nothing else narrows it, its count is
+    today's stored figure (corrected live for settlements changed since), as the 工作清单's."""
+    from django.db.models import F
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from relocation.dashboards.engine import refresh_live
+    from relocation.dashboards.models import Period, SettlementFigure
+
+    settings.DASHBOARD_CHANGE_LOOKBACK = 0
+    refresh_live(full=True)
+    households = reverse("admin:communities_household_changelist")
+    client.force_login(world["official"])
+
+    def listed(query):
+        cl = client.get(households + query).context["cl"]
+        return cl.result_count, {h.number for h in cl.result_list}
+
+    assert listed("?pairing=unvisited") == (1, {"H1000001"})
+    period = Period.objects.get(kind="year", start=datetime.date(timezone.localdate().year, 1, 1))
+    SettlementFigure.objects.filter(
+        period=period, settlement=world["s1"], key="pairings_unvisited"
+    ).update(value=F("value") + 100)
+    assert listed("?pairing=unvisited") == (101, {"H1000001"})  # read from the figure
+    assert listed("?pairing=unvisited&q=H1000001") == (1, {"H1000001"})  # narrowed: counted
+    assert listed("?pairing=none")[0] == len(listed("?pairing=none")[1])  # no figure: counted
+    # A visit marks 一号 changed: its households are counted live again.
+    Visit.objects.create(
+        household=world["h1"], cadre=world["c1"], visited_on=today(), way=VisitWay.HOME
+    )
+    assert listed("?pairing=unvisited") == (0, set())
