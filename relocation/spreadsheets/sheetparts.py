@@ -20,6 +20,7 @@ part calamine cannot read.
 """
 
 import io
+import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -75,7 +76,8 @@ def read_in_parts(content, sheet_name, columns=None):
         others = [
             (i.filename, archive.read(i)) for i in archive.infolist() if _kept(i.filename, member)
         ]
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # A thread per core (at least two: the scan holds one core while calamine reads).
+        with ThreadPoolExecutor(max_workers=max(2, min(PARTS, os.cpu_count() or 2))) as pool:
             futures = []
             try:
                 for part in _parts(archive, member, others, sheet_limits(columns)):
