@@ -108,6 +108,12 @@ def scenarios(users):
             people,
             {"employment": "unemployed"},
         )
+        yield (
+            f"household list pairing=unvisited {level}",
+            level,
+            households,
+            {"pairing": "unvisited"},
+        )
         # The middle and the last page of the longest of them (its count is exact:
         # stored figures).
         complete = {"rights": "complete"}
