@@ -32,9 +32,12 @@ SHEET_DATA = b"<sheetData>"
 ROW_START = b'<row r="'
 ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?<worksheet[\s>]")
 PART_END = b"</sheetData></worksheet>"
-#: How many parts: more than the two cores, so that the last part calamine reads
-#: after the scan has ended is a small one.
+#: How many parts at most: more than the two cores, so that the last part calamine
+#: reads after the scan has ended is a small one.
 PARTS = 6
+#: Each part's copy of the workbook has the shared strings, which calamine reads
+#: again for each: a part holds at least this many times their size of sheet XML.
+PART_PER_SHARED = 4
 
 
 #: Members of the workbook its parts' copies leave out: the other sheets, and what
@@ -99,12 +102,15 @@ def read_in_parts(content, sheet_name, columns=None):
 
 def _parts(archive, member, others, limits):
     """Up to ``PARTS`` parts of ``member``, each an in-memory workbook's bytes, yielded as
-    soon as it is complete and checked: cut at the first row start tag after each
-    ``1/PARTS`` of the part's bytes (fewer parts where the sheet has fewer rows)."""
+    soon as it is complete and checked: cut at the first row start tag after each equal
+    share of the part's bytes.  Fewer parts where the shared strings are large beside the
+    sheet (``PART_PER_SHARED``), or the sheet has fewer rows."""
     from .reading import _checked_chunks
 
     size = archive.getinfo(member).file_size
-    targets = [size * k // PARTS for k in range(1, PARTS)]
+    shared = sum(len(data) for name, data in others if name.lower().endswith("sharedstrings.xml"))
+    count = max(2, min(PARTS, size // max(1, PART_PER_SHARED * shared)))
+    targets = [size * k // count for k in range(1, count)]
     writing, offset, head = _Workbook(others, member), 0, None
     for chunk in _checked_chunks(archive, member, *limits):
         start, offset = offset, offset + len(chunk)

@@ -212,3 +212,25 @@ def test_every_part_reads_the_shared_strings(parts, monkeypatch):
     assert len(parts.given) == sheetparts.PARTS and parts.whole == 0
     assert in_parts.rows == read_whole(content, monkeypatch).rows
     assert in_parts.rows[-1] == (699, ["第49户", 699.5, True])
+
+
+def test_large_shared_strings_make_fewer_parts(parts, monkeypatch):
+    """Each part's copy has the shared strings, which calamine reads again for each part."""
+    strings = "".join(f"<si><t>{'贵州省黔西南州兴义市' * 8}{n}</t></si>" for n in range(400))
+    table = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="400" uniqueCount="400">{strings}</sst>'
+    )
+    body = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>{n - 1}</v></c></row>' for n in range(1, 401)
+    )
+    sheet = hostile_xlsx.sheet_xml([], None).replace(
+        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
+    )
+    assert len(sheet) < 4 * len(table.encode())  # the strings outweigh the sheet
+    content = hostile_xlsx.workbook(sheet, shared_strings=table)
+    in_parts = reading.read(content, "xlsx", columns=32)
+    assert len(parts.given) == 2 and parts.whole == 0
+    assert in_parts.rows == read_whole(content, monkeypatch).rows
+    assert in_parts.rows[-1] == (400, [f"{'贵州省黔西南州兴义市' * 8}399"])
