@@ -60,6 +60,23 @@ def saved(workbook):
     return buffer.getvalue()
 
 
+def with_rows(body, shared=None):
+    """An .xlsx whose sheet holds ``body`` (its row elements), with the shared strings
+    ``shared`` (a list) if given."""
+    sheet = hostile_xlsx.sheet_xml([], None).replace(
+        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
+    )
+    table = None
+    if shared is not None:
+        items = "".join(f"<si><t>{text}</t></si>" for text in shared)
+        table = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(shared)}" uniqueCount="{len(shared)}">{items}</sst>'
+        )
+    return hostile_xlsx.workbook(sheet, shared_strings=table)
+
+
 def county_workbook(write_only=False):
     """A county's workbook as Excel/WPS or a streaming writer keeps it: an instructions
     sheet first, a title above the header, values of every type, blank and wide rows,
@@ -124,10 +141,7 @@ def test_rows_that_start_right_of_the_first_parts_columns_are_placed(parts, monk
 def test_rows_out_of_order_across_a_cut_are_read_whole(parts, monkeypatch):
     body = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 60))
     body += '<row r="2"><c r="B2"><v>22</v></c></row>'  # row 2 again, at the end
-    sheet = hostile_xlsx.sheet_xml([], None).replace(
-        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
-    )
-    content = hostile_xlsx.workbook(sheet)
+    content = with_rows(body)
     in_parts = reading.read(content, "xlsx", columns=32)
     assert parts.given and parts.whole == 1  # tried in parts, then read whole
     assert in_parts.rows == read_whole(content, monkeypatch).rows
@@ -146,10 +160,7 @@ def test_a_cell_beyond_the_limits_in_a_late_part_is_never_given_to_calamine(part
 def test_a_cell_the_bounded_scan_cannot_place_sends_the_sheet_to_the_full_guard(parts, monkeypatch):
     body = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 600))
     body += '<row r="600"><c><v>1</v></c><c><v>2</v></c></row>'  # cells without r
-    sheet = hostile_xlsx.sheet_xml([], None).replace(
-        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
-    )
-    content = hostile_xlsx.workbook(sheet)
+    content = with_rows(body)
     in_parts = reading.read(content, "xlsx", columns=32)
     assert parts.given and not any(b"<c><v>" in part for part in parts.given)
     assert parts.whole == 1
@@ -193,21 +204,12 @@ def test_no_part_is_empty_and_every_row_is_in_one_part(parts):
 
 
 def test_every_part_reads_the_shared_strings(parts, monkeypatch):
-    strings = "".join(f"<si><t>第{n}户</t></si>" for n in range(50))
-    table = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        f'count="50" uniqueCount="50">{strings}</sst>'
-    )
     body = "".join(
         f'<row r="{n}"><c r="A{n}" t="s"><v>{n % 50}</v></c><c r="B{n}"><v>{n}.5</v></c>'
         f'<c r="C{n}" t="b"><v>{n % 2}</v></c></row>'
         for n in range(1, 700)
     )
-    sheet = hostile_xlsx.sheet_xml([], None).replace(
-        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
-    )
-    content = hostile_xlsx.workbook(sheet, shared_strings=table)
+    content = with_rows(body, [f"第{n}户" for n in range(50)])
     in_parts = reading.read(content, "xlsx", columns=32)
     assert len(parts.given) == sheetparts.PARTS and parts.whole == 0
     assert in_parts.rows == read_whole(content, monkeypatch).rows
@@ -216,20 +218,13 @@ def test_every_part_reads_the_shared_strings(parts, monkeypatch):
 
 def test_large_shared_strings_make_fewer_parts(parts, monkeypatch):
     """Each part's copy has the shared strings, which calamine reads again for each part."""
-    strings = "".join(f"<si><t>{'贵州省黔西南州兴义市' * 8}{n}</t></si>" for n in range(400))
-    table = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        f'count="400" uniqueCount="400">{strings}</sst>'
-    )
+    strings = [f"{'贵州省黔西南州兴义市' * 8}{n}" for n in range(400)]
     body = "".join(
         f'<row r="{n}"><c r="A{n}" t="s"><v>{n - 1}</v></c></row>' for n in range(1, 401)
     )
-    sheet = hostile_xlsx.sheet_xml([], None).replace(
-        "<sheetData></sheetData>", f"<sheetData>{body}</sheetData>"
-    )
-    assert len(sheet) < 4 * len(table.encode())  # the strings outweigh the sheet
-    content = hostile_xlsx.workbook(sheet, shared_strings=table)
+    # The strings outweigh the sheet: less than four times their size each.
+    assert len(body) < sheetparts.PART_PER_SHARED * len("".join(strings).encode())
+    content = with_rows(body, strings)
     in_parts = reading.read(content, "xlsx", columns=32)
     assert len(parts.given) == 2 and parts.whole == 0
     assert in_parts.rows == read_whole(content, monkeypatch).rows
