@@ -34,11 +34,10 @@ from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
 from communities.worklists import may_view, row
 from relocation.dashboards.live import (
+    CountedFromFigures,
     difference,
     figure,
     live_part,
-    stored_count,
-    stored_counts,
     stored_today,
 )
 from relocation.dashboards.periods import income_year
@@ -110,7 +109,7 @@ def announce_reference_date(request, chosen, used):
         )
 
 
-class EmploymentListFilter(admin.SimpleListFilter):
+class EmploymentListFilter(CountedFromFigures, admin.SimpleListFilter):
     """``?employment=<list>[&on=YYYY-MM-DD]``: one rule of ``lists`` on a date."""
 
     title = _("就业情况")
@@ -140,29 +139,6 @@ class EmploymentListFilter(admin.SimpleListFilter):
     def on_date(self):
         """The date the list is counted on (see ``reference_date_for``); None if invalid."""
         return self.used_date
-
-    #: value → (keys, combine): the list's count from the dashboards' stored figures
-    #: of ``keys`` per settlement, where a source counts the same rows.
-    from_figures = {}
-
-    def figures(self, value):
-        return self.from_figures.get(value)
-
-    def stored_count(self, request, settlements, queryset):
-        """Today's list counted from today's figures (``CountedChangeList``), else None."""
-        return self._stored(stored_count, request, settlements, queryset)
-
-    def stored_counts(self, request, settlements, queryset):
-        """The same per settlement (``{settlement id: rows}``), else None."""
-        return self._stored(stored_counts, request, settlements, queryset)
-
-    def _stored(self, count, request, settlements, queryset):
-        figures = self.figures(self.value())
-        if figures is None or self.on_date() != timezone.localdate():
-            return None
-        keys, combine = figures
-        unrestricted = get_scope(request.user).unrestricted
-        return count(queryset, settlements, keys, combine, unrestricted=unrestricted)
 
     def queryset(self, request, queryset):
         value = self.value()

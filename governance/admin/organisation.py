@@ -20,9 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
 from communities.models import Household, Settlement
 from communities.plugins import household_page, work_lists
-from communities.scope import get_scope
 from communities.worklists import work_row
-from relocation.dashboards.live import figure, stored_count, stored_counts
+from relocation.dashboards.live import CountedFromFigures, figure
 
 from ..models.organisation import (
     OPEN_FOLLOW_UP,
@@ -277,7 +276,7 @@ class VisitAdmin(GovernanceAdmin):
         return (obj.needs[:30] + "…") if len(obj.needs) > 30 else (obj.needs or "—")
 
 
-class HouseholdPairingFilter(admin.SimpleListFilter):
+class HouseholdPairingFilter(CountedFromFigures, admin.SimpleListFilter):
     """Household work lists: no open pairing; paired but not visited in N days."""
 
     title = _("结对帮扶")
@@ -296,22 +295,8 @@ class HouseholdPairingFilter(admin.SimpleListFilter):
             return unvisited_households(queryset)
         return queryset
 
-    #: The dashboards' stored figure that counts the same households (the 工作清单 reads
-    #: it too): the list's count from it (``communities.admin_scope.CountedChangeList``).
-    stored_figure = figure("pairings_unvisited")
-
-    def stored_count(self, request, settlements, queryset):
-        return self._stored(stored_count, request, settlements, queryset)
-
-    def stored_counts(self, request, settlements, queryset):
-        return self._stored(stored_counts, request, settlements, queryset)
-
-    def _stored(self, count, request, settlements, queryset):
-        if self.value() != "unvisited":
-            return None
-        keys, combine = self.stored_figure
-        unrestricted = get_scope(request.user).unrestricted
-        return count(queryset, settlements, keys, combine, unrestricted=unrestricted)
+    #: The dashboards' figure that counts the same households (its 工作清单 row too).
+    from_figures = {"unvisited": figure("pairings_unvisited")}
 
 
 def _paired():
@@ -372,7 +357,7 @@ def _organisation_work_lists(request, on_date):
         % {"days": days},
         unvisited_households,
         {"pairing": "unvisited"},
-        stored=figure("pairings_unvisited"),
+        stored=HouseholdPairingFilter.from_figures["unvisited"],
         on_date=timezone.localdate(),
     )
     yield work_row(

@@ -12,6 +12,8 @@ from django.db import OperationalError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from communities.scope import get_scope
+
 from .engine import changed_settlements, changes_since, history_counts, refresh_live, setting
 from .models import LiveState, Period, SettlementFigure
 from .periods import PeriodKind, period_containing
@@ -226,6 +228,41 @@ def stored_counts(queryset, settlements, keys, combine, *, unrestricted):
         )
         counts.update((settlement, rows) for settlement, rows in live_rows if rows)
     return counts
+
+
+class CountedFromFigures:
+    """A list filter (mixin) whose lists a dashboard source also counts per settlement:
+    ``communities.admin_scope.CountedChangeList`` asks its ``stored_count`` /
+    ``stored_counts`` for the list's count from today's figures (None: count the rows).
+
+    ``from_figures``: value → ``(keys, combine)`` (``figure``, ``difference``); a filter
+    whose figures depend on more than the value overrides ``figures``, and one counted
+    on a date other than today overrides ``on_date``.
+    """
+
+    from_figures = {}
+
+    def figures(self, value):
+        return self.from_figures.get(value)
+
+    def on_date(self):
+        return timezone.localdate()
+
+    def stored_count(self, request, settlements, queryset):
+        """Today's list counted from today's figures, else None."""
+        return self._stored(stored_count, request, settlements, queryset)
+
+    def stored_counts(self, request, settlements, queryset):
+        """The same per settlement (``{settlement id: rows}``), else None."""
+        return self._stored(stored_counts, request, settlements, queryset)
+
+    def _stored(self, count, request, settlements, queryset):
+        figures = self.figures(self.value())
+        if figures is None or self.on_date() != timezone.localdate():
+            return None
+        keys, combine = figures
+        unrestricted = get_scope(request.user).unrestricted
+        return count(queryset, settlements, keys, combine, unrestricted=unrestricted)
 
 
 def ensure_fresh(*, now=None):

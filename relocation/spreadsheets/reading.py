@@ -233,21 +233,20 @@ def read_xlsx(content, columns=None, pick=None):
         visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
 
         def load(index, top=None):
+            parts = read_in_parts(content, names[index], columns) if top is None else None
+            if parts is None:
+                check_sheet_extent(content, names[index], columns)
+                sheet = workbook.get_sheet_by_name(names[index])
+                height = sheet.total_height
+            else:
+                data, merged, height = parts
+            if height > max_rows + 1:
+                raise FileRejected(too_many_rows(height - 1, max_rows))
+            if parts is None:
+                data = sheet.to_python(skip_empty_area=False, nrows=top)
+                merged = sheet.merged_cell_ranges or ()
             if top is None:
-                parts = read_in_parts(content, names[index], columns)
-                if parts is not None:
-                    data, merged, height = parts
-                    if height > max_rows + 1:
-                        raise FileRejected(too_many_rows(height - 1, max_rows))
-                    fill_vertical_merges(data, merged)
-                    return data
-            check_sheet_extent(content, names[index], columns)
-            sheet = workbook.get_sheet_by_name(names[index])
-            if sheet.total_height > max_rows + 1:
-                raise FileRejected(too_many_rows(sheet.total_height - 1, max_rows))
-            data = sheet.to_python(skip_empty_area=False, nrows=top)
-            if top is None:
-                fill_vertical_merges(data, sheet.merged_cell_ranges or ())
+                fill_vertical_merges(data, merged)
             return data
 
         return (pick or _picker(None, ()))(sheet_order(names, visible), load, names)

@@ -24,6 +24,7 @@ import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 #: A worksheet part at least this large (uncompressed) is read in parts.
 PARTS_FROM = 8 * 2**20
@@ -168,28 +169,36 @@ def _read_part(buffer, sheet_name):
         raise
 
 
+class _Part(NamedTuple):
+    """What a part's sheet gave, its rows made Python's (calamine's copy let go)."""
+
+    start: tuple | None  # (row, column) of its first cell; None: no cell
+    end: tuple | None
+    rows: list  # from ``start``
+    height: int
+    merged: tuple
+
+
 def _rows(sheet):
-    """(start, end, rows from the start, height, merged ranges) of a part's sheet."""
     rows = sheet.to_python(skip_empty_area=True) if sheet.start is not None else []
-    return sheet.start, sheet.end, rows, sheet.total_height, sheet.merged_cell_ranges or ()
+    return _Part(sheet.start, sheet.end, rows, sheet.total_height, sheet.merged_cell_ranges or ())
 
 
 def _joined(parts):
     """The parts' rows as the whole sheet's, or None when a part's rows do not all come
     after the previous parts' (a sheet whose rows are out of order)."""
-    width = max((end[1] + 1 for start, end, *_rest in parts if start is not None), default=0)
+    filled = [part for part in parts if part.start is not None]
+    width = max((part.end[1] + 1 for part in filled), default=0)
     rows = []
-    for start, end, part_rows, _height, _merged in parts:
-        if start is None:
-            continue
-        (top, left), right = start, end[1]
+    for part in filled:
+        (top, left), right = part.start, part.end[1]
         if top < len(rows):
             return None
         rows.extend([""] * width for _ in range(top - len(rows)))
         if left == 0 and right + 1 == width:
-            rows.extend(part_rows)
+            rows.extend(part.rows)
         else:
             pad_left, pad_right = [""] * left, [""] * (width - right - 1)
-            rows.extend(pad_left + row + pad_right for row in part_rows)
-    height = max(part[3] for part in parts)
-    return rows, parts[-1][4], height  # the part's tail, with its merged cells, went last
+            rows.extend(pad_left + row + pad_right for row in part.rows)
+    height = max(part.height for part in parts)
+    return rows, parts[-1].merged, height  # the sheet part's tail, with its merges, went last
