@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.models import Household, Person, Region, Settlement
+from communities.spreadsheets.people import people_in_area, person_of
 from employment import enums
 from employment.models import Employer, EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.columns import Column
@@ -96,10 +97,6 @@ class EmployerKind(SimpleKind):
         Column("notes", gettext_lazy("备注"), model_field=E("notes"), example=""),
     ]
     fields = Employer.EDIT_FIELDS
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
 
     def prepare(self, rows, plan, ctx):
         counties = {r.values.get("county") for r in rows} - {None, ""}
@@ -288,17 +285,9 @@ class EmploymentKind(SimpleKind):
         "notes",
     )
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def prepare(self, rows, plan, ctx):
-        ids = {r.values.get("id_number") for r in rows} - {None, ""}
-        people = {
-            p.id_number: p
-            for p in bulk_in(Person.objects.select_related("household"), "id_number", ids)
-        }
-        visible = [p for p in people.values() if ctx.settlement_visible(p.household.settlement_id)]
+        people = people_in_area(rows, ctx)
+        visible = list(people.values())
         names = {r.values.get("employer") for r in rows} - {None, ""}
         employers = bulk_in(Employer.objects.visible_to(ctx.user), "credit_code", names)
         employers += bulk_in(Employer.objects.visible_to(ctx.user), "name", names)
@@ -319,7 +308,7 @@ class EmploymentKind(SimpleKind):
         ):
             records.setdefault(r.person_id, []).append(r)
         return {
-            "people": {p.id_number: p for p in visible},
+            "people": people,
             "employers": by_label,
             "county_of": settlement_county,
             "records": records,
@@ -340,20 +329,8 @@ class EmploymentKind(SimpleKind):
 
     def values_of(self, row, state, plan, ctx):
         v = row.values
-        person = state["people"].get(v["id_number"])
+        person = person_of(self, row, state["people"], plan)
         if person is None:
-            plan.errors.add(
-                row.number,
-                self.column("id_number").header,
-                _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
-            )
-            return None
-        if v.get("name") and v["name"] != person.name:
-            plan.errors.add(
-                row.number,
-                self.column("name").header,
-                _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
-            )
             return None
         values = {k: v[k] for k in self.fields if k in v}
         values["person"] = person
@@ -499,10 +476,6 @@ class IncomeKind(SimpleKind):
         "household_size",
         "notes",
     )
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns if not c.export_only}]
 
     def prepare(self, rows, plan, ctx):
         numbers = {r.values.get("number") for r in rows} - {None, ""}

@@ -145,10 +145,6 @@ class SettlementKind(SimpleKind):
     )
     key_label = gettext_lazy("安置点编码")
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def prepare(self, rows, plan, ctx):
         codes = {r.values.get(k) for r in rows for k in ("county", "township")} - {None, ""}
         return {"regions": {r.code: r for r in bulk_in(Region.objects.all(), "code", codes)}}
@@ -299,10 +295,6 @@ class BuildingKind(SettlementChildKind):
     fields = ("settlement", "units", "floors", "housing_units", "head_name", "head_phone")
     key_label = gettext_lazy("安置点编码和楼栋")
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def new_object(self, key, values):
         return Building(name=key[1], **values)
 
@@ -345,10 +337,6 @@ class GridKind(SettlementChildKind):
     ]
     fields = ("settlement",)
     key_label = gettext_lazy("安置点编码和网格名称")
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
 
     def prepare(self, rows, plan, ctx):
         state = super().prepare(rows, plan, ctx)

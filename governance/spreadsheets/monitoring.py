@@ -96,10 +96,6 @@ class MonitoringRecordKind(SimpleKind):
     ]
     fields = ("category", "removed_on", "risk_eliminated", "state", "notes")
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns if not c.export_only}]
-
     def prepare(self, rows, plan, ctx):
         numbers = {r.values.get("number") for r in rows} - {None, ""}
         households = {h.number: h for h in bulk_in(Household.objects.all(), "number", numbers)}

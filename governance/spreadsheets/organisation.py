@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities.models import GridWorker, Household, Person, Settlement
+from communities.models import GridWorker, Household, Settlement
+from communities.spreadsheets.people import people_in_area, person_of
 from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
@@ -58,13 +59,9 @@ def _settlement_column(header=None, example="AZD522301001"):
 
 
 class GovernanceKind(SimpleKind):
-    """Shared by the kinds below: examples from the columns, settlements by code."""
+    """Shared by the kinds below: settlements and households by code and number."""
 
     scope_header = "settlement"
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns if not c.export_only}]
 
     def settlements(self, rows, ctx, key="settlement"):
         codes = {r.values.get(key) for r in rows} - {None, ""}
@@ -334,13 +331,7 @@ class PartyMemberSheet(GovernanceKind):
                 settlement__in=list(settlements.values())
             ).select_related("settlement")
         }
-        ids = {r.values.get("id_number") for r in rows} - {None, ""}
-        people = {
-            p.id_number: p
-            for p in bulk_in(Person.objects.select_related("household"), "id_number", ids)
-            if ctx.settlement_visible(p.household.settlement_id)
-        }
-        return {"settlements": settlements, "orgs": orgs, "people": people}
+        return {"settlements": settlements, "orgs": orgs, "people": people_in_area(rows, ctx)}
 
     def key_of(self, row):
         v = row.values
@@ -380,20 +371,8 @@ class PartyMemberSheet(GovernanceKind):
         values["organisation"] = org
         values["person"] = None
         if v.get("id_number"):
-            person = state["people"].get(v["id_number"])
+            person = person_of(self, row, state["people"], plan)
             if person is None:
-                plan.errors.add(
-                    row.number,
-                    self.column("id_number").header,
-                    _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
-                )
-                return None
-            if person.name != v["name"]:
-                plan.errors.add(
-                    row.number,
-                    self.column("name").header,
-                    _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
-                )
                 return None
             values["person"] = person
         return values

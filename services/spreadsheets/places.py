@@ -98,10 +98,6 @@ class SettlementRecordKind(SimpleKind):
     #: fields of the record a row sets (besides settlement and kind)
     fields = ()
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def record_key(self, obj, code):  # pragma: no cover
         raise NotImplementedError
 
@@ -416,10 +412,6 @@ class HonourSheet(SimpleKind):
     ]
     fields = ("awarded_on", "awarded_by", "notes")
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def prepare(self, rows, plan, ctx):
         numbers = {r.values.get("household") for r in rows} - {None, ""}
         households = {
@@ -590,10 +582,6 @@ class AssetIncomeSheet(SimpleKind):
         field_column(AssetIncome, "sharing", example="按户分红", width=20),
     ]
     fields = ("income", "distributed", "sharing")
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
 
     def prepare(self, rows, plan, ctx):
         codes = {r.values.get("settlement") for r in rows} - {None, ""}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from communities.masking import may_view_sensitive
 from communities.models import Household, Person
+from communities.spreadsheets.people import people_in_area, person_of
 from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
@@ -109,19 +110,13 @@ class BenefitRecordKind(SimpleKind):
     ]
     fields = ("end_date", "monthly_amount", "notes")
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def prepare(self, rows, plan, ctx):
-        ids = {r.values.get("id_number") for r in rows} - {None, ""}
-        people = bulk_in(Person.objects.select_related("household"), "id_number", ids)
-        visible = [p for p in people if ctx.settlement_visible(p.household.settlement_id)]
+        people = people_in_area(rows, ctx)
         records = {}
-        for r in bulk_in(BenefitRecord.objects.all(), "person_id", [p.pk for p in visible]):
+        for r in bulk_in(BenefitRecord.objects.all(), "person_id", [p.pk for p in people.values()]):
             records.setdefault(r.person_id, []).append(r)
         return {
-            "people": {p.id_number: p for p in visible},
+            "people": people,
             "records": records,
             "reveal": may_view_sensitive(ctx.user),
         }
@@ -141,20 +136,8 @@ class BenefitRecordKind(SimpleKind):
 
     def values_of(self, row, state, plan, ctx):
         v = row.values
-        person = state["people"].get(v["id_number"])
+        person = person_of(self, row, state["people"], plan)
         if person is None:
-            plan.errors.add(
-                row.number,
-                self.column("id_number").header,
-                _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
-            )
-            return None
-        if v.get("name") and v["name"] != person.name:
-            plan.errors.add(
-                row.number,
-                self.column("name").header,
-                _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
-            )
             return None
         if v["kind"] in HEALTH_KINDS and not state["reveal"]:
             plan.errors.add(
@@ -280,16 +263,13 @@ class TemporaryAssistanceKind(SimpleKind):
     ]
     fields = ("reason",)
 
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
-
     def prepare(self, rows, plan, ctx):
-        ids = {r.values.get("id_number") for r in rows} - {None, ""}
-        people = bulk_in(Person.objects.select_related("household"), "id_number", ids)
-        visible = [p for p in people if ctx.settlement_visible(p.household.settlement_id)]
-        payments = bulk_in(TemporaryAssistance.objects.all(), "person_id", [p.pk for p in visible])
-        return {"people": {p.id_number: p for p in visible}, "payments": payments}
+        people = people_in_area(rows, ctx)
+        ids = [p.pk for p in people.values()]
+        return {
+            "people": people,
+            "payments": bulk_in(TemporaryAssistance.objects.all(), "person_id", ids),
+        }
 
     def key_of(self, row):
         v = row.values
@@ -307,20 +287,8 @@ class TemporaryAssistanceKind(SimpleKind):
 
     def values_of(self, row, state, plan, ctx):
         v = row.values
-        person = state["people"].get(v["id_number"])
+        person = person_of(self, row, state["people"], plan)
         if person is None:
-            plan.errors.add(
-                row.number,
-                self.column("id_number").header,
-                _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
-            )
-            return None
-        if v.get("name") and v["name"] != person.name:
-            plan.errors.add(
-                row.number,
-                self.column("name").header,
-                _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
-            )
             return None
         values = {k: v[k] for k in self.fields if k in v}
         values["person"] = person
@@ -392,10 +360,6 @@ class HouseholdRightKind(SimpleKind):
         Column("notes", gettext_lazy("说明"), model_field=H("notes"), example=""),
     ]
     fields = ("state", "recorded_on", "notes")
-
-    @property
-    def examples(self):
-        return [{c.key: c.example for c in self.columns}]
 
     def prepare(self, rows, plan, ctx):
         numbers = {r.values.get("number") for r in rows} - {None, ""}

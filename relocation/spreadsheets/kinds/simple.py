@@ -19,6 +19,12 @@ class SimpleKind(Kind):
     key_header = ""  # the column duplicates are reported under
     key_label = ""
 
+    @property
+    def examples(self):
+        """The template's one example row: each column's ``example`` (an export-only
+        column is not in the template)."""
+        return [{c.key: c.example for c in self.columns if not c.export_only}]
+
     def prepare(self, rows, plan, ctx):
         return {}
 

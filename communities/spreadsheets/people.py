@@ -1,0 +1,44 @@
+"""The people a file of another kind names by ID number (待遇记录, 就业记录, 党员 …).
+
+Every such kind matches a row to a person registered in the user's area the same
+way, with the same messages: a person outside the area reads as one never
+registered, and a name that differs from the registered one is refused (a
+mistyped ID number would otherwise land on somebody else).
+"""
+
+from django.utils.translation import gettext as _
+
+from relocation.spreadsheets.engine import bulk_in
+
+from ..models import Person
+
+
+def people_in_area(rows, ctx, key="id_number"):
+    """{ID number: person} of the people the rows' ``key`` cells name whom the user's
+    area holds (with their households)."""
+    ids = {r.values.get(key) for r in rows} - {None, ""}
+    people = bulk_in(Person.objects.select_related("household"), "id_number", ids)
+    return {p.id_number: p for p in people if ctx.settlement_visible(p.household.settlement_id)}
+
+
+def person_of(kind, row, people, plan, key="id_number", name_key="name"):
+    """The person (of ``people_in_area``) the row's ID number names; None, with the
+    error added under the column, when the area holds nobody by that number or the
+    row's name (where it gives one) is not the registered one."""
+    values = row.values
+    person = people.get(values.get(key))
+    if person is None:
+        plan.errors.add(
+            row.number,
+            kind.column(key).header,
+            _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
+        )
+        return None
+    if values.get(name_key) and values[name_key] != person.name:
+        plan.errors.add(
+            row.number,
+            kind.column(name_key).header,
+            _("姓名与该身份证号登记的姓名不一致，请核对身份证号。"),
+        )
+        return None
+    return person
