@@ -13,12 +13,15 @@ The core never imports a satellite.  A satellite adds instead:
   ``work_lists.add("governance_monitoring", rows, order=…)`` in the satellite's
   ``admin.py``, where ``rows(request, on_date)`` yields the rows
   ``communities.worklists.work_row`` builds (counted over the linked list's own
-  admin queryset, so in the user's scope);
+  admin queryset, so in the user's scope); ``options=`` adds choices to the
+  page's form (``WorkListOption``: employment's 收入年度), passed to ``rows``;
 * **QuerySet methods** on core models — ``add_queryset_methods(Person, Mixin)``
   from the satellite's ``AppConfig.ready()``, so that its rules (the labour
   force, zero-employment households …) are written once, in the satellite,
   and called as ``Person.objects.labour_force(day)`` everywhere.
 """
+
+from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -75,16 +78,30 @@ household_page = Page("household")
 person_page = Page("person")
 
 
+class WorkListOption(NamedTuple):
+    """A choice the 工作清单 page offers for one app's lists: a drop-down in its form
+    (left out when there is nothing to choose), and a note under the table."""
+
+    name: str  # the query parameter, and the keyword the app's ``rows`` receives
+    label: str
+    choices: tuple  # (value, label) pairs
+    value: object  # the value chosen (or defaulted); None when there is none
+    note: str = ""  # e.g. why a list has no count
+
+
 class WorkLists:
-    """The 工作清单 page's lists that apps add: ``add(key, rows, order)``; the page shows
-    every provider's rows by ``order`` (then key)."""
+    """The 工作清单 page's lists, which apps add: ``add(key, rows, order, options)``; the
+    page (``communities.worklists.worklists_view``) shows every provider's rows by
+    ``order`` (then key)."""
 
     def __init__(self):
         self._providers = {}
 
-    def add(self, key, rows, order=100):
-        """Add (or replace) ``rows(request, on_date)``: an iterable of row dicts (None skipped)."""
-        self._providers[key] = (order, rows)
+    def add(self, key, rows, order=100, options=None):
+        """Add (or replace) ``rows(request, on_date, **chosen)``: an iterable of row dicts
+        (None skipped).  ``options(request, today)``: the ``WorkListOption``s the page
+        offers for these lists; ``rows`` receives each one's value by its name."""
+        self._providers[key] = (order, rows, options)
 
     def remove(self, key):
         self._providers.pop(key, None)
@@ -92,11 +109,16 @@ class WorkLists:
     def keys(self):
         return [key for key, _ in sorted(self._providers.items(), key=lambda i: (i[1][0], i[0]))]
 
-    def rows(self, request, on_date):
-        found = []
+    def page(self, request, on_date, today):
+        """The page's rows and options: ``(rows, options)``, provider by provider."""
+        rows, options = [], []
         for key in self.keys():
-            found.extend(row for row in self._providers[key][1](request, on_date) if row)
-        return found
+            _order, provider_rows, provider_options = self._providers[key]
+            own = list(provider_options(request, today)) if provider_options else []
+            options.extend(own)
+            chosen = {option.name: option.value for option in own}
+            rows.extend(row for row in provider_rows(request, on_date, **chosen) if row)
+        return rows, options
 
 
 work_lists = WorkLists()

@@ -13,13 +13,10 @@ those admins in ``communities.admin``; this module must therefore not import
 ``communities.admin`` at import time.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from import_export.forms import ExportForm
@@ -34,7 +31,7 @@ from communities.admin_scope import (
 )
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
-from communities.plugins import household_page, person_page
+from communities.plugins import WorkListOption, household_page, person_page
 from communities.plugins import work_lists as plugin_work_lists
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
@@ -47,11 +44,8 @@ from .admin_filters import (
     PersonEmploymentFilter,
     ScopedSettlementFilter,
     YearFilter,
-    announce_reference_date,
     default_income_year,
     income_years,
-    parse_on_date,
-    reference_date_for,
     work_lists,
 )
 from .forms import (
@@ -575,38 +569,26 @@ person_page.add(
 )
 
 
-def worklists_view(request):
-    """工作清单 (``/admin/worklists/``, the URL named ``worklists``): the lists a worker acts
-    on every week, counted in the user's scope: employment's four, and those other apps add
-    (``communities.plugins.work_lists``).  Served beside the admin site, not under
-    就业台账's URL, so that the side menu marks no list as the page open."""
-    user = request.user
-    if not (
-        user.has_perm("communities.view_person") or user.has_perm("communities.view_household")
-    ):
-        raise PermissionDenied
-    today = timezone.localdate()
-    on_raw = request.GET.get("on")
-    on_date = parse_on_date(on_raw) if on_raw else today
-    if on_date is None:
-        messages.error(
-            request,
-            _("日期“%(value)s”无效，请按“年-月-日”填写，如 2025-12-31。") % {"value": on_raw},
-        )
-        on_date = today
-    chosen, on_date = on_date, reference_date_for(user, on_date, today)
-    announce_reference_date(request, chosen, on_date)
+def _income_year_options(request, today):
+    """The 工作清单's 收入年度 (``?year=``) for 低于监测线家庭: the years with monitoring
+    lines; by default the last complete one (``default_income_year``)."""
     years = income_years()
-    year_raw = request.GET.get("year", "")
-    year = int(year_raw) if year_raw.isdigit() and int(year_raw) in years else None
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and int(raw) in years else None
     year = year or default_income_year(years, today)
-    context = {
-        **admin.site.each_context(request),
-        "title": _("工作清单"),
-        # Employment's own lists, then those other apps add (``communities.plugins``).
-        "rows": work_lists(user, on_date, year) + plugin_work_lists.rows(request, on_date),
-        "on_date": on_date,
-        "year": year,
-        "years": years,
-    }
-    return TemplateResponse(request, "admin/worklists.html", context)
+    note = (
+        ""
+        if year
+        else _(
+            "尚未登记防返贫监测线，暂不能列出低于监测线的家庭；请系统管理员在“防返贫监测线”中登记。"
+        )
+    )
+    yield WorkListOption("year", _("收入年度"), tuple((y, y) for y in years), year, note)
+
+
+def _employment_work_lists(request, on_date, year):
+    return work_lists(request.user, on_date, year)
+
+
+# Employment's four lists open the 工作清单 page (the core's), before every other app's.
+plugin_work_lists.add("employment", _employment_work_lists, order=10, options=_income_year_options)

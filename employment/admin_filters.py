@@ -19,20 +19,22 @@ rather than silently falling back to the whole table: a list that is exported
 and acted on must never hold rows it was not asked for.
 """
 
-import calendar
-
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import DateField, PositiveSmallIntegerField, Value
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scope import settlement_choices
-from communities.masking import may_view_sensitive
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
-from communities.worklists import may_view, row
+from communities.worklists import (
+    announce_reference_date,
+    may_view,
+    parse_on_date,
+    reference_date_for,
+    row,
+)
 from relocation.dashboards.live import (
     CountedFromFigures,
     difference,
@@ -70,43 +72,6 @@ HOUSEHOLD_LISTS = {
     "employed": (_("一户一人以上就业户"), lambda qs, d: qs.with_employed(d)),
     "zero_employment": (_("零就业家庭"), lambda qs, d: qs.zero_employment(d)),
 }
-
-
-def parse_on_date(raw):
-    """``YYYY-MM-DD`` → date; None for anything else."""
-    try:
-        return parse_date(raw or "")
-    except ValueError:  # well-formed but impossible, e.g. 2025-02-30
-        return None
-
-
-def reference_date_for(user, on_date, today=None):
-    """The date a list for ``user`` is counted on when they ask for ``on_date``.
-
-    Users who may see birth dates get ``on_date`` itself.  For everyone else it
-    is the last day of ``on_date``'s month, or ``today`` when that month has not
-    ended yet: the dashboards link only with period ends (month, quarter and
-    year ends) or today, so their drill-downs are unchanged, while trying the
-    days around a 16th or 61st birthday gives one and the same list.
-    """
-    today = today or timezone.localdate()
-    if may_view_sensitive(user):
-        return on_date
-    month_end = on_date.replace(day=calendar.monthrange(on_date.year, on_date.month)[1])
-    return min(month_end, today)
-
-
-def announce_reference_date(request, chosen, used):
-    """Tell the user, in Chinese, that their list is counted on ``used`` instead of ``chosen``."""
-    if used != chosen:
-        messages.info(
-            request,
-            _(
-                "出生日期对您只显示年份，清单按期末统计：统计日期 %(chosen)s 已改为 %(used)s"
-                "（当月最后一天；该月尚未结束时为今天）。"
-            )
-            % {"chosen": chosen.isoformat(), "used": used.isoformat()},
-        )
 
 
 class EmploymentListFilter(CountedFromFigures, admin.SimpleListFilter):

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from employment.admin import worklists_view
+from communities.worklists import worklists_view
 from relocation import content_security
 
 urlpatterns = [

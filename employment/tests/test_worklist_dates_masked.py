@@ -17,7 +17,8 @@ from django.urls import reverse
 from communities import enums as cenums
 from communities.models import Person
 from communities.tests.factories import HouseholdFactory, PersonFactory
-from employment.admin_filters import PERSON_LISTS, reference_date_for
+from communities.worklists import reference_date_for
+from employment.admin_filters import PERSON_LISTS
 from employment.indicators import _households, _people
 from employment.tests.test_worklists import HOUSEHOLD_LIST, PERSON_LIST, export_rows, listed
 from relocation.dashboards.periods import PeriodKind, period_containing

@@ -121,6 +121,19 @@ def context(browser):
     context.close()
 
 
+#: A phone's screen (CSS pixels).
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A tab on a phone: ``PHONE`` wide, touch, Chinese."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(context):
     """A fresh tab; fails the test if a static file is missing, a script throws or the CSP blocks anything."""

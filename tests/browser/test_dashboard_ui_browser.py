@@ -20,7 +20,6 @@ from relocation.dashboards.tests.conftest import dash  # noqa: F401  (the hand-m
 from tests.browser.conftest import SCREENSHOT_DIR, TIMEOUT_MS, login, shot
 
 GREEN, RED, GREY = "rgb(30, 107, 53)", "rgb(179, 38, 30)", "rgb(102, 102, 102)"
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -221,39 +220,32 @@ def test_period_picker_switches_at_once(live_server, world, page, browser):
         ("admin", "/dashboard/"),
     ],
 )
-def test_phone_width_has_no_sideways_scroll(live_server, world, browser, who, path):
+def test_phone_width_has_no_sideways_scroll(live_server, world, phone_page, who, path):
     user = getattr(world, who)
     path = f"/dashboard/settlement/{world.s1.pk}/" if path == "settlement" else path
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        open_dashboard(page, live_server, user, path)
-        page.wait_for_timeout(200)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
-        # Cards stack two to a row, inside the screen; the wide table scrolls inside its own box.
-        boxes = page.locator(".dash-card").evaluate_all(
-            "cards => cards.map(c => [c.getBoundingClientRect().left, c.getBoundingClientRect().right])"
-        )
-        assert len({round(left) for left, _right in boxes}) == 2
-        assert max(right for _left, right in boxes) <= 390
-        table = (
-            "#dash-children" if path != f"/dashboard/settlement/{world.s1.pk}/" else "#dash-details"
-        )
-        sizes = page.locator(table).evaluate(
-            "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]"
-        )
-        assert sizes[1] <= 390
-        # Charts resized to the screen.
-        widths = page.locator(".dash-chart canvas").evaluate_all(
-            "canvases => canvases.map(c => c.getBoundingClientRect().right)"
-        )
-        assert widths and max(widths) <= 390
-        if who == "county" and path == "/dashboard/522301/":
-            assert sizes[0] > sizes[1]  # 20-odd columns: scrolled inside the box
-            shot(page, "dashui-05-county-phone")
-    finally:
-        context.close()
+    page = phone_page
+    open_dashboard(page, live_server, user, path)
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    # Cards stack two to a row, inside the screen; the wide table scrolls inside its own box.
+    boxes = page.locator(".dash-card").evaluate_all(
+        "cards => cards.map(c => [c.getBoundingClientRect().left, c.getBoundingClientRect().right])"
+    )
+    assert len({round(left) for left, _right in boxes}) == 2
+    assert max(right for _left, right in boxes) <= 390
+    table = "#dash-children" if path != f"/dashboard/settlement/{world.s1.pk}/" else "#dash-details"
+    sizes = page.locator(table).evaluate(
+        "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]"
+    )
+    assert sizes[1] <= 390
+    # Charts resized to the screen.
+    widths = page.locator(".dash-chart canvas").evaluate_all(
+        "canvases => canvases.map(c => c.getBoundingClientRect().right)"
+    )
+    assert widths and max(widths) <= 390
+    if who == "county" and path == "/dashboard/522301/":
+        assert sizes[0] > sizes[1]  # 20-odd columns: scrolled inside the box
+        shot(page, "dashui-05-county-phone")
 
 
 def test_desktop_screenshot_1366(live_server, world, browser):

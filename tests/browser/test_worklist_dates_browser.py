@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import PHONE, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,3 +26,25 @@ def test_county_official_sees_the_date_used(transactional_db, live_server, world
     )
     expect(page.locator("#changelist-filter")).to_contain_text(f"就业情况（{used.isoformat()}）")
     shot(page, "60-county-worklist-period-end")
+
+
+def test_on_a_phone_each_list_is_one_block_inside_the_screen(live_server, world, phone_page):
+    """390 px wide: no sideways scroll; a list's name and count share its first line,
+    what it holds and its links follow."""
+    page = phone_page
+    login(page, live_server, world.county)
+    page.goto(f"{live_server.url}/admin/worklists/")
+    row = page.locator("#worklist-zero_employment")
+    expect(row).to_contain_text("零就业家庭")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    name, count, description, actions = (
+        row.locator(selector).bounding_box()
+        for selector in ("th", "td.count", "td.description", "td.actions")
+    )
+    assert abs(name["y"] - count["y"]) < name["height"]  # one line
+    assert count["x"] > name["x"]
+    assert description["y"] >= name["y"] + name["height"] - 1
+    assert actions["y"] >= description["y"] + description["height"] - 1
+    boxes = (name, count, description, actions)
+    assert max(box["x"] + box["width"] for box in boxes) <= PHONE["width"]
+    shot(page, "61-worklists-phone")
