@@ -633,9 +633,9 @@ def own_jobs(code):
 
 def remove_import(code):
     """Delete the script's settlement and what its import created; nothing else."""
-    from django.apps import apps
-    from django.db import models, transaction
+    from django.db import transaction
 
+    from communities.demo import delete_scoped
     from communities.models import Building, GridUnit, Household, Person, Settlement
     from relocation.dashboards.engine import rollup
     from relocation.dashboards.models import Period, SettlementFigure
@@ -669,34 +669,7 @@ def remove_import(code):
         Settlement: Settlement._base_manager.filter(pk=settlement.pk),
     }
     with transaction.atomic():
-        for model, qs in scoped.items():
-            for rel in model._meta.get_fields(include_hidden=True):
-                if not (rel.auto_created and not rel.concrete) or not (
-                    rel.one_to_many or rel.one_to_one
-                ):
-                    continue
-                other = rel.related_model
-                if other in scoped or rel.on_delete is models.DO_NOTHING:
-                    continue
-                linked = other._base_manager.filter(**{f"{rel.field.name}__in": qs.values("pk")})
-                if rel.on_delete is models.SET_NULL:
-                    linked.update(**{rel.field.name: None})
-                else:
-                    linked.delete()
-        grid_history = GridUnit.history.model._base_manager.filter(
-            id__in=scoped[GridUnit].values("pk")
-        )
-        m2m = apps.get_model("communities", f"{GridUnit.history.model.__name__}_buildings")
-        m2m._base_manager.filter(history_id__in=grid_history.values("history_id"))._raw_delete(
-            m2m.objects.db
-        )
-        for model in (Person, Household, GridUnit, Building, Settlement):
-            hist = model.history.model
-            hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
-                hist.objects.db
-            )
-        for qs in scoped.values():
-            qs._raw_delete(qs.db)
+        delete_scoped(scoped)
         jobs.delete()
         # The region sums of every period that counted the settlement, without it again.
         for period in Period.objects.filter(pk__in=periods):

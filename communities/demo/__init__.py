@@ -139,8 +139,21 @@ def _delete_own_demo_data():
         Building: Building._base_manager.filter(settlement_id__in=ids),
         Settlement: Settlement._base_manager.filter(pk__in=ids),
     }
+    delete_scoped(scoped, keys_checked_once=True)
+    return len(ids)
+
+
+def delete_scoped(scoped, keys_checked_once=False):
+    """Delete the rows of ``scoped`` ({model: queryset}, deleted in that order) in one
+    transaction: first the rows of other models that refer to them (through the ORM, or
+    set to NULL where their key says so), then the history rows of the settlements,
+    buildings, grids, households and people among them, then the rows themselves with
+    plain DELETE statements, which is what makes removing millions of people take
+    seconds rather than hours.  ``keys_checked_once``: the foreign keys that refer to
+    these tables are checked once at the end (``keys_referring_checked_once``: for a
+    large share of a table; not for a few rows of a large one)."""
     with transaction.atomic():
-        # Other rows pointing at demo records (other apps, AreaScope …).
+        # Other rows pointing at these records (other apps, AreaScope …).
         for model, qs in scoped.items():
             for rel in model._meta.get_fields(include_hidden=True):
                 if not (rel.auto_created and not rel.concrete):
@@ -155,24 +168,26 @@ def _delete_own_demo_data():
                     linked.update(**{rel.field.name: None})
                 else:
                     linked.delete()
-        # History rows of the demo records.
-        grid_history = GridUnit.history.model._base_manager.filter(
-            id__in=scoped[GridUnit].values("pk")
-        )
-        m2m = apps.get_model("communities", f"{GridUnit.history.model.__name__}_buildings")
-        m2m._base_manager.filter(history_id__in=grid_history.values("history_id"))._raw_delete(
-            m2m.objects.db
-        )
-        for model in (Person, Household, GridUnit, Building, Settlement):
-            hist = model.history.model
-            hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
-                hist.objects.db
+        # Their history rows.
+        if GridUnit in scoped:
+            grid_history = GridUnit.history.model._base_manager.filter(
+                id__in=scoped[GridUnit].values("pk")
             )
-        # The records themselves; the keys that may refer to them are checked once, after.
-        with keys_referring_checked_once([model._meta.db_table for model in scoped]):
+            m2m = apps.get_model("communities", f"{GridUnit.history.model.__name__}_buildings")
+            m2m._base_manager.filter(history_id__in=grid_history.values("history_id"))._raw_delete(
+                m2m.objects.db
+            )
+        for model in (Person, Household, GridUnit, Building, Settlement):
+            if model in scoped:
+                hist = model.history.model
+                hist._base_manager.filter(id__in=scoped[model].values("pk"))._raw_delete(
+                    hist.objects.db
+                )
+        # The records themselves.
+        tables = [model._meta.db_table for model in scoped] if keys_checked_once else []
+        with keys_referring_checked_once(tables):
             for qs in scoped.values():
                 qs._raw_delete(qs.db)
-    return len(ids)
 
 
 def ensure_demo_users():
