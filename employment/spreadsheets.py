@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.models import Household, Person, Region, Settlement
-from communities.spreadsheets.people import people_in_area, person_of
+from communities.spreadsheets.people import people_in_area, person_columns, person_of
 from employment import enums
 from employment.models import Employer, EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.columns import Column
@@ -192,24 +192,7 @@ class EmploymentKind(SimpleKind):
         ),
     )
     columns = [
-        Column(
-            "id_number",
-            gettext_lazy("身份证号"),
-            "id_number",
-            required=True,
-            sensitive="id",
-            example="522328198001010028",
-            width=22,
-            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
-        ),
-        Column(
-            "name",
-            gettext_lazy("姓名"),
-            "person_name",
-            example="王秀英",
-            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
-            width=10,
-        ),
+        *person_columns(),
         Column(
             "kind",
             gettext_lazy("就业类型"),

@@ -7,10 +7,39 @@ mistyped ID number would otherwise land on somebody else).
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 
 from ..models import Person
+
+
+def person_columns():
+    """The two columns a row names a registered person by: 身份证号 (required; checked
+    as the person form checks it, masked as an ID number) and 姓名 (checked against the
+    registered name by ``person_of``)."""
+    return [
+        Column(
+            "id_number",
+            gettext_lazy("身份证号"),
+            "id_number",
+            required=True,
+            model_field=Person._meta.get_field("id_number"),
+            sensitive="id",
+            example="522328198001010028",
+            width=22,
+            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
+        ),
+        Column(
+            "name",
+            gettext_lazy("姓名"),
+            "person_name",
+            example="王秀英",
+            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
+            width=10,
+        ),
+    ]
 
 
 def people_in_area(rows, ctx, key="id_number"):

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communities.masking import may_view_sensitive
-from communities.models import Household, Person
-from communities.spreadsheets.people import people_in_area, person_of
+from communities.models import Household
+from communities.spreadsheets.people import people_in_area, person_columns, person_of
 from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
@@ -54,24 +54,7 @@ class BenefitRecordKind(SimpleKind):
         gettext_lazy("两项残疾人补贴涉及健康信息，只有可以查看健康信息的用户才能导入和导出。"),
     )
     columns = [
-        Column(
-            "id_number",
-            gettext_lazy("身份证号"),
-            "id_number",
-            required=True,
-            sensitive="id",
-            example="522328198001010028",
-            width=22,
-            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
-        ),
-        Column(
-            "name",
-            gettext_lazy("姓名"),
-            "person_name",
-            example="王秀英",
-            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
-            width=10,
-        ),
+        *person_columns(),
         Column(
             "kind",
             gettext_lazy("待遇类型"),
@@ -223,25 +206,7 @@ class TemporaryAssistanceKind(SimpleKind):
         ),
     )
     columns = [
-        Column(
-            "id_number",
-            gettext_lazy("身份证号"),
-            "id_number",
-            required=True,
-            model_field=Person._meta.get_field("id_number"),
-            sensitive="id",
-            example="522328198001010028",
-            width=22,
-            help=gettext_lazy("须是您管辖范围内已登记的搬迁人员；该列必须设为“文本”格式。"),
-        ),
-        Column(
-            "name",
-            gettext_lazy("姓名"),
-            "person_name",
-            example="王秀英",
-            help=gettext_lazy("用于核对，须与登记的姓名一致。"),
-            width=10,
-        ),
+        *person_columns(),
         Column(
             "granted_on",
             gettext_lazy("救助日期"),

@@ -91,9 +91,13 @@ def test_benefit_file_bad_rows_name_row_and_column_and_save_nothing(world, impor
     assert (2, "身份证号") not in errors
     # The message for C is the one a person who is not registered at all gets.
     missing = benefit_row(head_a, "农村低保", "2025-01-01")
-    missing["身份证号"] = "522301199001011234"
+    missing["身份证号"] = "522301199001011236"
     other = upload(importer, "benefit_records", csv_bytes(headers("benefit_records"), [missing]))
     assert errors_of(other)[(2, "身份证号")] == errors[(4, "身份证号")]
+    # A number that cannot be anybody's says so, rather than "not registered".
+    missing["身份证号"] = "522301199001011234"
+    wrong = upload(importer, "benefit_records", csv_bytes(headers("benefit_records"), [missing]))
+    assert "校验码不符" in errors_of(wrong)[(2, "身份证号")]
     assert job.state != "committed" and BenefitRecord.objects.count() == before
     head_a.refresh_from_db()
     assert head_a.dibao == ""

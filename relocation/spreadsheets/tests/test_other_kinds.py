@@ -192,3 +192,25 @@ def test_employment_unknown_person_reveals_nothing(world, manager_a):
     assert job.errors == [
         [2, "身份证号", "该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"]
     ]
+
+
+def test_employment_id_number_that_cannot_be_anybodys_says_why(world, manager_a):
+    """A mistyped ID number is named as one (the check digit), not as an unregistered
+    person, and nothing is saved."""
+    person = world.heads["a"]
+    wrong = person.id_number[:17] + ("0" if person.id_number[17] != "0" else "1")
+    rows = [
+        {
+            "身份证号": wrong,
+            "就业类型": "务工",
+            "就业地点": "县内",
+            "开始日期": datetime.date(2024, 1, 1).isoformat(),
+        }
+    ]
+    before = EmploymentRecord.objects.count()
+    job = upload(manager_a, "employment", csv_bytes(headers("employment"), rows))
+    assert job.errors == [
+        [2, "身份证号", "身份证号有误（校验码不符），请对照身份证逐位核对后重新填写。"]
+    ]
+    assert job.state != "committed"
+    assert EmploymentRecord.objects.count() == before
