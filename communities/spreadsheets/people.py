@@ -6,6 +6,7 @@ registered, and a name that differs from the registered one is refused (a
 mistyped ID number would otherwise land on somebody else).
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,19 +14,18 @@ from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 
 from ..models import Person
+from ..validators import validate_resident_id
 
 
 def person_columns():
-    """The two columns a row names a registered person by: 身份证号 (required; checked
-    as the person form checks it, masked as an ID number) and 姓名 (checked against the
-    registered name by ``person_of``)."""
+    """The two columns a row names a registered person by: 身份证号 (required, masked as
+    an ID number) and 姓名; ``person_of`` checks both."""
     return [
         Column(
             "id_number",
             gettext_lazy("身份证号"),
             "id_number",
             required=True,
-            model_field=Person._meta.get_field("id_number"),
             sensitive="id",
             example="522328198001010028",
             width=22,
@@ -50,18 +50,27 @@ def people_in_area(rows, ctx, key="id_number"):
     return {p.id_number: p for p in people if ctx.settlement_visible(p.household.settlement_id)}
 
 
+def _not_found(id_number):
+    """Why the area holds nobody by ``id_number``: what is wrong with the number where
+    something is (a check digit, a birth date that does not exist …: nobody can have it),
+    else that it is not registered in the area, in the same words whether it is
+    registered elsewhere or nowhere.  Checked only for the rows that found nobody."""
+    try:
+        validate_resident_id(id_number)
+    except ValidationError as error:
+        return str(error.messages[0])
+    return _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。")
+
+
 def person_of(kind, row, people, plan, key="id_number", name_key="name"):
     """The person (of ``people_in_area``) the row's ID number names; None, with the
-    error added under the column, when the area holds nobody by that number or the
-    row's name (where it gives one) is not the registered one."""
+    error added under the column, when the area holds nobody by that number
+    (``_not_found`` says why) or the row's name (where it gives one) is not the
+    registered one."""
     values = row.values
     person = people.get(values.get(key))
     if person is None:
-        plan.errors.add(
-            row.number,
-            kind.column(key).header,
-            _("该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。"),
-        )
+        plan.errors.add(row.number, kind.column(key).header, _not_found(values.get(key)))
         return None
     if values.get(name_key) and values[name_key] != person.name:
         plan.errors.add(

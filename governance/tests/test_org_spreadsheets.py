@@ -102,6 +102,44 @@ def test_party_tree_in_one_file_and_members(world):
         assert again.errors == [] and (again.new_rows, again.updated_rows) == (0, 0), kind
 
 
+def test_party_members_matched_to_people_as_every_kind_matches_them(world):
+    """A member named by ID number: a wrong name, a number nobody can have and a person
+    outside the importer's area each say so on the row, and nothing is saved."""
+    rows = [{"安置点编码": "AZDA", "党组织名称": "甲党支部", "层级": "党支部"}]
+    assert import_file(
+        world["admin"], "party_org", csv_bytes(headers("party_org"), rows)
+    ).state == ("committed")
+    outsider = PersonFactory(
+        household=world["h2"],
+        name="乙群众",
+        id_number=make_id_number(datetime.date(1980, 5, 5), prefix="522324"),
+    )
+    good = world["person"].id_number
+    wrong_digit = good[:17] + ("0" if good[17] != "0" else "1")
+
+    def member(id_number, name):
+        return {
+            "党组织所在安置点编码": "AZDA",
+            "所在党组织": "甲党支部",
+            "身份证号": id_number,
+            "姓名": name,
+            "来源": "随搬迁转入",
+        }
+
+    members = [
+        member(good, "王党员改"),
+        member(wrong_digit, "王党员"),
+        member(outsider.id_number, "乙群众"),
+    ]
+    job = upload(world["county_admin"], "party_member", csv_bytes(headers("party_member"), members))
+    assert errors(job) == {
+        (2, "姓名"): "姓名与该身份证号登记的姓名不一致，请核对身份证号。",
+        (3, "身份证号"): "身份证号有误（校验码不符），请对照身份证逐位核对后重新填写。",
+        (4, "身份证号"): "该身份证号未在您管辖范围内登记为搬迁人员，请先导入花名册。",
+    }
+    assert not PartyMember.objects.exists()
+
+
 def test_party_parent_of_a_lower_kind_is_refused(world):
     rows = [
         {"安置点编码": "AZDA", "党组织名称": "甲党支部", "层级": "党支部"},
