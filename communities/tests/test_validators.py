@@ -255,3 +255,24 @@ def test_after_today_agrees_with_the_local_date_in_any_zone(zone):
         assert not after_today(today - datetime.timedelta(days=1))
         assert not after_today(datetime.date(1990, 5, 1))
         assert after_today(datetime.date(today.year + 1, 1, 1))
+
+
+def test_after_today_reads_the_clock_again_once_its_bound_expires(monkeypatch):
+    """The bound below which a day is long past is kept a minute: a bound kept from an
+    earlier day still answers exactly, and an expired one is read again."""
+    import time
+
+    from communities import validators
+
+    today = timezone.localdate()
+    # Kept from three days ago (a long-running worker across midnights): still exact.
+    monkeypatch.setattr(
+        validators, "_long_past", [time.monotonic() + 60, today - datetime.timedelta(days=5)]
+    )
+    assert validators.after_today(today + datetime.timedelta(days=1))
+    assert not validators.after_today(today)
+    assert not validators.after_today(today - datetime.timedelta(days=3))
+    # Expired, and absurd: read again, so tomorrow is after today.
+    monkeypatch.setattr(validators, "_long_past", [0.0, datetime.date.max])
+    assert validators.after_today(today + datetime.timedelta(days=1))
+    assert validators._long_past[1] <= today - datetime.timedelta(days=1)
