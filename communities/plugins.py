@@ -115,7 +115,12 @@ class WorkLists:
         for key in self.keys():
             _order, provider_rows, provider_options = self._providers[key]
             own = list(provider_options(request, today)) if provider_options else []
-            options.extend(own)
+            for option in own:
+                if option.name in {"on", *(o.name for o in options)}:
+                    raise ImproperlyConfigured(
+                        f"work list option {option.name!r} of {key!r} is the page's or another app's"
+                    )
+                options.append(option)
             chosen = {option.name: option.value for option in own}
             rows.extend(row for row in provider_rows(request, on_date, **chosen) if row)
         return rows, options

@@ -8,6 +8,7 @@ The lists' own counts, links and scope are tested with each app's lists
 import datetime
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
@@ -118,3 +119,18 @@ def test_an_invalid_date_says_so_in_chinese_and_counts_today(client, world, prov
     assert response.status_code == 200
     assert response.context["on_date"] == timezone.localdate()
     assert "日期“2025-02-30”无效" in response.content.decode()
+
+
+@pytest.mark.parametrize("taken", ["on", "level"])
+def test_an_option_may_not_take_a_name_already_on_the_page(client, world, providers, taken):
+    """Two drop-downs by one name (or one named as the page's 统计日期) would each read
+    the other's value: refused when the page is built."""
+
+    def options(name):
+        return lambda request, today: [WorkListOption(name, name, (("a", "a"),), "a")]
+
+    providers.add("first", lambda request, on_date, level: [], order=1, options=options("level"))
+    providers.add("second", lambda request, on_date, **chosen: [], order=2, options=options(taken))
+    client.force_login(world.county)
+    with pytest.raises(ImproperlyConfigured, match=f"option '{taken}' of 'second'"):
+        client.get(WORKLISTS)
