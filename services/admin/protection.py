@@ -57,7 +57,7 @@ class ProtectionListFilter(EmploymentListFilter):
     """A list of ``lists`` counted on a date (``date_parameter``, default today), like employment's.
 
     Users who may not see birth dates get the list on a period end
-    (``employment.admin_filters.reference_date_for``), so that choosing days
+    (``communities.worklists.reference_date_for``), so that choosing days
     cannot find a birthday; lists in ``health_lists`` are offered only to users
     who may see health and are empty, with a message, for anyone else.
     """
