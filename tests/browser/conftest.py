@@ -127,16 +127,21 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone_page(browser):
-    """A tab on a phone: ``PHONE`` wide, touch, Chinese."""
+    """``page`` on a phone: ``PHONE`` wide, touch, Chinese, with the same checks."""
     context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
+    yield from _watched_page(context)
     context.close()
 
 
 @pytest.fixture
 def page(context):
     """A fresh tab; fails the test if a static file is missing, a script throws or the CSP blocks anything."""
+    yield from _watched_page(context)
+
+
+def _watched_page(context):
+    """A new tab of ``context``, yielded; then fails if anything went wrong in it."""
     page = context.new_page()
     problems = []
     page.on(
