@@ -31,8 +31,7 @@ from communities.admin_scope import (
 )
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
-from communities.plugins import WorkListOption, household_page, person_page
-from communities.plugins import work_lists as plugin_work_lists
+from communities.plugins import WorkListOption, household_page, person_page, work_lists
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
 
@@ -45,8 +44,8 @@ from .admin_filters import (
     ScopedSettlementFilter,
     YearFilter,
     default_income_year,
+    employment_work_lists,
     income_years,
-    work_lists,
 )
 from .forms import (
     EmployerForm,
@@ -586,9 +585,5 @@ def _income_year_options(request, today):
     yield WorkListOption("year", _("收入年度"), tuple((y, y) for y in years), year, note)
 
 
-def _employment_work_lists(request, on_date, year):
-    return work_lists(request.user, on_date, year)
-
-
 # Employment's four lists open the 工作清单 page (the core's), before every other app's.
-plugin_work_lists.add("employment", _employment_work_lists, order=10, options=_income_year_options)
+work_lists.add("employment", employment_work_lists, order=10, options=_income_year_options)

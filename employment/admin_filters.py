@@ -315,8 +315,9 @@ def running_counts(user, people, households, rules, on_date, year):
     return counts
 
 
-def work_lists(user, on_date, year):
-    """The four lists a community worker acts on every week, with counts in ``user``'s scope.
+def employment_work_lists(request, on_date, year):
+    """The four lists a community worker acts on every week, with counts in the user's scope
+    (employment's rows of the 工作清单 page, ``communities.plugins.work_lists``).
 
     Returns one dict per list the user may view: key, label, description,
     count (None when there is nothing to count, e.g. no monitoring line),
@@ -325,6 +326,7 @@ def work_lists(user, on_date, year):
     or today's stored figures corrected live for the settlements changed since
     (``running_counts``).
     """
+    user = request.user
     day = on_date.isoformat()
     people = Person.objects.visible_to(user)
     households = Household.objects.visible_to(user)
