@@ -23,6 +23,7 @@ from relocation.spreadsheets.engine import (
     bulk_in,
     duplicates,
     freeze,
+    new_instance,
     run_clean,
     snapshot,
     thaw,
@@ -546,7 +547,7 @@ class RosterKind(Kind):
                 resolved[number] = None
                 continue
             if existing is None:
-                household = Household(number=number, **values)
+                household = new_instance(Household, {"number": number, **values})
                 changed = None
             else:
                 household = existing

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection, models, router
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -345,6 +345,51 @@ def apply(obj, values, fields):
             setattr(obj, name, new)
             changed.append(name)
     return changed
+
+
+def new_instance(model, values):
+    """``model(**values)`` for a record not yet saved, built as Django builds one read
+    from the database: every concrete field's value in order (foreign keys by id, the
+    default where ``values`` has none).  A third of the keyword form's time (25,000 new
+    households in a roster's check).  Related objects given stay cached on the
+    instance, as the keyword form leaves them; an unknown name is a ``TypeError``.
+    """
+    cache, args, used = {}, [], 0
+    for name, attname, related, default in _construction(model):
+        if name in values:
+            used += 1
+            value = values[name]
+            if related:
+                cache[name] = value
+                value = None if value is None else value.pk
+        elif attname in values and attname != name:
+            used += 1
+            value = values[attname]
+        else:
+            value = default()
+        args.append(value)
+    if used != len(values):
+        unknown = sorted(set(values) - {n for row in _construction(model) for n in row[:2]})
+        raise TypeError(f"{model.__name__} has no field named {', '.join(unknown)}")
+    obj = model(*args)
+    obj._state.fields_cache.update(cache)
+    related = next((value for value in cache.values() if value is not None), None)
+    if related is not None:  # as the related-object descriptor places it
+        obj._state.db = router.db_for_write(model, instance=related)
+    return obj
+
+
+_CONSTRUCTION = {}
+
+
+def _construction(model):
+    """(name, attname, is a many-to-one, default) of the model's concrete fields, in order."""
+    found = _CONSTRUCTION.get(model)
+    if found is None:
+        found = _CONSTRUCTION[model] = [
+            (f.name, f.attname, f.many_to_one, f.get_default) for f in model._meta.concrete_fields
+        ]
+    return found
 
 
 _FK_CACHE = {}

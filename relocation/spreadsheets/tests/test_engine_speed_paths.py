@@ -159,3 +159,61 @@ def test_remembered_and_repeated_cells_mean_what_each_cell_means_alone(world):
     failed = {(n, key) for n, (_v, bad) in expected.items() for key in bad}
     assert len(plan.errors.items) == len(failed) > 5
     assert {n for n, _h, _m in plan.errors.items} == {n for n, _k in failed}
+
+
+def _state_of(obj):
+    return (
+        {k: v for k, v in obj.__dict__.items() if k != "_state"},
+        dict(obj._state.fields_cache),
+        obj._state.adding,
+        obj._state.db,
+    )
+
+
+def test_new_instance_is_the_keyword_form_field_for_field(world):
+    """The roster's new households: the same attributes, defaults, ids and cached related
+    objects as ``Household(**values)``, and ``clean()`` asks the database nothing."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.models import Building, GridUnit, Region
+
+    building = Building.objects.get(settlement=world.a, name="1栋")
+    grid = GridUnit.objects.get(settlement=world.a, name="第1网格")
+    county = Region.objects.get(code=world.a.county_id)
+    values = {
+        "number": "NI-1",
+        "settlement": world.a,
+        "building": building,
+        "grid": grid,
+        "ten_group": None,
+        "origin_county": county,
+        "unit": "2",
+        "room": "301",
+        "relocation_year": 2019,
+        "moved_in_date": datetime.date(2020, 1, 5),
+    }
+    built = engine.new_instance(Household, values)
+    assert _state_of(built) == _state_of(Household(**values))
+    assert built.building is building and built.settlement is world.a
+    assert built.origin_township is None and built.pk is None
+    with CaptureQueriesContext(connection) as queries:
+        built.clean()
+    assert len(queries) == 0
+    # What a mismatch looks like is unchanged: the grid of another settlement is refused.
+    other_grid = GridUnit(pk=grid.pk, settlement_id=world.b.pk, name="别处")
+    wrong = engine.new_instance(Household, {**values, "grid": other_grid})
+    with pytest.raises(engine.ValidationError) as raised:
+        wrong.clean()
+    assert "grid" in raised.value.message_dict
+
+
+def test_new_instance_takes_ids_by_attname_and_refuses_unknown_names(world):
+    built = engine.new_instance(Household, {"number": "NI-2", "settlement_id": world.a.pk})
+    assert _state_of(built) == _state_of(Household(number="NI-2", settlement_id=world.a.pk))
+    with pytest.raises(TypeError, match="flat"):
+        engine.new_instance(Household, {"number": "NI-3", "flat": "1"})
+    with pytest.raises(TypeError):
+        Household(number="NI-3", flat="1")
