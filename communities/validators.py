@@ -37,11 +37,16 @@ def normalize_resident_id(value):
     return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").upper()
 
 
+#: Each digit's character code is its value plus 48 ("0"): this much too much in all.
+_CODE_OFFSET = ord("0") * sum(_WEIGHTS)
+
+
 def check_digit(first17):
-    if len(first17) != 17:
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("check_digit takes the first 17 digits")
-    # map() rather than a generator: called once per row of a 100,000-row roster.
-    return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
+    # The digits' character codes, weighted in C (map over bytes): called once per
+    # row of a 100,000-row roster and per person of the demo, a third of int() per digit.
+    return _CHECK_CHARS[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _CODE_OFFSET) % 11]
 
 
 def birth_date_from_id(value):

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from communities.tests.factories import make_id_number
 from communities.validators import (
+    _WEIGHTS,
     birth_date_from_id,
     check_digit,
     mask_phone,
@@ -276,3 +277,28 @@ def test_after_today_reads_the_clock_again_once_its_bound_expires(monkeypatch):
     monkeypatch.setattr(validators, "_long_past", [0.0, datetime.date.max])
     assert validators.after_today(today + datetime.timedelta(days=1))
     assert validators._long_past[1] <= today - datetime.timedelta(days=1)
+
+
+class TestCheckDigitInput:
+    def test_every_check_character_is_reached_as_the_weighted_sum_says(self):
+        """The weighted sum modulo 11 picks 1 0 X 9 … 2, computed here digit by digit."""
+        seen = set()
+        for n in range(0, 3000):
+            first17 = f"{52230119800101000 + n * 7919:017d}"
+            total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+            assert check_digit(first17) == "10X98765432"[total % 11]
+            seen.add(check_digit(first17))
+        assert seen == set("10X98765432")
+
+    @pytest.mark.parametrize(
+        "first17",
+        [
+            "5223011980010100",
+            "522301198001010011",
+            "52230119800101X01",
+            "５２２３０１１９８００１０１００１",
+        ],
+    )
+    def test_anything_but_17_ascii_digits_is_refused(self, first17):
+        with pytest.raises(ValueError):
+            check_digit(first17)
