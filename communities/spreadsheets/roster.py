@@ -1027,16 +1027,17 @@ def write_roster(
         Household.objects.bulk_update(
             households, [*fields, "updated_at"], batch_size=1000, **kwargs
         )
-    person_rows = [
+    # Made as they are streamed, while the server writes the ones before.
+    person_rows = (
         person_row(id_number, pk_of[number], values) for id_number, number, values in new_people
-    ]
+    )
     for person, changed, number in changed_people:
         if "household" in changed:  # moved, possibly into a household new here
             person.household_id = pk_of[number]
     if stepping_down:
         # First, so that the one-head-per-household index never sees two heads.
         Person.objects.bulk_update(stepping_down, ["relationship"], **kwargs)
-    insert_rows(Person, person_rows, ctx)
+    insert_rows(Person, person_rows, ctx, count=len(new_people))
     if changed_people:
         fields = sorted({f for _p, changed, _n in changed_people for f in changed})
         people = [p for p, _c, _n in changed_people]

@@ -71,15 +71,22 @@ def insert(model, objs, ctx, *, batch_size=2000):
         )
 
 
-def insert_rows(model, rows, ctx):
+def insert_rows(model, rows, ctx, count=None):
     """Like ``insert`` for rows given as {attname: value} with every column filled in.
 
     The roster's 100,000 new people go this way: no model instance is built at
     all.  The caller has set the derived columns.  Each row gets its new id.
+    ``rows`` may be an iterator that makes them, given with their ``count``: on
+    PostgreSQL each row is then made as it is streamed, while the server writes
+    the ones before it.
     """
-    if not rows:
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
+    if not count:
         return
     if not _raw_inserts_possible():
+        rows = list(rows)
         objs = model.objects.bulk_create(
             [model(**row) for row in rows], batch_size=2000, **ctx.write_kwargs()
         )
@@ -96,19 +103,26 @@ def insert_rows(model, rows, ctx):
     ]
     history_fields, extra = _history(model, ctx, now)
     history_names = [f.attname for f in history_fields]
-    with connection.cursor() as cursor:
-        for row, pk_value in zip(rows, _reserve_ids(cursor, model, len(rows)), strict=True):
+    all_names = [f.attname for f in [pk, *fields]]
+    made = []  # the rows streamed, for their history rows
+
+    def streamed(ids):
+        # strict: as many rows as ids reserved, or the transaction fails
+        for row, pk_value in zip(rows, ids, strict=True):
             row[pk.attname] = pk_value
             for name in stamped:
                 row[name] = now
-        all_names = [f.attname for f in [pk, *fields]]
+            made.append(row)
+            yield [row[name] for name in all_names]
+
+    with connection.cursor() as cursor:
         _copy_with_history(
             cursor,
             model,
             [pk, *fields],
-            ([row[name] for name in all_names] for row in rows),
+            streamed(_reserve_ids(cursor, model, count)),
             history_fields,
-            ([extra[a] if a in extra else row[a] for a in history_names] for row in rows),
+            ([extra[a] if a in extra else row[a] for a in history_names] for row in made),
         )
 
 

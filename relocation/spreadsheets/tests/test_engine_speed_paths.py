@@ -238,3 +238,55 @@ def test_postgresql_stores_the_compressed_upload_and_results_as_they_are(world):
     import zlib
 
     assert zlib.decompress(bytes(ImportUpload.objects.get(job=job).content)) == content
+
+
+def _new_people(household, count):
+    import datetime
+
+    from communities.spreadsheets.roster import person_row
+    from communities.tests.factories import make_id_number
+
+    for seq in range(count):
+        id_number = make_id_number(datetime.date(1990, 1, 1 + seq), "F", seq=seq)
+        yield person_row(
+            id_number, household.pk, {"name": f"流式{seq}", "relationship": "daughter"}
+        )
+
+
+def test_rows_made_as_they_are_streamed_get_ids_and_history_rows(world):
+    """The roster's new people are made while they are written: each gets its id, the
+    importer's "+" history row and its birth date from its ID number."""
+    import datetime
+
+    from django.db import transaction
+
+    from relocation.spreadsheets.writes import insert_rows
+
+    household = world.households["a"]
+    before = Person.objects.count()
+    with transaction.atomic():
+        insert_rows(
+            Person,
+            _new_people(household, 3),
+            engine.Context(world.admin, reason="导入：流式.xlsx"),
+            count=3,
+        )
+    made = Person.objects.filter(name__startswith="流式").order_by("name")
+    assert Person.objects.count() == before + 3
+    assert [p.birth_date for p in made] == [datetime.date(1990, 1, d) for d in (1, 2, 3)]
+    history = Person.history.filter(id__in=[p.pk for p in made])
+    assert sorted((h.history_type, h.history_change_reason, h.id) for h in history) == sorted(
+        ("+", "导入：流式.xlsx", p.pk) for p in made
+    )
+
+
+def test_fewer_rows_than_counted_write_nothing(world):
+    from django.db import transaction
+
+    from relocation.spreadsheets.writes import insert_rows
+
+    household = world.households["a"]
+    before, history_before = Person.objects.count(), Person.history.count()
+    with pytest.raises(ValueError), transaction.atomic():
+        insert_rows(Person, _new_people(household, 2), engine.Context(world.admin), count=3)
+    assert (Person.objects.count(), Person.history.count()) == (before, history_before)
