@@ -368,9 +368,14 @@ def new_instance(model, values):
         else:
             value = default()
         args.append(value)
-    if used != len(values):
-        unknown = sorted(set(values) - {n for row in _construction(model) for n in row[:2]})
-        raise TypeError(f"{model.__name__} has no field named {', '.join(unknown)}")
+    if used != len(values):  # a name no field has, or a field given twice (name and id)
+        taken = {
+            name if name in values else attname
+            for name, attname, _related, _default in _construction(model)
+            if name in values or attname in values
+        }
+        left = ", ".join(sorted(set(values) - taken))
+        raise TypeError(f"{model.__name__} takes no value named {left}")
     obj = model(*args)
     obj._state.fields_cache.update(cache)
     related = next((value for value in cache.values() if value is not None), None)

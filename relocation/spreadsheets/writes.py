@@ -76,9 +76,9 @@ def insert_rows(model, rows, ctx, count=None):
 
     The roster's 100,000 new people go this way: no model instance is built at
     all.  The caller has set the derived columns.  Each row gets its new id.
-    ``rows`` may be an iterator that makes them, given with their ``count``: on
-    PostgreSQL each row is then made as it is streamed, while the server writes
-    the ones before it.
+    ``rows`` may be an iterator that makes them, given with their ``count``: each
+    row is then made as it is written (on PostgreSQL, while the server writes the
+    ones before it).
     """
     if count is None:
         rows = list(rows)

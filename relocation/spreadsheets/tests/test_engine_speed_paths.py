@@ -215,6 +215,10 @@ def test_new_instance_takes_ids_by_attname_and_refuses_unknown_names(world):
     assert _state_of(built) == _state_of(Household(number="NI-2", settlement_id=world.a.pk))
     with pytest.raises(TypeError, match="flat"):
         engine.new_instance(Household, {"number": "NI-3", "flat": "1"})
+    with pytest.raises(TypeError, match="settlement_id"):  # one field given twice
+        engine.new_instance(
+            Household, {"number": "NI-3", "settlement": world.a, "settlement_id": world.a.pk}
+        )
     with pytest.raises(TypeError):
         Household(number="NI-3", flat="1")
 
