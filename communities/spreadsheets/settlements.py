@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from communities import enums
 from communities.models import Building, GridUnit, Region, Settlement
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.engine import bulk_in, new_instance
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
 S = Settlement._meta.get_field
@@ -190,7 +190,7 @@ class SettlementKind(SimpleKind):
         return values if ok else None
 
     def new_object(self, key, values):
-        return Settlement(code=key, **values)
+        return new_instance(Settlement, {"code": key, **values})
 
     def scope_error(self, obj, ctx):
         if not ctx.region_in_scope(obj.county_id, obj.township_id):
@@ -296,7 +296,7 @@ class BuildingKind(SettlementChildKind):
     key_label = gettext_lazy("安置点编码和楼栋")
 
     def new_object(self, key, values):
-        return Building(name=key[1], **values)
+        return new_instance(Building, {"name": key[1], **values})
 
     def export_values(self, obj):
         values = {k: getattr(obj, k) for k in self.fields}
@@ -346,7 +346,7 @@ class GridKind(SettlementChildKind):
         return state
 
     def new_object(self, key, values):
-        return GridUnit(name=key[1], **values)
+        return new_instance(GridUnit, {"name": key[1], **values})
 
     def values_of(self, row, state, plan, ctx):
         values = super().values_of(row, state, plan, ctx)

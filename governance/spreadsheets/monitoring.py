@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from communities.models import Household
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.engine import bulk_in, new_instance
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -196,12 +196,15 @@ class MonitoringRecordKind(SimpleKind):
         }
 
     def new_object(self, key, values):
-        return MonitoringRecord(
-            identified_on=key[1],
-            lead_source=LeadSource.IMPORTED,
-            procedure_started_on=key[1],
-            due_on=key[1] + datetime.timedelta(days=15),
-            **values,
+        return new_instance(
+            MonitoringRecord,
+            {
+                "identified_on": key[1],
+                "lead_source": LeadSource.IMPORTED,
+                "procedure_started_on": key[1],
+                "due_on": key[1] + datetime.timedelta(days=15),
+                **values,
+            },
         )
 
     def after_plan(self, planned, state, plan, ctx):

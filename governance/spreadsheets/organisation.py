@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from communities.models import GridWorker, Household, Settlement
 from communities.spreadsheets.people import people_in_area, person_of
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.engine import bulk_in, new_instance
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -235,7 +235,7 @@ class PartyOrganisationSheet(GovernanceKind):
         return values
 
     def new_object(self, key, values):
-        return PartyOrganisation(name=key[1], **values)
+        return new_instance(PartyOrganisation, {"name": key[1], **values})
 
     def extra_plan(self, planned, state, plan, ctx):
         # Parents named in the same file get their id once every row is written.
@@ -456,7 +456,7 @@ class CadreSheet(GovernanceKind):
         return values
 
     def new_object(self, key, values):
-        return Cadre(unit=key[1], name=key[2], **values)
+        return new_instance(Cadre, {"unit": key[1], "name": key[2], **values})
 
     export_select = ("settlement",)
     export_order = ("settlement__code", "unit", "name")
@@ -583,7 +583,7 @@ class PairingSheet(GovernanceKind):
         return values
 
     def new_object(self, key, values):
-        return Pairing(start_date=key[2], **values)
+        return new_instance(Pairing, {"start_date": key[2], **values})
 
     def note_key(self, key):
         return (key[0], key[1], key[2].isoformat())
@@ -719,7 +719,7 @@ class VisitSheet(GovernanceKind):
         return values
 
     def new_object(self, key, values):
-        return Visit(visited_on=key[1], **values)
+        return new_instance(Visit, {"visited_on": key[1], **values})
 
     def note_key(self, key):
         return (key[0], key[1].isoformat(), key[2])
@@ -982,7 +982,7 @@ class PetitionSheet(GovernanceKind):
         return ok
 
     def new_object(self, key, values):
-        return Petition(number=key[1], **values)
+        return new_instance(Petition, {"number": key[1], **values})
 
     def existing(self, keys, state, ctx):
         found = self._existing(keys)

@@ -350,8 +350,9 @@ def apply(obj, values, fields):
 def new_instance(model, values):
     """``model(**values)`` for a record not yet saved, built as Django builds one read
     from the database: every concrete field's value in order (foreign keys by id, the
-    default where ``values`` has none).  A third of the keyword form's time (25,000 new
-    households in a roster's check).  Related objects given stay cached on the
+    default where ``values`` has none).  The more foreign keys, the more it saves: 25,000
+    new households of a roster in a third of the keyword form's time, employment
+    records in three quarters.  Related objects given stay cached on the
     instance, as the keyword form leaves them; an unknown name is a ``TypeError``.
     """
     cache, args, used = {}, [], 0

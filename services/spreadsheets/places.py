@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from communities.models import Household, Person, Settlement
 from relocation.spreadsheets.columns import Column, escape_formula
-from relocation.spreadsheets.engine import bulk_in
+from relocation.spreadsheets.engine import bulk_in, new_instance
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -226,7 +226,7 @@ class FacilityKindSheet(SettlementRecordKind):
         return values
 
     def new_object(self, key, values):
-        return Facility(name=key[1], **values)
+        return new_instance(Facility, {"name": key[1], **values})
 
     export_select = ("settlement", "kind")
     export_prefetch = ("also_serves",)
@@ -299,7 +299,7 @@ class ActivitySheet(SettlementRecordKind):
         return (code, obj.kind_id, obj.held_on, obj.title)
 
     def new_object(self, key, values):
-        return Activity(held_on=key[2], title=key[3], **values)
+        return new_instance(Activity, {"held_on": key[2], "title": key[3], **values})
 
     def note_key(self, key):
         return (key[0], key[1], key[2].isoformat(), key[3])
@@ -363,7 +363,9 @@ class FundedProjectSheet(SettlementRecordKind):
         return (code, obj.purpose, obj.source, obj.year)
 
     def new_object(self, key, values):
-        return FundedProject(purpose=key[1], source=key[2], year=key[3], **values)
+        return new_instance(
+            FundedProject, {"purpose": key[1], "source": key[2], "year": key[3], **values}
+        )
 
     export_order = ("settlement__code", "year", "id")
 
@@ -536,7 +538,7 @@ class CollectiveAssetSheet(SettlementRecordKind):
         return (code, obj.name)
 
     def new_object(self, key, values):
-        return CollectiveAsset(name=key[1], **values)
+        return new_instance(CollectiveAsset, {"name": key[1], **values})
 
     export_order = ("settlement__code", "name", "id")
 
@@ -628,7 +630,7 @@ class AssetIncomeSheet(SimpleKind):
         return values
 
     def new_object(self, key, values):
-        return AssetIncome(year=key[2], **values)
+        return new_instance(AssetIncome, {"year": key[2], **values})
 
     def scope_error(self, obj, ctx):
         if not ctx.settlement_visible(obj.asset.settlement_id):
