@@ -8,17 +8,9 @@ import pytest
 
 from employment.models import Employer, EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.kinds import get_kind
+from relocation.spreadsheets.tests.helpers import instance_state
 
 pytestmark = pytest.mark.django_db
-
-
-def _state_of(obj):
-    return (
-        {k: v for k, v in obj.__dict__.items() if k != "_state"},
-        dict(obj._state.fields_cache),
-        obj._state.adding,
-        obj._state.db,
-    )
 
 
 def test_a_new_employment_record_is_the_keyword_form_field_for_field(world):
@@ -34,7 +26,9 @@ def test_a_new_employment_record_is_the_keyword_form_field_for_field(world):
     }
     start = datetime.date(2024, 3, 1)
     built = get_kind("employment").new_object((person.id_number, "wage", start), values)
-    assert _state_of(built) == _state_of(EmploymentRecord(kind="wage", start_date=start, **values))
+    assert instance_state(built) == instance_state(
+        EmploymentRecord(kind="wage", start_date=start, **values)
+    )
     assert built.person is person and built.employer is employer and built.pk is None
 
 
@@ -42,5 +36,6 @@ def test_a_new_income_record_is_the_keyword_form_field_for_field(world):
     household = world.households["a"]
     values = {"household": household, "wage_income": Decimal("30000")}
     built = get_kind("income").new_object((household.number, 2025), values)
-    assert _state_of(built) == _state_of(HouseholdIncome(year=2025, **values))
+    assert instance_state(built) == instance_state(HouseholdIncome(year=2025, **values))
     assert built.household is household
+

@@ -77,3 +77,14 @@ def import_file(user, kind, content, name="花名册.csv"):
     if job.state == "ready" and (job.new_rows or job.updated_rows):
         job = services.job_confirm(job, user)
     return job
+
+
+def instance_state(obj):
+    """What tells two unsaved model instances apart: their attributes, cached related
+    objects, ``adding`` and database (``engine.new_instance`` against the keyword form)."""
+    return (
+        {k: v for k, v in obj.__dict__.items() if k != "_state"},
+        dict(obj._state.fields_cache),
+        obj._state.adding,
+        obj._state.db,
+    )

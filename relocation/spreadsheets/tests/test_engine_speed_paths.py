@@ -9,7 +9,7 @@ from communities.models import Household, Person
 from relocation.spreadsheets import engine, services
 from relocation.spreadsheets.models import ImportUpload
 
-from .helpers import ROSTER_HEADERS, csv_bytes, person_row, upload
+from .helpers import ROSTER_HEADERS, csv_bytes, instance_state, person_row, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -161,15 +161,6 @@ def test_remembered_and_repeated_cells_mean_what_each_cell_means_alone(world):
     assert {n for n, _h, _m in plan.errors.items} == {n for n, _k in failed}
 
 
-def _state_of(obj):
-    return (
-        {k: v for k, v in obj.__dict__.items() if k != "_state"},
-        dict(obj._state.fields_cache),
-        obj._state.adding,
-        obj._state.db,
-    )
-
-
 def test_new_instance_is_the_keyword_form_field_for_field(world):
     """The roster's new households: the same attributes, defaults, ids and cached related
     objects as ``Household(**values)``, and ``clean()`` asks the database nothing."""
@@ -196,7 +187,7 @@ def test_new_instance_is_the_keyword_form_field_for_field(world):
         "moved_in_date": datetime.date(2020, 1, 5),
     }
     built = engine.new_instance(Household, values)
-    assert _state_of(built) == _state_of(Household(**values))
+    assert instance_state(built) == instance_state(Household(**values))
     assert built.building is building and built.settlement is world.a
     assert built.origin_township is None and built.pk is None
     with CaptureQueriesContext(connection) as queries:
@@ -212,7 +203,9 @@ def test_new_instance_is_the_keyword_form_field_for_field(world):
 
 def test_new_instance_takes_ids_by_attname_and_refuses_unknown_names(world):
     built = engine.new_instance(Household, {"number": "NI-2", "settlement_id": world.a.pk})
-    assert _state_of(built) == _state_of(Household(number="NI-2", settlement_id=world.a.pk))
+    assert instance_state(built) == instance_state(
+        Household(number="NI-2", settlement_id=world.a.pk)
+    )
     with pytest.raises(TypeError, match="flat"):
         engine.new_instance(Household, {"number": "NI-3", "flat": "1"})
     with pytest.raises(TypeError, match="settlement_id"):  # one field given twice
