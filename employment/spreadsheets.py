@@ -11,7 +11,7 @@ from communities.spreadsheets.people import people_in_area, person_columns, pers
 from employment import enums
 from employment.models import Employer, EmploymentRecord, HouseholdIncome
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -338,8 +338,8 @@ class EmploymentKind(SimpleKind):
                 values["employer"] = matches[0]
         return values
 
-    def new_object(self, key, values):
-        return new_instance(EmploymentRecord, {"kind": key[1], "start_date": key[2], **values})
+    def key_values(self, key):
+        return {"kind": key[1], "start_date": key[2]}
 
     def after_plan(self, planned, state, plan, ctx):
         """Overlapping exclusive jobs, judged on the stored records and the file together."""
@@ -517,8 +517,8 @@ class IncomeKind(SimpleKind):
                 return None
         return values
 
-    def new_object(self, key, values):
-        return new_instance(HouseholdIncome, {"year": key[1], **values})
+    def key_values(self, key):
+        return {"year": key[1]}
 
     export_select = ("household",)
     export_order = ("household__number", "year")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from communities import enums
 from communities.models import Building, GridUnit, Region, Settlement
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
 S = Settlement._meta.get_field
@@ -189,8 +189,8 @@ class SettlementKind(SimpleKind):
                 values[key] = region
         return values if ok else None
 
-    def new_object(self, key, values):
-        return new_instance(Settlement, {"code": key, **values})
+    def key_values(self, key):
+        return {"code": key}
 
     def scope_error(self, obj, ctx):
         if not ctx.region_in_scope(obj.county_id, obj.township_id):
@@ -295,8 +295,8 @@ class BuildingKind(SettlementChildKind):
     fields = ("settlement", "units", "floors", "housing_units", "head_name", "head_phone")
     key_label = gettext_lazy("安置点编码和楼栋")
 
-    def new_object(self, key, values):
-        return new_instance(Building, {"name": key[1], **values})
+    def key_values(self, key):
+        return {"name": key[1]}
 
     def export_values(self, obj):
         values = {k: getattr(obj, k) for k in self.fields}
@@ -345,8 +345,8 @@ class GridKind(SettlementChildKind):
         state["buildings"] = {(b.settlement_id, b.name): b for b in buildings}
         return state
 
-    def new_object(self, key, values):
-        return new_instance(GridUnit, {"name": key[1], **values})
+    def key_values(self, key):
+        return {"name": key[1]}
 
     def values_of(self, row, state, plan, ctx):
         values = super().values_of(row, state, plan, ctx)

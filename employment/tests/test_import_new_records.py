@@ -39,3 +39,10 @@ def test_a_new_income_record_is_the_keyword_form_field_for_field(world):
     assert instance_state(built) == instance_state(HouseholdIncome(year=2025, **values))
     assert built.household is household
 
+
+def test_the_key_decides_what_a_new_record_was_matched_on(world):
+    household = world.households["a"]
+    built = get_kind("income").new_object(
+        (household.number, 2025), {"household": household, "year": 1999}
+    )
+    assert built.year == 2025

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from communities.models import Household
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -195,17 +195,13 @@ class MonitoringRecordKind(SimpleKind):
             "notes": v.get("notes") or "",
         }
 
-    def new_object(self, key, values):
-        return new_instance(
-            MonitoringRecord,
-            {
-                "identified_on": key[1],
-                "lead_source": LeadSource.IMPORTED,
-                "procedure_started_on": key[1],
-                "due_on": key[1] + datetime.timedelta(days=15),
-                **values,
-            },
-        )
+    def key_values(self, key):
+        return {
+            "identified_on": key[1],
+            "lead_source": LeadSource.IMPORTED,
+            "procedure_started_on": key[1],
+            "due_on": key[1] + datetime.timedelta(days=15),
+        }
 
     def after_plan(self, planned, state, plan, ctx):
         plan.monitoring_lists = [

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from communities.models import GridWorker, Household, Settlement
 from communities.spreadsheets.people import people_in_area, person_of
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -234,8 +234,8 @@ class PartyOrganisationSheet(GovernanceKind):
                     return None
         return values
 
-    def new_object(self, key, values):
-        return new_instance(PartyOrganisation, {"name": key[1], **values})
+    def key_values(self, key):
+        return {"name": key[1]}
 
     def extra_plan(self, planned, state, plan, ctx):
         # Parents named in the same file get their id once every row is written.
@@ -455,8 +455,8 @@ class CadreSheet(GovernanceKind):
         values["settlement"] = settlement
         return values
 
-    def new_object(self, key, values):
-        return new_instance(Cadre, {"unit": key[1], "name": key[2], **values})
+    def key_values(self, key):
+        return {"unit": key[1], "name": key[2]}
 
     export_select = ("settlement",)
     export_order = ("settlement__code", "unit", "name")
@@ -582,8 +582,8 @@ class PairingSheet(GovernanceKind):
         values.update(household=household, cadre=cadre)
         return values
 
-    def new_object(self, key, values):
-        return new_instance(Pairing, {"start_date": key[2], **values})
+    def key_values(self, key):
+        return {"start_date": key[2]}
 
     def note_key(self, key):
         return (key[0], key[1], key[2].isoformat())
@@ -718,8 +718,8 @@ class VisitSheet(GovernanceKind):
         values[key] = matches[0]
         return values
 
-    def new_object(self, key, values):
-        return new_instance(Visit, {"visited_on": key[1], **values})
+    def key_values(self, key):
+        return {"visited_on": key[1]}
 
     def note_key(self, key):
         return (key[0], key[1].isoformat(), key[2])
@@ -981,8 +981,8 @@ class PetitionSheet(GovernanceKind):
                 ok = False
         return ok
 
-    def new_object(self, key, values):
-        return new_instance(Petition, {"number": key[1], **values})
+    def key_values(self, key):
+        return {"number": key[1]}
 
     def existing(self, keys, state, ctx):
         found = self._existing(keys)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from communities.models import Household, Person, Settlement
 from relocation.spreadsheets.columns import Column, escape_formula
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -225,8 +225,8 @@ class FacilityKindSheet(SettlementRecordKind):
         state["m2m"][row.number] = [s for s in served if s.pk != values["settlement"].pk]
         return values
 
-    def new_object(self, key, values):
-        return new_instance(Facility, {"name": key[1], **values})
+    def key_values(self, key):
+        return {"name": key[1]}
 
     export_select = ("settlement", "kind")
     export_prefetch = ("also_serves",)
@@ -298,8 +298,8 @@ class ActivitySheet(SettlementRecordKind):
     def record_key(self, obj, code):
         return (code, obj.kind_id, obj.held_on, obj.title)
 
-    def new_object(self, key, values):
-        return new_instance(Activity, {"held_on": key[2], "title": key[3], **values})
+    def key_values(self, key):
+        return {"held_on": key[2], "title": key[3]}
 
     def note_key(self, key):
         return (key[0], key[1], key[2].isoformat(), key[3])
@@ -362,10 +362,8 @@ class FundedProjectSheet(SettlementRecordKind):
     def record_key(self, obj, code):
         return (code, obj.purpose, obj.source, obj.year)
 
-    def new_object(self, key, values):
-        return new_instance(
-            FundedProject, {"purpose": key[1], "source": key[2], "year": key[3], **values}
-        )
+    def key_values(self, key):
+        return {"purpose": key[1], "source": key[2], "year": key[3]}
 
     export_order = ("settlement__code", "year", "id")
 
@@ -537,8 +535,8 @@ class CollectiveAssetSheet(SettlementRecordKind):
     def record_key(self, obj, code):
         return (code, obj.name)
 
-    def new_object(self, key, values):
-        return new_instance(CollectiveAsset, {"name": key[1], **values})
+    def key_values(self, key):
+        return {"name": key[1]}
 
     export_order = ("settlement__code", "name", "id")
 
@@ -629,8 +627,8 @@ class AssetIncomeSheet(SimpleKind):
         values["asset"] = asset
         return values
 
-    def new_object(self, key, values):
-        return new_instance(AssetIncome, {"year": key[2], **values})
+    def key_values(self, key):
+        return {"year": key[2]}
 
     def scope_error(self, obj, ctx):
         if not ctx.settlement_visible(obj.asset.settlement_id):

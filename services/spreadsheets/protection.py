@@ -14,7 +14,7 @@ from communities.masking import may_view_sensitive
 from communities.models import Household
 from communities.spreadsheets.people import people_in_area, person_columns, person_of
 from relocation.spreadsheets.columns import Column
-from relocation.spreadsheets.engine import bulk_in, new_instance
+from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds import register
 from relocation.spreadsheets.kinds.simple import SimpleKind
 
@@ -133,8 +133,8 @@ class BenefitRecordKind(SimpleKind):
         values["person"] = person
         return values
 
-    def new_object(self, key, values):
-        return new_instance(BenefitRecord, {"kind": key[1], "start_date": key[2], **values})
+    def key_values(self, key):
+        return {"kind": key[1], "start_date": key[2]}
 
     def after_plan(self, planned, state, plan, ctx):
         """Overlapping periods, judged on the stored records and the file together."""
@@ -259,8 +259,8 @@ class TemporaryAssistanceKind(SimpleKind):
         values["person"] = person
         return values
 
-    def new_object(self, key, values):
-        return new_instance(TemporaryAssistance, {"granted_on": key[1], "amount": key[2], **values})
+    def key_values(self, key):
+        return {"granted_on": key[1], "amount": key[2]}
 
     def before_clean(self, obj, state):
         # existing() matched every stored payment of these people and the file's
