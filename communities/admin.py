@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
-from import_export.forms import ExportForm
 
 from . import audit_admin, enums  # noqa: F401  (audit_admin registers the read audit)
 from .admin_reference import RegionWriteRulesMixin
@@ -45,7 +44,7 @@ from .models import (
     TenHouseholdGroup,
 )
 from .plugins import household_page, person_page
-from .resources import HouseholdResource, PersonResource
+from .resources import ExportForm, HouseholdResource, PersonResource
 
 admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
 admin.site.site_title = _("搬迁社区管理")

@@ -19,7 +19,6 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
-from import_export.forms import ExportForm
 
 from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import (
@@ -32,6 +31,7 @@ from communities.admin_scope import (
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
 from communities.plugins import WorkListOption, household_page, person_page, work_lists
+from communities.resources import ExportForm
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
 
