@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportActionMixin
 
 from . import audit_admin, enums  # noqa: F401  (audit_admin registers the read audit)
+from .admin_export import ScopedExportMixin
 from .admin_reference import RegionWriteRulesMixin
 from .admin_scope import (
     SWAP_ALWAYS,
@@ -44,7 +44,7 @@ from .models import (
     TenHouseholdGroup,
 )
 from .plugins import household_page, person_page
-from .resources import ExportForm, HouseholdResource, PersonResource
+from .resources import HouseholdResource, PersonResource
 
 admin.site.site_header = _("易地扶贫搬迁后续扶持社区管理系统")
 admin.site.site_title = _("搬迁社区管理")
@@ -294,11 +294,10 @@ class PersonRelocationYearFilter(RelocationYearFilter):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
+class HouseholdAdmin(ScopedExportMixin, ScopedHistoryAdmin):
     form = HouseholdForm
     # Each followed by what apps add to the page (communities.plugins).
     resource_classes = household_page.extend("resource_classes", (HouseholdResource,))
-    export_form_class = ExportForm
     inlines = household_page.extend("inlines", (PersonInline,))
     list_display = (
         "number",
@@ -415,13 +414,6 @@ class HouseholdAdmin(ExportActionMixin, ScopedHistoryAdmin):
             return queryset, False
         return queryset.filter(pk__in=members.values("household_id")), False
 
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {"reveal_sensitive": may_view_sensitive(request.user)}
-
-    def get_valid_export_item_pks(self, request):
-        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
-        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
-
     @admin.display(description=_("户主"), ordering="head_name")
     def head_name(self, obj):
         return obj.head_name or "—"
@@ -453,7 +445,7 @@ def _heads_stay(blocked):
 
 
 @admin.register(Person)
-class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
+class PersonAdmin(ScopedExportMixin, ScopedHistoryAdmin):
     form = PersonForm
     # RosterResource: the import page's 花名册 layout, so an export re-imports unchanged.
     # Each followed by what apps add to the page (communities.plugins).
@@ -461,7 +453,6 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
         "resource_classes", (PersonResource,), last=(RosterResource,)
     )
     inlines = person_page.extend("inlines", ())
-    export_form_class = ExportForm
     list_display = (
         "name",
         # Beside the name, so that a worker on a phone sees whom to call without
@@ -602,13 +593,6 @@ class PersonAdmin(ExportActionMixin, ScopedHistoryAdmin):
             "name": "name__startswith",
         }.get(kind)
         return (queryset.filter(**{lookup: value}) if lookup else queryset), False
-
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {"reveal_sensitive": may_view_sensitive(request.user)}
-
-    def get_valid_export_item_pks(self, request):
-        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
-        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
 
     @admin.display(description=_("年龄"), ordering="-birth_date")
     def age(self, obj):

@@ -6,7 +6,7 @@ they receive is already scoped by the admin.
 """
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, forms, resources
+from import_export import fields, resources
 
 from relocation.spreadsheets.cells import FORMULA_STARTS, NATIVE_TYPES, cell_value
 
@@ -14,17 +14,6 @@ from . import masking
 from .audit import AuditedExportMixin
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
-
-
-class ExportForm(forms.ExportForm):
-    """The admin's export form with .xlsx chosen: the format the offices open
-    (django-import-export chooses none when it offers several)."""
-
-    def __init__(self, formats, resources, **kwargs):
-        super().__init__(formats, resources, **kwargs)
-        for value, title in self.fields["format"].choices:
-            if title == "xlsx":
-                self.initial.setdefault("format", value)
 
 
 class MaskingResource(AuditedExportMixin, resources.ModelResource):

@@ -18,8 +18,8 @@ from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportActionMixin
 
+from communities.admin_export import ScopedExportMixin
 from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import (
     MaskingHistoryHelper,
@@ -31,7 +31,6 @@ from communities.admin_scope import (
 from communities.enums import RegionLevel
 from communities.models import Region, Settlement
 from communities.plugins import WorkListOption, household_page, person_page, work_lists
-from communities.resources import ExportForm
 from communities.scope import get_scope
 from communities.validators import mask_phone, mask_resident_id
 
@@ -148,19 +147,6 @@ class EmploymentAdmin(ScopedHistoryAdmin):
                 return Region.objects.visible_to(request.user).filter(level=RegionLevel.PROVINCE)
             return visible_counties(request.user)
         return super()._choice_queryset(db_field, request)
-
-
-class ScopedExportMixin(ExportActionMixin):
-    """Export of the current (scoped, filtered) list or of selected rows, masked."""
-
-    export_form_class = ExportForm
-
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {"reveal_sensitive": may_view_sensitive(request.user)}
-
-    def get_valid_export_item_pks(self, request):
-        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
-        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
 
 
 class PersonColumnsMixin:

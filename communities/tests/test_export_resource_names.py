@@ -2,13 +2,15 @@
 choice and its field lists show ``get_display_name()``, which is the resource's
 class name (``HouseholdResource``) unless the resource names itself."""
 
+import datetime
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -74,3 +76,49 @@ def test_the_export_page_has_xlsx_chosen(client, world, url):
     assert f'<option value="{form["format"].value()}" selected>xlsx</option>' in (
         response.content.decode()
     )
+
+
+def disposition_name(response):
+    """The file name of an ``attachment; filename*=UTF-8''…`` response."""
+    value = response["Content-Disposition"]
+    assert value.startswith("attachment; filename*=UTF-8''"), value
+    assert value.isascii()  # a header every browser reads
+    return unquote(value.split("''", 1)[1])
+
+
+def local_stamps():
+    """This minute and the next, as the file name writes them (the test may cross one)."""
+    now = timezone.localtime()
+    return {(now + datetime.timedelta(minutes=m)).strftime("%Y%m%d-%H%M") for m in (0, 1)}
+
+
+@pytest.mark.django_db
+def test_the_file_is_named_for_its_export_and_the_local_time(client, world):
+    client.force_login(world.county)
+    before = local_stamps()
+    url = reverse("admin:communities_person_export")
+    response = client.post(url, {"format": "1", "resource": "0"})  # xlsx
+    name = disposition_name(response)
+    assert re.fullmatch(r"家庭成员基本信息-\d{8}-\d{4}\.xlsx", name), name
+    assert name[len("家庭成员基本信息-") : -len(".xlsx")] in before | local_stamps()
+    # Another layout of the same list, another format: its own name.
+    response = client.post(url, {"format": "0", "resource": "1"})  # csv
+    assert disposition_name(response).startswith("家庭成员就业情况-")
+    assert disposition_name(response).endswith(".csv")
+
+
+@pytest.mark.django_db
+def test_the_selected_rows_export_is_named_so_too(client, world):
+    client.force_login(world.worker)
+    url = reverse("admin:communities_household_export")
+    response = client.post(url, {"format": "1", "export_items": [world.households["a"].pk]})
+    assert disposition_name(response).startswith("搬迁户基本信息-")
+
+
+@pytest.mark.django_db
+def test_in_english_the_name_is_english_and_safe_for_windows(client, world):
+    client.force_login(world.county)
+    url = reverse("admin:employment_employmentrecord_export")
+    response = client.post(url, {"format": "1", "resource": "1"}, HTTP_ACCEPT_LANGUAGE="en")
+    name = disposition_name(response)
+    assert not CJK.search(name) and not re.search(r'[\\/:*?"<>|]', name), name
