@@ -13,9 +13,9 @@
 """
 
 import re
-from urllib.parse import quote
 
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from import_export import admin, forms
 
 from .admin_scope import may_view_sensitive
@@ -48,18 +48,16 @@ class ScopedExportMixin(admin.ExportActionMixin):
 
     def export_file_name(self, request, file_format, export_form=None):
         """``<the export's name>-<local date and time>.<extension>``."""
-        resources = self.get_export_resource_classes(request)
-        chosen = 0
-        if export_form is not None and export_form.is_valid():
-            chosen = int(export_form.cleaned_data.get("resource") or 0)
-        name = NOT_IN_FILE_NAMES.sub("_", str(resources[chosen].get_display_name()))
+        resource = self.choose_export_resource_class(export_form, request)
+        name = NOT_IN_FILE_NAMES.sub("_", str(resource.get_display_name()))
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return f"{name}-{stamp}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         response = super()._do_file_export(file_format, request, queryset, export_form)
-        # RFC 6266: a Chinese name in filename*, which every browser reads (the
-        # quoted filename= that django-import-export writes is ASCII only).
-        name = self.export_file_name(request, file_format, export_form)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        # A Chinese name goes in filename* (RFC 6266), which every browser reads: the
+        # quoted filename= that django-import-export writes is for ASCII only.
+        response["Content-Disposition"] = content_disposition_header(
+            True, self.export_file_name(request, file_format, export_form)
+        )
         return response

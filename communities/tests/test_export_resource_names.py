@@ -15,12 +15,6 @@ from django.utils import timezone, translation
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    yield
-    translation.deactivate()
-
-
 def exports(user):
     request = RequestFactory().get("/")
     request.user = user
@@ -79,11 +73,18 @@ def test_the_export_page_has_xlsx_chosen(client, world, url):
 
 
 def disposition_name(response):
-    """The file name of an ``attachment; filename*=UTF-8''…`` response."""
+    """The file name of an attachment: a Chinese one in ``filename*=utf-8''…`` (RFC
+    6266), an ASCII one quoted in ``filename="…"``."""
     value = response["Content-Disposition"]
-    assert value.startswith("attachment; filename*=UTF-8''"), value
-    assert value.isascii()  # a header every browser reads
-    return unquote(value.split("''", 1)[1])
+    assert value.isascii(), value  # a header every browser reads
+    encoded = re.fullmatch(r"attachment; filename\*=utf-8''(\S+)", value)
+    if encoded:
+        name = unquote(encoded[1])
+        assert not name.isascii(), value
+        return name
+    plain = re.fullmatch(r'attachment; filename="([^"\\]+)"', value)
+    assert plain, value
+    return plain[1]
 
 
 def local_stamps():
