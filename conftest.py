@@ -30,6 +30,20 @@ def _signal_handlers_restored():
             signal.signal(signum, handler)
 
 
+@pytest.fixture(autouse=True)
+def _no_language_leaks():
+    """Each test starts in the default language (Chinese).
+
+    ``LocaleMiddleware`` activates a request's language for the whole thread and the
+    test client never resets it: after a page asked for in English, later tests ran
+    in English.
+    """
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def other_session(db):
     """A second PostgreSQL session on the test database (psycopg, its own transaction),

@@ -5,7 +5,6 @@ every row the list holds, not on N + 1 of them)."""
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from communities import enums
 from communities.admin_scope import CappedCountPaginator
@@ -16,12 +15,6 @@ from .factories import HouseholdFactory, PersonFactory
 pytestmark = pytest.mark.django_db
 
 URL = "admin:communities_household_changelist"
-
-
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

@@ -27,14 +27,6 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\{\s*\w+\s*\}\}")
 
 
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    # LocaleMiddleware activates the request's language for the whole thread and
-    # the test client never resets it: later tests would run in English.
-    yield
-    translation.deactivate()
-
-
 def _models():
     return [m for app in DATA_APPS for m in apps.get_app_config(app).get_models()]
 

@@ -3,15 +3,8 @@
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from django.utils import translation
 
 from relocation.accounts.names import display_name, name_and_username
-
-
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    yield
-    translation.deactivate()
 
 
 @pytest.mark.parametrize(

@@ -7,18 +7,11 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from django.utils import translation
 
 from communities.models import Household
 from communities.tests.factories import HouseholdFactory, SettlementFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    yield
-    translation.deactivate()
 
 
 def test_forbidden_page_is_chinese(client, xingyi_official):

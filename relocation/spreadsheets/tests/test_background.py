@@ -11,13 +11,6 @@ from relocation.spreadsheets.models import ImportJob
 from .helpers import ROSTER_HEADERS, csv_bytes, person_row
 
 
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    # A page asked for in English leaves English active in this thread for the next test.
-    yield
-    translation.deactivate()
-
-
 def run_worker():
     call_command(
         "db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0, reload=False

@@ -24,13 +24,6 @@ from .helpers import ROSTER_HEADERS, csv_bytes, import_file, person_row, upload,
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    # A page asked for in English leaves English active in this thread.
-    yield
-    translation.deactivate()
-
-
 # The names a county's roster often uses instead of ours.
 COUNTY_NAMES = {"户编号": "户号", "身份证号": "公民身份号码", "与户主关系": "与户主的关系"}
 

@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 STRIDE = engine.SHEET_STRIDE
 
 
-@pytest.fixture(autouse=True)
-def _no_language_leaks():
-    yield
-    translation.deactivate()
-
-
 def group_workbook(groups, headers=None):
     """A 填表说明 sheet, then one roster sheet per group: ``{title: [rows]}``; ``headers``:
     ``{title: column names}`` where a sheet's differ from the roster's."""
