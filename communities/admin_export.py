@@ -7,6 +7,9 @@
   ``reveal_sensitive``; ``communities.audit`` records what was shown).
 * The page chooses .xlsx, the format the offices open (django-import-export chooses
   none when it offers several).
+* An export of more than ``EXPORT_INLINE_MAX_ROWS`` rows is made by the job worker
+  (``relocation.spreadsheets.exports``): the page goes to the export job, which
+  shows its progress and then the file to download.
 * The file is named as the import page names its exports: the export's own name and
   the local time, ``搬迁户基本信息-20261206-0930.xlsx`` (django-import-export names it
   ``Household-2026-12-05.xlsx``: the class name and the server's UTC date).
@@ -14,9 +17,12 @@
 
 import re
 
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from import_export import admin, forms
+
+from relocation.spreadsheets import exports, progress
 
 from .admin_scope import may_view_sensitive
 
@@ -54,6 +60,18 @@ class ScopedExportMixin(admin.ExportActionMixin):
         return f"{name}-{stamp}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
+        if progress.in_worker():
+            progress.expect(queryset)
+        elif exports.too_many_rows(queryset):
+            resource = self.choose_export_resource_class(export_form, request)
+            job = exports.start_list_export(
+                request,
+                self.model,
+                name=resource.get_display_name(),
+                file_name=self.export_file_name(request, file_format, export_form),
+                file_format=file_format.get_extension(),
+            )
+            return redirect(exports.job_url(job))
         response = super()._do_file_export(file_format, request, queryset, export_form)
         # A Chinese name goes in filename* (RFC 6266), which every browser reads: the
         # quoted filename= that django-import-export writes is for ASCII only.

@@ -19,6 +19,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from relocation.spreadsheets.progress import counting
 from relocation.sqlite.base import write_after_reads
 
 from .masking import may_view_sensitive
@@ -296,7 +297,8 @@ class AuditedExportMixin:
 
     def iter_queryset(self, queryset):
         audit = getattr(self, "_audit", None)
-        for obj in super().iter_queryset(queryset):
+        # Counted for an export job's progress bar (a no-op inside a request).
+        for obj in counting(super().iter_queryset(queryset)):
             if audit is not None:
                 audit.add_row(obj)
             yield obj

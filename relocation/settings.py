@@ -343,6 +343,11 @@ SPREADSHEET_MAX_XLSX_UNZIPPED_BYTES = env.int(
 SPREADSHEET_MAX_XLSX_RATIO = env.int("SPREADSHEET_MAX_XLSX_RATIO", default=200)
 # Files above this size are checked and committed by the job worker, not the request.
 SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=256 * 2**10)
+# Exports (an admin list's 导出, the import page's exports) of more rows than this are
+# made by the job worker, and their page follows them: a prefecture's list took 83 s
+# inside the request. Their files are kept this many hours for their user to download.
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=10_000)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
 
 # PII_HASH_KEY (read at the top, required in production) also keys the hash that the
 # change history keeps beside a masked ID number or phone (communities.history_pii).

@@ -38,7 +38,7 @@ from relocation.dashboards.areas import home_target
 from relocation.dashboards.periods import PeriodKind, period_containing
 from relocation.spreadsheets import services
 from relocation.spreadsheets.kinds import kinds
-from relocation.spreadsheets.models import ImportJob
+from relocation.spreadsheets.models import ExportFile, ExportJob, ImportJob
 
 pytestmark = pytest.mark.django_db
 seed_programme_views = importlib.import_module(
@@ -125,6 +125,18 @@ def demo(fast_passwords, make_user):
         upload=SimpleUploadedFile("坏文件.csv", bad, content_type="text/csv"),
     )
     assert job.errors
+    # A finished export job of the county administrator (made by the job worker).
+    export = ExportJob.objects.create(
+        user=users["manager"],
+        source="kind",
+        target="roster",
+        name="搬迁户花名册",
+        file_name="搬迁户花名册-20261206-0930.csv",
+        file_format="csv",
+        state="done",
+        finished_at=timezone.now(),
+    )
+    ExportFile.objects.create(job=export, content="户编号\n".encode("utf-8-sig"))
     return users, settlements
 
 
@@ -316,6 +328,16 @@ def check_imports(client, user):
                 _open_xlsx(response, (*where, fmt))
             elif response.status_code == 200:
                 response.content.decode("utf-8-sig")
+    # Export jobs are their user's alone, a superuser's included.
+    _check(client, reverse("spreadsheets:exports"), 200, user.username)
+    for job in ExportJob.objects.all():
+        expected = 200 if job.user_id == user.pk else 404
+        for name in ("spreadsheets:export_job", "spreadsheets:export_progress"):
+            _check(client, reverse(name, args=[job.pk]), expected, (user.username, name))
+        url = reverse("spreadsheets:export_download", args=[job.pk])
+        response = _check(client, url, expected, (user.username, "export_download"))
+        if expected == 200:
+            assert response.content.decode("utf-8-sig") == "户编号\n"
     for job in ImportJob.objects.all():
         expected = 200 if (job.user_id == user.pk or user.is_superuser) else 404
         for name in ("spreadsheets:job", "spreadsheets:progress", "spreadsheets:errors"):
@@ -441,6 +463,10 @@ MATRIX_URLS = {
     "spreadsheets:job",
     "spreadsheets:progress",
     "spreadsheets:errors",
+    "spreadsheets:exports",
+    "spreadsheets:export_job",
+    "spreadsheets:export_progress",
+    "spreadsheets:export_download",
     "admin:app_list",
     "admin:communities_household_suggest_number",
     "worklists",

@@ -29,7 +29,25 @@ RUNNING_STATES = (
 )
 
 
-class ImportJob(models.Model):
+class WorkerJob(models.Model):
+    """What an import job and an export job share: the language of the pages it was
+    asked from (the worker writes its messages in it), and the worker process running
+    it (when it is gone, ``workers.job_worker_gone``, the job is marked failed)."""
+
+    #: Blank for jobs from before it was kept: the site's default language.
+    language = models.CharField(_("界面语言"), max_length=16, blank=True)
+    worker_host = models.CharField(_("后台进程主机"), max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField(_("后台进程号"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def in_its_language(self):
+        """The job's messages are written in its user's language inside this block."""
+        return translation.override(self.language or settings.LANGUAGE_CODE)
+
+
+class ImportJob(WorkerJob):
     """An uploaded spreadsheet: its check (dry run), and its commit.
 
     The counts and errors are those of the last check; a commit re-checks the
@@ -52,10 +70,6 @@ class ImportJob(models.Model):
     file_format = models.CharField(_("文件格式"), max_length=8)
     encoding = models.CharField(_("文本编码"), max_length=16, blank=True)
     background = models.BooleanField(_("后台运行"), default=False)
-    #: The language of the uploader's pages: the check and the commit write their
-    #: messages (errors, progress, failure) in it, on the job worker as in the request.
-    #: Blank for jobs from before it was kept: the site's default language.
-    language = models.CharField(_("界面语言"), max_length=16, blank=True)
     #: The workbook's sheets to read together, by name, as the user chose them on the
     #: preview of an earlier check of the same file; empty: the first data sheet alone.
     sheets = models.JSONField(_("导入的工作表"), default=list, blank=True)
@@ -78,10 +92,6 @@ class ImportJob(models.Model):
     checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
     committed_at = models.DateTimeField(_("导入完成时间"), null=True, blank=True)
     seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
-    #: The job worker process running the check or commit: when it is gone
-    #: (killed, out of memory) the job is marked failed (``workers.fail_dead_jobs``).
-    worker_host = models.CharField(_("后台进程主机"), max_length=255, blank=True)
-    worker_pid = models.PositiveIntegerField(_("后台进程号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入记录")
@@ -98,10 +108,6 @@ class ImportJob(models.Model):
     @property
     def running(self):
         return self.state in RUNNING_STATES
-
-    def in_its_language(self):
-        """The job's messages are written in its uploader's language inside this block."""
-        return translation.override(self.language or settings.LANGUAGE_CODE)
 
     @property
     def history_reason(self):
@@ -157,3 +163,89 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.host}:{self.pid}"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("正在生成")
+    DONE = "done", _("已完成，可下载")
+    FAILED = "failed", _("失败")
+    EXPIRED = "expired", _("已过期删除")
+
+
+class ExportSource(models.TextChoices):
+    ADMIN = "admin", _("列表导出")
+    KIND = "kind", _("表格导出")
+
+
+class ExportJob(WorkerJob):
+    """A large export made by the job worker instead of inside the request.
+
+    An admin list's 导出 or the import page's export of a whole kind, when it has
+    more than ``EXPORT_INLINE_MAX_ROWS`` rows.  The worker repeats the request the
+    user made (the list's address and the form they submitted), as them: the same
+    scope, filters, masking and read audit as an export made in the request.  The
+    file is kept for its user alone (``ExportFile``) for ``EXPORT_KEEP_HOURS``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导出人"),
+        on_delete=models.PROTECT,
+        related_name="export_jobs",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    source = models.CharField(_("来源"), max_length=8, choices=ExportSource.choices)
+    #: The admin list's model (``app_label.model_name``) or the import kind's key.
+    target = models.CharField(_("导出对象"), max_length=100)
+    #: What to repeat: ``{"query": <the list's query string>, "post": {name: [values]}}``
+    #: for a list; ``{}`` for a kind.
+    params = models.JSONField(_("导出条件"), default=dict, blank=True)
+    #: The address the export was asked at (the read audit records it).
+    path = models.CharField(_("页面地址"), max_length=500, blank=True)
+    name = models.CharField(_("导出内容"), max_length=255)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_format = models.CharField(_("文件格式"), max_length=8)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    done_rows = models.PositiveIntegerField(_("已生成行数"), default=0)
+    file_size = models.PositiveBigIntegerField(_("文件大小（字节）"), null=True, blank=True)
+    failure = models.TextField(_("失败原因"), blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = pgettext_lazy("plural", "导出记录")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="exportjob_user_recent")]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+    @property
+    def running(self):
+        return self.state in (ExportState.QUEUED, ExportState.RUNNING)
+
+    #: Always on the job worker (``workers.job_worker_gone`` asks, as of an import job).
+    background = True
+
+
+class ExportFile(models.Model):
+    """A finished export's bytes, for its user to download until it expires."""
+
+    job = models.OneToOneField(
+        ExportJob, verbose_name=_("导出记录"), on_delete=models.CASCADE, related_name="file"
+    )
+    content = models.BinaryField(_("文件内容"))
+
+    class Meta:
+        verbose_name = _("导出文件")
+        verbose_name_plural = pgettext_lazy("plural", "导出文件")
+
+    def __str__(self):
+        return str(self.job)

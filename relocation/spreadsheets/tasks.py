@@ -1,4 +1,4 @@
-"""Background import jobs, run by ``manage.py db_worker`` (django-tasks)."""
+"""Background import and export jobs, run by ``manage.py job_worker`` (django-tasks)."""
 
 import logging
 
@@ -42,3 +42,14 @@ def commit_import(job_id):
     from .services import job_commit
 
     _run(job_id, (JobState.COMMIT_QUEUED,), job_commit)
+
+
+@task()
+def run_export(job_id):
+    """Make a large export's file (``exports``)."""
+    from .exports import run
+    from .models import ExportJob
+
+    job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is not None:
+        run(job)

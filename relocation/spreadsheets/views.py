@@ -1,5 +1,7 @@
 """Admin pages for spreadsheet import and export (served under /admin/imports/)."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import engine, reading, services, workers
+from . import engine, exports, reading, services, workers
 from .kinds import get_kind, kinds
-from .models import ImportJob, JobState
+from .models import ExportFile, ExportJob, ExportState, ImportJob, JobState
 from .workbooks import export_csv, export_xlsx, template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,6 +67,7 @@ def index(request):
             labels={k.key: k.label for k in kinds()},
             max_mb=settings.SPREADSHEET_MAX_UPLOAD_BYTES // 2**20,
             max_rows=settings.SPREADSHEET_MAX_ROWS,
+            inline_rows=settings.EXPORT_INLINE_MAX_ROWS,
             selected=request.GET.get("kind", ""),
             worker=workers.worker_status(),
         ),
@@ -231,8 +234,105 @@ def export(request, kind, fmt):
     if not found.may_export(request.user):
         raise PermissionDenied
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if exports.too_many_rows(found.export_queryset(request.user)):
+        job = exports.start_kind_export(
+            request, found, file_name=f"{found.label}-{stamp}.{fmt}", file_format=fmt
+        )
+        return redirect(exports.job_url(job))
     if fmt == "xlsx":
         return _download(export_xlsx(found, request.user), f"{found.label}-{stamp}.xlsx", XLSX)
     return _download(
         export_csv(found, request.user), f"{found.label}-{stamp}.csv", "text/csv; charset=utf-8"
     )
+
+
+# --- export jobs (exports) -------------------------------------------------------------
+
+CONTENT_TYPES = {
+    "xlsx": XLSX,
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _own_export(request, pk):
+    """The user's own export job (anyone else's is not found: the file is theirs alone)."""
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user)
+    if job.state == ExportState.RUNNING and exports.fail_dead([job.pk]):
+        job.refresh_from_db()
+    return job
+
+
+def export_jobs(request):
+    jobs = ExportJob.objects.filter(user=request.user)
+    exports.fail_dead(jobs.filter(state=ExportState.RUNNING).values("pk"))
+    return TemplateResponse(
+        request,
+        "spreadsheets/exports.html",
+        _context(
+            request,
+            title=_("我的导出"),
+            jobs=jobs[:50],
+            keep_hours=settings.EXPORT_KEEP_HOURS,
+            worker=workers.worker_status(),
+        ),
+    )
+
+
+def export_job(request, pk):
+    job = _own_export(request, pk)
+    return TemplateResponse(
+        request,
+        "spreadsheets/export_job.html",
+        _context(
+            request,
+            title=_("导出：%(name)s") % {"name": job.name},
+            job=job,
+            expires_at=job.finished_at + datetime.timedelta(hours=settings.EXPORT_KEEP_HOURS)
+            if job.state == ExportState.DONE
+            else None,
+            worker=workers.worker_status() if job.state == ExportState.QUEUED else None,
+        ),
+    )
+
+
+def _export_phase(job):
+    if job.state == ExportState.QUEUED:
+        return _("等待后台任务进程")
+    if job.total_rows and job.progress >= exports.ROWS_PERCENT:
+        return _("正在写入文件")
+    if job.total_rows:
+        return _("已生成 %(done)s / %(total)s 行") % {
+            "done": f"{job.done_rows:,}",
+            "total": f"{job.total_rows:,}",
+        }
+    return _("正在统计行数")
+
+
+def export_progress(request, pk):
+    job = _own_export(request, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "progress": job.progress,
+            "phase": _export_phase(job) if job.running else "",
+            "running": job.running,
+        }
+    )
+
+
+def export_download(request, pk):
+    exports.expire()  # a file kept past its hours is deleted now, not served
+    job = _own_export(request, pk)
+    if job.state != ExportState.DONE:
+        messages.error(
+            request,
+            _("这个导出文件不能下载：%(state)s。") % {"state": job.get_state_display()},
+        )
+        return redirect(exports.job_url(job))
+    content = get_object_or_404(ExportFile, job=job).content
+    content_type = CONTENT_TYPES.get(job.file_format, "application/octet-stream")
+    return _download(bytes(content), job.file_name, content_type)

@@ -13,6 +13,7 @@ from communities.audit import kind_auditor
 
 from .cells import CsvWriter, Workbook, WriteOnlyCell
 from .columns import EXAMPLE_MARK
+from .progress import counting
 
 TEXT_KINDS = ("text", "person_name", "id_number", "phone", "code", "names")
 HEADER_FONT = Font(bold=True)
@@ -228,7 +229,7 @@ def export_rows(kind, user, export_format=""):
     reveal = kind.reveal(user)
     columns = kind.columns
     audit = kind_auditor(kind, user, export_format) if reveal else None
-    for obj in kind.export_queryset(user).iterator(chunk_size=2000):
+    for obj in counting(kind.export_queryset(user).iterator(chunk_size=2000)):
         values = kind.export_values(obj)
         if audit is not None:
             audit.add_row(obj)

@@ -24,7 +24,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ImportJob, JobState, WorkerHeartbeat
+from .models import ExportState, ImportJob, JobState, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,9 @@ def worker_status(now=None):
 
 
 def job_worker_gone(job, now=None):
-    if job.state not in WORKING_STATES or not job.background or not job.worker_pid:
+    """Whether the worker working on ``job`` (an import job or an export job) is gone."""
+    working = job.state in WORKING_STATES or job.state == ExportState.RUNNING
+    if not working or not job.background or not job.worker_pid:
         return False
     if job.worker_host == HOST:
         return not pid_alive(job.worker_pid)
@@ -163,10 +165,15 @@ def fail_orphaned_task_results(now=None):
 
 
 def sweep():
-    """What a living worker does now and then: fail the work of dead ones (see above)."""
+    """What a living worker does now and then: fail the work of dead ones (see above),
+    and delete the export files kept long enough (``exports.expire``)."""
+    from . import exports
+
     try:
         fail_dead_jobs()
+        exports.fail_dead()
         fail_orphaned_task_results()
+        exports.expire()
     except DatabaseError:
         logger.info("sweep skipped: the database is busy")
 
