@@ -134,3 +134,17 @@ def test_an_option_may_not_take_a_name_already_on_the_page(client, world, provid
     client.force_login(world.county)
     with pytest.raises(ImproperlyConfigured, match=f"option '{taken}' of 'second'"):
         client.get(WORKLISTS)
+
+
+def test_counts_are_written_with_thousands_separators(client, world, providers):
+    """47704 is read as 47,704, as the dashboards write it."""
+
+    def rows(request, on_date):
+        row = next(_households("big", "大清单")(request, on_date))
+        row["count"] = 47704
+        yield row
+
+    providers.add("big", rows, order=1)
+    client.force_login(world.county)
+    body = client.get(WORKLISTS).content.decode()
+    assert '<td class="count">47,704</td>' in body

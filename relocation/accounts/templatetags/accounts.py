@@ -16,3 +16,12 @@ def display_name(user):
 def name_and_username(user):
     """``{{ user|name_and_username }}``: 吴晓燕（manager）."""
     return _name_and_username(user)
+
+
+@register.filter
+def thousands(value):
+    """``{{ n|thousands }}``: 229,219, as the dashboards write counts."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return value

@@ -40,12 +40,3 @@ def spreadsheet_links(context, opts):
     if kind.may_import(user) or kind.may_export(user):
         links.append((_("下载模板"), reverse("spreadsheets:template", args=[key])))
     return links
-
-
-@register.filter
-def thousands(value):
-    """``{{ n|thousands }}``: 229,219, as the dashboards write counts."""
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return value
