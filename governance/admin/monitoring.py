@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from communities.admin_export import ScopedExportMixin
 from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin, may_view_sensitive
 from communities.enums import RegionLevel
@@ -30,6 +31,7 @@ from communities.worklists import work_row
 from relocation.dashboards.live import figure
 
 from .. import monitoring_workflow as workflow
+from ..import_resources import MonitoringSheetResource
 from ..models.monitoring import (
     IN_PROCEDURE,
     OPEN_ALERT_STATES,
@@ -259,7 +261,8 @@ class LeadForm(forms.ModelForm):
 
 
 @admin.register(MonitoringRecord)
-class MonitoringRecordAdmin(MonitoringAdmin):
+class MonitoringRecordAdmin(ScopedExportMixin, MonitoringAdmin):
+    resource_classes = (MonitoringSheetResource,)
     list_display = (
         "household_number",
         "settlement_name",

@@ -17,12 +17,14 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from communities.admin_export import ScopedExportMixin
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
 from communities.models import Household, Settlement
 from communities.plugins import household_page, work_lists
 from communities.worklists import work_row
 from relocation.dashboards.live import CountedFromFigures, figure
 
+from ..import_resources import PetitionSheetResource
 from ..models.organisation import (
     OPEN_FOLLOW_UP,
     OPEN_PETITION,
@@ -457,7 +459,8 @@ PETITION_ACTION_FIELDS = (
 
 
 @admin.register(Petition)
-class PetitionAdmin(GovernanceAdmin):
+class PetitionAdmin(ScopedExportMixin, GovernanceAdmin):
+    resource_classes = (PetitionSheetResource,)
     form = PetitionForm
     list_display = (
         "number",

@@ -504,3 +504,21 @@ def test_the_work_list_page_reads_todays_stored_monitoring_figures(
         )
     found = counts()
     assert (found["monitoring_overdue"], found["alerts_open"]) == (103, 102)
+
+
+def test_the_monitoring_list_exports_in_scope_in_the_import_layout(client, gov):
+    """工作清单's 超期未办结的监测对象 → 导出, and the list's 导出: the user's area only, in
+    the import template's columns."""
+    mine = open_record(gov)
+    walk(gov, mine)
+    theirs = open_record(gov, household=gov.households["c"], user=gov.admin)
+    assert MonitoringRecord.objects.filter(pk__in=[mine.pk, theirs.pk]).count() == 2
+    client.force_login(gov.county)
+    response = client.post(url("monitoringrecord", "export"), {"format": "0", "resource": "0"})
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("户编号,监测对象类别,识别纳入日期")
+    assert [line.split(",")[0] for line in lines[1:]] == [gov.households["a"].number]
+    # The 工作清单 row links its export, filtered as its list.
+    page = client.get(reverse("worklists")).content.decode()
+    assert '· <a href="/admin/governance/monitoringrecord/export/?overdue=' in page

@@ -444,3 +444,34 @@ def test_the_household_list_of_unvisited_pairings_is_counted_from_todays_figure(
         household=world["h1"], cadre=world["c1"], visited_on=today(), way=VisitWay.HOME
     )
     assert listed("?pairing=unvisited") == (0, set())
+
+
+def test_the_petition_list_exports_the_overdue_in_scope_and_masked(client, world):
+    """工作清单's 超期诉求 → 导出: the official's overdue petitions only, the phone masked
+    (the official may not see personal data), in the import template's columns."""
+    official = world["official"]
+    client.force_login(official)
+    page = client.get("/admin/worklists/").content.decode()
+    assert "/admin/governance/petition/export/?overdue=yes" in page
+    response = client.post(
+        "/admin/governance/petition/export/?overdue=yes", {"format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert "户编号" in header and "诉求内容" in header
+    assert "电梯坏了" in text
+    assert "路灯" not in text  # not overdue
+    assert "他点住户" not in text and "x\r" not in text  # another county's
+    assert "13912345678" not in text and "139****5678" in text
+
+
+def test_the_petition_export_refuses_a_ticked_row_outside_the_users_area(client, world):
+    client.force_login(world["worker_user"])
+    response = client.post(
+        "/admin/governance/petition/export/",
+        {"format": "0", "resource": "0", "export_items": [world["other"].pk]},
+    )
+    assert response.status_code == 200
+    assert "text/html" in response["Content-Type"]  # the form again, no file
+    assert "他点住户" not in response.content.decode()
