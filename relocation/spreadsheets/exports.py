@@ -34,6 +34,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
+from relocation.sqlite.base import write_after_reads
+
 from . import workers
 from .kinds import get_kind
 from .models import ExportFile, ExportJob, ExportSource, ExportState
@@ -88,9 +90,16 @@ def too_many_rows(queryset):
 def _start(user, **fields):
     from . import tasks
 
-    job = ExportJob.objects.create(user=user, language=translation.get_language() or "", **fields)
-    # After the transaction that stored the job: the worker must find it.
-    transaction.on_commit(lambda: tasks.run_export.enqueue(str(job.pk)))
+    job = ExportJob(user=user, language=translation.get_language() or "", **fields)
+
+    def store():
+        job.save(force_insert=True)
+        # After the transaction that stored the job: the worker must find it.
+        transaction.on_commit(lambda: tasks.run_export.enqueue(str(job.pk)))
+
+    # The import page's export links are GETs, whose SQLite transaction has read (the
+    # count) without the write lock: the job is then stored as that transaction ends.
+    write_after_reads(store)
     return job
 
 
