@@ -63,6 +63,13 @@ class ScopedExportMixin(admin.ExportActionMixin):
             return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
         return super().export_admin_action(request, queryset)
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        # The .xlsx sheet is named after the export, not tablib's 「Tablib Dataset」.
+        resource = self.choose_export_resource_class(kwargs.get("export_form"), request)
+        dataset.title = str(resource.get_display_name())
+        return dataset
+
     def get_valid_export_item_pks(self, request):
         posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
         return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)

@@ -321,9 +321,11 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # export that cannot write amounts.
 from import_export.formats import base_formats  # noqa: E402
 
+from relocation.spreadsheets.formats import XLSX  # noqa: E402  (written row by row)
+
 EXPORT_FORMATS = [
     base_formats.CSV,
-    base_formats.XLSX,
+    XLSX,
     base_formats.TSV,
     base_formats.JSON,
     base_formats.HTML,

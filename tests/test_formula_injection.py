@@ -352,3 +352,13 @@ def test_every_writer_goes_through_the_boundary():
             ):
                 offenders.append(f"{relative}:{node.lineno} uses {node.value.id}.{node.attr}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("text", ["-1000.00", "-5", "-0.5"])
+def test_a_negative_amount_written_as_text_is_a_number_not_escaped(text):
+    assert cell_value(text) == text
+
+
+@pytest.mark.parametrize("text", ["-1+2", "-", "-1e5", "-1.", "-.5", "-1\n", "+1", "-1 "])
+def test_only_a_plain_negative_amount_is_let_through(text):
+    assert cell_value(text) == "'" + text

@@ -10,7 +10,8 @@ rules hold everywhere without a fix at each call:
 * text that a spreadsheet would run as a formula (a leading ``=``, ``+``,
   ``-``, ``@``, tab or carriage return) gets a leading apostrophe and is
   otherwise kept as it was (OWASP "CSV injection").  Numbers stay numbers, so a
-  negative amount is never escaped.  Our import removes exactly one apostrophe
+  negative amount is never escaped, nor a negative amount written as text
+  ("-1000.00": a number to every spreadsheet).  Our import removes exactly one apostrophe
   before such a character again, so an export re-imports unchanged.
 
 This module imports nothing of ours (only Django, openpyxl and the standard
@@ -22,6 +23,7 @@ keeps it that way.
 
 import csv
 import datetime
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -37,9 +39,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NATIVE_TYPES = (bool, int, float, Decimal, datetime.date, datetime.time, datetime.timedelta)
 
 
+#: A negative amount written as text ("-1000.00", as a resource renders a decimal): a
+#: number to every spreadsheet, never a formula, so it is not escaped either.
+NEGATIVE_NUMBER = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
+
+
 def escape_formula(value):
     """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not NEGATIVE_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
