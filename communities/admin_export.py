@@ -17,6 +17,7 @@
 
 import re
 
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -86,13 +87,17 @@ class ScopedExportMixin(admin.ExportActionMixin):
             progress.expect(queryset)
         elif exports.too_many_rows(queryset):
             resource = self.choose_export_resource_class(export_form, request)
-            job = exports.start_list_export(
-                request,
-                self.model,
-                name=resource.get_display_name(),
-                file_name=self.export_file_name(request, file_format, export_form),
-                file_format=file_format.get_extension(),
-            )
+            try:
+                job = exports.start_list_export(
+                    request,
+                    self.model,
+                    name=resource.get_display_name(),
+                    file_name=self.export_file_name(request, file_format, export_form),
+                    file_format=file_format.get_extension(),
+                )
+            except exports.TooManyExports as refused:
+                messages.error(request, str(refused))
+                return redirect("spreadsheets:exports")
             return redirect(exports.job_url(job))
         response = super()._do_file_export(file_format, request, queryset, export_form)
         # A Chinese name goes in filename* (RFC 6266), which every browser reads: the

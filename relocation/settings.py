@@ -350,6 +350,8 @@ SPREADSHEET_INLINE_MAX_BYTES = env.int("SPREADSHEET_INLINE_MAX_BYTES", default=2
 # inside the request. Their files are kept this many hours for their user to download.
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=10_000)
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# A user with this many exports queued or being made waits for them before asking again.
+EXPORT_MAX_WAITING = env.int("EXPORT_MAX_WAITING", default=3)
 
 # PII_HASH_KEY (read at the top, required in production) also keys the hash that the
 # change history keeps beside a masked ID number or phone (communities.history_pii).

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -49,6 +49,10 @@ ROWS_PERCENT = 90
 
 class ExportRefused(Exception):
     """The export may not (or no longer) be made; its message is shown on the job page."""
+
+
+class TooManyExports(Exception):
+    """The user already has ``EXPORT_MAX_WAITING`` exports waiting or being made."""
 
 
 # --- progress -------------------------------------------------------------------
@@ -88,8 +92,18 @@ def too_many_rows(queryset):
 
 
 def _start(user, **fields):
+    """A new export job (raises ``TooManyExports``: one user's exports queue behind each
+    other and before everyone's imports, so a user waits for their own first)."""
     from . import tasks
 
+    waiting = ExportJob.objects.filter(
+        user=user, state__in=(ExportState.QUEUED, ExportState.RUNNING)
+    ).count()
+    if waiting >= settings.EXPORT_MAX_WAITING:
+        raise TooManyExports(
+            _("您已有 %(n)d 个导出正在排队或生成。请等它们完成后再导出（在“我的导出”中查看）。")
+            % {"n": waiting}
+        )
     job = ExportJob(user=user, language=translation.get_language() or "", **fields)
 
     def store():
@@ -156,7 +170,12 @@ def run(job):
     except Exception:
         logger.exception("export job %s failed", job.pk)
         with job.in_its_language():
-            _fail(job, _("生成文件时发生内部错误。请稍后重试；如果再次发生，请联系系统管理员。"))
+            message = _("生成文件时发生内部错误。请稍后重试；如果再次发生，请联系系统管理员。")
+        try:
+            _fail(job, message)
+        except DatabaseError:  # the connection is what failed: a new one says so
+            connection.close()
+            _fail(job, message)
         raise
     finally:
         current.reset(token)

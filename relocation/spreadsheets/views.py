@@ -235,9 +235,13 @@ def export(request, kind, fmt):
         raise PermissionDenied
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if exports.too_many_rows(found.export_queryset(request.user)):
-        job = exports.start_kind_export(
-            request, found, file_name=f"{found.label}-{stamp}.{fmt}", file_format=fmt
-        )
+        try:
+            job = exports.start_kind_export(
+                request, found, file_name=f"{found.label}-{stamp}.{fmt}", file_format=fmt
+            )
+        except exports.TooManyExports as refused:
+            messages.error(request, str(refused))
+            return redirect("spreadsheets:exports")
         return redirect(exports.job_url(job))
     if fmt == "xlsx":
         return _download(export_xlsx(found, request.user), f"{found.label}-{stamp}.xlsx", XLSX)

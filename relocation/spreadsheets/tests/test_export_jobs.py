@@ -325,3 +325,30 @@ def test_progress_is_written_as_rows_are_counted_and_a_failed_write_is_skipped(
     progress.done, progress.written_at = 999, float("-inf")
     progress.tick()  # SQLite's stale snapshot: skipped, the export goes on
     assert progress.done == 1000
+
+
+def test_a_user_with_exports_waiting_is_asked_to_wait(client, world, large):
+    large.EXPORT_MAX_WAITING = 2
+    client.force_login(world.county)
+    for _ in range(2):
+        _export(client, PEOPLE, {"format": CSV, "resource": "0"})
+    assert ExportJob.objects.count() == 2
+    response = _export(client, PEOPLE, {"format": CSV, "resource": "0"})
+    assert (response.status_code, response.url) == (302, reverse("spreadsheets:exports"))
+    page = client.get(response.url).content.decode()
+    assert "您已有 2 个导出正在排队或生成。请等它们完成后再导出" in page
+    kind = client.get(reverse("spreadsheets:export", args=["roster", "csv"]))
+    assert kind.url == reverse("spreadsheets:exports")
+    assert ExportJob.objects.count() == 2
+    # Another user is not held up by them.
+    client.force_login(world.prefecture)
+    assert _job_of_any(_export(client, PEOPLE, {"format": CSV, "resource": "0"}))
+    run_worker()
+    client.force_login(world.county)
+    _export(client, PEOPLE, {"format": CSV, "resource": "0"})  # done: room again
+    assert ExportJob.objects.filter(user=world.county).count() == 3
+
+
+def _job_of_any(response):
+    assert response.status_code == 302
+    return response.url.startswith("/admin/imports/exports/")
