@@ -24,6 +24,9 @@ from communities.tests.factories import PersonFactory, make_id_number
 from communities.validators import mask_resident_id
 from employment.models import Employer
 from employment.tests.conftest import jobs  # noqa: F401
+from governance import monitoring_workflow
+from governance.models import LeadSource, MonitoringCategory, RiskType
+from governance.models.organisation import Petition, PetitionCategory
 from relocation.spreadsheets.kinds import kinds
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +58,25 @@ def people(jobs, world):  # noqa: F811
     building.head_phone = "13712345678"
     building.save()
     GridWorker.objects.create(grid=world.households["a"].grid, name="网格员", phone="13612345678")
+    # A monitored household and a petition with the petitioner's phone (their lists export).
+    for key in ("a", "b"):
+        monitoring_workflow.start_identification(
+            world.households[key],
+            user=world.admin,
+            category=MonitoringCategory.EDGE,
+            lead_source=LeadSource.SURVEY,
+            taken_on=timezone.localdate(),
+            risks=(RiskType.ILLNESS,),
+        )
+    Petition.objects.create(
+        settlement=world.a,
+        household=world.households["a"],
+        category=PetitionCategory.objects.create(name="物业管理", due_days=7),
+        channel="window",
+        received_on=timezone.localdate(),
+        summary="电梯坏了",
+        phone="13512345678",
+    )
     return world
 
 
@@ -66,6 +88,7 @@ def secrets_of(user):
     phones |= set(Building.objects.visible_to(user).values_list("head_phone", flat=True))
     phones |= set(GridWorker.objects.values_list("phone", flat=True))
     phones |= set(Employer.objects.values_list("contact_phone", flat=True))
+    phones |= set(Petition.objects.visible_to(user).values_list("phone", flat=True))
     births = set(people.values_list("birth_date", flat=True))
     return {
         "ids": set(people.values_list("id_number", flat=True)),
