@@ -260,21 +260,15 @@ def expire(now=None):
 
 
 def fail_dead(jobs=None):
-    """Fail the running export jobs whose worker is gone (``workers.job_worker_gone``)."""
+    """Fail the export jobs being made whose worker is gone; returns how many."""
     running = ExportJob.objects.filter(state=ExportState.RUNNING)
     if jobs is not None:
         running = running.filter(pk__in=jobs)
-    failed = 0
-    for job in running.only("pk", "state", "worker_host", "worker_pid", "language"):
-        if not workers.job_worker_gone(job):
-            continue
-        with job.in_its_language():
-            message = _("生成文件的后台任务进程意外终止，没有生成文件。请重新导出。")
-        with contextlib.suppress(DatabaseError):
-            failed += ExportJob.objects.filter(pk=job.pk, state=job.state).update(
-                state=ExportState.FAILED, progress=100, failure=message
-            )
-    return failed
+    return workers.fail_jobs_of_dead_workers(running, ExportState.FAILED, _dead_worker_message)
+
+
+def _dead_worker_message():
+    return _("生成文件的后台任务进程意外终止，没有生成文件。请重新导出。")
 
 
 def job_url(job):

@@ -231,9 +231,6 @@ class ExportJob(WorkerJob):
     def running(self):
         return self.state in (ExportState.QUEUED, ExportState.RUNNING)
 
-    #: Always on the job worker (``workers.job_worker_gone`` asks, as of an import job).
-    background = True
-
 
 class ExportFile(models.Model):
     """A finished export's bytes, for its user to download until it expires."""

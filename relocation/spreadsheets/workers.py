@@ -24,7 +24,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ExportState, ImportJob, JobState, WorkerHeartbeat
+from .models import ImportJob, JobState, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +84,12 @@ def worker_status(now=None):
 
 
 def job_worker_gone(job, now=None):
-    """Whether the worker working on ``job`` (an import job or an export job) is gone."""
-    working = job.state in WORKING_STATES or job.state == ExportState.RUNNING
-    if not working or not job.background or not job.worker_pid:
+    """Whether the worker process that claimed ``job`` (``claim_job``) is gone.
+
+    False while no worker has claimed it.  The caller picks the jobs a worker is
+    working on (an import's check or commit, an export being made).
+    """
+    if not job.worker_pid:
         return False
     if job.worker_host == HOST:
         return not pid_alive(job.worker_pid)
@@ -102,32 +105,45 @@ def dead_worker_message():
     )
 
 
-def fail_dead_jobs(jobs=None):
-    """Mark failed every working job whose worker is gone; returns how many.
+def fail_jobs_of_dead_workers(working, failed_state, message, **fields):
+    """Mark ``failed_state`` each job of ``working`` (a queryset of import or export jobs
+    a worker is working on) whose worker is gone; returns how many.
 
-    Called by the import pages (for the jobs they show) and by a starting
-    worker (for all).  A page that cannot write just now (another process
-    holds the SQLite write lock) leaves it to the next look.
+    ``message()`` is the failure the job's page shows, written in the job's language;
+    ``fields`` are further values to set.  A page that cannot write just now (another
+    process holds the SQLite write lock) leaves it to the next look.
     """
-    jobs = ImportJob.objects.filter(
-        state__in=WORKING_STATES, background=True, **({} if jobs is None else {"pk__in": jobs})
-    )
+    model = working.model
     failed = 0
-    for job in jobs.only("pk", "state", "background", "worker_host", "worker_pid", "language"):
+    for job in working.only("pk", "state", "worker_host", "worker_pid", "language"):
         if not job_worker_gone(job):
             continue
         with job.in_its_language():
-            message = dead_worker_message()
+            text = message()
         try:
             with transaction.atomic():
-                failed += ImportJob.objects.filter(pk=job.pk, state=job.state).update(
-                    state=JobState.FAILED, progress=100, phase="", failure=message
+                failed += model.objects.filter(pk=job.pk, state=job.state).update(
+                    state=failed_state, progress=100, failure=text, **fields
                 )
         except DatabaseError:
-            logger.warning("could not mark import job %s failed yet", job.pk, exc_info=True)
+            logger.warning("could not mark %s %s failed yet", model.__name__, job.pk, exc_info=True)
             continue
-        logger.error("import job %s: worker %s:%s is gone", job.pk, job.worker_host, job.worker_pid)
+        logger.error(
+            "%s %s: worker %s:%s is gone", model.__name__, job.pk, job.worker_host, job.worker_pid
+        )
     return failed
+
+
+def fail_dead_jobs(jobs=None):
+    """Mark failed every working import job whose worker is gone; returns how many.
+
+    Called by the import pages (for the jobs they show) and by a starting
+    worker (for all).
+    """
+    working = ImportJob.objects.filter(state__in=WORKING_STATES, background=True)
+    if jobs is not None:
+        working = working.filter(pk__in=jobs)
+    return fail_jobs_of_dead_workers(working, JobState.FAILED, dead_worker_message, phase="")
 
 
 def fail_orphaned_task_results(now=None):
