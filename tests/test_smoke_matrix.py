@@ -136,7 +136,9 @@ def demo(fast_passwords, make_user):
         state="done",
         finished_at=timezone.now(),
     )
-    ExportFile.objects.create(job=export, content="户编号\n".encode("utf-8-sig"))
+    ExportFile.objects.create(
+        job=export, content="户编号\n".encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+    )
     return users, settlements
 
 

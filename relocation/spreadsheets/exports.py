@@ -163,10 +163,22 @@ def run(job):
             if not job.user.is_active:
                 raise ExportRefused(_("导出人的账号已停用，没有生成文件。"))
             make = _kind_file if job.source == ExportSource.KIND else _list_file
-            content = make(job)
+            content, content_type = make(job)
+        # Inside the failure handling too: a file the database refuses (too large, the
+        # connection lost) fails the job instead of leaving it 「正在生成」 for ever.
+        with transaction.atomic():
+            ExportFile.objects.create(job=job, content=content, content_type=content_type)
+            ExportJob.objects.filter(pk=job.pk).update(
+                state=ExportState.DONE,
+                progress=100,
+                total_rows=max(progress.total, progress.done),
+                done_rows=progress.done,
+                file_size=len(content),
+                finished_at=timezone.now(),
+                seconds=round(time.monotonic() - started, 2),
+            )
     except ExportRefused as refused:
         _fail(job, str(refused))
-        return
     except Exception:
         logger.exception("export job %s failed", job.pk)
         with job.in_its_language():
@@ -179,17 +191,6 @@ def run(job):
         raise
     finally:
         current.reset(token)
-    with transaction.atomic():
-        ExportFile.objects.create(job=job, content=content)
-        ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportState.DONE,
-            progress=100,
-            total_rows=max(progress.total, progress.done),
-            done_rows=progress.done,
-            file_size=len(content),
-            finished_at=timezone.now(),
-            seconds=round(time.monotonic() - started, 2),
-        )
 
 
 def _fail(job, message):
@@ -199,16 +200,18 @@ def _fail(job, message):
 
 
 def _kind_file(job):
-    from .workbooks import export_csv, export_xlsx
+    """``(content, content type)`` of a kind's export, as the import page makes it."""
+    from .workbooks import export_file
 
     kind = get_kind(job.target)
     if kind is None or not kind.may_export(job.user):
         raise ExportRefused(_("您已没有导出这类表格的权限，没有生成文件。"))
     expect(kind.export_queryset(job.user))
-    return (export_xlsx if job.file_format == "xlsx" else export_csv)(kind, job.user)
+    return export_file(kind, job.user, job.file_format)
 
 
 def _list_file(job):
+    """``(content, content type)`` of the list's export, as its own export page makes it."""
     try:
         model_admin = admin.site.get_model_admin(apps.get_model(job.target))
     except (LookupError, admin.sites.NotRegistered):
@@ -226,7 +229,7 @@ def _list_file(job):
     if response.status_code != 200 or not response.has_header("Content-Disposition"):
         said = "；".join(str(message) for message in request._messages)
         raise ExportRefused(said or _("导出条件已无效，没有生成文件。请回到列表重新导出。"))
-    return response.content
+    return response.content, response["Content-Type"]
 
 
 def _repeated_request(job):

@@ -239,6 +239,8 @@ class ExportFile(models.Model):
         ExportJob, verbose_name=_("导出记录"), on_delete=models.CASCADE, related_name="file"
     )
     content = models.BinaryField(_("文件内容"))
+    #: As the export made in the request would have sent it.
+    content_type = models.CharField(_("文件类型"), max_length=100)
 
     class Meta:
         verbose_name = _("导出文件")

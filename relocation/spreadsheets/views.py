@@ -18,9 +18,8 @@ from django.views.decorators.http import require_POST
 from . import engine, exports, reading, services, workers
 from .kinds import get_kind, kinds
 from .models import ExportFile, ExportJob, ExportState, ImportJob, JobState
-from .workbooks import export_csv, export_xlsx, template_workbook
+from .workbooks import XLSX, export_file, template_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 500
 
 
@@ -243,22 +242,11 @@ def export(request, kind, fmt):
             messages.error(request, str(refused))
             return redirect("spreadsheets:exports")
         return redirect(exports.job_url(job))
-    if fmt == "xlsx":
-        return _download(export_xlsx(found, request.user), f"{found.label}-{stamp}.xlsx", XLSX)
-    return _download(
-        export_csv(found, request.user), f"{found.label}-{stamp}.csv", "text/csv; charset=utf-8"
-    )
+    content, content_type = export_file(found, request.user, fmt)
+    return _download(content, f"{found.label}-{stamp}.{fmt}", content_type)
 
 
 # --- export jobs (exports) -------------------------------------------------------------
-
-CONTENT_TYPES = {
-    "xlsx": XLSX,
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "json": "application/json",
-    "html": "text/html; charset=utf-8",
-}
 
 
 def _own_export(request, pk):
@@ -337,6 +325,5 @@ def export_download(request, pk):
             _("这个导出文件不能下载：%(state)s。") % {"state": job.get_state_display()},
         )
         return redirect(exports.job_url(job))
-    content = get_object_or_404(ExportFile, job=job).content
-    content_type = CONTENT_TYPES.get(job.file_format, "application/octet-stream")
-    return _download(bytes(content), job.file_name, content_type)
+    file = get_object_or_404(ExportFile, job=job)
+    return _download(bytes(file.content), job.file_name, file.content_type)

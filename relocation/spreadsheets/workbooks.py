@@ -272,3 +272,14 @@ def export_csv(kind, user):
         writer.writerow(values)
     # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
     return buffer.getvalue().encode("utf-8-sig")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+
+
+def export_file(kind, user, fmt):
+    """A kind's export as ``(content, content type)``: ``fmt`` is "xlsx" or "csv"."""
+    if fmt == "xlsx":
+        return export_xlsx(kind, user), XLSX
+    return export_csv(kind, user), CSV

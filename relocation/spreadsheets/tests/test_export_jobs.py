@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HOUSEHOLDS = "admin:communities_household_export"
 PEOPLE = "admin:communities_person_export"
 CSV, XLSX = "0", "1"  # the export form's format choices (settings.EXPORT_FORMATS)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def run_worker():
@@ -208,7 +209,9 @@ def test_a_large_kind_export_runs_on_the_worker(client, world, large):
     run_worker()
     job.refresh_from_db()
     assert job.state == "done", job.failure
-    sheet = load_workbook(io.BytesIO(_downloaded(client, job))).active
+    download = client.get(reverse("spreadsheets:export_download", args=[job.pk]))
+    assert download["Content-Type"] == XLSX_TYPE  # as the import page sends it
+    sheet = load_workbook(io.BytesIO(download.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     column = rows[0].index("户编号")
     numbers = [row[column] for row in rows[1:]]
@@ -294,7 +297,9 @@ def test_every_lists_every_layout_on_the_worker_is_its_export_in_the_request(
             run_worker()
             job.refresh_from_db()
             assert job.state == "done", (url, index, job.failure)
-            assert _downloaded(client, job) == inline.content, (url, index)
+            download = client.get(reverse("spreadsheets:export_download", args=[job.pk]))
+            assert download.content == inline.content, (url, index)
+            assert download["Content-Type"] == inline["Content-Type"], (url, index)
             job.delete()
             tried += 1
     assert tried >= 4  # households, people (two layouts) and more
@@ -352,3 +357,27 @@ def test_a_user_with_exports_waiting_is_asked_to_wait(client, world, large):
 def _job_of_any(response):
     assert response.status_code == 302
     return response.url.startswith("/admin/imports/exports/")
+
+
+def test_a_file_the_database_refuses_fails_the_job(client, world, large, monkeypatch):
+    """Storing the finished file is part of the job: when it fails, the page says so
+    (not 「正在生成」 for ever) and nothing is kept."""
+    from django.db import DatabaseError
+
+    from relocation.spreadsheets import exports
+    from relocation.spreadsheets.models import ExportFile as File
+
+    client.force_login(world.county)
+    job = _job_of(_export(client, PEOPLE, {"format": CSV, "resource": "0"}))
+
+    def refused(*args, **kwargs):
+        raise DatabaseError("value too large")
+
+    monkeypatch.setattr(File.objects, "create", refused)
+    job.refresh_from_db()
+    with pytest.raises(DatabaseError):
+        exports.run(ExportJob.objects.select_related("user").get(pk=job.pk))
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert job.failure.startswith("生成文件时发生内部错误")
+    assert not File.objects.exists()
