@@ -25,6 +25,7 @@ from django.db.models import DateField, PositiveSmallIntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from communities.admin_filters import AppliedWhenGivenMixin
 from communities.admin_scope import settlement_choices
 from communities.models import Household, Person, Settlement
 from communities.scope import get_scope
@@ -161,19 +162,15 @@ def default_income_year(years=None, today=None):
     return max(years) if years else None
 
 
-class BelowMonitoringLineFilter(admin.SimpleListFilter):
-    """``?below_line=<year>``: per-capita net income under the province's line that year."""
+class BelowMonitoringLineFilter(AppliedWhenGivenMixin, admin.SimpleListFilter):
+    """``?below_line=<year>``: per-capita net income under the province's line that year
+    (a link to a year without lines gives an empty list, not every household)."""
 
     title = _("人均纯收入低于监测线")
     parameter_name = "below_line"
 
     def lookups(self, request, model_admin):
         return [(str(y), _("%(year)d年") % {"year": y}) for y in income_years()]
-
-    def has_output(self):
-        # A filter without output is not applied at all: a link to a year
-        # without lines must give an empty list, not every household.
-        return bool(self.lookup_choices) or self.value() is not None
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -25,7 +25,14 @@ from communities.validators import mask_resident_id
 from employment.models import Employer
 from employment.tests.conftest import jobs  # noqa: F401
 from governance import monitoring_workflow
-from governance.models import LeadSource, MonitoringCategory, RiskType
+from governance.models import (
+    EarlyWarningAlert,
+    EarlyWarningRule,
+    LeadSource,
+    MonitoringCategory,
+    RiskType,
+    RuleKind,
+)
 from governance.models.organisation import Petition, PetitionCategory
 from relocation.spreadsheets.kinds import kinds
 
@@ -68,6 +75,20 @@ def people(jobs, world):  # noqa: F811
             taken_on=timezone.localdate(),
             risks=(RiskType.ILLNESS,),
         )
+    # An alert about 大病成员's health: its member and detail are hidden in the alerts' export.
+    rule = EarlyWarningRule.objects.create(
+        kind=RuleKind.ILL_WITHOUT_INSURANCE, province=world.regions.guizhou, year=2026
+    )
+    ill = Person.objects.get(name="大病成员")
+    EarlyWarningAlert.objects.create(
+        rule=rule,
+        kind=rule.kind,
+        household=ill.household,
+        person=ill,
+        subject=str(ill.pk),
+        detail="成员未参加医保",
+        raised_on=timezone.localdate(),
+    )
     Petition.objects.create(
         settlement=world.a,
         household=world.households["a"],
@@ -161,6 +182,10 @@ def test_every_export_layout_in_every_format_is_masked(client, people, item):
             cells = cells_of(response.content, fmt.get_title())
             assert len(cells) > 10, (resource, fmt.get_title())  # rows, not just headers
             assert leaks(cells, secrets) == [], (resource.__name__, fmt.get_title())
+            if model is EarlyWarningAlert:  # who is ill, and what the alert says of it
+                shown = {str(c) for c in cells}
+                assert not shown & {"大病成员", "成员未参加医保"}, fmt.get_title()
+                assert "（已隐藏）" in shown, fmt.get_title()
 
 
 def test_the_person_export_hides_health_and_shows_birth_years(client, people):

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_export import ScopedExportMixin
+from communities.admin_filters import AppliedWhenGivenMixin
 from communities.admin_reference import ProvinceReferenceAdminMixin
 from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin, may_view_sensitive
 from communities.enums import RegionLevel
@@ -45,10 +46,10 @@ from ..models.monitoring import (
     MonitoringRisk,
     RecordState,
     RiskType,
-    RuleKind,
     Step,
     WorkflowStep,
 )
+from ..resources import AlertResource
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Django's admin styles a choice list as one when it carries "radiolist" (its own
@@ -72,7 +73,7 @@ def _date_param(value):
         return None
 
 
-class DateListFilter(admin.SimpleListFilter):
+class DateListFilter(AppliedWhenGivenMixin, admin.SimpleListFilter):
     """A filter whose value is a date (the dashboards link with their reference date).
 
     ``today_choice`` (a label) offers today; a date in the URL is offered as
@@ -632,6 +633,9 @@ class OpenOnFilter(DateListFilter):
 
     title = _("统计日待处理")
     parameter_name = "open_on"
+    # A filter offering no choice is left out of the list: without today's, the 工作清单's
+    # link (today's date) listed every alert, closed ones too.
+    today_choice = _("今天待处理")
     dated_label = _("%(day)s待处理")
 
     def rows(self, queryset, day):
@@ -659,11 +663,12 @@ class OpenAlertFilter(admin.SimpleListFilter):
 
 
 def _reveals(alert, request):
-    return alert.kind != RuleKind.ILL_WITHOUT_INSURANCE or may_view_sensitive(request.user)
+    return alert.shown_to(may_view_sensitive(request.user))
 
 
 @admin.register(EarlyWarningAlert)
-class EarlyWarningAlertAdmin(MonitoringAdmin):
+class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
+    resource_classes = (AlertResource,)
     list_display = (
         "household_number",
         "settlement_name",
@@ -690,7 +695,7 @@ class EarlyWarningAlertAdmin(MonitoringAdmin):
         "cause_gone_on",
         "reviewed_by",
         "reviewed_on",
-        "reason",
+        "reason_shown",
     )
     readonly_fields = fields
 
@@ -731,6 +736,12 @@ class EarlyWarningAlertAdmin(MonitoringAdmin):
     @admin.display(description=_("预警内容"))
     def detail_shown(self, obj):
         return obj.detail if _reveals(obj, self._request) else HIDDEN
+
+    @admin.display(description=_("排除理由"))
+    def reason_shown(self, obj):
+        if not obj.reason:
+            return "—"
+        return obj.reason if _reveals(obj, self._request) else HIDDEN
 
     def get_urls(self):
         return [

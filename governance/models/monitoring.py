@@ -407,6 +407,9 @@ class AlertState(models.TextChoices):
 
 
 OPEN_ALERT_STATES = (AlertState.NEW, AlertState.VERIFIED)
+#: Alerts whose member, detail and exclusion reason tell a member's health (大病或残疾):
+#: shown, on the pages and in exports, only to users who may see personal data.
+HEALTH_ALERT_KINDS = frozenset({RuleKind.ILL_WITHOUT_INSURANCE})
 
 
 def open_alert_q(day):
@@ -475,6 +478,7 @@ class EarlyWarningAlert(models.Model):
         verbose_name = _("预警信息")
         verbose_name_plural = pgettext_lazy("plural", "预警信息")
         ordering = ["-raised_on", "-pk"]
+        permissions = [("export_earlywarningalert", _("可以导出预警信息"))]
         indexes = [models.Index(fields=["kind", "state"], name="alert_kind_state")]
         constraints = [
             models.UniqueConstraint(
@@ -490,6 +494,16 @@ class EarlyWarningAlert(models.Model):
 
     def age_days(self, on_date=None):
         return ((on_date or timezone.localdate()) - self.raised_on).days
+
+    @property
+    def is_open(self):
+        """待处理: a new or verified alert."""
+        return self.state in OPEN_ALERT_STATES
+
+    def shown_to(self, reveal_sensitive):
+        """Whether its member, detail and reason may be shown to a user who may
+        (``reveal_sensitive``) or may not see personal data."""
+        return reveal_sensitive or self.kind not in HEALTH_ALERT_KINDS
 
 
 def due_date(start):
