@@ -736,7 +736,7 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
         if not self.reveal and change.field in MASKERS:
             value = MASKERS[change.field](value)
         else:
-            value = super().prepare_delta_change_value(change, value)
+            value = self._readable(change.field, super().prepare_delta_change_value(change, value))
         if isinstance(value, DeletedObject):
             # simple_history's stand-in for an empty or deleted foreign key
             # (its English text would read "Deleted 楼栋 (pk=None)").
@@ -748,6 +748,16 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
             }
         # An empty value reads "—", never "None".
         return "—" if value is None or value == "" else value
+
+    def _readable(self, name, value):
+        """What the pages show: a choice's label (「已排除」, not ``excluded``), 是/否 for a
+        yes-or-no field, instead of the stored value."""
+        if isinstance(value, bool):
+            return _("是") if value else _("否")
+        field = self.model._meta.get_field(name)
+        if field.choices and isinstance(value, str | int):
+            return dict(field.flatchoices).get(value, value)
+        return value
 
 
 class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
@@ -774,8 +784,12 @@ class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         # changes on the history page says everything a user may read.
         raise Http404
 
+    #: How a change of the history page is shown (masked): a model with more to hide
+    #: names its own subclass.
+    history_helper_class = MaskingHistoryHelper
+
     def get_historical_record_context_helper(self, request, historical_record):
-        return MaskingHistoryHelper(
+        return self.history_helper_class(
             self.model, historical_record, reveal=may_view_sensitive(request.user)
         )
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from communities import enums
 from communities.models import Building, GridUnit, Household, Person, Settlement
 from communities.tests.forms import empty_inlines
 from communities.tests.test_admin_scope import household_post, login
@@ -144,3 +145,29 @@ def test_a_deleted_building_is_named_in_chinese(client, world):
     table = body[body.index('id="change-history"') :]
     assert f"已删除的楼栋（编号 {old_pk}）" in table
     assert "Deleted" not in table
+
+
+def test_history_page_shows_choice_labels_and_yes_no(client, world):
+    """A change of a choice reads as the pages show it (已入住 → 未入住), a yes-or-no field
+    as 是/否, never the stored ``moved_in`` or ``True``."""
+    household = Household.objects.get(pk=world.households["a"].pk)
+    household.occupancy_state = enums.OccupancyState.NOT_MOVED_IN
+    household.save()
+    person = household.members.exclude(medical_insurance=False).first()
+    person.medical_insurance = False
+    person.save()
+    table = history_page(client, world.worker, household)
+    table = table[table.index('id="change-history"') :]
+    old, new = (
+        str(enums.OccupancyState(world.households["a"].occupancy_state).label),
+        str(enums.OccupancyState.NOT_MOVED_IN.label),
+    )
+    assert old != new and re.search(rf"{old}\s*&nbsp;&rarr;&nbsp;&nbsp;{new}", table)
+    assert "not_moved_in" not in table
+    response = login(client, world.worker).get(
+        reverse("admin:communities_person_history", args=[person.pk])
+    )
+    table = response.content.decode()
+    table = table[table.index('id="change-history"') :]
+    assert re.search(r"是\s*&nbsp;&rarr;&nbsp;&nbsp;否", table)
+    assert "True" not in table and "False" not in table

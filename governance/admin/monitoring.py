@@ -23,7 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from communities.admin_export import ScopedExportMixin
 from communities.admin_filters import AppliedWhenGivenMixin
 from communities.admin_reference import ProvinceReferenceAdminMixin
-from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin, may_view_sensitive
+from communities.admin_scope import (
+    MaskingHistoryHelper,
+    ScopedAdminMixin,
+    ScopedHistoryAdmin,
+    may_view_sensitive,
+)
 from communities.enums import RegionLevel
 from communities.masking import HIDDEN
 from communities.models import Region
@@ -666,9 +671,24 @@ def _reveals(alert, request):
     return alert.shown_to(may_view_sensitive(request.user))
 
 
+class AlertHistoryHelper(MaskingHistoryHelper):
+    """An alert about a member's health keeps its member, detail and exclusion reason
+    hidden in its history too, from users who may not see personal data."""
+
+    TELLING = ("person", "detail", "reason")
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        telling = change.field in self.TELLING and value != "—"
+        if telling and not self.record.instance.shown_to(self.reveal):
+            return HIDDEN
+        return value
+
+
 @admin.register(EarlyWarningAlert)
 class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
     resource_classes = (AlertResource,)
+    history_helper_class = AlertHistoryHelper
     list_display = (
         "household_number",
         "settlement_name",
@@ -740,7 +760,7 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
     @admin.display(description=_("排除理由"))
     def reason_shown(self, obj):
         if not obj.reason:
-            return "—"
+            return None  # the page's 「-」
         return obj.reason if _reveals(obj, self._request) else HIDDEN
 
     def get_urls(self):

@@ -466,6 +466,22 @@ class TestAlerts:
         page = client.get(url("earlywarningalert", "change", alerts["a"].pk)).content.decode()
         assert "该成员已康复出院" in page
 
+    def test_history_hides_a_health_alerts_reason_and_member(self, client, gov, alerts):
+        """排除 writes the reason into the alert's history: a health alert's reason (and a
+        changed member) stays hidden there from users who may not see personal data."""
+        from governance import monitoring_workflow as workflow
+
+        alert = alerts["a"]
+        workflow.exclude_alert(alert, user=gov.worker, reason="该成员已康复出院")
+        history = url("earlywarningalert", "history", alert.pk)
+        client.force_login(gov.county)
+        page = client.get(history).content.decode()
+        assert "已排除" in page  # the change itself is listed, by its label
+        assert "excluded" not in page
+        assert "康复" not in page and str(HIDDEN) in page
+        client.force_login(gov.worker)
+        assert "该成员已康复出院" in client.get(history).content.decode()
+
     def test_export_needs_the_export_permission(self, client, gov, alerts):
         codename = "export_earlywarningalert"
         assert gov.county.has_perm(f"governance.{codename}")  # every role may export
