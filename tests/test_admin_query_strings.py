@@ -414,8 +414,23 @@ def test_autocomplete_by_full_id_number_needs_the_permission(client, secrets):
     assert [r["id"] for r in results] == [str(head.pk)]
 
 
+def dropped_filters(response):
+    """The parameters of the list's URL that a filter of its own took and then did not
+    apply: Django leaves a ``SimpleListFilter`` that offers no choice out of the list, and
+    the value given to it with it, so the list shows every row instead of the ones asked for."""
+    cl = response.context["cl"]
+    applied = {name for spec in cl.filter_specs for name in spec.expected_parameters()}
+    own = {
+        spec.parameter_name
+        for spec in cl.model_admin.get_list_filter(response.wsgi_request)
+        if isinstance(spec, type) and issubclass(spec, admin.SimpleListFilter)
+    }
+    return sorted((set(response.wsgi_request.GET) & own) - applied)
+
+
 def test_every_dashboard_drill_down_link_is_accepted(client, secrets, jobs):  # noqa: F811
-    """The dashboards link to filtered lists; none of their parameters may be refused."""
+    """The dashboards link to filtered lists; none of their parameters may be refused or
+    silently left out."""
     from relocation.dashboards.registry import Window, registry
 
     today = jobs.today
@@ -434,7 +449,26 @@ def test_every_dashboard_drill_down_link_is_accepted(client, secrets, jobs):  # 
         response = client.get(url)
         assert response.status_code == 200, url
         assert "不支持的筛选条件" not in response.content.decode(), url
+        assert dropped_filters(response) == [], url
         checked += 1
+    assert checked >= 10
+
+
+def test_every_work_list_link_applies_its_filters(client, secrets, jobs):  # noqa: F811
+    """工作清单 links each count to its list filtered on the day chosen: today's date (the
+    page's default) and another day; every filter of the link is applied."""
+    client.force_login(secrets.county)
+    checked = 0
+    for day in (datetime.date.today(), datetime.date.today() - datetime.timedelta(days=40)):
+        page = client.get(reverse("worklists"), {"on": day.isoformat()})
+        assert page.status_code == 200
+        for row in page.context["rows"]:
+            if not row["url"]:
+                continue
+            response = client.get(row["url"])
+            assert response.status_code == 200, row["url"]
+            assert dropped_filters(response) == [], row["url"]
+            checked += 1
     assert checked >= 10
 
 
