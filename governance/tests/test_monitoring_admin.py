@@ -482,6 +482,24 @@ class TestAlerts:
         client.force_login(gov.worker)
         assert "该成员已康复出院" in client.get(history).content.decode()
 
+    def test_a_ticked_alert_of_another_area_is_refused(self, client, gov, alerts):
+        """导出 of ticked rows with 钟山区's alert id posted beside 兴义市's: refused as a whole
+        (the form again, no file); 兴义市's alone is exported."""
+        client.force_login(gov.county)
+        export = url("earlywarningalert", "export")
+        response = client.post(
+            export,
+            {"format": "0", "resource": "0", "export_items": [alerts["a"].pk, alerts["c"].pk]},
+        )
+        assert "attachment" not in response.get("Content-Disposition", "")
+        assert gov.households["c"].number not in response.content.decode()
+        response = client.post(
+            export, {"format": "0", "resource": "0", "export_items": [alerts["a"].pk]}
+        )
+        assert "attachment" in response["Content-Disposition"]
+        lines = response.content.decode("utf-8-sig").splitlines()[1:]
+        assert [line.split(",")[0] for line in lines] == [gov.households["a"].number]
+
     def test_export_needs_the_export_permission(self, client, gov, alerts):
         codename = "export_earlywarningalert"
         assert gov.county.has_perm(f"governance.{codename}")  # every role may export
