@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from communities.models import Building, GridUnit, GridWorker, Household
-from relocation.dashboards import links
+from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import changed, household_settlements, related
 from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
 
@@ -85,64 +85,107 @@ def org_changes(since):
     changes=org_changes,
     # Grid workers keep no history: their changes count from the next day's full refresh.
     watch=(GridUnit, Building, PartyOrganisation, PartyMember, Cadre, Pairing, Visit, Petition),
+    by_dates=True,
 )
-def governance_org(settlements, window):
-    day = window.reference_date
-    figures = {}
+def governance_org(settlements, windows):
+    """The stocks on each window's reference date.  Grids, grid workers and building
+    heads carry no date: counted once for all.  Party organisations, members and
+    pairings are counted for every date in one query each (``bydate``: the demo's and
+    ``snapshot_indicators --months``' past periods, 14 dates, paid 14 pairing scans);
+    overdue petitions and unvisited pairings, one query per date."""
+    shared = {}
     _count_by(
         GridUnit.objects.filter(settlement__in=settlements),
         "settlement_id",
-        figures,
+        shared,
         grid_units=Count("pk"),
     )
     _count_by(
         GridWorker.objects.filter(grid__settlement__in=settlements),
         "grid__settlement_id",
-        figures,
+        shared,
         grid_workers=Count("pk"),
     )
     _count_by(
         Building.objects.filter(settlement__in=settlements).exclude(head_name=""),
         "settlement_id",
-        figures,
+        shared,
         building_heads=Count("pk"),
     )
-    founded = Q(founded_on__isnull=True) | Q(founded_on__lte=day)
-    _count_by(
-        PartyOrganisation.objects.filter(founded, settlement__in=settlements),
-        "settlement_id",
-        figures,
-        **{component: Count("pk", filter=Q(kind=kind)) for kind, component in ORG_KIND_COMPONENTS},
+    last = max(window.reference_date for window in windows)
+
+    def founded(day):
+        return Q(founded_on__isnull=True) | Q(founded_on__lte=day)
+
+    def joined(day):
+        return Q(joined_on__isnull=True) | Q(joined_on__lte=day)
+
+    def open_on_day(day):
+        return Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+    def on(day, condition):
+        return bydate.per_date_only(windows, condition(day))
+
+    figures = {window.reference_date: {} for window in windows}
+    dated = (
+        (
+            PartyOrganisation.objects.filter(
+                bydate.where(windows, founded, founded(last)), settlement__in=settlements
+            ),
+            "settlement_id",
+            lambda day: {
+                component: Count("pk", filter=Q(kind=kind) & on(day, founded))
+                for kind, component in ORG_KIND_COMPONENTS
+            },
+        ),
+        (
+            PartyMember.objects.filter(
+                bydate.where(windows, joined, joined(last)),
+                active=True,
+                organisation__settlement__in=settlements,
+            ),
+            "organisation__settlement_id",
+            lambda day: {
+                "party_members": Count("pk", filter=on(day, joined)),
+                "party_members_developed": Count(
+                    "pk", filter=Q(origin=MemberOrigin.DEVELOPED) & on(day, joined)
+                ),
+            },
+        ),
+        (
+            Pairing.objects.filter(
+                bydate.where(windows, open_on_day, Q(start_date__lte=last)),
+                household__settlement__in=settlements,
+            ),
+            "household__settlement_id",
+            lambda day: {
+                "paired_cadres": Count("cadre", distinct=True, filter=on(day, open_on_day)),
+                "paired_households": Count("household", distinct=True, filter=on(day, open_on_day)),
+            },
+        ),
     )
-    joined = Q(joined_on__isnull=True) | Q(joined_on__lte=day)
-    _count_by(
-        PartyMember.objects.filter(joined, active=True, organisation__settlement__in=settlements),
-        "organisation__settlement_id",
-        figures,
-        party_members=Count("pk"),
-        party_members_developed=Count("pk", filter=Q(origin=MemberOrigin.DEVELOPED)),
-    )
-    open_on_day = Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
-    _count_by(
-        Pairing.objects.filter(open_on_day, household__settlement__in=settlements),
-        "household__settlement_id",
-        figures,
-        paired_cadres=Count("cadre", distinct=True),
-        paired_households=Count("household", distinct=True),
-    )
-    _count_by(
-        Petition.objects.filter(settlement__in=settlements).overdue(day),
-        "settlement_id",
-        figures,
-        petitions_overdue=Count("pk"),
-    )
-    _count_by(
-        unvisited_households(Household.objects.filter(settlement__in=settlements), day),
-        "settlement_id",
-        figures,
-        pairings_unvisited=Count("pk"),
-    )
-    return figures
+    for qs, path, counts in dated:
+        for row in qs.values(path).annotate(**bydate.per_date(windows, counts)).order_by():
+            settlement_id = row.pop(path)
+            for day, values in bydate.split(row, windows).items():
+                figures[day].setdefault(settlement_id, {}).update(values)
+    for window in windows:
+        day = window.reference_date
+        _count_by(
+            Petition.objects.filter(settlement__in=settlements).overdue(day),
+            "settlement_id",
+            figures[day],
+            petitions_overdue=Count("pk"),
+        )
+        _count_by(
+            unvisited_households(Household.objects.filter(settlement__in=settlements), day),
+            "settlement_id",
+            figures[day],
+            pairings_unvisited=Count("pk"),
+        )
+        for settlement_id, values in shared.items():
+            figures[day].setdefault(settlement_id, {}).update(values)
+    return lambda window: figures[window.reference_date]
 
 
 def flow_changes(since):

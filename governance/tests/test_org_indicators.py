@@ -268,9 +268,46 @@ def test_grouped_queries_whatever_the_number_of_settlements(
     from ..indicators.organisation import governance_flows, governance_org
 
     with django_assert_max_num_queries(8):
-        governance_org(Settlement.objects.all(), WINDOW)
+        governance_org(Settlement.objects.all(), [WINDOW])
+    # Several dates: organisations, members and pairings once for all, two per date.
+    windows = [Window(start=START, reference_date=d, income_year=2025) for d in (D, day(7, 1))]
+    with django_assert_max_num_queries(10):
+        governance_org(Settlement.objects.all(), windows)
     with django_assert_max_num_queries(4):
         governance_flows(Settlement.objects.all(), WINDOW)
+
+
+def _non_zero(figures):
+    """The figures a period stores: its non-zero values."""
+    kept = {sid: {k: v for k, v in values.items() if v} for sid, values in figures.items()}
+    return {sid: values for sid, values in kept.items() if values}
+
+
+def test_several_dates_in_one_pass_are_each_date_alone(org_world):
+    """The past periods' dates counted together (``Source.dates``) give each date's own
+    figures: on 2-28 B's pairing (ended 3-1) still counts and E's (from D) not yet; on 7-1
+    新支部, 明天入党 and C's pairing count, B's no longer."""
+    from communities.models import Settlement
+
+    from ..indicators.organisation import governance_org
+
+    w = org_world
+    windows = [
+        Window(start=START, reference_date=d, income_year=2025) for d in (day(2, 28), D, day(7, 1))
+    ]
+    together = governance_org(Settlement.objects.all(), windows)
+    for window in windows:
+        alone = governance_org(Settlement.objects.all(), [window])(window)
+        assert _non_zero(together(window)) == _non_zero(alone), window.reference_date
+    before, _on_d, after = (together(window) for window in windows)
+    assert (before[w.s1.pk]["paired_cadres"], before[w.s1.pk]["paired_households"]) == (2, 2)
+    assert before.get(w.s2.pk, {}).get("paired_cadres", 0) == 0
+    assert (after[w.s1.pk]["paired_cadres"], after[w.s1.pk]["paired_households"]) == (2, 3)
+    assert (after[w.s2.pk]["paired_cadres"], after[w.s2.pk]["paired_households"]) == (1, 1)
+    assert after[w.s1.pk]["party_orgs_branch"] == 2
+    assert (after[w.s1.pk]["party_members"], after[w.s1.pk]["party_members_developed"]) == (6, 3)
+    # Grids and building heads carry no date: the same on every date.
+    assert before[w.s1.pk]["grid_units"] == after[w.s1.pk]["grid_units"] == 2
 
 
 def test_changes_name_the_settlements_touched(org_world):
