@@ -348,7 +348,9 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
 
     def has_output(self):
         if self.depends_on and self._selected_settlement(self._request) is None:
-            return False
+            # Offered once a settlement is chosen; a value given without one (a link, a
+            # hand-made URL) is still applied: left out, the list would show every row.
+            return bool(self.used_parameters)
         return super().has_output()
 
 

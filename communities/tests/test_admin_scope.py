@@ -160,6 +160,20 @@ def test_building_filter_appears_after_choosing_settlement(client, world):
     assert "settlement__isnull" not in plain
 
 
+def test_a_building_given_without_its_settlement_still_filters(client, world):
+    """The building filter is offered once a settlement is chosen; a URL naming a building
+    alone lists that building's households, not every household of the area."""
+    building = world.households["a"].building
+    assert building is not None and world.households["b"].building_id != building.pk
+    login(client, world.county)
+    response = client.get(changelist("household"), {"building__id__exact": building.pk})
+    numbers = {h.number for h in response.context["cl"].result_list}
+    assert numbers == set(
+        Household.objects.filter(building=building).values_list("number", flat=True)
+    )
+    assert world.households["b"].number not in numbers
+
+
 def test_filtering_by_an_out_of_scope_settlement_shows_nothing(client, world):
     login(client, world.worker)
     body = client.get(changelist("household"), {"settlement__id__exact": world.c.pk})
