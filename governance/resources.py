@@ -2,14 +2,13 @@
 
 The 预警信息 list (and the 工作清单's 待处理预警) exports what its page shows: the
 admin hands over its scoped, filtered queryset, and the member, detail and exclusion
-reason of an alert about a member's health (``HEALTH_ALERT_KINDS``) are masked unless
-the exporting user may see personal data, as on the list and the alert's page.
+reason of an alert about a member's health are masked unless the exporting user may see
+personal data (``EarlyWarningAlert.told``), as on the list, the alert's page and its history.
 """
 
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from communities.masking import HIDDEN
 from communities.resources import MaskingResource
 from relocation.accounts.names import display_name
 
@@ -48,10 +47,8 @@ class AlertResource(MaskingResource):
             "reason",
         )
 
-    def _shown(self, obj, value):
-        if not value:
-            return ""
-        return value if obj.shown_to(self.reveal_sensitive) else str(HIDDEN)
+    def _told(self, obj, value):
+        return obj.told(value, self.reveal_sensitive) or ""
 
     def dehydrate_kind(self, obj):
         return self._choice(obj, "kind")
@@ -60,13 +57,13 @@ class AlertResource(MaskingResource):
         return self._choice(obj, "state")
 
     def dehydrate_person(self, obj):
-        return self._shown(obj, obj.person.name if obj.person_id else "")
+        return self._told(obj, obj.person.name if obj.person_id else "")
 
     def dehydrate_detail(self, obj):
-        return self._shown(obj, obj.detail)
+        return self._told(obj, obj.detail)
 
     def dehydrate_reason(self, obj):
-        return self._shown(obj, obj.reason)
+        return self._told(obj, obj.reason)
 
     def dehydrate_days_open(self, obj):
         """Days since it was raised, for an alert still waiting (新预警、已核实); else empty."""

@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,6 @@ from communities.admin_scope import (
     may_view_sensitive,
 )
 from communities.enums import RegionLevel
-from communities.masking import HIDDEN
 from communities.models import Region
 from communities.plugins import work_lists
 from communities.worklists import work_row
@@ -41,6 +41,7 @@ from ..import_resources import MonitoringSheetResource
 from ..models.monitoring import (
     IN_PROCEDURE,
     OPEN_ALERT_STATES,
+    TELLING_FIELDS,
     AlertState,
     AssistanceRecord,
     EarlyWarningAlert,
@@ -638,9 +639,7 @@ class OpenOnFilter(DateListFilter):
 
     title = _("统计日待处理")
     parameter_name = "open_on"
-    # A filter offering no choice is left out of the list: without today's, the 工作清单's
-    # link (today's date) listed every alert, closed ones too.
-    today_choice = _("今天待处理")
+    today_choice = _("今天待处理")  # the 工作清单's and the dashboards' link
     dated_label = _("%(day)s待处理")
 
     def rows(self, queryset, day):
@@ -667,22 +666,22 @@ class OpenAlertFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _reveals(alert, request):
-    return alert.shown_to(may_view_sensitive(request.user))
+def _told(alert, value, request):
+    return alert.told(value, may_view_sensitive(request.user))
 
 
 class AlertHistoryHelper(MaskingHistoryHelper):
     """An alert about a member's health keeps its member, detail and exclusion reason
     hidden in its history too, from users who may not see personal data."""
 
-    TELLING = ("person", "detail", "reason")
-
     def prepare_delta_change_value(self, change, value):
-        value = super().prepare_delta_change_value(change, value)
-        telling = change.field in self.TELLING and value != "—"
-        if telling and not self.record.instance.shown_to(self.reveal):
-            return HIDDEN
-        return value
+        if change.field in TELLING_FIELDS:
+            value = self._alert.told(value, self.reveal)
+        return super().prepare_delta_change_value(change, value)
+
+    @cached_property
+    def _alert(self):
+        return self.record.instance
 
 
 @admin.register(EarlyWarningAlert)
@@ -751,17 +750,15 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
     def person_shown(self, obj):
         if obj.person_id is None:
             return "—"
-        return obj.person.name if _reveals(obj, self._request) else HIDDEN
+        return _told(obj, obj.person.name, self._request)
 
     @admin.display(description=_("预警内容"))
     def detail_shown(self, obj):
-        return obj.detail if _reveals(obj, self._request) else HIDDEN
+        return _told(obj, obj.detail, self._request)
 
     @admin.display(description=_("排除理由"))
     def reason_shown(self, obj):
-        if not obj.reason:
-            return None  # the page's 「-」
-        return obj.reason if _reveals(obj, self._request) else HIDDEN
+        return _told(obj, obj.reason, self._request) or None  # empty: the page's 「-」
 
     def get_urls(self):
         return [
@@ -778,7 +775,7 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
         alert = self.get_object(request, object_id)
         if alert is not None:
             extra_context["alert_may_review"] = (
-                alert.state in OPEN_ALERT_STATES
+                alert.is_open
                 and self.has_change_permission(request, alert)
                 and bool(
                     workflow.user_levels(request.user, alert.household.settlement)
@@ -827,7 +824,7 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
             "opts": self.model._meta,
             "title": _("处理预警"),
             "alert": alert,
-            "alert_detail": alert.detail if _reveals(alert, request) else HIDDEN,
+            "alert_detail": _told(alert, alert.detail, request),
             "form": form,
         }
         return TemplateResponse(request, "admin/governance/early_warning_review.html", context)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from communities.history import HistoricalRecords, HistoryRecordingQuerySet
+from communities.masking import HIDDEN
 from communities.models import Household, Person, Region
 from communities.scope import ScopedQuerySetMixin
 
@@ -407,9 +408,11 @@ class AlertState(models.TextChoices):
 
 
 OPEN_ALERT_STATES = (AlertState.NEW, AlertState.VERIFIED)
-#: Alerts whose member, detail and exclusion reason tell a member's health (大病或残疾):
-#: shown, on the pages and in exports, only to users who may see personal data.
+#: Alerts whose member, detail and exclusion reason (``TELLING_FIELDS``) tell a member's
+#: health (大病或残疾): shown, on the pages, in exports and in the history, only to users
+#: who may see personal data (``EarlyWarningAlert.told``).
 HEALTH_ALERT_KINDS = frozenset({RuleKind.ILL_WITHOUT_INSURANCE})
+TELLING_FIELDS = ("person", "detail", "reason")
 
 
 def open_alert_q(day):
@@ -500,10 +503,13 @@ class EarlyWarningAlert(models.Model):
         """待处理: a new or verified alert."""
         return self.state in OPEN_ALERT_STATES
 
-    def shown_to(self, reveal_sensitive):
-        """Whether its member, detail and reason may be shown to a user who may
-        (``reveal_sensitive``) or may not see personal data."""
-        return reveal_sensitive or self.kind not in HEALTH_ALERT_KINDS
+    def told(self, value, reveal_sensitive):
+        """``value`` of one of its ``TELLING_FIELDS`` as a user who may
+        (``reveal_sensitive``) or may not see personal data is shown it: 「（已隐藏）」 for
+        an alert about a member's health, to the latter; an empty value stays empty."""
+        if value in (None, "") or reveal_sensitive or self.kind not in HEALTH_ALERT_KINDS:
+            return value
+        return HIDDEN
 
 
 def due_date(start):
