@@ -165,10 +165,8 @@ def governance_org(settlements, windows):
         ),
     )
     for qs, path, counts in dated:
-        for row in qs.values(path).annotate(**bydate.per_date(windows, counts)).order_by():
-            settlement_id = row.pop(path)
-            for day, values in bydate.split(row, windows).items():
-                figures[day].setdefault(settlement_id, {}).update(values)
+        rows = qs.values(path).annotate(**bydate.per_date(windows, counts)).order_by()
+        bydate.add_rows(figures, rows, path, windows)
     for window in windows:
         day = window.reference_date
         _count_by(

@@ -56,6 +56,18 @@ def split(row, windows):
     return dated
 
 
+def add_rows(figures, rows, group, windows, sign=1):
+    """Add the grouped ``rows`` (dicts: the ``group`` column, ``per_date`` columns and
+    shared ones) into ``figures`` (``{reference date: {group value: {name: count}}}``),
+    each count times ``sign``."""
+    for row in rows:
+        key = row.pop(group)
+        for day, values in split(row, windows).items():
+            target = figures[day].setdefault(key, {})
+            for name, n in values.items():
+                target[name] = target.get(name, 0) + sign * n
+
+
 def one_date(dates):
     """``compute(settlements, window)`` of a source from its ``dates`` form."""
 

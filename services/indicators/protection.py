@@ -186,12 +186,8 @@ def social_protection(settlements, windows):
     # {reference date: {settlement: {component: count}}}
     figures = {window.reference_date: {} for window in windows}
     for sign, qs, group, counts in queries:
-        for row in qs.values(group).annotate(**counts).order_by():
-            settlement_id = row.pop(group)
-            for day, values in bydate.split(row, windows).items():
-                target = figures[day].setdefault(settlement_id, {})
-                for component, n in values.items():
-                    target[component] = target.get(component, 0) + sign * n
+        rows = qs.values(group).annotate(**counts).order_by()
+        bydate.add_rows(figures, rows, group, windows, sign)
     for on_day in figures.values():
         for row in on_day.values():
             for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():
