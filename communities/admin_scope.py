@@ -27,7 +27,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .admin_lookups import ScopedChangeList, is_valid_object_id, parse_id, refuses_id_search
-from .audit import ReadAuditAdminMixin
+from .audit import AUDITED_FIELDS, ReadAuditAdminMixin, record_history
 from .history_pii import is_token, shown
 from .masking import MASKERS, age_on, birth_year, may_view_sensitive
 from .masking import hide as _hide
@@ -719,9 +719,17 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
 class MaskingHistoryHelper(HistoricalRecordContextHelper):
     """Masks personal data in the change history unless the user may see it."""
 
-    def __init__(self, model, historical_record, *, reveal):
+    def __init__(self, model, historical_record, *, reveal, shown=None):
         super().__init__(model, historical_record)
         self.reveal = reveal
+        #: the audited fields (``AUDITED_FIELDS``) shown in clear, for the read audit
+        #: (``RECORD_READS``: what the record's ``audited_reads`` tell); None: not noted
+        self.shown = shown
+
+    def note_shown(self, name, value):
+        """``value`` of ``name`` is shown in clear: noted when the read audit asks for it."""
+        if self.reveal and self.shown is not None and value not in (None, ""):
+            self.shown.add(name)
 
     def format_delta_change(self, change):
         if is_token(change.old) or is_token(change.new):
@@ -739,6 +747,8 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
             value = MASKERS[change.field](value)
         else:
             value = self._readable(change.field, super().prepare_delta_change_value(change, value))
+            if change.field in AUDITED_FIELDS:
+                self.note_shown(change.field, value)
         if isinstance(value, DeletedObject):
             # simple_history's stand-in for an empty or deleted foreign key
             # (its English text would read "Deleted 楼栋 (pk=None)").
@@ -776,10 +786,18 @@ class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         if not is_valid_object_id(self.model, object_id):
             raise Http404  # ``abc`` or 2**70 would reach the database and fail there
+        # The audited values its changes show in clear (``MaskingHistoryHelper.note_shown``).
+        request.shown_in_history = set()
         if get_scope(request.user).unrestricted:
             # May also read the history of deleted records.
             return SimpleHistoryAdmin.history_view(self, request, object_id, extra_context)
         return super().history_view(request, object_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        response = super().render_history_view(request, template, context, **kwargs)
+        shown = getattr(request, "shown_in_history", None)
+        record_history(request, response, context.get("object"), shown, self.audited_reads)
+        return response
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A past version rendered as a form would bypass masking; the list of
@@ -792,7 +810,10 @@ class ScopedHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return self.history_helper_class(
-            self.model, historical_record, reveal=may_view_sensitive(request.user)
+            self.model,
+            historical_record,
+            reveal=may_view_sensitive(request.user),
+            shown=getattr(request, "shown_in_history", None),
         )
 
 

@@ -66,6 +66,11 @@ class Trail:
         ]
         self.add(record, fields)
 
+    def add_reads(self, reads):
+        """``reads``: ``(record, fields)`` pairs shown."""
+        for record, fields in reads:
+            self.add(record, fields)
+
     def write(self):
         """Insert one row per record and field shown; returns the number of rows."""
         if not self.shown:
@@ -166,8 +171,17 @@ def _places(model, pks):
 
 
 # --- admin pages -------------------------------------------------------------
-def record_change_form(request, response):
-    """The change form (and its inline rows) as rendered for ``request``."""
+def no_reads(obj):
+    """What showing ``obj`` in clear tells besides its own audited fields: nothing."""
+    return ()
+
+
+def record_change_form(request, response, reads=no_reads):
+    """The change form (and its inline rows) as rendered for ``request``.
+
+    ``reads(record)``: the ``(record, fields)`` that showing the page's record in clear
+    also tells (an alert about a member's health tells that member's health).
+    """
     context = getattr(response, "context_data", None)
     if response.status_code != 200 or not context or not reveals(request.user):
         return
@@ -175,6 +189,7 @@ def record_change_form(request, response):
     adminform, original = context.get("adminform"), context.get("original")
     if adminform is not None and original is not None:
         trail.add_shown(original, flatten_fieldsets(adminform.fieldsets))
+        trail.add_reads(reads(original))
     for inline in context.get("inline_admin_formsets") or ():
         names = flatten_fieldsets(inline.fieldsets)
         for form in inline.formset.forms:
@@ -182,8 +197,9 @@ def record_change_form(request, response):
     trail.write()
 
 
-def record_change_list(request, response):
-    """Audited columns (e.g. health) of the rows on a list page."""
+def record_change_list(request, response, reads=no_reads):
+    """Audited columns (e.g. health) of the rows on a list page, and what ``reads(row)``
+    says each row tells."""
     context = getattr(response, "context_data", None)
     if response.status_code != 200 or not context or not reveals(request.user):
         return
@@ -191,25 +207,58 @@ def record_change_list(request, response):
     if changelist is None:
         return
     names = [name for name in changelist.list_display if name in AUDITED_FIELDS]
-    if not names:
+    if not names and reads is no_reads:
         return
     trail = Trail(request.user, AuditChannel.LIST, path=request.path)
     for obj in changelist.result_list:
         trail.add_shown(obj, names)
+        trail.add_reads(reads(obj))
+    trail.write()
+
+
+def record_reads(request, reads):
+    """``reads`` (``(record, fields)`` pairs) shown in clear on a page of its own (not a
+    change form: ``record_change_form``)."""
+    if reveals(request.user):
+        trail = Trail(request.user, AuditChannel.PAGE, path=request.path)
+        trail.add_reads(reads)
+        trail.write()
+
+
+#: Noted by a history page's helper when a change it shows in clear tells what the
+#: record's ``audited_reads`` name (a health alert's detail).
+RECORD_READS = "audited_reads"
+
+
+def record_history(request, response, record, shown, reads=no_reads):
+    """``record``'s history page: the audited fields whose values its changes showed in
+    clear (``shown``: their names, and ``RECORD_READS``), as read on the record's page."""
+    if response.status_code != 200 or not shown or not reveals(request.user):
+        return
+    trail = Trail(request.user, AuditChannel.PAGE, path=request.path)
+    trail.add(record, sorted(shown & AUDITED_FIELDS))
+    if RECORD_READS in shown and record is not None:
+        trail.add_reads(reads(record))
     trail.write()
 
 
 class ReadAuditAdminMixin:
-    """Records what a change form or a list page shows in clear (a base of the scoped admin)."""
+    """Records what a change form or a list page shows in clear (a base of the scoped admin).
+
+    An admin whose rows tell personal data through columns of their own (a health
+    alert's member and detail) names it with ``audited_reads``.
+    """
+
+    audited_reads = staticmethod(no_reads)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        record_change_form(request, response)
+        record_change_form(request, response, self.audited_reads)
         return response
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        record_change_list(request, response)
+        record_change_list(request, response, self.audited_reads)
         return response
 
 
@@ -243,16 +292,18 @@ class ExportAuditor:
     ``columns`` are ``(path, field name)`` pairs from ``record_path``.
     """
 
-    def __init__(self, trail, columns):
+    def __init__(self, trail, columns, reads=no_reads):
         groups = {}
         for path, field in columns:
             groups.setdefault(path, []).append(field)
         self.trail = trail
         self.groups = list(groups.items())
+        self.reads = reads
 
     def add_row(self, obj):
         for path, fields in self.groups:
             self.trail.add(getattr(obj, path) if path else obj, fields)
+        self.trail.add_reads(self.reads(obj))
 
     def write(self):
         return self.trail.write()
@@ -284,8 +335,11 @@ class AuditedExportMixin:
 
     The resource says whether it reveals (``reveal_sensitive``); the exported
     fields named like an audited model field (``AUDITED_FIELDS``), or the
-    sensitive columns of an import kind, are recorded for every row.
+    sensitive columns of an import kind, are recorded for every row, with what
+    ``audited_reads(row)`` says the row tells besides (as on the admin's pages).
     """
+
+    audited_reads = staticmethod(no_reads)
 
     def export(self, queryset=None, **kwargs):
         self._audit = self._export_auditor(kwargs)
@@ -322,10 +376,10 @@ class AuditedExportMixin:
                 found = record_path(model, name)
                 if found is not None:
                     columns.append((found, name))
-        if not columns:
+        if not columns and self.audited_reads is no_reads:
             return None
         trail = Trail(user, AuditChannel.EXPORT, export_format=export_format, path=path)
-        return ExportAuditor(trail, columns)
+        return ExportAuditor(trail, columns, self.audited_reads)
 
 
 def _form_format(form):

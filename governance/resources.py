@@ -3,7 +3,8 @@
 The 预警信息 list (and the 工作清单's 待处理预警) exports what its page shows: the
 admin hands over its scoped, filtered queryset, and the member, detail and exclusion
 reason of an alert about a member's health are masked unless the exporting user may see
-personal data (``EarlyWarningAlert.told``), as on the list, the alert's page and its history.
+personal data (``EarlyWarningAlert.told``), as on the list, the alert's page and its history;
+shown in clear, the member's health is recorded in the read audit.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,9 @@ class AlertResource(MaskingResource):
             "reviewed_on",
             "reason",
         )
+
+    def audited_reads(self, obj):
+        return obj.health_reads()
 
     def _told(self, obj, value):
         return obj.told(value, self.reveal_sensitive) or ""

@@ -122,6 +122,28 @@ def test_list_page_records_the_health_column(client, world):
     assert len(visible) == 3
 
 
+def test_history_page_records_the_health_values_its_changes_show(client, world):
+    """A change of health is listed in clear on the person's history page to a worker who
+    may see personal data, and recorded; to one who may not it is hidden, and nothing is
+    recorded; a history whose changes show no audited value records nothing."""
+    head = world.heads["a"]
+    history = reverse("admin:communities_person_history", args=[head.pk])
+    client.force_login(world.worker)
+    assert client.get(history).status_code == 200
+    assert not ReadAuditEntry.objects.exists()  # one version: no change is listed
+    head.health = "serious"
+    head.save()
+    client.force_login(world.worker_nopii)
+    assert "大病" not in client.get(history).content.decode()
+    assert not ReadAuditEntry.objects.exists()
+    client.force_login(world.worker)
+    assert "大病" in client.get(history).content.decode()
+    assert shown() == {("person", str(head.pk), "health")}
+    row = entries().get()
+    assert (row.channel, row.path, row.username) == ("page", history, "worker")
+    assert row.settlement_id == world.a.pk
+
+
 # --- exports ---------------------------------------------------------------------
 
 

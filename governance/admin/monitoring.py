@@ -30,6 +30,7 @@ from communities.admin_scope import (
     ScopedHistoryAdmin,
     may_view_sensitive,
 )
+from communities.audit import RECORD_READS, record_reads
 from communities.enums import RegionLevel
 from communities.models import Region
 from communities.plugins import work_lists
@@ -40,7 +41,6 @@ from .. import monitoring_workflow as workflow
 from ..import_resources import MonitoringSheetResource
 from ..models.monitoring import (
     IN_PROCEDURE,
-    OPEN_ALERT_STATES,
     TELLING_FIELDS,
     AlertState,
     AssistanceRecord,
@@ -646,11 +646,6 @@ class OpenOnFilter(DateListFilter):
         return queryset.open_on(day)
 
 
-def open_alerts(alerts):
-    """待处理: new and verified alerts (as they stand today)."""
-    return alerts.filter(state__in=OPEN_ALERT_STATES)
-
-
 class OpenAlertFilter(admin.SimpleListFilter):
     title = _("待处理")
     parameter_name = "open"
@@ -660,7 +655,7 @@ class OpenAlertFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "1":
-            return open_alerts(queryset)
+            return queryset.open()  # 待处理: new and verified, as they stand today
         if self.value() == "gone":
             return queryset.filter(state=AlertState.VERIFIED, cause_gone_on__isnull=False)
         return queryset
@@ -677,6 +672,8 @@ class AlertHistoryHelper(MaskingHistoryHelper):
     def prepare_delta_change_value(self, change, value):
         if change.field in TELLING_FIELDS:
             value = self._alert.told(value, self.reveal)
+            if self._alert.tells_health:
+                self.note_shown(RECORD_READS, value)
         return super().prepare_delta_change_value(change, value)
 
     @cached_property
@@ -723,6 +720,9 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
         if not term:
             return queryset, False
         return queryset.filter(household__number=term), False
+
+    def audited_reads(self, obj):
+        return obj.health_reads()
 
     def has_add_permission(self, request):
         return False  # raised by the scan only
@@ -827,7 +827,9 @@ class EarlyWarningAlertAdmin(ScopedExportMixin, MonitoringAdmin):
             "alert_detail": _told(alert, alert.detail, request),
             "form": form,
         }
-        return TemplateResponse(request, "admin/governance/early_warning_review.html", context)
+        response = TemplateResponse(request, "admin/governance/early_warning_review.html", context)
+        record_reads(request, alert.health_reads())
+        return response
 
 
 class AlertReviewForm(WorkflowErrorsMixin, forms.Form):

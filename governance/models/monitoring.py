@@ -507,9 +507,21 @@ class EarlyWarningAlert(models.Model):
         """``value`` of one of its ``TELLING_FIELDS`` as a user who may
         (``reveal_sensitive``) or may not see personal data is shown it: 「（已隐藏）」 for
         an alert about a member's health, to the latter; an empty value stays empty."""
-        if value in (None, "") or reveal_sensitive or self.kind not in HEALTH_ALERT_KINDS:
+        if value in (None, "") or reveal_sensitive or not self.tells_health:
             return value
         return HIDDEN
+
+    @property
+    def tells_health(self):
+        """An alert about a member's health (``HEALTH_ALERT_KINDS``)."""
+        return self.kind in HEALTH_ALERT_KINDS
+
+    def health_reads(self):
+        """What its member, detail and exclusion reason tell when shown in clear, for the
+        read audit (``communities.audit``): the member's health, for an alert about it."""
+        if self.tells_health and self.person_id:
+            return [(self.person, ("health",))]
+        return []
 
 
 def due_date(start):

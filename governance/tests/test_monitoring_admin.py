@@ -482,6 +482,54 @@ class TestAlerts:
         client.force_login(gov.worker)
         assert "该成员已康复出院" in client.get(history).content.decode()
 
+    def test_a_health_alert_shown_in_clear_is_in_the_read_audit(self, client, gov, alerts):
+        """A health alert's member and detail tell the member's health: shown in clear on the
+        list, the alert's page, the review page, its history or in an export, the member's
+        health is recorded in the read audit, as the person's own page would record it.
+        Masked (a county official), nothing is recorded; another kind of alert tells nothing."""
+        from communities.read_audit import ReadAuditEntry
+        from governance import monitoring_workflow as workflow
+
+        alert, head = alerts["a"], gov.heads["a"]
+        rule = EarlyWarningRule.objects.create(
+            kind=RuleKind.NOT_MOVED_IN, province=gov.regions.guizhou, year=2026
+        )
+        EarlyWarningAlert.objects.create(
+            rule=rule, kind=rule.kind, household=gov.households["a"], person=head,
+            subject=str(head.pk), detail="已分配安置房，尚未入住", raised_on=D0,
+        )  # fmt: skip
+        workflow.exclude_alert(alert, user=gov.worker, reason="该成员已康复出院")
+        pages = {
+            "list": url("earlywarningalert"),
+            "change": url("earlywarningalert", "change", alert.pk),
+            "review": url("earlywarningalert", "review", alert.pk),
+            "history": url("earlywarningalert", "history", alert.pk),
+        }
+        client.force_login(gov.county)
+        for name, address in pages.items():
+            assert client.get(address).status_code == (403 if name == "review" else 200)
+        self.export(client)
+        assert not ReadAuditEntry.objects.exists()
+
+        def recorded():
+            return {
+                (e.content_type.model, e.object_id, e.field, e.channel, e.path, e.export_format)
+                for e in ReadAuditEntry.objects.select_related("content_type")
+            }
+
+        client.force_login(gov.worker)
+        for name, address in pages.items():
+            ReadAuditEntry.objects.all()._raw_delete("default")
+            assert client.get(address).status_code == 200
+            channel = "list" if name == "list" else "page"
+            assert recorded() == {("person", str(head.pk), "health", channel, address, "")}, name
+        ReadAuditEntry.objects.all()._raw_delete("default")
+        assert len(self.export(client)) == 3
+        export = url("earlywarningalert", "export")
+        assert recorded() == {("person", str(head.pk), "health", "export", export, "csv")}
+        row = ReadAuditEntry.objects.get()
+        assert (row.username, row.settlement_id) == ("worker", gov.a.pk)
+
     def test_a_ticked_alert_of_another_area_is_refused(self, client, gov, alerts):
         """导出 of ticked rows with 钟山区's alert id posted beside 兴义市's: refused as a whole
         (the form again, no file); 兴义市's alone is exported."""
