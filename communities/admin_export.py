@@ -65,11 +65,24 @@ class ScopedExportMixin(admin.ExportActionMixin):
         return super().export_admin_action(request, queryset)
 
     def get_data_for_export(self, request, queryset, **kwargs):
+        # Numbers and dates go into a workbook as numbers and dates (Excel sums an income
+        # column and sorts by date).  django-import-export asks for that only for its own
+        # format classes (``type(format) in BINARY_FORMATS``), not for our .xlsx
+        # (``relocation.spreadsheets.formats.XLSX``), which would get them as text.
+        if self._chosen_format(kwargs.get("export_form")).is_binary():
+            kwargs["force_native_type"] = True
         dataset = super().get_data_for_export(request, queryset, **kwargs)
         # The .xlsx sheet is named after the export, not tablib's 「Tablib Dataset」.
         resource = self.choose_export_resource_class(kwargs.get("export_form"), request)
         dataset.title = str(resource.get_display_name())
         return dataset
+
+    def _chosen_format(self, export_form):
+        """The format picked on the export form (the only one, without a form)."""
+        formats = self.get_export_formats()
+        data = getattr(export_form, "cleaned_data", None) or {}
+        choice = str(data.get("format", ""))
+        return formats[int(choice) if choice.isdigit() else 0]()
 
     def get_valid_export_item_pks(self, request):
         posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]

@@ -5,8 +5,9 @@ user may see them (``communities.masking``, as the pages do); the queryset
 they receive is already scoped by the admin.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
 from relocation.spreadsheets.cells import FORMULA_STARTS, NATIVE_TYPES, cell_value
 
@@ -15,11 +16,36 @@ from .audit import AuditedExportMixin
 from .models import Household, Person
 from .validators import mask_phone, mask_resident_id
 
+#: Widgets that write a number or a date as one in a workbook (``force_native_type``).
+NATIVE_WIDGETS = (
+    widgets.DateWidget,
+    widgets.DateTimeWidget,
+    widgets.TimeWidget,
+    widgets.DecimalWidget,
+    widgets.FloatWidget,
+    widgets.IntegerWidget,
+)
+
 
 class MaskingResource(AuditedExportMixin, resources.ModelResource):
     def __init__(self, reveal_sensitive=False, **kwargs):
         super().__init__(**kwargs)
         self.reveal_sensitive = reveal_sensitive
+        self._native_widgets()
+
+    def _native_widgets(self):
+        """A declared column of a number or date (``Field(attribute="person__birth_date")``)
+        gets its model field's widget: django-import-export gives declared columns the plain
+        widget, which writes every value as text, so an .xlsx income could not be summed."""
+        for name, field in self.fields.items():
+            if type(field.widget) is not widgets.Widget or not field.attribute:
+                continue
+            model_field = _model_field(self._meta.model, field.attribute)
+            if model_field is None:
+                continue
+            widget = self.widget_from_django_field(model_field)
+            if isinstance(widget, type) and issubclass(widget, NATIVE_WIDGETS):
+                field.widget = widget(**self.widget_kwargs_for_field(name, model_field))
 
     def export_field(self, field, instance, **kwargs):
         """Every exported cell through the one boundary rule (``cells.cell_value``).
@@ -185,3 +211,16 @@ class PersonResource(MaskingResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("household__settlement")
+
+
+def _model_field(model, path):
+    """The model field at the end of ``path`` (``household__moved_in_date``), or None."""
+    *links, last = path.split("__")
+    try:
+        for link in links:
+            model = model._meta.get_field(link).related_model
+            if model is None:
+                return None
+        return model._meta.get_field(last)
+    except FieldDoesNotExist:
+        return None
