@@ -296,7 +296,13 @@ def run_pages(path, label):
 
     def worker():
         call_command(
-            "db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0, reload=False
+            "db_worker",
+            queue_name="*",
+            batch=True,
+            no_startup_delay=True,
+            interval=0,
+            verbosity=0,
+            reload=False,
         )
 
     c0, d0 = time.process_time(), db_cpu_s()

@@ -51,11 +51,15 @@ cat <<MSG
   health:    http://$GUNICORN_BIND/healthz   http://$GUNICORN_BIND/readyz
   first administrator:  ENV_FILE=$ENV_FILE DEBUG=false DATABASE_URL=$DATABASE_URL $BIN/python manage.py createsuperuser
   (or run DEMO=1 make serve once for the demo prefecture and its logins)
-  Ctrl-C stops the web server and the job worker.
+  Ctrl-C stops the web server and the job workers.
 
 MSG
 
+# As in production (deploy/relocation-worker*.service): one worker for every queue and one
+# for spreadsheet imports alone, which never wait behind a large export or a snapshot.
 "$BIN/python" manage.py run_worker --queue-name '*' &
 worker=$!
-trap 'kill $worker 2>/dev/null' EXIT INT TERM
+"$BIN/python" manage.py run_worker --queue-name imports &
+imports=$!
+trap 'kill $worker $imports 2>/dev/null' EXIT INT TERM
 "$BIN/gunicorn" --config deploy/gunicorn.conf.py

@@ -293,7 +293,18 @@ ADMIN_SETTLEMENT_CHOICES = env.int("ADMIN_SETTLEMENT_CHOICES", default=300)
 # Django 6's tasks API, stored in the database so that SQLite and PostgreSQL
 # both work without another server.  `make run` starts the worker
 # (`manage.py db_worker`); in production run it as its own service.
-TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Queues: spreadsheet imports on their own (checked and committed while a user waits on
+# the page), large exports on theirs; figures and scans on "default".  One worker may take
+# every queue (``--queue-name '*'``); production gives imports a worker of their own, so
+# that a province's export or a night's snapshot never keeps an import waiting
+# (deploy/relocation-worker-imports.service).
+TASK_QUEUES = ("default", "imports", "exports")
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": list(TASK_QUEUES),
+    }
+}
 # The job worker stamps a heartbeat this often; a worker on another host whose
 # heartbeat is older than the stale limit counts as gone, and so do its jobs.
 JOB_WORKER_HEARTBEAT_SECONDS = env.int("JOB_WORKER_HEARTBEAT_SECONDS", default=10)

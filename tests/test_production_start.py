@@ -202,6 +202,9 @@ def test_the_service_units_restart_and_use_the_shipped_configuration():
         assert "\nEnvironmentFile=/etc/relocation/relocation.env\n" in unit
     assert "gunicorn --config deploy/gunicorn.conf.py" in web
     assert "manage.py job_worker --queue-name * --no-reload" in worker
+    imports = (DEPLOY / "relocation-worker-imports.service").read_text()
+    assert "\nRestart=always\n" in imports and "\nKillSignal=SIGTERM\n" in imports
+    assert "manage.py job_worker --queue-name imports --no-reload" in imports
     assert (ROOT / "relocation/spreadsheets/management/commands/job_worker.py").exists()
 
 

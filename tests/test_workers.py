@@ -242,3 +242,50 @@ def test_run_worker_stops_a_worker_it_was_starting_when_the_signal_came(monkeypa
     command = run_worker.Command()
     command.handle(queue_name="*", delay=0.1, verbosity=1)
     assert len(started) == 1 and started[0].terminated
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection after a job
+def test_the_imports_worker_takes_imports_and_leaves_the_rest_to_the_general_one():
+    """Imports have a queue of their own (``settings.TASK_QUEUES``): a worker given
+    ``--queue-name imports`` (deploy/relocation-worker-imports.service) checks and commits
+    imports while a large export and a snapshot wait for the worker of every queue, which
+    ``job_worker`` is unless told otherwise."""
+    from django_tasks_db.models import TaskResultStatus
+
+    from relocation.dashboards import tasks as dashboard_tasks
+    from relocation.spreadsheets import tasks
+
+    # Ids of no job: each task finds nothing to do and ends (the queue is what is tested).
+    check = tasks.check_import.enqueue(999_999)
+    commit = tasks.commit_import.enqueue(999_999)
+    export = tasks.run_export.enqueue("00000000-0000-0000-0000-000000000000")
+    snapshot = dashboard_tasks.recompute_stale_periods.enqueue()
+    assert [r.task.queue_name for r in (check, commit, export, snapshot)] == [
+        "imports",
+        "imports",
+        "exports",
+        "default",
+    ]
+
+    def status(result):
+        return DBTaskResult.objects.get(pk=result.id).status
+
+    worker = {
+        "batch": True,
+        "no_startup_delay": True,
+        "interval": 0,
+        "verbosity": 0,
+        "reload": False,
+    }
+    call_command("db_worker", queue_name="imports", **worker)
+    assert [status(r) for r in (check, commit)] == [TaskResultStatus.SUCCESSFUL] * 2
+    assert [status(r) for r in (export, snapshot)] == [TaskResultStatus.READY] * 2
+    call_command("db_worker", queue_name="*", **worker)
+    assert [status(r) for r in (export, snapshot)] == [TaskResultStatus.SUCCESSFUL] * 2
+    # job_worker without --queue-name takes every queue (db_worker's own default is
+    # "default" alone, which would leave imports and exports waiting for ever).
+    from relocation.spreadsheets.management.commands.job_worker import Command
+
+    parser = Command().create_parser("manage.py", "job_worker")
+    assert parser.parse_args([]).queue_name == "*"
+    assert parser.parse_args(["--queue-name", "imports"]).queue_name == "imports"

@@ -30,21 +30,27 @@ def _run(job_id, expected, action):
             raise
 
 
-@task()
+#: The queues (``settings.TASK_QUEUES``): an import never waits behind a large export
+#: on a worker of its own.
+IMPORTS = "imports"
+EXPORTS = "exports"
+
+
+@task(queue_name=IMPORTS)
 def check_import(job_id):
     from .services import job_check
 
     _run(job_id, (JobState.QUEUED,), job_check)
 
 
-@task()
+@task(queue_name=IMPORTS)
 def commit_import(job_id):
     from .services import job_commit
 
     _run(job_id, (JobState.COMMIT_QUEUED,), job_commit)
 
 
-@task()
+@task(queue_name=EXPORTS)
 def run_export(job_id):
     """Make a large export's file (``exports``)."""
     from .exports import run

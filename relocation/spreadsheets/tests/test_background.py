@@ -13,7 +13,13 @@ from .helpers import ROSTER_HEADERS, csv_bytes, person_row
 
 def run_worker():
     call_command(
-        "db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0, reload=False
+        "db_worker",
+        queue_name="*",
+        batch=True,
+        no_startup_delay=True,
+        interval=0,
+        verbosity=0,
+        reload=False,
     )
 
 

@@ -32,7 +32,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def run_worker():
     call_command(
-        "db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0, reload=False
+        "db_worker",
+        queue_name="*",
+        batch=True,
+        no_startup_delay=True,
+        interval=0,
+        verbosity=0,
+        reload=False,
     )
 
 

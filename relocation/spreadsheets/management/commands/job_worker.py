@@ -1,6 +1,7 @@
 """``manage.py job_worker``: django-tasks' ``db_worker`` that reports it is alive.
 
-The same options as ``db_worker``.  Besides running the queued jobs it stamps a
+The same options as ``db_worker``, but every queue by default (``--queue-name '*'``;
+``--queue-name imports`` for a worker of spreadsheet imports alone).  Besides running the queued jobs it stamps a
 heartbeat (the import page shows administrators whether a worker runs), and on
 start marks failed the jobs a previous worker died in the middle of (and
 forgets that worker's heartbeat).
@@ -26,6 +27,12 @@ from relocation.spreadsheets.workers import Heartbeat, forget_dead_workers, swee
 
 class Command(DbWorkerCommand):
     help = "Run the job worker (db_worker) with a heartbeat; marks jobs of dead workers failed."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        # Every queue unless told otherwise (db_worker's default is "default" alone, which
+        # would leave imports and exports waiting for ever: settings.TASK_QUEUES).
+        parser.set_defaults(queue_name="*")
 
     def handle(self, *args, **options):
         # With --reload the first process only watches files; its child works.
