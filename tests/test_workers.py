@@ -254,6 +254,7 @@ def test_the_imports_worker_takes_imports_and_leaves_the_rest_to_the_general_one
 
     from relocation.dashboards import tasks as dashboard_tasks
     from relocation.spreadsheets import tasks
+    from relocation.spreadsheets.workers import run_queued_jobs
 
     # Ids of no job: each task finds nothing to do and ends (the queue is what is tested).
     check = tasks.check_import.enqueue(999_999)
@@ -270,17 +271,10 @@ def test_the_imports_worker_takes_imports_and_leaves_the_rest_to_the_general_one
     def status(result):
         return DBTaskResult.objects.get(pk=result.id).status
 
-    worker = {
-        "batch": True,
-        "no_startup_delay": True,
-        "interval": 0,
-        "verbosity": 0,
-        "reload": False,
-    }
-    call_command("db_worker", queue_name="imports", **worker)
+    run_queued_jobs("imports")
     assert [status(r) for r in (check, commit)] == [TaskResultStatus.SUCCESSFUL] * 2
     assert [status(r) for r in (export, snapshot)] == [TaskResultStatus.READY] * 2
-    call_command("db_worker", queue_name="*", **worker)
+    run_queued_jobs()
     assert [status(r) for r in (export, snapshot)] == [TaskResultStatus.SUCCESSFUL] * 2
     # job_worker without --queue-name takes every queue (db_worker's own default is
     # "default" alone, which would leave imports and exports waiting for ever).

@@ -250,3 +250,19 @@ class Heartbeat(threading.Thread):
     def stop(self):
         self.stopping.set()
         self.join(timeout=30)
+
+
+def run_queued_jobs(queue_name="*"):
+    """Run the queued jobs of ``queue_name`` (every queue: ``*``) in this process until none
+    is ready, without a heartbeat (tests and benchmarks; a server runs ``job_worker``)."""
+    from django.core.management import call_command
+
+    call_command(
+        "db_worker",
+        queue_name=queue_name,
+        batch=True,
+        no_startup_delay=True,
+        interval=0,
+        verbosity=0,
+        reload=False,
+    )

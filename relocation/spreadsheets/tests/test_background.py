@@ -1,26 +1,14 @@
 """Large files run on the job worker: a real ``db_worker`` processes them here."""
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
 from communities.models import Person
 from relocation.spreadsheets.models import ImportJob
+from relocation.spreadsheets.workers import run_queued_jobs as run_worker
 
 from .helpers import ROSTER_HEADERS, csv_bytes, person_row
-
-
-def run_worker():
-    call_command(
-        "db_worker",
-        queue_name="*",
-        batch=True,
-        no_startup_delay=True,
-        interval=0,
-        verbosity=0,
-        reload=False,
-    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,6 @@ import subprocess
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -31,15 +30,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def run_worker():
-    call_command(
-        "db_worker",
-        queue_name="*",
-        batch=True,
-        no_startup_delay=True,
-        interval=0,
-        verbosity=0,
-        reload=False,
-    )
+    workers.run_queued_jobs()
 
 
 @pytest.fixture
