@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 import tablib
@@ -39,6 +40,25 @@ def test_header_bold_and_frozen_values_kept_formulas_escaped_breaks_wrapped():
     assert sheet["B3"].value is None
     assert sheet["E3"].value == "第一行\n第二行" and sheet["E3"].alignment.wrap_text
     assert not sheet["E2"].alignment.wrap_text
+
+
+def test_amounts_are_numbers_shown_with_their_decimal_places():
+    """3200.00 元 is the number 3200 shown 「3200.00」 (Excel's general format would show
+    「3200」); an amount without places and the cells after one keep the general format."""
+    dataset = tablib.Dataset(headers=["月收入", "人数", "比例", "备注", "日期"])
+    dataset.append([Decimal("3200.00"), 3, Decimal("0.125"), "现金", datetime.date(2024, 3, 1)])
+    dataset.append([Decimal("-1000.50"), Decimal("7"), None, "x", None])
+    sheet = _written(dataset).active
+    a2, b2, c2, d2, e2 = sheet[2]
+    assert (a2.value, a2.number_format) == (3200, "0.00")
+    assert (b2.value, b2.number_format) == (3, "General")
+    assert (c2.value, c2.number_format) == (0.125, "0.000")
+    assert (d2.value, d2.number_format) == ("现金", "General")
+    assert e2.value == datetime.datetime(2024, 3, 1) and e2.number_format == "yyyy-mm-dd"
+    a3, b3 = sheet["A3"], sheet["B3"]
+    assert (a3.value, a3.number_format) == (-1000.5, "0.00")
+    assert (b3.value, b3.number_format) == (7, "General")
+    assert sheet["D3"].number_format == "General"
 
 
 def test_columns_are_as_wide_as_their_values_chinese_counting_twice():
