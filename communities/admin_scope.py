@@ -722,8 +722,8 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
     def __init__(self, model, historical_record, *, reveal, shown=None):
         super().__init__(model, historical_record)
         self.reveal = reveal
-        #: the audited fields (``AUDITED_FIELDS``) shown in clear, for the read audit
-        #: (``RECORD_READS``: what the record's ``audited_reads`` tell); None: not noted
+        #: the audited fields (``AUDITED_FIELDS``) shown in clear, for the read audit;
+        #: None: not noted
         self.shown = shown
 
     def note_shown(self, name, value):

@@ -225,20 +225,15 @@ def record_reads(request, reads):
         trail.write()
 
 
-#: Noted by a history page's helper when a change it shows in clear tells what the
-#: record's ``audited_reads`` name (a health alert's detail).
-RECORD_READS = "audited_reads"
-
-
 def record_history(request, response, record, shown, reads=no_reads):
     """``record``'s history page: the audited fields whose values its changes showed in
-    clear (``shown``: their names, and ``RECORD_READS``), as read on the record's page."""
-    if response.status_code != 200 or not shown or not reveals(request.user):
+    clear (``shown``: their names), and what ``reads(record)`` says the record tells (its
+    page tells it too: a health alert's member and detail, a disability subsidy)."""
+    if response.status_code != 200 or record is None or not reveals(request.user):
         return
     trail = Trail(request.user, AuditChannel.PAGE, path=request.path)
-    trail.add(record, sorted(shown & AUDITED_FIELDS))
-    if RECORD_READS in shown and record is not None:
-        trail.add_reads(reads(record))
+    trail.add(record, sorted((shown or set()) & AUDITED_FIELDS))
+    trail.add_reads(reads(record))
     trail.write()
 
 

@@ -30,7 +30,7 @@ from communities.admin_scope import (
     ScopedHistoryAdmin,
     may_view_sensitive,
 )
-from communities.audit import RECORD_READS, record_reads
+from communities.audit import record_reads
 from communities.enums import RegionLevel
 from communities.models import Region
 from communities.plugins import work_lists
@@ -672,8 +672,6 @@ class AlertHistoryHelper(MaskingHistoryHelper):
     def prepare_delta_change_value(self, change, value):
         if change.field in TELLING_FIELDS:
             value = self._alert.told(value, self.reveal)
-            if self._alert.tells_health:
-                self.note_shown(RECORD_READS, value)
         return super().prepare_delta_change_value(change, value)
 
     @cached_property

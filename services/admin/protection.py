@@ -11,7 +11,8 @@ scope on lists, URLs, filter and foreign-key choices, autocomplete, exports).
 The two disability subsidies reveal a disability, which is health data: users
 who may not see health (``communities.masking.may_view_sensitive``) neither
 see nor enter those records, and the work list 「患大病或残疾但未参加医保」 is
-not offered to them (asked for by URL, it is empty with a message).
+not offered to them (asked for by URL, it is empty with a message); users who may see
+them are recorded in the read audit as shown the person's health (list, page, history).
 """
 
 from django import forms
@@ -280,6 +281,9 @@ class BenefitRecordAdmin(BenefitKindFormMixin, PersonColumnsMixin, ProtectionAdm
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if may_view_sensitive(request.user) else qs.exclude(kind__in=HEALTH_KINDS)
+
+    def audited_reads(self, obj):
+        return obj.health_reads()
 
 
 @admin.register(TemporaryAssistance)

@@ -176,6 +176,11 @@ class BenefitRecord(models.Model):
         sync_person_fields([person_id])
         return result
 
+    def health_reads(self):
+        """What it tells when shown, for the read audit (``communities.audit``): a disability
+        subsidy (``HEALTH_KINDS``) tells the person's disability, which is health data."""
+        return [(self.person, ("health",))] if self.kind in HEALTH_KINDS else []
+
     def clean(self):
         errors = {}
         today = timezone.localdate()

@@ -175,6 +175,30 @@ def test_disability_records_and_health_lists_hidden_without_the_permission(clien
     assert "残疾A" in body
 
 
+def test_a_disability_subsidy_shown_is_in_the_read_audit(client, world, prot):  # noqa: F811
+    """A disability subsidy tells the person's disability: its list row, its page and its
+    history page record that person's 健康状况 for a worker who may see health; a 低保
+    record tells nothing."""
+    from communities.read_audit import ReadAuditEntry
+
+    care, disabled = prot["care"], prot["disabled"]
+    client.force_login(world.worker)
+    for channel, name in (("list", "changelist"), ("page", "change"), ("page", "history")):
+        ReadAuditEntry.objects.all()._raw_delete("default")
+        args = [] if name == "changelist" else [care.pk]
+        address = reverse(f"admin:services_benefitrecord_{name}", args=args)
+        assert client.get(address).status_code == 200
+        recorded = {
+            (e.content_type.model, e.object_id, e.field, e.channel, e.path)
+            for e in ReadAuditEntry.objects.select_related("content_type")
+        }
+        assert recorded == {("person", str(disabled.pk), "health", channel, address)}, name
+    ReadAuditEntry.objects.all()._raw_delete("default")
+    dibao = reverse("admin:services_benefitrecord_change", args=[prot["dibao_a"].pk])
+    assert client.get(dibao).status_code == 200
+    assert not ReadAuditEntry.objects.exists()
+
+
 def test_work_lists(client, world, prot):  # noqa: F811
     client.force_login(world.worker)
     people = reverse("admin:communities_person_changelist")
