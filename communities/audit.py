@@ -318,10 +318,13 @@ def kind_auditor(kind, user, export_format, path=""):
         found = record_path(kind.model, name, target)
         if found is not None:
             columns.append((found, name))
-    if not columns:
+    # A kind whose rows tell personal data through columns of their own names it (a
+    # disability subsidy tells the person's health): ``audited_reads(row)``.
+    reads = getattr(kind, "audited_reads", no_reads)
+    if not columns and reads is no_reads:
         return None
     return ExportAuditor(
-        Trail(user, AuditChannel.EXPORT, export_format=export_format, path=path), columns
+        Trail(user, AuditChannel.EXPORT, export_format=export_format, path=path), columns, reads
     )
 
 

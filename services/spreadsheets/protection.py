@@ -93,6 +93,9 @@ class BenefitRecordKind(SimpleKind):
     ]
     fields = ("end_date", "monthly_amount", "notes")
 
+    def audited_reads(self, obj):
+        return obj.health_reads()
+
     def prepare(self, rows, plan, ctx):
         people = people_in_area(rows, ctx)
         records = {}

@@ -197,6 +197,17 @@ def test_a_disability_subsidy_shown_is_in_the_read_audit(client, world, prot):  
     dibao = reverse("admin:services_benefitrecord_change", args=[prot["dibao_a"].pk])
     assert client.get(dibao).status_code == 200
     assert not ReadAuditEntry.objects.exists()
+    # The import page's export of 待遇记录: each row's ID number, and the subsidy's health.
+    response = client.get(reverse("spreadsheets:export", args=["benefit_records", "csv"]))
+    assert response.status_code == 200 and "残疾A" in response.content.decode("utf-8-sig")
+    recorded = {
+        (e.content_type.model, e.object_id, e.field, e.channel)
+        for e in ReadAuditEntry.objects.select_related("content_type")
+    }
+    assert ("person", str(disabled.pk), "health", "export") in recorded
+    health = {object_id for model, object_id, field, _c in recorded if field == "health"}
+    assert health == {str(disabled.pk)}  # the 低保 rows tell no health
+    assert ("person", str(prot["head_a"].pk), "id_number", "export") in recorded
 
 
 def test_work_lists(client, world, prot):  # noqa: F811
