@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from relocation.spreadsheets.cells import Workbook
+from relocation.spreadsheets.cells import Workbook, WriteOnlyCell
 
 from .dashboard import change_text, rounded, with_unit
 from .registry import PERCENT
@@ -25,12 +25,17 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 BOLD = Font(bold=True)
 
 
-def _number(indicator, value):
-    """A cell value: a rounded number, or "—" for an empty denominator."""
+def _number(ws, indicator, value):
+    """A cell value: a rounded number shown with the indicator's decimal places (95.50,
+    not 95.5, as the page shows it), or "—" for an empty denominator."""
     value = rounded(indicator, value)
     if value is None:
         return "—"
-    return float(value) if indicator.decimals else int(value)
+    if not indicator.decimals:
+        return int(value)
+    cell = WriteOnlyCell(ws, float(value))
+    cell.number_format = "0." + "0" * indicator.decimals
+    return cell
 
 
 def _unit(indicator):
@@ -69,9 +74,9 @@ def workbook(dash, user):
             ws.append(
                 [
                     str(i.label),
-                    _number(i, card.value),
+                    _number(ws, i, card.value),
                     _unit(i),
-                    _number(i, card.previous) if card.previous is not None else "—",
+                    _number(ws, i, card.previous) if card.previous is not None else "—",
                     change_text(i, card.value, card.previous) or "—",
                     str(i.description),
                 ]
@@ -89,19 +94,19 @@ def workbook(dash, user):
                 ws.append([str(group)])
                 ws.cell(ws.max_row, 1).font = BOLD
             for label, cells in rows:
-                ws.append([str(label), *(_number(c.indicator, c.value) for c in cells)])
+                ws.append([str(label), *(_number(ws, c.indicator, c.value) for c in cells)])
     if dash.rows:
         ws.append([])
         ws.append([str(area.child_label), *(with_unit(c.label, _unit(c)) for c in dash.columns)])
         _style_header(ws)
         for row in [*dash.rows, dash.total]:
-            ws.append([str(row.name), *(_number(c.indicator, c.value) for c in row.cells)])
+            ws.append([str(row.name), *(_number(ws, c.indicator, c.value) for c in row.cells)])
         ws.cell(ws.max_row, 1).font = BOLD
     for indicator, items in dash.breakdowns:
         ws.append([])
         ws.append([str(indicator.label), *(label for label, _v, _l in items)])
         _style_header(ws)
-        ws.append([_unit(indicator), *(_number(indicator, v) for _l, v, _link in items)])
+        ws.append([_unit(indicator), *(_number(ws, indicator, v) for _l, v, _link in items)])
 
     ws.column_dimensions["A"].width = 26
     for col in range(2, ws.max_column + 1):

@@ -221,6 +221,11 @@ def test_export_contains_the_view(client, users, live):
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", header["数据计算时间"])
     cards = {row[0]: row for row in rows if row and row[0] and len(row) > 5 and row[5]}
     assert cards["就业率"][1] == 50.0 and cards["就业率"][2] == "%"
+    # Shown with the indicator's places, as on the page: 50.00, not Excel's 50.
+    rate = next(row for row in sheet.iter_rows() if row[0].value == "就业率")
+    assert rate[1].number_format == "0.00"
+    labour = next(row for row in sheet.iter_rows() if row[0].value == "劳动力人数")
+    assert labour[1].number_format == "General"
     assert cards["劳动力人数"][1] == 4
     assert cards["人均纯收入"][1] == 7400
     table = {
