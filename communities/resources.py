@@ -5,6 +5,7 @@ user may see them (``communities.masking``, as the pages do); the queryset
 they receive is already scoped by the admin.
 """
 
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
@@ -40,9 +41,10 @@ class MaskingResource(AuditedExportMixin, resources.ModelResource):
         for name, field in self.fields.items():
             if type(field.widget) is not widgets.Widget or not field.attribute:
                 continue
-            model_field = _model_field(self._meta.model, field.attribute)
-            if model_field is None:
-                continue
+            try:
+                model_field = get_fields_from_path(self._meta.model, field.attribute)[-1]
+            except (FieldDoesNotExist, NotRelationField):
+                continue  # a method or a property of the row, not a model field
             widget = self.widget_from_django_field(model_field)
             if isinstance(widget, type) and issubclass(widget, NATIVE_WIDGETS):
                 field.widget = widget(**self.widget_kwargs_for_field(name, model_field))
@@ -211,16 +213,3 @@ class PersonResource(MaskingResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("household__settlement")
-
-
-def _model_field(model, path):
-    """The model field at the end of ``path`` (``household__moved_in_date``), or None."""
-    *links, last = path.split("__")
-    try:
-        for link in links:
-            model = model._meta.get_field(link).related_model
-            if model is None:
-                return None
-        return model._meta.get_field(last)
-    except FieldDoesNotExist:
-        return None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from relocation.spreadsheets.cells import Workbook, WriteOnlyCell
+from relocation.spreadsheets.cells import Workbook, WriteOnlyCell, places_format
 
 from .dashboard import change_text, rounded, with_unit
 from .registry import PERCENT
@@ -34,7 +34,7 @@ def _number(ws, indicator, value):
     if not indicator.decimals:
         return int(value)
     cell = WriteOnlyCell(ws, float(value))
-    cell.number_format = "0." + "0" * indicator.decimals
+    cell.number_format = places_format(indicator.decimals)
     return cell
 
 

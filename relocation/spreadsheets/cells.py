@@ -69,6 +69,11 @@ def cell_value(value):
     return escape_formula(force_str(value))
 
 
+def places_format(places):
+    """The Excel number format that shows ``places`` decimal places ("0.00" for 2)."""
+    return "0." + "0" * places if places > 0 else "General"
+
+
 def cell_row(values):
     return [cell_value(value) for value in values]
 

@@ -18,7 +18,7 @@ from import_export.formats import base_formats
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .cells import Workbook, WriteOnlyCell, cell_value
+from .cells import Workbook, WriteOnlyCell, cell_value, places_format
 
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True)
@@ -106,7 +106,7 @@ class _AmountStyles:
         if places:
             style = self.styles.get(places)
             if style is None:
-                cell.number_format = "0." + "0" * places
+                cell.number_format = places_format(places)
                 self.styles[places] = cell._style
             else:
                 cell._style = style
