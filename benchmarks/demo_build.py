@@ -12,8 +12,10 @@ each step between the command's ``[步骤 …] 开始`` and ``结束`` lines:
 * the idle core-seconds of the whole machine (``/proc/stat``: nothing else should run);
 * the WAL the step wrote (MB) and the checkpoints it caused.
 
-The last lines give the total and the least wall time those CPU seconds allow on
-this machine's cores if nothing ever waited (``CPU seconds / cores``): the build
+The last lines give the whole build, from the first step's start to the last
+one's end (steps that ran side by side, marked ∥, share their CPU figures and
+are not added up), and the least wall time those CPU seconds allow on this
+machine's cores if nothing ever waited (``CPU seconds / cores``): the build
 cannot be faster than that without doing less work.  Linux only (``/proc``).
 The database is dropped at the end unless ``--keep``.
 
@@ -149,11 +151,11 @@ def main():
         command = [*manage, "load_demo", "-v", "2", "--households", str(options.households)]
         if options.workers:
             command += ["--workers", str(options.workers)]
-        rows = run(command, env, server)
+        rows, whole = run(command, env, server)
         with psycopg.connect(target, autocommit=True) as conn:
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         print()
-        print(report(rows, options.households, os.cpu_count() or 1, size))
+        print(report(rows, whole, options.households, os.cpu_count() or 1, size))
     finally:
         if not options.keep:
             with psycopg.connect(server, autocommit=True) as conn:
@@ -161,12 +163,15 @@ def main():
 
 
 def run(command, env, server):
-    """Run ``command`` (load_demo -v 2), echoing its output; returns one row per step:
-    (key, wall, postgres CPU, python CPU, idle core-seconds, WAL bytes, checkpoints)."""
+    """Run ``command`` (load_demo -v 2), echoing its output; returns ``(rows, whole)``:
+    one row per step, (key, wall, postgres CPU, python CPU, idle core-seconds, WAL
+    bytes, checkpoints, beside), ``beside`` true when another step ran during some of
+    it; and ``whole``, the same figures from the first step's start to the last one's
+    end (steps that ran side by side are not added up)."""
     process = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1
     )
-    rows, open_steps = [], {}
+    rows, open_steps, first, last, beside = [], {}, None, None, set()
     for line in process.stdout:
         sys.stdout.write(line)
         if not line.startswith("[步骤 "):
@@ -174,26 +179,32 @@ def run(command, env, server):
         key = line[len("[步骤 ") : line.index("]")]
         now = (time.monotonic(), cpu_snapshot(process.pid), wal_snapshot(server))
         if "] 开始" in line:
+            if open_steps:
+                beside.update(open_steps, [key])
             open_steps[key] = now
+            first = first or now
         elif key in open_steps:
-            (t0, cpu0, wal0), (t1, cpu1, wal1) = open_steps.pop(key), now
-            rows.append(
-                (
-                    key,
-                    t1 - t0,
-                    cpu1["postgres"] - cpu0["postgres"],
-                    cpu1["python"] - cpu0["python"],
-                    cpu1["idle"] - cpu0["idle"],
-                    wal1[0] - wal0[0],
-                    wal1[1] - wal0[1],
-                )
-            )
+            rows.append((key, *_difference(open_steps.pop(key), now)))
+            last = now
     if process.wait():
         sys.exit(f"load_demo failed (exit status {process.returncode})")
-    return rows
+    rows = [(*row, row[0] in beside) for row in rows]
+    return rows, ("all steps", *_difference(first, last)) if first and last else None
 
 
-def report(rows, households, cores, size):
+def _difference(start, end):
+    (t0, cpu0, wal0), (t1, cpu1, wal1) = start, end
+    return (
+        t1 - t0,
+        cpu1["postgres"] - cpu0["postgres"],
+        cpu1["python"] - cpu0["python"],
+        cpu1["idle"] - cpu0["idle"],
+        wal1[0] - wal0[0],
+        wal1[1] - wal0[1],
+    )
+
+
+def report(rows, whole, households, cores, size):
     """The figures of ``run``'s rows as a Markdown table and a closing paragraph."""
     header = ("step", "wall s", "PostgreSQL CPU s", "Python CPU s", "idle core-s", "WAL MB", "ckpt")
     lines = [
@@ -201,13 +212,16 @@ def report(rows, households, cores, size):
         "| " + " | ".join(header) + " |",
         "|" + " --- |" * len(header),
     ]
-    totals = [0.0] * 6
-    for key, *values in rows:
-        totals = [a + b for a, b in zip(totals, values, strict=True)]
-        lines.append(_row(key, *values))
-    lines.append(_row("all steps", *totals))
-    wall, postgres, python, idle, _wal, _checkpoints = totals
+    for key, *values, beside in rows:
+        lines.append(_row(f"{key} ∥" if beside else key, *values))
+    lines.append(_row(*whole))
+    _key, wall, postgres, python, idle, _wal, _checkpoints = whole
     cpu = postgres + python
+    if any(beside for *_values, beside in rows):
+        lines.append(
+            "∥ ran beside other steps: its CPU, idle, WAL and checkpoint figures count "
+            "everything that ran meanwhile."
+        )
     lines.append(
         f"CPU {cpu:.0f} s over {cores} cores: no less than {cpu / cores:.0f} s of wall time "
         f"for this work (PostgreSQL's share alone: {postgres / cores:.0f} s); the machine "

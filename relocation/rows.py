@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from django.db import OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models.expressions import RawSQL
 
 SQLITE_BATCH = 5000
@@ -128,11 +128,19 @@ def empty_tables_loaded_whole(tables):
     1.1 million rights at 50,000 households, 5.2 s into a table with its primary
     key and unique index, 1.3 s into one without them, and 0.9 s to build both.
 
+    Dropping a foreign key locks the table it refers to as well, until the
+    transaction ends: nobody else could read the people while the employment
+    records were loaded.  Where the session may skip key triggers
+    (``may_skip_key_triggers``: a superuser, as ``load_demo`` usually runs), the
+    keys that refer to other tables stay in place instead, unchecked during the
+    block (``session_replication_role = replica``), and every key of every table
+    the transaction wrote is checked when it ends, one join per key
+    (``check_written_keys``): the tables they refer to are only read, so demo
+    steps load side by side (``relocation.demo.running``).
+
     Only tables that hold no row are changed, only on PostgreSQL, and only when
     their locks come within ``BULK_LOCK_TIMEOUT`` (a session reading them would
-    otherwise wait for the whole load); any other table is filled as usual.
-    Dropping a foreign key also locks the table it refers to until the caller's
-    transaction ends: a demo step, run before the server starts.  The
+    otherwise wait for the whole load); any other table is filled as usual.  The
     block must not read the tables through a dropped index (it would scan them).
     An error rolls the caller's transaction back, and with it the dropped
     definitions, which PostgreSQL keeps transactionally.
@@ -140,11 +148,84 @@ def empty_tables_loaded_whole(tables):
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not tables:
         yield []
         return
-    indexes, keys = _drop_for_loading(list(tables))
+    with connection.cursor() as cursor:
+        unchecked = may_skip_key_triggers(cursor)
+    indexes, keys, dropped = _drop_for_loading(list(tables), keep_outside=unchecked)
+    if unchecked:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('session_replication_role')")
+            role = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('session_replication_role', 'replica', true)")
     yield sorted({table for table, _statement in indexes + keys})
     with connection.cursor() as cursor:
+        if unchecked:  # the triggers of what is written from here on run again
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
         for _table, statement in indexes + keys:  # the indexes before the keys check the rows
             cursor.execute(statement)
+        if unchecked:
+            check_written_keys(cursor, skip=dropped)
+
+
+def may_skip_key_triggers(cursor):
+    """Whether this session may turn its foreign keys' triggers off
+    (``session_replication_role``: a superuser's, or granted on PostgreSQL 15 and later)
+    while the statistics ``check_written_keys`` relies on are collected."""
+    if connection.pg_version >= 150000:
+        may = "has_parameter_privilege('session_replication_role', 'SET')"
+    else:
+        may = "current_setting('is_superuser') = 'on'"
+    cursor.execute(f"SELECT {may} AND current_setting('track_counts')::boolean")
+    return cursor.fetchone()[0]
+
+
+#: The foreign keys to check after a load: those of the tables this transaction
+#: inserted into or updated, and those referring to tables it updated or deleted from.
+_WRITTEN_KEYS = """
+    WITH written AS (
+        SELECT relid, n_tup_ins + n_tup_upd > 0 AS wrote, n_tup_upd + n_tup_del > 0 AS took
+        FROM pg_stat_xact_user_tables
+    )
+    SELECT k.conname, k.conrelid::regclass::text, k.confrelid::regclass::text,
+           ARRAY(SELECT quote_ident(a.attname) FROM unnest(k.conkey) WITH ORDINALITY c(n, i)
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.n ORDER BY c.i),
+           ARRAY(SELECT quote_ident(a.attname) FROM unnest(k.confkey) WITH ORDINALITY c(n, i)
+                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = c.n ORDER BY c.i)
+    FROM pg_constraint k
+    WHERE k.contype = 'f' AND (
+        EXISTS (SELECT 1 FROM written w WHERE w.relid = k.conrelid AND w.wrote)
+        OR EXISTS (SELECT 1 FROM written w WHERE w.relid = k.confrelid AND w.took)
+    )
+    ORDER BY 2, 1
+"""
+
+
+def check_written_keys(cursor, skip=()):
+    """Check the foreign keys of what this transaction wrote, as ``ADD CONSTRAINT``
+    checks a new key: one anti-join over the whole table per key.  Raises
+    ``IntegrityError`` naming the key and a value not found (PostgreSQL's words).
+
+    For a load with the keys' triggers off (``empty_tables_loaded_whole``); ``skip``:
+    ``(table, name)`` of the keys just added again, checked already.
+    """
+    cursor.execute(_WRITTEN_KEYS)
+    for name, table, target, columns, targets in cursor.fetchall():
+        if (table, name) in skip:
+            continue
+        match = " AND ".join(f"t.{c} = r.{f}" for c, f in zip(columns, targets, strict=True))
+        given = " AND ".join(f"t.{c} IS NOT NULL" for c in columns)
+        orphans = (
+            f"FROM ONLY {table} t WHERE {given} "
+            f"AND NOT EXISTS (SELECT 1 FROM ONLY {target} r WHERE {match})"
+        )
+        cursor.execute(f"SELECT count(*) {orphans}")  # planned whole: a hash anti-join
+        if cursor.fetchone()[0]:
+            cursor.execute(f"SELECT {', '.join(f't.{c}' for c in columns)} {orphans} LIMIT 1")
+            values = ", ".join(str(v) for v in cursor.fetchone())
+            raise IntegrityError(
+                f'insert or update on table "{table}" violates foreign key constraint "{name}"\n'
+                f"DETAIL:  Key ({', '.join(columns)})=({values}) is not present in table "
+                f'"{target}".'
+            )
 
 
 @contextmanager
@@ -216,16 +297,17 @@ class _HoldsRows(Exception):
     """A table ``empty_tables_loaded_whole`` was given is not empty (its savepoint rolls back)."""
 
 
-def _drop_for_loading(tables):
-    """Drop the empty ``tables``' foreign keys, then their indexes that no foreign key
-    left needs (with the primary key or unique constraint an index is behind).
+def _drop_for_loading(tables, keep_outside=False):
+    """Drop the empty ``tables``' foreign keys (with ``keep_outside``, only those that
+    refer to one of them), then their indexes that no foreign key left needs (with
+    the primary key or unique constraint an index is behind).
 
-    Returns ``(indexes, keys)``, each a list of ``(table, statement)``: the
-    statements that create them again, with the names and definitions PostgreSQL
-    printed.
+    Returns ``(indexes, keys, dropped)``: ``indexes`` and ``keys`` lists of
+    ``(table, statement)``, the statements that create them again, with the names
+    and definitions PostgreSQL printed; ``dropped`` the ``(table, name)`` of the keys.
     """
     quote = connection.ops.quote_name
-    indexes, keys, empty = [], [], []
+    indexes, keys, dropped, empty = [], [], set(), []
     with connection.cursor() as cursor:
         run_waiting_checks(cursor)
         for table in sorted(set(tables)):
@@ -238,15 +320,24 @@ def _drop_for_loading(tables):
             except (OperationalError, _HoldsRows):
                 continue  # holds rows, or another session holds it: left as it is
             empty.append(table)
+        cursor.execute(
+            "SELECT array_agg(t::regclass::oid) FROM unnest(%s::text[]) t",
+            [[quote(table) for table in empty]],
+        )
+        inside = set(cursor.fetchone()[0] or ())
+        for table in empty:
             cursor.execute(
                 """
-                SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                SELECT conname, pg_get_constraintdef(oid), confrelid FROM pg_constraint
                 WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname
                 """,
                 [quote(table)],
             )
-            for name, definition in cursor.fetchall():
+            for name, definition, target in cursor.fetchall():
+                if keep_outside and target not in inside:
+                    continue  # left in place: dropping it would lock the table it refers to
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                dropped.add((table, name))
                 keys.append(
                     (table, f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
                 )
@@ -278,4 +369,4 @@ def _drop_for_loading(tables):
                 else:
                     cursor.execute(f"DROP INDEX {quote(index)}")
                     indexes.append((table, index_definition))
-    return indexes, keys
+    return indexes, keys, dropped

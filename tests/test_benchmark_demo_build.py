@@ -1,6 +1,7 @@
 """benchmarks/demo_build.py: whose CPU it counts, the floor it prints, and that it
 never builds into a database that exists."""
 
+import io
 import os
 import subprocess
 import sys
@@ -52,23 +53,64 @@ def test_postgresql_backends_count_for_postgresql():
     assert after["python"] - before["python"] < after["postgres"] - before["postgres"]
 
 
-def test_the_report_adds_the_steps_and_prints_the_floor():
+def test_the_report_gives_the_steps_and_the_whole_build_and_prints_the_floor():
     rows = [
-        ("communities", 10.0, 6.0, 8.0, 6.0, 2 * 2**20, 1),
-        ("dashboards", 5.0, 7.0, 1.0, 2.0, 1 * 2**20, 0),
+        ("communities", 10.0, 6.0, 8.0, 6.0, 2 * 2**20, 1, False),
+        ("employment", 5.0, 3.0, 4.0, 1.0, 1 * 2**20, 0, True),
+        ("services_places", 4.0, 2.0, 3.0, 1.0, 1 * 2**20, 0, True),
+        ("dashboards", 5.0, 7.0, 1.0, 2.0, 1 * 2**20, 0, False),
     ]
-    text = demo_build.report(rows, 500_000, 2, 3 * 2**30)
+    # Two steps side by side: the whole is not their sum.
+    whole = ("all steps", 20.0, 18.0, 16.0, 10.0, 5 * 2**20, 1)
+    text = demo_build.report(rows, whole, 500_000, 2, 3 * 2**30)
     lines = text.splitlines()
     assert lines[0] == "load_demo --households 500,000 on 2 cores"
     assert "| communities | 10.0 | 6.0 | 8.0 | 6.0 | 2 | 1 |" in lines
-    assert "| all steps | 15.0 | 13.0 | 9.0 | 8.0 | 3 | 1 |" in lines
-    # 22 CPU seconds over 2 cores: at least 11 s; PostgreSQL's 13 s alone: 6.5 -> 6 s;
-    # idle 8 of 30 core-seconds.
+    assert "| employment ∥ | 5.0 | 3.0 | 4.0 | 1.0 | 1 | 0 |" in lines
+    assert "| all steps | 20.0 | 18.0 | 16.0 | 10.0 | 5 | 1 |" in lines
+    assert any(line.startswith("∥ ran beside other steps") for line in lines)
+    # 34 CPU seconds over 2 cores: at least 17 s; PostgreSQL's 18 s alone: 9 s;
+    # idle 10 of 40 core-seconds.
     assert (
-        "CPU 22 s over 2 cores: no less than 11 s of wall time for this work "
-        "(PostgreSQL's share alone: 6 s); the machine was idle 27% of the time."
+        "CPU 34 s over 2 cores: no less than 17 s of wall time for this work "
+        "(PostgreSQL's share alone: 9 s); the machine was idle 25% of the time."
     ) in lines
     assert lines[-1] == "database size 3.00 GB"
+
+
+def test_the_run_marks_steps_that_ran_beside_others_and_measures_the_whole(monkeypatch):
+    output = [
+        "[步骤 communities] 开始\n",
+        "[步骤 communities] 结束：1.0 秒\n",
+        "[步骤 employment] 开始\n",
+        "[步骤 services_places] 开始\n",
+        "[步骤 services_places] 结束：1.0 秒\n",
+        "[步骤 employment] 结束：2.0 秒\n",
+    ]
+    clock = iter(range(100))
+
+    class Process:
+        pid = os.getpid()
+        stdout = iter(output)
+        returncode = 0
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(demo_build.subprocess, "Popen", lambda *a, **k: Process())
+    monkeypatch.setattr(demo_build.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(
+        demo_build, "cpu_snapshot", lambda pid: {"postgres": 0.0, "python": 0.0, "idle": 0.0}
+    )
+    monkeypatch.setattr(demo_build, "wal_snapshot", lambda server: (0.0, 0))
+    monkeypatch.setattr(demo_build.sys, "stdout", io.StringIO())
+    rows, whole = demo_build.run(["load_demo"], {}, "server")
+    assert [(key, wall, beside) for key, wall, *_f, beside in rows] == [
+        ("communities", 1.0, False),
+        ("services_places", 1.0, True),
+        ("employment", 3.0, True),
+    ]
+    assert whole[:2] == ("all steps", 5.0)  # from the first start to the last end
 
 
 @pytest.mark.django_db

@@ -11,10 +11,11 @@ another session holds, SQLite and code outside a transaction are left alone.
 
 import threading
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from communities.models import Settlement
+from communities.models import Region, Settlement
 from relocation import rows
 from relocation.rows import empty_tables_loaded_whole
 
@@ -54,57 +55,128 @@ def foreign_keys(table):
         return {name for (name,) in cursor.fetchall()}
 
 
+#: Whether the session may turn the keys' triggers off (a superuser, as CI's): the keys
+#: to other tables are then kept and checked at the end; otherwise they are dropped.
+BOTH_WAYS = pytest.mark.parametrize(
+    "triggers_off", [True, False], indirect=True, ids=["keys-kept", "keys-dropped"]
+)
+
+
+@pytest.fixture
+def triggers_off(request, monkeypatch):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            assert rows.may_skip_key_triggers(cursor), "the test server's user is a superuser"
+    monkeypatch.setattr(rows, "may_skip_key_triggers", lambda cursor: request.param)
+    return request.param
+
+
+def replication_role():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db
+@BOTH_WAYS
 def test_an_empty_table_loads_without_its_foreign_keys_and_plain_indexes_then_gets_them_back(
-    region_tree,
+    region_tree, triggers_off
 ):
     _postgresql_only()
     before = definitions(SETTLEMENTS)
     keys = foreign_keys(SETTLEMENTS)
     assert keys and len(before) > len(keys) + 1  # foreign keys, and indexes besides the key
+    checks = {n for n, d in before.items() if d.startswith("CHECK")}
     with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:
         assert loaded == [SETTLEMENTS]
         during = definitions(SETTLEMENTS)
-        assert not foreign_keys(SETTLEMENTS)
+        # The keys refer to the regions, another table: kept with their triggers off,
+        # or dropped.
+        assert foreign_keys(SETTLEMENTS) == (keys if triggers_off else set())
+        assert replication_role() == ("replica" if triggers_off else "origin")
         # Other tables' foreign keys refer to the primary key: it stays, as do the checks.
-        assert f"{SETTLEMENTS}_pkey" in during
-        assert {n for n, d in before.items() if d.startswith("CHECK")} <= set(during)
         # No other key refers to the unique code: it is built again at the end.
-        assert set(during) == {f"{SETTLEMENTS}_pkey"} | {
-            n for n, d in before.items() if d.startswith("CHECK")
-        }
+        assert set(during) == {f"{SETTLEMENTS}_pkey"} | checks | (keys if triggers_off else set())
         Settlement.objects.create(
             code="AZD1", name="测试安置点", county=region_tree.xingyi, township=region_tree.xingtai
         )
     assert definitions(SETTLEMENTS) == before
+    assert replication_role() == "origin"  # the triggers run again
     assert Settlement.objects.filter(code="AZD1").exists()
 
 
 @pytest.mark.django_db
+@BOTH_WAYS
 @pytest.mark.parametrize(
     "settlements",
     [
-        pytest.param([("AZD1", "测试安置点", "999999")], id="breaks-a-dropped-foreign-key"),
+        pytest.param([("AZD1", "测试安置点", "999999")], id="breaks-a-foreign-key"),
         pytest.param(
             [("AZD1", "测试安置点", "522301"), ("AZD1", "另一个安置点", "522301")],
             id="duplicate-in-a-dropped-unique-index",
         ),
     ],
 )
-def test_a_row_that_breaks_a_dropped_key_or_unique_index_still_fails_the_load(
-    region_tree, settlements
+def test_a_row_that_breaks_a_key_or_unique_index_still_fails_the_load(
+    region_tree, settlements, triggers_off
 ):
     _postgresql_only()
     before = definitions(SETTLEMENTS)
     with (
-        pytest.raises(IntegrityError),
+        pytest.raises(IntegrityError) as failure,
         transaction.atomic(),
         empty_tables_loaded_whole([SETTLEMENTS]),
     ):
         for code, name, county in settlements:
             Settlement.objects.create(code=code, name=name, county_id=county)
+    if settlements[0][2] == "999999":
+        assert "county_id" in str(failure.value) and "(999999)" in str(failure.value)
     assert not Settlement.objects.exists()  # nothing of the load is kept
     assert definitions(SETTLEMENTS) == before  # and the definitions are back
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("triggers_off", [True], indirect=True, ids=["keys-kept"])
+def test_with_the_triggers_off_a_bad_row_of_another_table_is_caught_too(region_tree, triggers_off):
+    """Every table the transaction wrote has its keys checked, not only the loaded ones."""
+    _postgresql_only()
+    with (
+        pytest.raises(IntegrityError, match="parent_id.*(000999)"),
+        transaction.atomic(),
+        empty_tables_loaded_whole([SETTLEMENTS]),
+    ):
+        Region.objects.create(code="520299", name="孤儿区划", level=3, parent_id="000999")
+    assert not Region.objects.filter(code="520299").exists()
+
+
+@pytest.mark.django_db
+@BOTH_WAYS
+def test_the_table_the_keys_refer_to_stays_readable_only_when_they_are_kept(
+    region_tree, other_session, triggers_off
+):
+    """Two demo steps load side by side: each reads the people the other's keys refer to."""
+    _postgresql_only()
+    other_session.execute("SET lock_timeout = '500ms'")
+    with empty_tables_loaded_whole([SETTLEMENTS]):
+        try:
+            other_session.execute(f"SELECT count(*) FROM {REGIONS}").fetchone()
+            waited = False
+        except psycopg.errors.LockNotAvailable:
+            waited = True
+    assert waited is not triggers_off
+
+
+@pytest.mark.django_db
+def test_a_user_who_may_not_turn_triggers_off_is_told_so():
+    _postgresql_only()
+    with connection.cursor() as cursor:
+        assert rows.may_skip_key_triggers(cursor)  # the test server's superuser
+        cursor.execute("CREATE ROLE relocation_test_plain NOLOGIN")  # gone with the rollback
+        cursor.execute("SET LOCAL ROLE relocation_test_plain")
+        try:
+            assert not rows.may_skip_key_triggers(cursor)
+        finally:
+            cursor.execute("RESET ROLE")
 
 
 @pytest.mark.django_db
@@ -164,7 +236,8 @@ def test_a_table_another_session_uses_is_left_alone_and_not_locked(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_and_on_sqlite_nothing_is_dropped(region_tree):
+@pytest.mark.parametrize("triggers_off", [False], indirect=True, ids=["keys-dropped"])
+def test_outside_a_transaction_and_on_sqlite_nothing_is_dropped(region_tree, triggers_off):
     keys = {f.column for f in Settlement._meta.concrete_fields if f.is_relation}
     with empty_tables_loaded_whole([SETTLEMENTS]) as loaded:  # autocommit: no transaction
         assert loaded == []
@@ -177,7 +250,8 @@ def test_outside_a_transaction_and_on_sqlite_nothing_is_dropped(region_tree):
 
 
 @pytest.mark.django_db
-def test_keys_to_rows_this_transaction_wrote_are_checked_then_dropped(region_tree):
+@pytest.mark.parametrize("triggers_off", [False], indirect=True, ids=["keys-dropped"])
+def test_keys_to_rows_this_transaction_wrote_are_checked_then_dropped(region_tree, triggers_off):
     """The regions above were written in this transaction: their checks wait for the commit.
 
     PostgreSQL refuses to drop a foreign key whose referenced table has such checks

@@ -10,7 +10,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from relocation.demo import DemoContext, WorkerLost, remove_all, select, steps
+from relocation.demo import DemoContext, remove_all, select, steps
+from relocation.demo.running import Runner, StepFailed, side_by_side
 
 # The communities demo's defaults, repeated here so that this command imports no app.
 DEFAULT_SEED = 20241
@@ -21,11 +22,19 @@ _TABLE_SIZES = """
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'm')
       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_locks l
+          WHERE l.locktype = 'relation' AND l.relation = c.oid AND l.mode = 'AccessExclusiveLock'
+      )
 """
 
 
 def table_sizes():
-    """{table: bytes} of the database's own tables (PostgreSQL; {} elsewhere)."""
+    """{table: bytes} of the database's own tables (PostgreSQL; {} elsewhere).
+
+    Tables another session holds locked whole (a step running beside, loading
+    them) are left out: their size would wait for that step's commit.
+    """
     if connection.vendor != "postgresql":
         return {}
     with connection.cursor() as cursor:
@@ -33,7 +42,7 @@ def table_sizes():
         return dict(cursor.fetchall())
 
 
-def analyze(sizes_before):
+def analyze(sizes_before, skip_locked=False):
     """Give PostgreSQL's planner statistics of the rows a step just wrote.
 
     Without them the next step's queries (and the dashboard refresh) are planned
@@ -45,6 +54,9 @@ def analyze(sizes_before):
     taken before the step: exact at once, whichever session wrote) and those the
     cumulative statistics count changes in since their last ANALYZE (a few rows
     written into free space).  Returns the tables analysed.
+
+    ``skip_locked``: steps run side by side; a table another step is loading (and
+    holds locked) is left to that step's own ANALYZE when it ends.
     """
     if connection.vendor != "postgresql":
         return []
@@ -56,7 +68,8 @@ def analyze(sizes_before):
         )
         changed.update(name for (name,) in cursor.fetchall())
         if changed:
-            cursor.execute(f"ANALYZE {', '.join(sorted(changed))}")
+            options = "(SKIP_LOCKED) " if skip_locked else ""
+            cursor.execute(f"ANALYZE {options}{', '.join(sorted(changed))}")
     return sorted(changed)
 
 
@@ -154,27 +167,41 @@ class Command(BaseCommand):
             context.reset_seconds = time.monotonic() - started
         # -v 2: each step's start and end, for the eye and for benchmarks/demo_build.py.
         verbose = options.get("verbosity", 1) >= 2
-        for step in ordered:
-            before, sizes = len(context.created), table_sizes()
-            started = time.monotonic()
+        together = side_by_side(workers)
+        if verbose and together:
+            self.stdout.write(f"（可并行的步骤同时运行，最多 {workers} 个）")
+        before = {}
+
+        def started(step):
+            before[step.key] = (len(context.created), table_sizes())
             if verbose:
                 self.stdout.write(f"[步骤 {step.key}] 开始")
-            try:
-                for line in step.build(context):
-                    self.stdout.write(line)
-            except WorkerLost:
-                raise CommandError(
-                    f"演示步骤 {step.key} 中断：一个生成数据的进程未完成任务就结束了"
-                    f"（可能被系统终止，如内存不足）。请用 --reset 和更少的 --workers 重新运行。"
-                ) from None
+
+        def finished(step, lines, seconds):
+            for line in lines:
+                self.stdout.write(line)
+            created, sizes = before.pop(step.key)
             analysed = time.monotonic()
-            if len(context.created) > before:
-                analyze(sizes)
+            if len(context.created) > created or together:
+                analyze(sizes, skip_locked=together)
             if verbose:
-                done = time.monotonic()
                 self.stdout.write(
-                    f"[步骤 {step.key}] 结束：{done - started:.1f} 秒"
-                    f"（其中更新统计信息 {done - analysed:.1f} 秒）"
+                    f"[步骤 {step.key}] 结束：{seconds + time.monotonic() - analysed:.1f} 秒"
+                    f"（其中更新统计信息 {time.monotonic() - analysed:.1f} 秒）"
                 )
+
+        try:
+            Runner(ordered, context, workers if together else 1).run(started, finished)
+        except StepFailed as exc:
+            if not exc.lost:
+                self.stderr.write(str(exc))
+                raise CommandError(
+                    f"演示步骤 {exc.key} 失败，它写入的数据已全部撤销（其他步骤照常完成）："
+                    f"{str(exc).strip().splitlines()[-1]}"
+                ) from None
+            raise CommandError(
+                f"演示步骤 {exc.key} 中断：一个生成数据的进程未完成任务就结束了"
+                f"（可能被系统终止，如内存不足）。请用 --reset 和更少的 --workers 重新运行。"
+            ) from None
         for line in context.closing:
             self.stdout.write(line)
