@@ -113,7 +113,10 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=max(1, min(4, os.cpu_count() or 1)),
-            help="生成数据的进程数（默认为处理器核数，最多4个；1 表示只用本进程）。数据与进程数无关。",
+            help=(
+                "生成数据的进程数（默认为处理器核数，最多4个；1 表示只用本进程）；在 PostgreSQL 上"
+                "以超级用户运行时，也是同时运行的演示步骤数。数据与进程数无关。"
+            ),
         )
         parser.add_argument(
             "--no-history",
