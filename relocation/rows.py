@@ -320,21 +320,17 @@ def _drop_for_loading(tables, keep_outside=False):
             except (OperationalError, _HoldsRows):
                 continue  # holds rows, or another session holds it: left as it is
             empty.append(table)
-        cursor.execute(
-            "SELECT array_agg(t::regclass::oid) FROM unnest(%s::text[]) t",
-            [[quote(table) for table in empty]],
-        )
-        inside = set(cursor.fetchone()[0] or ())
         for table in empty:
             cursor.execute(
                 """
-                SELECT conname, pg_get_constraintdef(oid), confrelid FROM pg_constraint
+                SELECT conname, pg_get_constraintdef(oid), confrelid = ANY(%s::regclass[])
+                FROM pg_constraint
                 WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname
                 """,
-                [quote(table)],
+                [[quote(t) for t in empty], quote(table)],
             )
-            for name, definition, target in cursor.fetchall():
-                if keep_outside and target not in inside:
+            for name, definition, inside in cursor.fetchall():
+                if keep_outside and not inside:
                     continue  # left in place: dropping it would lock the table it refers to
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
                 dropped.add((table, name))

@@ -109,8 +109,7 @@ def test_steps_after_the_same_step_run_side_by_side_on_postgresql():
         assert "可并行" not in text and not beside
     # A step's report comes just before its end mark, whatever ran beside it.
     start, end = text.index("[步骤 employment] 开始"), text.index("[步骤 employment] 结束")
-    report = text[: text.index("[步骤 employment] 结束")].rsplit("就业与收入演示数据已生成", 1)
-    assert len(report) == 2 and start < len(report[0]) < end
+    assert "就业与收入演示数据已生成" in text[start:end]
     assert "服务设施、活动与表彰演示数据已生成" in text
     assert "首次扫描" in text
     # The demo accounts, added to the closing lines by a step run in another process.

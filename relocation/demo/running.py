@@ -82,25 +82,31 @@ class _Relay:
         pass
 
 
+def _build(step, context):
+    """``step``'s report lines; a lost worker process raises ``StepFailed``."""
+    try:
+        return list(step.build(context))
+    except WorkerLost:
+        raise StepFailed(step.key, traceback.format_exc(), lost=True) from None
+
+
 def _child(step, context, pipe):
     """In the forked process: build ``step``, send its report, what it created and the
     closing lines it added, or what went wrong."""
     context.stdout = _Relay(pipe)
     created, closing = set(context.created), len(context.closing)
     try:
-        lines = list(step.build(context))
-    except WorkerLost:
-        pipe.send(("lost", traceback.format_exc()))
+        lines = _build(step, context)
+        message = ("done", lines, sorted(context.created - created), context.closing[closing:])
+    except StepFailed as exc:
+        message = ("lost", str(exc))
     except BaseException:
-        pipe.send(("failed", traceback.format_exc()))
-    else:
-        # Closed first: the server counts the step's writes as its session ends
-        # (``load_demo``'s ANALYZE looks for them).
-        connections.close_all()
-        pipe.send(("done", lines, sorted(context.created - created), context.closing[closing:]))
-    finally:
-        connections.close_all()
-        pipe.close()
+        message = ("failed", traceback.format_exc())
+    # Closed before the word goes: the server counts the step's writes as its session
+    # ends (``load_demo``'s ANALYZE looks for them).
+    connections.close_all()
+    pipe.send(message)
+    pipe.close()
 
 
 class Runner:
@@ -120,54 +126,51 @@ class Runner:
             for step in self.ordered:
                 started(step)
                 began = time.monotonic()
-                try:
-                    lines = list(step.build(self.context))
-                except WorkerLost:
-                    raise StepFailed(step.key, traceback.format_exc(), lost=True) from None
+                lines = _build(step, self.context)
                 finished(step, lines, time.monotonic() - began)
             return
         self._side_by_side(started, finished)
 
-    def _side_by_side(self, started, finished):
+    def _start(self, step, started, running):
+        started(step)
+        connections.close_all()  # the child opens its own
         forked = multiprocessing.get_context("fork")
-        done, running, failure = set(), {}, None
+        receive, send = forked.Pipe(duplex=False)
+        process = forked.Process(
+            target=_child, args=(step, self.context, send), name=f"demo-{step.key}"
+        )
+        process.start()
+        send.close()
+        running[receive] = (step, process, time.monotonic())
+
+    def _side_by_side(self, started, finished):
+        done, running, failure = set(), {}, None  # running: {pipe: (step, process, began)}
         while True:
-            if failure is None:
-                for step in ready(self.ordered, done, running):
-                    if len(running) >= self.slots:
-                        break
-                    started(step)
-                    connections.close_all()  # the child opens its own
-                    receive, send = forked.Pipe(duplex=False)
-                    process = forked.Process(
-                        target=_child, args=(step, self.context, send), name=f"demo-{step.key}"
-                    )
-                    process.start()
-                    send.close()
-                    running[step.key] = (step, process, receive, time.monotonic())
+            busy = {step.key for step, _process, _began in running.values()}
+            waiting = ready(self.ordered, done, busy) if failure is None else []
+            for step in waiting[: self.slots - len(running)]:
+                self._start(step, started, running)
             if not running:
                 break
-            pipes = {entry[2]: key for key, entry in running.items()}
-            for pipe in multiprocessing.connection.wait(list(pipes)):
-                key = pipes[pipe]
-                step, process, _pipe, began = running[key]
+            for pipe in multiprocessing.connection.wait(list(running)):
+                step, process, began = running[pipe]
                 try:
                     message = pipe.recv()
                 except EOFError:
-                    message = ("lost", f"the process of step {key} ended without a word")
+                    message = ("lost", f"the process of step {step.key} ended without a word")
                 if message[0] == "say":
                     self.context.stdout.write(message[1], ending=message[2])
                     continue
                 process.join()
                 pipe.close()
-                del running[key]
+                del running[pipe]
                 if message[0] == "done":
                     _kind, lines, created, closing = message
                     self.context.created.update(created)
                     self.context.closing.extend(closing)
-                    done.add(key)
+                    done.add(step.key)
                     finished(step, lines, time.monotonic() - began)
                 elif failure is None:  # the first failure; the others running finish
-                    failure = StepFailed(key, message[1], lost=message[0] == "lost")
+                    failure = StepFailed(step.key, message[1], lost=message[0] == "lost")
         if failure is not None:
             raise failure

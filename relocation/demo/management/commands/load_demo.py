@@ -185,12 +185,13 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             created, sizes = before.pop(step.key)
             analysed = time.monotonic()
-            if len(context.created) > created or together:
+            if len(context.created) > created:
                 analyze(sizes, skip_locked=together)
             if verbose:
+                statistics = time.monotonic() - analysed
                 self.stdout.write(
-                    f"[步骤 {step.key}] 结束：{seconds + time.monotonic() - analysed:.1f} 秒"
-                    f"（其中更新统计信息 {time.monotonic() - analysed:.1f} 秒）"
+                    f"[步骤 {step.key}] 结束：{seconds + statistics:.1f} 秒"
+                    f"（其中更新统计信息 {statistics:.1f} 秒）"
                 )
 
         try:
