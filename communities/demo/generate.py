@@ -1613,6 +1613,154 @@ def _result(future):
         ) from exc
 
 
+class PackedRows:
+    """A task's rows of one model, formatted for ``COPY`` by the process that made them
+    (``PendingRows.packing``).
+
+    ``places``: per row, its id's place among the task's rows of the model, then
+    the places its ``references`` hold (None: no row).  ``data``: the ``COPY``
+    text of the row's other columns, a line per row, in the same order;
+    ``history``: the same for its "+" history row, when that is not ``data`` with
+    the history's own columns added (``_Packing``), else None.
+    """
+
+    __slots__ = ("places", "data", "history")
+
+    def __init__(self, places, data, history=None):
+        self.places = places
+        self.data = data
+        self.history = history
+
+    def __len__(self):
+        return len(self.places)
+
+
+class _Packing:
+    """How ``PendingRows`` writes a model whose rows are formatted where they are made.
+
+    Its ``COPY`` lists the id first, then the reference fields, then every other
+    concrete field: the process that made the rows formats the others (``pack``),
+    this one only puts the ids in front (``unpack``).  The "+" history rows are
+    the live rows' data with the history's own columns added (``_history_mirror``)
+    when the history keeps every column; else (a history without the live row's
+    ``created_at``, say) the process formats them too.  A model with encrypted
+    columns, whose history holds tokens, is written from dicts (``of``).
+    """
+
+    def __init__(self, model, references, now):
+        self.model = model
+        fields = model._meta.concrete_fields
+        by_name = {f.attname: f for f in fields}
+        heads = [model._meta.pk.attname, *references]
+        self.fields = [by_name[name] for name in heads]
+        self.fields += [f for f in fields if f.attname not in heads]
+        defaults = {
+            f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default())
+            for f in fields
+        }
+        self.rest = [(f.attname, defaults[f.attname]) for f in self.fields[len(heads) :]]
+        self.references = list(references.items())
+        self.sql = _copy_sql(model, self.fields)
+        self.mirror = self.history = None
+        if not _keeps_history(model):
+            return
+        history = model.history.model
+        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+        hist_defaults = _history_defaults(hist_fields, now)
+        self.mirror = _history_mirror(self.fields, history, hist_fields, hist_defaults)
+        if self.mirror is None:
+            by_name = {f.attname: f for f in hist_fields}
+            if all(name in by_name for name in heads):
+                rest = [f for f in hist_fields if f.attname not in heads]
+                self.history = (
+                    _copy_sql(history, [by_name[name] for name in heads] + rest),
+                    [(f.attname, hist_defaults[f.attname]) for f in rest],
+                )
+
+    @classmethod
+    def of(cls, model, references, now):
+        """The packing of ``model``, or None when its rows must be written from dicts."""
+        if any(isinstance(f, EncryptedCharField) for f in model._meta.concrete_fields):
+            return None
+        packing = cls(model, references, now)
+        if _keeps_history(model):
+            if token_fields(model.history.model):
+                return None
+            if packing.mirror is None and packing.history is None:
+                return None
+        return packing
+
+    def pack(self, rows, cursor):
+        """``rows`` (dicts with their places) as ``PackedRows``: pure Python, for the
+        process that made them.  ``cursor`` (psycopg's) only lends its adapters: nothing
+        is sent through it."""
+        references = [name for name, _target in self.references]
+        places = [(row["id"], *(row.get(name) for name in references)) for row in rows]
+        data = _formatted(cursor, rows, self.rest)
+        history = None if self.history is None else _formatted(cursor, rows, self.history[1])
+        return PackedRows(places, data, history)
+
+    def unpack(self, packed, new):
+        """(live, history or None): ``packed``'s ``COPY`` lines with the tables' ids in
+        front; ``new``: ``{model: [ids]}`` of the task's rows (``PendingRows.take``)."""
+        ids = new[self.model]
+        targets = [new.get(target, ()) for _name, target in self.references]
+        heads = []
+        for place, *refs in packed.places:
+            head = b"%d" % ids[place - 1]
+            for ref, target in zip(refs, targets, strict=True):
+                head += b"\t\\N" if ref is None else b"\t%d" % target[ref - 1]
+            heads.append(head)
+        live = _with_heads(heads, packed.data, bool(self.rest))
+        if packed.history is None:
+            return live, None
+        return live, _with_heads(heads, packed.history, True)
+
+    def write(self, chunks):
+        """``COPY`` the rows of ``chunks`` (``unpack``'s) and their "+" history rows."""
+        data = b"".join(live for live, _history in chunks)
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor: Django's debug wrapper takes no copy
+            with connection.wrap_database_errors, raw.copy(self.sql) as copy:
+                copy.write(data)
+            if self.mirror:
+                sql, end = self.mirror
+                data = data.replace(b"\n", end)
+            elif self.history:
+                sql = self.history[0]
+                data = b"".join(history for _live, history in chunks)
+            else:
+                return
+            with connection.wrap_database_errors, raw.copy(sql) as copy:
+                copy.write(data)
+
+
+def _copy_sql(model, fields):
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+
+
+def _formatted(cursor, rows, spec):
+    """The ``COPY`` text of ``rows``' values of ``spec`` (``[(attname, default)]``)."""
+    formatted = io.BytesIO()
+    with Copy(cursor, binary=False, writer=FileWriter(formatted)) as copy:
+        write = copy.write_row
+        for row in rows:
+            get = row.get
+            write([get(name, default) for name, default in spec])
+    return formatted.getvalue()
+
+
+def _with_heads(heads, data, tab):
+    """``data``'s lines, each after its head (and a tab if the lines hold columns)."""
+    lines = data.split(b"\n")  # COPY text escapes the newlines within values
+    sep = b"\t" if tab else b""
+    return b"".join(
+        b"%b%b%b\n" % (head, sep, line) for head, line in zip(heads, lines, strict=False)
+    )
+
+
 class PendingRows:
     """The rows of ``in_processes``' results, given their tables' ids and written in batches.
 
@@ -1626,21 +1774,56 @@ class PendingRows:
     writes them with their "+" history rows, the models in ``order`` (the
     models a row refers to first), when ``flush_rows`` are waiting; on SQLite
     after every result.
+
+    On PostgreSQL the task function wrapped by ``packing`` formats the rows of
+    most models for ``COPY`` in the process that made them (``PackedRows``):
+    only their ids are put in here, so the writing process, which every task's
+    rows pass through, is not what the step waits for.  Not packed: models with
+    encrypted columns, and those in ``keep_rows``, whose rows the caller reads or
+    changes after the task (before ``take``).  The rows written are the same
+    either way.
     """
 
     BLOCK = 10_000
 
-    def __init__(self, now, order, references=None, flush_rows=60_000):
+    def __init__(self, now, order, references=None, flush_rows=60_000, keep_rows=()):
         self.now = now
         self.order = order
         self.references = references or {}
         self.flush_rows = flush_rows
         self.postgres = connection.vendor == "postgresql"
         self.rows = {model: [] for model in order}
+        self.packed = {model: [] for model in order}
         self.size = 0
         self.blocks = {}
         self.next_sqlite = {}
         self.seconds = 0.0  # spent writing
+        self.packings = {}
+        if self.postgres:
+            for model in order:
+                if model not in keep_rows:
+                    packing = _Packing.of(model, self.references.get(model, {}), now)
+                    if packing is not None:
+                        self.packings[model] = packing
+
+    def packing(self, function):
+        """``function`` (an ``in_processes`` task's: it returns ``{model: [rows]}``), with the
+        rows of the models written from ``COPY`` text formatted where it runs."""
+        if not self.packings:
+            return function
+        # Made here, before ``in_processes`` forks: the processes use their copy.
+        connection.ensure_connection()
+        cursor = connection.connection.cursor()
+
+        def run(task):
+            made = function(task)
+            for model, packing in self.packings.items():
+                rows = made.get(model)
+                if rows:
+                    made[model] = packing.pack(rows, cursor)
+            return made
+
+        return run
 
     def ids(self, model, count):
         """``count`` new ids of ``model``, in order (taken from the sequence in blocks)."""
@@ -1663,16 +1846,22 @@ class PendingRows:
         """Give one result's rows their ids; write when enough are waiting."""
         new = {model: self.ids(model, len(rows)) for model, rows in made.items()}
         for model, fields in self.references.items():
-            for row in made.get(model, ()):
+            rows = made.get(model, ())
+            if isinstance(rows, PackedRows):
+                continue  # its references are put in by ``unpack``
+            for row in rows:
                 for field, target in fields.items():
                     place = row.get(field)
                     if place is not None:
                         row[field] = new[target][place - 1]
         for model, rows in made.items():
-            ids = new[model]
-            for row in rows:
-                row["id"] = ids[row["id"] - 1]
-            self.rows[model] += rows
+            if isinstance(rows, PackedRows):
+                self.packed[model].append(self.packings[model].unpack(rows, new))
+            else:
+                ids = new[model]
+                for row in rows:
+                    row["id"] = ids[row["id"] - 1]
+                self.rows[model] += rows
             self.size += len(rows)
         if self.size >= self.flush_rows or not self.postgres:
             self.flush()
@@ -1681,6 +1870,9 @@ class PendingRows:
         started = time.monotonic()
         for model in self.order:
             rows, self.rows[model] = self.rows[model], []
+            packed, self.packed[model] = self.packed[model], []
+            if packed:
+                self.packings[model].write(packed)
             if not rows:
                 continue
             if self.postgres:

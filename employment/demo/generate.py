@@ -277,8 +277,12 @@ class _Builder:
         self.stdout = stdout
         self.postgres = connection.vendor == "postgresql"
         self.now = timezone.now()
+        # Claims get their policy numbers here, in order (``_take``): kept as rows.
         self.pending = PendingRows(
-            self.now, LOADED, references={Referral: {"employment_id": EmploymentRecord}}
+            self.now,
+            LOADED,
+            references={Referral: {"employment_id": EmploymentRecord}},
+            keep_rows=(InsuranceClaim,),
         )
         self.made = None  # a settlement's rows as they are made: {model: [rows]}
         self.timings = Counter()
@@ -306,7 +310,9 @@ class _Builder:
         # The rows are made in other processes (``in_processes``), each
         # settlement's people read here, in this transaction.
         tasks = ((index, self._people(s)) for index, s in enumerate(settlements))
-        for index, made in enumerate(in_processes(self._make, tasks, self.workers)):
+        for index, made in enumerate(
+            in_processes(self.pending.packing(self._make), tasks, self.workers)
+        ):
             self._take(made)
             progress.tick(index + 1)
         self.pending.flush()

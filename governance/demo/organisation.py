@@ -139,7 +139,7 @@ def build_organisation_demo(seed, workers=1, stdout=None):
         maker = _Maker(seed, settlements, categories, today)
         tasks = filter(None, (_read(index, s, today) for index, s in enumerate(settlements)))
         progress = Progress(stdout, "社区治理", len(settlements))
-        for made in in_processes(maker.make, tasks, workers):
+        for made in in_processes(pending.packing(maker.make), tasks, workers):
             made_index = made.pop("index")
             settlement = settlements[made_index]
             buildings = made.pop("buildings")

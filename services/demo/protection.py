@@ -372,7 +372,9 @@ def _write_records(settlements, checklists, seed, today, now, workers=1, stdout=
     maker = _Maker(settlements, checklists, seed, today, rights=not postgres)
     tasks = ((index, *_read(settlement)) for index, settlement in enumerate(settlements))
     progress = Progress(stdout, "社会保障待遇记录", len(settlements))
-    for index, made in enumerate(in_processes(maker.make, tasks, workers), start=1):
+    for index, made in enumerate(
+        in_processes(pending.packing(maker.make), tasks, workers), start=1
+    ):
         pending.take(made)
         progress.tick(index)
     pending.flush()
