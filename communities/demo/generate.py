@@ -41,8 +41,8 @@ from relocation.demo import WorkerLost
 from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids, run_waiting_checks
 
 from .. import enums
-from ..crypto import EncryptedCharField, seal_writer
-from ..history_pii import token_fields, tokenizing_writer
+from ..crypto import EncryptedCharField, keyring, seal_writer
+from ..history_pii import token_fields, tokenize, tokenizing_writer
 from ..models import (
     Building,
     GridUnit,
@@ -519,6 +519,10 @@ class _Builder:
     stopped (the plan is the same on every run, so the result is too).
     """
 
+    #: Format the households and people where they are made (PostgreSQL); a test
+    #: turns it off to compare with the rows written from dicts.
+    PACK = True
+
     def __init__(self, seed, households, settlements, stdout=None, national=False, workers=1):
         self.seed = seed
         self.workers = workers
@@ -539,6 +543,13 @@ class _Builder:
         self.household_seq = Counter()
         self.pending_households = []
         self.pending_people = []
+        # PostgreSQL: the households and people are formatted for COPY where they are
+        # made (``_pack``), but for the columns given here (``_LateColumns``).
+        self.packing = self.postgres and self.PACK
+        self.pending_packed = []  # [(model, live COPY text, history COPY text)]
+        self.pending_count = 0  # people waiting, either way
+        self.layouts = {}
+        self.format_cursor = None
         self.next_ids = {}
         self.history_m2m = apps.get_model(
             "communities", f"{GridUnit.history.model.__name__}_buildings"
@@ -633,13 +644,23 @@ class _Builder:
         # Generation is pure Python: in other processes, or in a producer thread;
         # this thread writes, so that the database works while the next
         # settlements are made.
+        if self.packing and not self.layouts:
+            self.layouts = {
+                Household: _LateColumns(Household, HOUSEHOLD_LATE, self.now),
+                Person: _LateColumns(Person, PERSON_LATE, self.now),
+            }
+            # Made here, before the processes fork: they format with their copy of it.
+            connection.ensure_connection()
+            self.format_cursor = connection.connection.cursor()
         if self.workers > 1:
-            made = in_processes(self._generate, enumerate(plans), self.workers)
+            made = in_processes(self._generate_packed, enumerate(plans), self.workers)
         else:
-            made = _produce(map(self._generate, enumerate(plans)))
+            # The producer thread only makes the rows: formatting here keeps this
+            # connection's cursor in one thread.
+            made = map(self._packed, _produce(map(self._generate, enumerate(plans))))
         for index, data in enumerate(made):
             self._write_settlement(data)
-            if len(self.pending_people) >= COPY_FLUSH_PEOPLE or not self.postgres:
+            if self.pending_count >= COPY_FLUSH_PEOPLE or not self.postgres:
                 self._flush()
             if len(plans) >= 50 and (index + 1) % max(1, len(plans) // 10) == 0:
                 self._say(
@@ -736,6 +757,27 @@ class _Builder:
     def _generate(self, task):
         index, plan = task
         return self._generate_settlement(index, plan)
+
+    def _generate_packed(self, task):
+        return self._packed(self._generate(task))
+
+    def _packed(self, data):
+        """``data`` with its households' and people's COPY text (``_LateColumns.format``),
+        their dicts cut down to what ``_write_settlement`` still reads."""
+        if not self.packing:
+            return data
+        households = data["households"]
+        people = [m for h in households for m in h["members"]]
+        data["packed"] = {
+            Household: self.layouts[Household].format(
+                self.format_cursor, [h["row"] for h in households]
+            ),
+            Person: self.layouts[Person].format(self.format_cursor, people),
+        }
+        for h in households:
+            h["row"] = {}
+            h["members"] = [{"_id": m["_id"]} for m in h["members"]]
+        return data
 
     def _generate_settlement(self, index, plan):
         """Everything about one settlement, without touching the database."""
@@ -940,9 +982,13 @@ class _Builder:
             for h in chunk:
                 h["row"]["ten_group_id"] = group.pk
 
-        for h in households:
-            self.pending_households.append(h["row"])
-            self.pending_people.extend(h["members"])
+        if self.packing:
+            self._take_packed(data)
+        else:
+            for h in households:
+                self.pending_households.append(h["row"])
+                self.pending_people.extend(h["members"])
+        self.pending_count += data["people"]
         self.counts["settlements"] += 1
         self.counts["buildings"] += len(buildings)
         self.counts["grids"] += len(grids)
@@ -1215,19 +1261,58 @@ class _Builder:
         self.next_ids[table] = start + n
         return list(range(start, start + n))
 
+    def _take_packed(self, data):
+        """Put the late columns in front of the settlement's packed lines: the ids and
+        numbers given above, and the ID numbers sealed here (their history's tokens
+        reuse the keyed hash)."""
+        ring = keyring()
+        households = data["households"]
+        live, history = data["packed"][Household]
+        heads = [_copy_text([h["row"].get(name) for name in HOUSEHOLD_LATE]) for h in households]
+        self.pending_packed.append(
+            (Household, _with_heads(heads, live, True), _with_heads(heads, history, True))
+        )
+        live_heads, history_heads = [], []
+        for h in households:
+            for m in h["members"]:
+                number = m["id_number"]
+                digest = ring.hash(number)
+                token = tokenize("id", number, {number: digest})
+                live_heads.append(
+                    _copy_text([m["id"], m["household_id"], ring.encrypt(number), digest])
+                )
+                history_heads.append(_copy_text([m["id"], m["household_id"], token]))
+        live, history = data["packed"][Person]
+        self.pending_packed.append(
+            (
+                Person,
+                _with_heads(live_heads, live, True),
+                _with_heads(history_heads, history, True),
+            )
+        )
+
     def _flush(self):
         households, people = self.pending_households, self.pending_people
-        if not households and not people:
+        packed = self.pending_packed
+        if not households and not people and not packed:
             return
         started = time.monotonic()
-        if self.postgres:
+        if packed:
+            for model in (Household, Person):
+                layout = self.layouts[model]
+                layout.write(
+                    b"".join(live for m, live, _h in packed if m is model),
+                    b"".join(history for m, _l, history in packed if m is model),
+                )
+        elif self.postgres:
             self._copy(Household, households)
             self._copy(Person, people)
         else:
             self._orm(Household, households)
             self._orm(Person, people)
         self.timings["write"] += time.monotonic() - started
-        self.pending_households, self.pending_people = [], []
+        self.pending_households, self.pending_people, self.pending_packed = [], [], []
+        self.pending_count = 0
 
     def _orm(self, model, rows):
         write_with_history_orm(model, rows)
@@ -1733,6 +1818,78 @@ class _Packing:
                 return
             with connection.wrap_database_errors, raw.copy(sql) as copy:
                 copy.write(data)
+
+
+#: The households' and people's columns the writer gives (``_LateColumns``): the ids,
+#: the household numbers and ID numbers (unique across settlements made apart, so given
+#: in order) and the places found by the ORM writes of ``_write_settlement``.
+HOUSEHOLD_LATE = ("id", "number", "settlement_id", "building_id", "grid_id", "ten_group_id")
+PERSON_LATE = ("id", "household_id", "id_number", "id_number_hash")
+
+
+class _LateColumns:
+    """How the communities step writes a model whose rows are formatted where they are
+    made (``format``: sealed and tokenized like ``copy_with_history``'s) but for the
+    ``late`` columns, which the writer puts in front of each line.
+
+    The history's ``COPY`` lists the late columns it keeps first too: the writer gives
+    their history values (the ID number's token, not its ciphertext).
+    """
+
+    def __init__(self, model, late, now):
+        fields = model._meta.concrete_fields
+        by_name = {f.attname: f for f in fields}
+        self.rest = [f for f in fields if f.attname not in late]
+        self.spec = [
+            (f.attname, now if isinstance(f, models.DateTimeField) else f.get_default())
+            for f in self.rest
+        ]
+        self.sql = _copy_sql(model, [by_name[name] for name in late] + self.rest)
+        history = model.history.model
+        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+        hist_by_name = {f.attname: f for f in hist_fields}
+        defaults = _history_defaults(hist_fields, now)
+        self.history_rest = [f for f in hist_fields if f.attname not in late]
+        self.history_spec = [(f.attname, defaults[f.attname]) for f in self.history_rest]
+        kept = [hist_by_name[name] for name in late if name in hist_by_name]
+        self.history_sql = _copy_sql(history, kept + self.history_rest)
+
+    def format(self, cursor, rows):
+        """(live, history) ``COPY`` text of ``rows``' other columns, a line per row."""
+        hashes = {}
+        live, history = io.BytesIO(), io.BytesIO()
+        with Copy(cursor, binary=False, writer=FileWriter(live)) as copy:
+            write = seal_writer(copy.write_row, self.rest, hashes)
+            for row in rows:
+                get = row.get
+                write([get(name, default) for name, default in self.spec])
+        with Copy(cursor, binary=False, writer=FileWriter(history)) as copy:
+            write = tokenizing_writer(copy.write_row, self.history_rest, hashes)
+            for row in rows:
+                get = row.get
+                write([get(name, default) for name, default in self.history_spec])
+        return live.getvalue(), history.getvalue()
+
+    def write(self, live, history):
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor: Django's debug wrapper takes no copy
+            for sql, data in ((self.sql, live), (self.history_sql, history)):
+                with connection.wrap_database_errors, raw.copy(sql) as copy:
+                    copy.write(data)
+
+
+def _copy_text(values):
+    """The ``COPY`` text of ``values`` (ints, None and strings) joined by tabs, as bytes."""
+    return "\t".join(
+        "\\N"
+        if value is None
+        else str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        for value in values
+    ).encode()
 
 
 def _copy_sql(model, fields):
