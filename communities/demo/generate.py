@@ -544,7 +544,7 @@ class _Builder:
         self.pending_households = []
         self.pending_people = []
         # PostgreSQL: the households and people are formatted for COPY where they are
-        # made (``_pack``), but for the columns given here (``_LateColumns``).
+        # made (``_packed``), but for the columns given here (``_LateColumns``).
         self.packing = self.postgres and self.PACK
         self.pending_packed = []  # [(model, live COPY text, history COPY text)]
         self.pending_count = 0  # people waiting, either way
