@@ -41,8 +41,8 @@ from relocation.demo import WorkerLost
 from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids, run_waiting_checks
 
 from .. import enums
-from ..crypto import EncryptedCharField, keyring, seal_writer
-from ..history_pii import token_fields, tokenize, tokenizing_writer
+from ..crypto import EncryptedCharField, seal_writer
+from ..history_pii import token_fields, tokenizing_writer
 from ..models import (
     Building,
     GridUnit,
@@ -544,11 +544,14 @@ class _Builder:
         self.pending_households = []
         self.pending_people = []
         # PostgreSQL: the households and people are formatted for COPY where they are
-        # made (``_packed``), but for the columns given here (``_LateColumns``).
+        # made (``_packed``), but for their heads, given here (``_Preformatted``).
         self.packing = self.postgres and self.PACK
-        self.pending_packed = []  # [(model, live COPY text, history COPY text)]
+        self.layouts = {
+            Household: _Preformatted(Household, HOUSEHOLD_HEADS, self.now),
+            Person: _Preformatted(Person, PERSON_HEADS, self.now),
+        }
+        self.pending_packed = {Household: [], Person: []}  # [(live, history)] each
         self.pending_count = 0  # people waiting, either way
-        self.layouts = {}
         self.format_cursor = None
         self.next_ids = {}
         self.history_m2m = apps.get_model(
@@ -644,14 +647,8 @@ class _Builder:
         # Generation is pure Python: in other processes, or in a producer thread;
         # this thread writes, so that the database works while the next
         # settlements are made.
-        if self.packing and not self.layouts:
-            self.layouts = {
-                Household: _LateColumns(Household, HOUSEHOLD_LATE, self.now),
-                Person: _LateColumns(Person, PERSON_LATE, self.now),
-            }
-            # Made here, before the processes fork: they format with their copy of it.
-            connection.ensure_connection()
-            self.format_cursor = connection.connection.cursor()
+        if self.packing and self.format_cursor is None:
+            self.format_cursor = _format_cursor()
         if self.workers > 1:
             made = in_processes(self._generate_packed, enumerate(plans), self.workers)
         else:
@@ -762,7 +759,7 @@ class _Builder:
         return self._packed(self._generate(task))
 
     def _packed(self, data):
-        """``data`` with its households' and people's COPY text (``_LateColumns.format``),
+        """``data`` with its households' and people's COPY text (``_Preformatted.format``),
         their dicts cut down to what ``_write_settlement`` still reads."""
         if not self.packing:
             return data
@@ -1262,48 +1259,31 @@ class _Builder:
         return list(range(start, start + n))
 
     def _take_packed(self, data):
-        """Put the late columns in front of the settlement's packed lines: the ids and
-        numbers given above, and the ID numbers sealed here (their history's tokens
-        reuse the keyed hash)."""
-        ring = keyring()
+        """Put the heads in front of the settlement's packed lines: the ids and numbers
+        given above, and the ID numbers, sealed (``_Preformatted.sealed_heads``)."""
         households = data["households"]
-        live, history = data["packed"][Household]
-        heads = [_copy_text([h["row"].get(name) for name in HOUSEHOLD_LATE]) for h in households]
-        self.pending_packed.append(
-            (Household, _with_heads(heads, live, True), _with_heads(heads, history, True))
+        layout = self.layouts[Household]
+        heads = [_copy_text([h["row"].get(name) for name in HOUSEHOLD_HEADS]) for h in households]
+        self.pending_packed[Household].append(layout.lines(heads, data["packed"][Household]))
+        layout = self.layouts[Person]
+        heads, history_heads = layout.sealed_heads(
+            [m["id"], m["household_id"], m["id_number"], None]
+            for h in households
+            for m in h["members"]
         )
-        live_heads, history_heads = [], []
-        for h in households:
-            for m in h["members"]:
-                number = m["id_number"]
-                digest = ring.hash(number)
-                token = tokenize("id", number, {number: digest})
-                live_heads.append(
-                    _copy_text([m["id"], m["household_id"], ring.encrypt(number), digest])
-                )
-                history_heads.append(_copy_text([m["id"], m["household_id"], token]))
-        live, history = data["packed"][Person]
-        self.pending_packed.append(
-            (
-                Person,
-                _with_heads(live_heads, live, True),
-                _with_heads(history_heads, history, True),
-            )
+        self.pending_packed[Person].append(
+            layout.lines(heads, data["packed"][Person], history_heads)
         )
 
     def _flush(self):
         households, people = self.pending_households, self.pending_people
-        packed = self.pending_packed
+        packed = self.pending_packed[Household]
         if not households and not people and not packed:
             return
         started = time.monotonic()
         if packed:
-            for model in (Household, Person):
-                layout = self.layouts[model]
-                layout.write(
-                    b"".join(live for m, live, _h in packed if m is model),
-                    b"".join(history for m, _l, history in packed if m is model),
-                )
+            for model, chunks in self.pending_packed.items():
+                self.layouts[model].write(chunks)
         elif self.postgres:
             self._copy(Household, households)
             self._copy(Person, people)
@@ -1311,7 +1291,8 @@ class _Builder:
             self._orm(Household, households)
             self._orm(Person, people)
         self.timings["write"] += time.monotonic() - started
-        self.pending_households, self.pending_people, self.pending_packed = [], [], []
+        self.pending_households, self.pending_people = [], []
+        self.pending_packed = {Household: [], Person: []}
         self.pending_count = 0
 
     def _orm(self, model, rows):
@@ -1473,10 +1454,7 @@ def copy_with_history(model, rows, now):
     A model that keeps no history gets only its own rows.
     """
     fields = model._meta.concrete_fields
-    defaults = {
-        f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default()) for f in fields
-    }
-    targets = [(model, fields, defaults)]
+    targets = [(model, fields, _live_defaults(fields, now))]
     mirror = None
     if _keeps_history(model):
         history = model.history.model
@@ -1485,14 +1463,12 @@ def copy_with_history(model, rows, now):
         mirror = _history_mirror(fields, history, hist_fields, hist_defaults)
         if mirror is None:
             targets.append((history, hist_fields, hist_defaults))
-    quote = connection.ops.quote_name
     hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
     with connection.cursor() as cursor:
         for target, target_fields, target_defaults in targets:
-            columns = ", ".join(quote(f.column) for f in target_fields)
             # Rows never hold history_* keys, so those come from the defaults.
             spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
-            sql = f"COPY {quote(target._meta.db_table)} ({columns}) FROM STDIN"
+            sql = _copy_sql(target, target_fields)
             writer = _KeepingWriter(cursor.cursor) if mirror and target is model else None
             # psycopg's own cursor: Django's debug wrapper takes no writer.
             with connection.wrap_database_errors, cursor.cursor.copy(sql, writer=writer) as copy:
@@ -1509,6 +1485,13 @@ def copy_with_history(model, rows, now):
             with cursor.copy(sql) as copy:
                 for data in writer.kept:
                     copy.write(data.replace(b"\n", end))
+
+
+def _live_defaults(fields, now):
+    """``{attname: value}`` a demo row takes where it holds no value (``now`` for date-times)."""
+    return {
+        f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default()) for f in fields
+    }
 
 
 def _history_defaults(fields, now):
@@ -1589,8 +1572,6 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
     if any(f.attname not in by_name for f in fields):
         return None  # a field the history leaves out
     own = [f for f in hist_fields if f.attname not in {g.attname for g in fields}]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(by_name[f.attname].column) for f in [*fields, *own])
     # The history's own columns formatted by psycopg, as its COPY would send them.
     formatted = io.BytesIO()
     with connection.cursor() as cursor:
@@ -1598,7 +1579,7 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
         with Copy(raw, binary=False, writer=FileWriter(formatted)) as copy:
             copy.write_row([f.get_db_prep_save(hist_defaults[f.attname], connection) for f in own])
     end = b"\t" + formatted.getvalue()  # ends with the line's newline
-    return f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN", end
+    return _copy_sql(history, [by_name[f.attname] for f in fields] + own), end
 
 
 _forked = None  # the function the processes of ``in_processes`` run
@@ -1703,106 +1684,94 @@ class PackedRows:
     (``PendingRows.packing``).
 
     ``places``: per row, its id's place among the task's rows of the model, then
-    the places its ``references`` hold (None: no row).  ``data``: the ``COPY``
-    text of the row's other columns, a line per row, in the same order;
-    ``history``: the same for its "+" history row, when that is not ``data`` with
-    the history's own columns added (``_Packing``), else None.
+    the places its ``references`` hold (None: no row).  ``formatted``: the ``COPY``
+    text of the rows' other columns (``_Preformatted.format``), in the same order.
     """
 
-    __slots__ = ("places", "data", "history")
+    __slots__ = ("places", "formatted")
 
-    def __init__(self, places, data, history=None):
+    def __init__(self, places, formatted):
         self.places = places
-        self.data = data
-        self.history = history
+        self.formatted = formatted
 
     def __len__(self):
         return len(self.places)
 
 
-class _Packing:
-    """How ``PendingRows`` writes a model whose rows are formatted where they are made.
+class _Preformatted:
+    """How a model's rows are written when the process that made them formats them for
+    ``COPY`` (``format``), but for its ``heads``: the columns only the writing process
+    knows (ids, references, numbers and ID numbers given out in order), which it puts
+    in front of each line (``lines``).
 
-    Its ``COPY`` lists the id first, then the reference fields, then every other
-    concrete field: the process that made the rows formats the others (``pack``),
-    this one only puts the ids in front (``unpack``).  The "+" history rows are
-    the live rows' data with the history's own columns added (``_history_mirror``)
-    when the history keeps every column; else (a history without the live row's
-    ``created_at``, say) the process formats them too.  A model with encrypted
-    columns, whose history holds tokens, is written from dicts (``of``).
+    ``format`` seals the encrypted columns and tokenizes the history's as
+    ``copy_with_history`` does.  The "+" history rows are the live lines with the
+    history's own columns added (``_history_mirror``) where the history keeps every
+    column as it is; else they are formatted too, after the heads the history keeps.
     """
 
-    def __init__(self, model, references, now):
-        self.model = model
+    def __init__(self, model, heads, now):
         fields = model._meta.concrete_fields
         by_name = {f.attname: f for f in fields}
-        heads = [model._meta.pk.attname, *references]
-        self.fields = [by_name[name] for name in heads]
-        self.fields += [f for f in fields if f.attname not in heads]
-        defaults = {
-            f.attname: (now if isinstance(f, models.DateTimeField) else f.get_default())
-            for f in fields
-        }
-        self.rest = [(f.attname, defaults[f.attname]) for f in self.fields[len(heads) :]]
-        self.references = list(references.items())
-        self.sql = _copy_sql(model, self.fields)
-        self.mirror = self.history = None
+        self.heads = [by_name[name] for name in heads]
+        self.rest = [f for f in fields if f.attname not in heads]
+        defaults = _live_defaults(fields, now)
+        self.spec = [(f.attname, defaults[f.attname]) for f in self.rest]
+        self.sql = _copy_sql(model, self.heads + self.rest)
+        self.mirror = None
+        self.history_heads = self.history_rest = None
         if not _keeps_history(model):
             return
         history = model.history.model
         hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
         hist_defaults = _history_defaults(hist_fields, now)
-        self.mirror = _history_mirror(self.fields, history, hist_fields, hist_defaults)
+        self.mirror = _history_mirror(self.heads + self.rest, history, hist_fields, hist_defaults)
         if self.mirror is None:
-            by_name = {f.attname: f for f in hist_fields}
-            if all(name in by_name for name in heads):
-                rest = [f for f in hist_fields if f.attname not in heads]
-                self.history = (
-                    _copy_sql(history, [by_name[name] for name in heads] + rest),
-                    [(f.attname, hist_defaults[f.attname]) for f in rest],
-                )
+            hist_by_name = {f.attname: f for f in hist_fields}
+            self.history_heads = [hist_by_name[name] for name in heads if name in hist_by_name]
+            self.history_rest = [f for f in hist_fields if f.attname not in heads]
+            self.history_spec = [(f.attname, hist_defaults[f.attname]) for f in self.history_rest]
+            self.history_sql = _copy_sql(history, self.history_heads + self.history_rest)
 
-    @classmethod
-    def of(cls, model, references, now):
-        """The packing of ``model``, or None when its rows must be written from dicts."""
-        if any(isinstance(f, EncryptedCharField) for f in model._meta.concrete_fields):
-            return None
-        packing = cls(model, references, now)
-        if _keeps_history(model):
-            if token_fields(model.history.model):
-                return None
-            if packing.mirror is None and packing.history is None:
-                return None
-        return packing
-
-    def pack(self, rows, cursor):
-        """``rows`` (dicts with their places) as ``PackedRows``: pure Python, for the
-        process that made them.  ``cursor`` (psycopg's) only lends its adapters: nothing
-        is sent through it."""
-        references = [name for name, _target in self.references]
-        places = [(row["id"], *(row.get(name) for name in references)) for row in rows]
-        data = _formatted(cursor, rows, self.rest)
-        history = None if self.history is None else _formatted(cursor, rows, self.history[1])
-        return PackedRows(places, data, history)
-
-    def unpack(self, packed, new):
-        """(live, history or None): ``packed``'s ``COPY`` lines with the tables' ids in
-        front; ``new``: ``{model: [ids]}`` of the task's rows (``PendingRows.take``)."""
-        ids = new[self.model]
-        targets = [new.get(target, ()) for _name, target in self.references]
-        heads = []
-        for place, *refs in packed.places:
-            head = b"%d" % ids[place - 1]
-            for ref, target in zip(refs, targets, strict=True):
-                head += b"\t\\N" if ref is None else b"\t%d" % target[ref - 1]
-            heads.append(head)
-        live = _with_heads(heads, packed.data, bool(self.rest))
-        if packed.history is None:
+    def format(self, cursor, rows):
+        """(live, history or None) ``COPY`` text of ``rows``' other columns, a line per
+        row; ``cursor`` (psycopg's) only lends its adapters: nothing is sent through it."""
+        hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
+        live = _formatted(cursor, rows, self.spec, seal_writer, self.rest, hashes)
+        if self.history_rest is None:
             return live, None
-        return live, _with_heads(heads, packed.history, True)
+        history = _formatted(
+            cursor, rows, self.history_spec, tokenizing_writer, self.history_rest, hashes
+        )
+        return live, history
+
+    def sealed_heads(self, rows):
+        """(live, history) heads of ``rows``, lists of the heads' clear values: encrypted
+        and hashed for the live rows, tokenized for the history."""
+        hashes = {}
+        live, history = [], []
+        seal = seal_writer(lambda row: live.append(_copy_text(row)), self.heads, hashes)
+        tokens = tokenizing_writer(
+            lambda row: history.append(_copy_text(row)), self.history_heads, hashes
+        )
+        kept = {f.attname for f in self.history_heads}
+        places = [i for i, f in enumerate(self.heads) if f.attname in kept]
+        for values in rows:
+            seal(values)
+            tokens([values[i] for i in places])
+        return live, history
+
+    def lines(self, heads, formatted, history_heads=None):
+        """(live, history or None): ``format``'s lines after their heads (``history_heads``:
+        the history's, when they are not ``heads``)."""
+        live, history = formatted
+        live = _with_heads(heads, live, bool(self.rest))
+        if history is None:
+            return live, None
+        return live, _with_heads(history_heads or heads, history, True)
 
     def write(self, chunks):
-        """``COPY`` the rows of ``chunks`` (``unpack``'s) and their "+" history rows."""
+        """``COPY`` the rows of ``chunks`` (``lines``') and their "+" history rows."""
         data = b"".join(live for live, _history in chunks)
         with connection.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor: Django's debug wrapper takes no copy
@@ -1811,8 +1780,8 @@ class _Packing:
             if self.mirror:
                 sql, end = self.mirror
                 data = data.replace(b"\n", end)
-            elif self.history:
-                sql = self.history[0]
+            elif self.history_rest is not None:
+                sql = self.history_sql
                 data = b"".join(history for _live, history in chunks)
             else:
                 return
@@ -1820,62 +1789,19 @@ class _Packing:
                 copy.write(data)
 
 
-#: The households' and people's columns the writer gives (``_LateColumns``): the ids,
-#: the household numbers and ID numbers (unique across settlements made apart, so given
-#: in order) and the places found by the ORM writes of ``_write_settlement``.
-HOUSEHOLD_LATE = ("id", "number", "settlement_id", "building_id", "grid_id", "ten_group_id")
-PERSON_LATE = ("id", "household_id", "id_number", "id_number_hash")
+#: The households' and people's heads (``_Preformatted``): the ids, the household numbers
+#: and ID numbers (unique across settlements made apart, so given in order; the ID
+#: number's hash is sealed from it) and the places found by the ORM writes of
+#: ``_write_settlement``.
+HOUSEHOLD_HEADS = ("id", "number", "settlement_id", "building_id", "grid_id", "ten_group_id")
+PERSON_HEADS = ("id", "household_id", "id_number", "id_number_hash")
 
 
-class _LateColumns:
-    """How the communities step writes a model whose rows are formatted where they are
-    made (``format``: sealed and tokenized like ``copy_with_history``'s) but for the
-    ``late`` columns, which the writer puts in front of each line.
-
-    The history's ``COPY`` lists the late columns it keeps first too: the writer gives
-    their history values (the ID number's token, not its ciphertext).
-    """
-
-    def __init__(self, model, late, now):
-        fields = model._meta.concrete_fields
-        by_name = {f.attname: f for f in fields}
-        self.rest = [f for f in fields if f.attname not in late]
-        self.spec = [
-            (f.attname, now if isinstance(f, models.DateTimeField) else f.get_default())
-            for f in self.rest
-        ]
-        self.sql = _copy_sql(model, [by_name[name] for name in late] + self.rest)
-        history = model.history.model
-        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        hist_by_name = {f.attname: f for f in hist_fields}
-        defaults = _history_defaults(hist_fields, now)
-        self.history_rest = [f for f in hist_fields if f.attname not in late]
-        self.history_spec = [(f.attname, defaults[f.attname]) for f in self.history_rest]
-        kept = [hist_by_name[name] for name in late if name in hist_by_name]
-        self.history_sql = _copy_sql(history, kept + self.history_rest)
-
-    def format(self, cursor, rows):
-        """(live, history) ``COPY`` text of ``rows``' other columns, a line per row."""
-        hashes = {}
-        live, history = io.BytesIO(), io.BytesIO()
-        with Copy(cursor, binary=False, writer=FileWriter(live)) as copy:
-            write = seal_writer(copy.write_row, self.rest, hashes)
-            for row in rows:
-                get = row.get
-                write([get(name, default) for name, default in self.spec])
-        with Copy(cursor, binary=False, writer=FileWriter(history)) as copy:
-            write = tokenizing_writer(copy.write_row, self.history_rest, hashes)
-            for row in rows:
-                get = row.get
-                write([get(name, default) for name, default in self.history_spec])
-        return live.getvalue(), history.getvalue()
-
-    def write(self, live, history):
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's own cursor: Django's debug wrapper takes no copy
-            for sql, data in ((self.sql, live), (self.history_sql, history)):
-                with connection.wrap_database_errors, raw.copy(sql) as copy:
-                    copy.write(data)
+def _format_cursor():
+    """A psycopg cursor that only formats (``_Preformatted.format``): made before the
+    processes fork, which use their copy of it."""
+    connection.ensure_connection()
+    return connection.connection.cursor()
 
 
 def _copy_text(values):
@@ -1898,11 +1824,12 @@ def _copy_sql(model, fields):
     return f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
 
-def _formatted(cursor, rows, spec):
-    """The ``COPY`` text of ``rows``' values of ``spec`` (``[(attname, default)]``)."""
+def _formatted(cursor, rows, spec, wrap, fields, hashes):
+    """The ``COPY`` text of ``rows``' values of ``spec`` (``[(attname, default)]``), written
+    through ``wrap(write_row, fields, hashes)`` (``seal_writer``, ``tokenizing_writer``)."""
     formatted = io.BytesIO()
     with Copy(cursor, binary=False, writer=FileWriter(formatted)) as copy:
-        write = copy.write_row
+        write = wrap(copy.write_row, fields, hashes)
         for row in rows:
             get = row.get
             write([get(name, default) for name, default in spec])
@@ -1932,13 +1859,13 @@ class PendingRows:
     models a row refers to first), when ``flush_rows`` are waiting; on SQLite
     after every result.
 
-    On PostgreSQL the task function wrapped by ``packing`` formats the rows of
-    most models for ``COPY`` in the process that made them (``PackedRows``):
-    only their ids are put in here, so the writing process, which every task's
-    rows pass through, is not what the step waits for.  Not packed: models with
-    encrypted columns, and those in ``keep_rows``, whose rows the caller reads or
-    changes after the task (before ``take``).  The rows written are the same
-    either way.
+    On PostgreSQL the task function wrapped by ``packing`` formats the rows for
+    ``COPY`` in the process that made them (``PackedRows``, ``_Preformatted``):
+    only their ids and references are put in here, so the writing process, which
+    every task's rows pass through, is not what the step waits for.  Not packed:
+    the models in ``keep_rows``, whose rows the caller reads or changes after the
+    task (before ``take``), and any whose history leaves out its id or a reference.
+    The rows written are the same either way.
     """
 
     BLOCK = 10_000
@@ -1955,29 +1882,28 @@ class PendingRows:
         self.blocks = {}
         self.next_sqlite = {}
         self.seconds = 0.0  # spent writing
-        self.packings = {}
-        if self.postgres:
-            for model in order:
-                if model not in keep_rows:
-                    packing = _Packing.of(model, self.references.get(model, {}), now)
-                    if packing is not None:
-                        self.packings[model] = packing
+        self.layouts = {}  # {model: _Preformatted} of the models packed
+        for model in order if self.postgres else ():
+            heads = [model._meta.pk.attname, *self.references.get(model, {})]
+            layout = _Preformatted(model, heads, now)
+            if model not in keep_rows and len(layout.history_heads or heads) == len(heads):
+                self.layouts[model] = layout
 
     def packing(self, function):
         """``function`` (an ``in_processes`` task's: it returns ``{model: [rows]}``), with the
-        rows of the models written from ``COPY`` text formatted where it runs."""
-        if not self.packings:
+        rows of the models packed formatted for ``COPY`` where it runs."""
+        if not self.layouts:
             return function
-        # Made here, before ``in_processes`` forks: the processes use their copy.
-        connection.ensure_connection()
-        cursor = connection.connection.cursor()
+        cursor = _format_cursor()
 
         def run(task):
             made = function(task)
-            for model, packing in self.packings.items():
+            for model, layout in self.layouts.items():
                 rows = made.get(model)
                 if rows:
-                    made[model] = packing.pack(rows, cursor)
+                    fields = list(self.references.get(model, {}))
+                    places = [(row["id"], *(row.get(f) for f in fields)) for row in rows]
+                    made[model] = PackedRows(places, layout.format(cursor, rows))
             return made
 
         return run
@@ -2013,7 +1939,7 @@ class PendingRows:
                         row[field] = new[target][place - 1]
         for model, rows in made.items():
             if isinstance(rows, PackedRows):
-                self.packed[model].append(self.packings[model].unpack(rows, new))
+                self.packed[model].append(self._lines(model, rows, new))
             else:
                 ids = new[model]
                 for row in rows:
@@ -2023,13 +1949,26 @@ class PendingRows:
         if self.size >= self.flush_rows or not self.postgres:
             self.flush()
 
+    def _lines(self, model, packed, new):
+        """``packed``'s lines with the tables' ids in front (``_Preformatted.lines``); ``new``:
+        ``{model: [ids]}`` of the task's rows."""
+        ids = new[model]
+        targets = [new.get(target, ()) for target in self.references.get(model, {}).values()]
+        heads = []
+        for place, *refs in packed.places:
+            head = b"%d" % ids[place - 1]
+            for ref, target in zip(refs, targets, strict=True):
+                head += b"\t\\N" if ref is None else b"\t%d" % target[ref - 1]
+            heads.append(head)
+        return self.layouts[model].lines(heads, packed.formatted)
+
     def flush(self):
         started = time.monotonic()
         for model in self.order:
             rows, self.rows[model] = self.rows[model], []
             packed, self.packed[model] = self.packed[model], []
             if packed:
-                self.packings[model].write(packed)
+                self.layouts[model].write(packed)
             if not rows:
                 continue
             if self.postgres:

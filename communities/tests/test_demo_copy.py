@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from communities.demo import DEMO_REASON
 from communities.demo.generate import PackedRows, PendingRows, in_processes
+from communities.history_pii import tokenize
 from communities.models import GridUnit, Person, Settlement
 
 from .factories import HouseholdFactory, SettlementFactory, make_id_number
@@ -61,11 +62,13 @@ def test_history_rows_hold_the_live_values_even_with_tabs_newlines_and_backslash
     assert Settlement.history.get(id=rows[1]["id"]).community == ""
 
 
-def test_a_model_with_encrypted_columns_keeps_only_tokens_in_history():
+@pytest.mark.parametrize("packed", [False, True], ids=["from dicts", "formatted where made"])
+def test_a_model_with_encrypted_columns_keeps_only_tokens_in_history(packed):
     household = HouseholdFactory()
     id_number = make_id_number(datetime.date(1980, 5, 6))
     rows = [
         {
+            "id": 1,
             "household_id": household.pk,
             "name": "王五",
             "id_number": id_number,
@@ -75,10 +78,19 @@ def test_a_model_with_encrypted_columns_keeps_only_tokens_in_history():
             "phone": "13800000000",
         }
     ]
-    write_rows(Person, rows)
-    person = Person.objects.get(pk=rows[0]["id"])
+    pending = PendingRows(NOW, (Person,), keep_rows=() if packed else (Person,))
+    made = pending.packing(lambda task: {Person: rows})(None)
+    assert isinstance(made[Person], PackedRows) is packed
+    pending.take(made)
+    pending.flush()
+    person = Person.objects.get(household=household)
     assert person.id_number == id_number and person.phone == "13800000000"
+    assert Person.objects.get(id_number=id_number) == person  # by its keyed hash
     record = Person.history.get(id=person.pk)
+    assert (record.history_type, record.history_change_reason) == ("+", DEMO_REASON)
+    # Tokens only: the masked value and the keyed hash's first digits.
+    assert record.id_number == tokenize("id", id_number)
+    assert record.phone == tokenize("phone", "13800000000")
     assert id_number not in record.id_number and "13800000000" not in record.phone
     with connection.cursor() as cursor:
         cursor.execute(
@@ -174,12 +186,12 @@ def test_rows_formatted_where_they_are_made_are_written_as_rows_from_dicts():
     order = (Settlement, GridUnit)
     # As dicts, written here (the way models with encrypted columns still go).
     kept = PendingRows(NOW, order, references=references, keep_rows=order)
-    assert not kept.packings
+    assert not kept.layouts
     kept.take(_settlements_and_grids(county, "AZD-DICT"))
     kept.flush()
     # Formatted by the task (``packing``), only the ids put in here.
     pending = PendingRows(NOW, order, references=references)
-    assert set(pending.packings) == {Settlement, GridUnit}
+    assert set(pending.layouts) == {Settlement, GridUnit}
     made = pending.packing(lambda task: _settlements_and_grids(county, task))("AZD-PACK")
     assert isinstance(made[Settlement], PackedRows) and len(made[GridUnit]) == 3
     pending.take(made)
@@ -224,6 +236,6 @@ def test_rows_are_formatted_in_the_processes_that_make_them():
     assert ids == sorted(ids)  # the tables' ids in the order of the tasks
 
 
-def test_models_with_encrypted_columns_and_kept_rows_stay_rows():
+def test_kept_rows_stay_rows():
     pending = PendingRows(NOW, (Settlement, Person, GridUnit), keep_rows=(GridUnit,))
-    assert set(pending.packings) == {Settlement}
+    assert set(pending.layouts) == {Settlement, Person}

@@ -44,8 +44,8 @@ def test_a_history_without_some_columns_is_formatted_where_the_rows_are_made():
     kept.take(records("dicts"))
     kept.flush()
     pending = PendingRows(NOW, (EmploymentRecord,))
-    packing = pending.packings[EmploymentRecord]
-    assert packing.mirror is None and packing.history is not None
+    layout = pending.layouts[EmploymentRecord]
+    assert layout.mirror is None and layout.history_rest is not None
     pending.take(pending.packing(records)("packed"))
     pending.flush()
 
