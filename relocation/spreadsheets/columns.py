@@ -137,7 +137,9 @@ class Column:
             "code": _text,
             "phone": _via_text(_phone),
             "int": _via_text(parse_int),
-            "decimal": _via_text(lambda text: parse_decimal(text, self.model_field)),
+            "decimal": _via_text(
+                lambda text: parse_decimal(text, self.model_field, column_units(self.header))
+            ),
             "choice": _via_text(self.parse_choice),
             "names": _via_text(split_names),
         }
@@ -306,21 +308,78 @@ def split_names(text):
     return tuple(n.strip() for n in re.split(r"[、,，;；]", text) if n.strip())
 
 
-def parse_int(text):
+#: Words counties write after a whole number (搬迁年度 2019年, 住房套数 120套, 层数 6层):
+#: the number is the value.  None of them changes its size, as 万 would.
+COUNT_UNITS = (
+    "年度",
+    "年",
+    "人次",
+    "单元",
+    "套",
+    "户",
+    "人",
+    "层",
+    "个",
+    "名",
+    "座",
+    "间",
+    "位",
+    "张",
+)
+
+#: The same units written in other ways, for a column's unit (``column_units``).
+UNIT_SPELLINGS = {
+    "㎡": ("㎡", "平方米", "平米", "m²", "m2"),
+    "平方米": ("㎡", "平方米", "平米", "m²", "m2"),
+    "元": ("元",),
+    "万元": ("万元",),
+    "亩": ("亩",),
+}
+
+_HEADER_UNIT = re.compile(r"[（(]([^（）()]+)[）)]$")
+
+
+def column_units(header):
+    """The units a number may carry in the column headed ``header``: those of the unit
+    in its brackets (住房面积（㎡）: 80㎡ and 80平方米; 金额（万元）: 15万元), else none."""
+    with translation.override("zh-hans"):  # the unit as our Chinese header writes it
+        found = _HEADER_UNIT.search(str(header))
+    return UNIT_SPELLINGS.get(found[1], ()) if found else ()
+
+
+def _without_unit(text, units):
+    """``text`` without one of ``units`` at its end (and the spaces before it), or None."""
+    for unit in units:
+        if text.endswith(unit) and len(text) > len(unit):
+            return text[: -len(unit)].rstrip()
+    return None
+
+
+def _number(text, units, message):
+    """The Decimal ``text`` writes (thousands separators allowed), maybe followed by
+    one of ``units``; else ``CellError(message)``.  A number without a unit, as most
+    cells are, is read at the first try."""
     try:
-        number = Decimal(text.replace(",", ""))
+        return Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
-        raise CellError(_("“%(value)s”不是整数。") % {"value": text}) from None
-    if number != number.to_integral_value():
+        bare = _without_unit(text, units)
+        if bare is not None:
+            try:
+                return Decimal(bare.replace(",", "").replace("，", ""))
+            except InvalidOperation:
+                pass
+    raise CellError(message % {"value": text})
+
+
+def parse_int(text, units=COUNT_UNITS):
+    number = _number(text, units, _("“%(value)s”不是整数。"))
+    if not number.is_finite() or number != number.to_integral_value():
         raise CellError(_("“%(value)s”不是整数。") % {"value": text})
     return int(number)
 
 
-def parse_decimal(text, model_field):
-    try:
-        number = Decimal(text.replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        raise CellError(_("“%(value)s”不是数字。") % {"value": text}) from None
+def parse_decimal(text, model_field, units=()):
+    number = _number(text, units, _("“%(value)s”不是数字。"))
     if not number.is_finite():
         raise CellError(_("“%(value)s”不是数字。") % {"value": text})
     if model_field is not None:

@@ -380,6 +380,61 @@ def test_a_year_and_month_typed_into_a_number_cell_is_refused(world):
     assert not Household.objects.filter(number="D003").exists()
 
 
+@pytest.mark.parametrize(
+    ("year", "area", "stored"),
+    [
+        ("2019年", "80平方米", (2019, Decimal("80.00"))),
+        ("2019 年度", "80.5㎡", (2019, Decimal("80.50"))),
+        ("２０１９年", "80 m2", (2019, Decimal("80.00"))),
+        ("2019", "80", (2019, Decimal("80.00"))),
+    ],
+)
+def test_numbers_may_carry_their_unit(world, year, area, stored):
+    """Counties write 搬迁年度 2019年 and 住房面积 80平方米: the number is the value."""
+    row = person_row("D004", world.a.code, name="户主壬", sex="M", seq=29, 搬迁年度=year)
+    row["住房面积（㎡）"] = area
+    job = import_file(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [row]), "单位.xlsx")
+    assert job.state == "committed", job.errors
+    household = Household.objects.get(number="D004")
+    assert (household.relocation_year, household.housing_area) == stored
+
+
+@pytest.mark.parametrize(
+    ("header", "written", "reason"),
+    [
+        ("搬迁年度", "2019年5月", "“2019年5月”不是整数。"),
+        ("搬迁年度", "inf", "“inf”不是整数。"),  # was an OverflowError
+        ("搬迁年度", "年", "“年”不是整数。"),
+        ("住房面积（㎡）", "80亩", "“80亩”不是数字。"),  # not the column's unit
+        ("住房面积（㎡）", "0.8万平方米", "“0.8万平方米”不是数字。"),
+    ],
+)
+def test_a_unit_that_is_not_the_columns_is_an_error(world, header, written, reason):
+    row = person_row("D005", world.a.code, name="户主癸", sex="M", seq=30)
+    row[header] = written
+    job = upload(world.admin, "roster", xlsx_bytes(ROSTER_HEADERS, [row]), "单位.xlsx")
+    assert [(e[0], e[1], e[2]) for e in job.errors] == [(2, header, reason)]
+    assert not Household.objects.filter(number="D005").exists()
+
+
+def test_amounts_take_their_columns_unit_and_no_other(world):
+    """A 就业台账's 月收入（元）: 4500元 is 4,500; 0.45万元 is refused, not read as 0.45."""
+    head = world.heads["a"]
+    headers = ["姓名", "身份证号", "就业方式", "就业地点", "开始日期", "月收入（元）"]
+    rows = [
+        [head.name, head.id_number, "打零工", "省外务工", "2024-03-01", "4500元"],
+        [head.name, head.id_number, "打零工", "省外务工", "2024-04-01", "0.45万元"],
+    ]
+    job = upload(world.admin, "employment", xlsx_bytes(headers, rows), "就业台账.xlsx")
+    assert [(e[0], e[1], e[2]) for e in job.errors] == [(3, "月收入（元）", "“0.45万元”不是数字。")]
+    assert not EmploymentRecord.objects.filter(person=head).exists()
+    del rows[1]
+    job = upload(world.admin, "employment", xlsx_bytes(headers, rows), "就业台账.xlsx")
+    assert job.errors == []
+    upload_and_confirm(world, job)
+    assert EmploymentRecord.objects.get(person=head).monthly_income == 4500
+
+
 def test_an_employment_ledger_as_a_county_keeps_it(world):
     """就业台账 with the county's own column names, half-width brackets and units."""
     head = world.heads["a"]
