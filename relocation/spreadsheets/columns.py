@@ -8,6 +8,7 @@ the value or raises ``CellError`` with a Chinese message for the user.
 
 import datetime
 import enum
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -384,7 +385,10 @@ def parse_decimal(text, model_field, units=()):
         raise CellError(_("“%(value)s”不是数字。") % {"value": text})
     if model_field is not None:
         places = Decimal(1).scaleb(-model_field.decimal_places)
-        number = number.quantize(places, rounding=ROUND_HALF_UP)
+        try:
+            number = number.quantize(places, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than any Decimal context holds: 1e999
+            raise CellError(_("数值“%(value)s”过大。") % {"value": text}) from None
         if len(number.as_tuple().digits) > model_field.max_digits:
             raise CellError(_("数值“%(value)s”过大。") % {"value": text})
     return number
@@ -448,7 +452,8 @@ def parse_bool(raw, default):
 def parse_id_number(raw):
     """The ID number text, refusing what Excel did to it when the column was not text."""
     if isinstance(raw, float | int) and not isinstance(raw, bool):
-        if raw == int(raw) and len(str(int(raw))) == 15:
+        # A hostile .xls may hold an infinite or NaN number, which int() refuses.
+        if math.isfinite(raw) and raw == int(raw) and len(str(int(raw))) == 15:
             raise CellError(str(OLD_FORMAT_MESSAGE))
         raise CellError(
             _(

@@ -417,6 +417,27 @@ def test_a_unit_that_is_not_the_columns_is_an_error(world, header, written, reas
     assert not Household.objects.filter(number="D005").exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "header", "raw", "reason"),
+    [
+        ("employment", "月收入（元）", "1e999", "数值“1e999”过大。"),  # was InvalidOperation
+        ("employment", "月收入（元）", "Infinity", "“Infinity”不是数字。"),
+        ("employment", "身份证号", float("inf"), "身份证号被存成了数字"),  # was OverflowError
+        ("employment", "身份证号", float("nan"), "身份证号被存成了数字"),  # was ValueError
+        ("roster", "搬迁年度", "sNaN", "“sNaN”不是整数。"),
+    ],
+)
+def test_numbers_no_cell_can_hold_are_cell_errors(kind, header, raw, reason):
+    """What a hostile .xls or a typo may put in a number cell is an error on that cell,
+    never an exception that stops the whole check."""
+    from relocation.spreadsheets.columns import CellError
+
+    column = next(c for c in get_kind(kind).columns if str(c.header) == header)
+    with pytest.raises(CellError) as error:
+        column.parse(raw)
+    assert reason in str(error.value)
+
+
 def test_amounts_take_their_columns_unit_and_no_other(world):
     """A 就业台账's 月收入（元）: 4500元 is 4,500; 0.45万元 is refused, not read as 0.45."""
     head = world.heads["a"]
