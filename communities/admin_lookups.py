@@ -20,6 +20,7 @@ Anything else gives an empty list with a Chinese message - the same answer
 whatever the hidden value - and an export of it is empty as well.
 """
 
+import datetime
 import re
 
 from django.contrib import messages
@@ -91,12 +92,21 @@ class ScopedChangeList(ChangeList):
             for key, values in self.get_filters_params().items()
             if any(is_unusable_number(v) for v in values)
         )
+        self.refused_parameters += self._unusable_date_parameters()
         for key in self.refused_parameters:
             # Not handed to any filter: it would reach the database.
             del self.filter_params[key]
+            # Nor shown: the date hierarchy's links read them (2026-12-00 stopped the page).
+            self.params.pop(key, None)
+        # The date hierarchy's year (month, day) become bounds on its field: allowed
+        # when they come from it, not when the query string gives them itself.
+        bounds = set()
+        if self.date_hierarchy and f"{self.date_hierarchy}__year" in self.filter_params:
+            bounds = {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+            bounds -= set(self.filter_params)
         filters = super().get_filters(request)
         remaining = filters[2]
-        allowed = set(getattr(self.model_admin, "extra_list_lookups", ()))
+        allowed = set(getattr(self.model_admin, "extra_list_lookups", ())) | bounds
         popups = {(key, str(value)) for key, value in _popup_lookups(self.model)}
         for key, values in list(remaining.items()):
             if key in allowed or all((key, str(v)) in popups for v in values):
@@ -105,6 +115,25 @@ class ScopedChangeList(ChangeList):
             del remaining[key]
             self.refused_parameters.append(key)
         return filters
+
+    def _unusable_date_parameters(self):
+        """The date hierarchy's parameters (``held_on__year`` …) when they name no day whose
+        next day, month and year exist too: Django bounds the list by them, and its
+        template reads them again, so 2026-12-00 or the year 9999 stopped the page with an
+        error instead of the list."""
+        if not self.date_hierarchy:
+            return []
+        keys = [f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")]
+        given = {key: self.filter_params[key] for key in keys if key in self.filter_params}
+        if not given:
+            return []
+        year, month, day = (given.get(key, ["1"])[-1] for key in keys)
+        try:
+            datetime.date(int(year), int(month), int(day))
+            usable = keys[0] in given and 1 <= int(year) < datetime.MAXYEAR
+        except ValueError:
+            usable = False
+        return [] if usable else sorted(given)
 
     def get_queryset(self, request, exclude_parameters=None):
         try:

@@ -90,6 +90,23 @@ def test_records_of_another_county_are_404(client, places_world, users, action):
         assert client.get(url(model, action, own.pk)).status_code in (200, 403), model
 
 
+def test_date_drill_down_keeps_the_users_area(client, places_world, users):
+    """活动日期 by year, month and day (the links above the list): that time's rows of
+    the user's area, never another county's (三号安置点's 广场舞 on 5月1日)."""
+    client.force_login(users.county)
+    titles = []
+    for query in (
+        {"held_on__year": "2026", "held_on__month": "5"},
+        {"held_on__year": "2026", "held_on__month": "5", "held_on__day": "1"},
+        {"held_on__year": "2026", "held_on__month": "5", "held_on__day": "10"},
+    ):
+        response = client.get(url("activity"), query)
+        assert response.status_code == 200
+        assert "不支持的筛选条件" not in response.content.decode()
+        titles.append({a.title for a in response.context["cl"].result_list})
+    assert titles == [{"安全培训"}, set(), {"安全培训"}]
+
+
 def test_area_query_string_outside_scope_lists_nothing(client, places_world, users):
     w = places_world
     client.force_login(users.county)
