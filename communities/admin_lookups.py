@@ -83,6 +83,12 @@ def _popup_lookups(model):
     return pairs
 
 
+#: Facet counts (显示计数) count every choice of every filter in one query: past this many
+#: choices, a national administrator's 2,800 counties, the query has more columns than
+#: SQLite (2,000) or PostgreSQL (1,664) allow, and the list is offered without counts.
+FACET_CHOICES_MAX = 300
+
+
 class ScopedChangeList(ChangeList):
     """A change list that applies only its own filters and only usable numbers."""
 
@@ -92,7 +98,9 @@ class ScopedChangeList(ChangeList):
             for key, values in self.get_filters_params().items()
             if any(is_unusable_number(v) for v in values)
         )
-        self.refused_parameters += self._unusable_date_parameters()
+        self.refused_parameters = sorted(
+            {*self.refused_parameters, *self._unusable_date_parameters()}
+        )
         for key in self.refused_parameters:
             # Not handed to any filter: it would reach the database.
             del self.filter_params[key]
@@ -105,6 +113,10 @@ class ScopedChangeList(ChangeList):
             bounds = {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
             bounds -= set(self.filter_params)
         filters = super().get_filters(request)
+        if self.is_facets_optional or self.add_facets:
+            choices = sum(len(getattr(spec, "lookup_choices", ()) or ()) for spec in filters[0])
+            if choices > FACET_CHOICES_MAX:
+                self.add_facets = self.is_facets_optional = False
         remaining = filters[2]
         allowed = set(getattr(self.model_admin, "extra_list_lookups", ())) | bounds
         popups = {(key, str(value)) for key, value in _popup_lookups(self.model)}
@@ -131,7 +143,7 @@ class ScopedChangeList(ChangeList):
         try:
             datetime.date(int(year), int(month), int(day))
             usable = keys[0] in given and 1 <= int(year) < datetime.MAXYEAR
-        except ValueError:
+        except (ValueError, OverflowError):  # a day of 10²⁰ overflows C's int
             usable = False
         return [] if usable else sorted(given)
 

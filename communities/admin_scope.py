@@ -335,6 +335,15 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if field.related_model._meta.label == "communities.Settlement":
             return [(obj.pk, str(obj)) for obj in settlement_choices(request) or ()]
         qs = scoped_queryset(field.related_model, request.user)
+        limit = field.get_limit_choices_to()  # 所在县 lists counties, not townships
+        if limit:
+            qs = qs.complex_filter(limit)
+        if field.related_model._meta.label == "communities.Region":
+            # Only the areas the list's rows are in: a national administrator's 所在县
+            # listed every county of the country, and with 显示计数 failed altogether.
+            qs = qs.filter(
+                pk__in=model_admin.get_queryset(request).order_by().values(field.attname)
+            )
         if settlement is not None and hasattr(field.related_model, "settlement"):
             qs = qs.filter(settlement_id=settlement).select_related("settlement")
         ordering = self.field_admin_ordering(field, request, model_admin)
