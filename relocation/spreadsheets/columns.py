@@ -128,6 +128,7 @@ class Column:
     def _prepare(self):
         """Pick the converter and the model validators once per column."""
         kind = self.kind
+        units = column_units(self.header) if kind == "decimal" else ()
 
         converters = {
             "id_number": parse_id_number,
@@ -138,9 +139,7 @@ class Column:
             "code": _text,
             "phone": _via_text(_phone),
             "int": _via_text(parse_int),
-            "decimal": _via_text(
-                lambda text: parse_decimal(text, self.model_field, column_units(self.header))
-            ),
+            "decimal": _via_text(lambda text: parse_decimal(text, self.model_field, units)),
             "choice": _via_text(self.parse_choice),
             "names": _via_text(split_names),
         }
@@ -337,14 +336,12 @@ UNIT_SPELLINGS = {
     "亩": ("亩",),
 }
 
-_HEADER_UNIT = re.compile(r"[（(]([^（）()]+)[）)]$")
-
 
 def column_units(header):
     """The units a number may carry in the column headed ``header``: those of the unit
-    in its brackets (住房面积（㎡）: 80㎡ and 80平方米; 金额（万元）: 15万元), else none."""
+    in its brackets (``_UNIT``; 住房面积（㎡）: 80㎡ and 80平方米; 金额（万元）: 15万元), else none."""
     with translation.override("zh-hans"):  # the unit as our Chinese header writes it
-        found = _HEADER_UNIT.search(str(header))
+        found = _UNIT.search(str(header))
     return UNIT_SPELLINGS.get(found[1], ()) if found else ()
 
 
@@ -356,33 +353,40 @@ def _without_unit(text, units):
     return None
 
 
+#: The errors of number cells; translated only when a cell is wrong (parsing is a hot path).
+NOT_A_WHOLE_NUMBER = gettext_lazy("“%(value)s”不是整数。")
+NOT_A_NUMBER = gettext_lazy("“%(value)s”不是数字。")
+
+
 def _number(text, units, message):
-    """The Decimal ``text`` writes (thousands separators allowed), maybe followed by
-    one of ``units``; else ``CellError(message)``.  A number without a unit, as most
-    cells are, is read at the first try."""
+    """The finite Decimal ``text`` writes (thousands separators allowed), maybe followed
+    by one of ``units``; else ``CellError(message)`` (inf and NaN too).  A number without
+    a unit, as most cells are, is read at the first try."""
+    number = _decimal(text)
+    if number is None:
+        bare = _without_unit(text, units)
+        number = None if bare is None else _decimal(bare)
+    if number is None or not number.is_finite():
+        raise CellError(message % {"value": text})
+    return number
+
+
+def _decimal(text):
     try:
         return Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
-        bare = _without_unit(text, units)
-        if bare is not None:
-            try:
-                return Decimal(bare.replace(",", "").replace("，", ""))
-            except InvalidOperation:
-                pass
-    raise CellError(message % {"value": text})
+        return None
 
 
 def parse_int(text, units=COUNT_UNITS):
-    number = _number(text, units, _("“%(value)s”不是整数。"))
-    if not number.is_finite() or number != number.to_integral_value():
-        raise CellError(_("“%(value)s”不是整数。") % {"value": text})
+    number = _number(text, units, NOT_A_WHOLE_NUMBER)
+    if number != number.to_integral_value():
+        raise CellError(NOT_A_WHOLE_NUMBER % {"value": text})
     return int(number)
 
 
 def parse_decimal(text, model_field, units=()):
-    number = _number(text, units, _("“%(value)s”不是数字。"))
-    if not number.is_finite():
-        raise CellError(_("“%(value)s”不是数字。") % {"value": text})
+    number = _number(text, units, NOT_A_NUMBER)
     if model_field is not None:
         places = Decimal(1).scaleb(-model_field.decimal_places)
         try:
@@ -599,7 +603,7 @@ HEADER_ALIASES = {
 # A unit (or a 必填 mark) in brackets at the end of a header: 月收入（元）, 住房面积(㎡).
 # Other words in brackets say which thing is meant (联系电话（户主）): never dropped.
 _UNIT = re.compile(
-    r"[（(](?:元|万元|千元|元/月|元/年|㎡|m²|m2|平方米|平米|人|户|个|岁|%|％|亩|必填|选填)[）)]$"
+    r"[（(](元|万元|千元|元/月|元/年|㎡|m²|m2|平方米|平米|人|户|个|岁|%|％|亩|必填|选填)[）)]$"
 )
 
 
