@@ -19,6 +19,7 @@ from .admin_scope import (
     DropdownChoicesFilter,
     ScopedAdminMixin,
     ScopedHistoryAdmin,
+    UsedRelatedFieldListFilter,
     form_for_user,
     may_view_sensitive,
     scoped_queryset,
@@ -136,7 +137,7 @@ class SettlementAdmin(ScopedHistoryAdmin):
         "planned_people",
         "housing_units",
     )
-    list_filter = ("kind", "county")
+    list_filter = ("kind", ("county", UsedRelatedFieldListFilter))
     search_fields = ("name", "=code", "community")
     list_select_related = ("county", "township")
     autocomplete_fields = ("county", "township")

@@ -317,6 +317,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A related-field filter whose choices are only the user's records."""
 
     depends_on = None  # e.g. "settlement": only offered once a settlement is chosen
+    only_used = False  # only the records the list's own rows refer to
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         self._request = request
@@ -338,9 +339,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         limit = field.get_limit_choices_to()  # 所在县 lists counties, not townships
         if limit:
             qs = qs.complex_filter(limit)
-        if field.related_model._meta.label == "communities.Region":
-            # Only the areas the list's rows are in: a national administrator's 所在县
-            # listed every county of the country, and with 显示计数 failed altogether.
+        if self.only_used:
             qs = qs.filter(
                 pk__in=model_admin.get_queryset(request).order_by().values(field.attname)
             )
@@ -361,6 +360,15 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
             # hand-made URL) is still applied: left out, the list would show every row.
             return bool(self.used_parameters)
         return super().has_output()
+
+
+class UsedRelatedFieldListFilter(ScopedRelatedFieldListFilter):
+    """Only the records the list's rows refer to (Django's ``RelatedOnlyFieldListFilter``,
+    scoped): 安置点's 所在县 listed every county of the country to a national
+    administrator, and with 显示计数 failed altogether.  For small lists: the choices
+    read the list's rows."""
+
+    only_used = True
 
 
 class SettlementDependentListFilter(ScopedRelatedFieldListFilter):
