@@ -31,6 +31,7 @@ from services.models import (
     RightState,
     TemporaryAssistance,
 )
+from relocation.dashboards.engine import refresh_live
 from services.models.protection import rights_complete, rights_incomplete
 
 pytestmark = pytest.mark.django_db
@@ -137,21 +138,101 @@ def test_lists_filters_and_autocomplete_stay_in_scope(client, world, prot):  # n
     assert "户主A" in names and "户主C" not in names
 
 
-def test_per_item_coverage_counts_only_the_users_households(client, world, prot):  # noqa: F811
-    client.force_login(world.county)
-    body = client.get(reverse("admin:services_rightsitem_changelist")).content.decode()
-    assert "承包地" in body and "宅基地复垦" not in body  # another province's item
-    land = next(
-        i
-        for i in client.get(reverse("admin:services_rightsitem_changelist"))
-        .context["cl"]
-        .result_list
-        if i.name == "承包地"
+ITEMS = reverse("admin:services_rightsitem_changelist")
+
+
+def item_columns(client, user):
+    """{item name: (适用, 已落实, 待落实或未核实, 不适用)} as the coverage page shows them."""
+    client.force_login(user)
+    response = client.get(ITEMS)
+    assert response.status_code == 200
+    table = re.search(r'<table id="result_list">(.*?)</table>', response.content.decode(), re.S)
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)[1:]:
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        name = next(c for c in cells if c)
+        rows[name] = tuple(int(c) if c.isdigit() else c for c in cells[-4:])
+    return rows
+
+
+@pytest.fixture
+def coverage(world, prot):  # noqa: F811
+    """承包地: A secured, B not applicable, C secured (prot); 林地: B pending, and A secured
+    from tomorrow (not counted today).  By hand, 兴义市 (A, B): 承包地 applicable 1, secured
+    1, n/a 1; 林地 applicable 2, secured 0 (open 2).  钟山区 (C): 承包地 1 and 1, 林地 1 and 0.
+    The province and the administrator: 承包地 applicable 2 (A, C), secured 2, n/a 1;
+    林地 applicable 3, secured 0.  The household without a settlement counts nowhere."""
+    today = timezone.localdate()
+    land, forest = prot["land"], prot["forest"]
+    a, b = world.households["a"], world.households["b"]
+    yesterday = today - datetime.timedelta(days=1)
+    HouseholdRight.objects.create(
+        household=a, item=land, state=RightState.SECURED, recorded_on=yesterday
     )
-    assert land.secured == 0  # C's secured row is outside 兴义市
-    client.force_login(world.other_county)
-    cl = client.get(reverse("admin:services_rightsitem_changelist")).context["cl"]
-    assert next(i for i in cl.result_list if i.name == "承包地").secured == 1
+    HouseholdRight.objects.create(
+        household=b, item=land, state=RightState.NOT_APPLICABLE, recorded_on=yesterday
+    )
+    HouseholdRight.objects.create(
+        household=b, item=forest, state=RightState.PENDING, recorded_on=today
+    )
+    HouseholdRight.objects.create(
+        household=a,
+        item=forest,
+        state=RightState.SECURED,
+        recorded_on=today + datetime.timedelta(days=1),
+    )
+    return prot
+
+
+COUNTY = {"承包地": (1, 1, 0, 1), "林地": (2, 0, 2, 0)}
+OTHER_COUNTY = {"承包地": (1, 1, 0, 0), "林地": (1, 0, 1, 0)}
+WHOLE = {"承包地": (2, 2, 0, 1), "林地": (3, 0, 3, 0)}
+
+
+def test_per_item_coverage_counts_only_the_users_households(client, world, coverage):  # noqa: F811
+    """Counted live: today's figures are not stored yet."""
+    assert item_columns(client, world.county) == COUNTY  # 宅基地复垦 is 云南's
+    assert item_columns(client, world.other_county) == OTHER_COUNTY
+    assert item_columns(client, world.province) == WHOLE
+    admin_rows = item_columns(client, world.admin)
+    assert admin_rows == {**WHOLE, "宅基地复垦": (0, 0, 0, 0)}  # no 云南 household
+
+
+def test_per_item_coverage_from_stored_figures_with_changes_counted_live(
+    client, world, coverage, settings
+):  # noqa: F811
+    settings.DASHBOARD_CHANGE_LOOKBACK = 0
+    refresh_live(full=True)
+    client.force_login(world.county)
+    with CaptureQueriesContext(connection) as queries:
+        assert item_columns(client, world.county) == COUNTY
+    # Read from the stored figures: no household's rights row is read.
+    assert not [q for q in queries.captured_queries if "services_householdright" in q["sql"]]
+    assert item_columns(client, world.province) == WHOLE
+    # A change after the refresh: A's 林地 secured today.  Its settlement is counted
+    # live, the others still from the figures.
+    right = HouseholdRight.objects.get(household=world.households["a"], item=coverage["forest"])
+    right.recorded_on = timezone.localdate()
+    right.save()
+    assert item_columns(client, world.county) == {**COUNTY, "林地": (2, 1, 1, 0)}
+    assert item_columns(client, world.province) == {**WHOLE, "林地": (3, 1, 2, 0)}
+    assert item_columns(client, world.other_county) == OTHER_COUNTY
+
+
+def test_per_item_coverage_links_to_the_lists_it_counts(client, world, coverage):  # noqa: F811
+    client.force_login(world.county)
+    body = client.get(ITEMS).content.decode()
+    forest = coverage["forest"].pk
+    households = reverse("admin:communities_household_changelist")
+    url = f"{households}?rights_item={forest}&amp;rights_item_state=open"
+    assert f'<a href="{url}">2</a>' in body
+    listed = client.get(url.replace("&amp;", "&")).context["cl"].result_list
+    assert sorted(h.number for h in listed) == sorted(
+        world.households[k].number for k in ("a", "b")
+    )
 
 
 def test_disability_records_and_health_lists_hidden_without_the_permission(client, world, prot):  # noqa: F811
