@@ -46,7 +46,7 @@ from relocation.dashboards.live import (
 from relocation.dashboards.periods import income_year
 
 from .indicators import RECENTLY_ENDED
-from .models import EmploymentRecord, MonitoringLine
+from .models import MonitoringLine
 from .querysets import recently_ended
 
 
@@ -200,7 +200,7 @@ class CurrentJobFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.covering(today)
         if self.value() == "no":
-            return queryset.exclude(pk__in=EmploymentRecord.objects.covering(today).values("pk"))
+            return queryset.not_covering(today)
         return queryset
 
 

@@ -515,3 +515,51 @@ def test_posting_page_reads_its_referrals_in_the_same_queries_for_any_number(cli
         assert f'<option value="{job.pk}" selected>{job}</option>' in body
     # The referral of 配偶C (another settlement) stays out of the worker's page.
     assert jobs.referral_c.person.name not in body
+
+
+def test_current_filter_is_the_records_covering_today_and_scoped(client, world):
+    """?current=yes|no: covering today (both ends inclusive) or not, as a condition on the
+    row (no subquery of the whole table), in the user's area only."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    periods = {
+        "ended yesterday": (today - 9 * day, today - day),
+        "ends today": (today - 9 * day, today),
+        "open": (today - 9 * day, None),
+        "starts today": (today, None),
+        "starts tomorrow": (today + day, None),
+    }
+    for position, (start, end) in periods.items():
+        for key in ("a", "c"):
+            EmploymentRecord.objects.create(
+                person=world.heads[key],
+                kind=enums.EmploymentKind.WAGE,
+                position=position,
+                start_date=start,
+                end_date=end,
+            )
+    client.force_login(world.county)
+    listed = {}
+    for value in ("yes", "no"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("employmentrecord") + f"?current={value}")
+        rows = response.context["cl"].result_list
+        assert {r.person_id for r in rows} == {world.heads["a"].pk}  # 兴义市 only
+        listed[value] = {r.position for r in rows}
+        record_queries = [
+            q["sql"] for q in queries.captured_queries if "employment_employmentrecord" in q["sql"]
+        ]
+        assert record_queries and not any(
+            re.search(r"IN \(SELECT \S+\.\"id\" AS \"pk\" FROM \"employment_employmentrecord\"", q)
+            for q in record_queries
+        )
+    assert listed == {
+        "yes": {"ends today", "open", "starts today"},
+        "no": {"ended yesterday", "starts tomorrow"},
+    }

@@ -206,7 +206,7 @@ class BenefitCoveringFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.covering(today)
         if self.value() == "no":
-            return queryset.exclude(pk__in=BenefitRecord.objects.covering(today).values("pk"))
+            return queryset.not_covering(today)
         return queryset
 
 

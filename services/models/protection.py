@@ -106,6 +106,11 @@ class BenefitRecordQuerySet(PersonRecordQuerySet):
         """Records whose period includes ``on_date`` (start and end inclusive)."""
         return self.filter(covering_q(on_date))
 
+    def not_covering(self, on_date):
+        """The others: ended before ``on_date`` or starting after it (a condition on the
+        row, not "not among the covering records", a subquery of the whole table)."""
+        return self.exclude(covering_q(on_date))
+
     def readable_by(self, user):
         """In ``user``'s area; the disability subsidies only for users who may see health."""
         qs = self.visible_to(user)

@@ -21,6 +21,7 @@ from communities.models import Household, Region
 from communities.tests.conftest import world  # noqa: F401
 from communities.tests.factories import PersonFactory, birth_date_for_age
 from employment.tests.conftest import form_post_data
+from relocation.dashboards.engine import refresh_live
 from services.models import (
     BenefitKind,
     BenefitRecord,
@@ -31,7 +32,6 @@ from services.models import (
     RightState,
     TemporaryAssistance,
 )
-from relocation.dashboards.engine import refresh_live
 from services.models.protection import rights_complete, rights_incomplete
 
 pytestmark = pytest.mark.django_db
@@ -202,8 +202,11 @@ def test_per_item_coverage_counts_only_the_users_households(client, world, cover
 
 
 def test_per_item_coverage_from_stored_figures_with_changes_counted_live(
-    client, world, coverage, settings
-):  # noqa: F811
+    client,
+    world,  # noqa: F811
+    coverage,
+    settings,
+):
     settings.DASHBOARD_CHANGE_LOOKBACK = 0
     refresh_live(full=True)
     client.force_login(world.county)
@@ -750,3 +753,42 @@ def test_temporary_assistance_bad_input(client, world, prot):  # noqa: F811
     assert response.status_code == 200
     assert TemporaryAssistance.objects.filter(person__household=world.households["a"]).count() == 0
     assert TemporaryAssistance.objects.count() == 1
+
+
+def test_in_force_filter_is_the_records_covering_today_and_scoped(client, world):  # noqa: F811
+    """?in_force=yes|no: covering today (both ends inclusive) or not, as a condition on
+    the row (no subquery of the whole table), in the user's area only."""
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    periods = {
+        "ended yesterday": (today - 9 * day, today - day),
+        "ends today": (today - 9 * day, today),
+        "open": (today - 9 * day, None),
+        "starts today": (today, None),
+        "starts tomorrow": (today + day, None),
+    }
+    for notes, (start, end) in periods.items():
+        for key in ("a", "c"):
+            BenefitRecord.objects.create(
+                person=world.heads[key],
+                kind=BenefitKind.PENSION,
+                notes=notes,
+                start_date=start,
+                end_date=end,
+            )
+    client.force_login(world.county)
+    listed = {}
+    for value in ("yes", "no"):
+        url = reverse("admin:services_benefitrecord_changelist") + f"?in_force={value}"
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get(url).context["cl"].result_list
+        assert {r.person_id for r in rows} == {world.heads["a"].pk}  # 兴义市 only
+        listed[value] = {r.notes for r in rows}
+        assert not any(
+            re.search(r'IN \(SELECT \S+\."id" AS "pk" FROM "services_benefitrecord"', q["sql"])
+            for q in queries.captured_queries
+        )
+    assert listed == {
+        "yes": {"ends today", "open", "starts today"},
+        "no": {"ended yesterday", "starts tomorrow"},
+    }
