@@ -7,6 +7,7 @@ their validation, autocomplete and exports.
 """
 
 import dataclasses
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models.functions import ExtractYear
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
@@ -528,6 +530,46 @@ class RowsReadOnceFormSet(forms.BaseInlineFormSet):
       (``RowsAutocompleteSelect``).
     """
 
+    #: At most this many saved rows on the page (None: all), set by ``ScopedAdminMixin``.
+    max_rows = None
+    #: When capped: how many rows the record has, and their list's URL (or None).
+    total_rows = None
+    all_rows_url = None
+
+    def get_queryset(self):
+        """The saved rows, capped at ``max_rows``: a job posting's 3,165 referrals (the
+        500,000-household demo) made a page of 17 MB, and a form of more fields than
+        Django accepts (``DATA_UPLOAD_MAX_NUMBER_FIELDS``), which could not be saved.
+        A submitted form's rows are those the page showed (their keys), whatever was
+        added since."""
+        if hasattr(self, "_queryset"):
+            return self._queryset
+        rows = super().get_queryset()
+        if self.max_rows is not None and self.instance.pk is not None:
+            if self.is_bound:
+                rows = rows.filter(pk__in=self._submitted_keys())
+            else:
+                # One query reads the rows when there are not too many, as before.
+                rows_and_one = rows[: self.max_rows + 1]
+                if len(rows_and_one) > self.max_rows:
+                    self.total_rows = rows.count()
+                    rows = rows[: self.max_rows]
+                    len(rows)  # read now: the forms take their rows from it by index
+                else:
+                    rows = rows_and_one
+            self._queryset = rows
+        return rows
+
+    def _submitted_keys(self):
+        pk = self.model._meta.pk
+        keys = []
+        for i in range(self.initial_form_count()):
+            try:
+                keys.append(pk.to_python(self.data.get(f"{self.add_prefix(i)}-{pk.name}")))
+            except ValidationError:
+                continue  # Django refuses that row with its own message
+        return [key for key in keys if key is not None]
+
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         parent = self.instance
@@ -663,7 +705,27 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         # Inlines only: a ModelAdmin has no formset of its own.
         formset = super().get_formset(request, obj, **kwargs)
         share_select_choices(formset.form)
-        return type(formset.__name__, (RowsReadOnceFormSet, formset), {})
+        extra = {"max_rows": self.max_rows}
+        if obj is not None and obj.pk is not None:
+            extra["all_rows_url"] = self._all_rows_url(request, formset.fk, obj)
+        return type(formset.__name__, (RowsReadOnceFormSet, formset), extra)
+
+    #: An inline shows at most this many saved rows (``RowsReadOnceFormSet.get_queryset``),
+    #: with a link to all of them in their own list when its admin declares the lookup.
+    max_rows = 50
+
+    def _all_rows_url(self, request, fk, obj):
+        """The list of this inline's rows of ``obj`` (``?<fk>__id__exact=<pk>``), when the
+        rows' admin accepts that lookup (``extra_list_lookups``) and the user may view it."""
+        model_admin = self.admin_site._registry.get(self.model)
+        lookup = f"{fk.name}__id__exact"
+        if model_admin is None or lookup not in model_admin.extra_list_lookups:
+            return None
+        if not model_admin.has_view_or_change_permission(request):
+            return None
+        opts = self.model._meta
+        url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
+        return f"{url}?{urlencode({lookup: obj.pk})}"
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(

@@ -347,7 +347,8 @@ class JobPostingAdmin(EmploymentAdmin):
 class ReferralAdmin(PersonColumnsMixin, EmploymentAdmin):
     list_display = ("person_name", "person_id_masked", "posting", "referred_on", "outcome")
     # The dashboards' 岗位推送人次 links to the period's referrals.
-    extra_list_lookups = ("referred_on__gte", "referred_on__lte")
+    # …and a job posting's page links to all its referrals (an inline shows 50).
+    extra_list_lookups = ("referred_on__gte", "referred_on__lte", "posting__id__exact")
     list_filter = (ScopedSettlementFilter, "outcome")
     list_select_related = ("person", "posting__employer")
     autocomplete_fields = ("person", "posting", "employment")
@@ -406,6 +407,8 @@ class TrainingCourseAdmin(EmploymentAdmin):
 class TrainingAttendanceAdmin(PersonColumnsMixin, EmploymentAdmin):
     list_display = ("person_name", "person_id_masked", "course", "completed", "certificate")
     list_filter = (ScopedSettlementFilter, "completed", "course__kind")
+    # A course's page links to all its attendances (an inline shows 50).
+    extra_list_lookups = ("course__id__exact",)
     list_select_related = ("person", "course")
     autocomplete_fields = ("course", "person")
 

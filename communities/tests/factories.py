@@ -190,3 +190,24 @@ def household_with_members(size=None, ages=None, members=(), **household_kwargs)
             **{"relationship": relationship, "sex": sex, **spec},
         )
     return household
+
+
+#: Periods around today, by name, for the "covering today" filters of the record lists
+#: (``periods_around``), and the names each filter value lists.
+COVERING = {
+    "yes": {"ends today", "open", "starts today"},
+    "no": {"ended yesterday", "starts tomorrow"},
+}
+
+
+def periods_around(today):
+    """``{name: (start, end)}``: records that end yesterday or today, stay open, start
+    today or tomorrow (``COVERING`` says which cover today)."""
+    day = datetime.timedelta(days=1)
+    return {
+        "ended yesterday": (today - 9 * day, today - day),
+        "ends today": (today - 9 * day, today),
+        "open": (today - 9 * day, None),
+        "starts today": (today, None),
+        "starts tomorrow": (today + day, None),
+    }

@@ -14,6 +14,7 @@ from employment.models import (
     EmploymentRecord,
     HouseholdIncome,
     InsuranceClaim,
+    Referral,
 )
 
 from .conftest import form_post_data
@@ -520,21 +521,13 @@ def test_posting_page_reads_its_referrals_in_the_same_queries_for_any_number(cli
 def test_current_filter_is_the_records_covering_today_and_scoped(client, world):
     """?current=yes|no: covering today (both ends inclusive) or not, as a condition on the
     row (no subquery of the whole table), in the user's area only."""
-    import datetime
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    today = timezone.localdate()
-    day = datetime.timedelta(days=1)
-    periods = {
-        "ended yesterday": (today - 9 * day, today - day),
-        "ends today": (today - 9 * day, today),
-        "open": (today - 9 * day, None),
-        "starts today": (today, None),
-        "starts tomorrow": (today + day, None),
-    }
+    from communities.tests.factories import COVERING, periods_around
+
+    periods = periods_around(timezone.localdate())
     for position, (start, end) in periods.items():
         for key in ("a", "c"):
             EmploymentRecord.objects.create(
@@ -559,7 +552,100 @@ def test_current_filter_is_the_records_covering_today_and_scoped(client, world):
             re.search(r"IN \(SELECT \S+\.\"id\" AS \"pk\" FROM \"employment_employmentrecord\"", q)
             for q in record_queries
         )
-    assert listed == {
-        "yes": {"ends today", "open", "starts today"},
-        "no": {"ended yesterday", "starts tomorrow"},
-    }
+    assert listed == COVERING
+
+
+POSTING_PERMS = [
+    f"employment.{action}_{model}"
+    for model in ("jobposting", "referral")
+    for action in ("view", "add", "change")
+]
+
+
+@pytest.fixture
+def referrers(world, make_user):
+    """Officials of 兴义市 and of 钟山区 who edit postings and their referrals."""
+    rt = world.regions
+    return (
+        make_user(regions=[rt.xingyi], perms=POSTING_PERMS),
+        make_user(regions=[rt.zhongshan], perms=POSTING_PERMS),
+    )
+
+
+@pytest.fixture
+def busy_posting(world, jobs):
+    """posting_a with 55 referrals of 兴义市 people (referral_a and 54 more, one a day back
+    from today) and 6 of 钟山区's (referral_c and 5 more)."""
+    import datetime
+
+    from communities.tests.factories import PersonFactory
+
+    posting = jobs.posting_a
+    for i in range(54):
+        person = PersonFactory(household=jobs.households["a"], name=f"推送{i:02d}")
+        Referral.objects.create(
+            person=person, posting=posting, referred_on=jobs.today - datetime.timedelta(days=i)
+        )
+    for _ in range(5):
+        Referral.objects.create(
+            person=PersonFactory(household=jobs.households["c"]), posting=posting
+        )
+    return posting
+
+
+def test_a_posting_page_shows_50_referrals_and_links_to_all(
+    client, world, jobs, busy_posting, referrers
+):
+    xingyi = referrers[0]
+    client.force_login(xingyi)
+    response = client.get(url("jobposting", "change", busy_posting.pk))
+    assert response.status_code == 200, response
+    (referrals,) = response.context["inline_admin_formsets"]
+    shown = [form.instance for form in referrals.formset.initial_forms]
+    # The first 50 in the list's order (newest first), all of 兴义市.
+    expected = list(Referral.objects.visible_to(world.county).filter(posting=busy_posting)[:50])
+    assert shown == expected
+    body = response.content.decode()
+    assert "此处显示前 50 条，共 55 条。" in body  # 钟山区's 6 are not counted
+    link = f"{url('referral')}?posting__id__exact={busy_posting.pk}"
+    assert f'href="{link}"' in body
+    listed = client.get(link).context["cl"]
+    assert listed.result_count == 55
+    assert {r.person.household_id for r in listed.result_list} == {jobs.households["a"].pk}
+    # With fewer rows than the cap, every row and no note.
+    Referral.objects.filter(posting=busy_posting, person__name__startswith="推送").exclude(
+        person__name__in=[f"推送{i:02d}" for i in range(10)]
+    ).delete()
+    response = client.get(url("jobposting", "change", busy_posting.pk))
+    assert len(response.context["inline_admin_formsets"][0].formset.initial_forms) == 11
+    assert "此处显示前" not in response.content.decode()
+
+
+def test_a_posting_with_more_referrals_than_shown_saves_what_was_shown(
+    client, world, jobs, busy_posting, referrers
+):
+    client.force_login(referrers[0])
+    response = client.get(url("jobposting", "change", busy_posting.pk))
+    data = form_post_data(response)
+    assert int(data["referrals-TOTAL_FORMS"]) == 50
+    data["title"] = "熟练缝纫工"
+    data["referrals-0-outcome"] = enums.ReferralOutcome.INTERVIEW
+    data["referrals-49-notes"] = "已电话联系"
+    shown = response.context["inline_admin_formsets"][0].formset.initial_forms
+    first, last = shown[0].instance, shown[49].instance
+    # Meanwhile someone adds a newer referral: it is not on the submitted page.
+    newer = Referral.objects.create(
+        person=jobs.spouses["b"], posting=busy_posting, referred_on=jobs.today
+    )
+    before = {r.pk: (r.outcome, r.notes) for r in Referral.objects.filter(posting=busy_posting)}
+    response = client.post(url("jobposting", "change", busy_posting.pk), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    busy_posting.refresh_from_db()
+    assert busy_posting.title == "熟练缝纫工"
+    after = {r.pk: (r.outcome, r.notes) for r in Referral.objects.filter(posting=busy_posting)}
+    assert after.pop(first.pk)[0] == enums.ReferralOutcome.INTERVIEW
+    assert after.pop(last.pk)[1] == "已电话联系"  # the oldest shown, now 51st
+    before.pop(first.pk)
+    before.pop(last.pk)
+    assert after == before  # the 5 not shown, 钟山区's and the newer one: untouched
+    assert newer.pk in after

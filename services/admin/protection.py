@@ -416,16 +416,16 @@ class RightsItemAdmin(ScopedHistoryAdmin):
     """Coverage per active item of the user's provinces: how many households in the user's
     area have it secured, open, n/a, today (``item_coverage``)."""
 
+    # Only active items are listed (rules.items_for_user): no 在用 column or filter.
     list_display = (
         "name",
         "category",
-        "active",
         "applicable",
         "secured",
         "open_count",
         "not_applicable",
     )
-    list_filter = ("category__side", "active")
+    list_filter = ("category__side",)
     search_fields = ("name",)
 
     def has_add_permission(self, request):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from communities import enums as cenums
 from communities.models import Household, Region
 from communities.tests.conftest import world  # noqa: F401
-from communities.tests.factories import PersonFactory, birth_date_for_age
+from communities.tests.factories import COVERING, PersonFactory, birth_date_for_age, periods_around
 from employment.tests.conftest import form_post_data
 from relocation.dashboards.engine import refresh_live
 from services.models import (
@@ -758,15 +758,7 @@ def test_temporary_assistance_bad_input(client, world, prot):  # noqa: F811
 def test_in_force_filter_is_the_records_covering_today_and_scoped(client, world):  # noqa: F811
     """?in_force=yes|no: covering today (both ends inclusive) or not, as a condition on
     the row (no subquery of the whole table), in the user's area only."""
-    today = timezone.localdate()
-    day = datetime.timedelta(days=1)
-    periods = {
-        "ended yesterday": (today - 9 * day, today - day),
-        "ends today": (today - 9 * day, today),
-        "open": (today - 9 * day, None),
-        "starts today": (today, None),
-        "starts tomorrow": (today + day, None),
-    }
+    periods = periods_around(timezone.localdate())
     for notes, (start, end) in periods.items():
         for key in ("a", "c"):
             BenefitRecord.objects.create(
@@ -788,7 +780,4 @@ def test_in_force_filter_is_the_records_covering_today_and_scoped(client, world)
             re.search(r'IN \(SELECT \S+\."id" AS "pk" FROM "services_benefitrecord"', q["sql"])
             for q in queries.captured_queries
         )
-    assert listed == {
-        "yes": {"ends today", "open", "starts today"},
-        "no": {"ended yesterday", "starts tomorrow"},
-    }
+    assert listed == COVERING
