@@ -143,7 +143,10 @@ def stored_today(settlements, keys, *, now=None, per_settlement=False, basis=_UN
     if per_settlement:
         by_settlement = {}
         for settlement, key, value in rows.values_list("settlement_id", "key", "value"):
-            by_settlement.setdefault(settlement, dict.fromkeys(keys, 0))[key] = int(value)
+            row = by_settlement.get(settlement)
+            if row is None:  # a row of zeros once per settlement, not once per figure
+                row = by_settlement[settlement] = dict.fromkeys(keys, 0)
+            row[key] = int(value)
         return by_settlement, live_ids
     rows = rows.values_list("key").annotate(total=Sum("value"))
     sums = dict.fromkeys(keys, 0)

@@ -21,7 +21,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Count
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -370,24 +369,31 @@ def item_coverage(user, on_date=None):
         pk: tuple(f"{item_prefix(pk)}{part}" for part in ("applicable", "secured")) for pk in items
     }
     keys = [key for pair in names.values() for key in pair]
-    stored = stored_today(settlements, keys)
+    # Per settlement: its items' figures and its households (the population source's).
+    stored = stored_today(settlements, [*keys, "households"], per_settlement=True)
     if stored is None:
-        sums, live_ids = dict.fromkeys(keys, 0), list(settlements.values_list("pk", flat=True))
+        rows, live_ids = {}, list(settlements.values_list("pk", flat=True))
     else:
-        sums, live_ids = stored
+        rows, live_ids = stored
     if live_ids:
         window = Window(start=on_date, reference_date=on_date, income_year=on_date.year)
         live = rights_items(Settlement.objects.filter(pk__in=live_ids), [window])(window)
-        for row in live.values():
-            for key, value in row.items():
-                if key in sums:
-                    sums[key] += value
-    households = dict(
-        Household.objects.filter(settlement__in=settlements)
-        .values_list(Substr("settlement__county_id", 1, 2))
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+        counted = (
+            Household.objects.filter(settlement__in=live_ids)
+            .values_list("settlement_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for settlement_id, n in counted:
+            rows[settlement_id] = {**live.get(settlement_id, {}), "households": n}
+    county = dict(Settlement.objects.filter(pk__in=list(rows)).values_list("pk", "county_id"))
+    sums, households = dict.fromkeys(keys, 0), {}
+    for settlement_id, row in rows.items():
+        province = county[settlement_id][:2]
+        households[province] = households.get(province, 0) + row.get("households", 0)
+        for key, value in row.items():
+            if key in sums:
+                sums[key] += value
     coverage = {}
     for pk, province in items.items():
         applicable, secured = (sums[key] for key in names[pk])
