@@ -10,6 +10,11 @@ systemd unit and ``make serve`` use this one file.
   one request each, several per core.
 - ``GUNICORN_TIMEOUT``: seconds a request may take before its worker is
   replaced (default 120: a large export of a whole county takes tens of seconds).
+- ``DATABASE_STATEMENT_TIMEOUT_MS``: how long one query of a web request may run
+  on PostgreSQL (default: 5 s less than ``GUNICORN_TIMEOUT``).  A replaced worker
+  leaves its query running on the server until it ends, which could be minutes;
+  cancelled first, the user gets a page that says so (relocation.query_timeout)
+  and the server is free.  The job worker is not started here and keeps no limit.
 """
 
 import multiprocessing
@@ -20,6 +25,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+# Read by relocation.settings in each worker process (loaded after the fork).
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", str(max(timeout - 5, 1) * 1000))
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (bounded memory growth), not all at once.

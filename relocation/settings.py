@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Dashboard pages and exports read from REPLICA_DATABASE_URL when set (relocation.db_router).
     "relocation.db_router.ReplicaReadsMiddleware",
+    # A query cancelled by DATABASE_STATEMENT_TIMEOUT_MS: a page that says so, not an error.
+    "relocation.query_timeout.QueryTimeoutMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -137,6 +139,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # on queries that run a second or less.  POSTGRES_JIT=true keeps the server's choice.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+# How long one query may run on PostgreSQL, in milliseconds (0: no limit, the default).
+# The web service sets it (deploy/gunicorn.conf.py: a little under gunicorn's timeout), so
+# that a query outlives no request: it is cancelled and the user told so
+# (relocation.query_timeout).  The job worker and commands run exports, imports and
+# rebuilds that may take long, and keep no limit.
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves the web server and the job worker at once:
     # write-ahead logging lets pages read while the worker writes, and
@@ -159,6 +167,11 @@ if env.str("REPLICA_DATABASE_URL", default=""):
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     # Under tests the replica is the test database as seen through the replica.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_STATEMENT_TIMEOUT_MS > 0:
+        _options = _database.setdefault("OPTIONS", {})
+        _limit = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+        _options["options"] = f"{_options.get('options', '')} {_limit}".strip()
 DATABASE_ROUTERS = ["relocation.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
