@@ -561,14 +561,15 @@ class RowsReadOnceFormSet(forms.BaseInlineFormSet):
         return rows
 
     def _submitted_keys(self):
-        pk = self.model._meta.pk
-        keys = []
+        pk, keys = self.model._meta.pk, []
         for i in range(self.initial_form_count()):
             try:
-                keys.append(pk.to_python(self.data.get(f"{self.add_prefix(i)}-{pk.name}")))
+                key = pk.to_python(self.data.get(f"{self.add_prefix(i)}-{pk.name}"))
             except ValidationError:
                 continue  # Django refuses that row with its own message
-        return [key for key in keys if key is not None]
+            if key is not None:
+                keys.append(key)
+        return keys
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
@@ -616,6 +617,9 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
     settlement_dependent_filters = ("building", "grid")
     #: Query-string lookups accepted besides the list filters' own (see admin_lookups).
     extra_list_lookups = ()
+    #: An inline shows at most this many saved rows (``RowsReadOnceFormSet.get_queryset``),
+    #: with a link to all of them in their own list when its admin declares the lookup.
+    max_rows = 50
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -709,10 +713,6 @@ class ScopedAdminMixin(ReadAuditAdminMixin):
         if obj is not None and obj.pk is not None:
             extra["all_rows_url"] = self._all_rows_url(request, formset.fk, obj)
         return type(formset.__name__, (RowsReadOnceFormSet, formset), extra)
-
-    #: An inline shows at most this many saved rows (``RowsReadOnceFormSet.get_queryset``),
-    #: with a link to all of them in their own list when its admin declares the lookup.
-    max_rows = 50
 
     def _all_rows_url(self, request, fk, obj):
         """The list of this inline's rows of ``obj`` (``?<fk>__id__exact=<pk>``), when the

@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from communities.crypto import EncryptedCharField
 from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.history_pii import TokenizedHistoricalRecords
-from communities.models import Household, Person, Region, Settlement
+from communities.models import Household, PeriodQuerySetMixin, Person, Region, Settlement
 from communities.scope import ScopedQuerySetMixin, get_scope
 from communities.validators import normalize_phone, validate_phone
 
@@ -169,21 +169,7 @@ class PersonRecordQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "person__household__settlement"
 
 
-def _covering_q(on_date):
-    return Q(start_date__lte=on_date) & (Q(end_date__isnull=True) | Q(end_date__gte=on_date))
-
-
-class EmploymentRecordQuerySet(PersonRecordQuerySet):
-    def covering(self, on_date):
-        """Records whose period includes ``on_date`` (start and end inclusive)."""
-        return self.filter(_covering_q(on_date))
-
-    def not_covering(self, on_date):
-        """The others: ended before ``on_date`` or starting after it.  A condition on the
-        row itself: "not among the covering records" (a subquery of the whole table)
-        took longer than 15 seconds for a county at 100,000 households."""
-        return self.exclude(_covering_q(on_date))
-
+class EmploymentRecordQuerySet(PeriodQuerySetMixin, PersonRecordQuerySet):
     def employed_kinds(self):
         return self.filter(kind__in=enums.EMPLOYED_KINDS)
 

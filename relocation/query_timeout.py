@@ -14,21 +14,15 @@ import logging
 
 from django.db import OperationalError
 from django.shortcuts import render
-
-try:
-    from psycopg.errors import QueryCanceled
-except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite never cancels
-    QueryCanceled = None
+from psycopg.errors import QueryCanceled
 
 logger = logging.getLogger(__name__)
 
 
 def is_cancelled_query(exception):
     """Whether ``exception`` is PostgreSQL cancelling a query (timeout or cancel request)."""
-    return (
-        QueryCanceled is not None
-        and isinstance(exception, OperationalError)
-        and isinstance(exception.__cause__, QueryCanceled)
+    return isinstance(exception, OperationalError) and isinstance(
+        exception.__cause__, QueryCanceled
     )
 
 

@@ -130,21 +130,6 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
-    "POSTGRES_JIT", default=False
-):
-    # PostgreSQL compiles queries it estimates as large (jit_above_cost) before
-    # running them: 180–225 ms of compiling for each count of the work-list page
-    # at 2 million people, more than the page's whole budget, and nothing gained
-    # on queries that run a second or less.  POSTGRES_JIT=true keeps the server's choice.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
-# How long one query may run on PostgreSQL, in milliseconds (0: no limit, the default).
-# The web service sets it (deploy/gunicorn.conf.py: a little under gunicorn's timeout), so
-# that a query outlives no request: it is cancelled and the user told so
-# (relocation.query_timeout).  The job worker and commands run exports, imports and
-# rebuilds that may take long, and keep no limit.
-DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves the web server and the job worker at once:
     # write-ahead logging lets pages read while the worker writes, and
@@ -167,11 +152,24 @@ if env.str("REPLICA_DATABASE_URL", default=""):
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     # Under tests the replica is the test database as seen through the replica.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Server settings of every PostgreSQL connection, the primary's and the replica's alike:
+# - jit=off: PostgreSQL compiles queries it estimates as large (jit_above_cost) before
+#   running them: 180–225 ms of compiling for each count of the work-list page at 2
+#   million people, more than the page's whole budget, and nothing gained on queries
+#   that run a second or less.  POSTGRES_JIT=true keeps the server's choice.
+# - statement_timeout: how long one query may run, in milliseconds (0: no limit, the
+#   default).  The web service sets DATABASE_STATEMENT_TIMEOUT_MS (deploy/gunicorn.conf.py:
+#   a little under gunicorn's timeout), so that a query outlives no request: it is
+#   cancelled and the user told so (relocation.query_timeout).  The job worker and
+#   commands run exports, imports and rebuilds that may take long, and keep no limit.
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
+_server_settings = [] if env.bool("POSTGRES_JIT", default=False) else ["-c jit=off"]
+if DATABASE_STATEMENT_TIMEOUT_MS > 0:
+    _server_settings.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_STATEMENT_TIMEOUT_MS > 0:
+    if _database["ENGINE"] == "django.db.backends.postgresql" and _server_settings:
         _options = _database.setdefault("OPTIONS", {})
-        _limit = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
-        _options["options"] = f"{_options.get('options', '')} {_limit}".strip()
+        _options["options"] = " ".join([_options.get("options", ""), *_server_settings]).strip()
 DATABASE_ROUTERS = ["relocation.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -103,16 +103,17 @@ def settings_options(**env):
     return json.loads(result.stdout)
 
 
-def test_the_limit_applies_to_every_postgresql_connection_only_when_set():
+def test_the_server_settings_apply_to_every_postgresql_connection():
     url = "postgres://u@127.0.0.1:5432/x"
     limited = settings_options(
         DATABASE_URL=url, REPLICA_DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT_MS="115000"
     )
     assert limited == {
         "default": "-c jit=off -c statement_timeout=115000",
-        "replica": "-c statement_timeout=115000",
+        "replica": "-c jit=off -c statement_timeout=115000",
     }
     assert settings_options(DATABASE_URL=url) == {"default": "-c jit=off"}  # commands, the worker
+    assert settings_options(DATABASE_URL=url, POSTGRES_JIT="true") == {"default": ""}
 
 
 def test_the_web_service_sets_the_limit_under_gunicorns_timeout(monkeypatch):

@@ -351,8 +351,9 @@ class RightsCategoryAdmin(ProvinceReferenceAdminMixin, ScopedHistoryAdmin):
 
 def item_coverage(user, on_date=None):
     """Per active item, the households of ``user``'s area by their state of it today:
-    ``{item pk: (applicable, secured, not applicable)}`` (待落实或未核实 = applicable −
-    secured), by the rule of the lists behind them (``rules.item_households``).
+    ``{item pk: {"applicable", "secured", "open", "not_applicable": households}}``
+    (open, 待落实或未核实: applicable and not secured), by the rule of the lists behind
+    them (``rules.item_households``).
 
     Read from today's stored per-item figures (the dashboards' ``rights_items``),
     with the settlements changed since the last refresh counted live by the same
@@ -397,19 +398,23 @@ def item_coverage(user, on_date=None):
     coverage = {}
     for pk, province in items.items():
         applicable, secured = (sums[key] for key in names[pk])
-        coverage[pk] = (applicable, secured, households.get(province[:2], 0) - applicable)
+        coverage[pk] = {
+            "applicable": applicable,
+            "secured": secured,
+            "open": applicable - secured,
+            "not_applicable": households.get(province[:2], 0) - applicable,
+        }
     return coverage
 
 
-def _coverage_column(index, description, state=None):
-    """A column of ``RightsItemAdmin``: the item's households in one state, linked to
-    that household list when the list has the state (``rights_item_state``)."""
+def _coverage_column(state, description, linked=True):
+    """A column of ``RightsItemAdmin``: the item's households in ``state`` (a key of
+    ``item_coverage``), linked to that household list (``rights_item_state``) if ``linked``."""
 
     @admin.display(description=description)
     def column(self, obj):
-        counts = self.coverage.get(obj.pk, (0, 0, 0))
-        n = counts[0] - counts[1] if index is None else counts[index]
-        if state is None or not n:
+        n = self.coverage.get(obj.pk, {}).get(state, 0)
+        if not linked or not n:
             return n
         url = links.households(None, rights_item=obj.pk, rights_item_state=state)
         return format_html('<a href="{}">{}</a>', url, n)
@@ -459,10 +464,10 @@ class RightsItemAdmin(ScopedHistoryAdmin):
         return super(RightsItemAdmin, view).changelist_view(request, extra_context)
 
     coverage = {}
-    applicable = _coverage_column(0, _("适用户数"), "applicable")
-    secured = _coverage_column(1, _("已落实户数"), "secured")
-    open_count = _coverage_column(None, _("待落实或未核实户数"), "open")
-    not_applicable = _coverage_column(2, _("不适用户数"))
+    applicable = _coverage_column("applicable", _("适用户数"))
+    secured = _coverage_column("secured", _("已落实户数"))
+    open_count = _coverage_column("open", _("待落实或未核实户数"))
+    not_applicable = _coverage_column("not_applicable", _("不适用户数"), linked=False)
 
 
 class HouseholdRightForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Household, Person, Settlement
+from communities.models import Household, Person, Settlement, covering_q
 from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import changed, household_settlements, person_settlements
 from relocation.dashboards.registry import (
@@ -40,7 +40,6 @@ from ..models.protection import (
     RightsItem,
     RightState,
     TemporaryAssistance,
-    covering_q,
     pension_base_q,
     provinces_of_user,
     school_age_q,

@@ -36,7 +36,14 @@ from django.utils.translation import pgettext_lazy
 from communities.enums import Health, RegionLevel
 from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.masking import may_view_sensitive
-from communities.models import Household, Person, Region, Settlement, aged_between_q
+from communities.models import (
+    Household,
+    PeriodQuerySetMixin,
+    Person,
+    Region,
+    Settlement,
+    aged_between_q,
+)
 from communities.scope import ScopedQuerySetMixin, get_scope
 
 __all__ = [
@@ -94,23 +101,7 @@ class PersonRecordQuerySet(ScopedQuerySetMixin, HistoryRecordingQuerySet):
     scope_path = "person__household__settlement"
 
 
-def covering_q(on_date, prefix=""):
-    """Q over BenefitRecord (through ``prefix``): its period includes ``on_date`` (both ends inclusive)."""
-    return Q(**{f"{prefix}start_date__lte": on_date}) & (
-        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": on_date})
-    )
-
-
-class BenefitRecordQuerySet(PersonRecordQuerySet):
-    def covering(self, on_date):
-        """Records whose period includes ``on_date`` (start and end inclusive)."""
-        return self.filter(covering_q(on_date))
-
-    def not_covering(self, on_date):
-        """The others: ended before ``on_date`` or starting after it (a condition on the
-        row, not "not among the covering records", a subquery of the whole table)."""
-        return self.exclude(covering_q(on_date))
-
+class BenefitRecordQuerySet(PeriodQuerySetMixin, PersonRecordQuerySet):
     def readable_by(self, user):
         """In ``user``'s area; the disability subsidies only for users who may see health."""
         qs = self.visible_to(user)
