@@ -15,8 +15,7 @@ those admins in ``communities.admin``; this module must therefore not import
 
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_export import ScopedExportMixin
@@ -25,6 +24,7 @@ from communities.admin_scope import (
     MaskingHistoryHelper,
     ScopedAdminMixin,
     ScopedHistoryAdmin,
+    count_of,
     form_for_user,
     may_view_sensitive,
 )
@@ -104,22 +104,6 @@ def search_people(queryset, term, prefix="person__"):
         "name": f"{prefix}name__startswith",
     }.get(kind)
     return (queryset.filter(**{lookup: value}) if lookup else queryset), False
-
-
-def count_of(rows, fk):
-    """Subquery: how many of ``rows`` point at the outer row through ``fk``.
-
-    A subquery rather than a grouped join keeps the list's ordering (GROUP BY
-    queries ignore ``Meta.ordering``) and counts only rows the user may see.
-    """
-    counted = (
-        rows.filter(**{fk: OuterRef("pk")})
-        .order_by()
-        .values(fk)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted[:1]), 0)
 
 
 class EmploymentHistoryHelper(MaskingHistoryHelper):
@@ -443,6 +427,10 @@ class HouseholdIncomeAdmin(ScopedExportMixin, EmploymentAdmin):
     )
     list_filter = (HouseholdSettlementFilter, YearFilter)
     list_select_related = ("household",)
+    # Grouped by settlement, newest household first, as on the household list: walked
+    # from the households' (settlement, id) index, a county's first page reads its own
+    # rows, not the country's from the first household id up to the county's.
+    ordering = ("-household__settlement_id", "-household_id", "-year")
     search_fields = ("household__number",)
     search_help_text = _("输入户编号（从头开始）")
     autocomplete_fields = ("household",)

@@ -245,6 +245,9 @@ class EmploymentRecord(models.Model):
             models.Index(fields=["person", "start_date"], name="employment_person_start"),
             # "Job ended in the last 30 days".
             models.Index(fields=["end_date"], name="employment_end_date"),
+            # The 就业台账 list's own order (newest first), read backwards: without it a
+            # county's first page sorted the whole table (1.8 s at 2 million people).
+            models.Index(fields=["start_date", "id"], name="employment_start_order"),
             # The API's "changed since".
             models.Index(fields=["updated_at"], name="employment_updated"),
         ]

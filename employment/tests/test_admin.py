@@ -649,3 +649,17 @@ def test_a_posting_with_more_referrals_than_shown_saves_what_was_shown(
     before.pop(last.pk)
     assert after == before  # the 5 not shown, 钟山区's and the newer one: untouched
     assert newer.pk in after
+
+
+def test_incomes_listed_by_settlement_and_household_newest_first_then_year(client, world, jobs):
+    """As on the household list, from the households' (settlement, id) index: a county's
+    first page reads its own rows, not every household before them."""
+    household = jobs.incomes["a"].household
+    earlier = HouseholdIncome.objects.create(
+        household=household, year=jobs.incomes["a"].year - 1, wage_income=1, household_size=3
+    )
+    client.force_login(world.admin)
+    shown = list(client.get(url("householdincome")).context["cl"].result_list)
+    keys = [(-i.household.settlement_id, -i.household_id, -i.year) for i in shown]
+    assert keys == sorted(keys) and len(shown) == 5
+    assert shown.index(earlier) == shown.index(jobs.incomes["a"]) + 1

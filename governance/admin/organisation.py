@@ -12,13 +12,13 @@ every move is logged with who and when.
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_export import ScopedExportMixin
-from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin
+from communities.admin_scope import ScopedAdminMixin, ScopedHistoryAdmin, count_of
 from communities.models import Household, Settlement
 from communities.plugins import household_page, work_lists
 from communities.worklists import work_row
@@ -98,7 +98,8 @@ class PartyOrganisationAdmin(GovernanceAdmin):
     inlines = (PartyMemberInline,)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_members=Count("members"))
+        members = PartyMember.objects.all()
+        return super().get_queryset(request).annotate(n_members=count_of(members, "organisation"))
 
     @admin.display(description=_("党员数"), ordering="n_members")
     def member_count(self, obj):
@@ -188,7 +189,7 @@ class CadreAdmin(GovernanceAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(n_households=Count("pairings", filter=Q(pairings__end_date__isnull=True)))
+            .annotate(n_households=count_of(Pairing.objects.filter(end_date__isnull=True), "cadre"))
         )
 
     @admin.display(description=_("结对户数"), ordering="n_households")

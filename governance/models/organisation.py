@@ -392,6 +392,9 @@ class Pairing(models.Model):
         ]
         indexes = [
             models.Index(fields=["household", "end_date"], name="pairing_household_end"),
+            # The 结对帮扶 list's own order (newest first), read backwards: without it
+            # every page sorted the whole table (0.25–0.4 s at 2 million people).
+            models.Index(fields=["start_date", "id"], name="pairing_start_order"),
         ]
 
     def __str__(self):

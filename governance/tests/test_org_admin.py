@@ -22,6 +22,7 @@ from governance.models.organisation import (
     Cadre,
     Pairing,
     PartyOrganisation,
+    PartyMember,
     PartyOrgKind,
     Petition,
     PetitionCategory,
@@ -94,6 +95,28 @@ def world(region_tree, make_user):
 def test_other_settlements_records_are_404(client, world, url):
     client.force_login(world["worker_user"])
     assert client.get(url.format(**world)).status_code == 404
+
+
+def test_the_counts_on_the_cadre_and_organisation_lists(client, world, superuser):
+    """结对户数 counts a cadre's open pairings only, 党员数 an organisation's members:
+    each read per row of the page (a subquery), not by grouping the whole table."""
+    c1, h2 = world["c1"], world["h2"]
+    Pairing.objects.create(cadre=c1, household=h2, start_date=today())
+    Pairing.objects.create(
+        cadre=c1,
+        household=world["h1"],
+        start_date=today() - datetime.timedelta(days=900),
+        end_date=today() - datetime.timedelta(days=300),
+    )
+    org = world["org2"]
+    for name in ("党员甲", "党员乙", "党员丙"):
+        PartyMember.objects.create(organisation=org, name=name, origin="moved_in")
+    client.force_login(superuser)
+    response = client.get("/admin/governance/cadre/")
+    counts = {c.name: c.n_households for c in response.context["cl"].result_list}
+    assert counts == {"本点干部": 2, "他点干部": 1}
+    response = client.get("/admin/governance/partyorganisation/")
+    assert [o.n_members for o in response.context["cl"].result_list] == [3]
 
 
 def test_lists_filters_and_autocomplete_are_in_scope(client, world):

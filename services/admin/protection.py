@@ -281,6 +281,18 @@ class BenefitRecordAdmin(BenefitKindFormMixin, PersonColumnsMixin, ProtectionAdm
     )
     list_filter = (ScopedSettlementFilter, BenefitKindFilter, BenefitCoveringFilter)
     fields = ("person", "kind", "start_date", "end_date", "monthly_amount", "notes")
+    # Each person's records together (by kind, newest first), the people grouped by
+    # settlement and household as on the person list: walked from the households'
+    # (settlement, id) index, a county's first page reads its own rows.  By person
+    # alone (the model's order) it read the country's people from the first id up to
+    # the county's: 0.7 s at 2 million people.
+    ordering = (
+        "-person__household__settlement_id",
+        "-person__household_id",
+        "person_id",
+        "kind",
+        "-start_date",
+    )
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -141,6 +141,38 @@ def test_lists_filters_and_autocomplete_stay_in_scope(client, world, prot):  # n
 ITEMS = reverse("admin:services_rightsitem_changelist")
 
 
+def test_benefit_records_listed_by_settlement_household_person_then_kind(
+    client, world, prot  # noqa: F811
+):
+    """Newest settlement and household first (as on the person list, from the households'
+    index), each person's records together, by kind, the latest start first."""
+    head_b = world.heads["b"]
+    older = BenefitRecord.objects.create(
+        person=head_b,
+        kind=BenefitKind.DIBAO_URBAN,
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2021, 1, 1),
+    )
+    newer = BenefitRecord.objects.create(
+        person=head_b, kind=BenefitKind.DIBAO_URBAN, start_date=datetime.date(2023, 1, 1)
+    )
+    client.force_login(world.admin)
+    response = client.get(reverse("admin:services_benefitrecord_changelist"))
+    shown = list(response.context["cl"].result_list)
+    ordered = sorted(
+        shown,
+        key=lambda r: (
+            -r.person.household.settlement_id,
+            -r.person.household_id,
+            r.person_id,
+            r.kind,
+            -r.start_date.toordinal(),
+        ),
+    )
+    assert shown == ordered and len(shown) == 5
+    assert shown.index(newer) + 1 == shown.index(older)
+
+
 def item_columns(client, user):
     """{item name: (适用, 已落实, 待落实或未核实, 不适用)} as the coverage page shows them."""
     client.force_login(user)
