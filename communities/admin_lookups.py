@@ -191,7 +191,7 @@ class ScopedChangeList(ChangeList):
     def _refuse_sorting(self, request, queryset):
         """Drop from ``?o=`` the columns the list may not be sorted by (see the class's
         text), saying so; the names of the columns dropped for the list's length."""
-        kept, bounded = [], []
+        asked = []  # (part, name, whether only a short list is sorted by it), in order
         for part in self.params[ORDER_VAR].split("."):
             _none, _sign, index = part.rpartition("-")
             try:
@@ -200,7 +200,8 @@ class ScopedChangeList(ChangeList):
                 continue  # Django skips it too
             if name not in self.sortable_by or not self.get_ordering_field(name):
                 continue  # not offered, or not a column that sorts (Django skips it)
-            (kept if self.sorts_at_any_size(name) else bounded).append((part, name))
+            asked.append((part, name, not self.sorts_at_any_size(name)))
+        bounded = [name for _part, name, short_only in asked if short_only]
         too_long = (
             bounded
             and not self.refused_parameters
@@ -208,7 +209,7 @@ class ScopedChangeList(ChangeList):
             and capped_count(queryset, self.sorted_rows_max) > self.sorted_rows_max
         )
         if too_long:
-            names = [str(self._column_label(name)) for _part, name in bounded]
+            names = [str(self._column_label(name)) for name in bounded]
             messages.warning(
                 request,
                 _(
@@ -217,13 +218,12 @@ class ScopedChangeList(ChangeList):
                 )
                 % {"rows": self.sorted_rows_max, "columns": _("”“").join(names)},
             )
-        else:
-            kept += bounded
-        if kept:
-            self.params[ORDER_VAR] = ".".join(part for part, _name in kept)
+            asked = [item for item in asked if not item[2]]
+        if asked:
+            self.params[ORDER_VAR] = ".".join(part for part, _name, _short in asked)
         else:
             self.params.pop(ORDER_VAR, None)
-        return [name for _part, name in bounded] if too_long else []
+        return bounded if too_long else []
 
     def _column_label(self, name):
         return capfirst(label_for_field(name, self.model, self.model_admin))

@@ -158,3 +158,13 @@ def test_a_settlement_outside_the_scope_gives_nothing(client, twelve, monkeypatc
     )
     assert numbers(response) == []
     assert twelve.c.name not in html
+
+
+def test_a_short_list_keeps_the_columns_in_the_order_asked(client, twelve, monkeypatch):
+    """``?o=4.1``: by member count first, then by number (not the other way round)."""
+    response, _html = page(
+        client, twelve.county, monkeypatch, most=20, o=f"{MEMBER_COUNT}.{NUMBER}"
+    )
+    assert response.context["cl"].params["o"] == f"{MEMBER_COUNT}.{NUMBER}"
+    keys = [(h.n_members, h.number) for h in response.context["cl"].result_list]
+    assert keys == sorted(keys) and keys[0][0] < keys[-1][0]
