@@ -21,8 +21,8 @@ from communities.tests.factories import (
 from governance.models.organisation import (
     Cadre,
     Pairing,
-    PartyOrganisation,
     PartyMember,
+    PartyOrganisation,
     PartyOrgKind,
     Petition,
     PetitionCategory,

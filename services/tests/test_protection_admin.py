@@ -142,7 +142,9 @@ ITEMS = reverse("admin:services_rightsitem_changelist")
 
 
 def test_benefit_records_listed_by_settlement_household_person_then_kind(
-    client, world, prot  # noqa: F811
+    client,
+    world,
+    prot,  # noqa: F811
 ):
     """Newest settlement and household first (as on the person list, from the households'
     index), each person's records together, by kind, the latest start first."""
