@@ -141,11 +141,7 @@ def test_lists_filters_and_autocomplete_stay_in_scope(client, world, prot):  # n
 ITEMS = reverse("admin:services_rightsitem_changelist")
 
 
-def test_benefit_records_listed_by_settlement_household_person_then_kind(
-    client,
-    world,
-    prot,  # noqa: F811
-):
+def test_benefit_records_in_their_list_order(client, world, prot):  # noqa: F811
     """Newest settlement and household first (as on the person list, from the households'
     index), each person's records together, by kind, the latest start first."""
     head_b = world.heads["b"]
