@@ -161,6 +161,10 @@ class LiveState(models.Model):
     # ``changes_seen_until``, as counted then: more of them later means a
     # transaction stamped earlier committed since, and the window is read again.
     window_counts = models.JSONField(_("回看窗口内的变更数"), default=dict)
+    # The other transactions running when the refresh counted that window (PostgreSQL's
+    # ids, as text; None elsewhere): only one of them can commit a row stamped inside
+    # it later, so while none has committed, the window needs no counting again.
+    open_transactions = models.JSONField(_("刷新时未结束的事务"), null=True, default=None)
 
     class Meta:
         verbose_name = _("当期指标刷新状态")
