@@ -85,7 +85,7 @@ def _popup_lookups(model):
     return pairs
 
 
-#: Rows past which a list is sorted only by the columns an index orders (``sorts_at_any_size``),
+#: Rows past which a list is sorted only by the columns an index orders (``sorts_short_lists_only``),
 #: as many as the lists count (``communities.admin_scope.CappedCountPaginator``).
 SORTED_ROWS_MAX = 10_000
 
@@ -168,82 +168,85 @@ class ScopedChangeList(ChangeList):
             self.refused_parameters.append(key)
         return filters
 
-    def sorts_at_any_size(self, name):
-        """Whether the column ``name`` of ``list_display`` sorts a list of any length
-        quickly: the admin says so (``sortable_at_any_size``), or it orders by a
-        unique column of the table, whose index gives the rows in order."""
-        if name in getattr(self.model_admin, "sortable_at_any_size", ()):
-            return True
-        order_field = self.get_ordering_field(name)
-        if not isinstance(order_field, str):
+    def sorts_short_lists_only(self, name):
+        """Whether the column ``name`` of ``list_display`` is offered for sorting but
+        sorts at most ``sorted_rows_max`` rows: neither named by the admin
+        (``sortable_at_any_size``) nor a unique column of the table, whose index
+        would give the rows in order."""
+        if name not in self.sortable_by or name in getattr(
+            self.model_admin, "sortable_at_any_size", ()
+        ):
             return False
+        order_field = self.get_ordering_field(name)
+        if not order_field:
+            return False  # not a column that sorts
+        if not isinstance(order_field, str):
+            return True  # an expression
         try:
             field = self.lookup_opts.get_field(order_field.removeprefix("-"))
         except FieldDoesNotExist:
-            return False
-        return field.concrete and not field.is_relation and (field.primary_key or field.unique)
+            return True  # an annotation
+        return not (
+            field.concrete and not field.is_relation and (field.primary_key or field.unique)
+        )
+
+    def _labels(self, names):
+        """The columns' headings, as one text naming each: 户主”“人数."""
+        return _("”“").join(
+            str(capfirst(label_for_field(name, self.model, self.model_admin))) for name in names
+        )
 
     def get_ordering(self, request, queryset):
-        if self.params.get(ORDER_VAR) and not hasattr(self, "sorting_refused"):
-            self.sorting_refused = self._refuse_sorting(request, queryset)
+        if self.params.get(ORDER_VAR) and not self._sorting_checked:
+            self._sorting_checked = True  # facet counts ask again: say it once
+            self._refuse_sorting(request, queryset)
         return super().get_ordering(request, queryset)
+
+    _sorting_checked = False
 
     def _refuse_sorting(self, request, queryset):
         """Drop from ``?o=`` the columns the list may not be sorted by (see the class's
-        text), saying so; the names of the columns dropped for the list's length."""
-        asked = []  # (part, name, whether only a short list is sorted by it), in order
+        text): those not offered, and those of short lists only when the list is long,
+        saying so."""
+        asked = []  # (part of ?o=, column), in the order asked
         for part in self.params[ORDER_VAR].split("."):
             _none, _sign, index = part.rpartition("-")
             try:
                 name = self.list_display[int(index)]
             except (IndexError, ValueError):
                 continue  # Django skips it too
-            if name not in self.sortable_by or not self.get_ordering_field(name):
-                continue  # not offered, or not a column that sorts (Django skips it)
-            asked.append((part, name, not self.sorts_at_any_size(name)))
-        bounded = [name for _part, name, short_only in asked if short_only]
-        too_long = (
+            if name in self.sortable_by and self.get_ordering_field(name):
+                asked.append((part, name))
+        bounded = [name for _part, name in asked if self.sorts_short_lists_only(name)]
+        if (
             bounded
             and not self.refused_parameters
             and not refuses_id_search(request)
             and capped_count(queryset, self.sorted_rows_max) > self.sorted_rows_max
-        )
-        if too_long:
-            names = [str(self._column_label(name)) for name in bounded]
+        ):
             messages.warning(
                 request,
                 _(
                     "列表超过 %(rows)s 条，不能按“%(columns)s”排序：请先用右侧筛选或搜索"
                     "缩小范围，再点击列标题排序。"
                 )
-                % {"rows": self.sorted_rows_max, "columns": _("”“").join(names)},
+                % {"rows": self.sorted_rows_max, "columns": self._labels(bounded)},
             )
-            asked = [item for item in asked if not item[2]]
+            asked = [(part, name) for part, name in asked if name not in bounded]
         if asked:
-            self.params[ORDER_VAR] = ".".join(part for part, _name, _short in asked)
+            self.params[ORDER_VAR] = ".".join(part for part, _name in asked)
         else:
             self.params.pop(ORDER_VAR, None)
-        return bounded if too_long else []
-
-    def _column_label(self, name):
-        return capfirst(label_for_field(name, self.model, self.model_admin))
 
     def get_results(self, request):
         super().get_results(request)
-        #: the labels of the columns whose headings sort the list once it is narrowed
+        #: the headings of the columns that sort the list once it is narrowed
         self.sortable_when_narrowed = ""
         if self.result_count > self.sorted_rows_max:
             # Their headings are no links; the paginator's line names them.
-            bounded = [
-                name
-                for name in self.list_display
-                if name in self.sortable_by
-                and self.get_ordering_field(name)
-                and not self.sorts_at_any_size(name)
-            ]
+            bounded = [name for name in self.list_display if self.sorts_short_lists_only(name)]
             self.sortable_by = [name for name in self.sortable_by if name not in bounded]
-            labels = [str(self._column_label(name)) for name in bounded]
-            self.sortable_when_narrowed = _("”“").join(labels)
+            self.sortable_when_narrowed = self._labels(bounded)
 
     def _unusable_date_parameters(self):
         """The date hierarchy's parameters (``held_on__year`` …) when they name no day whose

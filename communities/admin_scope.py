@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import get_last_value_from_parameters
 from django.contrib.admin.widgets import AutocompleteMixin, AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
@@ -361,11 +360,9 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if field.related_model._meta.label == "communities.Settlement":
             choices = settlement_choices(request)
             if choices is None:  # too many to list: the one chosen, if the user's
-                chosen = parse_id(
-                    get_last_value_from_parameters(self.used_parameters, self.lookup_kwarg)
-                )
-                choices = scoped_queryset(field.related_model, request.user).filter(pk=chosen)
-                choices = choices if chosen is not None else ()
+                chosen = parse_id(self.lookup_val[-1]) if self.lookup_val else None
+                scoped = scoped_queryset(field.related_model, request.user)
+                choices = scoped.filter(pk=chosen) if chosen is not None else ()
             return [(obj.pk, str(obj)) for obj in choices]
         qs = scoped_queryset(field.related_model, request.user)
         limit = field.get_limit_choices_to()  # 所在县 lists counties, not townships
