@@ -44,27 +44,51 @@ def _no_language_leaks():
     translation.deactivate()
 
 
-@pytest.fixture
-def other_session(db):
-    """A second PostgreSQL session on the test database (psycopg, its own transaction),
-    for tests of what another user's open transaction does to ours; closed after."""
+def second_session():
+    """A second psycopg session on the test database, in a transaction of its own; None
+    on SQLite."""
     import psycopg
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("a second session on the same database: PostgreSQL only")
+        return None
     settings = connection.settings_dict
-    other = psycopg.connect(
+    return psycopg.connect(
         dbname=settings["NAME"],
         user=settings["USER"],
         host=settings["HOST"],
         port=settings["PORT"] or 5432,
         password=settings["PASSWORD"] or None,
     )
+
+
+@pytest.fixture
+def other_session(db):
+    """A second PostgreSQL session on the test database (psycopg, its own transaction),
+    for tests of what another user's open transaction does to ours; closed after."""
+    other = second_session()
+    if other is None:
+        pytest.skip("a second session on the same database: PostgreSQL only")
     try:
         yield other
     finally:
         other.close()
+
+
+@pytest.fixture
+def committed_transaction_id(db):
+    """The id (xid8, text) of a transaction another session ran and committed after it
+    wrote, as one that was running at a refresh and committed since; None on SQLite,
+    where transactions' ids are not known (``engine.running_transactions``)."""
+    other = second_session()
+    if other is None:
+        return None
+    try:
+        xid = other.execute("SELECT pg_current_xact_id()::text").fetchone()[0]
+        other.commit()
+    finally:
+        other.close()
+    return xid
 
 
 # code, name, level, parent code: a hand-made slice of Guizhou (GB/T 2260 codes).

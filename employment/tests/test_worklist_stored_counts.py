@@ -28,7 +28,6 @@ from employment.models import EmploymentRecord
 from relocation.dashboards.engine import refresh_live
 from relocation.dashboards.models import LiveState, Period, SettlementFigure
 from relocation.dashboards.periods import income_year
-from relocation.dashboards.tests.late_commits import committed_transaction_id
 
 pytestmark = pytest.mark.django_db
 
@@ -225,15 +224,16 @@ def test_rows_written_just_before_the_figures_are_read_from_them(
     assert employment_counts(client, world.county)[0] == expect(2, 45, 1)
 
 
-def test_a_change_committed_after_the_figures_is_counted_live(client, world, stored_with_lookback):
+def test_a_change_committed_after_the_figures_is_counted_live(
+    client, world, stored_with_lookback, committed_transaction_id
+):
     # A long transaction stamped its history rows before the refresh and committed after
     # it: the window's count grew, so the window is read again and every settlement
     # written in it (here the fixture's, a moment ago) is counted live: neither
     # inflated figure is seen, and 配偶A's new job is.  On PostgreSQL the refresh noted
     # the transactions running then: such a one, committed since, is what the page asks.
-    late = committed_transaction_id()
-    if late is not None:
-        LiveState.objects.filter(pk=1).update(open_transactions=[late])
+    if committed_transaction_id is not None:
+        LiveState.objects.filter(pk=1).update(open_transactions=[committed_transaction_id])
     state = LiveState.objects.get()
     inflate(world.a, "labour_force", 40)
     inflate(world.b, "labour_force", 10)

@@ -593,8 +593,8 @@ def may_have_committed_late(state):
         with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
             cursor.execute(
                 """
-                SELECT bool_or(pg_xact_status(x::xid8) IS DISTINCT FROM 'in progress'
-                               AND pg_xact_status(x::xid8) IS DISTINCT FROM 'aborted')
+                SELECT bool_or(coalesce(pg_xact_status(x::xid8), 'unknown')
+                               NOT IN ('in progress', 'aborted'))
                 FROM unnest(%s::text[]) x
                 """,
                 [ids],
