@@ -9,7 +9,7 @@ heading offers, both ways, signed in as the demo's administrator (the whole
 country), province and county officials, and as the county official narrowed to
 one settlement (``?area=s<id>``, the county's largest).  Each line: the list,
 the column, the direction, the level, p50 and max milliseconds over
-``BENCH_REPEAT`` requests (default 3, after one warm-up), and ``SLOW`` past
+``BENCH_REPEAT`` requests (default 3, after two warm-ups), and ``SLOW`` past
 300 ms.  A list's headings that are not links (``sortable_by``) are listed as
 not offered; a sort the list refuses because it holds more than
 ``SORTED_ROWS_MAX`` rows (``communities.admin_lookups``) as refused, with the
@@ -23,11 +23,8 @@ Like ``pages.py`` it runs only on an unedited demo database
 ``BENCH_ONLY`` (a substring of the list's label, e.g. ``person``) runs some lists only.
 """
 
-import gc
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,6 +46,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from pages import read_only  # noqa: E402  (benchmarks/pages.py)
+from timing import measure  # noqa: E402  (benchmarks/timing.py)
 
 from communities.models import Settlement  # noqa: E402
 
@@ -82,20 +80,12 @@ def big_lists():
 
 
 def timed(client, url, params):
-    times = []
-    for i in range(REPEAT + 1):
-        start = time.perf_counter()
-        response = client.get(url, params)
-        elapsed = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (url, params, response.status_code)
-        if i:
-            times.append(elapsed)
-        else:
-            # After the warm-up, as relocation/wsgi.py does for the server at start-up
-            # (and timing.measure for the other page benchmarks): what is loaded by now
-            # stays out of the collector's full passes.
-            gc.freeze()
-    return statistics.median(times), max(times), response
+    """(median ms, max ms, the last response) of GET ``url`` (``timing.measure``)."""
+    responses = []
+    median, _p95, worst, _queries, _sql_ms = measure(
+        client, url, params, repeat=REPEAT, responses=responses
+    )
+    return median, worst, responses[-1]
 
 
 def main():

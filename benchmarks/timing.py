@@ -14,12 +14,13 @@ from django.db import connection, reset_queries
 REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
 
 
-def measure(client, url, params=None, before_each=None):
-    """(median ms, p95 ms, max ms, SQL queries, SQL ms) of GET ``url``.
+def measure(client, url, params=None, before_each=None, repeat=REPEAT, responses=None):
+    """(median ms, p95 ms, max ms, SQL queries, SQL ms) of GET ``url``, ``repeat`` times.
 
-    ``before_each`` (untimed) runs before every request, e.g. to empty a cache."""
+    ``before_each`` (untimed) runs before every request, e.g. to empty a cache;
+    ``responses`` (a list) gets the last response, for what the page said."""
     times, queries, sql_ms = [], 0, 0.0
-    for i in range(REPEAT + 2):
+    for i in range(repeat + 2):
         if before_each is not None:
             before_each()
         reset_queries()
@@ -35,6 +36,8 @@ def measure(client, url, params=None, before_each=None):
             times.append(elapsed)
             queries = len(connection.queries)
             sql_ms = sum(float(q["time"]) for q in connection.queries) * 1000
+    if responses is not None:
+        responses.append(response)
     times.sort()
     p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
     return statistics.median(times), p95, times[-1], queries, sql_ms
