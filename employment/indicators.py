@@ -42,7 +42,7 @@ from .models import (
     TrainingAttendance,
     TrainingCourse,
 )
-from .querysets import recently_ended
+from .querysets import recently_ended_counts
 
 registry.section("employment", _("就业"), theme=_("有就业"), order=20)
 registry.section("income", _("收入"), theme=_("能致富"), order=30)
@@ -113,28 +113,19 @@ RECENTLY_ENDED = "recently_ended"
     by_dates=True,
 )
 def employment(settlements, windows):
-    """The employment summary of every date in one query (``employment_summaries``);
-    the few people whose job ended recently, one small query per date."""
+    """The employment summary of every date in one query (``employment_summaries``),
+    and the people whose job ended recently in another (``recently_ended_counts``)."""
     people = Person.objects.filter(household__settlement__in=settlements)
     days = [window.reference_date for window in windows]
     summaries = people.employment_summaries(days, "settlement")
-
-    ended = {
-        day: list(
-            recently_ended(people, day)
-            .values_list("household__settlement_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for day in days
-    }
+    ended = recently_ended_counts(people, days, "household__settlement_id")
 
     def figures_for(window):
         figures = {
             settlement_id: {key: row[key] for key in EMPLOYMENT_KEYS}
             for settlement_id, row in summaries[window.reference_date].items()
         }
-        for settlement_id, n in ended[window.reference_date]:
+        for settlement_id, n in ended[window.reference_date].items():
             figures.setdefault(settlement_id, {})[RECENTLY_ENDED] = n
         return figures
 
