@@ -1633,9 +1633,16 @@ def in_processes(function, tasks, workers, depth=8):
         for task in tasks:
             flight.append(executor.submit(_run_forked, task))
             if len(flight) >= depth:
-                yield _result(flight.popleft())
+                yield flight.popleft().result()
         while flight:
-            yield _result(flight.popleft())
+            yield flight.popleft().result()
+    except concurrent.futures.process.BrokenProcessPool as exc:
+        # From the result of a task the lost process held or, once the executor has
+        # seen the loss (its own thread notices it), from the next ``submit``.
+        raise WorkerLost(
+            "a process making demo rows ended without finishing its task "
+            "(killed, or out of memory?); the step stopped there"
+        ) from exc
     finally:
         # After an error, or a caller that stopped reading, the tasks not begun are
         # dropped; the workers finish the ones they hold and leave.
@@ -1667,16 +1674,6 @@ class Progress:
                 f"  {self.label}：已处理 {done}/{self.total} 个安置点"
                 f"（{time.monotonic() - self.started:.0f} 秒）"
             )
-
-
-def _result(future):
-    try:
-        return future.result()
-    except concurrent.futures.process.BrokenProcessPool as exc:
-        raise WorkerLost(
-            "a process making demo rows ended without finishing its task "
-            "(killed, or out of memory?); the step stopped there"
-        ) from exc
 
 
 class PackedRows:
