@@ -1899,7 +1899,10 @@ class PendingRows:
                 rows = made.get(model)
                 if rows:
                     fields = list(self.references.get(model, {}))
-                    places = [(row["id"], *(row.get(f) for f in fields)) for row in rows]
+                    if fields:
+                        places = [(row["id"], *[row.get(f) for f in fields]) for row in rows]
+                    else:  # no references: a generator per row would cost 5 times more
+                        places = [(row["id"],) for row in rows]
                     made[model] = PackedRows(places, layout.format(cursor, rows))
             return made
 
