@@ -40,7 +40,6 @@ import datetime
 import hashlib
 import random
 import time
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -205,11 +204,15 @@ def _checklists(provinces):
 
 
 def _start(household, today):
-    start = household.moved_in_date or datetime.date(household.relocation_year, 1, 1)
+    """The day ``household`` (a row of ``HOUSEHOLD_FIELDS``) has its records from."""
+    _pk, _number, moved_in_date, relocation_year = household
+    start = moved_in_date or datetime.date(relocation_year, 1, 1)
     return min(start, today)
 
 
-#: What the records are drawn from (named tuples: no model instance is built).
+#: What the records are drawn from, as plain tuples in this order (``_read``): no
+#: model instance is built, and a plain tuple is what pickles quickest to the
+#: processes that make the rows (a named row pickles by name, a call per row).
 HOUSEHOLD_FIELDS = ("pk", "number", "moved_in_date", "relocation_year")
 PERSON_FIELDS = (
     "pk",
@@ -222,46 +225,51 @@ PERSON_FIELDS = (
     "disability_grade",
 )
 
+#: The monthly amounts of 低保 (one drawn for every person, used for those on it), of
+#: 特困供养 and of the two disability subsidies, in 元: ints, written as the same
+#: Decimals would be (``COPY`` and the ORM alike), without building one per person.
+DIBAO_AMOUNTS = (560, 620, 680, 720)
+EXTREME_POVERTY_AMOUNT = 900
+DISABILITY_CARE_AMOUNT = 100
+DISABILITY_LIVING_AMOUNT = 90
+#: The health of the people whose 医保 record ends last month when they have none.
+SICK = (Health.SERIOUS, Health.DISABLED)
 
-def _benefits(person, start, today, rng):
-    """The records behind one person's fields (see the module docstring), as rows."""
-    last_month_end = today.replace(day=1) - datetime.timedelta(days=1)
-    records = []
 
-    def add(kind, begin, end=None, amount=None):
-        records.append(
-            {
-                "person_id": person.pk,
-                "kind": kind,
-                "start_date": begin,
-                "end_date": end,
-                "monthly_amount": amount,
-            }
-        )
+def _benefits(person, start, today, last_month_end, rng):
+    """The records behind one person's fields (see the module docstring), as
+    ``(kind, start, end, monthly amount)``.
 
-    if person.medical_insurance:
-        add(BenefitKind.MEDICAL, start)
-    elif person.health in (Health.SERIOUS, Health.DISABLED) and start < last_month_end:
-        add(BenefitKind.MEDICAL, start, last_month_end)
-    if person.pension_insurance:
-        add(BenefitKind.PENSION, start)
-    amount = Decimal(rng.choice((560, 620, 680, 720)))
-    if person.dibao == "urban":
+    ``person``: a row of ``PERSON_FIELDS``; ``last_month_end``: the last day of the
+    month before ``today``'s.
+    """
+    _pk, _household, medical, health, pension, dibao, extreme_poverty, grade = person
+    records = []  # (kind, start, end, monthly amount)
+    if medical:
+        records.append((BenefitKind.MEDICAL, start, None, None))
+    elif health in SICK and start < last_month_end:
+        records.append((BenefitKind.MEDICAL, start, last_month_end, None))
+    if pension:
+        records.append((BenefitKind.PENSION, start, None, None))
+    amount = rng.choice(DIBAO_AMOUNTS)
+    if dibao == "urban":
         switch = start + datetime.timedelta(days=rng.randint(180, 720))
         if switch < today and rng.random() < 0.5:
-            add(BenefitKind.DIBAO_RURAL, start, switch - datetime.timedelta(days=1), amount)
-            add(BenefitKind.DIBAO_URBAN, switch, None, amount)
+            records.append(
+                (BenefitKind.DIBAO_RURAL, start, switch - datetime.timedelta(days=1), amount)
+            )
+            records.append((BenefitKind.DIBAO_URBAN, switch, None, amount))
         else:
-            add(BenefitKind.DIBAO_URBAN, start, None, amount)
-    elif person.dibao == "rural":
-        add(BenefitKind.DIBAO_RURAL, start, None, amount)
-    if person.extreme_poverty_support:
-        add(BenefitKind.EXTREME_POVERTY, start, None, Decimal("900"))
-    if person.health == Health.DISABLED:
-        if person.disability_grade in (1, 2):
-            add(BenefitKind.DISABILITY_CARE, start, None, Decimal("100"))
-        if person.dibao:
-            add(BenefitKind.DISABILITY_LIVING, start, None, Decimal("90"))
+            records.append((BenefitKind.DIBAO_URBAN, start, None, amount))
+    elif dibao == "rural":
+        records.append((BenefitKind.DIBAO_RURAL, start, None, amount))
+    if extreme_poverty:
+        records.append((BenefitKind.EXTREME_POVERTY, start, None, EXTREME_POVERTY_AMOUNT))
+    if health == Health.DISABLED:
+        if grade in (1, 2):
+            records.append((BenefitKind.DISABILITY_CARE, start, None, DISABILITY_CARE_AMOUNT))
+        if dibao:
+            records.append((BenefitKind.DISABILITY_LIVING, start, None, DISABILITY_LIVING_AMOUNT))
     return records
 
 
@@ -293,7 +301,8 @@ def _right_rows(seed, household, start, today, items):
     is under ``UNCHECKED``; each item's state and date come from the draws of
     ``"<seed>:rights:<number>:<position>"`` (the position from 1).
     """
-    prefix = f"{seed}:rights:{household.number}"
+    household_id, number, *_dates = household
+    prefix = f"{seed}:rights:{number}"
     if _uniforms(prefix)[0] < UNCHECKED:
         return []
     span = max((today - start).days, 0)
@@ -304,7 +313,7 @@ def _right_rows(seed, household, start, today, items):
         state = not_applicable if draw < below_na else pending if draw < below_pending else secured
         rows.append(
             {
-                "household_id": household.pk,
+                "household_id": household_id,
                 "item_id": item,
                 "state": state,
                 "recorded_on": start + datetime.timedelta(days=int(when * (span + 1))),
@@ -396,19 +405,20 @@ def _write_records(settlements, checklists, seed, today, now, workers=1, stdout=
 
 
 def _read(settlement):
-    """A settlement's households and {household id: its people}, in number order."""
+    """A settlement's households and {household id: its people}, in number order
+    (rows of ``HOUSEHOLD_FIELDS`` and ``PERSON_FIELDS``)."""
     households = list(
         Household.objects.filter(settlement=settlement)
         .order_by("number", "pk")
-        .values_list(*HOUSEHOLD_FIELDS, named=True)
+        .values_list(*HOUSEHOLD_FIELDS)
     )
     members = {}
     for person in (
         Person.objects.filter(household__settlement=settlement)
         .order_by("household__number", "pk")
-        .values_list(*PERSON_FIELDS, named=True)
+        .values_list(*PERSON_FIELDS)
     ):
-        members.setdefault(person.household_id, []).append(person)
+        members.setdefault(person[1], []).append(person)
     return households, members
 
 
@@ -428,19 +438,31 @@ class _Maker:
         settlement, seed, today = self.settlements[index], self.seed, self.today
         rng = random.Random(f"{seed}:protection:{settlement.code}")
         items = [item.pk for item in self.checklists[f"{settlement.county_id[:2]}0000"]]
+        last_month_end = today.replace(day=1) - datetime.timedelta(days=1)
         benefits, aid, rights, payments = [], [], [], set()
         for household in households:
             start = _start(household, today)
-            people = members.get(household.pk, [])
+            people = members.get(household[0], [])
             for person in people:
-                benefits += _benefits(person, start, today, rng)
+                for kind, begin, end, amount in _benefits(
+                    person, start, today, last_month_end, rng
+                ):
+                    benefits.append(
+                        {
+                            "person_id": person[0],
+                            "kind": kind,
+                            "start_date": begin,
+                            "end_date": end,
+                            "monthly_amount": amount,
+                        }
+                    )
             for year_back in (0, 1):
                 if people and rng.random() < 0.03:
                     day = today - datetime.timedelta(days=rng.randint(0, 364) + 365 * year_back)
                     payment = {
-                        "person_id": rng.choice(people).pk,
+                        "person_id": rng.choice(people)[0],
                         "granted_on": max(day, start),
-                        "amount": Decimal(rng.randrange(500, 3001, 100)),
+                        "amount": rng.randrange(500, 3001, 100),
                         "reason": rng.choice(("突发疾病", "意外事故", "生活困难", "子女就学")),
                     }
                     # One payment per person, day and amount (the import's natural key).
