@@ -6,6 +6,7 @@ settlement or county code.
 """
 
 import datetime
+import itertools
 import random
 import time
 from collections import Counter, defaultdict
@@ -84,6 +85,8 @@ P_ZERO_EMPLOYMENT_PLACED = 0.75
 # What the not-employed do: farm back home only, lost a job in the last 30
 # days, lost one longer ago, or have not worked since moving.
 NOT_EMPLOYED_MIX = (("farming", 35), ("recent_end", 15), ("long_end", 30), ("never", 20))
+# The pay of skilled and of weak labour against the others'.
+SKILL = {"skilled": 1.15, "weak": 0.85}
 MONTHLY = {  # 元/月, before the skill factor
     "wage_out": (4200, 7000),
     "wage_province": (3200, 5200),
@@ -199,14 +202,18 @@ LENDERS = ("贵州省农村信用社", "中国农业银行", "中国邮政储蓄
 
 
 def _weighted(pairs):
+    """(values, cumulative weights) of ``(value, weight)`` pairs: a table for ``_pick``."""
     values = [v for v, _w in pairs]
-    weights = [w for _v, w in pairs]
-    return values, weights
+    cum_weights = list(itertools.accumulate(w for _v, w in pairs))
+    return values, cum_weights
 
 
 def _pick(rng, table):
-    values, weights = table
-    return rng.choices(values, weights)[0]
+    """A value of ``table`` by its weight.  ``choices`` turns weights into these same
+    cumulative weights before it draws, so giving them is the same draw, without
+    adding the weights up on every call."""
+    values, cum_weights = table
+    return rng.choices(values, cum_weights=cum_weights)[0]
 
 
 JOB_TABLES = {k: _weighted(v) for k, v in JOB_MIX.items()}
@@ -215,8 +222,21 @@ OUT_TABLE = _weighted(OUT_OF_PROVINCE)
 IN_PROVINCE_TABLE = _weighted(IN_PROVINCE)
 
 
+CENT = Decimal("0.01")
+
+
 def _money(value):
-    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _cents(value):
+    """``value`` (a float, 元) rounded to cents, as ``_money(round(value, 2))`` gives it.
+
+    Both round the float's exact value half-even to two places (``round`` then
+    lands within far less than half a cent of those digits, which ``_money``
+    keeps); formatting them once is cheaper than converting and quantizing.
+    """
+    return Decimal(f"{value:.2f}")
 
 
 def _org_code(rng):
@@ -232,13 +252,19 @@ def _city(place):
     return place.split("省")[-1]
 
 
-def _year_fraction(start, end, year, today):
-    """Share of ``year`` (0–1) covered by the period ``start``..``end`` (open: today)."""
-    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    lo, hi = max(start, first), min(end or today, last)
-    if hi < lo:
-        return 0.0
-    return ((hi - lo).days + 1) / ((last - first).days + 1)
+class _Year:
+    """A calendar year's first and last day and its length, worked out once."""
+
+    def __init__(self, year):
+        self.first, self.last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        self.days = (self.last - self.first).days + 1
+
+    def fraction(self, start, end, today):
+        """Share of the year (0–1) covered by the period ``start``..``end`` (open: today)."""
+        lo, hi = max(start, self.first), min(end or today, self.last)
+        if hi < lo:
+            return 0.0
+        return ((hi - lo).days + 1) / self.days
 
 
 # The demo's tables, children before parents.
@@ -289,8 +315,13 @@ class _Builder:
         self.credit_codes = set(
             Employer.objects.exclude(credit_code="").values_list("credit_code", flat=True)
         )
+        # The labour-force settings, read once (a setting read per person shows in the profile).
+        self.labour_age_min = settings.LABOUR_AGE_MIN
         self.labour_earliest = shift_years(today, -(settings.LABOUR_AGE_MAX + 1))
-        self.labour_latest = shift_years(today, -settings.LABOUR_AGE_MIN)
+        self.labour_latest = shift_years(today, -self.labour_age_min)
+        self.labour_excluded_abilities = settings.LABOUR_EXCLUDED_ABILITIES
+        self.labour_exclude_students = settings.LABOUR_EXCLUDE_STUDENTS
+        self.last_year = _Year(self.year)
         self.lines = {}
         self.claims = 0
 
@@ -499,6 +530,15 @@ class _Builder:
                 )
                 self.postings[code].append(objs[-1])
         JobPosting.objects.bulk_create(objs, history_reason=DEMO_REASON)
+        # What ``_job`` looks for among them, found once: an employer's first
+        # posting, and a county's postings of its enterprises inside the county.
+        self.first_posting = {}
+        self.enterprise_postings = defaultdict(list)
+        for code, postings in self.postings.items():
+            for posting in postings:
+                self.first_posting.setdefault(posting.employer_id, posting)
+                if posting.place == P.IN_COUNTY and posting.employer.kind == EK.ENTERPRISE:
+                    self.enterprise_postings[code].append(posting)
 
     def _courses(self, counties, settlements):
         objs = []
@@ -583,9 +623,9 @@ class _Builder:
         _pk, _h, born, _sex, ability, stage = person[:6]
         if not (self.labour_earliest < born <= self.labour_latest):
             return False
-        if ability in settings.LABOUR_EXCLUDED_ABILITIES:
+        if ability in self.labour_excluded_abilities:
             return False
-        return not (settings.LABOUR_EXCLUDE_STUDENTS and stage)
+        return not (self.labour_exclude_students and stage)
 
     def _settlement(self, index, settlement, households):
         rng = random.Random(f"{self.seed}:employment:{settlement.code}")
@@ -593,21 +633,26 @@ class _Builder:
         # 1. Who works: a status per labour-force member.
         plans = []
         for household_id, members in households:
-            labour = [m for m in members if self._in_labour_force(m)]
+            # Each member's age, worked out once: jobs, records and income look at it.
+            ages = [self._age(m) for m in members]
+            labour = [
+                (m, age) for m, age in zip(members, ages, strict=True) if self._in_labour_force(m)
+            ]
             status = {}
-            for m in labour:
+            for m, age in labour:
                 weak = "weak" if m[4] == "weak" else "other"
                 if rng.random() < P_NOT_EMPLOYED[weak]:
                     status[m[0]] = ("none", _pick(rng, NOT_EMPLOYED_TABLE))
                 else:
                     kind = _pick(rng, JOB_TABLES[weak])
-                    if kind == "wage_out" and self._age(m) > 50 and rng.random() < 0.5:
+                    if kind == "wage_out" and age > 50 and rng.random() < 0.5:
                         kind = "wage_county"
                     status[m[0]] = ("job", kind)
             idle = labour and all(s[0] == "none" for s in status.values())
             if idle and rng.random() < P_ZERO_EMPLOYMENT_PLACED:
-                status[labour[0][0]] = ("job", "public_welfare")
-            plans.append({"id": household_id, "members": members, "status": status})
+                first = labour[0][0]
+                status[first[0]] = ("job", "public_welfare")
+            plans.append({"id": household_id, "members": members, "ages": ages, "status": status})
         # 2. Every work list of a settlement of some size has an entry.
         if index == 0 or len(households) >= 40:
             self._ensure_entries(rng, plans)
@@ -644,13 +689,13 @@ class _Builder:
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     def _household(self, rng, settlement, county, plan):
-        members = plan["members"]
+        status = plan["status"]
+        year, today = self.last_year, self.today
         wage = business = farming = 0.0
-        for m in members:
-            status = plan["status"].get(m[0])
-            records = self._records(rng, settlement, county, m, status)
+        for m, age in zip(plan["members"], plan["ages"], strict=True):
+            records = self._records(rng, settlement, county, m, age, status.get(m[0]))
             for rec in records:
-                frac = _year_fraction(rec["start_date"], rec["end_date"], self.year, self.today)
+                frac = year.fraction(rec["start_date"], rec["end_date"], today)
                 monthly = float(rec["monthly_income"] or 0)
                 if rec["kind"] == K.SELF_EMPLOYED:
                     business += monthly * 12 * frac * BUSINESS_REPORTED
@@ -662,20 +707,22 @@ class _Builder:
         self._income(rng, settlement, plan, wage, business, farming)
 
     # ----------------------------------------------------------------- records of one person
-    def _records(self, rng, settlement, county, person, status):
-        """The employment records of one person (written), as dicts."""
-        age, today = self._age(person), self.today
-        skill = {"skilled": 1.15, "weak": 0.85}.get(person[4], 1.0)
+    def _records(self, rng, settlement, county, person, age, status):
+        """The employment records of one person (written), as dicts; ``age``: ``_age``'s."""
+        today = self.today
+        skill = SKILL.get(person[4], 1.0)
         records = []
         if status is None:
             # Outside the labour force: some older people still farm back home.
             if 61 <= age <= 72 and person[4] in ("ordinary", "weak") and rng.random() < 0.25:
                 records.append(self._farming(rng, county, person))
-            return self._emit(records, person)
+                return self._emit(records, self._working_age(person))
+            return records
         state, kind = status
+        adult = self._working_age(person)
         if state == "job":
             current = self._job(rng, settlement, county, person, kind, skill)
-            current["start_date"] = max(current["start_date"], self._working_age(person))
+            current["start_date"] = max(current["start_date"], adult)
             records.append(current)
             # An earlier job, closed before this one began (most who started
             # recently had worked before).
@@ -685,7 +732,7 @@ class _Builder:
                 records.append(self._past_job(rng, county, person, end, skill))
             if rng.random() < 0.05:
                 records.append(self._farming(rng, county, person))
-            emitted = self._emit(records, person)
+            emitted = self._emit(records, adult)
             self._job_extras(rng, county, person, emitted[0])
             return emitted
         if kind == "farming":
@@ -696,16 +743,17 @@ class _Builder:
         elif kind == "long_end":
             end = today - datetime.timedelta(days=rng.randint(60, 540))
             records.append(self._past_job(rng, county, person, end, skill))
-        emitted = self._emit(records, person)
+        emitted = self._emit(records, adult)
         self._idle_extras(rng, county, person, kind, emitted)
         return emitted
 
     def _working_age(self, person):
         """The day a person reached working age: no record starts earlier."""
-        return shift_years(person[2], settings.LABOUR_AGE_MIN)
+        return shift_years(person[2], self.labour_age_min)
 
-    def _emit(self, records, person):
-        adult = self._working_age(person)
+    def _emit(self, records, adult):
+        """Add the ``records`` that do not end before ``adult`` (``_working_age``), none
+        starting before it; returns them."""
         kept = []
         for rec in records:
             if rec["end_date"] is not None and rec["end_date"] < adult:
@@ -760,9 +808,9 @@ class _Builder:
                 position=rng.choice(POSITIONS["workshop"]),
                 work_location=settlement.name,
             )
-            posted = [p for p in self.postings[county] if p.employer_id == employer.pk]
-            if posted and rng.random() < 0.3:
-                return self._hired(rng, person, rec, posted[0], found_via=V.WORKSHOP)
+            posted = self.first_posting.get(employer.pk)
+            if posted is not None and rng.random() < 0.3:
+                return self._hired(rng, person, rec, posted, found_via=V.WORKSHOP)
             return rec
         if kind == "self":
             business, trade = rng.choice(SELF_BUSINESS)
@@ -780,11 +828,7 @@ class _Builder:
             return rec
         if kind == "wage_county":
             rec = self._base(person, K.WAGE, P.IN_COUNTY, start, None, monthly)
-            postings = [
-                p
-                for p in self.postings[county]
-                if p.place == P.IN_COUNTY and p.employer.kind == EK.ENTERPRISE
-            ]
+            postings = self.enterprise_postings[county]
             if postings and rng.random() < 0.12:
                 return self._hired(rng, person, rec, rng.choice(postings))
             employer = rng.choice(employers["enterprises"])
@@ -809,9 +853,9 @@ class _Builder:
         rec = self._base(person, K.WAGE, P.OUT_OF_PROVINCE, start, None, monthly)
         outside = employers["outside"]
         if rng.random() < 0.15:
-            postings = [p for p in self.postings[county] if p.employer_id == outside.pk]
-            if postings and rng.random() < 0.5:
-                return self._hired(rng, person, rec, postings[0], found_via=V.ORGANISED)
+            posted = self.first_posting.get(outside.pk)
+            if posted is not None and rng.random() < 0.5:
+                return self._hired(rng, person, rec, posted, found_via=V.ORGANISED)
             rec.update(
                 employer_id=outside.pk,
                 work_location=outside.address,
@@ -1011,8 +1055,7 @@ class _Builder:
         members = plan["members"]
         size = len(members)
         transfer = rng.uniform(300, 1200)  # 后续扶持补助、生态补偿、公益林补偿
-        for m in members:
-            age = self._age(m)
+        for m, age in zip(members, plan["ages"], strict=True):
             if m[7] == "urban":
                 transfer += rng.uniform(2800, 4200)
             elif m[7] == "rural":
@@ -1056,18 +1099,21 @@ class _Builder:
                     mean, sd = GROWTH[key]
                     values[key] /= 1 + max(-0.3, rng.gauss(mean, sd))
                 year_costs = costs * values["business"] / parts["business"] if business_total else 0
+            incomes = {
+                "wage_income": _cents(values["wage"]),
+                "business_income": _cents(values["business"]),
+                "transfer_income": _cents(values["transfer"]),
+                "property_income": _cents(values["property"]),
+            }
             row = {
                 "household_id": plan["id"],
                 "year": year,
-                "wage_income": _money(round(values["wage"], 2)),
-                "business_income": _money(round(values["business"], 2)),
-                "transfer_income": _money(round(values["transfer"], 2)),
-                "property_income": _money(round(values["property"], 2)),
-                "costs": _money(round(year_costs, 2)),
+                **incomes,
+                "costs": _cents(year_costs),
                 "household_size": size,
                 "notes": "",
             }
-            gross = sum(row[f"{k}_income"] for k in ("wage", "business", "transfer", "property"))
-            row["net_income"] = _money(gross - row["costs"])
+            # Exact: all in cents already.
+            row["net_income"] = sum(incomes.values()) - row["costs"]
             row["per_capita_net"] = _money(row["net_income"] / size)
             self._add(HouseholdIncome, row)
