@@ -24,7 +24,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history
+from communities.demo.generate import (
+    delete_with_history,
+    write_rows_with_history,
+)
 from communities.models import Household, Region
 from relocation.demo import DemoStep, register
 
@@ -62,6 +65,27 @@ STAGES = (
     "overdue",
     "monitored",
 )
+# How many days ago a record's procedure started, by stage (others: drawn).
+STAGE_AGES = {
+    "visit": 1,
+    "village": 3,
+    "township": 10,
+    "county": 12,
+    "overdue": 21,
+    "not_included": 40,
+}
+# The last step of the identification reached, by stage (others: all five).
+STAGE_STEPS = {
+    "visit": Step.LEAD,
+    "village": Step.VISIT,
+    "township": Step.VILLAGE,
+    "overdue": Step.VILLAGE,
+    "county": Step.TOWNSHIP,
+    "not_included": Step.TOWNSHIP,
+}
+# Days from the start of a procedure to each step (the later ones a day more or not).
+STEP_OFFSETS = {Step.LEAD: 0, Step.VISIT: 1, Step.VILLAGE: 3, Step.TOWNSHIP: 9, Step.COUNTY: 12}
+LEAD_SOURCES = (LeadSource.APPLICATION, LeadSource.SURVEY, LeadSource.DEPARTMENT)
 # Seed 003/004 mixes: most monitored households are 边缘易致贫户, illness the first risk.
 CATEGORIES = (
     [MonitoringCategory.EDGE] * 5 + [MonitoringCategory.UNSTABLE] * 3 + [MonitoringCategory.SUDDEN]
@@ -120,26 +144,28 @@ def monitoring_demo_counts():
 
 
 def _steps(record, procedure, start, upto, rng, round_=1):
-    """Steps LEAD..upto of one procedure starting on ``start``."""
-    offsets = {Step.LEAD: 0, Step.VISIT: 1, Step.VILLAGE: 3, Step.TOWNSHIP: 9, Step.COUNTY: 12}
+    """Steps LEAD..upto of one procedure of ``record`` (its id) starting on ``start``, as
+    rows (dicts of attnames)."""
     made = []
     for step in Step:
         if step > upto:
             break
-        on = start + datetime.timedelta(days=offsets[step] + (rng.randint(0, 1) if step > 2 else 0))
+        on = start + datetime.timedelta(
+            days=STEP_OFFSETS[step] + (rng.randint(0, 1) if step > 2 else 0)
+        )
         village = step == Step.VILLAGE
         made.append(
-            WorkflowStep(
-                record=record,
-                procedure=procedure,
-                round=round_,
-                step=step,
-                taken_on=on,
-                taken_by_name=STEP_NAMES[step],
-                document_number="" if step == Step.LEAD else f"演示-{record.pk}-{int(step)}",
-                notice_start=on if village else None,
-                notice_end=on + datetime.timedelta(days=4) if village else None,
-            )
+            {
+                "record_id": record,
+                "procedure": procedure,
+                "round": round_,
+                "step": int(step),
+                "taken_on": on,
+                "taken_by_name": STEP_NAMES[step],
+                "document_number": "" if step == Step.LEAD else f"演示-{record}-{int(step)}",
+                "notice_start": on if village else None,
+                "notice_end": on + datetime.timedelta(days=4) if village else None,
+            }
         )
     return made
 
@@ -164,77 +190,65 @@ def build_monitoring_demo(seed=DEFAULT_SEED, today=None):
     plans = []
     for index, household in enumerate(chosen):
         stage = STAGES[index % len(STAGES)]
-        age = {
-            "visit": 1,
-            "village": 3,
-            "township": 10,
-            "county": 12,
-            "overdue": 21,
-            "not_included": 40,
-        }.get(stage, rng.randint(60, 400))
+        # Drawn for every record, whether its stage fixes the age or not.
+        age = STAGE_AGES.get(stage, rng.randint(60, 400))
         plans.append((household, stage, _shift(today, days=age)))
     with transaction.atomic():
+        now = timezone.now()
         records = [
-            MonitoringRecord(
-                household_id=household,
-                category=rng.choice(CATEGORIES),
-                lead_source=rng.choice(
-                    [LeadSource.APPLICATION, LeadSource.SURVEY, LeadSource.DEPARTMENT]
-                ),
-                state=_state(stage),
-                procedure_started_on=start,
-                due_on=start + datetime.timedelta(days=15),
-            )
+            {
+                "household_id": household,
+                "category": rng.choice(CATEGORIES),
+                "lead_source": rng.choice(LEAD_SOURCES),
+                "state": _state(stage),
+                "procedure_started_on": start,
+                "due_on": start + datetime.timedelta(days=15),
+            }
             for household, stage, start in plans
         ]
         for record, (_household, stage, start) in zip(records, plans, strict=True):
             if stage in ("monitored", "removed", "removing"):
-                record.identified_on = start + datetime.timedelta(days=13)
+                record["identified_on"] = start + datetime.timedelta(days=13)
             if stage == "removed":
-                record.removed_on = _shift(today, days=rng.randint(5, 50))
-                record.risk_eliminated = True
+                record["removed_on"] = _shift(today, days=rng.randint(5, 50))
+                record["risk_eliminated"] = True
             if stage in ("removed", "removing"):
                 removal_start = (
-                    record.removed_on - datetime.timedelta(days=13)
+                    record["removed_on"] - datetime.timedelta(days=13)
                     if stage == "removed"
                     else _shift(today, days=4)
                 )
-                record.procedure_started_on = removal_start
-                record.due_on = removal_start + datetime.timedelta(days=15)
-        MonitoringRecord.objects.bulk_create(records, history_reason=DEMO_REASON)
+                record["procedure_started_on"] = removal_start
+                record["due_on"] = removal_start + datetime.timedelta(days=15)
+        write_rows_with_history(MonitoringRecord, records, now)
         steps, risks, measures = [], [], []
         for record, (_household, stage, start) in zip(records, plans, strict=True):
-            upto = {
-                "visit": Step.LEAD,
-                "village": Step.VISIT,
-                "township": Step.VILLAGE,
-                "overdue": Step.VILLAGE,
-                "county": Step.TOWNSHIP,
-                "not_included": Step.TOWNSHIP,
-            }.get(stage, Step.COUNTY)
-            steps += _steps(record, Procedure.IDENTIFY, start, upto, rng)
+            pk = record["id"]
+            upto = STAGE_STEPS.get(stage, Step.COUNTY)
+            steps += _steps(pk, Procedure.IDENTIFY, start, upto, rng)
             if stage == "not_included":
-                steps[-1].approved = False
-                steps[-1].notes = "经核实家庭收入高于监测范围（演示）"
+                steps[-1]["approved"] = False
+                steps[-1]["notes"] = "经核实家庭收入高于监测范围（演示）"
             if stage in ("removed", "removing"):
                 removal_upto = Step.COUNTY if stage == "removed" else Step.VISIT
                 steps += _steps(
-                    record, Procedure.REMOVE, record.procedure_started_on, removal_upto, rng
+                    pk, Procedure.REMOVE, record["procedure_started_on"], removal_upto, rng
                 )
             codes = sorted({rng.choice(RISKS) for _ in range(rng.choice((1, 1, 2)))})
-            risks += [MonitoringRisk(record=record, code=code) for code in codes]
-            if record.identified_on:
+            risks += [{"record_id": pk, "code": code} for code in codes]
+            identified = record.get("identified_on")
+            if identified:
                 measures += [
-                    AssistanceRecord(
-                        record=record,
-                        measure=MEASURES[code],
-                        start_date=min(record.identified_on + datetime.timedelta(days=7), today),
-                    )
+                    {
+                        "record_id": pk,
+                        "measure": MEASURES[code],
+                        "start_date": min(identified + datetime.timedelta(days=7), today),
+                    }
                     for code in codes
                 ]
-        WorkflowStep.objects.bulk_create(steps, history_reason=DEMO_REASON)
-        MonitoringRisk.objects.bulk_create(risks, history_reason=DEMO_REASON)
-        AssistanceRecord.objects.bulk_create(measures, history_reason=DEMO_REASON)
+        write_rows_with_history(WorkflowStep, steps, now)
+        write_rows_with_history(MonitoringRisk, risks, now)
+        write_rows_with_history(AssistanceRecord, measures, now)
         provinces = sorted(
             {code[:2] + "0000" for code in demo_settlements().values_list("county_id", flat=True)}
         )

@@ -34,7 +34,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from communities.demo import DEFAULT_SEED, DEMO_REASON, demo_settlements
-from communities.demo.generate import delete_with_history
+from communities.demo.generate import (
+    delete_with_history,
+    write_rows_with_history,
+)
 from communities.models import Household, Person, Region
 from relocation.demo import DemoStep, register
 
@@ -188,8 +191,8 @@ class _Builder:
         self.facility_kinds = {k.code: k for k in FacilityKind.objects.all()}
         self.activity_kinds = {k.code: k for k in ActivityKind.objects.all()}
         self.honour_kinds = {k.code: k for k in HonourKind.objects.all()}
-        self.rows = {model: [] for model in MODELS}
-        self.served = []  # (facility, settlement)
+        self.rows = {model: [] for model in MODELS}  # dicts of attnames (``_write_rows``)
+        self.served = []  # (hub settlement, facility kind code, settlement)
 
     def run(self):
         settlements = list(
@@ -277,16 +280,16 @@ class _Builder:
         elif code in ("day_care", "canteen", "library", "children_centre"):
             capacity = rng.randint(20, 80)
         self.rows[Facility].append(
-            Facility(
-                settlement=settlement,
-                kind=kind,
-                name=f"{settlement.name}{kind.name.split('/')[0]}{suffix}",
-                capacity=capacity,
-                teachers=teachers,
-                medical_staff=medical,
-                opened_on=opened,
-                state=state,
-            )
+            {
+                "settlement_id": settlement.pk,
+                "kind_id": kind.pk,
+                "name": f"{settlement.name}{kind.name.split('/')[0]}{suffix}",
+                "capacity": capacity,
+                "teachers": teachers,
+                "medical_staff": medical,
+                "opened_on": opened,
+                "state": state,
+            }
         )
 
     # --- activities, honours, funds, assets ------------------------------------------
@@ -310,16 +313,16 @@ class _Builder:
             big = code in ("culture", "gratitude") and rng.random() < 0.3
             participants = rng.randint(150, 400) if big else rng.randint(20, 120)
             self.rows[Activity].append(
-                Activity(
-                    settlement=settlement,
-                    kind=self.activity_kinds[code],
-                    title=ACTIVITY_TITLES[code],
-                    held_on=day,
-                    organiser=rng.choice(
+                {
+                    "settlement_id": settlement.pk,
+                    "kind_id": self.activity_kinds[code].pk,
+                    "title": ACTIVITY_TITLES[code],
+                    "held_on": day,
+                    "organiser": rng.choice(
                         ("社区居委会", "社区党支部", "街道办事处", "县妇联", "县消防救援大队")
                     ),
-                    participants=participants,
-                )
+                    "participants": participants,
+                }
             )
 
     def _honours(self, settlement):
@@ -355,13 +358,13 @@ class _Builder:
                 continue
             given.add(key)
             self.rows[Honour].append(
-                Honour(
-                    household_id=household,
-                    person_id=person,
-                    kind=self.honour_kinds[code],
-                    awarded_on=day,
-                    awarded_by=rng.choice(("社区居委会", "街道办事处", "县文明办")),
-                )
+                {
+                    "household_id": household,
+                    "person_id": person,
+                    "kind_id": self.honour_kinds[code].pk,
+                    "awarded_on": day,
+                    "awarded_by": rng.choice(("社区居委会", "街道办事处", "县文明办")),
+                }
             )
 
     def _funds(self, settlement):
@@ -377,17 +380,17 @@ class _Builder:
                 if year == self.today.year and index == 0:
                     day = _day_between(rng, self.month_start, self.today)
                 self.rows[FundedProject].append(
-                    FundedProject(
-                        settlement=settlement,
-                        purpose=rng.choice(FUND_PURPOSES),
-                        amount=(budget / projects).quantize(Decimal("0.01")) + Decimal("1.00"),
-                        source=_pick(rng, FUND_MIX),
-                        year=year,
-                        allocated_on=day,
-                        state=ProjectState.DONE
+                    {
+                        "settlement_id": settlement.pk,
+                        "purpose": rng.choice(FUND_PURPOSES),
+                        "amount": (budget / projects).quantize(Decimal("0.01")) + Decimal("1.00"),
+                        "source": _pick(rng, FUND_MIX),
+                        "year": year,
+                        "allocated_on": day,
+                        "state": ProjectState.DONE
                         if year < self.today.year
                         else ProjectState.UNDERWAY,
-                    )
+                    }
                 )
 
     def _assets(self, settlement):
@@ -399,50 +402,51 @@ class _Builder:
         ):
             if rng.random() < 0.6:
                 self.rows[CollectiveAsset].append(
-                    CollectiveAsset(
-                        settlement=settlement,
-                        name=f"{settlement.name}{name}",
-                        kind=kind,
-                        area_m2=Decimal(rng.randint(200, 3000)),
-                        value=Decimal(rng.randint(50, 800)),
-                        acquired_on=datetime.date(settlement.year_built or 2019, 6, 1),
-                    )
+                    {
+                        "settlement_id": settlement.pk,
+                        "name": f"{settlement.name}{name}",
+                        "kind": kind,
+                        "area_m2": Decimal(rng.randint(200, 3000)),
+                        "value": Decimal(rng.randint(50, 800)),
+                        "acquired_on": datetime.date(settlement.year_built or 2019, 6, 1),
+                    }
                 )
 
     def _write(self):
+        now = timezone.now()
         for model in (Facility, Activity, Honour, FundedProject, CollectiveAsset):
-            model.objects.bulk_create(self.rows[model], batch_size=2000, history_reason=DEMO_REASON)
+            write_rows_with_history(model, self.rows[model], now)
         hubs = {}
         for facility in self.rows[Facility]:
-            hubs.setdefault((facility.settlement_id, facility.kind.code), facility)
+            hubs.setdefault((facility["settlement_id"], facility["kind_id"]), facility["id"])
         links = []
         for hub_settlement, code, settlement in self.served:
-            facility = hubs.get((hub_settlement.pk, code))
-            if facility is not None:
+            facility_id = hubs.get((hub_settlement.pk, self.facility_kinds[code].pk))
+            if facility_id is not None:
                 links.append(
                     Facility.also_serves.through(
-                        facility_id=facility.pk, settlement_id=settlement.pk
+                        facility_id=facility_id, settlement_id=settlement.pk
                     )
                 )
         Facility.also_serves.through.objects.bulk_create(links, batch_size=2000)
         incomes = []
         for asset in self.rows[CollectiveAsset]:
-            rng = random.Random(f"{self.seed}-{asset.name}-income")
+            rng = random.Random(f"{self.seed}-{asset['name']}-income")
             for year in (self.today.year - 2, self.today.year - 1):
                 income = Decimal(rng.randint(5, 60))
                 share = Decimal(rng.choice((40, 50, 60, 70))) / 100
                 incomes.append(
-                    AssetIncome(
-                        asset=asset,
-                        year=year,
-                        income=income,
-                        distributed=(income * share).quantize(Decimal("0.01")),
-                        sharing=rng.choice(
+                    {
+                        "asset_id": asset["id"],
+                        "year": year,
+                        "income": income,
+                        "distributed": (income * share).quantize(Decimal("0.01")),
+                        "sharing": rng.choice(
                             ("按户分红", "公益性岗位工资", "社区公共服务开支", "困难群众救助")
                         ),
-                    )
+                    }
                 )
-        AssetIncome.objects.bulk_create(incomes, batch_size=2000, history_reason=DEMO_REASON)
+        write_rows_with_history(AssetIncome, incomes, now)
 
 
 def build_places_demo(seed=DEFAULT_SEED, today=None):
