@@ -24,8 +24,11 @@ PostgreSQL, ``bulk_create`` elsewhere: ``PendingRows``);
 import datetime
 import random
 import time
+from operator import attrgetter
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from communities.demo import DEMO_REASON, demo_settlements
@@ -73,6 +76,16 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "国华明丽芳军勇艳杰娟强敏静涛磊洋"
 NEEDS = ("想找工作", "孩子上学", "医保报销", "房屋漏水", "低保申请", "")
 PETITIONS_PER_HOUSEHOLD_YEAR = 0.3
+# What the draws choose from, made once: ``PetitionChannel.values`` builds a new list
+# on every read (60,000 petitions at 100,000 households).
+WAYS = (VisitWay.HOME, VisitWay.HOME, VisitWay.PHONE, VisitWay.WECHAT)
+OPEN_FOLLOW_UP = (FollowUpState.PENDING, FollowUpState.IN_PROGRESS)
+CHANNELS = PetitionChannel.values
+SATISFACTIONS = Satisfaction.values
+# The longest time back a row's date is drawn from (a party member's joining).
+DAYS_BACK = 12_000
+# Petitions are received within the last two years.
+PETITION_DAYS = 730
 
 
 def _name(rng):
@@ -137,27 +150,26 @@ def build_organisation_demo(seed, workers=1, stdout=None):
         settlements = list(demo_settlements().order_by("code"))
         pending = PendingRows(now, LOADED, references=REFERENCES)
         maker = _Maker(seed, settlements, categories, today)
-        tasks = filter(None, (_read(index, s, today) for index, s in enumerate(settlements)))
+        buildings = _buildings(settlements)
+        first_workers = _first_grid_workers(settlements)
+        tasks = filter(
+            None,
+            (
+                _read(index, s, today, buildings.get(s.pk, []), first_workers.get(s.pk))
+                for index, s in enumerate(settlements)
+            ),
+        )
         progress = Progress(stdout, "社区治理", len(settlements))
+        groups = []  # written at the end, through the ORM (``_write_groups``)
         for made in in_processes(pending.packing(maker.make), tasks, workers):
             made_index = made.pop("index")
-            settlement = settlements[made_index]
-            buildings = made.pop("buildings")
-            # Through the ORM, which records the history of the links to the buildings.
-            groups = ResidentGroup.objects.bulk_create(
-                [
-                    ResidentGroup(settlement=settlement, name=name, leader_name=leader)
-                    for name, leader in made.pop("groups")
-                ],
-                history_reason=DEMO_REASON,
-            )
-            for i, group in enumerate(groups):
-                group.buildings.add(*buildings[4 * i : 4 * i + 4])
+            groups.append((settlements[made_index], made.pop("groups"), made.pop("buildings")))
             pending.take(made)
             for key, model in COUNTED.items():
                 counts[key] += len(made.get(model, ()))
             progress.tick(made_index + 1)
         pending.flush()
+        _write_groups(groups)
     return counts
 
 
@@ -173,9 +185,33 @@ COUNTED = {
 }
 
 
-def _read(index, settlement, today):
+def _buildings(settlements):
+    """{settlement id: [(id, units)] of its buildings by name}, in one query."""
+    found = {}
+    for settlement, pk, units in (
+        Building.objects.filter(settlement__in=settlements)
+        .order_by("settlement_id", "name")
+        .values_list("settlement_id", "pk", "units")
+    ):
+        found.setdefault(settlement, []).append((pk, units))
+    return found
+
+
+def _first_grid_workers(settlements):
+    """{settlement id: id of its first grid worker}, in one query: the one the visits
+    name (settlements without grid workers are left out)."""
+    return dict(
+        GridWorker.objects.filter(grid__settlement__in=settlements)
+        .values_list("grid__settlement")
+        .annotate(first=Min("pk"))
+        .order_by()
+    )
+
+
+def _read(index, settlement, today, buildings, worker):
     """What a settlement's rows are made from (read in the step's transaction), or None
-    for a settlement without households."""
+    for a settlement without households; ``buildings`` and ``worker``: its own, of
+    ``_buildings`` and ``_first_grid_workers``."""
     households = list(
         Household.objects.filter(settlement=settlement)
         .order_by("number")
@@ -190,46 +226,120 @@ def _read(index, settlement, today):
         .order_by("household__number", "pk")
         .values_list("pk", "name")
     )
-    buildings = list(
-        Building.objects.filter(settlement=settlement).order_by("name").values_list("pk", "units")
+    return index, households, adults, buildings, worker
+
+
+def _write_groups(made):
+    """Create the 居民小组 of ``made``, ``[(settlement, [(name, leader)], its building
+    ids by name)]`` in the order the settlements were made, each group with the next
+    four buildings of its settlement, and their history: a statement per table.
+
+    The rows are those that ``bulk_create`` per settlement and then
+    ``group.buildings.add()`` per group wrote, in five statements a group: a "+"
+    history row for each group of the settlement; then for each group its links,
+    in the order of the set ``add()`` makes of their ids, the "~" history row
+    django-simple-history records for the change (without a change reason) and
+    that row's copy of the links, which it reads back in building order.
+    """
+    history = ResidentGroup.history.model
+    link_model = ResidentGroup.buildings.through
+    link_history = apps.get_model(ResidentGroup._meta.app_label, f"{history.__name__}_buildings")
+    settlements = []  # per settlement: its groups, and each group's building ids
+    for settlement, names, buildings in made:
+        own = [
+            ResidentGroup(settlement=settlement, name=name, leader_name=leader)
+            for name, leader in names
+        ]
+        targets = [set(buildings[4 * i : 4 * i + 4]) for i in range(len(own))]
+        settlements.append((own, targets))
+    # Without history: its rows are made below, in the order the ORM wrote them.
+    ResidentGroup._base_manager.bulk_create(
+        [group for own, _targets in settlements for group in own]
     )
-    workers = list(
-        GridWorker.objects.filter(grid__settlement=settlement)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    entries, changes = [], []  # the history rows; the "~" ones with their links
+    for own, targets in settlements:
+        entries += [_history_entry(history, group, "+", DEMO_REASON) for group in own]
+        for group, buildings in zip(own, targets, strict=True):
+            if buildings:  # add() of no building records nothing
+                change = _history_entry(history, group, "~", None)
+                entries.append(change)
+                links = [link_model(residentgroup=group, building_id=pk) for pk in buildings]
+                changes.append((change, links))
+    link_model.objects.bulk_create([link for _change, links in changes for link in links])
+    history.objects.bulk_create(entries)
+    link_history.objects.bulk_create(
+        [
+            link_history(
+                history=change,
+                id=link.pk,
+                residentgroup_id=link.residentgroup_id,
+                building_id=link.building_id,
+            )
+            for change, links in changes
+            for link in sorted(links, key=attrgetter("building_id"))
+        ]
     )
-    return index, households, adults, buildings, workers
+
+
+def _history_entry(history, group, history_type, reason):
+    """A history row of ``group``, as django-simple-history's ``bulk_history_create``
+    makes it."""
+    return history(
+        history_date=timezone.now(),
+        history_type=history_type,
+        history_change_reason=reason,
+        history_user=history.get_default_history_user(group),
+        **{field.attname: getattr(group, field.attname) for field in history.tracked_fields},
+    )
 
 
 class _Maker:
-    """Makes a settlement's rows (``in_processes``' function), without the database."""
+    """Makes a settlement's rows (``in_processes``' function), without the database.
+
+    Made once, before the processes fork: the dates ``n`` days before today
+    (``days_back[n]``), those of the last ``PETITION_DAYS`` days or more as the
+    petitions' numbers write them (``compact_days_back[n]``), and the categories
+    as ``(id, due days, summary, due days as a timedelta)``, for the millions of
+    dates and petitions made from them.
+    """
 
     def __init__(self, seed, settlements, categories, today):
         self.seed = seed
         self.settlements = settlements
-        self.categories = categories
         self.today = today
+        self.categories = [
+            (c.pk, c.due_days, f"{c.name}诉求", datetime.timedelta(days=c.due_days))
+            for c in categories
+        ]
+        # The oldest petition: the first one of a settlement, past its limit.
+        petition_days = max([PETITION_DAYS, *(c.due_days + 21 for c in categories)])
+        self.days_back = [
+            today - datetime.timedelta(days=n) for n in range(max(DAYS_BACK + 1, petition_days))
+        ]
+        self.compact_days_back = [f"{day:%Y%m%d}" for day in self.days_back[:petition_days]]
 
     def make(self, task):
-        index, households, adults, buildings, workers = task
+        index, households, adults, buildings, worker = task
         settlement = self.settlements[index]
         rng = random.Random(f"{self.seed}-governance-{settlement.code}")
-        made = _build_settlement(
-            rng, settlement, households, adults, buildings, workers, self.categories, self.today
-        )
+        made = _build_settlement(rng, settlement, households, adults, buildings, worker, self)
         made.update(index=index, buildings=[pk for pk, _units in buildings])
         return made
 
 
-def _build_settlement(rng, settlement, households, adults, buildings, workers, categories, today):
+def _build_settlement(rng, settlement, households, adults, buildings, worker, maker):
     """One settlement's rows, ``{model: [rows]}`` with the places of ``PendingRows``
     as ids, and ``"groups"``: the names and leaders of its 居民小组.
 
     ``households``: its household ids in number order; ``adults``: (id, name) of
-    its people over 25; ``buildings``: (id, units) by name; ``workers``: its grid
-    workers' ids.
+    its people over 25; ``buildings``: (id, units) by name; ``worker``: its first
+    grid worker's id (None: it has none); ``maker``: the ``_Maker``, with the
+    categories and dates.
     """
     made = {}
+    settlement_id = settlement.pk
+    days_back = maker.days_back
+    today = maker.today
 
     def write(model, rows):
         kept = made.setdefault(model, [])
@@ -242,13 +352,13 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
     wc = {
         "name": f"{settlement.name}街道党工委",
         "kind": PartyOrgKind.WORKING_COMMITTEE,
-        "settlement_id": settlement.pk,
+        "settlement_id": settlement_id,
     }
     write(PartyOrganisation, [wc])
     gb = {
         "name": f"{settlement.name}社区党总支",
         "kind": PartyOrgKind.GENERAL_BRANCH,
-        "settlement_id": settlement.pk,
+        "settlement_id": settlement_id,
         "parent_id": wc["id"],
     }
     write(PartyOrganisation, [gb])
@@ -256,24 +366,21 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
         {
             "name": f"{settlement.name}第{i + 1}党支部",
             "kind": PartyOrgKind.BRANCH,
-            "settlement_id": settlement.pk,
+            "settlement_id": settlement_id,
             "parent_id": gb["id"],
         }
         for i in range(max(1, round(len(households) / 100)))
     ]
     write(PartyOrganisation, branches)
+    branches = [branch["id"] for branch in branches]
     chosen = [p for p in adults if rng.random() < 0.07]
     members = []
     for pk, name in chosen:
         developed = rng.random() < 0.12
-        joined = (
-            today - datetime.timedelta(days=rng.randint(60, 2000))
-            if developed
-            else today - datetime.timedelta(days=rng.randint(3000, 12000))
-        )
+        joined = days_back[rng.randint(60, 2000) if developed else rng.randint(3000, 12000)]
         members.append(
             {
-                "organisation_id": rng.choice(branches)["id"],
+                "organisation_id": rng.choice(branches),
                 "person_id": pk,
                 "name": name,
                 "joined_on": joined,
@@ -305,7 +412,7 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
             "name": _name(rng) + str(i + 1),
             "unit": rng.choice(UNITS),
             "position": rng.choice(("科员", "副局长", "主任科员", "")),
-            "settlement_id": settlement.pk,
+            "settlement_id": settlement_id,
         }
         for i in range(max(1, round(len(households) / 2.3)))
     ]
@@ -320,7 +427,7 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
             {
                 "cadre_id": cadre,
                 "household_id": household,
-                "start_date": today - datetime.timedelta(days=rng.randint(120, 900)),
+                "start_date": days_back[rng.randint(120, 900)],
             }
         )
         paired.append((household, cadre))
@@ -332,27 +439,23 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
         last = rng.randint(95, 200) if stale else rng.randint(0, 60)
         while last < 365:
             needs = rng.choice(NEEDS) if rng.random() < 0.2 else ""
-            if needs:
-                state = (
-                    rng.choice((FollowUpState.PENDING, FollowUpState.IN_PROGRESS))
-                    if last < 45
-                    else FollowUpState.DONE
-                )
+            if not needs:
+                state, follow_up = FollowUpState.NONE, ""
+            elif last < 45:
+                state, follow_up = rng.choice(OPEN_FOLLOW_UP), ""
             else:
-                state = FollowUpState.NONE
-            worker = workers[0] if workers and rng.random() < 0.4 else None
+                state, follow_up = FollowUpState.DONE, "已转相关部门办理"
+            visitor = worker if worker is not None and rng.random() < 0.4 else None
             visits.append(
                 {
                     "household_id": household,
-                    "cadre_id": None if worker else cadre,
-                    "grid_worker_id": worker,
-                    "visited_on": today - datetime.timedelta(days=last),
-                    "way": rng.choice(
-                        (VisitWay.HOME, VisitWay.HOME, VisitWay.PHONE, VisitWay.WECHAT)
-                    ),
+                    "cadre_id": None if visitor else cadre,
+                    "grid_worker_id": visitor,
+                    "visited_on": days_back[last],
+                    "way": rng.choice(WAYS),
                     "findings": "家中情况正常" if not needs else "了解到新的困难",
                     "needs": needs,
-                    "follow_up": "已转相关部门办理" if state == FollowUpState.DONE else "",
+                    "follow_up": follow_up,
                     "follow_up_state": state,
                 }
             )
@@ -360,24 +463,25 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
     write(Visit, visits)
     # --- petitions over the last two years
     n = max(3, round(len(households) * PETITIONS_PER_HOUSEHOLD_YEAR * 2))
+    compact_days_back = maker.compact_days_back
     petitions, paths = [], []
     for i in range(n):
-        category = rng.choice(categories)
+        category, limit, summary, due = rng.choice(maker.categories)
         # The first one of each settlement is recent and stuck past its limit.
-        age = category.due_days + rng.randint(1, 20) if i == 0 else rng.randint(0, 729)
-        received = today - datetime.timedelta(days=age)
+        age = limit + rng.randint(1, 20) if i == 0 else rng.randint(0, 729)
+        received = days_back[age]
         household = rng.choice(households)
         group = rng.random() < 0.1
         petition = {
-            "settlement_id": settlement.pk,
-            "number": f"{received:%Y%m%d}-{i + 1:04d}",
+            "settlement_id": settlement_id,
+            "number": f"{compact_days_back[age]}-{i + 1:04d}",
             "household_id": None if group else household,
             "group": f"{rng.randint(2, 15)}户居民联名" if group else "",
-            "category_id": category.pk,
-            "channel": rng.choice(PetitionChannel.values),
+            "category_id": category,
+            "channel": rng.choice(CHANNELS),
             "received_on": received,
-            "due_on": received + datetime.timedelta(days=category.due_days),
-            "summary": f"{category.name}诉求",
+            "due_on": received + due,
+            "summary": summary,
             "handler": rng.choice(UNITS),
         }
         path = [(PetitionState.ACCEPTED, received)]
@@ -388,17 +492,16 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
             path.append((PetitionState.REJECTED, received))
         else:
             # Handling time: mostly within the limit, one in eight late.
-            limit = category.due_days
             days = (
                 rng.randint(1, limit) if rng.random() < 0.875 else rng.randint(limit + 1, 2 * limit)
             )
             if age > 0:
                 petition["state"] = PetitionState.IN_PROGRESS
-                path.append((PetitionState.IN_PROGRESS, received + datetime.timedelta(days=1)))
+                path.append((PetitionState.IN_PROGRESS, days_back[age - 1]))
             # A few recent ones are stuck past their limit: the overdue work list.
             stuck = i == 0 or (limit < age <= 90 and rng.random() < 0.3)
             if days < age and not stuck:
-                closed = received + datetime.timedelta(days=days)
+                closed = days_back[age - days]
                 petition["state"] = PetitionState.RESOLVED
                 petition["resolution"] = "已协调解决"
                 petition["closed_on"] = closed
@@ -408,9 +511,7 @@ def _build_settlement(rng, settlement, households, adults, buildings, workers, c
                 if follow <= today:
                     petition["state"] = PetitionState.FOLLOWED_UP
                     petition["followed_up_on"] = follow
-                    petition["satisfaction"] = rng.choices(
-                        Satisfaction.values, weights=(80, 15, 5)
-                    )[0]
+                    petition["satisfaction"] = rng.choices(SATISFACTIONS, weights=(80, 15, 5))[0]
                     path.append((PetitionState.FOLLOWED_UP, follow))
         petitions.append(petition)
         paths.append(path)
