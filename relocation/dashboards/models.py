@@ -74,6 +74,11 @@ class SettlementFigure(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,  # as ``period``
+        # Every read names the period, and the unique index (period, settlement, key)
+        # serves it; an index of the settlement alone took a sixth of each period's
+        # write (inserted at a thousand places a period) and served only the rare
+        # deletion of a settlement, which scans the table instead.
+        db_index=False,
     )
     # The settlement's county and township when the figure was computed: areas
     # are sums over a prefix of the county code without joining settlements.
