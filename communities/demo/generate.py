@@ -6,11 +6,12 @@ people (seed 002's 怡居苑: 13,000 people, 52 buildings, 4,842 flats, 401 亩,
 48万㎡) and many of 300–2,000 people, about 4 people per household.  Every
 random draw comes from ``random.Random`` instances seeded from ``seed``.
 
-On PostgreSQL households, people and their history rows are written with
-``COPY`` (psycopg 3), which builds 2,000,000 people in minutes; elsewhere the
-ORM's ``bulk_create`` is used.
+On PostgreSQL every row and its history row is written with ``COPY`` (psycopg 3),
+which builds 2,000,000 people in minutes; elsewhere the ORM's ``bulk_create`` is
+used.
 """
 
+import calendar
 import collections
 import concurrent.futures
 import contextlib
@@ -66,6 +67,7 @@ DEMO_PREFECTURES = ("5202", "5223")
 PRIMARY_COUNTY = "522301"
 COPY_FLUSH_PEOPLE = 20_000
 
+GridLink = GridUnit.buildings.through  # a grid's link to one of its buildings
 R = enums.Relationship
 M, F = enums.Sex.MALE, enums.Sex.FEMALE
 
@@ -364,6 +366,20 @@ STAGE_EDUCATION = {
     "postgraduate": "bachelor",
 }
 WORKING_LABOUR = _weighted((("ordinary", 68), ("skilled", 22), ("weak", 7), ("lost", 3)))
+# The education table of each age (an index: the bands' lookup was per adult).
+ADULT_EDU_BY_AGE = tuple(
+    ADULT_EDU[next(limit for limit in ADULT_EDU if age <= limit)] for age in range(201)
+)
+# Members who married into the household (their ethnicity may differ from the head's)
+# and the head's children; and the members ``_household`` compares with.  Named once:
+# an enum's member is looked up through its class each time it is named (70 ns), and
+# ``_household`` named up to ten per person.
+MARRIED_IN = frozenset((R.SPOUSE, R.DAUGHTER_IN_LAW, R.SON_IN_LAW, R.MOTHER))
+HEAD_CHILDREN = frozenset((R.SON, R.DAUGHTER))
+SPOUSE, SON_IN_LAW, HAN = R.SPOUSE, R.SON_IN_LAW, E.HAN
+# Months of each batch's moves, and a flat's area (m²) by household size.
+BATCH_MONTHS = {1: (3, 7), 2: (8, 10), 3: (11, 12)}
+FLAT_AREAS = {1: 40, 2: 50, 3: 60, 4: 80, 5: 100, 6: 120}
 
 
 # --------------------------------------------------------------------------- names
@@ -378,6 +394,10 @@ class _Names:
         self.female = tuple(Provider.first_names_female)
         self.male_chars = tuple(sorted(set("".join(self.male))))
         self.female_chars = tuple(sorted(set("".join(self.female))))
+        self.given_names = {
+            M: (self.male, self.male_chars),
+            F: (self.female, self.female_chars),
+        }
 
     def surname(self, rng, ethnicity):
         special = ETHNIC_SURNAMES.get(ethnicity)
@@ -386,9 +406,7 @@ class _Names:
         return _pick(rng, self.surnames)
 
     def given(self, rng, sex):
-        names, chars = (
-            (self.male, self.male_chars) if sex == M else (self.female, self.female_chars)
-        )
+        names, chars = self.given_names[sex]
         if rng.random() < 0.4:
             return rng.choice(names)
         first, second = rng.choice(chars), rng.choice(chars)
@@ -534,6 +552,11 @@ class _Builder:
         self.names = _Names()
         self.now = timezone.now()
         self.ref_year = timezone.localdate().year
+        # (ordinal of 1 January, days) of the year of birth of each age (``_birth_day``).
+        self.birth_years = [
+            (datetime.date(year, 1, 1).toordinal(), 366 if calendar.isleap(year) else 365)
+            for year in (self.ref_year - 1 - age for age in range(201))
+        ]
         self.postgres = connection.vendor == "postgresql"
         self.id_orders = {}
         self.taken_ids = set()
@@ -557,6 +580,21 @@ class _Builder:
         self.history_m2m = apps.get_model(
             "communities", f"{GridUnit.history.model.__name__}_buildings"
         )
+        # PostgreSQL: the settlements' rows and their buildings', grids'… waiting for
+        # ``_flush`` (``_queue_places``), in the order they are written.
+        self.pending_places = {
+            model: []
+            for model in (
+                Settlement,
+                Building,
+                GridUnit,
+                GridLink,
+                self.history_m2m,
+                GridWorker,
+                TenHouseholdGroup,
+            )
+        }
+        self.sequences = {}  # {model: its primary key's sequence} (``_reserve``)
 
     # ----------------------------------------------------------------- setup
     def run(self):
@@ -760,7 +798,9 @@ class _Builder:
 
     def _packed(self, data):
         """``data`` with its households' and people's COPY text (``_Preformatted.format``),
-        their dicts cut down to what ``_write_settlement`` still reads."""
+        the households cut down to what ``_write_settlement`` still reads: (building,
+        grid, 十联户, the parts of their people's ID numbers), a tuple each (it is
+        pickled back to the writing process)."""
         if not self.packing:
             return data
         households = data["households"]
@@ -771,9 +811,10 @@ class _Builder:
             ),
             Person: self.layouts[Person].format(self.format_cursor, people),
         }
-        for h in households:
-            h["row"] = {}
-            h["members"] = [{"_id": m["_id"]} for m in h["members"]]
+        data["households"] = [
+            (h["flat"][0], h["grid"], h["group"], [m["_id"] for m in h["members"]])
+            for h in households
+        ]
         return data
 
     def _generate_settlement(self, index, plan):
@@ -818,7 +859,8 @@ class _Builder:
             or PROVINCE_CENTRES.get(county.code[:2], (35.0, 105.0))
         )
 
-        households = [self._household(rng, plan, county, year_built, flat) for flat in flats]
+        same = self.prefecture_counties[county.code[:4]]
+        households = [self._household(rng, county, same, year_built, flat) for flat in flats]
         people_count = sum(len(h["members"]) for h in households)
         floor_area = round(capacity * 78 * rng.uniform(1.25, 1.35), -2)
         plot_ratio = (
@@ -835,8 +877,8 @@ class _Builder:
         settlement = {
             "code": plan["code"],
             "name": plan["name"],
-            "county": county,
-            "township": township,
+            "county_id": county.code,
+            "township_id": township.code if township else None,
             "community": f"{base}社区居委会",
             "kind": plan["kind"],
             "year_built": year_built,
@@ -854,13 +896,19 @@ class _Builder:
         }
 
         # Buildings, with a resident adult as building head (楼栋长).
-        residents = {}
-        for h in households:
-            residents.setdefault(h["flat"][0], []).append(h)
+        residents = {}  # {building: [households' places]}
+        for place, h in enumerate(households):
+            residents.setdefault(h["flat"][0], []).append(place)
+        # (name, phone) of each household's adults with a phone, the volunteers' pool.
+        adults = [
+            [(p["name"], p["phone"]) for p in h["members"] if p["phone"] and 22 <= p["_age"] <= 58]
+            for h in households
+        ]
         zoned = len(specs) > 30
         buildings = []
         for b, (floors, units) in enumerate(specs):
-            head_name, head_phone = self._volunteer(rng, residents.get(b, ()))
+            pool = [a for place in residents.get(b, ()) for a in adults[place]]
+            head_name, head_phone = self._volunteer(rng, pool)
             buildings.append(
                 {
                     "name": f"{'ABCD'[b * 4 // len(specs)]}区{b + 1}栋" if zoned else f"{b + 1}栋",
@@ -874,54 +922,156 @@ class _Builder:
 
         # Grid units: contiguous blocks of buildings, about 120 households each;
         # 1–2 grid workers (often residents), and 十联户 of about ten neighbours.
+        # Each household notes its grid and 十联户 (their places in ``grids``, ``groups``),
+        # each 十联户 its grid and lead household (its place in ``households``).
         n_grids = max(1, min(len(buildings), round(n_households / 120)))
-        grids = []
+        grids, groups = [], []
         for g, block in enumerate(_split(list(range(len(buildings))), n_grids)):
-            members = [h for b in block for h in residents.get(b, ())]
+            members = [place for b in block for place in residents.get(b, ())]
+            pool = [a for place in members for a in adults[place]]
             workers = []
             for _ in range(1 if rng.random() < 0.55 else 2):
-                name, phone = self._volunteer(rng, members)
+                name, phone = self._volunteer(rng, pool)
                 workers.append({"name": name, "phone": phone, "full_time": rng.random() < 0.7})
-            groups = []
             for k, chunk in enumerate(_split(members, max(1, round(len(members) / 10)))):
                 if not chunk:
                     continue
-                settled = [h for h in chunk if h["row"]["occupancy_state"] == "moved_in"]
+                settled = [
+                    place
+                    for place in chunk
+                    if households[place]["row"]["occupancy_state"] == "moved_in"
+                ]
+                for place in chunk:
+                    households[place]["group"] = len(groups)
                 groups.append(
-                    {
-                        "name": f"第{k + 1}联户",
-                        "lead": rng.choice(settled or chunk),
-                        "households": chunk,
-                    }
+                    {"grid": g, "name": f"第{k + 1}联户", "lead": rng.choice(settled or chunk)}
                 )
-            grids.append(
-                {
-                    "name": f"第{g + 1}网格",
-                    "buildings": block,
-                    "workers": workers,
-                    "groups": groups,
-                    "households": members,
-                }
-            )
+            for place in members:
+                households[place]["grid"] = g
+            grids.append({"name": f"第{g + 1}网格", "buildings": block, "workers": workers})
         return {
             "settlement": settlement,
             "buildings": buildings,
             "grids": grids,
+            "groups": groups,
             "households": households,
             "people": people_count,
         }
 
     def _write_settlement(self, data):
+        households = data["households"]
+        # PostgreSQL: the settlement's own rows are written by ``_flush``, with ``COPY``.
+        ids = self._queue_places(data) if self.postgres else self._create_places(data)
+        (settlement_id,) = ids[Settlement]
+        building_ids, grid_ids, group_ids = ids[Building], ids[GridUnit], ids[TenHouseholdGroup]
+        # Household numbers follow on from the county's last one.
+        county = data["settlement"]["county_id"]
+        last = self.household_seq[county]
+        self.household_seq[county] += len(households)
+        numbers = [f"{county}{seq:06d}" for seq in range(last + 1, last + len(households) + 1)]
+        if self.packing:
+            self._take_packed(data, ids, numbers)
+        else:
+            person_ids = iter(ids[Person])
+            for h, hid, number in zip(households, ids[Household], numbers, strict=True):
+                h["row"].update(
+                    id=hid,
+                    number=number,
+                    settlement_id=settlement_id,
+                    building_id=building_ids[h["flat"][0]],
+                    grid_id=grid_ids[h["grid"]],
+                    ten_group_id=group_ids[h["group"]],
+                )
+                for member in h["members"]:
+                    member["id"] = next(person_ids)
+                    member["household_id"] = hid
+                    member["id_number"] = self._id_number(*member["_id"])
+                self.pending_households.append(h["row"])
+                self.pending_people.extend(h["members"])
+        self.pending_count += data["people"]
+        self.counts["settlements"] += 1
+        self.counts["buildings"] += len(building_ids)
+        self.counts["grids"] += len(grid_ids)
+        self.counts["grid_workers"] += sum(len(g["workers"]) for g in data["grids"])
+        self.counts["ten_groups"] += len(group_ids)
+        self.counts["households"] += len(households)
+        self.counts["people"] += data["people"]
+
+    def _queue_places(self, data):
+        """PostgreSQL: the ids of the settlement's rows and of its buildings, grids, their
+        links and the links' history rows, grid workers, 十联户, households and people,
+        taken in one statement (``_reserve``); the rows of the first ones are queued for
+        ``_flush``, which writes them with ``COPY`` (``copy_with_history``).  Returns
+        ``{model: [ids]}``.
+
+        The ORM's ``bulk_create`` took a dozen statements a settlement, building an
+        instance per row and per history row: a fifth of this process's time.  The rows,
+        their ids, history rows and the sequences are the same: each table's rows are
+        written in the same order, and take their ids and history ids from the same
+        sequences.
+        """
+        grids, groups = data["grids"], data["groups"]
+        links = [(g, b) for g, grid in enumerate(grids) for b in grid["buildings"]]
+        workers = [(g, w) for g, grid in enumerate(grids) for w in grid["workers"]]
+        ids = self._reserve(
+            {
+                Settlement: 1,
+                Building: len(data["buildings"]),
+                GridUnit: len(grids),
+                GridLink: len(links),
+                self.history_m2m: len(links),
+                GridWorker: len(workers),
+                TenHouseholdGroup: len(groups),
+                Household: len(data["households"]),
+                Person: data["people"],
+            }
+        )
+        (settlement_id,) = ids[Settlement]
+        building_ids, grid_ids, household_ids = ids[Building], ids[GridUnit], ids[Household]
+        pending = self.pending_places
+        pending[Settlement].append({"id": settlement_id, **data["settlement"]})
+        pending[Building] += [
+            {"id": pk, "settlement_id": settlement_id, **building}
+            for pk, building in zip(building_ids, data["buildings"], strict=True)
+        ]
+        pending[GridUnit] += [
+            {"id": pk, "settlement_id": settlement_id, "name": grid["name"]}
+            for pk, grid in zip(grid_ids, grids, strict=True)
+        ]
+        for pk, history_pk, (g, b) in zip(ids[GridLink], ids[self.history_m2m], links, strict=True):
+            link = {"id": pk, "gridunit_id": grid_ids[g], "building_id": building_ids[b]}
+            pending[GridLink].append(link)
+            # The grids' "+" history rows also record their buildings (as a save would);
+            # ``history_id``, the grid's history row, is looked up once that is written.
+            pending[self.history_m2m].append({"m2m_history_id": history_pk, **link})
+        pending[GridWorker] += [
+            {"id": pk, "grid_id": grid_ids[g], **worker}
+            for pk, (g, worker) in zip(ids[GridWorker], workers, strict=True)
+        ]
+        pending[TenHouseholdGroup] += [
+            {
+                "id": pk,
+                "grid_id": grid_ids[group["grid"]],
+                "name": group["name"],
+                "lead_household_id": household_ids[group["lead"]],
+            }
+            for pk, group in zip(ids[TenHouseholdGroup], groups, strict=True)
+        ]
+        return ids
+
+    def _create_places(self, data):
+        """Elsewhere than on PostgreSQL: the settlement's rows and its buildings, grids,
+        their links and history links, grid workers and 十联户, written with the ORM,
+        and ids for its households and people; returns ``{model: [ids]}``."""
         settlement = Settlement(**data["settlement"])
         Settlement.objects.bulk_create([settlement], history_reason=DEMO_REASON)
         buildings = [Building(settlement=settlement, **b) for b in data["buildings"]]
         Building.objects.bulk_create(buildings, history_reason=DEMO_REASON)
         grids = [GridUnit(settlement=settlement, name=g["name"]) for g in data["grids"]]
         GridUnit.objects.bulk_create(grids, history_reason=DEMO_REASON)
-        through = GridUnit.buildings.through
-        links = through.objects.bulk_create(
+        links = GridLink.objects.bulk_create(
             [
-                through(gridunit_id=grid.pk, building_id=buildings[b].pk)
+                GridLink(gridunit_id=grid.pk, building_id=buildings[b].pk)
                 for grid, g in zip(grids, data["grids"], strict=True)
                 for b in g["buildings"]
             ]
@@ -943,73 +1093,70 @@ class _Builder:
                 for link in links
             ]
         )
-
-        # Ids for households and people (needed by 十联户 and the history rows).
-        households = data["households"]
-        person_ids = iter(self._alloc(Person, data["people"]))
-        county = data["settlement"]["county"].code
-        for h, hid in zip(households, self._alloc(Household, len(households)), strict=True):
-            self.household_seq[county] += 1
-            h["row"].update(
-                id=hid,
-                number=f"{county}{self.household_seq[county]:06d}",
-                settlement_id=settlement.pk,
-                building_id=buildings[h["flat"][0]].pk,
+        household_ids = self._alloc(Household, len(data["households"]))
+        GridWorker.objects.bulk_create(
+            [
+                GridWorker(grid=grid, **w)
+                for grid, g in zip(grids, data["grids"], strict=True)
+                for w in g["workers"]
+            ]
+        )
+        groups = [
+            TenHouseholdGroup(
+                grid=grids[group["grid"]],
+                name=group["name"],
+                lead_household_id=household_ids[group["lead"]],
             )
-            for member in h["members"]:
-                member["id"] = next(person_ids)
-                member["household_id"] = hid
-                member["id_number"] = self._id_number(*member["_id"])
-
-        workers, groups = [], []
-        for grid, g in zip(grids, data["grids"], strict=True):
-            for h in g["households"]:
-                h["row"]["grid_id"] = grid.pk
-            workers += [GridWorker(grid=grid, **w) for w in g["workers"]]
-            for group in g["groups"]:
-                groups.append(
-                    TenHouseholdGroup(
-                        grid=grid, name=group["name"], lead_household_id=group["lead"]["row"]["id"]
-                    )
-                )
-        GridWorker.objects.bulk_create(workers)
-        TenHouseholdGroup.objects.bulk_create(groups)
-        chunks = [group["households"] for g in data["grids"] for group in g["groups"]]
-        for group, chunk in zip(groups, chunks, strict=True):
-            for h in chunk:
-                h["row"]["ten_group_id"] = group.pk
-
-        if self.packing:
-            self._take_packed(data)
-        else:
-            for h in households:
-                self.pending_households.append(h["row"])
-                self.pending_people.extend(h["members"])
-        self.pending_count += data["people"]
-        self.counts["settlements"] += 1
-        self.counts["buildings"] += len(buildings)
-        self.counts["grids"] += len(grids)
-        self.counts["grid_workers"] += len(workers)
-        self.counts["ten_groups"] += len(groups)
-        self.counts["households"] += len(households)
-        self.counts["people"] += data["people"]
-
-    def _volunteer(self, rng, households):
-        """Name and mobile of an adult resident with a phone, else of a new person."""
-        adults = [
-            p for h in households for p in h["members"] if p["phone"] and 22 <= p["_age"] <= 58
+            for group in data["groups"]
         ]
+        TenHouseholdGroup.objects.bulk_create(groups)
+        return {
+            Settlement: [settlement.pk],
+            Building: [b.pk for b in buildings],
+            GridUnit: [g.pk for g in grids],
+            TenHouseholdGroup: [group.pk for group in groups],
+            Household: household_ids,
+            Person: self._alloc(Person, data["people"]),
+        }
+
+    def _reserve(self, counts):
+        """``{model: ids}``: ``counts[model]`` new ids of each model's table, in order, taken
+        from its sequence as ``reserve_ids`` takes them, all in one statement (PostgreSQL)."""
+        selects, params = [], []
+        for place, (model, count) in enumerate(counts.items()):
+            sequence = self.sequences.get(model)
+            if sequence is None:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_get_serial_sequence(%s, %s)",
+                        [model._meta.db_table, model._meta.pk.column],
+                    )
+                    (sequence,) = cursor.fetchone()
+                self.sequences[model] = sequence
+            selects.append(f"SELECT {place}, nextval(%s::regclass) FROM generate_series(1, %s)")
+            params += [sequence, count]
+        order = list(counts)
+        ids = {model: [] for model in order}
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
+            for place, pk in cursor.fetchall():
+                ids[order[place]].append(pk)
+        return ids
+
+    def _volunteer(self, rng, adults):
+        """Name and mobile of one of ``adults`` (residents with a phone: (name, phone)),
+        else of a new person."""
         if adults and rng.random() < 0.7:
-            p = rng.choice(adults)
-            return p["name"], p["phone"]
+            return rng.choice(adults)
         sex = M if rng.random() < 0.5 else F
         surname = self.names.surname(rng, _pick(rng, ETHNIC_TABLE))
         return surname + self.names.given(rng, sex), _mobile(rng)
 
     # ----------------------------------------------------------------- one household
-    def _household(self, rng, plan, county, year_built, flat):
+    def _household(self, rng, county, same, year_built, flat):
+        """A household of ``flat``; its people come from ``county`` or another of ``same``
+        (the counties of its prefecture)."""
         building_index, unit, floor, pos = flat
-        same = self.prefecture_counties[county.code[:4]]
         origin = county if rng.random() < 0.55 or len(same) == 1 else rng.choice(same)
         rural_towns = self.origin_towns[origin.code]
         origin_town = rng.choice(rural_towns) if rural_towns else None
@@ -1018,7 +1165,7 @@ class _Builder:
         late = 0 if rng.random() < 0.8 else (1 if rng.random() < 0.75 else 2)
         year = min(2020, year_built + late)
         batch = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.75 else 3)
-        months = {1: (3, 7), 2: (8, 10), 3: (11, 12)}[batch]
+        months = BATCH_MONTHS[batch]
         r = rng.random()
         occupancy = "moved_in" if r < 0.965 else ("not_moved_in" if r < 0.985 else "returned")
         moved_in = None
@@ -1039,11 +1186,11 @@ class _Builder:
         members = []
         spouse_eth = head_eth
         for rel, sex, age, source in family:
-            if rel in (R.SPOUSE, R.DAUGHTER_IN_LAW, R.SON_IN_LAW, R.MOTHER):
+            if rel in MARRIED_IN:
                 eth = head_eth if rng.random() < 0.8 else _pick(rng, ETHNIC_TABLE)
-                if rel == R.SPOUSE:
+                if rel == SPOUSE:
                     spouse_eth = eth
-            elif rel in (R.SON, R.DAUGHTER) and head_eth == E.HAN and spouse_eth != E.HAN:
+            elif rel in HEAD_CHILDREN and head_eth == HAN and spouse_eth != HAN:
                 eth = spouse_eth if rng.random() < 0.6 else head_eth
             else:
                 eth = head_eth
@@ -1055,7 +1202,7 @@ class _Builder:
                 family_name = self.names.surname(rng, eth)
                 while family_name == surname and rng.random() < 0.9:
                     family_name = self.names.surname(rng, eth)
-                if rel == R.SON_IN_LAW:
+                if rel == SON_IN_LAW:
                     in_law_surname = family_name
             members.append(
                 self._person(rng, origin.code, rel, sex, age, eth, family_name, hukou, dibao)
@@ -1067,7 +1214,7 @@ class _Builder:
         phone = next((p["phone"] for p in members if p["phone"]), "")
         if rng.random() < 0.05:
             phone = ""
-        area = {1: 40, 2: 50, 3: 60, 4: 80, 5: 100, 6: 120}.get(size, 125)
+        area = FLAT_AREAS.get(size, 125)
         row = {
             "number": None,  # given in order by ``_write_settlement``
             "unit": unit,
@@ -1098,10 +1245,12 @@ class _Builder:
         return found
 
     def _person(self, rng, origin_code, rel, sex, age, eth, family_name, hukou, dibao):
-        born = self._birth_date(rng, age)
+        birth_day = self._birth_day(rng, age)
+        born = datetime.date.fromordinal(birth_day)
+        male = sex == M
         # The ID number is given in order by ``_write_settlement``: its order code
         # must be unique across settlements made in other processes.
-        first_order = rng.randrange(0, 200) * 2 + (1 if sex == M else 2)
+        first_order = rng.randrange(0, 200) * 2 + (1 if male else 2)
         # School, education, health and labour follow the age.
         stage = ""
         x = rng.random()
@@ -1138,8 +1287,7 @@ class _Builder:
         elif age < 18:
             education = "junior" if rng.random() < 0.8 else "primary"
         else:
-            band = next(limit for limit in ADULT_EDU if age <= limit)
-            education = _pick(rng, ADULT_EDU[band])
+            education = _pick(rng, ADULT_EDU_BY_AGE[age])
 
         if age < 18:
             p_dis, p_ser, p_chr = 0.01, 0.003, 0.02
@@ -1197,7 +1345,9 @@ class _Builder:
         return {
             "name": family_name + self.names.given(rng, sex),
             "id_number": None,
-            "_id": (origin_code, born, sex == M, first_order),
+            # The ID number's parts (``_id_number``); the birth date as its ordinal, which
+            # is pickled to the writing process in a fifth of the time of a date.
+            "_id": (origin_code, birth_day, male, first_order),
             "birth_date": born,
             "sex": str(sex),
             "relationship": str(rel),
@@ -1217,23 +1367,22 @@ class _Builder:
             "_age": age,
         }
 
-    def _birth_date(self, rng, age):
-        year = self.ref_year - 1 - age
-        days = 366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365
-        # Day 2 onwards: whole years of age on 1 January of the current year.
-        return datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(1, days - 1))
+    def _birth_day(self, rng, age):
+        """The ordinal of a birth date of ``age``: day 2 of the year onwards, whole years of
+        age on 1 January of the current year."""
+        first, days = self.birth_years[age]
+        return first + rng.randint(1, days - 1)
 
-    def _id_number(self, region, born, male, first_order):
+    def _id_number(self, region, birth_day, male, first_order):
         """A valid, dataset-unique ID: order codes odd for men, even for women.
 
-        The first person of a region, birth date and sex gets ``first_order`` (a
-        draw), the next ones the following free codes of their sex.
+        The first person of a region, birth date (``birth_day``, its ordinal) and sex
+        gets ``first_order`` (a draw), the next ones the following free codes of their sex.
         """
-        key = (int(region) * 1_000_000 + born.toordinal()) * 2 + male
-        order = self.id_orders.get(key)
-        if order is None:
-            order = first_order
-        date_part = f"{born.year:04d}{born.month:02d}{born.day:02d}"
+        key = (region, birth_day, male)
+        order = self.id_orders.get(key, first_order)
+        born = datetime.date.fromordinal(birth_day)
+        date_part = born.isoformat().replace("-", "")  # YYYYMMDD (an f-string: twice the time)
         while True:
             if order > 999:
                 raise RuntimeError(f"order codes exhausted for {region} {born}")
@@ -1258,19 +1407,34 @@ class _Builder:
         self.next_ids[table] = start + n
         return list(range(start, start + n))
 
-    def _take_packed(self, data):
-        """Put the heads in front of the settlement's packed lines: the ids and numbers
-        given above, and the ID numbers, sealed (``_Preformatted.sealed_heads``)."""
-        households = data["households"]
+    def _take_packed(self, data, ids, numbers):
+        """Put the heads in front of the settlement's packed lines: the ids (``ids``:
+        ``{model: [ids]}``) and household ``numbers`` given above, and the ID numbers,
+        given here and sealed (``_Preformatted.sealed_heads``)."""
+        (settlement_id,) = ids[Settlement]
+        building_ids, grid_ids, group_ids = ids[Building], ids[GridUnit], ids[TenHouseholdGroup]
+        heads, people = [], []
+        person_ids = iter(ids[Person])
+        for hid, number, (building, grid, group, parts) in zip(
+            ids[Household], numbers, data["households"], strict=True
+        ):
+            # HOUSEHOLD_HEADS: ids and a number of digits, nothing to escape.
+            heads.append(
+                b"%d\t%b\t%d\t%d\t%d\t%d"
+                % (
+                    hid,
+                    number.encode(),
+                    settlement_id,
+                    building_ids[building],
+                    grid_ids[grid],
+                    group_ids[group],
+                )
+            )
+            people += [(next(person_ids), hid, self._id_number(*part), None) for part in parts]
         layout = self.layouts[Household]
-        heads = [_copy_text([h["row"].get(name) for name in HOUSEHOLD_HEADS]) for h in households]
         self.pending_packed[Household].append(layout.lines(heads, data["packed"][Household]))
         layout = self.layouts[Person]
-        heads, history_heads = layout.sealed_heads(
-            [m["id"], m["household_id"], m["id_number"], None]
-            for h in households
-            for m in h["members"]
-        )
+        heads, history_heads = layout.sealed_heads(self.format_cursor, people)
         self.pending_packed[Person].append(
             layout.lines(heads, data["packed"][Person], history_heads)
         )
@@ -1278,9 +1442,12 @@ class _Builder:
     def _flush(self):
         households, people = self.pending_households, self.pending_people
         packed = self.pending_packed[Household]
-        if not households and not people and not packed:
+        places = self.pending_places[Settlement]
+        if not households and not people and not packed and not places:
             return
         started = time.monotonic()
+        if places:
+            self._write_places()
         if packed:
             for model, chunks in self.pending_packed.items():
                 self.layouts[model].write(chunks)
@@ -1294,6 +1461,22 @@ class _Builder:
         self.pending_households, self.pending_people = [], []
         self.pending_packed = {Household: [], Person: []}
         self.pending_count = 0
+
+    def _write_places(self):
+        """``COPY`` the rows ``_queue_places`` queued, with their "+" history rows; the
+        grids' history links name the grids' history rows, written just before them."""
+        for model, rows in self.pending_places.items():
+            if model is self.history_m2m:
+                history_ids = dict(
+                    GridUnit.history.model.objects.filter(
+                        id__in=[row["id"] for row in self.pending_places[GridUnit]],
+                        history_type="+",
+                    ).values_list("id", "history_id")
+                )
+                for link in rows:
+                    link["history_id"] = history_ids[link["gridunit_id"]]
+            copy_with_history(model, rows, self.now)
+        self.pending_places = {model: [] for model in self.pending_places}
 
     def _orm(self, model, rows):
         write_with_history_orm(model, rows)
@@ -1490,7 +1673,7 @@ def copy_with_history(model, rows, now):
     with connection.cursor() as cursor:
         for target, target_fields, target_defaults in targets:
             # Rows never hold history_* keys, so those come from the defaults.
-            spec = [(f.attname, target_defaults[f.attname]) for f in target_fields]
+            spec = _copy_spec(target_fields, target_defaults)
             sql = _copy_sql(target, target_fields)
             writer = _KeepingWriter(cursor.cursor) if mirror and target is model else None
             # psycopg's own cursor: Django's debug wrapper takes no writer.
@@ -1508,6 +1691,39 @@ def copy_with_history(model, rows, now):
             with cursor.copy(sql) as copy:
                 for data in writer.kept:
                     copy.write(data.replace(b"\n", end))
+
+
+def _copy_spec(fields, defaults):
+    """``[(attname, default)]`` of ``fields``: what a ``COPY`` row takes from a row (a dict)
+    that holds a value, else from ``defaults`` (``_live_defaults``, ``_history_defaults``).
+
+    A date-time default (the build's ``now``) is given as the text psycopg writes for it
+    (PostgreSQL), made once: psycopg's dumper of an aware date-time takes a microsecond
+    a value, which was half the formatting of the demo's people (two in each row, one in
+    each history row).  That text holds nothing ``COPY`` escapes: the same bytes are sent.
+    """
+    texts = {}
+    spec = []
+    for field in fields:
+        value = defaults[field.attname]
+        if isinstance(value, datetime.datetime) and connection.vendor == "postgresql":
+            if value not in texts:
+                texts[value] = _dumped(value)
+            value = texts[value]
+        spec.append((field.attname, value))
+    return spec
+
+
+def _dumped(value):
+    """``value`` as psycopg's ``COPY`` writes it (a ``str``), or ``value`` itself if that text
+    holds escapes (which a ``str`` would have escaped again)."""
+    formatted = io.BytesIO()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: nothing is sent to the server
+        with Copy(raw, binary=False, writer=FileWriter(formatted)) as copy:
+            copy.write_row([value])
+    text = formatted.getvalue().decode()[:-1]  # without the line's newline
+    return value if "\\" in text else text
 
 
 def _live_defaults(fields, now):
@@ -1727,59 +1943,98 @@ class _Preformatted:
     ``format`` seals the encrypted columns and tokenizes the history's as
     ``copy_with_history`` does.  The "+" history rows are the live lines with the
     history's own columns added (``_history_mirror``) where the history keeps every
-    column as it is; else they are formatted too, after the heads the history keeps.
+    column as it is; else they are formatted too, after the heads the history keeps,
+    but for the columns they hold as the live rows do (``shared``: neither sealed nor
+    tokenized, and with the same default), which are formatted once for both and come
+    first in both tables' ``COPY``: a person's name, birth date, sex… were formatted
+    twice, a seventh of the formatting of the people.
     """
 
     def __init__(self, model, heads, now):
         fields = model._meta.concrete_fields
         by_name = {f.attname: f for f in fields}
         self.heads = [by_name[name] for name in heads]
-        self.rest = [f for f in fields if f.attname not in heads]
+        rest = [f for f in fields if f.attname not in heads]
         defaults = _live_defaults(fields, now)
-        self.spec = [(f.attname, defaults[f.attname]) for f in self.rest]
-        self.sql = _copy_sql(model, self.heads + self.rest)
         self.mirror = None
         self.history_heads = self.history_rest = None
-        if not _keeps_history(model):
-            return
-        history = model.history.model
-        hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        hist_defaults = _history_defaults(hist_fields, now)
-        self.mirror = _history_mirror(self.heads + self.rest, history, hist_fields, hist_defaults)
-        if self.mirror is None:
-            hist_by_name = {f.attname: f for f in hist_fields}
-            self.history_heads = [hist_by_name[name] for name in heads if name in hist_by_name]
-            self.history_rest = [f for f in hist_fields if f.attname not in heads]
-            self.history_spec = [(f.attname, hist_defaults[f.attname]) for f in self.history_rest]
-            self.history_sql = _copy_sql(history, self.history_heads + self.history_rest)
+        self.shared = []
+        if _keeps_history(model):
+            history = model.history.model
+            hist_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+            hist_defaults = _history_defaults(hist_fields, now)
+            self.mirror = _history_mirror(self.heads + rest, history, hist_fields, hist_defaults)
+            if self.mirror is None:
+                hist_by_name = {f.attname: f for f in hist_fields}
+                self.history_heads = [hist_by_name[name] for name in heads if name in hist_by_name]
+                # The columns sealed in the live rows (and their hashes) or tokenized in
+                # the history's: they differ between the two.
+                changed = set(token_fields(history))
+                for f in rest:
+                    if isinstance(f, EncryptedCharField):
+                        changed |= {f.attname, f.hash_field}
+                self.shared = [
+                    f
+                    for f in rest
+                    if f.attname in hist_by_name
+                    and f.attname not in changed
+                    and type(defaults[f.attname]) is type(hist_defaults[f.attname])
+                    and defaults[f.attname] == hist_defaults[f.attname]
+                ]
+                self.shared_spec = _copy_spec(self.shared, defaults)
+                shared = {f.attname for f in self.shared}
+                self.history_rest = [
+                    f for f in hist_fields if f.attname not in heads and f.attname not in shared
+                ]
+                self.history_spec = _copy_spec(self.history_rest, hist_defaults)
+                self.history_sql = _copy_sql(
+                    history,
+                    self.history_heads
+                    + [hist_by_name[f.attname] for f in self.shared]
+                    + self.history_rest,
+                )
+        # The live rows' own columns: all but the heads and the shared ones.
+        self.own = [f for f in rest if f not in self.shared]
+        self.spec = _copy_spec(self.own, defaults)
+        self.rest = self.shared + self.own  # in the order of the COPY, after the heads
+        self.sql = _copy_sql(model, self.heads + self.rest)
 
     def format(self, cursor, rows):
         """(live, history or None) ``COPY`` text of ``rows``' other columns, a line per
         row; ``cursor`` (psycopg's) only lends its adapters: nothing is sent through it."""
         hashes = {}  # the live rows' keyed hashes: the history's tokens reuse them
-        live = _formatted(cursor, rows, self.spec, seal_writer, self.rest, hashes)
+        live = _formatted(cursor, rows, self.spec, seal_writer, self.own, hashes)
         if self.history_rest is None:
             return live, None
         history = _formatted(
             cursor, rows, self.history_spec, tokenizing_writer, self.history_rest, hashes
         )
+        if self.shared:
+            # Nothing of these to seal: ``seal_writer`` hands back the plain ``write_row``.
+            shared = _formatted(cursor, rows, self.shared_spec, seal_writer, self.shared, hashes)
+            shared = shared.split(b"\n")[:-1]  # a line per row
+            live = _with_heads(shared, live, bool(self.own))
+            history = _with_heads(shared, history, True)  # history_* are never shared
         return live, history
 
-    def sealed_heads(self, rows):
+    def sealed_heads(self, cursor, rows):
         """(live, history) heads of ``rows``, lists of the heads' clear values: encrypted
-        and hashed for the live rows, tokenized for the history."""
+        and hashed for the live rows, tokenized for the history; lists of their ``COPY``
+        text, formatted by psycopg (``cursor`` only lends its adapters)."""
         hashes = {}
-        live, history = [], []
-        seal = seal_writer(lambda row: live.append(_copy_text(row)), self.heads, hashes)
-        tokens = tokenizing_writer(
-            lambda row: history.append(_copy_text(row)), self.history_heads, hashes
-        )
         kept = {f.attname for f in self.history_heads}
         places = [i for i, f in enumerate(self.heads) if f.attname in kept]
-        for values in rows:
-            seal(values)
-            tokens([values[i] for i in places])
-        return live, history
+        live, history = io.BytesIO(), io.BytesIO()
+        with Copy(cursor, binary=False, writer=FileWriter(live)) as copy:
+            seal = seal_writer(copy.write_row, self.heads, hashes)
+            for values in rows:
+                seal(values)
+        with Copy(cursor, binary=False, writer=FileWriter(history)) as copy:
+            tokens = tokenizing_writer(copy.write_row, self.history_heads, hashes)
+            for values in rows:
+                tokens([values[i] for i in places])
+        # A line per row: COPY text escapes the newlines within values.
+        return live.getvalue().split(b"\n")[:-1], history.getvalue().split(b"\n")[:-1]
 
     def lines(self, heads, formatted, history_heads=None):
         """(live, history or None): ``format``'s lines after their heads (``history_heads``:
@@ -1811,8 +2066,8 @@ class _Preformatted:
 
 #: The households' and people's heads (``_Preformatted``): the ids, the household numbers
 #: and ID numbers (unique across settlements made apart, so given in order; the ID
-#: number's hash is sealed from it) and the places found by the ORM writes of
-#: ``_write_settlement``.
+#: number's hash is sealed from it) and the ids of the settlements, buildings, grids and
+#: 十联户, given by ``_write_settlement``.
 HOUSEHOLD_HEADS = ("id", "number", "settlement_id", "building_id", "grid_id", "ten_group_id")
 PERSON_HEADS = ("id", "household_id", "id_number", "id_number_hash")
 
@@ -1822,20 +2077,6 @@ def _format_cursor():
     processes fork, which use their copy of it."""
     connection.ensure_connection()
     return connection.connection.cursor()
-
-
-def _copy_text(values):
-    """The ``COPY`` text of ``values`` (ints, None and strings) joined by tabs, as bytes."""
-    return "\t".join(
-        "\\N"
-        if value is None
-        else str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        for value in values
-    ).encode()
 
 
 def _copy_sql(model, fields):
