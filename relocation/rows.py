@@ -33,18 +33,31 @@ def in_lists(values, *, cast="bigint"):
 
 
 def reserve_ids(cursor, table, count, column="id"):
-    """``count`` new values of the sequence behind ``table``.``column`` (PostgreSQL), in order.
+    """``count`` new values of the sequence behind ``table``.``column`` (PostgreSQL), in order."""
+    return reserve_ids_of(cursor, [(table, column, count)])[0]
 
-    The sequence is looked up once: ``nextval(pg_get_serial_sequence(…))`` over
+
+def reserve_ids_of(cursor, wanted):
+    """For each ``(table, column, count)`` of ``wanted``, ``count`` new values of the
+    sequence behind ``table``.``column``, in order; one statement for them all (PostgreSQL).
+
+    Each sequence is looked up once: ``nextval(pg_get_serial_sequence(…))`` over
     ``generate_series`` looks it up again for every row (100,000 ids: 0.23 s,
-    against 0.03 s).
+    against 0.03 s).  The demo's communities step takes the ids of a settlement's
+    nine tables at once (one statement a settlement instead of nine).
     """
+    tables, columns, counts = zip(*wanted, strict=True) if wanted else ((), (), ())
     cursor.execute(
-        "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
-        "SELECT nextval(seq) FROM s, generate_series(1, %s) ORDER BY 1",
-        [table, column, count],
+        "WITH s AS MATERIALIZED ("
+        "  SELECT t.place, pg_get_serial_sequence(t.name, t.col)::regclass AS seq, t.n"
+        "  FROM unnest(%s::text[], %s::text[], %s::int[]) WITH ORDINALITY AS t(name, col, n, place)"
+        ") SELECT s.place, nextval(s.seq) AS id FROM s, generate_series(1, s.n) ORDER BY 1, 2",
+        [list(tables), list(columns), list(counts)],
     )
-    return [pk for (pk,) in cursor.fetchall()]
+    ids = [[] for _ in wanted]
+    for place, pk in cursor.fetchall():
+        ids[place - 1].append(pk)
+    return ids
 
 
 @contextmanager

@@ -39,7 +39,13 @@ from psycopg import Copy
 from psycopg.copy import FileWriter, LibpqWriter
 
 from relocation.demo import WorkerLost
-from relocation.rows import empty_tables_loaded_whole, in_lists, reserve_ids, run_waiting_checks
+from relocation.rows import (
+    empty_tables_loaded_whole,
+    in_lists,
+    reserve_ids,
+    reserve_ids_of,
+    run_waiting_checks,
+)
 
 from .. import enums
 from ..crypto import EncryptedCharField, seal_writer
@@ -594,7 +600,6 @@ class _Builder:
                 TenHouseholdGroup,
             )
         }
-        self.sequences = {}  # {model: its primary key's sequence} (``_reserve``)
 
     # ----------------------------------------------------------------- setup
     def run(self):
@@ -1120,28 +1125,14 @@ class _Builder:
         }
 
     def _reserve(self, counts):
-        """``{model: ids}``: ``counts[model]`` new ids of each model's table, in order, taken
-        from its sequence as ``reserve_ids`` takes them, all in one statement (PostgreSQL)."""
-        selects, params = [], []
-        for place, (model, count) in enumerate(counts.items()):
-            sequence = self.sequences.get(model)
-            if sequence is None:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT pg_get_serial_sequence(%s, %s)",
-                        [model._meta.db_table, model._meta.pk.column],
-                    )
-                    (sequence,) = cursor.fetchone()
-                self.sequences[model] = sequence
-            selects.append(f"SELECT {place}, nextval(%s::regclass) FROM generate_series(1, %s)")
-            params += [sequence, count]
-        order = list(counts)
-        ids = {model: [] for model in order}
+        """``{model: ids}``: ``counts[model]`` new ids of each model's table, in order, from
+        its sequence, all in one statement (``reserve_ids_of``; PostgreSQL)."""
         with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
-            for place, pk in cursor.fetchall():
-                ids[order[place]].append(pk)
-        return ids
+            ids = reserve_ids_of(
+                cursor,
+                [(m._meta.db_table, m._meta.pk.column, n) for m, n in counts.items()],
+            )
+        return dict(zip(counts, ids, strict=True))
 
     def _volunteer(self, rng, adults):
         """Name and mobile of one of ``adults`` (residents with a phone: (name, phone)),
