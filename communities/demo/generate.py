@@ -1708,12 +1708,8 @@ def _copy_spec(fields, defaults):
 def _dumped(value):
     """``value`` as psycopg's ``COPY`` writes it (a ``str``), or ``value`` itself if that text
     holds escapes (which a ``str`` would have escaped again)."""
-    formatted = io.BytesIO()
     with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor: nothing is sent to the server
-        with Copy(raw, binary=False, writer=FileWriter(formatted)) as copy:
-            copy.write_row([value])
-    text = formatted.getvalue().decode()[:-1]  # without the line's newline
+        text = _copy_text(cursor.cursor, [[value]]).decode()[:-1]  # without the newline
     return value if "\\" in text else text
 
 
@@ -1803,12 +1799,9 @@ def _history_mirror(fields, history, hist_fields, hist_defaults):
         return None  # a field the history leaves out
     own = [f for f in hist_fields if f.attname not in {g.attname for g in fields}]
     # The history's own columns formatted by psycopg, as its COPY would send them.
-    formatted = io.BytesIO()
     with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor: nothing is sent to the server
-        with Copy(raw, binary=False, writer=FileWriter(formatted)) as copy:
-            copy.write_row([f.get_db_prep_save(hist_defaults[f.attname], connection) for f in own])
-    end = b"\t" + formatted.getvalue()  # ends with the line's newline
+        values = [f.get_db_prep_save(hist_defaults[f.attname], connection) for f in own]
+        end = b"\t" + _copy_text(cursor.cursor, [values])  # ends with the line's newline
     return _copy_sql(history, [by_name[f.attname] for f in fields] + own), end
 
 
@@ -2003,7 +1996,7 @@ class _Preformatted:
         if self.shared:
             # Nothing of these to seal: ``seal_writer`` hands back the plain ``write_row``.
             shared = _formatted(cursor, rows, self.shared_spec, seal_writer, self.shared, hashes)
-            shared = shared.split(b"\n")[:-1]  # a line per row
+            shared = _lines(shared)
             live = _with_heads(shared, live, bool(self.own))
             history = _with_heads(shared, history, True)  # history_* are never shared
         return live, history
@@ -2015,17 +2008,15 @@ class _Preformatted:
         hashes = {}
         kept = {f.attname for f in self.history_heads}
         places = [i for i, f in enumerate(self.heads) if f.attname in kept]
-        live, history = io.BytesIO(), io.BytesIO()
-        with Copy(cursor, binary=False, writer=FileWriter(live)) as copy:
-            seal = seal_writer(copy.write_row, self.heads, hashes)
-            for values in rows:
-                seal(values)
-        with Copy(cursor, binary=False, writer=FileWriter(history)) as copy:
-            tokens = tokenizing_writer(copy.write_row, self.history_heads, hashes)
-            for values in rows:
-                tokens([values[i] for i in places])
-        # A line per row: COPY text escapes the newlines within values.
-        return live.getvalue().split(b"\n")[:-1], history.getvalue().split(b"\n")[:-1]
+        live = _copy_text(cursor, rows, seal_writer, self.heads, hashes)
+        history = _copy_text(
+            cursor,
+            ([values[i] for i in places] for values in rows),
+            tokenizing_writer,
+            self.history_heads,
+            hashes,
+        )
+        return _lines(live), _lines(history)
 
     def lines(self, heads, formatted, history_heads=None):
         """(live, history or None): ``format``'s lines after their heads (``history_heads``:
@@ -2077,15 +2068,27 @@ def _copy_sql(model, fields):
 
 
 def _formatted(cursor, rows, spec, wrap, fields, hashes):
-    """The ``COPY`` text of ``rows``' values of ``spec`` (``[(attname, default)]``), written
-    through ``wrap(write_row, fields, hashes)`` (``seal_writer``, ``tokenizing_writer``)."""
+    """The ``COPY`` text of ``rows``' (dicts') values of ``spec`` (``[(attname, default)]``),
+    written through ``wrap`` (``_copy_text``)."""
+    values = ([row.get(name, default) for name, default in spec] for row in rows)
+    return _copy_text(cursor, values, wrap, fields, hashes)
+
+
+def _copy_text(cursor, rows, wrap=None, fields=(), hashes=None):
+    """The ``COPY`` text psycopg writes for ``rows`` (lists of values), through
+    ``wrap(write_row, fields, hashes)`` when given (``seal_writer``, ``tokenizing_writer``).
+    ``cursor`` (psycopg's own) only lends its adapters: nothing is sent to the server."""
     formatted = io.BytesIO()
     with Copy(cursor, binary=False, writer=FileWriter(formatted)) as copy:
-        write = wrap(copy.write_row, fields, hashes)
+        write = copy.write_row if wrap is None else wrap(copy.write_row, fields, hashes)
         for row in rows:
-            get = row.get
-            write([get(name, default) for name, default in spec])
+            write(row)
     return formatted.getvalue()
+
+
+def _lines(data):
+    """``COPY`` text as a list of its lines (it escapes the newlines within values)."""
+    return data.split(b"\n")[:-1]
 
 
 def _with_heads(heads, data, tab):
