@@ -1081,23 +1081,7 @@ class _Builder:
                 for b in g["buildings"]
             ]
         )
-        # The grids' '+' history rows also record their buildings (as a save would).
-        grid_history = dict(
-            GridUnit.history.model.objects.filter(
-                id__in=[g.pk for g in grids], history_type="+"
-            ).values_list("id", "history_id")
-        )
-        self.history_m2m.objects.bulk_create(
-            [
-                self.history_m2m(
-                    id=link.pk,
-                    history_id=grid_history[link.gridunit_id],
-                    gridunit_id=link.gridunit_id,
-                    building_id=link.building_id,
-                )
-                for link in links
-            ]
-        )
+        record_links_in_history(GridUnit, "buildings", links)
         household_ids = self._alloc(Household, len(data["households"]))
         GridWorker.objects.bulk_create(
             [
@@ -1458,11 +1442,8 @@ class _Builder:
         grids' history links name the grids' history rows, written just before them."""
         for model, rows in self.pending_places.items():
             if model is self.history_m2m:
-                history_ids = dict(
-                    GridUnit.history.model.objects.filter(
-                        id__in=[row["id"] for row in self.pending_places[GridUnit]],
-                        history_type="+",
-                    ).values_list("id", "history_id")
+                history_ids = created_history_ids(
+                    GridUnit, [row["id"] for row in self.pending_places[GridUnit]]
                 )
                 for link in rows:
                     link["history_id"] = history_ids[link["gridunit_id"]]
@@ -1531,6 +1512,39 @@ def write_rows_with_history(model, rows, now):
     else:
         for row, obj in zip(rows, write_with_history_orm(model, rows), strict=True):
             row["id"] = obj.pk
+
+
+def created_history_ids(model, ids):
+    """``{id: the id of its "+" history row}`` of ``model``'s rows ``ids``."""
+    return dict(
+        model.history.model._base_manager.filter(id__in=list(ids), history_type="+").values_list(
+            "id", "history_id"
+        )
+    )
+
+
+def record_links_in_history(model, field, links):
+    """Make the "+" history rows of ``model``'s rows record their many-to-many ``field``
+    links ``links`` (instances of its through model, saved), as saving a row with them
+    would: the history's copy of each link, naming the row's "+" history row.  The
+    communities demo's grids (their buildings) and governance's 居民小组 are written so:
+    one statement for the links' history instead of one ``add()`` a row, each with a
+    "~" history row of its own."""
+    history = model.history.model
+    copied = apps.get_model(model._meta.app_label, f"{history.__name__}_{field}")
+    owner = model._meta.get_field(field).m2m_field_name() + "_id"
+    target = model._meta.get_field(field).m2m_reverse_field_name() + "_id"
+    history_ids = created_history_ids(model, {getattr(link, owner) for link in links})
+    copied._base_manager.bulk_create(
+        [
+            copied(
+                id=link.pk,
+                history_id=history_ids[getattr(link, owner)],
+                **{owner: getattr(link, owner), target: getattr(link, target)},
+            )
+            for link in links
+        ]
+    )
 
 
 def delete_with_history(model, queryset):

@@ -24,9 +24,7 @@ PostgreSQL, ``bulk_create`` elsewhere: ``PendingRows``);
 import datetime
 import random
 import time
-from operator import attrgetter
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -38,6 +36,7 @@ from communities.demo.generate import (
     delete_with_history,
     in_processes,
     loading,
+    record_links_in_history,
 )
 from communities.models import Building, GridWorker, Household, Person
 from relocation.demo import DemoStep, register
@@ -231,66 +230,26 @@ def _read(index, settlement, today, buildings, worker):
 
 def _write_groups(made):
     """Create the 居民小组 of ``made``, ``[(settlement, [(name, leader)], its building
-    ids by name)]`` in the order the settlements were made, each group with the next
-    four buildings of its settlement, and their history: a statement per table.
-
-    The rows are those that ``bulk_create`` per settlement and then
-    ``group.buildings.add()`` per group wrote, in five statements a group: a "+"
-    history row for each group of the settlement; then for each group its links,
-    in the order of the set ``add()`` makes of their ids, the "~" history row
-    django-simple-history records for the change (without a change reason) and
-    that row's copy of the links, which it reads back in building order.
+    ids by name)]``, each group with the next four buildings of its settlement, in a
+    statement per table.  Their "+" history rows record the buildings too, as saving a
+    group with them would (``record_links_in_history``): one ``add()`` per group took
+    five statements and a "~" history row of its own.
     """
-    history = ResidentGroup.history.model
-    link_model = ResidentGroup.buildings.through
-    link_history = apps.get_model(ResidentGroup._meta.app_label, f"{history.__name__}_buildings")
-    settlements = []  # per settlement: its groups, and each group's building ids
+    groups, targets = [], []
     for settlement, names, buildings in made:
-        own = [
-            ResidentGroup(settlement=settlement, name=name, leader_name=leader)
-            for name, leader in names
-        ]
-        targets = [set(buildings[4 * i : 4 * i + 4]) for i in range(len(own))]
-        settlements.append((own, targets))
-    # Without history: its rows are made below, in the order the ORM wrote them.
-    ResidentGroup._base_manager.bulk_create(
-        [group for own, _targets in settlements for group in own]
-    )
-    entries, changes = [], []  # the history rows; the "~" ones with their links
-    for own, targets in settlements:
-        entries += [_history_entry(history, group, "+", DEMO_REASON) for group in own]
-        for group, buildings in zip(own, targets, strict=True):
-            if buildings:  # add() of no building records nothing
-                change = _history_entry(history, group, "~", None)
-                entries.append(change)
-                links = [link_model(residentgroup=group, building_id=pk) for pk in buildings]
-                changes.append((change, links))
-    link_model.objects.bulk_create([link for _change, links in changes for link in links])
-    history.objects.bulk_create(entries)
-    link_history.objects.bulk_create(
+        for i, (name, leader) in enumerate(names):
+            groups.append(ResidentGroup(settlement=settlement, name=name, leader_name=leader))
+            targets.append(buildings[4 * i : 4 * i + 4])
+    ResidentGroup.objects.bulk_create(groups, history_reason=DEMO_REASON)
+    link = ResidentGroup.buildings.through
+    links = link.objects.bulk_create(
         [
-            link_history(
-                history=change,
-                id=link.pk,
-                residentgroup_id=link.residentgroup_id,
-                building_id=link.building_id,
-            )
-            for change, links in changes
-            for link in sorted(links, key=attrgetter("building_id"))
+            link(residentgroup=group, building_id=pk)
+            for group, buildings in zip(groups, targets, strict=True)
+            for pk in buildings
         ]
     )
-
-
-def _history_entry(history, group, history_type, reason):
-    """A history row of ``group``, as django-simple-history's ``bulk_history_create``
-    makes it."""
-    return history(
-        history_date=timezone.now(),
-        history_type=history_type,
-        history_change_reason=reason,
-        history_user=history.get_default_history_user(group),
-        **{field.attname: getattr(group, field.attname) for field in history.tracked_fields},
-    )
+    record_links_in_history(ResidentGroup, "buildings", links)
 
 
 class _Maker:

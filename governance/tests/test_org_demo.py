@@ -86,6 +86,12 @@ def test_demo_proportions_determinism_and_removal():
 
     first = snapshot()
     assert ResidentGroup.buildings.through.objects.exists()
+    # Each group's "+" history row (its only one) records its buildings, as a save would.
+    for group in ResidentGroup.objects.prefetch_related("buildings"):
+        (created,) = group.history.all()
+        assert created.history_type == "+"
+        recorded = {link.building_id for link in created.buildings.all()}
+        assert recorded == {b.pk for b in group.buildings.all()} and recorded
     # Built again: nothing doubled.
     assert build_organisation_demo(7) is None
     delete_organisation_demo()
