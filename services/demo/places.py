@@ -191,7 +191,8 @@ class _Builder:
         self.facility_kinds = {k.code: k for k in FacilityKind.objects.all()}
         self.activity_kinds = {k.code: k for k in ActivityKind.objects.all()}
         self.honour_kinds = {k.code: k for k in HonourKind.objects.all()}
-        self.rows = {model: [] for model in MODELS}  # dicts of attnames (``_write_rows``)
+        # Dicts of attnames, written by ``write_rows_with_history``.
+        self.rows = {model: [] for model in MODELS}
         self.served = []  # (hub settlement, facility kind code, settlement)
 
     def run(self):

@@ -115,14 +115,6 @@ CHECKLIST = (
     ),
 )
 
-PROTECTION_MODELS = (
-    BenefitRecord,
-    TemporaryAssistance,
-    HouseholdRight,
-    RightsItem,
-    RightsCategory,
-)
-
 
 def _demo_ids(model):
     return model.history.model._base_manager.filter(
