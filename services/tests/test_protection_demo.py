@@ -14,9 +14,11 @@ from relocation.dashboards.registry import Window, registry
 from services.demo.protection import (
     CHECKLIST,
     HOUSEHOLD_FIELDS,
+    _household_draws,
+    _item_draws,
+    _item_multipliers,
     _right_rows,
     _start,
-    _uniforms,
     build_protection_demo,
     delete_protection_demo,
     protection_demo_counts,
@@ -161,11 +163,25 @@ def test_rights_drawn_by_the_database_are_the_reference_draws(demo):
     assert len({r["recorded_on"] for r in expected}) > 100  # spread over the years, not one day
 
 
-def test_a_draw_is_the_md5_of_its_key():
-    digest = hashlib.md5(b"5:rights:520102000001:3").hexdigest()
-    assert _uniforms("5:rights:520102000001:3") == (
-        int(digest[:12], 16) / 2**48,
-        int(digest[12:24], 16) / 2**48,
-    )
-    first, second = _uniforms("x")
-    assert 0 <= first < 1 and 0 <= second < 1 and first != second
+def test_a_household_draws_from_the_md5_of_its_key():
+    digest = hashlib.md5(b"5:rights:520102000001").hexdigest()
+    draw, generator = _household_draws("5:rights:520102000001")
+    assert draw == int(digest[:12], 16) / 2**48
+    assert generator == 1 + int(digest[12:20], 16) % (2**31 - 2)
+    assert 1 <= generator < 2**31 - 1
+
+
+def test_the_items_draw_the_minstd_numbers_after_the_households_seed():
+    """Item p takes the generator's numbers 2p - 1 and 2p: the multipliers jump
+    ahead exactly as stepping x -> 48271 x mod 2^31 - 1 would."""
+    generator = _household_draws("5:rights:520102000001")[1]
+    stepped, x = [], generator
+    for _ in range(6):
+        x = x * 48271 % (2**31 - 1)
+        stepped.append(x / (2**31 - 1))
+    of_state, of_date = _item_multipliers(3)
+    drawn = [
+        _item_draws(generator, m) for pair in zip(of_state, of_date, strict=True) for m in pair
+    ]
+    assert drawn == stepped
+    assert all(0 < d < 1 for d in drawn) and len(set(drawn)) == 6
