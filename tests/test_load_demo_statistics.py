@@ -16,7 +16,12 @@ from django.test.utils import CaptureQueriesContext
 
 from communities.models import Household, Person
 from employment.models import EmploymentRecord
-from relocation.demo.management.commands.load_demo import analyze, table_sizes
+from relocation.demo.management.commands.load_demo import (
+    HISTORY_STATISTICS_TARGET,
+    analyze,
+    history_tables,
+    table_sizes,
+)
 
 
 def _fresh_statistics(*models):
@@ -83,3 +88,29 @@ def test_after_a_step_only_the_tables_it_changed_are_analysed(request):
     assert household in analysed
     assert untouched not in analysed
     assert _fresh_statistics(Household) == {Household._meta.db_table}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_history_tables_get_coarser_statistics_than_the_live_tables():
+    """The live tables keep the server's statistics target (100: a histogram of up to
+    101 bounds); the history tables, which pages only look up by id or time, are
+    analysed at ``HISTORY_STATISTICS_TARGET`` (10), ten times cheaper."""
+    if connection.vendor != "postgresql":
+        return  # no statistics to take elsewhere (test_analyze_does_nothing_off_postgresql)
+    call_command("load_demo", "--households=40", "--only=communities", stdout=io.StringIO())
+    assert Person._base_manager.count() > 101  # enough distinct ids for a full histogram
+    history = f"public.{Person.history.model._meta.db_table}"
+    assert history in history_tables()
+    assert f"public.{Person._meta.db_table}" not in history_tables()
+
+    def bounds(model):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT cardinality(histogram_bounds) FROM pg_stats "
+                "WHERE tablename = %s AND attname = 'id'",
+                [model._meta.db_table],
+            )
+            return cursor.fetchone()[0]
+
+    assert bounds(Person) == 101
+    assert bounds(Person.history.model) == HISTORY_STATISTICS_TARGET + 1
