@@ -15,10 +15,12 @@ and everything in them, history included).
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 
 from relocation.demo import DemoStep, register, remove_dependents
@@ -190,8 +192,26 @@ def delete_scoped(scoped, keys_checked_once=False):
                 qs._raw_delete(qs.db)
 
 
-def ensure_demo_users():
-    """Create or refresh the demo logins (passwords reset to the demo ones)."""
+def hashing_demo_passwords():
+    """Start hashing the demo logins' passwords in two other threads; returns a
+    function that waits for them and gives ``{username: hash}`` (``ensure_demo_users``).
+
+    Each hash is a deliberately slow PBKDF2 (about half a second; six logins:
+    3 s of the communities step at every size), and ``hashlib`` lets other
+    threads run while it computes: started before the load's indexes are built,
+    the hashes are made while this process would only wait for PostgreSQL.
+    """
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-passwords")
+    futures = {name: pool.submit(make_password, password) for name, *_, password in DEMO_USERS}
+    pool.shutdown(wait=False)
+    return lambda: {name: future.result() for name, future in futures.items()}
+
+
+def ensure_demo_users(hashes=None):
+    """Create or refresh the demo logins (passwords reset to the demo ones).
+
+    ``hashes``: ``hashing_demo_passwords()``'s function, when they were started earlier."""
+    hashed = hashes() if hashes is not None else None
     groups = ensure_role_groups()
     user_model = get_user_model()
     settlements = list(
@@ -216,7 +236,10 @@ def ensure_demo_users():
         user.is_staff = True
         user.is_active = True
         user.is_superuser = username == "admin"
-        user.set_password(password)
+        if hashed is None:
+            user.set_password(password)
+        else:
+            user.password = hashed[username]
         user.save()
         user.groups.set([groups[role]])
         regions, places = scopes[username]
@@ -228,7 +251,7 @@ def ensure_demo_users():
         for key, scope in have.items():
             if key not in wanted:
                 scope.delete()
-        for kind, pk in wanted - set(have):
+        for kind, pk in sorted(wanted - set(have)):  # ids in one order, whatever the hash seed
             AreaScope.objects.create(
                 user=user,
                 region_id=pk if kind == "r" else None,
@@ -295,7 +318,7 @@ def build_demo(
         timings["reset"] = time.monotonic() - t
 
     created = False
-    builder = None
+    builder = hashes = None
     if national:
         # Each province commits on its own; provinces already written are skipped.
         t = time.monotonic()
@@ -303,6 +326,7 @@ def build_demo(
             seed, households, n_settlements, stdout=stdout, national=True, workers=workers
         )
         builder.run()
+        hashes = hashing_demo_passwords()
         timings["generate"] = time.monotonic() - t
         timings["commit"] = 0.0
         created = builder.counts["settlements"] > 0
@@ -313,6 +337,7 @@ def build_demo(
         with transaction.atomic(), loading(Household, Person):
             builder = _Builder(seed, households, n_settlements, stdout=stdout, workers=workers)
             builder.run()
+            hashes = hashing_demo_passwords()  # while the indexes are built
             timings["generate"] = time.monotonic() - t
             t = time.monotonic()
         # Deferred foreign keys are checked at commit.
@@ -321,7 +346,7 @@ def build_demo(
     if builder is not None:
         timings["write"] = builder.timings["write"]
     t = time.monotonic()
-    logins = ensure_demo_users()
+    logins = ensure_demo_users(hashes)
     timings["users"] = time.monotonic() - t
     counts = demo_counts()
     counts["regions"] = Region.objects.filter(_startswith_any("code", provinces)).count()

@@ -219,6 +219,9 @@ def test_users_roles_and_scopes(demo):
 
     worker_regions, worker_settlements = scopes("worker")
     assert worker_regions == [] and len(worker_settlements) == 2
+    # Created in settlement order, whatever the hash seed: the same ids every run.
+    created = AreaScope.objects.filter(user=users["worker"]).order_by("pk")
+    assert [scope.settlement_id for scope in created] == worker_settlements
     assert set(
         Settlement.objects.filter(pk__in=worker_settlements).values_list("county_id", flat=True)
     ) == {"522301"}
