@@ -401,3 +401,38 @@ def test_several_dates_by_hand(protection_world):
     b = f"rights_item_{w['b'].pk}_secured"
     assert (items_on(windows([before])[0])[s1][c], items_on(windows([after])[0])[s1][c]) == (1, 2)
     assert (items_on(windows([before])[0])[s1][b], items_on(windows([after])[0])[s1][b]) == (0, 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_many_households_over_many_dates_give_what_each_date_alone_gives(protection_world, seed):
+    """``rights`` and ``rights_items`` count each row once, by how many of the dates come
+    before it, and sum those counts per household and date: households whose rows all
+    come after some dates, rows recorded on a date itself, pending rows, households
+    with nothing recorded and dates in any order give each date what that date alone
+    gives (a single date needs no sums)."""
+    import random
+
+    from communities.models import Settlement
+
+    w = protection_world
+    rng = random.Random(seed)
+    days = [D + datetime.timedelta(days=n) for n in rng.sample(range(-20, 6), 9)]
+    states = list(RightState)
+    for n in range(40):
+        household = HouseholdFactory(settlement=w["s1"] if n % 3 else w["s3"])
+        if n % 7 == 0:
+            continue  # nothing recorded
+        late = rng.choice([*days, D - datetime.timedelta(days=60)])  # its first record's day
+        for item in rng.sample([w["a"], w["b"], w["c"]], rng.randint(1, 3)):
+            day = rng.choice([late, late + datetime.timedelta(days=rng.randint(0, 12))])
+            HouseholdRight.objects.create(
+                household=household, item=item, state=rng.choice(states), recorded_on=day
+            )
+    settlements = Settlement.objects.all()
+    for key in ("rights", "rights_items"):
+        source = registry.sources[key]
+        figures_for = source.dates(settlements, windows(days))
+        alone = {day: source.compute(settlements, windows([day])[0]) for day in days}
+        assert len({repr(sorted(figures.items())) for figures in alone.values()}) >= 5, key
+        for window in windows(days):
+            assert figures_for(window) == alone[window.reference_date], (key, window)
