@@ -9,7 +9,7 @@ import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from relocation.demo import DemoContext, remove_all, select, steps
 from relocation.demo.running import Runner, StepFailed, side_by_side
@@ -34,11 +34,31 @@ def table_sizes():
     """{table: bytes} of the database's own tables (PostgreSQL; {} elsewhere).
 
     Tables another session holds locked whole (a step running beside, loading
-    them) are left out: their size would wait for that step's commit.
+    them) are left out: their size would wait for that step's commit
+    (``SIZE_LOCK_TIMEOUT``).
     """
     if connection.vendor != "postgresql":
         return {}
-    with connection.cursor() as cursor:
+    for _attempt in range(SIZE_ATTEMPTS - 1):
+        try:
+            return _table_sizes(SIZE_LOCK_TIMEOUT)
+        except OperationalError:
+            continue  # a table was locked after the query looked: it is left out next time
+    return _table_sizes(SIZE_LOCK_TIMEOUT)
+
+
+#: ``pg_relation_size`` waits for a table's lock: a step that starts beside another
+#: may lock a table between the query's look at ``pg_locks`` and its size.  Once the
+#: command's own process waited there until that step committed, a minute and a half
+#: of a 500,000-household build, and started the next step that much later.  It waits
+#: at most this long and looks again, at most this many times.
+SIZE_LOCK_TIMEOUT = "200ms"
+SIZE_ATTEMPTS = 10
+
+
+def _table_sizes(lock_timeout):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
         cursor.execute(_TABLE_SIZES)
         return dict(cursor.fetchall())
 
