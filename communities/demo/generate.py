@@ -2226,12 +2226,25 @@ class PendingRows:
         ``{model: [ids]}`` of the task's rows."""
         ids = new[model]
         targets = [new.get(target, ()) for target in self.references.get(model, {}).values()]
-        heads = []
-        for place, *refs in packed.places:
-            head = b"%d" % ids[place - 1]
-            for ref, target in zip(refs, targets, strict=True):
-                head += b"\t\\N" if ref is None else b"\t%d" % target[ref - 1]
-            heads.append(head)
+        # No reference or one (every demo model): one formatting per row, without a
+        # loop over the references (a fourth of the time of the general loop below).
+        if not targets:
+            heads = [b"%d" % ids[place - 1] for (place,) in packed.places]
+        elif len(targets) == 1:
+            (target,) = targets
+            heads = [
+                b"%d\t\\N" % ids[place - 1]
+                if ref is None
+                else b"%d\t%d" % (ids[place - 1], target[ref - 1])
+                for place, ref in packed.places
+            ]
+        else:
+            heads = []
+            for place, *refs in packed.places:
+                head = b"%d" % ids[place - 1]
+                for ref, target in zip(refs, targets, strict=True):
+                    head += b"\t\\N" if ref is None else b"\t%d" % target[ref - 1]
+                heads.append(head)
         return self.layouts[model].lines(heads, packed.formatted)
 
     def flush(self):
