@@ -275,7 +275,7 @@ def keys_referring_checked_once(tables):
         )
         for table, name, definition in cursor.fetchall():
             try:
-                with _locks_waited_for_briefly(cursor):
+                with locks_waited_for_briefly(cursor):
                     cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
             except OperationalError:
                 continue  # another session holds the table: this key is checked per row
@@ -288,12 +288,14 @@ def keys_referring_checked_once(tables):
 
 
 @contextmanager
-def _locks_waited_for_briefly(cursor):
-    """A savepoint whose statements wait at most ``BULK_LOCK_TIMEOUT`` for another
-    session's lock (``OperationalError`` past it); rolled back, it lets the locks it
-    took go again."""
+def locks_waited_for_briefly(cursor, timeout=None):
+    """A savepoint whose statements wait at most ``timeout`` (default
+    ``BULK_LOCK_TIMEOUT``) for another session's lock (``OperationalError`` past it);
+    rolled back, it lets the locks it took go again."""
     with transaction.atomic():
-        cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [timeout or BULK_LOCK_TIMEOUT]
+        )
         yield
         cursor.execute("SET LOCAL lock_timeout = DEFAULT")
 
@@ -325,7 +327,7 @@ def _drop_for_loading(tables, keep_outside=False):
         run_waiting_checks(cursor)
         for table in sorted(set(tables)):
             try:
-                with _locks_waited_for_briefly(cursor):
+                with locks_waited_for_briefly(cursor):
                     cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
                     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")
                     if cursor.fetchone()[0]:

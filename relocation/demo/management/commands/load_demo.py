@@ -9,10 +9,11 @@ import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 
 from relocation.demo import DemoContext, remove_all, select, steps
 from relocation.demo.running import Runner, StepFailed, side_by_side
+from relocation.rows import locks_waited_for_briefly
 
 # The communities demo's defaults, repeated here so that this command imports no app.
 DEFAULT_SEED = 20241
@@ -41,10 +42,10 @@ def table_sizes():
         return {}
     for _attempt in range(SIZE_ATTEMPTS - 1):
         try:
-            return _table_sizes(SIZE_LOCK_TIMEOUT)
-        except OperationalError:
-            continue  # a table was locked after the query looked: it is left out next time
-    return _table_sizes(SIZE_LOCK_TIMEOUT)
+            return _sizes()
+        except OperationalError:  # a table was locked after the query looked: not next time
+            continue
+    return _sizes()
 
 
 #: ``pg_relation_size`` waits for a table's lock: a step that starts beside another
@@ -56,9 +57,9 @@ SIZE_LOCK_TIMEOUT = "200ms"
 SIZE_ATTEMPTS = 10
 
 
-def _table_sizes(lock_timeout):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+def _sizes():
+    """One look of ``table_sizes``."""
+    with connection.cursor() as cursor, locks_waited_for_briefly(cursor, SIZE_LOCK_TIMEOUT):
         cursor.execute(_TABLE_SIZES)
         return dict(cursor.fetchall())
 
