@@ -114,6 +114,9 @@ def test_history_tables_get_coarser_statistics_than_the_live_tables():
 
     assert bounds(Person) == 101
     assert bounds(Person.history.model) == HISTORY_STATISTICS_TARGET + 1
+    with connection.cursor() as cursor:  # the coarser target held for that ANALYZE only
+        cursor.execute("SHOW default_statistics_target")
+        assert cursor.fetchone()[0] == "100"
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from relocation.demo import DemoContext, remove_all, select, steps
 from relocation.demo.running import Runner, StepFailed, side_by_side
@@ -96,19 +96,12 @@ def analyze(sizes_before, skip_locked=False):
         if live := sorted(changed - history):
             cursor.execute(f"ANALYZE {options}{', '.join(live)}")
         if histories := sorted(changed & history):
-            # For this transaction only, or for the session until it is set back.
-            local = connection.in_atomic_block
-            cursor.execute(
-                "SELECT current_setting('default_statistics_target'), "
-                "set_config('default_statistics_target', %s, %s)",
-                [str(HISTORY_STATISTICS_TARGET), local],
-            )
-            server = cursor.fetchone()[0]
-            cursor.execute(f"ANALYZE {options}{', '.join(histories)}")
-            if not local:
+            with transaction.atomic():  # the target holds for this ANALYZE only
                 cursor.execute(
-                    "SELECT set_config('default_statistics_target', %s, false)", [server]
+                    "SELECT set_config('default_statistics_target', %s, true)",
+                    [str(HISTORY_STATISTICS_TARGET)],
                 )
+                cursor.execute(f"ANALYZE {options}{', '.join(histories)}")
     return sorted(changed)
 
 
