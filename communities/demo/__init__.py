@@ -211,7 +211,7 @@ def ensure_demo_users(hashes=None):
     """Create or refresh the demo logins (passwords reset to the demo ones).
 
     ``hashes``: ``hashing_demo_passwords()``'s function, when they were started earlier."""
-    hashed = hashes() if hashes is not None else None
+    hashed = (hashes or hashing_demo_passwords())()
     groups = ensure_role_groups()
     user_model = get_user_model()
     settlements = list(
@@ -236,10 +236,7 @@ def ensure_demo_users(hashes=None):
         user.is_staff = True
         user.is_active = True
         user.is_superuser = username == "admin"
-        if hashed is None:
-            user.set_password(password)
-        else:
-            user.password = hashed[username]
+        user.password = hashed[username]
         user.save()
         user.groups.set([groups[role]])
         regions, places = scopes[username]
@@ -326,7 +323,6 @@ def build_demo(
             seed, households, n_settlements, stdout=stdout, national=True, workers=workers
         )
         builder.run()
-        hashes = hashing_demo_passwords()
         timings["generate"] = time.monotonic() - t
         timings["commit"] = 0.0
         created = builder.counts["settlements"] > 0

@@ -246,6 +246,9 @@ def test_second_run_does_not_duplicate(demo):
     assert _snapshot() == before
     assert get_user_model().objects.count() == len(DEMO_USERS)
     assert get_user_model().objects.get(username="worker").first_name == "秀梅"
+    # The passwords are set again (hashed without a load to overlap): each still works.
+    for username, _role, _last, _first, password in DEMO_USERS:
+        assert get_user_model().objects.get(username=username).check_password(password)
     assert AreaScope.objects.count() == 6  # 2 settlements + county, manager, prefecture, province
     assert Household.history.count() == HOUSEHOLDS
 
