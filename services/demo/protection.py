@@ -38,6 +38,7 @@ removes what the demo created.
 """
 
 import datetime
+import functools
 import hashlib
 import random
 import time
@@ -296,9 +297,11 @@ def _household_draws(key):
     return int(digest[:12], 16) / 2**48, 1 + int(digest[12:20], 16) % (_MODULUS - 1)
 
 
+@functools.cache
 def _item_multipliers(count):
     """For the items at places 1 to ``count``: the multipliers of their two draws,
-    48271^(2p - 1) and 48271^(2p) (mod 2^31 - 1), as two lists."""
+    48271^(2p - 1) and 48271^(2p) (mod 2^31 - 1), as two lists (worked out once per
+    checklist length, not per household)."""
     return (
         [pow(_MULTIPLIER, 2 * place - 1, _MODULUS) for place in range(1, count + 1)],
         [pow(_MULTIPLIER, 2 * place, _MODULUS) for place in range(1, count + 1)],
