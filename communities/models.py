@@ -12,6 +12,7 @@ from . import enums
 from .crypto import EncryptedCharField, pii_hash
 from .history import HistoricalRecords, HistoryRecordingQuerySet
 from .history_pii import TokenizedHistoricalRecords
+from .ordering import natural
 from .read_audit import ReadAuditEntry  # noqa: F401  (a model of this app)
 from .scope import ScopedQuerySetMixin, forget_visible_settlements
 from .validators import (
@@ -250,7 +251,7 @@ class Building(models.Model):
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = pgettext_lazy("plural", "楼栋")
-        ordering = ["settlement_id", "name"]
+        ordering = ["settlement_id", natural("name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "name"],
@@ -280,7 +281,7 @@ class GridUnit(models.Model):
     class Meta:
         verbose_name = _("网格")
         verbose_name_plural = pgettext_lazy("plural", "网格")
-        ordering = ["settlement_id", "name"]
+        ordering = ["settlement_id", natural("name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "name"],
@@ -349,7 +350,7 @@ class TenHouseholdGroup(models.Model):
     class Meta:
         verbose_name = _("十联户")
         verbose_name_plural = pgettext_lazy("plural", "十联户")
-        ordering = ["grid_id", "name"]
+        ordering = ["grid_id", natural("name")]
 
     def __str__(self):
         return f"{self.grid} {self.name}"

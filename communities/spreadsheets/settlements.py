@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from communities import enums
 from communities.models import Building, GridUnit, Region, Settlement
+from communities.ordering import natural_key
 from relocation.spreadsheets.columns import Column
 from relocation.spreadsheets.engine import bulk_in
 from relocation.spreadsheets.kinds.simple import SimpleKind
@@ -388,7 +389,9 @@ class GridKind(SettlementChildKind):
                 key = f"{row.values['settlement']}/{obj.name}"
                 if obj.pk is None or plan.outcome.get(row.number) == "updated":
                     # Already counted; only the digest learns the list.
-                    plan.digest_extra(("buildings", key, sorted(b.name for b in chosen)))
+                    plan.digest_extra(
+                        ("buildings", key, sorted((b.name for b in chosen), key=natural_key))
+                    )
                 else:
                     plan.note(
                         "updated", GridUnit, key, {"buildings": sorted(wanted)}, rows=(row.number,)
@@ -406,5 +409,5 @@ class GridKind(SettlementChildKind):
         return {
             "settlement": obj.settlement.code,
             "name": obj.name,
-            "buildings": tuple(sorted(b.name for b in obj.buildings.all())),
+            "buildings": tuple(sorted((b.name for b in obj.buildings.all()), key=natural_key)),
         }

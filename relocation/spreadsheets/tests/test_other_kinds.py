@@ -1,6 +1,8 @@
 """Settlements, buildings, grids, employers, employment records and household income."""
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -52,6 +54,21 @@ def test_settlements_buildings_grids_create_then_round_trip(world):
         again = upload(world.admin, kind, export_xlsx(get_kind(kind), world.admin), "x.xlsx")
         assert again.errors == [] and (again.new_rows, again.updated_rows) == (0, 0), kind
     assert Building.objects.filter(settlement=s).count() == 2
+
+
+def test_a_grids_buildings_export_in_counting_order(world):
+    """包含楼栋 lists 2栋 before 10栋 (communities.ordering), as the lists do."""
+    for n in (10, 2):  # 1栋 is the world's
+        Building.objects.create(settlement=world.a, name=f"{n}栋", units=2, floors=6)
+    grid = {"安置点编码": world.a.code, "网格名称": "第2网格", "包含楼栋": "10栋、2栋、1栋"}
+    job = import_file(world.admin, "grid", csv_bytes(headers("grid"), [grid]))
+    assert job.state == "committed", job.errors
+    rows = list(
+        csv.reader(io.StringIO(export_csv(get_kind("grid"), world.admin).decode("utf-8-sig")))
+    )
+    name, buildings = rows[0].index("网格名称"), rows[0].index("包含楼栋")
+    (row,) = [r for r in rows[1:] if r[name] == "第2网格"]
+    assert row[buildings] == "1栋、2栋、10栋"
 
 
 def test_settlement_outside_scope(world, make_user):
