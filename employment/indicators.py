@@ -42,24 +42,12 @@ from .models import (
     TrainingAttendance,
     TrainingCourse,
 )
-from .querysets import recently_ended_counts
+from .querysets import EMPLOYMENT_SUMMARY_KEYS, recently_ended_counts
 
 registry.section("employment", _("就业"), theme=_("有就业"), order=20)
 registry.section("income", _("收入"), theme=_("能致富"), order=30)
 
-EMPLOYMENT_KEYS = (
-    "labour_force",
-    "employed",
-    "households_with_labour",
-    "households_employed",
-    "zero_employment_households",
-    "employed_nearby",
-    "employed_outside_province",
-    "public_welfare_posts",
-    "self_employed",
-    "workshop_employed",
-    "farming",
-)
+EMPLOYMENT_KEYS = EMPLOYMENT_SUMMARY_KEYS
 # income_summary key -> component name
 INCOME_KEYS = {
     "households": "income_households",

@@ -18,8 +18,9 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -230,73 +231,201 @@ class LabourPersonQuerySetMixin:
         return self.employment_summaries([on_date], level)[on_date]
 
     def employment_summaries(self, on_dates, level=None):
-        """{date: ``employment_summary(date, level)``} for several dates, in one query.
+        """{date: ``employment_summary(date, level)``} for several dates, in one query
+        (one per ``MASK_DATES`` dates).
 
-        The people and their records are read and joined once; each figure is
-        counted per date under that date's filter, the labour force's included
-        (for one date it is the query's condition, as before).
+        The dashboards ask for 14 dates at once.  Counted as distinct people under a
+        filter per figure and date (140 ``COUNT(DISTINCT …) FILTER`` over every person's
+        jobs), that query took 7.7 s at 100,000 households.  Here each date is a bit:
+
+        1. each person with each of their jobs: the dates the person is in the labour
+           force (``lab``, a bit per date) and the dates the job covers (``cov``), with
+           one 0/1 per kind of job the figures tell apart;
+        2. per person, the dates of each figure: the OR of the masks of the jobs of that
+           kind (``BIT_OR``), within the labour force's dates;
+        3. per household, the dates it has labour and the dates it has someone employed;
+        4. per area, each figure's count on each date: the people (or households) whose
+           mask holds that date's bit.
+
+        Nothing is counted twice: a person is one row from step 2 on, however many jobs
+        they hold.  2.5 times faster than the distinct counts at 14 dates, with the same
+        figures (``employment/tests/test_employment_masks.py`` checks both ways against
+        the rule of each figure, person by person).  One date (the nightly refresh) is
+        counted with the distinct counts, which are faster there: 0.46 against 0.77 s
+        at 30,000 households, where the masks' three levels of grouping cost more than
+        the distinct counts they save.
         """
         on_dates = sorted(set(on_dates))
-        labour = {day: labour_q(day) for day in on_dates}
-        aggregates = {}
-        for i, day in enumerate(on_dates):
-            only = None if len(on_dates) == 1 else labour[day]
-            names = _employment_aggregates(day, only)
-            for name, aggregate in names.items():
-                aggregates[f"{name}_{i}"] = aggregate
-        people = self.filter(functools.reduce(operator.or_, labour.values()))
-        result = _grouped(people, level, "household__settlement", aggregates)
-        grouped = result if level is not None else {None: result}
+        if len(on_dates) == 1:
+            return {on_dates[0]: self._summary_by_distinct_counts(on_dates[0], level)}
         summaries = {}
-        for i, day in enumerate(on_dates):
-            on_day = {}
-            for area, row in grouped.items():
-                values = {name: row[f"{name}_{i}"] for name in names}
+        for first in range(0, len(on_dates), MASK_DATES):
+            summaries.update(self._summaries_by_mask(on_dates[first : first + MASK_DATES], level))
+        return summaries
+
+    def _summary_by_distinct_counts(self, on_date, level):
+        """``employment_summary`` of one date: the labour force joined to its jobs, each
+        figure counting distinct people (or households) under its own filter."""
+        from communities.models import covering_q
+
+        covering = covering_q(on_date, "jobs__")
+        kinds = _figure_jobs()
+        aggregates = {
+            "labour_force": Count("pk", distinct=True),
+            "households_with_labour": Count("household_id", distinct=True),
+            "households_employed": Count(
+                "household_id", distinct=True, filter=covering & kinds["employed"]
+            ),
+            **{
+                figure: Count("pk", distinct=True, filter=covering & jobs)
+                for figure, jobs in kinds.items()
+            },
+        }
+        result = _grouped(
+            self.filter(labour_q(on_date)), level, "household__settlement", aggregates
+        )
+        for values in result.values() if level is not None else [result]:
+            values["zero_employment_households"] = (
+                values["households_with_labour"] - values["households_employed"]
+            )
+        return result
+
+    def _summaries_by_mask(self, on_dates, level):
+        from communities.models import covering_q
+
+        labour = [labour_q(day) for day in on_dates]
+        kinds = _figure_jobs()
+        rows = (
+            self.filter(functools.reduce(operator.or_, labour))
+            .annotate(
+                _area=area_expression(level or "all", "household__settlement"),
+                _lab=_mask(labour),
+                _cov=_mask([covering_q(day, "jobs__") for day in on_dates]),
+                **{f"_{i}": _bit(kind, 1) for i, kind in enumerate(kinds.values())},
+            )
+            .values(
+                "pk", "household_id", "_area", "_lab", "_cov", *(f"_{i}" for i in range(len(kinds)))
+            )
+            .order_by()
+        )
+        sql, params = rows.query.sql_with_params()
+        figures = [f"f{i}" for i in range(len(kinds))]
+        employed = figures[list(kinds).index("employed")]  # households_employed's people
+        people = ", ".join(
+            f"BIT_OR(r._cov * r._{i}) & MAX(r._lab) AS {f}" for i, f in enumerate(figures)
+        )
+
+        # Each date's count of a mask's bit, as a column: mask >> i & 1, summed.
+        def counts(masks):
+            return ", ".join(
+                f"SUM(({mask} >> {i}) & 1)" for mask in masks for i in range(len(on_dates))
+            )
+
+        query = (
+            f"WITH p AS (SELECT r.household_id, r._area, MAX(r._lab) AS lab, {people} "
+            f"FROM ({sql}) r GROUP BY r.pk, r.household_id, r._area), "
+            f"h AS (SELECT p._area, BIT_OR(p.lab) AS lab, BIT_OR(p.{employed}) AS employed "
+            "FROM p GROUP BY p.household_id, p._area), "
+            f"hc AS (SELECT h._area, {counts(['h.lab', 'h.employed'])} FROM h GROUP BY h._area) "
+            f"SELECT pc.*, hc.* FROM (SELECT p._area, {counts(['p.lab', *(f'p.{f}' for f in figures)])} "
+            "FROM p GROUP BY p._area) pc JOIN hc ON hc._area = pc._area"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(query, params)
+            found = cursor.fetchall()
+        n = len(on_dates)
+        person_keys = ["labour_force", *kinds]
+        summaries = {day: {} for day in on_dates}
+        for row in found:
+            area, people_counts, household_counts = (
+                row[0],
+                row[1 : 1 + len(person_keys) * n],
+                row[2 + len(person_keys) * n :],
+            )
+            for i, day in enumerate(on_dates):
+                values = {key: people_counts[k * n + i] for k, key in enumerate(person_keys)}
+                values["households_with_labour"] = household_counts[i]
+                values["households_employed"] = household_counts[n + i]
                 values["zero_employment_households"] = (
                     values["households_with_labour"] - values["households_employed"]
                 )
-                # An area with nobody in the date's labour force has no row, as for one date.
-                if level is None or values["labour_force"]:
-                    on_day[area] = values
-            summaries[day] = on_day if level is not None else on_day[None]
+                # An area with nobody in the date's labour force has no row.
+                if values["labour_force"]:
+                    summaries[day][area] = values
+        if level is None:
+            return {
+                day: by_area.get("all", dict(_NO_EMPLOYMENT)) for day, by_area in summaries.items()
+            }
         return summaries
 
 
-def _employment_aggregates(on_date, only=None):
-    """The distinct counts of ``employment_summary`` on ``on_date`` (``only``: a further
-    filter on each, the date's labour force when several dates share a query)."""
+def _figure_jobs():
+    """{figure: Q over a person's ``jobs``}: the kind of job each of ``employment_summary``'s
+    people figures counts, when it covers the date (the labour force aside)."""
     from . import enums
 
-    covering = Q(jobs__start_date__lte=on_date) & (
-        Q(jobs__end_date__isnull=True) | Q(jobs__end_date__gte=on_date)
-    )
-    employed = covering & Q(jobs__kind__in=enums.EMPLOYED_KINDS)
-
-    def distinct(field, condition=None):
-        if only is not None:
-            condition = only if condition is None else condition & only
-        return Count(field, distinct=True, filter=condition)
-
+    employed = Q(jobs__kind__in=enums.EMPLOYED_KINDS)
     return {
-        "labour_force": distinct("pk"),
-        "employed": distinct("pk", employed),
-        "households_with_labour": distinct("household_id"),
-        "households_employed": distinct("household_id", employed),
-        "employed_nearby": distinct("pk", employed & Q(jobs__place=enums.WorkPlace.IN_COUNTY)),
-        "employed_outside_province": distinct(
-            "pk", employed & Q(jobs__place=enums.WorkPlace.OUT_OF_PROVINCE)
-        ),
-        "public_welfare_posts": distinct(
-            "pk", covering & Q(jobs__kind=enums.EmploymentKind.PUBLIC_WELFARE)
-        ),
-        "self_employed": distinct(
-            "pk", covering & Q(jobs__kind=enums.EmploymentKind.SELF_EMPLOYED)
-        ),
-        "workshop_employed": distinct(
-            "pk", employed & Q(jobs__employer__kind__in=enums.WORKSHOP_KINDS)
-        ),
-        "farming": distinct("pk", covering & Q(jobs__kind=enums.EmploymentKind.FARMING)),
+        "employed": employed,
+        "employed_nearby": employed & Q(jobs__place=enums.WorkPlace.IN_COUNTY),
+        "employed_outside_province": employed & Q(jobs__place=enums.WorkPlace.OUT_OF_PROVINCE),
+        "public_welfare_posts": Q(jobs__kind=enums.EmploymentKind.PUBLIC_WELFARE),
+        "self_employed": Q(jobs__kind=enums.EmploymentKind.SELF_EMPLOYED),
+        "workshop_employed": employed & Q(jobs__employer__kind__in=enums.WORKSHOP_KINDS),
+        "farming": Q(jobs__kind=enums.EmploymentKind.FARMING),
     }
+
+
+#: How many dates one query counts: a bit each in a 64-bit integer (the sign's left alone).
+MASK_DATES = 62
+
+#: The figures of ``employment_summary``, in the dashboards' order.
+EMPLOYMENT_SUMMARY_KEYS = (
+    "labour_force",
+    "employed",
+    "households_with_labour",
+    "households_employed",
+    "zero_employment_households",
+    "employed_nearby",
+    "employed_outside_province",
+    "public_welfare_posts",
+    "self_employed",
+    "workshop_employed",
+    "farming",
+)
+
+_NO_EMPLOYMENT = dict.fromkeys(EMPLOYMENT_SUMMARY_KEYS, 0)
+
+
+class BitOr:
+    """SQLite's ``BIT_OR`` aggregate (PostgreSQL has its own): the OR of the integers
+    given, 0 for none.  Registered on each SQLite connection (``EmploymentConfig.ready``)."""
+
+    def __init__(self):
+        self.value = 0
+
+    def step(self, value):
+        if value is not None:
+            self.value |= value
+
+    def finalize(self):
+        return self.value
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """``connection_created`` receiver: SQLite connections learn ``BIT_OR``."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("BIT_OR", 1, BitOr)
+
+
+def _bit(condition, bit):
+    """``bit`` when a row meets ``condition``, else 0 (a 64-bit integer)."""
+    return Case(When(condition, then=Value(bit)), default=Value(0), output_field=BigIntegerField())
+
+
+def _mask(conditions):
+    """A row's bits: bit i set when it meets ``conditions[i]``."""
+    return functools.reduce(operator.add, (_bit(c, 1 << i) for i, c in enumerate(conditions)))
 
 
 class LabourHouseholdQuerySetMixin:
