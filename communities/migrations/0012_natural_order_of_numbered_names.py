@@ -1,8 +1,17 @@
 """Numbered names sort by their numbers: 第2网格 before 第10网格 (communities.ordering)."""
 
-from django.contrib.postgres.operations import CreateCollation
+from django.contrib.postgres import operations
 from django.db import migrations
 from django.db.models.functions import Collate
+
+
+class CreateCollation(operations.CreateCollation):
+    """Django's, also undone on PostgreSQL only: its reverse runs ``DROP COLLATION`` on any
+    database (SQLite fails on it), though its forward does nothing but on PostgreSQL."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
