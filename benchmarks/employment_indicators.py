@@ -16,6 +16,7 @@ warm-up), SQL queries per run and the size of the result.  ``BENCH_EXPLAIN=1``
 also prints PostgreSQL's EXPLAIN ANALYZE of each scenario's slowest query.
 """
 
+import datetime
 import os
 import statistics
 import sys
@@ -73,6 +74,8 @@ def explain(queries):
 def size(result):
     if isinstance(result, tuple):
         return "count {:,}, page {}".format(*result)
+    if isinstance(result, dict) and result and isinstance(next(iter(result)), datetime.date):
+        return f"{len(result)} dates × {len(next(iter(result.values()))):,} areas"
     if isinstance(result, dict) and result and isinstance(next(iter(result.values())), dict):
         return f"{len(result):,} areas"
     return "1 row"
@@ -132,6 +135,22 @@ def main():
         )
         for level in ("settlement", "county", "prefecture", "province")
     ]
+    # The demo's and the snapshots' past dates at once, as the dashboards count them:
+    # the ends of the 12 months before this one and of the two years before (one query).
+    month_ends = [today.replace(day=1)]
+    for _ in range(12):
+        month_ends.append(month_ends[-1] - datetime.timedelta(days=1))
+        month_ends[-1] = month_ends[-1].replace(day=1)
+    past = sorted(
+        {first - datetime.timedelta(days=1) for first in month_ends[:-1]}
+        | {datetime.date(today.year - n, 12, 31) for n in (1, 2)}
+    )
+    scenarios.append(
+        (
+            f"employment_summaries({len(past)} dates, settlement)",
+            lambda: Person.objects.employment_summaries(past, "settlement"),
+        )
+    )
     scenarios += [
         (
             f"income_summary({level})",

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,14 +26,7 @@ class EmploymentConfig(AppConfig):
         from communities.models import Household, Person
         from communities.plugins import add_queryset_methods
 
-        from .querysets import (
-            LabourHouseholdQuerySetMixin,
-            LabourPersonQuerySetMixin,
-            register_sqlite_functions,
-        )
+        from .querysets import LabourHouseholdQuerySetMixin, LabourPersonQuerySetMixin
 
         add_queryset_methods(Person, LabourPersonQuerySetMixin)
         add_queryset_methods(Household, LabourHouseholdQuerySetMixin)
-
-        # The employment summaries' masks (employment_summaries) OR their bits with BIT_OR.
-        connection_created.connect(register_sqlite_functions, dispatch_uid="employment_bit_or")

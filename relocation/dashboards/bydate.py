@@ -8,10 +8,14 @@ same figures by construction.
 """
 
 import functools
+import operator
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, Q, Value, When
 
 SUFFIX = "__d"
+
+#: How many dates one mask holds: a bit each in a signed 64-bit integer, the sign left alone.
+MASK_DATES = 62
 
 
 def suffix(index):
@@ -76,3 +80,38 @@ def one_date(dates):
         return dates(settlements, [window])(window)
 
     return compute
+
+
+# --- dates as bits of masks ---------------------------------------------------------------
+#
+# Counting the distinct people who meet a condition on each of 14 dates with 14
+# ``COUNT(DISTINCT …) FILTER`` per figure sorts every row once per figure and date.  With
+# masks, each row says once on which dates it meets the day's conditions (bit i: date i),
+# the rows of one person are OR-ed (``BIT_OR``: PostgreSQL's, and on SQLite the project's
+# backend's, ``relocation.sqlite``), and each date's bit is summed per group
+# (``employment_summaries``).  Not always faster: social protection's records, tried so,
+# took 2.8 s for the demo's 14 dates at 30,000 households against 2.5 s with distinct
+# counts, and kept them.
+
+
+def bit(condition, value=1):
+    """``value`` for a row that meets ``condition``, else 0 (a 64-bit integer)."""
+    return Case(
+        When(condition, then=Value(value)), default=Value(0), output_field=BigIntegerField()
+    )
+
+
+def mask(conditions):
+    """A row's dates: bit i set when the row meets ``conditions[i]``."""
+    return functools.reduce(operator.add, (bit(c, 1 << i) for i, c in enumerate(conditions)))
+
+
+def bit_sums(masks, n, weight=None):
+    """SQL: for each of ``masks`` (SQL expressions) and each date i < ``n``, the sum of the
+    mask's bit i (how many rows have the date), mask by mask, as integers; ``weight``: each
+    row counts that many times (an SQL expression)."""
+    times = f" * {weight}" if weight else ""
+    # As BIGINT: PostgreSQL's SUM of a BIGINT is a NUMERIC, which Python reads as a Decimal.
+    return ", ".join(
+        f"CAST(SUM((({m} >> {i}) & 1){times}) AS BIGINT)" for m in masks for i in range(n)
+    )

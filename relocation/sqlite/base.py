@@ -1,4 +1,5 @@
-"""Django's SQLite backend, beginning read-only requests' transactions DEFERRED."""
+"""Django's SQLite backend, beginning read-only requests' transactions DEFERRED, with
+PostgreSQL's ``BIT_OR`` aggregate (``relocation.dashboards.bydate``'s date masks)."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,9 +20,29 @@ def deferred_transactions():
         _reads_only.reset(token)
 
 
+class BitOr:
+    """``BIT_OR(x)``: the bitwise OR of the integers given (NULLs left out), 0 for none
+    (PostgreSQL's gives NULL for none; the masks it serves come from rows, never none)."""
+
+    def __init__(self):
+        self.value = 0
+
+    def step(self, value):
+        if value is not None:
+            self.value |= value
+
+    def finalize(self):
+        return self.value
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     #: Whether the transaction begun last began DEFERRED (``write_after_reads``).
     began_deferred = False
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        conn.create_aggregate("BIT_OR", 1, BitOr)
+        return conn
 
     def _start_transaction_under_autocommit(self):
         self.began_deferred = _reads_only.get()

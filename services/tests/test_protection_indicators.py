@@ -436,3 +436,45 @@ def test_many_households_over_many_dates_give_what_each_date_alone_gives(protect
         assert len({repr(sorted(figures.items())) for figures in alone.values()}) >= 5, key
         for window in windows(days):
             assert figures_for(window) == alone[window.reference_date], (key, window)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_benefits_over_many_dates_give_what_each_date_alone_gives(protection_world, seed):
+    """``social_protection`` counts several dates in one pass (each count repeated per date)
+    and one date with the day in the query: people with several overlapping records of a
+    kind, records of both 低保 kinds,
+    fields that say otherwise than the records, people turning 16 between the dates
+    (the pension base), students and records starting or ending on a date itself give
+    each date what that date alone gives."""
+    import random
+
+    from communities.models import Settlement
+
+    w = protection_world
+    rng = random.Random(seed)
+    days = sorted(D + datetime.timedelta(days=n) for n in rng.sample(range(-40, 10), 9))
+    kinds = list(BenefitKind)
+    for n in range(30):
+        household = HouseholdFactory(settlement=w["s1"] if n % 3 else w["s3"])
+        for m in range(rng.randint(1, 4)):
+            p = person(
+                household,
+                f"r{n}-{m}",
+                born(rng.choice([16, 16, 30, 70]), rng.randint(-45, 45)),
+                school_stage=rng.choice(["", "", cenums.SchoolStage.SENIOR]),
+                medical_insurance=rng.random() < 0.5,
+                pension_insurance=rng.random() < 0.5,
+                dibao=rng.choice(["", "urban", "rural"]),
+            )
+            for _record in range(rng.choice([0, 1, 2, 3])):
+                start = rng.choice([*days, D - datetime.timedelta(days=400)])
+                start += datetime.timedelta(days=rng.choice([0, 0, -3, 5]))
+                end = rng.choice([None, start + datetime.timedelta(days=rng.randint(0, 30))])
+                benefit(p, rng.choice(kinds), start, end)
+    settlements = Settlement.objects.all()
+    source = registry.sources["social_protection"]
+    figures_for = source.dates(settlements, windows(days))
+    alone = {day: source.compute(settlements, windows([day])[0]) for day in days}
+    assert len({repr(sorted(figures.items())) for figures in alone.values()}) >= 5
+    for window in windows(days):
+        assert figures_for(window) == alone[window.reference_date], window
