@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +21,6 @@ class CommunitiesConfig(AppConfig):
 
     def ready(self):
         from .models import Settlement
-        from .ordering import register_sqlite_collation
         from .roles import sync_roles_after_migrate
         from .scope import forget_visible_settlements
 
@@ -31,9 +29,6 @@ class CommunitiesConfig(AppConfig):
             signal.connect(
                 forget_visible_settlements, sender=Settlement, dispatch_uid="visible_settlements"
             )
-
-        # Numbered names (第2网格 before 第10网格): SQLite's side of the collation.
-        connection_created.connect(register_sqlite_collation, dispatch_uid="natural_collation")
 
         # Runs after every app's permissions exist, so later apps' models are covered.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="communities_role_groups")

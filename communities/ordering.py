@@ -7,8 +7,8 @@ every list, drop-down and filter.  The database sorts them with a collation name
 
 - PostgreSQL: an ICU collation, ``und-u-kn-true`` (the root locale with numeric
   ordering), created by the migration ``communities 0012``.
-- SQLite: ``natural_compare`` below, registered on every new connection
-  (``register_sqlite_collation``, connected in ``CommunitiesConfig.ready``).
+- SQLite: ``natural_compare`` below, which the project's SQLite backend
+  (``relocation.sqlite``) registers on every connection it opens.
 
 ``natural_key`` is the same order in Python, for lists sorted after reading.  Text
 between the numbers compares character by character in both (ICU's root order for
@@ -47,9 +47,3 @@ def natural_compare(a, b):
 def natural(field):
     """An ordering expression: ``field`` sorted with the ``natural`` collation."""
     return Collate(field, COLLATION)
-
-
-def register_sqlite_collation(sender, connection, **kwargs):
-    """``connection_created`` receiver: SQLite connections learn the collation."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_collation(COLLATION, natural_compare)

@@ -1,5 +1,7 @@
 """Django's SQLite backend, beginning read-only requests' transactions DEFERRED, with
-PostgreSQL's ``BIT_OR`` aggregate (``relocation.dashboards.bydate``'s date masks)."""
+what the project's SQL uses of PostgreSQL: the ``BIT_OR`` aggregate
+(``relocation.dashboards.bydate``'s date masks) and the ``natural`` collation
+(``communities.ordering``: 第2网格 before 第10网格)."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,8 +42,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     began_deferred = False
 
     def get_new_connection(self, conn_params):
+        from communities.ordering import COLLATION, natural_compare
+
         conn = super().get_new_connection(conn_params)
         conn.create_aggregate("BIT_OR", 1, BitOr)
+        conn.create_collation(COLLATION, natural_compare)
         return conn
 
     def _start_transaction_under_autocommit(self):
