@@ -38,6 +38,8 @@ from django.utils import timezone  # noqa: E402
 from communities.models import Household, Person, Settlement  # noqa: E402
 from employment.models import HouseholdIncome  # noqa: E402
 from employment.querysets import employment_figures, income_figures  # noqa: E402
+from relocation.dashboards.demo import DEMO_HISTORY  # noqa: E402
+from relocation.dashboards.periods import recent_periods  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 EXPLAIN = os.environ.get("BENCH_EXPLAIN") == "1"
@@ -135,15 +137,16 @@ def main():
         )
         for level in ("settlement", "county", "prefecture", "province")
     ]
-    # The demo's and the snapshots' past dates at once, as the dashboards count them:
-    # the ends of the 12 months before this one and of the two years before (one query).
-    month_ends = [today.replace(day=1)]
-    for _ in range(12):
-        month_ends.append(month_ends[-1] - datetime.timedelta(days=1))
-        month_ends[-1] = month_ends[-1].replace(day=1)
+    # The dates the demo's dashboards count in one pass: its past periods' last days and
+    # today (relocation.dashboards.demo), one query.
     past = sorted(
-        {first - datetime.timedelta(days=1) for first in month_ends[:-1]}
-        | {datetime.date(today.year - n, 12, 31) for n in (1, 2)}
+        {
+            spec.end
+            for kind, n in DEMO_HISTORY.items()
+            for spec in recent_periods(kind, today, n)
+            if not spec.is_current(today)
+        }
+        | {today}
     )
     scenarios.append(
         (
