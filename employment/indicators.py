@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Person, Settlement
-from relocation.dashboards import links
+from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import (
     changed,
     dated_by_owner,
@@ -160,35 +160,27 @@ def employment_flow_corrections(since):
     flow=True,
     watch=(Referral, TrainingAttendance, TrainingCourse),
     corrections=employment_flow_corrections,
+    by_dates=True,
 )
-def employment_flows(settlements, window):
-    figures = {}
+def employment_flows(settlements, windows):
+    """Referrals and training attendances in each window, one query each for all the
+    windows (``bydate.add_flows``)."""
+    figures = {bydate.span(window): {} for window in windows}
     flows = (
-        (
-            "referrals",
-            Referral.objects.filter(
-                referred_on__gte=window.start, referred_on__lte=window.reference_date
-            ),
-        ),
-        (
-            # Attendances of courses that began in the period.
-            "training_attendances",
-            TrainingAttendance.objects.filter(
-                course__start_date__gte=window.start,
-                course__start_date__lte=window.reference_date,
-            ),
-        ),
+        (Referral, "referred_on", "referrals"),
+        # Attendances of courses that began in the period.
+        (TrainingAttendance, "course__start_date", "training_attendances"),
     )
-    for component, qs in flows:
-        rows = (
-            qs.filter(person__household__settlement__in=settlements)
-            .values("person__household__settlement_id")
-            .annotate(n=Count("pk"))
-            .order_by()
+    for model, field, component in flows:
+        bydate.add_flows(
+            figures,
+            model.objects.filter(person__household__settlement__in=settlements),
+            "person__household__settlement_id",
+            field,
+            windows,
+            lambda on, component=component: {component: Count("pk", filter=on)},
         )
-        for row in rows:
-            figures.setdefault(row["person__household__settlement_id"], {})[component] = row["n"]
-    return figures
+    return lambda window: figures[bydate.span(window)]
 
 
 def income_changes(since):

@@ -19,7 +19,7 @@ from django.db.models import Count
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
-from relocation.dashboards import links
+from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import changed, household_settlements, related
 from relocation.dashboards.registry import DOWN, NEUTRAL, UP, Indicator, registry
 
@@ -128,22 +128,21 @@ def removal_changes(since):
     changes=removal_changes,
     flow=True,
     watch=(MonitoringRecord,),
+    by_dates=True,
 )
-def monitoring_flows(settlements, window):
-    figures = {}
-    rows = (
+def monitoring_flows(settlements, windows):
+    figures = {bydate.span(window): {} for window in windows}
+    bydate.add_flows(
+        figures,
         MonitoringRecord.objects.filter(
-            household__settlement__in=settlements,
-            risk_eliminated=True,
-            removed_on__gte=window.start,
-            removed_on__lte=window.reference_date,
-        )
-        .values(SETTLEMENT)
-        .annotate(n=Count("pk"))
-        .order_by()
+            household__settlement__in=settlements, risk_eliminated=True
+        ),
+        SETTLEMENT,
+        "removed_on",
+        windows,
+        lambda on: {"risk_eliminated": Count("pk", filter=on)},
     )
-    _per_settlement(rows, SETTLEMENT, lambda r: "risk_eliminated", figures)
-    return figures
+    return lambda window: figures[bydate.span(window)]
 
 
 # --- drill-down links ----------------------------------------------------------------------

@@ -198,46 +198,48 @@ def flow_changes(since):
     changes=flow_changes,
     flow=True,
     watch=(Visit, Petition),
+    by_dates=True,
 )
-def governance_flows(settlements, window):
-    start, day = window.start, window.reference_date
-    figures = {}
-    _count_by(
-        Visit.objects.filter(
-            household__settlement__in=settlements, visited_on__gte=start, visited_on__lte=day
-        ),
-        "household__settlement_id",
-        figures,
-        visits=Count("pk"),
-    )
+def governance_flows(settlements, windows):
+    """Visits and petitions dated in each window: one query per kind of date for all the
+    windows (``bydate.add_flows``: the demo's and ``snapshot_indicators``' periods)."""
+    figures = {bydate.span(window): {} for window in windows}
     petitions = Petition.objects.filter(settlement__in=settlements)
-    _count_by(
-        petitions.filter(received_on__gte=start, received_on__lte=day),
-        "settlement_id",
-        figures,
-        petitions_received=Count("pk"),
-    )
-    resolved_in = Q(state__in=RESOLVED, closed_on__gte=start, closed_on__lte=day)
-    _count_by(
-        petitions.filter(resolved_in),
-        "settlement_id",
-        figures,
-        petitions_resolved=Count("pk"),
-        petition_days=Sum("handling_days"),
-    )
-    _count_by(
-        petitions.filter(
-            state=PetitionState.FOLLOWED_UP, followed_up_on__gte=start, followed_up_on__lte=day
+    flows = (
+        (
+            Visit.objects.filter(household__settlement__in=settlements),
+            "household__settlement_id",
+            "visited_on",
+            lambda on: {"visits": Count("pk", filter=on)},
         ),
-        "settlement_id",
-        figures,
-        petitions_followed_up=Count("pk"),
-        petitions_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED)),
+        (
+            petitions,
+            "settlement_id",
+            "received_on",
+            lambda on: {"petitions_received": Count("pk", filter=on)},
+        ),
+        (
+            petitions.filter(state__in=RESOLVED),
+            "settlement_id",
+            "closed_on",
+            lambda on: {
+                "petitions_resolved": Count("pk", filter=on),
+                "petition_days": Sum("handling_days", filter=on),
+            },
+        ),
+        (
+            petitions.filter(state=PetitionState.FOLLOWED_UP),
+            "settlement_id",
+            "followed_up_on",
+            lambda on: {
+                "petitions_followed_up": Count("pk", filter=on),
+                "petitions_satisfied": Count("pk", filter=on & Q(satisfaction__in=SATISFIED)),
+            },
+        ),
     )
-    for values in figures.values():
-        if values.get("petition_days") is None and "petition_days" in values:
-            values["petition_days"] = 0
-    return figures
+    for qs, path, field, aggregates in flows:
+        bydate.add_flows(figures, qs, path, field, windows, aggregates)
+    return lambda window: figures[bydate.span(window)]
 
 
 def _list(model, **params):

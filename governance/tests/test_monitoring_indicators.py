@@ -117,7 +117,7 @@ def ind_world(region_tree):
 def figures(world):
     settlements = Settlement.objects.all()
     result = {s: dict(v) for s, v in monitoring(settlements, WINDOW).items()}
-    for s, values in monitoring_flows(settlements, WINDOW).items():
+    for s, values in monitoring_flows(settlements, [WINDOW])(WINDOW).items():
         result.setdefault(s, {}).update(values)
     return result
 
@@ -153,7 +153,7 @@ def test_per_settlement_components(ind_world, django_assert_num_queries):
     assert stock[w.s3.pk]["monitored_households"] == 1
     assert stock[w.s3.pk]["open_alerts_low_income"] == 1
     with django_assert_num_queries(1):
-        flows = monitoring_flows(Settlement.objects.all(), WINDOW)
+        flows = monitoring_flows(Settlement.objects.all(), [WINDOW])(WINDOW)
     assert flows == {w.s1.pk: {"risk_eliminated": 1}}  # r4 on D; r5 before the period
 
 

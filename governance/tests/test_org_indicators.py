@@ -274,7 +274,13 @@ def test_grouped_queries_whatever_the_number_of_settlements(
     with django_assert_max_num_queries(10):
         governance_org(Settlement.objects.all(), windows)
     with django_assert_max_num_queries(4):
-        governance_flows(Settlement.objects.all(), WINDOW)
+        governance_flows(Settlement.objects.all(), [WINDOW])
+    # Several windows: still one query per kind of date for all of them.
+    with django_assert_max_num_queries(4):
+        governance_flows(
+            Settlement.objects.all(),
+            [*windows, Window(start=day(6, 1), reference_date=day(7, 1), income_year=2025)],
+        )
 
 
 def _non_zero(figures):
@@ -308,6 +314,61 @@ def test_several_dates_in_one_pass_are_each_date_alone(org_world):
     assert (after[w.s1.pk]["party_members"], after[w.s1.pk]["party_members_developed"]) == (6, 3)
     # Grids and building heads carry no date: the same on every date.
     assert before[w.s1.pk]["grid_units"] == after[w.s1.pk]["grid_units"] == 2
+
+
+def test_several_flow_windows_in_one_pass_are_each_window_alone(org_world):
+    """The periods' windows counted together (``Source.dates`` of a flow: windows that
+    share an end and differ by start, overlapping ones, one day, an empty one) give each
+    window's own figures, counted by hand."""
+    from communities.models import Settlement
+
+    from ..indicators.organisation import governance_flows
+
+    w = org_world
+    spans = {
+        "half": (START, D),
+        "quarter": (day(4, 1), D),
+        "march": (day(3, 1), day(3, 31)),
+        "a day": (day(3, 3), day(3, 3)),
+        "december": (day(12, 1, 2025), day(12, 31, 2025)),
+        "april-january": (day(4, 1, 2025), day(1, 31)),
+        "empty": (day(8, 1), day(8, 31)),
+    }
+    windows = {
+        name: Window(start=start, reference_date=end, income_year=2025)
+        for name, (start, end) in spans.items()
+    }
+    together = governance_flows(Settlement.objects.all(), list(windows.values()))
+    for name, window in windows.items():
+        alone = governance_flows(Settlement.objects.all(), [window])(window)
+        assert _non_zero(together(window)) == _non_zero(alone), name
+    got = {name: _non_zero(together(window)) for name, window in windows.items()}
+    s1, s2 = w.s1.pk, w.s2.pk
+    assert got["empty"] == {}
+    # Visits: s1 on START, D and 2025-12-31; s2 on 3-3.
+    assert got["a day"] == {s2: {"visits": 1}}
+    assert got["march"][s2]["visits"] == 1
+    assert got["march"][s1] == {
+        "petitions_received": 1,
+        "petitions_resolved": 1,
+        "petition_days": 10,
+    }
+    assert got["quarter"][s1]["visits"] == 1
+    assert got["december"][s1] == {"visits": 1, "petitions_received": 1}
+    # Visits on 2025-12-31 and START; received 2025-12-22, closed 1-11 (20 days),
+    # followed up 1-20, unsatisfied.
+    assert got["april-january"][s1] == {
+        "visits": 2,
+        "petitions_received": 1,
+        "petitions_resolved": 1,
+        "petition_days": 20,
+        "petitions_followed_up": 1,
+    }
+    # In the quarter: the petition followed up on 4-20 (satisfied), closed 4-5 in 4 days.
+    assert got["quarter"][s1]["petitions_followed_up"] == 1
+    assert got["quarter"][s1]["petitions_satisfied"] == 1
+    assert got["quarter"][s1]["petition_days"] == 4
+    assert got["half"][s1]["visits"] == 2
 
 
 def test_changes_name_the_settlements_touched(org_world):

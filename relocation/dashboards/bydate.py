@@ -1,10 +1,14 @@
-"""Counting several reference dates in one pass over the records (``Source.dates``).
+"""Counting several windows in one pass over the records (``Source.dates``).
 
-A stock source writes its queries once, for a list of windows: each aggregate
-that depends on the day is repeated per date under a suffixed name
-(``per_date``) and read back per date (``split``).  Its plain ``compute`` is
-the same code for one window (``one_date``), so one date and many give the
-same figures by construction.
+A source writes its queries once, for a list of windows: each aggregate that
+depends on the window is repeated per window under a suffixed name
+(``per_date``, ``per_window``) and read back per window (``split``).  A stock
+depends on the window's reference date (``day``): its figures are keyed by it.
+A flow counts the records dated in ``start``..``reference_date``, and periods
+ending on the same day differ by their start (``span``): its figures are keyed
+by both, and its queries read the records of every window at once
+(``add_flows``).  The plain ``compute`` is the same code for one window
+(``one_date``), so one window and many give the same figures by construction.
 """
 
 import functools
@@ -22,13 +26,28 @@ def suffix(index):
     return f"{SUFFIX}{index}"
 
 
-def per_date(windows, aggregates):
-    """``{name + suffix(i): aggregate}`` for each window i; ``aggregates(day)`` -> {name: aggregate}."""
+def day(window):
+    """A stock's figures are keyed by the window's reference date."""
+    return window.reference_date
+
+
+def span(window):
+    """A flow's figures are keyed by the window's start and reference date."""
+    return (window.start, window.reference_date)
+
+
+def per_window(windows, aggregates):
+    """``{name + suffix(i): aggregate}`` for each window i; ``aggregates(window)`` -> {name: aggregate}."""
     return {
         f"{name}{suffix(i)}": aggregate
         for i, window in enumerate(windows)
-        for name, aggregate in aggregates(window.reference_date).items()
+        for name, aggregate in aggregates(window).items()
     }
+
+
+def per_date(windows, aggregates):
+    """``per_window`` with ``aggregates(day)``: a stock's aggregates on each reference date."""
+    return per_window(windows, lambda window: aggregates(window.reference_date))
 
 
 def per_date_only(windows, condition):
@@ -44,15 +63,15 @@ def where(windows, condition, widest):
     return condition(windows[0].reference_date) if len(windows) == 1 else widest
 
 
-def split(row, windows):
-    """``{reference date: {name: value}}`` from a row of ``per_date`` columns; the row's
-    other columns are shared by every date."""
+def split(row, windows, key=day):
+    """``{key(window): {name: value}}`` from a row of ``per_date`` (``per_window``) columns;
+    the row's other columns are shared by every window."""
     shared = {}
-    dated = {window.reference_date: {} for window in windows}
+    dated = {key(window): {} for window in windows}
     for column, value in row.items():
         name, mark, index = column.rpartition(SUFFIX)
         if mark and index.isdigit():
-            dated[windows[int(index)].reference_date][name] = value
+            dated[key(windows[int(index)])][name] = value
         else:
             shared[column] = value
     for values in dated.values():
@@ -60,16 +79,46 @@ def split(row, windows):
     return dated
 
 
-def add_rows(figures, rows, group, windows, sign=1):
+def add_rows(figures, rows, group, windows, sign=1, key=day):
     """Add the grouped ``rows`` (dicts: the ``group`` column, ``per_date`` columns and
-    shared ones) into ``figures`` (``{reference date: {group value: {name: count}}}``),
-    each count times ``sign``."""
+    shared ones) into ``figures`` (``{key(window): {group value: {name: count}}}``),
+    each count times ``sign``; a sum over no rows (None) adds nothing."""
     for row in rows:
-        key = row.pop(group)
-        for day, values in split(row, windows).items():
-            target = figures[day].setdefault(key, {})
+        group_value = row.pop(group)
+        for window_key, values in split(row, windows, key).items():
+            target = figures[window_key].setdefault(group_value, {})
             for name, n in values.items():
-                target[name] = target.get(name, 0) + sign * n
+                target[name] = target.get(name, 0) + sign * (n or 0)
+
+
+def within(field, window):
+    """The records whose ``field`` (a date) lies in the window: ``start``..``reference_date``."""
+    return Q(**{f"{field}__gte": window.start, f"{field}__lte": window.reference_date})
+
+
+def add_flows(figures, qs, group, field, windows, aggregates):
+    """Count the records of ``qs`` dated (``field``) in each flow window, grouped by
+    ``group``, into ``figures`` (``{span(window): {group value: {name: count}}}``), in
+    one query for all the windows: it reads the records from the earliest start to the
+    last reference date and counts each window's with a filter.
+
+    ``aggregates(on)`` -> ``{name: aggregate}``, each aggregate filtered by ``on`` (a Q:
+    the window's records; empty for a single window, whose query's condition says it,
+    which the database plans better than a filter on each aggregate).
+    """
+    if len(windows) == 1:
+        qs = qs.filter(within(field, windows[0]))
+        annotations = per_window(windows, lambda window: aggregates(Q()))
+    else:
+        qs = qs.filter(
+            **{
+                f"{field}__gte": min(window.start for window in windows),
+                f"{field}__lte": max(window.reference_date for window in windows),
+            }
+        )
+        annotations = per_window(windows, lambda window: aggregates(within(field, window)))
+    rows = qs.values(group).annotate(**annotations).order_by()
+    add_rows(figures, rows, group, windows, key=span)
 
 
 def one_date(dates):

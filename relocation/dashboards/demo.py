@@ -14,7 +14,7 @@ DEMO_HISTORY = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 3}
 
 
 def _store_past(specs, workers=None, also=()):
-    """Store past periods as of their last day (``engine.store_periods``); ``also``: dates
+    """Store past periods as of their last day (``engine.store_periods``); ``also``: windows
     counted in the same pass, whose compute caches are returned."""
     return engine.store_periods(
         [(spec, spec.end) for spec in specs],
@@ -43,8 +43,8 @@ def snapshot_demo_periods(stdout=None, rebuild=False, history=True):
     ]
     if stdout is not None:
         stdout.write(f"  数据看板：正在计算往期快照 {len(past)} 期和当期指标……")
-    # Today's figures are counted in the same pass, for the running periods.
-    caches = _store_past(past, also=[today])
+    # The running periods' figures are counted in the same pass.
+    caches = _store_past(past, also=engine.running_windows(today))
     count = len(past)
     engine.refresh_live(full=True, cache=caches.get(today))
     if stdout is not None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from communities.models import Settlement
 from relocation.rows import rows_into
 
+from . import bydate
 from .changes import shared_reads
 from .models import AreaFigure, LiveState, Period, SettlementFigure, StaleFigure
 from .periods import PeriodKind, income_year, period_containing
@@ -96,28 +97,39 @@ def compute_ahead(windows, cache, *, workers):
     """Fill the ``compute`` cache ``cache`` with every source's figures of every
     settlement for each of ``windows`` (what is not in it yet), ``workers``
     sources at once, each on its own connection: the sources' grouped queries run
-    in the database, so two connections use both cores of a 2-core machine.
+    in the database, so two connections use both cores of a 2-core machine.  A
+    source that counts several windows in one pass (``Source.dates``) does so for
+    all the windows it has to count (the running year, quarter and month's flows).
 
     The other connections see only committed rows: with ``workers`` > 1, call it
     outside a transaction holding the data (not in a test's), on PostgreSQL
     (``parallel``); with 1, everything runs here.
     """
-    jobs = {}
+    missing = {}
     for window in windows:
         for source in registry.sources.values():
-            jobs.setdefault(source_key(source, window), (source, window))
+            missing.setdefault(source_key(source, window), (source, window))
     for key in cache:
-        jobs.pop(key, None)
+        missing.pop(key, None)
+    jobs = defaultdict(list)  # {source key: [(cache key, window)]}
+    for key, (source, window) in missing.items():
+        jobs[source.key].append((key, window))
 
     def run(job):
-        source, window = job
-        return source.compute(Settlement.objects.all(), window)
+        source = registry.sources[job[0]]
+        windows = [window for _key, window in job[1]]
+        if source.dates is None or len(windows) == 1:
+            return [source.compute(Settlement.objects.all(), window) for window in windows]
+        figures_for = source.dates(Settlement.objects.all(), windows)
+        return [figures_for(window) for window in windows]
 
     if workers < 2:
-        cache.update((key, run(job)) for key, job in jobs.items())
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix="refresh") as pool:
-        cache.update(zip(jobs, pool.map(on_own_connection(run), jobs.values()), strict=True))
+        results = map(run, jobs.items())
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="refresh") as pool:
+            results = list(pool.map(on_own_connection(run), jobs.items()))
+    for items, figures in zip(jobs.values(), results, strict=True):
+        cache.update(zip((key for key, _window in items), figures, strict=True))
 
 
 def on_own_connection(function):
@@ -150,35 +162,50 @@ def parallel(workers):
 
 
 def date_batches(windows, settlements=None, run=map):
-    """{source key: figures_for(window)} of the sources that count several dates in one
-    pass (``Source.dates``), for ``windows`` with two or more reference dates (else {}).
+    """{source key: figures_for(window)} of the sources that count several windows in one
+    pass (``Source.dates``), for ``windows``: a stock source when they hold two or more
+    reference dates, a flow source when two or more spans (start and reference date).
 
     ``run`` maps a function over the sources (a thread pool's ``map``: each source
     on its own connection).
     """
-    windows = list({(w.reference_date, w.income_year): w for w in windows}.values())
-    sources = [source for source in registry.sources.values() if source.dates is not None]
-    if len(windows) < 2 or not sources:
+    stocks = list({(w.reference_date, w.income_year): w for w in windows}.values())
+    flows = list({bydate.span(w): w for w in windows}.values())
+    jobs = [
+        (source, flows if source.flow else stocks)
+        for source in registry.sources.values()
+        if source.dates is not None and len(flows if source.flow else stocks) > 1
+    ]
+    if not jobs:
         return {}
     if settlements is None:
         settlements = Settlement.objects.all()
-    results = run(lambda source: source.dates(settlements, windows), sources)
-    return {source.key: figures_for for source, figures_for in zip(sources, results, strict=True)}
-
-
-def cache_for(batches, window):
-    """A ``compute`` cache holding ``window``'s figures from ``date_batches``."""
+    results = run(lambda job: job[0].dates(settlements, job[1]), jobs)
     return {
-        (key, window.reference_date, window.income_year): figures_for(window)
-        for key, figures_for in batches.items()
+        source.key: figures_for for (source, _w), figures_for in zip(jobs, results, strict=True)
     }
+
+
+def cache_for(batches, windows):
+    """A ``compute`` cache holding the figures of ``windows`` (each counted in the batch)
+    from ``date_batches``."""
+    return {
+        source_key(registry.sources[key], window): figures_for(window)
+        for key, figures_for in batches.items()
+        for window in windows
+    }
+
+
+def running_windows(today):
+    """The windows of the running year, quarter and month on ``today``."""
+    return [window_for(period_containing(kind, today), today) for kind in PeriodKind.values]
 
 
 def store_periods(pairs, *, workers=None, thread_name_prefix="periods", stored=None, also=()):
     """Store every ``(spec, reference_date)`` of ``pairs`` for all settlements.
 
-    The sources that count several dates at once (``date_batches``) scan their
-    records once for all the dates; the periods sharing a reference date share
+    The sources that count several windows at once (``date_batches``) scan their
+    records once for all the periods; the periods sharing a reference date share
     one cache.  With ``workers`` > 1 (None: ``DASHBOARD_WORKERS``), on PostgreSQL and
     outside a transaction,
     the work runs on that many connections at once (the sources' grouped queries
@@ -187,8 +214,8 @@ def store_periods(pairs, *, workers=None, thread_name_prefix="periods", stored=N
     see its rows: then, and on SQLite (one writer at a time), one connection.
     ``stored(spec, reference_date)`` is called after each period.
 
-    ``also``: more reference dates counted in the same pass but not stored;
-    returns ``{date: compute cache}`` for them (the demo then refreshes the
+    ``also``: more windows counted in the same pass but not stored; returns
+    ``{reference date: compute cache}`` for them (the demo then refreshes the
     running periods with today's: ``refresh_live(cache=…)``).
     """
     by_date = defaultdict(list)
@@ -198,27 +225,28 @@ def store_periods(pairs, *, workers=None, thread_name_prefix="periods", stored=N
 
     def store(group):
         reference_date, specs = group
-        cache = cache_for(batches, window_for(specs[0], reference_date))
+        cache = cache_for(batches, [window_for(spec, reference_date) for spec in specs])
         for spec in specs:
             store_period(spec, reference_date, cache=cache)
             if stored is not None:
                 stored(spec, reference_date)
 
-    extra = [Window(start=day, reference_date=day, income_year=income_year(day)) for day in also]
-    windows = [window_for(specs[0], day) for day, specs in groups] + extra
+    windows = [window_for(spec, day) for day, specs in groups for spec in specs] + list(also)
     workers = setting("DASHBOARD_WORKERS") if workers is None else workers
     if not parallel(workers):
         batches = date_batches(windows)
         for group in groups:
             store(group)
-        return {window.reference_date: cache_for(batches, window) for window in extra}
-
-    with ThreadPoolExecutor(workers, thread_name_prefix=thread_name_prefix) as pool:
-        batches = date_batches(
-            windows, run=lambda f, items: list(pool.map(on_own_connection(f), items))
-        )
-        list(pool.map(on_own_connection(store), groups))
-    return {window.reference_date: cache_for(batches, window) for window in extra}
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix=thread_name_prefix) as pool:
+            batches = date_batches(
+                windows, run=lambda f, items: list(pool.map(on_own_connection(f), items))
+            )
+            list(pool.map(on_own_connection(store), groups))
+    extra = defaultdict(list)
+    for window in also:
+        extra[window.reference_date].append(window)
+    return {day: cache_for(batches, windows) for day, windows in extra.items()}
 
 
 def store_period(spec, reference_date, settlement_ids=None, *, now=None, cache=None):
@@ -624,7 +652,7 @@ def refresh_live(
     more than ``max_settlements`` changed (left to the job worker).
 
     ``cache``: a ``compute`` cache already holding some sources' figures of
-    every settlement for today (``store_periods(also=[today])``), used when
+    every settlement for today (``store_periods(also=running_windows(today))``), used when
     every settlement is recomputed.
 
     ``workers`` (None: ``DASHBOARD_WORKERS``): when every settlement is recomputed, on
@@ -671,7 +699,7 @@ def refresh_live(
             set_work_mem(local=True)  # writing and summing the whole country's rows
         running = [period_containing(kind, today) for kind in PeriodKind.values]
         if ids is None and ahead:
-            compute_ahead([window_for(spec, today) for spec in running], cache, workers=workers)
+            compute_ahead(running_windows(today), cache, workers=workers)
         for spec in running:
             if ids is None or ids:
                 store_period(spec, today, ids, now=now, cache=cache)

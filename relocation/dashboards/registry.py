@@ -85,6 +85,11 @@ class Source:
     after it), ``ON`` (a flow on that date: the periods containing it) or
     ``INCOME`` (the income of that year).  Records without a date (who lives
     where, a person's details) are counted as they are now and mark nothing.
+
+    ``dates(settlements, windows) -> figures_for`` (optional): the same figures for
+    several windows in one pass over the records (``bydate``), ``figures_for(window)``
+    giving each window's; a stock's windows differ by reference date, a flow's by
+    start or reference date.
     """
 
     key: str
@@ -273,13 +278,12 @@ class Registry:
     ):
         """Decorator registering a component source.
 
-        ``by_dates``: the decorated function is the several-dates form
-        (``Source.dates``, stocks only); ``compute`` is that form for one date.
+        ``by_dates``: the decorated function is the several-windows form
+        (``Source.dates``: a stock's reference dates, a flow's windows, ``bydate``);
+        ``compute`` is that form for one window.
         """
 
         def decorate(function):
-            if by_dates and flow:
-                raise ImproperlyConfigured(f"source {key!r}: only a stock source counts dates")
             self.sources[key] = Source(
                 key,
                 tuple(components),

@@ -207,25 +207,22 @@ def assistance_changes(since):
     changes=assistance_changes,
     flow=True,
     watch=(TemporaryAssistance,),
+    by_dates=True,
 )
-def temporary_assistance(settlements, window):
-    rows = (
-        TemporaryAssistance.objects.filter(
-            person__household__settlement__in=settlements,
-            granted_on__gte=window.start,
-            granted_on__lte=window.reference_date,
-        )
-        .values("person__household__settlement_id")
-        .annotate(n=Count("pk"), amount=Sum("amount"))
-        .order_by()
+def temporary_assistance(settlements, windows):
+    figures = {bydate.span(window): {} for window in windows}
+    bydate.add_flows(
+        figures,
+        TemporaryAssistance.objects.filter(person__household__settlement__in=settlements),
+        "person__household__settlement_id",
+        "granted_on",
+        windows,
+        lambda on: {
+            "temporary_assistance_count": Count("pk", filter=on),
+            "temporary_assistance_amount": Sum("amount", filter=on),
+        },
     )
-    return {
-        row["person__household__settlement_id"]: {
-            "temporary_assistance_count": row["n"],
-            "temporary_assistance_amount": row["amount"],
-        }
-        for row in rows
-    }
+    return lambda window: figures[bydate.span(window)]
 
 
 RIGHTS_KEYS = (

@@ -74,9 +74,10 @@ def test_inside_a_transaction_one_connection(dash, threads_used):
 
 @pytest.mark.django_db
 def test_several_periods_count_each_dated_source_once(dash, monkeypatch):
-    """``store_periods``: a source that counts dates (``Source.dates``) is run once for all
-    the reference dates, never once per period, and the stored figures are those of
-    storing each period alone."""
+    """``store_periods``: a source that counts several windows (``Source.dates``) is run
+    once for all the periods, never once per period: a stock for each reference date, a
+    flow for each period (its start and end); the stored figures are those of storing
+    each period alone."""
     from relocation.dashboards.registry import registry
 
     specs = past_specs()
@@ -84,7 +85,7 @@ def test_several_periods_count_each_dated_source_once(dash, monkeypatch):
         engine.store_period(spec, spec.end)
     alone = figures()
     dated = [key for key, source in registry.sources.items() if source.dates is not None]
-    assert {"social_protection", "rights", "rights_items"} <= set(dated)
+    assert {"social_protection", "rights", "rights_items", "governance_flows"} <= set(dated)
     calls = []
     for key in dated:
         source = registry.sources[key]
@@ -102,19 +103,9 @@ def test_several_periods_count_each_dated_source_once(dash, monkeypatch):
     engine.store_periods([(spec, spec.end) for spec in specs])
     assert figures() == alone
     dates = len({spec.end for spec in specs})
-    assert dates > 2
-    assert sorted(calls) == sorted((key, dates) for key in dated)
-
-
-def test_only_a_stock_source_counts_dates():
-    from django.core.exceptions import ImproperlyConfigured
-
-    from relocation.dashboards.registry import Registry
-
-    with pytest.raises(ImproperlyConfigured):
-        Registry().source("flows", components=("n",), flow=True, by_dates=True)(
-            lambda settlements, windows: dict
-        )
+    assert len(specs) > dates > 2  # months and quarters share ends
+    expected = [(key, len(specs) if registry.sources[key].flow else dates) for key in dated]
+    assert sorted(calls) == sorted(expected)
 
 
 @pytest.mark.django_db
