@@ -58,6 +58,9 @@ BENEFIT_COMPONENTS = {
     "disability_living": (BenefitKind.DISABILITY_LIVING, None, None, False),
     "disability_care": (BenefitKind.DISABILITY_CARE, None, None, False),
 }
+KIND_COMPONENTS = {kind: component for component, (kind, *_rest) in BENEFIT_COMPONENTS.items()}
+#: The kinds counted only among the people of the pension base.
+BASE_KINDS = [kind for kind, _field, _value, in_base in BENEFIT_COMPONENTS.values() if in_base]
 STOCK_KEYS = (
     "protection_people",
     "medical_insured",
@@ -89,6 +92,17 @@ def _shadowed(kind, field, value, only=None):
         distinct=True,
         filter=Q(kind__in=_group_of(kind), **{f"person__{field}": value}) & (only or Q()),
     )
+
+
+def _by_kind(rows):
+    """Rows of a settlement's counts of one kind (``kind``, ``covered…`` columns) as rows
+    of that kind's component (``<component>…``)."""
+    for row in rows:
+        component = KIND_COMPONENTS[row.pop("kind")]
+        yield {
+            component + name.removeprefix("covered") if name.startswith("covered") else name: n
+            for name, n in row.items()
+        }
 
 
 def protection_changes(since):
@@ -137,16 +151,16 @@ def social_protection(settlements, windows):
         return counts
 
     def covering_on(day):
-        person_base = pension_base_q(day, "person__")
+        # Grouped by kind: each record meets one kind's conditions, so a date costs one
+        # distinct count, not one per kind (at 500,000 households, 14 dates, one connection and
+        # no parallel workers: 16.9 → 11.5 s for this query).
         return {
-            component: Count(
+            "covered": Count(
                 "person",
                 distinct=True,
-                filter=Q(kind=kind)
-                & bydate.per_date_only(windows, covering_q(day))
-                & (person_base if in_base else Q()),
+                filter=bydate.per_date_only(windows, covering_q(day))
+                & (~Q(kind__in=BASE_KINDS) | pension_base_q(day, "person__")),
             )
-            for component, (kind, _field, _value, in_base) in BENEFIT_COMPONENTS.items()
         }
 
     def shadowed_on(day):
@@ -168,14 +182,6 @@ def social_protection(settlements, windows):
             {**people, **bydate.per_date(windows, people_on)},
         ),
         (
-            1,
-            BenefitRecord.objects.filter(
-                bydate.where(windows, covering_q, Q(start_date__lte=last)), **in_area
-            ),
-            key,
-            bydate.per_date(windows, covering_on),
-        ),
-        (
             -1,
             BenefitRecord.objects.filter(**in_area),
             key,
@@ -187,6 +193,17 @@ def social_protection(settlements, windows):
     for sign, qs, group, counts in queries:
         rows = qs.values(group).annotate(**counts).order_by()
         bydate.add_rows(figures, rows, group, windows, sign)
+    covered = (
+        BenefitRecord.objects.filter(
+            bydate.where(windows, covering_q, Q(start_date__lte=last)),
+            kind__in=list(KIND_COMPONENTS),
+            **in_area,
+        )
+        .values(key, "kind")
+        .annotate(**bydate.per_date(windows, covering_on))
+        .order_by()
+    )
+    bydate.add_rows(figures, _by_kind(covered), key, windows)
     for on_day in figures.values():
         for row in on_day.values():
             for component, (_kind, field, _value, _in_base) in BENEFIT_COMPONENTS.items():

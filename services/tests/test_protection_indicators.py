@@ -170,6 +170,27 @@ def test_stocks_per_settlement_on_the_reference_date(protection_world, django_as
     assert w["s4"].pk not in rows
 
 
+def test_a_pension_record_counts_only_in_the_pension_base(protection_world):
+    """养老保险参保: a record counts only for a person of the pension base (16 or over and
+    not a full-time student), on one date and on several."""
+    from communities.models import Settlement
+
+    w = protection_world
+    since = datetime.date(2025, 1, 1)
+    adult = person(w["h3"], "p9", born(30))
+    for who in (adult, person(w["h3"], "p10", born(15)), person(w["h3"], "p11", born(20))):
+        if who.name == "p11":
+            who.school_stage = cenums.SchoolStage.UNDERGRADUATE
+            who.save()
+        benefit(who, BenefitKind.PENSION, since)
+    before = Window(start=WINDOW.start, reference_date=since, income_year=2024)
+    source = registry.sources["social_protection"]
+    for windows in ([WINDOW], [WINDOW, before]):
+        row = source.dates(Settlement.objects.all(), windows)(WINDOW)[w["s3"].pk]
+        # p8 and p9 are the base; p9 alone is insured (p10 is 15, p11 a student).
+        assert (row["pension_base"], row["pension_insured"]) == (2, 1), windows
+
+
 def test_the_day_before_counts_the_ended_records_and_not_the_one_starting_on_d(protection_world):
     from communities.models import Settlement
 
