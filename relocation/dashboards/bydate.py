@@ -14,7 +14,8 @@ by both, and its queries read the records of every window at once
 import functools
 import operator
 
-from django.db.models import BigIntegerField, Case, Q, Value, When
+from django.db.models import BigIntegerField, Case, Q, Sum, Value, When
+from django.db.models.functions import Cast
 
 SUFFIX = "__d"
 
@@ -164,3 +165,58 @@ def bit_sums(masks, n, weight=None):
     return ", ".join(
         f"CAST(SUM((({m} >> {i}) & 1){times}) AS BIGINT)" for m in masks for i in range(n)
     )
+
+
+# --- counts of several dates packed in integers --------------------------------------------
+#
+# Rows that count from their date on (a rights row from the day it was recorded) give each
+# date's count with one sum instead of one filtered count per date: a row adds, for every
+# date on or after its own, 1 in that date's bits (``bits`` wide, enough for the largest
+# count a group can reach, so that no count carries into the next), several dates to a
+# 63-bit integer.  The rights' 14 dates: 4 sums per household instead of 28 filtered counts.
+
+
+class Packed:
+    """The dates of ``windows`` packed ``bits`` to a count, for counts of at most ``most``."""
+
+    def __init__(self, windows, most):
+        self.days = sorted({window.reference_date for window in windows})
+        self.bits = max(1, int(most).bit_length())
+        per = max(1, 63 // self.bits)
+        self.chunks = [self.days[i : i + per] for i in range(0, len(self.days), per)]
+        self.mask = (1 << self.bits) - 1
+        self.place = {
+            day: (c, j * self.bits)
+            for c, chunk in enumerate(self.chunks)
+            for j, day in enumerate(chunk)
+        }
+
+    def columns(self, name):
+        """The names of ``name``'s integers: one per chunk of dates."""
+        return [f"{name}{suffix(c)}" for c in range(len(self.chunks))]
+
+    def sums(self, name, condition, field):
+        """``{column: aggregate}``: for the rows meeting ``condition``, each date on or after
+        the row's ``field`` counted in its bits (as 64-bit integers)."""
+        sums = {}
+        for column, chunk in zip(self.columns(name), self.chunks, strict=True):
+            whens = [
+                When(
+                    condition & Q(**{f"{field}__lte": day}),
+                    then=Value(sum(1 << (self.bits * i) for i in range(j, len(chunk)))),
+                )
+                for j, day in enumerate(chunk)
+            ]
+            total = Sum(Case(*whens, default=Value(0), output_field=BigIntegerField()))
+            sums[column] = Cast(total, BigIntegerField())
+        return sums
+
+    def count(self, values, name, day):
+        """``day``'s count of ``name`` from ``values`` (``{column: integer}``)."""
+        c, shift = self.place[day]
+        return (values[f"{name}{suffix(c)}"] >> shift) & self.mask
+
+    def sql(self, column_of, name, day):
+        """SQL of ``day``'s count of ``name``, ``column_of(column)`` giving a column's SQL."""
+        c, shift = self.place[day]
+        return f"(({column_of(f'{name}{suffix(c)}')} >> {shift}) & {self.mask})"

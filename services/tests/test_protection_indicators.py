@@ -424,20 +424,23 @@ def test_several_dates_by_hand(protection_world):
     assert (items_on(windows([before])[0])[s1][b], items_on(windows([after])[0])[s1][b]) == (0, 1)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_many_households_over_many_dates_give_what_each_date_alone_gives(protection_world, seed):
+@pytest.mark.parametrize(("seed", "dates"), [(1, 9), (2, 9), (3, 9), (4, 30)])
+def test_many_households_over_many_dates_give_what_each_date_alone_gives(
+    protection_world, seed, dates
+):
     """``rights`` and ``rights_items`` count each row once, by how many of the dates come
     before it, and sum those counts per household and date: households whose rows all
     come after some dates, rows recorded on a date itself, pending rows, households
     with nothing recorded and dates in any order give each date what that date alone
-    gives (a single date needs no sums)."""
+    gives (a single date needs no sums).  30 dates fill more than one packed integer
+    (``bydate.Packed``: 3 bits a date for the rights, 5 for the items' counts here)."""
     import random
 
     from communities.models import Settlement
 
     w = protection_world
     rng = random.Random(seed)
-    days = [D + datetime.timedelta(days=n) for n in rng.sample(range(-20, 6), 9)]
+    days = [D + datetime.timedelta(days=n) for n in rng.sample(range(-dates - 11, 6), dates)]
     states = list(RightState)
     for n in range(40):
         household = HouseholdFactory(settlement=w["s1"] if n % 3 else w["s3"])

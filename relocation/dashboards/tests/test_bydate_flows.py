@@ -1,7 +1,8 @@
 """``bydate.add_flows``: the records dated in each of many flow windows, counted in one
 query, checked on a random world against the rule (a record counts in a window when its
 date lies in ``start``..``reference_date``, both days included), window by window; and
-one window alone, whose query's own condition says it."""
+one window alone, whose query's own condition says it.  ``bydate.Packed``: counts of
+rows dated on or before each of many days, packed in integers, against the same world."""
 
 import datetime
 import random
@@ -129,3 +130,32 @@ def test_one_window_alone_follows_the_rule(people, django_assert_num_queries):
         with django_assert_num_queries(1):
             figures = _births([window])
         assert _non_zero(figures[bydate.span(window)]) == _by_rule(window), window
+
+
+@pytest.mark.parametrize("days", [1, 5, 40])
+def test_packed_counts_follow_the_rule(people, days):
+    """People born on or before each day, per settlement and sex, packed with just enough
+    bits for the largest group (a group at that count fills its bits: no carry), on one
+    day, a few and more than one integer holds."""
+    rng, birthdays = people
+    # The last birthday (everyone born by then), other birthdays, and days between.
+    chosen = [max(birthdays), *rng.sample(birthdays, min(days, len(birthdays)) - 1)]
+    chosen += [_day(rng) for _ in range(days - len(chosen))]
+    windows = [Window(start=day, reference_date=day, income_year=day.year) for day in chosen]
+    groups = Counter(Person.objects.values_list("household__settlement_id", "sex"))
+    packed = bydate.Packed(windows, max(groups.values()))
+    assert (len(packed.chunks) > 1) == (days == 40)  # 40 days fill more than one integer
+    rows = (
+        Person.objects.values("household__settlement_id", "sex")
+        .annotate(**packed.sums("born", Q(), "birth_date"))
+        .order_by()
+    )
+    everyone = list(Person.objects.values_list("household__settlement_id", "sex", "birth_date"))
+    full = 0
+    for row in rows:
+        group = (row["household__settlement_id"], row["sex"])
+        for day in chosen:
+            expected = sum(1 for *g, born in everyone if tuple(g) == group and born <= day)
+            assert packed.count(row, "born", day) == expected, (group, day)
+            full += expected == groups[group] == max(groups.values())
+    assert full  # some group reaches the largest count on some day
