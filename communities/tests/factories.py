@@ -211,3 +211,14 @@ def periods_around(today):
         "starts today": (today, None),
         "starts tomorrow": (today + day, None),
     }
+
+
+def three_settlements(region_tree):
+    """Three settlements in two counties of ``region_tree`` (兴义市's 黄草 and 兴泰, 钟山区's
+    黄土坡): the random worlds that check a figure against its rule."""
+    rt = region_tree
+    return [
+        SettlementFactory(county=rt.xingyi, township=rt.huangcao),
+        SettlementFactory(county=rt.xingyi, township=rt.xingtai),
+        SettlementFactory(county=rt.zhongshan, township=rt.huangtupo),
+    ]

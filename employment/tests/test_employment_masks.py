@@ -11,7 +11,7 @@ import pytest
 
 from communities import enums as cenums
 from communities.models import Person
-from communities.tests.factories import HouseholdFactory, PersonFactory, SettlementFactory
+from communities.tests.factories import HouseholdFactory, PersonFactory, three_settlements
 from employment import enums
 from employment.models import Employer, EmploymentRecord
 from relocation.dashboards.bydate import MASK_DATES
@@ -42,11 +42,7 @@ def random_world(region_tree):
     ability; 0–3 jobs each of any kind, place and employer, open or ended, overlapping."""
     rng = random.Random(20261207)
     rt = region_tree
-    settlements = [
-        SettlementFactory(county=rt.xingyi, township=rt.huangcao),
-        SettlementFactory(county=rt.xingyi, township=rt.xingtai),
-        SettlementFactory(county=rt.zhongshan, township=rt.huangtupo),
-    ]
+    settlements = three_settlements(rt)
     employers = [
         Employer.objects.create(name=f"单位{n}", kind=kind, county=rt.xingyi)
         for n, kind in enumerate(enums.EmployerKind.values)

@@ -26,7 +26,7 @@ from django.utils.translation import pgettext_lazy
 from communities.crypto import EncryptedCharField
 from communities.history import HistoricalRecords, HistoryRecordingQuerySet
 from communities.history_pii import TokenizedHistoricalRecords
-from communities.models import Building, GridWorker, Household, Person, Settlement
+from communities.models import Building, GridWorker, Household, Person, Settlement, covering_q
 from communities.scope import ScopedQuerySetMixin
 from communities.validators import normalize_phone, validate_phone
 
@@ -428,8 +428,7 @@ def unvisited_households(households, day=None):
     工作清单 and the dashboards' stored count (``pairings_unvisited``) all use this."""
     day = day or timezone.localdate()
     since = day - datetime.timedelta(days=visit_interval_days())
-    open_on_day = Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
-    paired = Pairing.objects.filter(open_on_day, household=models.OuterRef("pk"))
+    paired = Pairing.objects.filter(covering_q(day), household=models.OuterRef("pk"))
     visited = Visit.objects.filter(
         household=models.OuterRef("pk"), visited_on__gt=since, visited_on__lte=day
     )

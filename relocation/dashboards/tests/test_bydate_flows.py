@@ -12,7 +12,7 @@ import pytest
 from django.db.models import Count, Q, Sum
 
 from communities.models import Person
-from communities.tests.factories import HouseholdFactory, PersonFactory, SettlementFactory
+from communities.tests.factories import HouseholdFactory, PersonFactory, three_settlements
 from relocation.dashboards import bydate
 from relocation.dashboards.registry import Window
 
@@ -31,12 +31,7 @@ def people(region_tree):
     """60 people in 3 settlements, born on random days of about two years (several on
     the same day), of either sex."""
     rng = random.Random(20261207)
-    rt = region_tree
-    settlements = [
-        SettlementFactory(county=rt.xingyi, township=rt.huangcao),
-        SettlementFactory(county=rt.xingyi, township=rt.xingtai),
-        SettlementFactory(county=rt.zhongshan, township=rt.huangtupo),
-    ]
+    settlements = three_settlements(region_tree)
     households = [
         HouseholdFactory(number=f"F{n:02d}", settlement=rng.choice(settlements)) for n in range(20)
     ]
