@@ -52,9 +52,10 @@ def per_date(windows, aggregates):
 
 
 def per_date_only(windows, condition):
-    """``condition`` (a day's) in a per-date filter when there are several dates; for one,
-    nothing: the query's own condition says it (``where``), which the database plans
-    better than a filter on each aggregate (the nightly refresh counts one date)."""
+    """``condition`` (a day's, a window's) in a per-window filter when there are several
+    windows; for one, nothing: the query's own condition says it (``where``,
+    ``add_flows``), which the database plans better than a filter on each aggregate (the
+    nightly refresh counts one date)."""
     return condition if len(windows) > 1 else Q()
 
 
@@ -101,24 +102,19 @@ def add_flows(figures, qs, group, field, windows, aggregates):
     """Count the records of ``qs`` dated (``field``) in each flow window, grouped by
     ``group``, into ``figures`` (``{span(window): {group value: {name: count}}}``), in
     one query for all the windows: it reads the records from the earliest start to the
-    last reference date and counts each window's with a filter.
+    last reference date (a single window's own bounds) and counts each window's with a
+    filter (``per_date_only``: none for a single window).
 
-    ``aggregates(on)`` -> ``{name: aggregate}``, each aggregate filtered by ``on`` (a Q:
-    the window's records; empty for a single window, whose query's condition says it,
-    which the database plans better than a filter on each aggregate).
+    ``aggregates(on)`` -> ``{name: aggregate}``, each aggregate filtered by ``on``.
     """
-    if len(windows) == 1:
-        qs = qs.filter(within(field, windows[0]))
-        annotations = per_window(windows, lambda window: aggregates(Q()))
-    else:
-        qs = qs.filter(
-            **{
-                f"{field}__gte": min(window.start for window in windows),
-                f"{field}__lte": max(window.reference_date for window in windows),
-            }
-        )
-        annotations = per_window(windows, lambda window: aggregates(within(field, window)))
-    rows = qs.values(group).annotate(**annotations).order_by()
+    bounds = {
+        f"{field}__gte": min(window.start for window in windows),
+        f"{field}__lte": max(window.reference_date for window in windows),
+    }
+    annotations = per_window(
+        windows, lambda window: aggregates(per_date_only(windows, within(field, window)))
+    )
+    rows = qs.filter(**bounds).values(group).annotate(**annotations).order_by()
     add_rows(figures, rows, group, windows, key=span)
 
 
