@@ -1,5 +1,6 @@
-"""``unvisited_by_dates`` (the dashboards' 结对户超过N天未走访 for many dates in one query)
-checked on a random world against the rule, ``unvisited_households``, date by date."""
+"""``unvisited_by_dates`` (the dashboards' 结对户超过N天未走访 for many dates in one query,
+one date by the rule's own query) checked on a random world against the rule,
+``unvisited_households``, date by date."""
 
 import datetime
 import random
@@ -74,6 +75,9 @@ def test_unvisited_by_dates_is_the_rule(paired_world, django_assert_num_queries)
             )
         )
         assert found[day] == dict(rule), day
+        # One day alone is counted by the rule's own query.
+        with django_assert_num_queries(1):
+            assert unvisited_by_dates(Settlement.objects.all(), [day]) == {day: dict(rule)}
         counted += sum(rule.values())
     assert counted > len(days)  # the world has unvisited households on many days
 
