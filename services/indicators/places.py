@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from communities.models import Settlement
-from relocation.dashboards import links
+from relocation.dashboards import bydate, links
 from relocation.dashboards.changes import changed, household_settlements, related
 from relocation.dashboards.registry import DOWN, NEUTRAL, PERCENT, UP, Indicator, registry
 
@@ -163,11 +163,7 @@ def flow_changes(since):
 def service_flows(settlements, window):
     def in_period(model, date_field, path, *group, **aggregates):
         rows = model.objects.filter(
-            **{
-                f"{path}__in": settlements,
-                f"{date_field}__gte": window.start,
-                f"{date_field}__lte": window.reference_date,
-            }
+            bydate.within(date_field, window), **{f"{path}__in": settlements}
         )
         return rows.values(f"{path}_id", *group).annotate(**aggregates).order_by()
 
