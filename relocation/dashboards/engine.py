@@ -118,7 +118,7 @@ def compute_ahead(windows, cache, *, workers):
     def run(job):
         source = registry.sources[job[0]]
         windows = [window for _key, window in job[1]]
-        if source.dates is None or len(windows) == 1:
+        if source.dates is None:
             return [source.compute(Settlement.objects.all(), window) for window in windows]
         figures_for = source.dates(Settlement.objects.all(), windows)
         return [figures_for(window) for window in windows]
@@ -196,9 +196,14 @@ def cache_for(batches, windows):
     }
 
 
+def running_periods(today):
+    """The running year, quarter and month on ``today``."""
+    return [period_containing(kind, today) for kind in PeriodKind.values]
+
+
 def running_windows(today):
-    """The windows of the running year, quarter and month on ``today``."""
-    return [window_for(period_containing(kind, today), today) for kind in PeriodKind.values]
+    """The running periods' windows on ``today``."""
+    return [window_for(spec, today) for spec in running_periods(today)]
 
 
 def store_periods(pairs, *, workers=None, thread_name_prefix="periods", stored=None, also=()):
@@ -697,7 +702,7 @@ def refresh_live(
         cache = dict(cache or {}) if ids is None else {}
         if ids is None:
             set_work_mem(local=True)  # writing and summing the whole country's rows
-        running = [period_containing(kind, today) for kind in PeriodKind.values]
+        running = running_periods(today)
         if ids is None and ahead:
             compute_ahead(running_windows(today), cache, workers=workers)
         for spec in running:
