@@ -2148,6 +2148,9 @@ class PendingRows:
         self.rows = {model: [] for model in order}
         self.packed = {model: [] for model in order}
         self.size = 0
+        #: Rows taken per model: what ``flush`` has written or will write (the steps report
+        #: these instead of counting their tables again: 11 s of the 500,000-household demo).
+        self.counts = collections.Counter()
         self.blocks = {}
         self.next_sqlite = {}
         self.seconds = 0.0  # spent writing
@@ -2218,6 +2221,7 @@ class PendingRows:
                     row["id"] = ids[row["id"] - 1]
                 self.rows[model] += rows
             self.size += len(rows)
+            self.counts[model] += len(rows)
         if self.size >= self.flush_rows or not self.postgres:
             self.flush()
 

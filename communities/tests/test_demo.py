@@ -8,7 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from communities import enums
-from communities.demo import DEMO_REASON, DEMO_USERS, build_demo, demo_settlements
+from communities.demo import (
+    DEMO_COUNT_KEYS,
+    DEMO_REASON,
+    DEMO_USERS,
+    build_demo,
+    demo_counts,
+    demo_settlements,
+)
 from communities.history_pii import tokenize
 from communities.models import (
     AreaScope,
@@ -282,6 +289,8 @@ def test_explicit_settlement_count(db):
     result = build_demo(seed=3, households=80, settlements=8)
     assert result.counts["settlements"] == 8
     assert result.counts["households"] == 80
+    # The builder's own counts of what it wrote: the tables counted again give the same.
+    assert {key: result.counts[key] for key in DEMO_COUNT_KEYS} == demo_counts()
 
 
 def test_command_output(db):

@@ -13,6 +13,7 @@ from communities.demo import DEMO_REASON, build_demo, delete_demo_data
 from communities.models import Household, Person, Settlement, shift_years
 from employment import enums
 from employment.demo import (
+    COUNT_LABELS,
     LINE_SOURCE,
     build_employment_demo,
     delete_employment_demo,
@@ -93,6 +94,9 @@ def test_command_creates_and_reports(demo, today):
     counts = employment_demo_counts()
     for key, value in counts.items():
         assert value > 0, key
+    # The counts printed are the rows the builder wrote (``PendingRows.counts``): the
+    # tables counted again give the same.
+    assert "，".join(f"{label} {counts[key]:,}" for key, label in COUNT_LABELS) in demo
     assert counts["household_incomes"] == 2 * HOUSEHOLDS
     # A second run keeps everything and says so.
     out = io.StringIO()

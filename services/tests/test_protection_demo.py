@@ -70,6 +70,12 @@ def test_demo_at_the_seeds_proportions(demo):
     assert "社会保障与权益保障：待遇记录" in demo
     counts = protection_demo_counts()
     assert all(value > 0 for value in counts.values()), counts
+    # What the step printed are the rows it wrote; the tables counted again give the same.
+    assert (
+        f"社会保障与权益保障：待遇记录 {counts['benefit_records']:,} 条，"
+        f"临时救助 {counts['temporary_assistance']:,} 笔，"
+        f"权益落实记录 {counts['household_rights']:,} 条（清单事项 {counts['rights_items']} 项）"
+    ) in demo
     assert sum(len(items) for _c, _s, items in CHECKLIST) == 23 and len(CHECKLIST) == 4
     today = timezone.localdate()
     window = Window(start=today.replace(month=1, day=1), reference_date=today, income_year=2025)
