@@ -198,12 +198,14 @@ class Packed:
         for column, chunk in zip(self.columns(name), self.chunks, strict=True):
             whens = [
                 When(
-                    condition & Q(**{f"{field}__lte": day}),
+                    Q(**{f"{field}__lte": day}),
                     then=Value(sum(1 << (self.bits * i) for i in range(j, len(chunk)))),
                 )
                 for j, day in enumerate(chunk)
             ]
-            total = Sum(Case(*whens, default=Value(0), output_field=BigIntegerField()))
+            # ``condition`` once per row, outside the dates' tests (not in each of them).
+            dated = Case(*whens, default=Value(0), output_field=BigIntegerField())
+            total = Sum(Case(When(condition, then=dated), default=Value(0)) if condition else dated)
             sums[column] = Cast(total, BigIntegerField())
         return sums
 

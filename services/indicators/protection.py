@@ -13,7 +13,7 @@ call whatever the number of settlements.
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Household, Person, Settlement, covering_q
@@ -304,7 +304,10 @@ def rights(settlements, windows):
             recorded_on__lte=max(window.reference_date for window in windows),
         )
         .values("household_id")
-        .annotate(settlement=F("household__settlement_id"), **_state_sums(packed))
+        # An aggregate, not a column of the grouping: grouped by the household alone,
+        # PostgreSQL expects a group per household and hashes them, where grouped by
+        # household and settlement it expected a group per row and sorted them all.
+        .annotate(settlement=Min("household__settlement_id"), **_state_sums(packed))
         .order_by()
     )
     sql, params = per_household.query.sql_with_params()
@@ -352,7 +355,9 @@ def _state_sums(packed):
     """Rights rows secured and not applicable, recorded by each day (``secured`` and
     ``na``), packed (``bydate.Packed``): two sums per chunk of dates, not two filtered
     counts per date (at 500,000 households and 14 dates, the rights' query 19.5 → 12.2 s
-    on one process)."""
+    on one process; with the state tested once per sum, not once per date, and the
+    households hashed, 18.7 → 15.2 s for the rights and 12.1 → 9.3 s for the items at 13
+    dates on a slower day)."""
     return {
         **packed.sums("secured", Q(state=RightState.SECURED), "recorded_on"),
         **packed.sums("na", Q(state=RightState.NOT_APPLICABLE), "recorded_on"),
