@@ -659,7 +659,8 @@ class Person(models.Model):
     )
     # HMAC of the ID number (communities.crypto): exact search, uniqueness, import matching.
     # Only ever matched whole: migration 0009 drops the LIKE (varchar_pattern_ops)
-    # index PostgreSQL would otherwise keep beside the unique one.
+    # index PostgreSQL would otherwise keep beside the unique one, and 0013 makes it
+    # compare bytes (COLLATE "C"), not language rules: an AlterField of it must keep that.
     id_number_hash = models.CharField(
         _("身份证号检索码"),
         max_length=64,

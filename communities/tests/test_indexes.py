@@ -49,3 +49,28 @@ def test_household_history_indexes_only_what_history_is_read_by():
 def test_the_id_number_hash_has_its_unique_index_and_no_other():
     on_hash = [u for c, u in indexes(Person).values() if c == ("id_number_hash",)]
     assert on_hash == [True]
+
+
+def test_the_id_number_hash_compares_byte_by_byte():
+    """Migration 0013: a hash is matched whole, so its column (and unique index) compare
+    bytes, not language rules (three times faster to build, cheaper on every write).  An
+    ``AlterField`` of the field would lose the collation: this says so."""
+    if connection.vendor != "postgresql":
+        return  # SQLite compares text byte by byte already
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = %s AND column_name = 'id_number_hash'",
+            [Person._meta.db_table],
+        )
+        assert cursor.fetchone() == ("C",)
+        # The unique index compares the same way (it was rebuilt with the column).
+        cursor.execute(
+            "SELECT co.collname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_collation co ON co.oid = i.indcollation[0] "
+            "WHERE i.indrelid = %s::regclass AND i.indisunique "
+            "AND pg_get_indexdef(i.indexrelid) LIKE '%%id_number_hash%%'",
+            [Person._meta.db_table],
+        )
+        assert cursor.fetchall() == [("C",)]
