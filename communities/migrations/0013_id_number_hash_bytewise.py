@@ -8,7 +8,7 @@ index of the 2-million-people demo's hashes was built in 1.8 s instead of 5.5 s
 cheaper way.  Equal hashes stay equal and different ones different: no query
 changes its answer.  SQLite compares text byte by byte already.
 
-``communities.tests.test_id_number_hash`` holds the column to it: an ``AlterField``
+``communities.tests.test_indexes`` holds the column and its index to it: an ``AlterField``
 of the field would write its type again without the collation.
 """
 

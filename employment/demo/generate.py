@@ -21,7 +21,7 @@ from communities.demo import (
     demo_settlements,
 )
 from communities.demo.generate import PendingRows, Progress, in_processes
-from communities.models import Household, Person, Region, shift_years
+from communities.models import Person, Region, shift_years
 
 from .. import enums
 from ..models import (
@@ -350,31 +350,21 @@ class _Builder:
         self.timings["write"] = self.pending.seconds
 
     def analyze(self):
-        """Fresh statistics of what ``run`` wrote, or the first indicator queries plan badly
-        (PostgreSQL).  After the commit: analysed inside the transaction that wrote them, a
-        table counts its rows as changed since, at the commit, and ``load_demo`` analysed
-        it again (``analyze``)."""
+        """Fresh statistics of the tables ``run`` wrote, for the figures the step prints
+        (PostgreSQL); the people and households it reads were analysed when the
+        communities step ended (``load_demo``'s ``analyze``).  After the commit: analysed
+        inside the transaction that wrote them, a table counts its rows as changed since,
+        at the commit, and ``load_demo`` analysed it again."""
         if not self.postgres:
             return
         started = time.monotonic()
-        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             if connection.pg_version >= 150000:
                 # The commit's changes are counted before the ANALYZE that resets the count,
                 # even when the server's last count came less than a second ago.
                 cursor.execute("SELECT pg_stat_force_next_flush()")
-            # The people and households only when their statistics are missing or older
-            # than a change (``load_demo`` analyses them after the communities step:
-            # again here, 2.2 s at 500,000 households).
-            cursor.execute(
-                "SELECT relid::regclass::text FROM pg_stat_user_tables "
-                "WHERE relid = ANY(%s::regclass[]) AND (n_mod_since_analyze > 0 "
-                "OR greatest(last_analyze, last_autoanalyze) IS NULL)",
-                [[quote(model._meta.db_table) for model in (Person, Household)]],
-            )
-            stale = [table for (table,) in cursor.fetchall()]
-            for table in [quote(model._meta.db_table) for model in _DELETE_ORDER] + stale:
-                cursor.execute(f"ANALYZE {table}")
+            for model in _DELETE_ORDER:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         self.timings["analyze"] += time.monotonic() - started
 
     def _monitoring_lines(self, provinces):
