@@ -85,14 +85,15 @@ def employment_demo_exists():
     return Employer.history.filter(history_type="+", history_change_reason=DEMO_REASON).exists()
 
 
-#: The counts of the rows of the tables the builder loads (``LOADED``), by model.
+#: The rows of the tables the builder loads (``LOADED``): key -> (model, the path to
+#: their household).
 _LOADED_COUNTS = {
-    "employment_records": EmploymentRecord,
-    "referrals": Referral,
-    "training_attendances": TrainingAttendance,
-    "household_incomes": HouseholdIncome,
-    "insurance_claims": InsuranceClaim,
-    "business_loans": BusinessLoan,
+    "employment_records": (EmploymentRecord, "person__household"),
+    "referrals": (Referral, "person__household"),
+    "training_attendances": (TrainingAttendance, "person__household"),
+    "household_incomes": (HouseholdIncome, "household"),
+    "insurance_claims": (InsuranceClaim, "person__household"),
+    "business_loans": (BusinessLoan, "person__household"),
 }
 
 
@@ -110,13 +111,12 @@ def employment_demo_counts(loaded=None):
         "training_courses": TrainingCourse.objects.filter(pk__in=_demo_ids(TrainingCourse)).count(),
         "monitoring_lines": MonitoringLine.objects.filter(pk__in=_demo_ids(MonitoringLine)).count(),
     }
-    for key, model in _LOADED_COUNTS.items():
-        if loaded is not None:
-            counts[key] = loaded[model]
-        elif model is HouseholdIncome:
-            counts[key] = model.objects.filter(household__settlement_id__in=ids).count()
-        else:
-            counts[key] = model.objects.filter(person__household__settlement_id__in=ids).count()
+    for key, (model, household) in _LOADED_COUNTS.items():
+        counts[key] = (
+            loaded[model]
+            if loaded is not None
+            else model.objects.filter(**{f"{household}__settlement_id__in": ids}).count()
+        )
     return counts
 
 
