@@ -6,6 +6,8 @@ send no signals, so the querysets of tracked models record those themselves:
 no code path can change a household or a person without a history row.
 """
 
+import hashlib
+
 from django.db import models, transaction
 from simple_history import models as simple_history_models
 
@@ -26,10 +28,45 @@ class HistoricalRecords(simple_history_models.HistoricalRecords):
     through Django's ``on_delete``, and a bulk write no longer has the database
     check the same user once per history row when it commits (a 100,000-row
     roster: 125,000 checks, 0.3 s).
+
+    That column is indexed only where it holds a user (``user_index``): the rows
+    the system writes (the demo's, each period's jobs) carry none, and nothing
+    looks history up by an empty user.  The index still serves what reads it:
+    deleting a user (its ``SET NULL`` finds the user's rows) and any "changes by
+    this user".  At 500,000 households the demo writes 24 million history rows
+    without a user; indexing them all took 3.8 s for the rights' history alone.
     """
 
     def __init__(self, *args, user_db_constraint=False, **kwargs):
         super().__init__(*args, user_db_constraint=user_db_constraint, **kwargs)
+
+    def _get_history_user_fields(self):
+        fields = super()._get_history_user_fields()
+        user = fields.get("history_user")
+        if isinstance(user, models.ForeignKey):
+            user.db_index = False  # the partial index of get_meta_options instead
+        return fields
+
+    def get_meta_options(self, model):
+        meta = super().get_meta_options(model)
+        if self.user_id_field is None:
+            meta["indexes"] = [*meta.get("indexes", ()), user_index(model)]
+        return meta
+
+
+def user_index(model):
+    """The index of the user column of ``model``'s history: only the rows a user made.
+
+    Named after the tracked model (a name of at most 30 characters, as Django
+    requires, unique in the database).
+    """
+    label = model._meta.label_lower
+    digest = hashlib.md5(label.encode(), usedforsecurity=False).hexdigest()[:8]
+    return models.Index(
+        fields=["history_user"],
+        condition=models.Q(history_user__isnull=False),
+        name=f"{model._meta.app_label[:11]}_hist_user_{digest}",
+    )
 
     def post_save(self, instance, created, using=None, **kwargs):
         # Only saves: a change of a many-to-many field (m2m_changed) leaves the
