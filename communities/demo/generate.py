@@ -564,8 +564,8 @@ class _Builder:
             for year in (self.ref_year - 1 - age for age in range(201))
         ]
         self.postgres = connection.vendor == "postgresql"
-        self.id_orders = {}
-        self.taken_ids = set()
+        self.taken_ids = set()  # first 17 digits stored before this run (``_load_taken_ids``)
+        self.given_ids = set()  # and given by it, in this transaction (``_write_part``)
         self.counts = Counter()
         self.timings = Counter()
         self.villages = {}
@@ -687,6 +687,9 @@ class _Builder:
 
     def _write_part(self, plans):
         started = time.monotonic()
+        # ID numbers are those of the people's origin counties, all of the
+        # settlement's prefecture: one province's never meet another's.
+        self.given_ids = set()
         # Generation is pure Python: in other processes, or in a producer thread;
         # this thread writes, so that the database works while the next
         # settlements are made.
@@ -804,8 +807,10 @@ class _Builder:
     def _packed(self, data):
         """``data`` with its households' and people's COPY text (``_Preformatted.format``),
         the households cut down to what ``_write_settlement`` still reads: (building,
-        grid, 十联户, the parts of their people's ID numbers), a tuple each (it is
-        pickled back to the writing process)."""
+        grid, 十联户, their people's ID numbers), a tuple each (it is pickled back to
+        the writing process); and ``sealed``, the people's heads but their ids,
+        sealed here (``_Preformatted.sealed_heads``): their ID numbers encrypted and
+        hashed, and tokenized for the history."""
         if not self.packing:
             return data
         households = data["households"]
@@ -816,14 +821,45 @@ class _Builder:
             ),
             Person: self.layouts[Person].format(self.format_cursor, people),
         }
+        data["sealed"] = self.layouts[Person].sealed_heads(
+            self.format_cursor, [(m["id_number"], None) for m in people], first=len(ID_HEADS)
+        )
         data["households"] = [
-            (h["flat"][0], h["grid"], h["group"], [m["_id"] for m in h["members"]])
+            (h["flat"][0], h["grid"], h["group"], [m["id_number"] for m in h["members"]])
             for h in households
         ]
         return data
 
     def _generate_settlement(self, index, plan):
         """Everything about one settlement, without touching the database."""
+        data = self._make_settlement(index, plan)
+        self._propose_ids(data["households"])
+        return data
+
+    def _propose_ids(self, households):
+        """Give the settlement's people ID numbers, unique among them: the first person of
+        an origin county, birth date and sex gets the order code drawn for them
+        (``first_order``), the next ones the following codes of their sex.
+
+        Made with the settlement, in the process that made it (and where the live rows
+        are formatted, encrypted there too): the writing process only checks them
+        against those already given (``_accept_id``), which almost never changes one.
+        """
+        orders = {}
+        for h in households:
+            for member in h["members"]:
+                region, birth_day, male, first_order = member["_id"]
+                key = (region, birth_day, male)
+                order = orders.get(key, first_order)
+                if order > 999:
+                    born = datetime.date.fromordinal(birth_day)
+                    raise RuntimeError(f"order codes exhausted for {region} {born}")
+                orders[key] = order + 2
+                date_part = datetime.date.fromordinal(birth_day).isoformat().replace("-", "")
+                first17 = f"{region}{date_part}{order:03d}"
+                member["id_number"] = first17 + check_digit(first17)
+
+    def _make_settlement(self, index, plan):
         rng = random.Random(f"{self.seed}:settlement:{index}")
         county = self.county_by_code[plan["county"]]
         n_households = plan["households"]
@@ -990,7 +1026,7 @@ class _Builder:
                 for member in h["members"]:
                     member["id"] = next(person_ids)
                     member["household_id"] = hid
-                    member["id_number"] = self._id_number(*member["_id"])
+                    member["id_number"] = self._accept_id(member["id_number"])
                 self.pending_households.append(h["row"])
                 self.pending_people.extend(h["members"])
         self.pending_count += data["people"]
@@ -1223,8 +1259,8 @@ class _Builder:
         birth_day = self._birth_day(rng, age)
         born = datetime.date.fromordinal(birth_day)
         male = sex == M
-        # The ID number is given in order by ``_write_settlement``: its order code
-        # must be unique across settlements made in other processes.
+        # The ID number's order code (``_propose_ids``), unique across settlements
+        # made in other processes (``_accept_id``).
         first_order = rng.randrange(0, 200) * 2 + (1 if male else 2)
         # School, education, health and labour follow the age.
         stage = ""
@@ -1320,7 +1356,7 @@ class _Builder:
         return {
             "name": family_name + self.names.given(rng, sex),
             "id_number": None,
-            # The ID number's parts (``_id_number``); the birth date as its ordinal, which
+            # The ID number's parts (``_propose_ids``); the birth date as its ordinal, which
             # is pickled to the writing process in a fifth of the time of a date.
             "_id": (origin_code, birth_day, male, first_order),
             "birth_date": born,
@@ -1348,25 +1384,19 @@ class _Builder:
         first, days = self.birth_years[age]
         return first + rng.randint(1, days - 1)
 
-    def _id_number(self, region, birth_day, male, first_order):
-        """A valid, dataset-unique ID: order codes odd for men, even for women.
-
-        The first person of a region, birth date (``birth_day``, its ordinal) and sex
-        gets ``first_order`` (a draw), the next ones the following free codes of their sex.
-        """
-        key = (region, birth_day, male)
-        order = self.id_orders.get(key, first_order)
-        born = datetime.date.fromordinal(birth_day)
-        date_part = born.isoformat().replace("-", "")  # YYYYMMDD (an f-string: twice the time)
-        while True:
-            if order > 999:
-                raise RuntimeError(f"order codes exhausted for {region} {born}")
-            first17 = f"{region}{date_part}{order:03d}"
-            order += 2
-            if first17 not in self.taken_ids:
-                break
-        self.id_orders[key] = order
-        return first17 + check_digit(first17)
+    def _accept_id(self, proposed):
+        """``proposed`` (``_propose_ids``) if no one has its first 17 digits yet, else the
+        number with the next free order code of the same sex; either is given out here."""
+        first17 = proposed[:17]
+        if first17 not in self.given_ids and first17 not in self.taken_ids:
+            self.given_ids.add(first17)
+            return proposed
+        for order in range(int(first17[14:]) + 2, 1000, 2):
+            first17 = f"{proposed[:14]}{order:03d}"
+            if first17 not in self.given_ids and first17 not in self.taken_ids:
+                self.given_ids.add(first17)
+                return first17 + check_digit(first17)
+        raise RuntimeError(f"order codes exhausted for {proposed[:14]}")
 
     # ----------------------------------------------------------------- writing
     def _alloc(self, model, n):
@@ -1384,13 +1414,16 @@ class _Builder:
 
     def _take_packed(self, data, ids, numbers):
         """Put the heads in front of the settlement's packed lines: the ids (``ids``:
-        ``{model: [ids]}``) and household ``numbers`` given above, and the ID numbers,
-        given here and sealed (``_Preformatted.sealed_heads``)."""
+        ``{model: [ids]}``) and household ``numbers`` given above, and the ID numbers
+        sealed where they were made, or given and sealed here when one was taken."""
         (settlement_id,) = ids[Settlement]
         building_ids, grid_ids, group_ids = ids[Building], ids[GridUnit], ids[TenHouseholdGroup]
-        heads, people = [], []
+        heads, live_heads, history_heads = [], [], []
         person_ids = iter(ids[Person])
-        for hid, number, (building, grid, group, parts) in zip(
+        layout = self.layouts[Person]
+        live, history = data["sealed"]
+        sealed = iter(zip(live, history, strict=True))
+        for hid, number, (building, grid, group, proposed) in zip(
             ids[Household], numbers, data["households"], strict=True
         ):
             # HOUSEHOLD_HEADS: ids and a number of digits, nothing to escape.
@@ -1405,13 +1438,22 @@ class _Builder:
                     group_ids[group],
                 )
             )
-            people += [(next(person_ids), hid, self._id_number(*part), None) for part in parts]
-        layout = self.layouts[Household]
-        self.pending_packed[Household].append(layout.lines(heads, data["packed"][Household]))
-        layout = self.layouts[Person]
-        heads, history_heads = layout.sealed_heads(self.format_cursor, people)
+            for id_number in proposed:
+                pid = next(person_ids)
+                live_tail, history_tail = next(sealed)
+                given = self._accept_id(id_number)
+                if given != id_number:  # taken: sealed again
+                    (live_tail,), (history_tail,) = layout.sealed_heads(
+                        self.format_cursor, [(given, None)], first=len(ID_HEADS)
+                    )
+                # ID_HEADS: two ids, nothing to escape.
+                live_heads.append(b"%d\t%d\t%b" % (pid, hid, live_tail))
+                history_heads.append(b"%d\t%d\t%b" % (pid, hid, history_tail))
+        self.pending_packed[Household].append(
+            self.layouts[Household].lines(heads, data["packed"][Household])
+        )
         self.pending_packed[Person].append(
-            layout.lines(heads, data["packed"][Person], history_heads)
+            layout.lines(live_heads, data["packed"][Person], history_heads)
         )
 
     def _flush(self):
@@ -1935,8 +1977,8 @@ class PackedRows:
 class _Preformatted:
     """How a model's rows are written when the process that made them formats them for
     ``COPY`` (``format``), but for its ``heads``: the columns only the writing process
-    knows (ids, references, numbers and ID numbers given out in order), which it puts
-    in front of each line (``lines``).
+    knows (ids, references, numbers given out in order, ID numbers checked against those
+    given), which it puts in front of each line (``lines``).
 
     ``format`` seals the encrypted columns and tokenizes the history's as
     ``copy_with_history`` does.  The "+" history rows are the live lines with the
@@ -2015,19 +2057,29 @@ class _Preformatted:
             history = _with_heads(shared, history, True)  # history_* are never shared
         return live, history
 
-    def sealed_heads(self, cursor, rows):
+    def sealed_heads(self, cursor, rows, first=0):
         """(live, history) heads of ``rows``, lists of the heads' clear values: encrypted
         and hashed for the live rows, tokenized for the history; lists of their ``COPY``
-        text, formatted by psycopg (``cursor`` only lends its adapters)."""
+        text, formatted by psycopg (``cursor`` only lends its adapters).
+
+        ``first``: the heads from that place on only; the ones before it, the same
+        columns in both tables, are put in front of them by the caller.
+        """
+        heads = self.heads[first:]
+        if [f.attname for f in self.history_heads[:first]] != [
+            f.attname for f in self.heads[:first]
+        ]:
+            raise ValueError("the heads left out are not the history's first ones")
+        history_heads = self.history_heads[first:]
+        kept = {f.attname for f in history_heads}
+        places = [i for i, f in enumerate(heads) if f.attname in kept]
         hashes = {}
-        kept = {f.attname for f in self.history_heads}
-        places = [i for i, f in enumerate(self.heads) if f.attname in kept]
-        live = _copy_text(cursor, rows, seal_writer, self.heads, hashes)
+        live = _copy_text(cursor, rows, seal_writer, heads, hashes)
         history = _copy_text(
             cursor,
             ([values[i] for i in places] for values in rows),
             tokenizing_writer,
-            self.history_heads,
+            history_heads,
             hashes,
         )
         return _lines(live), _lines(history)
@@ -2061,11 +2113,14 @@ class _Preformatted:
 
 
 #: The households' and people's heads (``_Preformatted``): the ids, the household numbers
-#: and ID numbers (unique across settlements made apart, so given in order; the ID
+#: and ID numbers (unique across settlements made apart, so checked in order; the ID
 #: number's hash is sealed from it) and the ids of the settlements, buildings, grids and
 #: 十联户, given by ``_write_settlement``.
 HOUSEHOLD_HEADS = ("id", "number", "settlement_id", "building_id", "grid_id", "ten_group_id")
 PERSON_HEADS = ("id", "household_id", "id_number", "id_number_hash")
+#: The people's heads given by the writing process; the others are sealed where the
+#: people are made (``_Builder._packed``).
+ID_HEADS = PERSON_HEADS[:2]
 
 
 def _format_cursor():
