@@ -99,6 +99,7 @@ RECENTLY_ENDED = "recently_ended"
     watch=(Person, EmploymentRecord, Employer),
     corrections=employment_corrections,
     by_dates=True,
+    cost=18,
 )
 def employment(settlements, windows):
     """The employment summary of every date in one query (``employment_summaries``),

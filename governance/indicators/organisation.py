@@ -90,6 +90,7 @@ def org_changes(since):
     # Grid workers keep no history: their changes count from the next day's full refresh.
     watch=(GridUnit, Building, PartyOrganisation, PartyMember, Cadre, Pairing, Visit, Petition),
     by_dates=True,
+    cost=8,
 )
 def governance_org(settlements, windows):
     """The stocks on each window's reference date.  Grids, grid workers and building

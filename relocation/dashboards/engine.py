@@ -114,6 +114,7 @@ def compute_ahead(windows, cache, *, workers):
     jobs = defaultdict(list)  # {source key: [(cache key, window)]}
     for key, (source, window) in missing.items():
         jobs[source.key].append((key, window))
+    jobs = dict(by_cost(jobs.items(), lambda job: registry.sources[job[0]]))
 
     def run(job):
         source = registry.sources[job[0]]
@@ -130,6 +131,14 @@ def compute_ahead(windows, cache, *, workers):
             results = list(pool.map(on_own_connection(run), jobs.items()))
     for items, figures in zip(jobs.values(), results, strict=True):
         cache.update(zip((key for key, _window in items), figures, strict=True))
+
+
+def by_cost(items, source_of=lambda source: source):
+    """``items`` (sources, or jobs of the source ``source_of(item)``), the costliest source
+    first (``Source.cost``), else in their order: run side by side, the long ones start
+    first and the short ones fill in (the demo's 19 windows at 500,000 households left one
+    connection idle 8 s with 11 s of ``governance_org`` started last)."""
+    return sorted(items, key=lambda item: -source_of(item).cost)
 
 
 def on_own_connection(function):
@@ -173,7 +182,7 @@ def date_batches(windows, settlements=None, run=map):
     flows = list({bydate.span(w): w for w in windows}.values())
     jobs = [
         (source, flows if source.flow else stocks)
-        for source in registry.sources.values()
+        for source in by_cost(registry.sources.values())
         if source.dates is not None and len(flows if source.flow else stocks) > 1
     ]
     if not jobs:

@@ -117,6 +117,7 @@ def protection_changes(since):
     changes=protection_changes,
     watch=(Person, BenefitRecord),
     by_dates=True,
+    cost=35,
 )
 def social_protection(settlements, windows):
     """Three grouped queries whatever the number of dates; a benefit count is the rule of
@@ -272,6 +273,7 @@ def rights_changes(since):
     changes=rights_changes,
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
     by_dates=True,
+    cost=15,
 )
 def rights(settlements, windows):
     """The rule of ``rights_complete`` (the work lists') in four queries, whatever the
@@ -391,6 +393,7 @@ def item_prefix(item_id):
     changes=rights_changes,
     watch=(HouseholdRight, Household, RightsItem, RightsCategory),
     by_dates=True,
+    cost=8,
 )
 def rights_items(settlements, windows):
     """Per settlement and active item of its province: households it applies to, and secured.

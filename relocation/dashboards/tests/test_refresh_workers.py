@@ -147,3 +147,35 @@ def test_a_flow_is_cached_by_its_start(dash, computed):
         reference = alone[month if window is month else year]
         assert engine.compute(Settlement.objects.all(), window, cache) == reference
     assert not computed  # all from the cache
+
+
+def _started(windows):
+    """The keys of the sources ``engine.date_batches`` hands to its ``run``, in that order."""
+    order = []
+
+    def run(function, jobs):
+        jobs = list(jobs)
+        order.extend(source.key for source, _windows in jobs)
+        return [None] * len(jobs)
+
+    engine.date_batches(windows, Settlement.objects.none(), run=run)
+    return order
+
+
+def test_the_costliest_sources_start_first():
+    """Side by side, the long passes start first and the short ones fill in: the demo's
+    19 windows left one connection idle 8 s with 11 s of ``governance_org`` started last."""
+    today = timezone.localdate()
+    windows = [
+        Window(today - datetime.timedelta(days=40), today - datetime.timedelta(days=10), 2025),
+        Window(today - datetime.timedelta(days=30), today, 2025),
+    ]
+    order = _started(windows)
+    dated = [key for key, source in registry.sources.items() if source.dates is not None]
+    assert sorted(order) == sorted(dated)
+    costs = [registry.sources[key].cost for key in order]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+    assert order[0] == max(dated, key=lambda key: registry.sources[key].cost)
+    # Equal costs keep the order the apps registered them in.
+    equal = [key for key in order if registry.sources[key].cost == 1]
+    assert equal == [key for key in dated if registry.sources[key].cost == 1]
