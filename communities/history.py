@@ -53,21 +53,6 @@ class HistoricalRecords(simple_history_models.HistoricalRecords):
             meta["indexes"] = [*meta.get("indexes", ()), user_index(model)]
         return meta
 
-
-def user_index(model):
-    """The index of the user column of ``model``'s history: only the rows a user made.
-
-    Named after the tracked model (a name of at most 30 characters, as Django
-    requires, unique in the database).
-    """
-    label = model._meta.label_lower
-    digest = hashlib.md5(label.encode(), usedforsecurity=False).hexdigest()[:8]
-    return models.Index(
-        fields=["history_user"],
-        condition=models.Q(history_user__isnull=False),
-        name=f"{model._meta.app_label[:11]}_hist_user_{digest}",
-    )
-
     def post_save(self, instance, created, using=None, **kwargs):
         # Only saves: a change of a many-to-many field (m2m_changed) leaves the
         # record's own columns as they were and is still recorded.
@@ -97,6 +82,21 @@ def user_index(model):
             if stored_as is None or stored_as(new) != old:
                 return False
         return True
+
+
+def user_index(model):
+    """The index of the user column of ``model``'s history: only the rows a user made.
+
+    Named after the tracked model (a name of at most 30 characters, as Django
+    requires, unique in the database).
+    """
+    label = model._meta.label_lower
+    digest = hashlib.md5(label.encode(), usedforsecurity=False).hexdigest()[:8]
+    return models.Index(
+        fields=["history_user"],
+        condition=models.Q(history_user__isnull=False),
+        name=f"{model._meta.app_label[:11]}_hist_user_{digest}",
+    )
 
 
 def _history_user():
