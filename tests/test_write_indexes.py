@@ -126,13 +126,13 @@ def test_every_history_indexes_its_user_only_where_there_is_one():
     models = _history_models_with_a_user()
     assert len(models) >= 40
     for model in models:
-        on_user = [
-            sql
-            for sql in _index_definitions(model._meta.db_table).values()
-            if '"history_user_id"' in sql.replace("(history_user_id", '("history_user_id"')
+        # PostgreSQL and SQLite quote differently: compared without quotes.
+        definitions = [
+            sql.replace('"', "") for sql in _index_definitions(model._meta.db_table).values()
         ]
+        on_user = [sql for sql in definitions if "(history_user_id)" in sql]
         assert len(on_user) == 1, model
-        where = on_user[0].split(" WHERE ", 1)[1].lower().replace('"', "")
+        where = on_user[0].split(" WHERE ", 1)[1].lower()
         assert where.strip("() ") == "history_user_id is not null", model
 
 
@@ -140,7 +140,7 @@ def test_the_changes_of_a_user_are_found_through_that_index(django_user_model):
     """A lookup by user (deleting a user clears their rows so) can use the partial
     index: equality implies the column is not null."""
     if connection.vendor != "postgresql":
-        return  # SQLite's planner is not asked here; the index is the same
+        pytest.skip("the query plan is PostgreSQL's; SQLite has the same index (test above)")
     Person = apps.get_model("communities.Person")
     user = django_user_model.objects.create(username="writer")
     query = Person.history.filter(history_user=user)

@@ -2057,7 +2057,7 @@ class _Preformatted:
             history = _with_heads(shared, history, True)  # history_* are never shared
         return live, history
 
-    def sealed_heads(self, cursor, rows, first=0):
+    def sealed_heads(self, cursor, rows, first):
         """(live, history) heads of ``rows``, lists of the heads' clear values: encrypted
         and hashed for the live rows, tokenized for the history; lists of their ``COPY``
         text, formatted by psycopg (``cursor`` only lends its adapters).

@@ -107,14 +107,13 @@ def compute_ahead(windows, cache, *, workers):
     """
     missing = {}
     for window in windows:
-        for source in registry.sources.values():
+        for source in by_cost(registry.sources.values()):
             missing.setdefault(source_key(source, window), (source, window))
     for key in cache:
         missing.pop(key, None)
     jobs = defaultdict(list)  # {source key: [(cache key, window)]}
     for key, (source, window) in missing.items():
         jobs[source.key].append((key, window))
-    jobs = dict(by_cost(jobs.items(), lambda job: registry.sources[job[0]]))
 
     def run(job):
         source = registry.sources[job[0]]
@@ -133,12 +132,12 @@ def compute_ahead(windows, cache, *, workers):
         cache.update(zip((key for key, _window in items), figures, strict=True))
 
 
-def by_cost(items, source_of=lambda source: source):
-    """``items`` (sources, or jobs of the source ``source_of(item)``), the costliest source
-    first (``Source.cost``), else in their order: run side by side, the long ones start
-    first and the short ones fill in (the demo's 19 windows at 500,000 households left one
-    connection idle 8 s with 11 s of ``governance_org`` started last)."""
-    return sorted(items, key=lambda item: -source_of(item).cost)
+def by_cost(sources):
+    """``sources``, the costliest first (``Source.cost``), else in their order: run side by
+    side, the long ones start first and the short ones fill in (the demo's 19 windows at
+    500,000 households left one connection idle 8 s with 11 s of ``governance_org``
+    started last)."""
+    return sorted(sources, key=lambda source: -source.cost)
 
 
 def on_own_connection(function):

@@ -179,3 +179,13 @@ def test_the_costliest_sources_start_first():
     # Equal costs keep the order the apps registered them in.
     equal = [key for key in order if registry.sources[key].cost == 1]
     assert equal == [key for key in dated if registry.sources[key].cost == 1]
+
+
+@pytest.mark.django_db
+def test_the_nightly_refresh_starts_the_costliest_sources_first(computed):
+    """``compute_ahead`` hands out its sources in the same order as ``date_batches``."""
+    engine.compute_ahead(engine.running_windows(timezone.localdate()), {}, workers=1)
+    order = [key for key, _n in computed.passes]
+    assert sorted(order) == sorted(k for k, s in registry.sources.items() if s.dates)
+    costs = [registry.sources[key].cost for key in order]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
