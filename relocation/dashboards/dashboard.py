@@ -34,12 +34,15 @@ DASH = "—"
 _QUANTA = {decimals: Decimal(1).scaleb(-decimals) for decimals in range(7)}
 
 
+def _quantum(decimals):
+    return _QUANTA.get(decimals) or Decimal(1).scaleb(-decimals)
+
+
 def fmt(indicator, value):
     """Display text of a value: thousands separators, fixed decimals, "—" when empty."""
     if value is None:
         return DASH
-    quantum = _QUANTA.get(indicator.decimals) or Decimal(1).scaleb(-indicator.decimals)
-    value = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    value = Decimal(value).quantize(_quantum(indicator.decimals), rounding=ROUND_HALF_UP)
     text = f"{value:,.{indicator.decimals}f}"
     return f"{text}%" if indicator.unit == PERCENT else text
 
@@ -47,8 +50,7 @@ def fmt(indicator, value):
 def rounded(indicator, value):
     if value is None:
         return None
-    quantum = Decimal(1).scaleb(-indicator.decimals)
-    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(_quantum(indicator.decimals), rounding=ROUND_HALF_UP)
 
 
 def in_brackets(text, note):
@@ -75,17 +77,35 @@ def without_unit(label, unit):
     return label
 
 
+def _signed(value, decimals):
+    """``value`` (a Decimal) rounded half up to ``decimals`` places, "+" before a rise; a
+    change that rounds to nothing is "0" (never "-0.00": Decimal keeps the sign of zero)."""
+    value = value.quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
+    if not value:
+        value = abs(value)
+    return f"{'+' if value > 0 else ''}{value:,.{decimals}f}"
+
+
+def _relative(diff, previous):
+    """The relative change in per cent: one decimal; two where one would round a real
+    change to zero (-1 of 5,714 people is "-0.02%", not "-0.0%"); "<0.01%" below that."""
+    ratio = diff / Decimal(previous) * 100
+    for decimals in (1, 2):
+        if ratio.quantize(_quantum(decimals), rounding=ROUND_HALF_UP):
+            return f"{_signed(ratio, decimals)}%"
+    return "<0.01%" if diff else "0.0%"
+
+
 def change_text(indicator, value, previous):
     """Change against the previous period, or "" when either is empty."""
     if value is None or previous is None:
         return ""
     diff = Decimal(value) - Decimal(previous)
-    sign = "+" if diff > 0 else ""
     if indicator.unit == PERCENT:
-        return _("%(diff)s 个百分点") % {"diff": f"{sign}{diff:,.2f}"}
-    text = f"{sign}{rounded(indicator, diff):,.{indicator.decimals}f}"
+        return _("%(diff)s 个百分点") % {"diff": _signed(diff, 2)}
+    text = _signed(diff, indicator.decimals)
     if previous:
-        text = in_brackets(text, f"{sign}{diff / Decimal(previous) * 100:,.1f}%")
+        text = in_brackets(text, _relative(diff, previous))
     return text
 
 

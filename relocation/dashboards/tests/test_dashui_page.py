@@ -12,7 +12,7 @@ import pytest
 
 from communities.roles import Role
 from relocation.dashboards import catalogue, engine
-from relocation.dashboards.dashboard import Card
+from relocation.dashboards.dashboard import Card, change_text
 from relocation.dashboards.periods import PeriodKind, period_containing
 from relocation.dashboards.registry import DOWN, NEUTRAL, UP, registry
 
@@ -61,6 +61,29 @@ def test_indicators_declare_which_way_is_good():
 )
 def test_change_colour_follows_the_direction_not_the_sign(key, previous, value, tone):
     assert Card(registry.indicators[key], value, previous).tone == tone
+
+
+@pytest.mark.parametrize(
+    "key, previous, value, text",
+    [
+        ("persons", 1, 0, "-1（-100.0%）"),
+        ("persons", 6, 9, "+3（+50.0%）"),
+        # A real change never reads as none, nor as a fall of zero.
+        ("persons", 5714, 5713, "-1（-0.02%）"),
+        ("persons", 100000, 100001, "+1（<0.01%）"),
+        ("persons", 2000, 2001, "+1（+0.1%）"),  # 0.05 %, half up as the figures are
+        ("persons", 7, 7, "0（0.0%）"),
+        ("persons", 0, 5, "+5"),  # no relative change from nothing
+        ("per_capita_net_income", Decimal("14148.3"), Decimal("14148.0"), "0（<0.01%）"),
+        ("employment_rate", Decimal("93.1"), Decimal("96.0"), "+2.90 个百分点"),
+        ("employment_rate", Decimal("95.401"), Decimal("95.400"), "0.00 个百分点"),
+        ("employment_rate", Decimal("95.40"), Decimal("95.396"), "0.00 个百分点"),
+        ("employment_rate", Decimal("95.40"), Decimal("95.395"), "-0.01 个百分点"),  # half up
+        ("employment_rate", None, Decimal("50"), ""),
+    ],
+)
+def test_change_text(key, previous, value, text):
+    assert change_text(registry.indicators[key], value, previous) == text
 
 
 def test_page_colours_a_fall_of_zero_employment_green(client, county, dash):
