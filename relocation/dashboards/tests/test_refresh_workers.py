@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from communities.models import Settlement
 from relocation.dashboards import engine
-from relocation.dashboards.models import SettlementFigure
+from relocation.dashboards.models import LiveState, SettlementFigure
 from relocation.dashboards.registry import Window, registry
 
 from .test_demo_periods import figures
@@ -105,6 +105,35 @@ def test_the_nightly_refresh_on_two_connections_stores_the_figures_of_one(
     for key in registry.sources:
         runs = sum(n for (k, _thread, _window), n in computed.items() if k == key)
         assert runs == (len(starts) if key in flows else 1), key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_refresh_counts_the_look_back_window_beside_its_stores(dash, monkeypatch):
+    """On a connection of its own (PostgreSQL, outside a transaction), with what it stores
+    unchanged; a refresh of what changed needs the count before it starts (its late
+    commits), on its own connection."""
+    counted = []
+    real = engine.window_counts
+
+    def window_counts(*args, **kwargs):
+        counted.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "window_counts", window_counts)
+    now = timezone.now()
+    engine.refresh_live(full=True, now=now, workers=2)
+    state = LiveState.objects.get()
+    lookback = datetime.timedelta(seconds=engine.setting("DASHBOARD_CHANGE_LOOKBACK"))
+    assert state.window_counts == real(lookback, now)[1]
+    assert any(state.window_counts.values())  # the world's history rows are in the window
+    main = threading.current_thread().name
+    if connection.vendor == "postgresql":
+        assert len(counted) == 1 and counted[0].startswith("refresh-count")
+    else:  # no second connection: counted first, here
+        assert counted == [main]
+    counted.clear()
+    engine.refresh_live(now=now + datetime.timedelta(seconds=1), workers=2)
+    assert counted == [main]
 
 
 @pytest.mark.django_db
