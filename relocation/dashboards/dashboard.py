@@ -34,15 +34,18 @@ DASH = "—"
 _QUANTA = {decimals: Decimal(1).scaleb(-decimals) for decimals in range(7)}
 
 
-def _quantum(decimals):
-    return _QUANTA.get(decimals) or Decimal(1).scaleb(-decimals)
+def half_up(value, decimals):
+    """``value`` as a Decimal rounded half up to ``decimals`` places: how every figure and
+    change is rounded for display (Python's format rounds half to even)."""
+    quantum = _QUANTA.get(decimals) or Decimal(1).scaleb(-decimals)
+    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def fmt(indicator, value):
     """Display text of a value: thousands separators, fixed decimals, "—" when empty."""
     if value is None:
         return DASH
-    value = Decimal(value).quantize(_quantum(indicator.decimals), rounding=ROUND_HALF_UP)
+    value = half_up(value, indicator.decimals)
     text = f"{value:,.{indicator.decimals}f}"
     return f"{text}%" if indicator.unit == PERCENT else text
 
@@ -50,7 +53,7 @@ def fmt(indicator, value):
 def rounded(indicator, value):
     if value is None:
         return None
-    return Decimal(value).quantize(_quantum(indicator.decimals), rounding=ROUND_HALF_UP)
+    return half_up(value, indicator.decimals)
 
 
 def in_brackets(text, note):
@@ -80,7 +83,7 @@ def without_unit(label, unit):
 def _signed(value, decimals):
     """``value`` (a Decimal) rounded half up to ``decimals`` places, "+" before a rise; a
     change that rounds to nothing is "0" (never "-0.00": Decimal keeps the sign of zero)."""
-    value = value.quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
+    value = half_up(value, decimals)
     if not value:
         value = abs(value)
     return f"{'+' if value > 0 else ''}{value:,.{decimals}f}"
@@ -91,7 +94,7 @@ def _relative(diff, previous):
     change to zero (-1 of 5,714 people is "-0.02%", not "-0.0%"); "<0.01%" below that."""
     ratio = diff / Decimal(previous) * 100
     for decimals in (1, 2):
-        if ratio.quantize(_quantum(decimals), rounding=ROUND_HALF_UP):
+        if half_up(ratio, decimals):
             return f"{_signed(ratio, decimals)}%"
     return "<0.01%" if diff else "0.0%"
 
@@ -364,7 +367,7 @@ class Dashboard:
             value = rounded(indicator, total)
             label = _("%(name)s整体") % {"name": self.area.name}
             return float(value), label, fmt(indicator, value)
-        value = (Decimal(total) / len(self.rows)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        value = half_up(Decimal(total) / len(self.rows), 1)
         label = _("平均每个%(level)s") % {"level": self.area.child_label}
         return float(value), label, f"{value:,}"
 
