@@ -21,6 +21,9 @@ The database is dropped at the end unless ``--keep``.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/demo_build.py --households 500000
+
+``--national`` builds the whole country instead (``load_demo --national``), and
+``--no-history`` passes ``load_demo --no-history``.
 """
 
 import argparse
@@ -119,13 +122,25 @@ def _url_for(url, database):
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-def main():
+def parse(argv=None):
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=50_000)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--households", type=int, default=None, help="default 50,000")
+    size.add_argument(
+        "--national", action="store_true", help="load_demo --national (2,400,000 households)"
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="load_demo --no-history (no past periods)"
+    )
     parser.add_argument("--workers", type=int, default=None, help="load_demo --workers")
     parser.add_argument("--database", default="relocation_demo_build")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    options = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main():
+    options = parse()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must point at a PostgreSQL server (any database on it).")
@@ -148,18 +163,30 @@ def main():
     manage = [sys.executable, str(ROOT / "manage.py")]
     try:
         subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
-        command = [*manage, "load_demo", "-v", "2", "--households", str(options.households)]
-        if options.workers:
-            command += ["--workers", str(options.workers)]
+        arguments = _load_demo_arguments(options)
+        command = [*manage, "load_demo", "-v", "2", *arguments]
         rows, whole = run(command, env, server)
         with psycopg.connect(target, autocommit=True) as conn:
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         print()
-        print(report(rows, whole, options.households, os.cpu_count() or 1, size))
+        print(report(rows, whole, " ".join(arguments), os.cpu_count() or 1, size))
     finally:
         if not options.keep:
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{options.database}"')
+
+
+def _load_demo_arguments(options):
+    """``load_demo``'s arguments for the demo the options ask for."""
+    if options.national:
+        arguments = ["--national"]
+    else:
+        arguments = ["--households", str(options.households or 50_000)]
+    if options.workers:
+        arguments += ["--workers", str(options.workers)]
+    if options.no_history:
+        arguments.append("--no-history")
+    return arguments
 
 
 def run(command, env, server):
@@ -204,11 +231,12 @@ def _difference(start, end):
     )
 
 
-def report(rows, whole, households, cores, size):
-    """The figures of ``run``'s rows as a Markdown table and a closing paragraph."""
+def report(rows, whole, arguments, cores, size):
+    """The figures of ``run``'s rows as a Markdown table and a closing paragraph
+    (``arguments``: ``load_demo``'s, as run)."""
     header = ("step", "wall s", "PostgreSQL CPU s", "Python CPU s", "idle core-s", "WAL MB", "ckpt")
     lines = [
-        f"load_demo --households {households:,} on {cores} cores",
+        f"load_demo {arguments} on {cores} cores",
         "| " + " | ".join(header) + " |",
         "|" + " --- |" * len(header),
     ]

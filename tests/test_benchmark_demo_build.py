@@ -62,9 +62,9 @@ def test_the_report_gives_the_steps_and_the_whole_build_and_prints_the_floor():
     ]
     # Two steps side by side: the whole is not their sum.
     whole = ("all steps", 20.0, 18.0, 16.0, 10.0, 5 * 2**20, 1)
-    text = demo_build.report(rows, whole, 500_000, 2, 3 * 2**30)
+    text = demo_build.report(rows, whole, "--households 500000", 2, 3 * 2**30)
     lines = text.splitlines()
-    assert lines[0] == "load_demo --households 500,000 on 2 cores"
+    assert lines[0] == "load_demo --households 500000 on 2 cores"
     assert "| communities | 10.0 | 6.0 | 8.0 | 6.0 | 2 | 1 |" in lines
     assert "| employment ∥ | 5.0 | 3.0 | 4.0 | 1.0 | 1 | 0 |" in lines
     assert "| all steps | 20.0 | 18.0 | 16.0 | 10.0 | 5 | 1 |" in lines
@@ -76,6 +76,22 @@ def test_the_report_gives_the_steps_and_the_whole_build_and_prints_the_floor():
         "(PostgreSQL's share alone: 9 s); the machine was idle 25% of the time."
     ) in lines
     assert lines[-1] == "database size 3.00 GB"
+
+
+def test_it_passes_the_demo_asked_for_to_load_demo():
+    def arguments(*argv):
+        return demo_build._load_demo_arguments(demo_build.parse(list(argv)))
+
+    assert arguments() == ["--households", "50000"]
+    assert arguments("--households", "500000", "--workers", "2") == [
+        "--households",
+        "500000",
+        "--workers",
+        "2",
+    ]
+    assert arguments("--national", "--no-history") == ["--national", "--no-history"]
+    with pytest.raises(SystemExit):  # one size or the other
+        demo_build.parse(["--national", "--households", "5"])
 
 
 def test_the_run_marks_steps_that_ran_beside_others_and_measures_the_whole(monkeypatch):
