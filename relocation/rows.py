@@ -381,3 +381,91 @@ def _drop_for_loading(tables, keep_outside=False):
                     cursor.execute(f"DROP INDEX {quote(index)}")
                     indexes.append((table, index_definition))
     return indexes, keys, dropped
+
+
+#: Where ``set_aside_plain_indexes`` keeps the definitions of the indexes it dropped
+#: until ``restore_plain_indexes`` creates them again (a table of its own, made and
+#: dropped by them: it exists only while a load that set indexes aside is unfinished).
+SET_ASIDE_TABLE = "relocation_indexes_set_aside"
+
+
+def set_aside_plain_indexes(tables):
+    """Drop the plain indexes of ``tables`` (names) for a load that commits in many
+    transactions (PostgreSQL; elsewhere nothing), keeping their definitions.
+
+    ``empty_tables_loaded_whole`` builds a table's indexes once, but only for a
+    load that fills an empty table in one transaction.  The national demo commits
+    a province at a time: from the second province on, PostgreSQL updated the
+    people's and households' plain indexes for every row (71 % of its time writing
+    them, by ``perf``), and a province took twice as long as the first.
+
+    A plain index is one that is neither unique nor behind a constraint: primary
+    keys, unique indexes and foreign keys stay, so every transaction is checked as
+    before.  The definitions PostgreSQL prints are kept in ``SET_ASIDE_TABLE``,
+    committed with the drops, so that ``restore_plain_indexes`` creates the same
+    indexes again even after a load that was interrupted before it could.
+
+    Returns the names dropped; none when a table's lock did not come within
+    ``BULK_LOCK_TIMEOUT`` (another session reads it: the load then updates the
+    indexes as usual).
+    """
+    if connection.vendor != "postgresql" or not tables:
+        return []
+    quote = connection.ops.quote_name
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            with locks_waited_for_briefly(cursor):
+                for table in sorted(set(tables)):
+                    cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {quote(SET_ASIDE_TABLE)} "
+                "(name text PRIMARY KEY, definition text NOT NULL)"
+            )
+            cursor.execute(
+                """
+                SELECT c.relname, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+                ORDER BY c.relname
+                """,
+                [[quote(table) for table in sorted(set(tables))]],
+            )
+            dropped = cursor.fetchall()
+            for name, definition in dropped:
+                cursor.execute(
+                    f"INSERT INTO {quote(SET_ASIDE_TABLE)} (name, definition) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    [name, definition],
+                )
+                cursor.execute(f"DROP INDEX {quote(name)}")
+    except OperationalError:
+        return []
+    return [name for name, _definition in dropped]
+
+
+def restore_plain_indexes():
+    """Create again the indexes ``set_aside_plain_indexes`` dropped (those still
+    missing), with their definitions, in one transaction that also drops
+    ``SET_ASIDE_TABLE``; returns their names (none when nothing was set aside, and
+    always none elsewhere than PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return []
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [quote(SET_ASIDE_TABLE)])
+        if not cursor.fetchone()[0]:
+            return []
+        cursor.execute(
+            f"""
+            SELECT s.name, s.definition FROM {quote(SET_ASIDE_TABLE)} s
+            WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = s.name
+                              AND c.relnamespace = current_schema()::regnamespace)
+            ORDER BY s.name
+            """
+        )
+        missing = cursor.fetchall()
+        for _name, definition in missing:
+            cursor.execute(definition)
+        cursor.execute(f"DROP TABLE {quote(SET_ASIDE_TABLE)}")
+    return [name for name, _definition in missing]

@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 
 from relocation.demo import DemoStep, register, remove_dependents
-from relocation.rows import keys_referring_checked_once
+from relocation.rows import keys_referring_checked_once, restore_plain_indexes
 
 from ..models import (
     AreaScope,
@@ -320,6 +320,10 @@ def build_demo(
     load_regions(provinces=provinces)
     ensure_role_groups()
     timings["regions"] = time.monotonic() - t
+    if not national:
+        # The indexes a national build left aside when it was interrupted (that
+        # build, run again, builds them at its end).
+        restore_plain_indexes()
 
     if reset:
         t = time.monotonic()

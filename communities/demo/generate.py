@@ -44,7 +44,9 @@ from relocation.rows import (
     in_lists,
     reserve_ids,
     reserve_ids_of,
+    restore_plain_indexes,
     run_waiting_checks,
+    set_aside_plain_indexes,
 )
 
 from .. import enums
@@ -647,6 +649,10 @@ class _Builder:
         kept = {p for p, _part in parts if self._province_written(p)}
         if len(kept) < len(parts):
             self._load_taken_ids()
+            # Their plain indexes are built once, after the last province, not
+            # updated row by row from the second on (kept aside while the run is
+            # unfinished: an interrupted run's are built by the run that ends it).
+            set_aside_plain_indexes(tables_with_history(Household, Person))
         started = time.monotonic()
         for index, (prefix, part) in enumerate(parts, start=1):
             name = names.get(f"{prefix}0000", prefix)
@@ -664,6 +670,9 @@ class _Builder:
                 f"{done['households']:,} 户 {done['people']:,} 人，"
                 f"用时 {time.monotonic() - t:.0f} 秒（累计 {time.monotonic() - started:.0f} 秒）"
             )
+        t = time.monotonic()
+        if restore_plain_indexes():
+            self._say(f"  搬迁户与家庭成员的索引：已建立（{time.monotonic() - t:.0f} 秒）")
         return self.counts
 
     def _load_taken_ids(self):
@@ -1513,12 +1522,17 @@ def loading(*models):
     step's ``COPY`` of millions of rows that it does not read back before the
     block ends.
     """
+    return empty_tables_loaded_whole(tables_with_history(*models))
+
+
+def tables_with_history(*models):
+    """The tables of ``models`` and of their histories."""
     tables = []
     for model in models:
         tables.append(model._meta.db_table)
         if _keeps_history(model):
             tables.append(model.history.model._meta.db_table)
-    return empty_tables_loaded_whole(tables)
+    return tables
 
 
 def write_with_history_orm(model, rows):

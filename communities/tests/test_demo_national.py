@@ -5,11 +5,13 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from communities.demo import build_demo, delete_demo_data
-from communities.demo.generate import NATIONAL_PROVINCES, _Builder
+from communities.demo.generate import NATIONAL_PROVINCES, _Builder, tables_with_history
 from communities.models import Household, Person, Region, Settlement
 from communities.validators import validate_resident_id
+from relocation.rows import SET_ASIDE_TABLE
 
 HOUSEHOLDS = 400
 SETTLEMENTS = 60
@@ -57,10 +59,28 @@ def test_every_province_by_its_scale():
     assert Region.objects.filter(level=1).count() == len(NATIONAL_PROVINCES)
 
 
+def _indexes():
+    """{name: definition} of the people's and households' indexes (PostgreSQL), and
+    whether indexes are set aside (``relocation.rows.SET_ASIDE_TABLE`` exists)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [tables_with_history(Household, Person)],
+        )
+        found = dict(cursor.fetchall())
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [SET_ASIDE_TABLE])
+        return found, cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_interrupted_build_resumes_to_the_same_data(monkeypatch):
+    indexes = _indexes()
     build_demo(seed=5, households=HOUSEHOLDS, settlements=SETTLEMENTS, national=True)
     clean = _snapshot()
+    # The plain indexes set aside for the provinces were built again at the end.
+    assert _indexes() == indexes
 
     # Start again from nothing, and fail while writing the third province.
     delete_demo_data()
@@ -82,6 +102,10 @@ def test_interrupted_build_resumes_to_the_same_data(monkeypatch):
     assert set(_province_counts()) == set(calls[:2])
     written = Person.objects.count()
     assert written > 0
+    if indexes is not None:  # the plain indexes wait, set aside, for the run that ends it
+        left, aside = _indexes()
+        assert aside and "person_name_prefix" not in left
+        assert "communities_person_id_number_hash_d5467978_uniq" in left
 
     monkeypatch.setattr(_Builder, "_write_part", original)
     out = io.StringIO()
@@ -92,6 +116,7 @@ def test_interrupted_build_resumes_to_the_same_data(monkeypatch):
     assert result.counts["provinces_kept"] == 2
     assert "已生成（上次运行），跳过" in out.getvalue()
     assert _snapshot() == clean
+    assert _indexes() == indexes
 
     # A third run has nothing left to do, and says so.
     again = build_demo(seed=5, households=HOUSEHOLDS, settlements=SETTLEMENTS, national=True)
