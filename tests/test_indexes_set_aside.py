@@ -11,6 +11,7 @@ built again, the same, by the run that finishes it.
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from communities.demo import build_demo
 from communities.demo.generate import tables_with_history
 from communities.models import Household, Person
 from communities.tests.factories import PersonFactory
@@ -128,3 +129,14 @@ def test_on_sqlite_nothing_is_set_aside():
     assert restore_plain_indexes() == []
     with connection.cursor() as cursor:
         assert connection.introspection.get_constraints(cursor, PEOPLE) == before
+
+
+@pytest.mark.django_db
+def test_a_demo_that_is_not_national_builds_what_an_interrupted_national_one_set_aside(settings):
+    _postgresql_only()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    before = _all_definitions()
+    assert set_aside_plain_indexes(TABLES)  # as a national build interrupted leaves them
+    build_demo(seed=5, households=30)
+    assert _all_definitions() == before
+    assert _set_aside_rows() is None

@@ -40,6 +40,7 @@ from psycopg.copy import FileWriter, LibpqWriter
 
 from relocation.demo import WorkerLost
 from relocation.rows import (
+    appended_ids,
     empty_tables_loaded_whole,
     in_lists,
     reserve_ids,
@@ -662,7 +663,10 @@ class _Builder:
                 continue
             before = Counter(self.counts)
             t = time.monotonic()
-            with transaction.atomic(), loading(Household, Person):
+            # Only the new rows' keys are checked, not the provinces' before them.
+            live = [Household._meta.db_table, Person._meta.db_table]
+            appended = appended_ids(live) if self.postgres else None
+            with transaction.atomic(), loading(Household, Person, appended=appended):
                 self._write_part(part)
             done = self.counts - before
             self._say(
@@ -1512,7 +1516,7 @@ def _keeps_history(model):
     return getattr(model._meta, "simple_history_manager_attribute", None) is not None
 
 
-def loading(*models):
+def loading(*models, appended=None):
     """Fill ``models``' empty tables, and their history tables, building their indexes once.
 
     ``relocation.rows.empty_tables_loaded_whole``: the foreign keys and indexes
@@ -1522,7 +1526,7 @@ def loading(*models):
     step's ``COPY`` of millions of rows that it does not read back before the
     block ends.
     """
-    return empty_tables_loaded_whole(tables_with_history(*models))
+    return empty_tables_loaded_whole(tables_with_history(*models), appended=appended)
 
 
 def tables_with_history(*models):
