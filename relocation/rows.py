@@ -219,7 +219,10 @@ _WRITTEN_KEYS = """
            ARRAY(SELECT quote_ident(a.attname) FROM unnest(k.conkey) WITH ORDINALITY c(n, i)
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.n ORDER BY c.i),
            ARRAY(SELECT quote_ident(a.attname) FROM unnest(k.confkey) WITH ORDINALITY c(n, i)
-                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = c.n ORDER BY c.i)
+                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = c.n ORDER BY c.i),
+           -- rows of either table updated or deleted: the older rows are checked too
+           EXISTS (SELECT 1 FROM written w WHERE w.took
+                   AND w.relid IN (k.conrelid, k.confrelid)) AS changed
     FROM pg_constraint k
     WHERE k.contype = 'f' AND (
         EXISTS (SELECT 1 FROM written w WHERE w.relid = k.conrelid AND w.wrote)
@@ -238,7 +241,9 @@ def check_written_keys(cursor, skip=(), appended=None):
     ``(table, name)`` of the keys just added again, checked already.  ``appended``:
     ``{table: (column, lowest)}`` for tables this transaction only added rows to,
     each with ``column`` at least ``lowest`` (ids from the table's sequence,
-    ``appended_ids``): the keys of such a table are checked over those rows alone.
+    ``appended_ids``): the keys of such a table are checked over those rows alone,
+    unless the transaction updated or deleted rows of the table or of the one a key
+    refers to (``pg_stat_xact_user_tables``): the whole table is checked then.
     The national demo commits a province at a time: checked whole, the people's key
     to their households was a scan of every province written before (13 s a
     province at the end, on 9.7 million people).
@@ -246,13 +251,13 @@ def check_written_keys(cursor, skip=(), appended=None):
     quote = connection.ops.quote_name
     appended = appended or {}
     cursor.execute(_WRITTEN_KEYS)
-    for name, table, target, columns, targets in cursor.fetchall():
+    for name, table, target, columns, targets, changed in cursor.fetchall():
         if (table, name) in skip:
             continue
         match = " AND ".join(f"t.{c} = r.{f}" for c, f in zip(columns, targets, strict=True))
         given = " AND ".join(f"t.{c} IS NOT NULL" for c in columns)
         params = []
-        if table in appended:
+        if table in appended and not changed:
             column, lowest = appended[table]
             given += f" AND t.{quote(column)} >= %s"
             params.append(lowest)

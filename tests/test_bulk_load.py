@@ -271,12 +271,11 @@ def test_keys_of_a_table_only_added_to_are_checked_over_its_new_rows(region_tree
     """``appended``: a table that holds rows and gets new ones from its sequence has
     its keys checked over the new rows alone; a new row that breaks one still fails."""
     _postgresql_only()
-    Settlement.objects.create(code="AZD0", name="已有安置点", county_id="522301")
     # An older row that breaks the key (written with the triggers off): a check of the
     # whole table would find it, a check of the new rows does not.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(f"UPDATE {SETTLEMENTS} SET county_id = '999998' WHERE code = 'AZD0'")
+        Settlement.objects.create(code="AZD0", name="已有安置点", county_id="999998")
         cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     appended = rows.appended_ids([SETTLEMENTS])
     assert appended[SETTLEMENTS] == ("id", Settlement.objects.get(code="AZD0").pk + 1)
@@ -298,3 +297,25 @@ def test_keys_of_a_table_only_added_to_are_checked_over_its_new_rows(region_tree
     ):
         Settlement.objects.create(code="AZD3", name="又一个安置点", county_id="522301")
     assert not Settlement.objects.filter(code="AZD3").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("triggers_off", [True], indirect=True, ids=["keys-kept"])
+def test_older_rows_are_checked_too_when_the_table_they_refer_to_lost_rows(
+    region_tree, triggers_off
+):
+    """``appended`` does not narrow the check of a key whose target lost or changed rows
+    in the transaction: an older row left pointing at nothing is found."""
+    _postgresql_only()
+    Region.objects.create(code="520298", name="将被删除的县", level=3, parent_id="520200")
+    Settlement.objects.create(code="AZD0", name="已有安置点", county_id="520298")
+    with (
+        pytest.raises(IntegrityError, match=r"county_id.*\(520298\)"),
+        transaction.atomic(),
+        empty_tables_loaded_whole([SETTLEMENTS], appended=rows.appended_ids([SETTLEMENTS])),
+    ):
+        Settlement.objects.create(code="AZD1", name="新安置点", county_id="522301")
+        with connection.cursor() as cursor:  # the triggers are off for the block
+            cursor.execute("DELETE FROM communities_region WHERE code = '520298'")
+    assert Region.objects.filter(code="520298").exists()
+    assert not Settlement.objects.filter(code="AZD1").exists()
